@@ -1,0 +1,46 @@
+package vigil.model;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything Vigil needs to supervise one service, whatever format it came from. Loaders build it; the supervisor
+ * only reads it.
+ *
+ * @param name      unique within the daemon; a logger is named {@code NAME/log}
+ * @param directory where the service lives; its {@code supervise/} state goes here
+ * @param finish    run after {@code run} exits, with the exit code and signal appended as runit does
+ * @param logger    a {@code log/} service fed by {@code run}'s stdout through a pipe that outlives both
+ */
+public record ServiceSpec(
+        String name,
+        Path directory,
+        Command run,
+        Optional<Command> finish,
+        boolean startsDown,
+        Readiness readiness,
+        StopPolicy stop,
+        RestartPolicy restart,
+        Optional<ServiceSpec> logger) {
+
+    public ServiceSpec {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(run, "run");
+        Objects.requireNonNull(finish, "finish");
+        Objects.requireNonNull(readiness, "readiness");
+        Objects.requireNonNull(stop, "stop");
+        Objects.requireNonNull(restart, "restart");
+        Objects.requireNonNull(logger, "logger");
+        if (logger.flatMap(ServiceSpec::logger).isPresent()) {
+            throw new IllegalArgumentException(name + ": a logger cannot have a logger of its own");
+        }
+    }
+
+    /** A plain service: run only, started at once, default stop and restart behaviour. */
+    public static ServiceSpec simple(String name, Path directory, Command run) {
+        return new ServiceSpec(name, directory, run, Optional.empty(), false, new Readiness.OnStart(),
+                StopPolicy.DEFAULT, RestartPolicy.DEFAULT, Optional.empty());
+    }
+}

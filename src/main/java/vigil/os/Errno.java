@@ -1,0 +1,30 @@
+package vigil.os;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/** errno values Vigil reacts to, and their text as strerror gives it. */
+public final class Errno {
+    private Errno() {}
+
+    public static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7,
+            ENOEXEC = 8, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EEXIST = 17,
+            ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ETXTBSY = 26, ENOSPC = 28,
+            EPIPE = 32, EROFS = 30, EWOULDBLOCK = EAGAIN, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40;
+
+    private static final MethodHandle STRERROR_R = Native.link("strerror_r",
+            FunctionDescriptor.of(Native.C_POINTER, Native.C_INT, Native.C_POINTER, Native.C_LONG));
+
+    /** "No such file or directory" for ENOENT; glibc's GNU strerror_r, so it is thread-safe. */
+    public static String describe(int errno) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(256);
+            MemorySegment text = (MemorySegment) STRERROR_R.invokeExact(errno, buf, 256L);
+            return text.reinterpret(256).getString(0);
+        } catch (Throwable t) {
+            return "errno " + errno;
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package vigil.service;
+
+import vigil.os.ExitStatus;
+
+/** What becomes of a started process, reported on the loop thread in the order the events happened. */
+public interface ProcessObserver {
+    /** execve failed in the child with this errno; {@link #exited} (code 111) follows. */
+    void execFailed(int errno, String reason);
+
+    /** The process wrote a newline to its readiness fd. Reported at most once. */
+    void ready();
+
+    /** The process ended and was reaped; its pid is no longer its own. Always the last event. */
+    void exited(ExitStatus status);
+}
