@@ -1,0 +1,488 @@
+package vigil.service;
+
+import java.time.Duration;
+import java.util.Optional;
+import vigil.model.Command;
+import vigil.model.Readiness;
+import vigil.model.ServiceSpec;
+import vigil.os.ExitStatus;
+import vigil.os.Signals;
+import vigil.service.ProcessRequest.Stdio;
+import vigil.service.ServiceEvent.Next;
+import vigil.service.ServiceState.BackingOff;
+import vigil.service.ServiceState.Down;
+import vigil.service.ServiceState.Finishing;
+import vigil.service.ServiceState.Stopping;
+import vigil.service.ServiceState.Up;
+
+/**
+ * One supervised service: a state machine driven by commands (start, stop, signal...) and by what its processes do
+ * (exec failed, ready, exited). It acts on the world only through {@link Processes} and {@link Clock}, so it runs
+ * the same against the kernel and against a fake with a virtual clock. All methods run on the loop thread.
+ *
+ * <p>The rules, after runit and s6: a run that lasted at least {@code stableRun} restarts at once; a shorter one
+ * waits a backoff that doubles up to a cap and resets after a stable run. {@code finish} runs after every exit
+ * with runit's arguments, and its exit code 125 means "stay down". Stopping sends the down-signal then CONT, and
+ * KILL after timeout-kill if one is set.
+ */
+public final class Service {
+    private static final int FINISH_SAYS_STAY_DOWN = 125;
+    private static final Duration FIRST_PROBE_INTERVAL = Duration.ofMillis(20);
+    private static final Duration MAX_PROBE_INTERVAL = Duration.ofSeconds(1);
+    /** How long a logger may take to drain its pipe and exit on EOF before it is signalled. */
+    static final Duration LOGGER_DRAIN_TIMEOUT = Duration.ofSeconds(5);
+    private static final Clock.Timer NO_TIMER = () -> {};
+
+    private final ServiceSpec spec;
+    private final Processes processes;
+    private final Clock clock;
+    private final ServiceListener listener;
+    private final Stdio stdin;
+    private final Stdio stdout;
+
+    private String name;
+    private ServiceState state;
+    private Want want;
+    private boolean paused;
+    private boolean gotTerm;
+    private Duration backoff;
+    private int restarts;
+    private ExitStatus lastExit;
+
+    /** The timer of the current state (KILL after timeout-kill or timeout-finish, or the restart): one at most. */
+    private Clock.Timer stateTimer = NO_TIMER;
+    private RunningProcess probe;
+    private Clock.Timer probeTimer = NO_TIMER;
+    private Duration probeInterval = FIRST_PROBE_INTERVAL;
+    private Clock.Timer drainTimer = NO_TIMER;
+
+    Service(ServiceSpec spec, Processes processes, Clock clock, ServiceListener listener, Stdio stdin, Stdio stdout) {
+        this.spec = spec;
+        this.name = spec.name();
+        this.processes = processes;
+        this.clock = clock;
+        this.listener = listener;
+        this.stdin = stdin;
+        this.stdout = stdout;
+        this.state = new Down(clock.nanoTime());
+        this.want = spec.startsDown() ? Want.DOWN : Want.UP;
+        this.backoff = spec.restart().initialBackoff();
+    }
+
+    /** Starts the service unless its spec says it starts down. Called once, right after construction. */
+    void begin() {
+        if (want == Want.UP) spawnRun();
+        else listener.stateChanged(this);
+    }
+
+    // ---- what the world may read ----
+
+    /** The current name: the spec's, unless the service directory was renamed since it was loaded. */
+    public String name() {
+        return name;
+    }
+
+    void rename(String newName) {
+        name = newName;
+    }
+
+    public ServiceSpec spec() {
+        return spec;
+    }
+
+    public ServiceState state() {
+        return state;
+    }
+
+    public Want want() {
+        return want;
+    }
+
+    public boolean paused() {
+        return paused;
+    }
+
+    public boolean gotTerm() {
+        return gotTerm;
+    }
+
+    public int restarts() {
+        return restarts;
+    }
+
+    public Optional<ExitStatus> lastExit() {
+        return Optional.ofNullable(lastExit);
+    }
+
+    /** The pid runit would show: run's while it runs, finish's while that runs, else 0. */
+    public int pid() {
+        return switch (state) {
+            case Up u -> u.run().pid();
+            case Stopping s -> s.run().pid();
+            case Finishing f -> f.finish().pid();
+            case Down d -> 0;
+            case BackingOff b -> 0;
+        };
+    }
+
+    public boolean ready() {
+        return state instanceof Up u && u.ready();
+    }
+
+    // ---- commands ----
+
+    /** runit {@code u}: want up, and start now if nothing runs (cutting a backoff short: the operator asked). */
+    public void start() {
+        if (want == Want.EXIT) return;
+        want = Want.UP;
+        startIfStopped();
+    }
+
+    /** runit {@code o}: start now if nothing runs, but do not restart it. */
+    public void once() {
+        if (want == Want.EXIT) return;
+        want = Want.DOWN;
+        startIfStopped();
+    }
+
+    /** runit {@code d}: want down, and stop what runs. */
+    public void stop() {
+        if (want == Want.EXIT) return;
+        want = Want.DOWN;
+        stopNow();
+    }
+
+    /** runit {@code x}: stop, then forget the service. */
+    public void exit() {
+        want = Want.EXIT;
+        stopNow();
+    }
+
+    /**
+     * Exit for a logger: its producer is gone and the pipe's write end closed, so let it read to EOF and exit on
+     * its own, losing no line; signal it only if it has not exited after {@link #LOGGER_DRAIN_TIMEOUT}.
+     */
+    public void drainAndExit() {
+        want = Want.EXIT;
+        if (state instanceof Up u) {
+            RunningProcess run = u.run();
+            drainTimer = clock.schedule(LOGGER_DRAIN_TIMEOUT, () -> {
+                if (state instanceof Up now && now.run() == run) sendDownSignal(now, "pipe not drained in time");
+            });
+            listener.stateChanged(this);
+        } else {
+            stopNow();
+        }
+    }
+
+    /** Sends a signal to run if it runs (runit {@code t k h a i q 1 2}); STOP and CONT also set the paused flag. */
+    public void signal(int signal) {
+        if (signal == Signals.SIGSTOP) paused = true;
+        if (signal == Signals.SIGCONT) paused = false;
+        RunningProcess run = switch (state) {
+            case Up u -> u.run();
+            case Stopping s -> s.run();
+            default -> null;
+        };
+        if (run != null) {
+            run.signal(signal);
+            if (signal == Signals.SIGTERM) gotTerm = true;
+            emit(new ServiceEvent.Signalled(signal, ""));
+        }
+        listener.stateChanged(this);
+    }
+
+    // ---- transitions ----
+
+    private void startIfStopped() {
+        switch (state) {
+            case Down d -> spawnRun();
+            case BackingOff b -> spawnRun();
+            default -> listener.stateChanged(this);
+        }
+    }
+
+    private void stopNow() {
+        switch (state) {
+            case Up u -> sendDownSignal(u, "");
+            case BackingOff b -> settle(want == Want.EXIT ? new Next.Exit() : new Next.StayDown());
+            case Down d -> settle(want == Want.EXIT ? new Next.Exit() : new Next.StayDown());
+            case Stopping s -> listener.stateChanged(this);
+            case Finishing f -> listener.stateChanged(this);
+        }
+    }
+
+    private void sendDownSignal(Up up, String why) {
+        int signal = spec.stop().downSignal();
+        RunningProcess run = up.run();
+        run.signal(signal);
+        if (signal == Signals.SIGTERM) gotTerm = true;
+        // A paused process must wake up to act on the signal.
+        if (signal != Signals.SIGCONT && signal != Signals.SIGKILL) run.signal(Signals.SIGCONT);
+        Stopping stopping = new Stopping(run, up.sinceNanos());
+        enter(stopping);
+        Duration timeoutKill = spec.stop().timeoutKill();
+        if (!timeoutKill.isZero()) {
+            stateTimer = clock.schedule(timeoutKill, () -> {
+                if (state != stopping) return;
+                run.signal(Signals.SIGKILL);
+                emit(new ServiceEvent.Signalled(Signals.SIGKILL, "still running after timeout-kill"));
+            });
+        }
+        emit(new ServiceEvent.Signalled(signal, why.isEmpty() ? "stopping" : why));
+        listener.stateChanged(this);
+    }
+
+    private void spawnRun() {
+        ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout);
+        if (spec.readiness() instanceof Readiness.NotificationFd n) request = request.withReadinessFd(n.fd());
+        RunObserver observer = new RunObserver();
+        RunningProcess run;
+        try {
+            run = processes.start(request, observer);
+        } catch (SpawnException e) {
+            Duration retryIn = nextBackoff();
+            emit(new ServiceEvent.SpawnFailed(e.getMessage(), retryIn));
+            backOff(retryIn);
+            return;
+        }
+        observer.process = run;
+        gotTerm = false;
+        enter(new Up(run, clock.nanoTime(), spec.readiness() instanceof Readiness.OnStart));
+        emit(new ServiceEvent.Started(run.pid()));
+        listener.stateChanged(this);
+        if (spec.readiness() instanceof Readiness.Probe p) {
+            probeInterval = FIRST_PROBE_INTERVAL;
+            runProbe(run, p.check());
+        }
+    }
+
+    private void runExited(RunningProcess run, ExitStatus status) {
+        long since;
+        switch (state) {
+            case Up u when u.run() == run -> since = u.sinceNanos();
+            case Stopping s when s.run() == run -> since = s.sinceNanos();
+            default -> {
+                return;
+            }
+        }
+        stopProbe();
+        drainTimer.cancel();
+        Duration ran = Duration.ofNanos(clock.nanoTime() - since);
+        lastExit = status;
+        gotTerm = false;
+        Optional<Command> finish = spec.finish();
+        if (finish.isPresent()) {
+            emit(new ServiceEvent.Exited(status, ran, new Next.RunFinish()));
+            runFinish(finish.get(), status, since, ran);
+        } else {
+            Next next = decide(ran, false);
+            emit(new ServiceEvent.Exited(status, ran, next));
+            settle(next);
+        }
+    }
+
+    private void runFinish(Command finish, ExitStatus runStatus, long runSince, Duration ran) {
+        // runit's arguments: the exit code (or -1 if killed) and the signal number (or 0).
+        Command withArgs = finish.withExtraArgs(
+                Integer.toString(runStatus.exited() ? runStatus.code() : -1),
+                Integer.toString(runStatus.signal()));
+        FinishObserver observer = new FinishObserver();
+        RunningProcess process;
+        try {
+            process = processes.start(ProcessRequest.of(withArgs).withStdin(stdin).withStdout(stdout), observer);
+        } catch (SpawnException e) {
+            emit(new ServiceEvent.ExecFailed("finish: " + e.getMessage()));
+            Next next = decide(ran, false);
+            settle(next);
+            return;
+        }
+        observer.process = process;
+        Finishing finishing = new Finishing(process, runSince, ran);
+        enter(finishing);
+        stateTimer = clock.schedule(spec.stop().timeoutFinish(), () -> {
+            if (state != finishing) return;
+            process.signal(Signals.SIGKILL);
+            emit(new ServiceEvent.Signalled(Signals.SIGKILL, "finish still running after timeout-finish"));
+        });
+        listener.stateChanged(this);
+    }
+
+    private void finishExited(RunningProcess finish, ExitStatus status) {
+        if (!(state instanceof Finishing f) || f.finish() != finish) return;
+        boolean stayDown = status.exited() && status.code() == FINISH_SAYS_STAY_DOWN;
+        Next next = decide(f.ran(), stayDown);
+        emit(new ServiceEvent.Finished(status, next));
+        settle(next);
+    }
+
+    /** What follows a run that lasted {@code ran}; consumes one step of backoff if it restarts late. */
+    private Next decide(Duration ran, boolean stayDown) {
+        if (stayDown && want == Want.UP) want = Want.DOWN;
+        return switch (want) {
+            case UP -> {
+                if (ran.compareTo(spec.restart().stableRun()) >= 0) {
+                    backoff = spec.restart().initialBackoff();
+                    yield new Next.Restart(Duration.ZERO);
+                }
+                yield new Next.Restart(nextBackoff());
+            }
+            case DOWN -> new Next.StayDown();
+            case EXIT -> new Next.Exit();
+        };
+    }
+
+    private Duration nextBackoff() {
+        Duration delay = backoff;
+        Duration doubled = backoff.multipliedBy(2);
+        backoff = doubled.compareTo(spec.restart().maxBackoff()) > 0 ? spec.restart().maxBackoff() : doubled;
+        return delay;
+    }
+
+    private void settle(Next next) {
+        switch (next) {
+            case Next.Restart r when r.delay().isZero() -> {
+                restarts++;
+                spawnRun();
+            }
+            case Next.Restart r -> backOff(r.delay());
+            case Next.StayDown s -> {
+                enter(new Down(clock.nanoTime()));
+                listener.stateChanged(this);
+            }
+            case Next.Exit x -> {
+                enter(new Down(clock.nanoTime()));
+                listener.stateChanged(this);
+                listener.removed(this);
+            }
+            case Next.RunFinish f -> throw new IllegalStateException("finish is started by runExited");
+        }
+    }
+
+    private void backOff(Duration delay) {
+        BackingOff waiting = new BackingOff(clock.nanoTime() + delay.toNanos());
+        enter(waiting);
+        stateTimer = clock.schedule(delay, () -> {
+            if (state != waiting) return;
+            restarts++;
+            spawnRun();
+        });
+        listener.stateChanged(this);
+    }
+
+    private void enter(ServiceState next) {
+        stateTimer.cancel();
+        stateTimer = NO_TIMER;
+        state = next;
+    }
+
+    // ---- readiness by probe: run check until it exits 0, backing off between tries ----
+
+    private void runProbe(RunningProcess run, Command check) {
+        probeTimer = NO_TIMER;
+        ProcessRequest request = ProcessRequest.of(check).withStdout(new Stdio.Null()).withStdin(new Stdio.Null());
+        ProbeObserver observer = new ProbeObserver(run, check);
+        try {
+            probe = processes.start(request, observer);
+            observer.process = probe;
+        } catch (SpawnException e) {
+            probeLater(run, check);
+        }
+    }
+
+    private void probeExited(ProbeObserver observer, ExitStatus status) {
+        if (probe != observer.process) return;
+        probe = null;
+        if (!(state instanceof Up u) || u.run() != observer.run || u.ready()) return;
+        if (status.exited() && status.code() == 0) markReady(u);
+        else probeLater(observer.run, observer.check);
+    }
+
+    private void probeLater(RunningProcess run, Command check) {
+        Duration wait = probeInterval;
+        Duration doubled = probeInterval.multipliedBy(2);
+        probeInterval = doubled.compareTo(MAX_PROBE_INTERVAL) > 0 ? MAX_PROBE_INTERVAL : doubled;
+        probeTimer = clock.schedule(wait, () -> {
+            if (state instanceof Up u && u.run() == run && !u.ready()) runProbe(run, check);
+        });
+    }
+
+    private void stopProbe() {
+        probeTimer.cancel();
+        probeTimer = NO_TIMER;
+        if (probe != null) {
+            probe.signal(Signals.SIGKILL);
+            probe = null;
+        }
+    }
+
+    private void markReady(Up up) {
+        enter(new Up(up.run(), up.sinceNanos(), true));
+        emit(new ServiceEvent.Ready());
+        listener.stateChanged(this);
+    }
+
+    private void emit(ServiceEvent event) {
+        listener.event(this, event);
+    }
+
+    // ---- observers: each belongs to one process, so late events of an old process are recognised and dropped ----
+
+    private final class RunObserver implements ProcessObserver {
+        RunningProcess process;
+
+        @Override
+        public void execFailed(int errno, String reason) {
+            if (pid() == process.pid()) emit(new ServiceEvent.ExecFailed(reason));
+        }
+
+        @Override
+        public void ready() {
+            if (state instanceof Up u && u.run() == process && !u.ready()) markReady(u);
+        }
+
+        @Override
+        public void exited(ExitStatus status) {
+            runExited(process, status);
+        }
+    }
+
+    private final class FinishObserver implements ProcessObserver {
+        RunningProcess process;
+
+        @Override
+        public void execFailed(int errno, String reason) {
+            emit(new ServiceEvent.ExecFailed("finish: " + reason));
+        }
+
+        @Override
+        public void ready() {}
+
+        @Override
+        public void exited(ExitStatus status) {
+            finishExited(process, status);
+        }
+    }
+
+    private final class ProbeObserver implements ProcessObserver {
+        final RunningProcess run;
+        final Command check;
+        RunningProcess process;
+
+        ProbeObserver(RunningProcess run, Command check) {
+            this.run = run;
+            this.check = check;
+        }
+
+        @Override
+        public void execFailed(int errno, String reason) {}
+
+        @Override
+        public void ready() {}
+
+        @Override
+        public void exited(ExitStatus status) {
+            probeExited(this, status);
+        }
+    }
+}

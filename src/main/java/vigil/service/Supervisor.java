@@ -1,0 +1,146 @@
+package vigil.service;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import vigil.model.ServiceSpec;
+import vigil.service.ProcessRequest.Stdio;
+
+/**
+ * All supervised services, by name. It pairs each service that has a logger with that logger through one pipe
+ * made when the pair is added and kept until both are gone, so either side may restart without losing a byte.
+ * When a service is removed (or Vigil exits), its logger is stopped only after it: the pipe's write end is closed
+ * and the logger drains it to EOF, so the last lines are written.
+ */
+public final class Supervisor {
+    private final Processes processes;
+    private final Clock clock;
+    private final ServiceListener listener;
+    private final Map<String, Pair> pairs = new LinkedHashMap<>();
+    private Runnable whenAllRemoved;
+
+    /** A service, and its logger with the pipe between them if it has one. */
+    private record Pair(Service main, Service logger, Pipe pipe) {
+        List<Service> both() {
+            return logger == null ? List.of(main) : List.of(main, logger);
+        }
+    }
+
+    public Supervisor(Processes processes, Clock clock, ServiceListener listener) {
+        this.processes = processes;
+        this.clock = clock;
+        this.listener = listener;
+    }
+
+    /**
+     * Starts supervising the spec (and its logger). Neither starts if the pipe between them cannot be made.
+     *
+     * @throws IllegalArgumentException if a service of that name is already supervised
+     */
+    public Service add(ServiceSpec spec) throws SpawnException {
+        if (pairs.containsKey(spec.name())) {
+            throw new IllegalArgumentException(spec.name() + ": a service of that name is already supervised");
+        }
+        if (pairs.isEmpty()) whenAllRemoved = null;
+        Pair pair;
+        if (spec.logger().isPresent()) {
+            Pipe pipe = processes.openPipe();
+            PairListener pairListener = new PairListener();
+            Service main = new Service(spec, processes, clock, pairListener, new Stdio.Inherit(),
+                    new Stdio.PipeWriteEnd(pipe));
+            Service logger = new Service(spec.logger().get(), processes, clock, pairListener,
+                    new Stdio.PipeReadEnd(pipe), new Stdio.Inherit());
+            pair = new Pair(main, logger, pipe);
+            pairListener.pair = pair;
+        } else {
+            PairListener pairListener = new PairListener();
+            pair = new Pair(new Service(spec, processes, clock, pairListener, new Stdio.Inherit(),
+                    new Stdio.Inherit()), null, null);
+            pairListener.pair = pair;
+        }
+        pairs.put(spec.name(), pair);
+        if (pair.logger != null) pair.logger.begin();
+        pair.main.begin();
+        return pair.main;
+    }
+
+    /** The service of that name; a logger is named {@code NAME/log}. */
+    public Optional<Service> get(String name) {
+        if (name.endsWith("/log")) {
+            Pair pair = pairs.get(name.substring(0, name.length() - 4));
+            return pair == null ? Optional.empty() : Optional.ofNullable(pair.logger);
+        }
+        Pair pair = pairs.get(name);
+        return pair == null ? Optional.empty() : Optional.of(pair.main);
+    }
+
+    /** Every service, loggers included, in the order they were added. */
+    public Collection<Service> services() {
+        List<Service> all = new ArrayList<>();
+        for (Pair pair : pairs.values()) all.addAll(pair.both());
+        return all;
+    }
+
+    /** Stops the service, then its logger, then forgets both. Unknown names are ignored. */
+    public void remove(String name) {
+        Pair pair = pairs.get(name);
+        if (pair != null) pair.main.exit();
+    }
+
+    /** The service directory was renamed: same service, new name. */
+    public void rename(String from, String to) {
+        Pair pair = pairs.remove(from);
+        if (pair == null) return;
+        if (pairs.containsKey(to)) throw new IllegalArgumentException(to + ": a service of that name exists");
+        pair.main.rename(to);
+        if (pair.logger != null) pair.logger.rename(to + "/log");
+        pairs.put(to, pair);
+    }
+
+    /** Removes every service, each logger after its producer, and runs {@code done} once all are gone. */
+    public void shutdown(Runnable done) {
+        whenAllRemoved = done;
+        if (pairs.isEmpty()) {
+            runWhenAllRemoved();
+            return;
+        }
+        for (Pair pair : List.copyOf(pairs.values())) pair.main.exit();
+    }
+
+    private void runWhenAllRemoved() {
+        Runnable done = whenAllRemoved;
+        whenAllRemoved = null;
+        if (done != null) done.run();
+    }
+
+    /** Forwards to the daemon's listener, and sequences a pair's removal: producer, pipe, then logger. */
+    private final class PairListener implements ServiceListener {
+        Pair pair;
+
+        @Override
+        public void stateChanged(Service service) {
+            listener.stateChanged(service);
+        }
+
+        @Override
+        public void event(Service service, ServiceEvent event) {
+            listener.event(service, event);
+        }
+
+        @Override
+        public void removed(Service service) {
+            listener.removed(service);
+            if (service == pair.main && pair.logger != null) {
+                pair.pipe.closeWriteEnd();
+                pair.logger.drainAndExit();
+                return;
+            }
+            if (pair.pipe != null) pair.pipe.close();
+            pairs.values().remove(pair);
+            if (pairs.isEmpty()) runWhenAllRemoved();
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package vigil.service;
+
+import java.util.ArrayList;
+import java.util.List;
+import vigil.os.ExitStatus;
+
+/** Processes that exist only in memory: the test decides when each becomes ready or exits. */
+final class FakeProcesses implements Processes {
+    final List<FakeProcess> started = new ArrayList<>();
+    final List<FakePipe> pipes = new ArrayList<>();
+    private int nextPid = 100;
+    private String failNextStart;
+
+    final class FakeProcess implements RunningProcess {
+        final int pid = nextPid++;
+        final ProcessRequest request;
+        final ProcessObserver observer;
+        final List<Integer> signals = new ArrayList<>();
+        boolean exited;
+
+        FakeProcess(ProcessRequest request, ProcessObserver observer) {
+            this.request = request;
+            this.observer = observer;
+        }
+
+        @Override
+        public int pid() {
+            return pid;
+        }
+
+        @Override
+        public void signal(int signal) {
+            if (!exited) signals.add(signal);
+        }
+
+        List<String> argv() {
+            return request.command().argv();
+        }
+
+        void exit(int code) {
+            end(ExitStatus.exited(code));
+        }
+
+        void killedBy(int signal) {
+            end(ExitStatus.killed(signal));
+        }
+
+        void end(ExitStatus status) {
+            if (exited) throw new AssertionError("pid " + pid + " already exited");
+            exited = true;
+            observer.exited(status);
+        }
+
+        void reportReady() {
+            observer.ready();
+        }
+    }
+
+    static final class FakePipe implements Pipe {
+        boolean writeEndClosed;
+        boolean closed;
+
+        @Override
+        public void closeWriteEnd() {
+            writeEndClosed = true;
+        }
+
+        @Override
+        public void close() {
+            writeEndClosed = true;
+            closed = true;
+        }
+    }
+
+    /** The next start fails as fork does when the system is out of processes. */
+    void failNextStart(String reason) {
+        failNextStart = reason;
+    }
+
+    @Override
+    public RunningProcess start(ProcessRequest request, ProcessObserver observer) throws SpawnException {
+        if (failNextStart != null) {
+            String reason = failNextStart;
+            failNextStart = null;
+            throw new SpawnException(reason, 11);
+        }
+        FakeProcess p = new FakeProcess(request, observer);
+        started.add(p);
+        return p;
+    }
+
+    @Override
+    public Pipe openPipe() {
+        FakePipe pipe = new FakePipe();
+        pipes.add(pipe);
+        return pipe;
+    }
+
+    FakeProcess last() {
+        if (started.isEmpty()) throw new AssertionError("nothing was started");
+        return started.getLast();
+    }
+
+    /** The most recent process whose argv[0] is this, e.g. "./run" or "./finish". */
+    FakeProcess last(String argv0) {
+        return started.reversed().stream().filter(p -> p.argv().getFirst().equals(argv0)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + argv0 + " was started; started: " + started.stream()
+                        .map(FakeProcess::argv).toList()));
+    }
+
+    long count(String argv0) {
+        return started.stream().filter(p -> p.argv().getFirst().equals(argv0)).count();
+    }
+}
