@@ -33,7 +33,7 @@ public final class Service {
     static final Duration LOGGER_DRAIN_TIMEOUT = Duration.ofSeconds(5);
     private static final Clock.Timer NO_TIMER = () -> {};
 
-    private final ServiceSpec spec;
+    private ServiceSpec spec;
     private final Processes processes;
     private final Clock clock;
     private final ServiceListener listener;
@@ -82,8 +82,10 @@ public final class Service {
         return name;
     }
 
-    void rename(String newName) {
-        name = newName;
+    /** Takes a new name and spec (the directory was renamed); what runs now is untouched, the next start uses it. */
+    void respec(ServiceSpec renamed) {
+        name = renamed.name();
+        spec = renamed;
     }
 
     public ServiceSpec spec() {

@@ -90,13 +90,19 @@ public final class Supervisor {
         if (pair != null) pair.main.exit();
     }
 
-    /** The service directory was renamed: same service, new name. */
-    public void rename(String from, String to) {
+    /**
+     * The service directory was renamed: the same service, with a new name and paths. Nothing is restarted; the
+     * new spec applies from the next start. A logger follows its service if both specs have one.
+     */
+    public void rename(String from, ServiceSpec renamed) {
+        String to = renamed.name();
+        if (!from.equals(to) && pairs.containsKey(to)) {
+            throw new IllegalArgumentException(to + ": a service of that name is already supervised");
+        }
         Pair pair = pairs.remove(from);
         if (pair == null) return;
-        if (pairs.containsKey(to)) throw new IllegalArgumentException(to + ": a service of that name exists");
-        pair.main.rename(to);
-        if (pair.logger != null) pair.logger.rename(to + "/log");
+        pair.main.respec(renamed);
+        if (pair.logger != null && renamed.logger().isPresent()) pair.logger.respec(renamed.logger().get());
         pairs.put(to, pair);
     }
 

@@ -128,10 +128,16 @@ class SupervisorTest {
     void namesAreUniqueAndRenameKeepsTheService() throws Exception {
         Service a = supervisor.add(withLogger("a"));
         assertThrows(IllegalArgumentException.class, () -> supervisor.add(withLogger("a")));
-        supervisor.rename("a", "b");
+        supervisor.rename("a", withLogger("b"));
         assertEquals(a, supervisor.get("b").orElseThrow());
         assertEquals("b/log", supervisor.get("b/log").orElseThrow().name());
         assertEquals(Optional.empty(), supervisor.get("a"));
         assertEquals(2, os.started.size(), "a rename restarts nothing");
+        assertEquals(Path.of("/sv/b"), a.spec().directory());
+        supervisor.get("b").orElseThrow().stop();
+        os.started.get(1).exit(0);
+        a.start();
+        assertEquals(Path.of("/sv/b"), os.last("./run").request.command().workingDirectory(),
+                "the next start runs in the renamed directory");
     }
 }
