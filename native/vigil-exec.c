@@ -1,1 +1,260 @@
-int main(void) { return 0; }
+/*
+ * vigil-exec: the code Vigil runs between fork and execve.
+ *
+ * A JVM cannot run code in a forked child, so Vigil posix_spawns this helper, which applies an exec spec to its
+ * own process and then execve()s the program (the split systemd makes with its executor and the JDK with
+ * jspawnhelper). It does nothing beyond that: no name lookups (ids are numeric), no PATH search.
+ *
+ *   vigil-exec [KEY=VALUE]... -- PATH ARGV0 [ARG]...
+ *
+ * The helper's environment is passed to the program unchanged (plus LISTEN_PID with listen-pid=1).
+ * Keys, each optional (parsed first, then applied in the fixed order below, the order chpst and systemd use):
+ *   setsid=1           setsid()
+ *   chroot=DIR         chroot(DIR), then chdir("/") unless cwd= is given
+ *   cwd=DIR            chdir(DIR), inside the chroot if any
+ *   nice=N             setpriority(PRIO_PROCESS, 0, N): absolute, not an increment
+ *   oom=N              write N to /proc/self/oom_score_adj
+ *   rlimit=RES:SOFT:HARD  (repeatable) RES is a number or a name (nofile, core, nproc...); SOFT/HARD may be inf
+ *   umask=OCTAL        umask()
+ *   groups=G1,G2,...   setgroups(); "groups=" clears the list
+ *   gid=N, uid=N       setgid(), setuid()
+ *   nonewprivs=1       prctl(PR_SET_NO_NEW_PRIVS)
+ *   fd=T:S             (repeatable) the inherited fd S appears at fd T in the program; every fd >= 3 that is not a
+ *                      target is closed; 0, 1 and 2 are left as inherited unless they are targets
+ *   listen-pid=1       LISTEN_PID=<this pid> in the environment (the pid stays the same across execve)
+ *   err=FD             where failures are reported (FD >= 3); made close-on-exec, so a successful execve closes it
+ * Always: every signal disposition is reset to the default and the signal mask is emptied.
+ *
+ * Failure report. On any failure the helper makes one write(2) to the err fd of
+ *     ERRNO SP STEP SP SUBJECT
+ * with ERRNO in decimal, STEP one word (usage setsid chroot chdir nice oom rlimit setgroups setgid setuid
+ * nonewprivs fd close setenv exec) and SUBJECT what it was applied to, up to the end of the write (no newline;
+ * it may be empty or contain spaces). Example: "2 exec ./run". The report is shorter than PIPE_BUF, so a reader
+ * of a pipe gets it whole. Without err= the report goes to stderr as "vigil-exec: exec ./run: No such file or
+ * directory". Either way the helper then exits 111, runit's code for a failed exec.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_FDS 1024
+#define MAX_RLIMITS 64
+#define MAX_GROUPS 1024
+
+extern char **environ;
+
+static int err_fd = -1;
+
+static _Noreturn void fail(const char *step, const char *subject, int err) {
+    char report[2048];
+    int n;
+    if (err_fd >= 0)
+        n = snprintf(report, sizeof report, "%d %s %s", err, step, subject);
+    else
+        n = snprintf(report, sizeof report, "vigil-exec: %s %s: %s\n", step, subject, strerror(err));
+    if (n >= (int) sizeof report) n = sizeof report - 1;
+    if (write(err_fd >= 0 ? err_fd : 2, report, n) < 0) {
+        /* nobody left to tell */
+    }
+    _exit(111);
+}
+
+/* A whole decimal (or, with base 8, octal) number within [min, max], else a usage failure naming the argument. */
+static long long number(const char *text, int base, long long min, long long max, const char *arg) {
+    char *end;
+    errno = 0;
+    long long n = strtoll(text, &end, base);
+    if (errno || end == text || *end || n < min || n > max) fail("usage", arg, EINVAL);
+    return n;
+}
+
+static const char *const RLIMIT_NAMES[] = {
+    "cpu", "fsize", "data", "stack", "core", "rss", "nproc", "nofile", "memlock", "as", "locks", "sigpending",
+    "msgqueue", "nice", "rtprio", "rttime",
+};
+
+static rlim_t limit_value(const char *text, const char *arg) {
+    if (!strcmp(text, "inf")) return RLIM_INFINITY;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(text, &end, 10);
+    if (errno || end == text || *end || *text == '-') fail("usage", arg, EINVAL);
+    return n;
+}
+
+struct fd_move { int target, source, moved; const char *arg; };
+struct limit { int resource; struct rlimit value; const char *arg; };
+
+/* Closes [lo, hi]; a loop up to the fd limit where close_range(2) is missing (kernels before 5.9). */
+static void close_between(unsigned lo, unsigned hi) {
+    if (lo > hi) return;
+    if (close_range(lo, hi, 0) == 0) return;
+    if (errno != ENOSYS) fail("close", "fds", errno);
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) < 0) fail("close", "fds", errno);
+    for (rlim_t fd = lo; fd <= hi && fd < nofile.rlim_cur; fd++) close(fd);
+}
+
+int main(int argc, char **argv) {
+    struct fd_move fds[MAX_FDS];
+    struct limit limits[MAX_RLIMITS];
+    gid_t groups[MAX_GROUPS];
+    int nfds = 0, nlimits = 0, ngroups = -1;
+    int new_session = 0, nonewprivs = 0, listen_pid = 0, have_nice = 0, have_umask = 0;
+    const char *root = NULL, *cwd = NULL, *oom = NULL, *nice_text = "", *uid_text = "", *gid_text = "";
+    const char *groups_text = "";
+    long long nice = 0, uid = -1, gid = -1;
+    mode_t mask = 0;
+    int i;
+
+    /* err= first, wherever it stands, so that even a usage error reaches the reader of the pipe. */
+    for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strncmp(argv[i], "err=", 4)) err_fd = number(argv[i] + 4, 10, 3, INT_MAX, argv[i]);
+    for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+        char *arg = argv[i], *eq = strchr(arg, '=');
+        if (!eq) fail("usage", arg, EINVAL);
+        size_t klen = eq - arg;
+        const char *v = eq + 1;
+#define KEY(k) (klen == sizeof(k) - 1 && !memcmp(arg, k, klen))
+        if (KEY("err")) continue;
+        else if (KEY("setsid")) new_session = number(v, 10, 0, 1, arg);
+        else if (KEY("chroot")) root = v;
+        else if (KEY("cwd")) cwd = v;
+        else if (KEY("nice")) { nice = number(v, 10, -20, 19, arg); nice_text = v; have_nice = 1; }
+        else if (KEY("oom")) { number(v, 10, -1000, 1000, arg); oom = v; }
+        else if (KEY("umask")) { mask = number(v, 8, 0, 0777, arg); have_umask = 1; }
+        else if (KEY("uid")) { uid = number(v, 10, 0, 4294967294LL, arg); uid_text = v; }
+        else if (KEY("gid")) { gid = number(v, 10, 0, 4294967294LL, arg); gid_text = v; }
+        else if (KEY("nonewprivs")) nonewprivs = number(v, 10, 0, 1, arg);
+        else if (KEY("listen-pid")) listen_pid = number(v, 10, 0, 1, arg);
+        else if (KEY("groups")) {
+            char buf[16];
+            ngroups = 0;
+            groups_text = v;
+            for (const char *p = v; *p; ) {
+                size_t len = strcspn(p, ",");
+                if (len == 0 || len >= sizeof buf || ngroups == MAX_GROUPS) fail("usage", arg, EINVAL);
+                memcpy(buf, p, len);
+                buf[len] = 0;
+                groups[ngroups++] = number(buf, 10, 0, 4294967294LL, arg);
+                p += len;
+                if (*p && !*++p) fail("usage", arg, EINVAL);
+            }
+        } else if (KEY("fd")) {
+            char *colon = strchr(v, ':'), target[16];
+            if (!colon || colon - v >= (long) sizeof target || nfds == MAX_FDS) fail("usage", arg, EINVAL);
+            memcpy(target, v, colon - v);
+            target[colon - v] = 0;
+            fds[nfds].target = number(target, 10, 0, INT_MAX, arg);
+            fds[nfds].source = number(colon + 1, 10, 0, INT_MAX, arg);
+            fds[nfds++].arg = v;
+        } else if (KEY("rlimit")) {
+            char *c1 = strchr(v, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, field[32];
+            if (!c2 || nlimits == MAX_RLIMITS) fail("usage", arg, EINVAL);
+            struct limit *l = &limits[nlimits++];
+            size_t len = c1 - v;
+            l->resource = -1;
+            for (size_t r = 0; r < sizeof RLIMIT_NAMES / sizeof *RLIMIT_NAMES; r++)
+                if (strlen(RLIMIT_NAMES[r]) == len && !memcmp(v, RLIMIT_NAMES[r], len)) l->resource = r;
+            if (l->resource < 0) {
+                if (len >= sizeof field) fail("usage", arg, EINVAL);
+                memcpy(field, v, len);
+                field[len] = 0;
+                l->resource = number(field, 10, 0, 63, arg);
+            }
+            len = c2 - c1 - 1;
+            if (len >= sizeof field) fail("usage", arg, EINVAL);
+            memcpy(field, c1 + 1, len);
+            field[len] = 0;
+            l->value.rlim_cur = limit_value(field, arg);
+            l->value.rlim_max = limit_value(c2 + 1, arg);
+            l->arg = v;
+        } else fail("usage", arg, EINVAL);
+#undef KEY
+    }
+    if (argc - i < 3) fail("usage", "missing -- PATH ARGV0", EINVAL);
+    const char *path = argv[i + 1];
+    char **program_argv = &argv[i + 2];
+
+    if (new_session && setsid() < 0) fail("setsid", "", errno);
+    if (root) {
+        if (chroot(root) < 0) fail("chroot", root, errno);
+        /* Never leave the working directory outside the new root. */
+        if (!cwd && chdir("/") < 0) fail("chdir", "/", errno);
+    }
+    if (cwd && chdir(cwd) < 0) fail("chdir", cwd, errno);
+    if (have_nice && setpriority(PRIO_PROCESS, 0, nice) < 0) fail("nice", nice_text, errno);
+    if (oom) {
+        int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, oom, strlen(oom)) < 0) fail("oom", oom, errno);
+        close(fd);
+    }
+    for (int l = 0; l < nlimits; l++)
+        if (setrlimit(limits[l].resource, &limits[l].value) < 0) fail("rlimit", limits[l].arg, errno);
+    if (have_umask) umask(mask);
+    if (ngroups >= 0 && setgroups(ngroups, groups) < 0) fail("setgroups", groups_text, errno);
+    if (gid >= 0 && setgid(gid) < 0) fail("setgid", gid_text, errno);
+    if (uid >= 0 && setuid(uid) < 0) fail("setuid", uid_text, errno);
+    if (nonewprivs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("nonewprivs", "", errno);
+
+    /*
+     * The fd layout. First every source (and the err fd) moves above the highest target, so no dup2 below can
+     * overwrite a source another entry still needs (fd=3:4 fd=4:3 swaps); the copies are close-on-exec. Then each
+     * copy is dup2()ed into place, which leaves the target inheritable. Last, everything else >= 3 is closed.
+     */
+    int above = 3;
+    for (int f = 0; f < nfds; f++)
+        if (fds[f].target >= above) above = fds[f].target + 1;
+    if (err_fd >= 0) {
+        int moved = fcntl(err_fd, F_DUPFD_CLOEXEC, above);
+        if (moved < 0) fail("fd", "err", errno);
+        err_fd = moved;
+    }
+    for (int f = 0; f < nfds; f++)
+        if ((fds[f].moved = fcntl(fds[f].source, F_DUPFD_CLOEXEC, above)) < 0) fail("fd", fds[f].arg, errno);
+    for (int f = 0; f < nfds; f++)
+        if (dup2(fds[f].moved, fds[f].target) < 0) fail("fd", fds[f].arg, errno);
+    for (int fd = 3; fd < above; fd++) {
+        int keep = 0;
+        for (int f = 0; f < nfds; f++) keep |= fds[f].target == fd;
+        if (!keep) close(fd);
+    }
+    if (err_fd >= 0) {
+        close_between(above, err_fd - 1);
+        close_between(err_fd + 1, ~0U);
+    } else {
+        close_between(above, ~0U);
+    }
+
+    if (listen_pid) {
+        char pid[24];
+        snprintf(pid, sizeof pid, "%d", (int) getpid());
+        if (setenv("LISTEN_PID", pid, 1) < 0) fail("setenv", "LISTEN_PID", errno);
+    }
+
+    /*
+     * Ignored signals survive execve, and the spawning JVM thread blocks some: give the program a clean slate. The
+     * raw system call, because glibc's sigaction refuses its reserved signals 32 and 33, which can arrive ignored
+     * too. An all-zero struct is SIG_DFL with no flags and an empty mask whatever the architecture's field order.
+     */
+    static const unsigned long dfl[4];
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGKILL && s != SIGSTOP) syscall(SYS_rt_sigaction, s, dfl, NULL, sizeof(unsigned long));
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    execve(path, program_argv, environ);
+    fail("exec", path, errno);
+}

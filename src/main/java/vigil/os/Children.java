@@ -1,0 +1,185 @@
+package vigil.os;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.Optional;
+
+/**
+ * Child processes after {@link Spawn}: pidfds, signals, reaping. A pidfd names one process for good, so signals
+ * sent through it can never hit a later process that reused the pid; keep the pidfd from spawn to reap.
+ */
+public final class Children {
+    private Children() {}
+
+    /** The generic syscall numbers, the same on x86-64 and aarch64; glibc only wraps these since 2.36. */
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424, SYS_PIDFD_OPEN = 434;
+    private static final int P_ALL = 0, P_PID = 1, WNOHANG = 1, WEXITED = 4;
+    private static final int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+    private static final int PR_SET_CHILD_SUBREAPER = 36;
+    /** siginfo_t is 128 bytes; these offsets hold for SIGCHLD on 64-bit Linux. */
+    private static final long SIGINFO_SIZE = 128, SI_CODE = 8, SI_PID = 16, SI_STATUS = 24;
+
+    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
+    /** long syscall(long number, ...): every argument passed as a long, unused ones as 0. */
+    private static final MethodHandle SYSCALL = Native.LINKER.downcallHandle(
+            Native.LIBC.find("syscall").orElseThrow(),
+            FunctionDescriptor.of(Native.C_LONG, Native.C_LONG, Native.C_LONG, Native.C_LONG, Native.C_LONG,
+                    Native.C_LONG),
+            Linker.Option.firstVariadicArg(1), ERRNO);
+    private static final MethodHandle PRCTL = Native.LINKER.downcallHandle(
+            Native.LIBC.find("prctl").orElseThrow(),
+            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_LONG, Native.C_LONG, Native.C_LONG,
+                    Native.C_LONG),
+            Linker.Option.firstVariadicArg(1), ERRNO);
+    private static final MethodHandle WAITID = Native.linkErrno("waitid",
+            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_INT));
+    private static final MethodHandle KILL = Native.linkErrno("kill",
+            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT));
+    private static final MethodHandle GETPID = Native.link("getpid", FunctionDescriptor.of(Native.C_INT));
+    private static final MethodHandle GETUID = Native.link("getuid", FunctionDescriptor.of(Native.C_INT));
+
+    /**
+     * A pidfd (close-on-exec) for {@code pid}; it becomes readable when the process exits.
+     *
+     * @throws OsException ESRCH if there is no such process, ENOSYS before Linux 5.3
+     */
+    public static int pidfdOpen(int pid) throws OsException {
+        MemorySegment slot = Native.errnoSlot();
+        long fd = syscall(slot, SYS_PIDFD_OPEN, pid, 0);
+        if (fd < 0) throw new OsException("pidfd_open", String.valueOf(pid), Native.errno(slot));
+        return (int) fd;
+    }
+
+    /** Sends {@code signal} to the process behind {@code pidfd}; false if it has already exited. */
+    public static boolean pidfdSendSignal(int pidfd, int signal) throws OsException {
+        MemorySegment slot = Native.errnoSlot();
+        if (syscall(slot, SYS_PIDFD_SEND_SIGNAL, pidfd, signal) == 0) return true;
+        int errno = Native.errno(slot);
+        if (errno == Errno.ESRCH) return false;
+        throw new OsException("pidfd_send_signal", errno);
+    }
+
+    /**
+     * Sends {@code signal} to {@code pid} through a pidfd of its own, falling back to kill(2) only where pidfds do
+     * not exist. Returns false if there is no such process. Only as safe as the pid: the caller must not have reaped
+     * it, which is why long-lived owners keep a pidfd instead.
+     */
+    public static boolean sendSignal(int pid, int signal) throws OsException {
+        int pidfd;
+        try {
+            pidfd = pidfdOpen(pid);
+        } catch (OsException e) {
+            if (e.errno() == Errno.ESRCH) return false;
+            if (e.errno() != Errno.ENOSYS) throw e;
+            return kill(pid, signal);
+        }
+        try {
+            return pidfdSendSignal(pidfd, signal);
+        } finally {
+            Fds.close(pidfd);
+        }
+    }
+
+    /** Waits at most {@code timeoutMillis} (negative: no limit) for the process behind {@code pidfd} to exit. */
+    public static boolean awaitExit(int pidfd, long timeoutMillis) throws OsException {
+        return Poll.readable(pidfd, timeoutMillis);
+    }
+
+    /** Reaps any one child that has exited, without blocking; empty if none has (or there are no children). */
+    public static Optional<Reaped> waitAny() throws OsException {
+        return waitid(P_ALL, 0, WEXITED | WNOHANG, true);
+    }
+
+    /**
+     * Reaps {@code pid} once it has exited; with {@code block} false, empty if it is still running.
+     *
+     * @throws OsException ECHILD if {@code pid} is not an unreaped child of this process
+     */
+    public static Optional<ExitStatus> waitPid(int pid, boolean block) throws OsException {
+        return waitid(P_PID, pid, WEXITED | (block ? 0 : WNOHANG), false).map(Reaped::status);
+    }
+
+    /** Makes orphaned descendants (double-forking daemons) children of this process rather than of init. */
+    public static void setChildSubreaper() throws OsException {
+        MemorySegment slot = Native.errnoSlot();
+        try {
+            int rc = (int) PRCTL.invokeExact(slot, PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
+            if (rc < 0) throw new OsException("prctl PR_SET_CHILD_SUBREAPER", Native.errno(slot));
+        } catch (OsException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    public static int getpid() {
+        try {
+            return (int) GETPID.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    public static int getuid() {
+        try {
+            return (int) GETUID.invokeExact();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static boolean kill(int pid, int signal) throws OsException {
+        MemorySegment slot = Native.errnoSlot();
+        try {
+            if ((int) KILL.invokeExact(slot, pid, signal) == 0) return true;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        int errno = Native.errno(slot);
+        if (errno == Errno.ESRCH) return false;
+        throw new OsException("kill", errno);
+    }
+
+    private static long syscall(MemorySegment slot, long number, long a, long b) {
+        try {
+            return (long) SYSCALL.invokeExact(slot, number, a, b, 0L, 0L);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static Optional<Reaped> waitid(int idType, int id, int options, boolean noChildIsEmpty)
+            throws OsException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(SIGINFO_SIZE, 8); // zeroed: si_pid stays 0 if nothing was ready
+            MemorySegment slot = Native.errnoSlot();
+            while (true) {
+                int rc = (int) WAITID.invokeExact(slot, idType, id, info, options);
+                if (rc == 0) break;
+                int errno = Native.errno(slot);
+                if (errno == Errno.EINTR) continue;
+                if (errno == Errno.ECHILD && noChildIsEmpty) return Optional.empty();
+                throw new OsException("waitid", errno);
+            }
+            int pid = info.get(ValueLayout.JAVA_INT, SI_PID);
+            if (pid == 0) return Optional.empty();
+            int code = info.get(ValueLayout.JAVA_INT, SI_CODE);
+            int status = info.get(ValueLayout.JAVA_INT, SI_STATUS);
+            ExitStatus exit = switch (code) {
+                case CLD_EXITED -> ExitStatus.exited(status);
+                case CLD_KILLED -> ExitStatus.killed(status);
+                case CLD_DUMPED -> new ExitStatus(-1, status, true);
+                default -> throw new AssertionError("waitid WEXITED gave si_code " + code);
+            };
+            return Optional.of(new Reaped(pid, exit));
+        } catch (OsException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+}
