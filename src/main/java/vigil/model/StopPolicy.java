@@ -7,6 +7,7 @@ import java.time.Duration;
  * {@code finish} may run before it is killed.
  *
  * @param timeoutKill {@link Duration#ZERO} means never send KILL (s6's default)
+ * @param timeoutFinish {@link Duration#ZERO} means finish may run forever (as in s6)
  */
 public record StopPolicy(int downSignal, Duration timeoutKill, Duration timeoutFinish) {
     public static final int SIGTERM = 15;

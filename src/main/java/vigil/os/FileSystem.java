@@ -1,0 +1,148 @@
+package vigil.os;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * File-system calls Java's NIO does not offer: flock(2) locks, FIFOs, and replacing a small file by write-then-
+ * rename from memory the caller prepared once. Every fd it opens is close-on-exec.
+ */
+public final class FileSystem {
+    private FileSystem() {}
+
+    public static final int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+
+    private static final int O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400;
+    private static final int S_IFMT = 0170000, S_IFIFO = 0010000;
+
+    // open(2) is variadic: the mode must be passed as a variadic argument for the ABI to be right.
+    private static final MethodHandle OPEN = Native.LINKER.downcallHandle(
+            Native.LIBC.find("open").orElseThrow(() -> new LinkageError("libc has no open")),
+            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT, Native.C_INT),
+            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle FLOCK = Native.linkErrno("flock",
+            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT));
+    private static final MethodHandle MKFIFO = Native.linkErrno("mkfifo",
+            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT));
+    private static final MethodHandle RENAME = Native.linkErrno("rename",
+            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_POINTER));
+
+    /**
+     * flock(2) on the fd: {@code LOCK_SH}, {@code LOCK_EX} or {@code LOCK_UN}, optionally with {@code LOCK_NB}.
+     * These are the locks runit's and daemontools' tools take; {@code FileChannel.lock} takes fcntl locks, which
+     * neither side would see. EINTR is retried.
+     *
+     * @return false if {@code LOCK_NB} was given and another open file holds a conflicting lock
+     */
+    public static boolean flock(int fd, int operation) throws OsException {
+        MemorySegment slot = Native.errnoSlot();
+        try {
+            while (true) {
+                int rc = (int) FLOCK.invokeExact(slot, fd, operation);
+                if (rc == 0) return true;
+                int errno = Native.errno(slot);
+                if (errno == Errno.EINTR) continue;
+                if (errno == Errno.EWOULDBLOCK) return false;
+                throw new OsException("flock", errno);
+            }
+        } catch (OsException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Makes a FIFO with the mode (less the umask). One that already exists is fine; anything else there is not. */
+    public static void mkfifo(Path path, int mode) throws IOException {
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment slot = Native.errnoSlot();
+            int rc = (int) MKFIFO.invokeExact(slot, arena.allocateFrom(path.toString()), mode);
+            if (rc == 0) return;
+            errno = Native.errno(slot);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (errno == Errno.EEXIST && isFifo(path)) return;
+        throw new OsException("mkfifo", path.toString(), errno);
+    }
+
+    /**
+     * Opens a FIFO for reading and writing, non-blocking. On Linux this never blocks and never fails with ENXIO:
+     * the fd is a reader, so writers can open the FIFO, and a writer, so reading it never sees end-of-file.
+     */
+    public static int openFifo(Path path) throws OsException {
+        return open(path, O_RDWR | Fds.O_NONBLOCK, 0);
+    }
+
+    /** Opens (creating with the mode, less the umask) a file to hold a {@link #flock} on, as runit does. */
+    public static int openLockFile(Path path, int mode) throws OsException {
+        return open(path, O_WRONLY | O_APPEND | O_CREAT, mode);
+    }
+
+    /**
+     * Writes {@code length} bytes of {@code data} to {@code temporary} (created with the mode or truncated), then
+     * renames it to {@code target}: a reader sees the old content or the new, never a mix. No fsync: this is
+     * run-time state, rewritten on every change and worthless after a crash. The paths are NUL-terminated strings
+     * the caller made once, so a rewrite allocates nothing.
+     */
+    public static void replace(MemorySegment temporary, MemorySegment target, MemorySegment data, long length,
+                               int mode) throws OsException {
+        MemorySegment slot = Native.errnoSlot();
+        int fd;
+        try {
+            do {
+                fd = (int) OPEN.invokeExact(slot, temporary, O_WRONLY | O_CREAT | O_TRUNC | Fds.O_CLOEXEC, mode);
+            } while (fd < 0 && Native.errno(slot) == Errno.EINTR);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (fd < 0) throw new OsException("open", temporary.getString(0), Native.errno(slot));
+        try {
+            // A regular file takes the whole write at once; the loop is only for the rule-bending exception.
+            long done = Fds.write(fd, data, length);
+            while (done >= 0 && done < length) {
+                long n = Fds.write(fd, data.asSlice(done), length - done);
+                done = n < 0 ? n : done + n;
+            }
+            if (done < 0) throw new OsException("write", temporary.getString(0), Errno.EAGAIN);
+        } finally {
+            Fds.close(fd);
+        }
+        int rc;
+        try {
+            rc = (int) RENAME.invokeExact(slot, temporary, target);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (rc < 0) throw new OsException("rename", target.getString(0), Native.errno(slot));
+    }
+
+    // A private open(2) until Fds offers one.
+    private static int open(Path path, int flags, int mode) throws OsException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment slot = Native.errnoSlot();
+            MemorySegment name = arena.allocateFrom(path.toString());
+            while (true) {
+                int fd = (int) OPEN.invokeExact(slot, name, flags | Fds.O_CLOEXEC, mode);
+                if (fd >= 0) return fd;
+                int errno = Native.errno(slot);
+                if (errno != Errno.EINTR) throw new OsException("open", path.toString(), errno);
+            }
+        } catch (OsException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static boolean isFifo(Path path) throws IOException {
+        return ((Integer) Files.getAttribute(path, "unix:mode") & S_IFMT) == S_IFIFO;
+    }
+}

@@ -1,0 +1,179 @@
+package vigil.supervise;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import vigil.os.Fds;
+import vigil.os.FileSystem;
+import vigil.os.OsException;
+
+/**
+ * One service's runit-compatible {@code supervise/} directory, held open while Vigil supervises the service, so
+ * that runit's {@code sv} and daemontools' {@code svok} and {@code svstat} work against Vigil.
+ *
+ * <ul>
+ *   <li>{@code lock} is flock'ed exclusively: a runsv (or second Vigil) on the same directory fails, as we do if
+ *       one is already there;
+ *   <li>{@code control} and {@code ok} are FIFOs held open read-write, one fd each, so clients' non-blocking
+ *       opens succeed ("supervisor running") and a client write never meets ENXIO;
+ *   <li>{@link #write} publishes {@code pid}, {@code stat} and {@code status}.
+ * </ul>
+ *
+ * Three fds per service in all. Not thread-safe: the loop thread owns it.
+ */
+public final class SuperviseDir implements AutoCloseable {
+    private static final FileAttribute<Set<PosixFilePermission>> MODE_0700 =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+    private static final int MODE_0600 = 0600, MODE_0644 = 0644;
+    /** Room for any of the three files: "4194304\n", stat's longest text, status's 20 bytes. */
+    private static final int BUFFER_SIZE = 64;
+
+    private final Path directory;
+    private final int lockFd;
+    private final int controlFd;
+    private final int okFd;
+    private final MemorySegment buffer;
+    private final MemorySegment pidNew, pid, statNew, stat, statusNew, status;
+    /** The pid the {@code pid} file holds, -1 before the first write; runit rewrites it only when it changes. */
+    private int writtenPid = -1;
+    private boolean closed;
+
+    private SuperviseDir(Path directory, int lockFd, int controlFd, int okFd) {
+        this.directory = directory;
+        this.lockFd = lockFd;
+        this.controlFd = controlFd;
+        this.okFd = okFd;
+        // The file names and the buffer are made once, so a write allocates nothing. An automatic arena: the
+        // memory lives exactly as long as this object, and closing a shared arena per service would cost a
+        // handshake with every JVM thread.
+        Arena arena = Arena.ofAuto();
+        this.buffer = arena.allocate(BUFFER_SIZE);
+        this.pidNew = path(arena, "pid.new");
+        this.pid = path(arena, "pid");
+        this.statNew = path(arena, "stat.new");
+        this.stat = path(arena, "stat");
+        this.statusNew = path(arena, "status.new");
+        this.status = path(arena, "status");
+    }
+
+    private MemorySegment path(Arena arena, String file) {
+        return arena.allocateFrom(directory.resolve(file).toString());
+    }
+
+    /**
+     * Takes over {@code serviceDir/supervise} (for a logger, pass the {@code log} directory): creates it (0700) if
+     * missing, or the missing target if it is a symlink, as runsv does; creates and locks {@code lock}; creates and
+     * opens the {@code control} and {@code ok} FIFOs. Write the first state at once: until then {@code sv} sees
+     * whatever an earlier supervisor left.
+     *
+     * @throws AlreadySupervisedException if another process holds {@code supervise/lock}
+     * @throws IOException                if the directory or its files cannot be made or opened
+     */
+    public static SuperviseDir open(Path serviceDir) throws IOException {
+        Path directory = serviceDir.resolve("supervise");
+        makeDirectory(directory);
+        int lock = FileSystem.openLockFile(directory.resolve("lock"), MODE_0600);
+        int control = -1;
+        try {
+            if (!FileSystem.flock(lock, FileSystem.LOCK_EX | FileSystem.LOCK_NB)) {
+                throw new AlreadySupervisedException(serviceDir
+                        + ": already supervised by another process (supervise/lock is held)");
+            }
+            FileSystem.mkfifo(directory.resolve("control"), MODE_0600);
+            control = FileSystem.openFifo(directory.resolve("control"));
+            FileSystem.mkfifo(directory.resolve("ok"), MODE_0600);
+            int ok = FileSystem.openFifo(directory.resolve("ok"));
+            return new SuperviseDir(directory, lock, control, ok);
+        } catch (IOException | RuntimeException e) {
+            Fds.close(control);
+            Fds.close(lock);
+            throw e;
+        }
+    }
+
+    /** runit's rule: {@code supervise} may be a symlink, e.g. into /run, and then its target is created. */
+    private static void makeDirectory(Path directory) throws IOException {
+        if (Files.isDirectory(directory)) return;
+        try {
+            Files.createDirectory(directory, MODE_0700);
+        } catch (FileAlreadyExistsException e) {
+            if (Files.isDirectory(directory)) return;
+            if (!Files.isSymbolicLink(directory)) {
+                throw new IOException(directory + ": exists and is not a directory");
+            }
+            Path target = directory.resolveSibling(Files.readSymbolicLink(directory));
+            try {
+                Files.createDirectory(target, MODE_0700);
+            } catch (FileAlreadyExistsException again) {
+                if (!Files.isDirectory(directory)) {
+                    throw new IOException(directory + ": is a symbolic link to " + target
+                            + ", which exists and is not a directory");
+                }
+            }
+        }
+    }
+
+    /** The {@code supervise} directory (through the symlink, if it is one). */
+    public Path directory() {
+        return directory;
+    }
+
+    /** The {@code control} FIFO, non-blocking and never at end-of-file: clients write command bytes to it. */
+    public int controlFd() {
+        return controlFd;
+    }
+
+    /**
+     * Publishes the state as runsv does: {@code pid} (only if the pid changed), then {@code stat}, then
+     * {@code status}, each written to {@code X.new} and renamed over {@code X}. No fsync, nothing allocated.
+     */
+    public void write(SuperviseState s) throws OsException {
+        if (closed) throw new IllegalStateException(directory + " is closed");
+        if (s.pid() != writtenPid) {
+            FileSystem.replace(pidNew, pid, buffer, encodePid(s.pid(), buffer), MODE_0644);
+            writtenPid = s.pid();
+        }
+        FileSystem.replace(statNew, stat, buffer, StatFile.encode(s, buffer), MODE_0644);
+        StatusFile.encode(s, buffer);
+        FileSystem.replace(statusNew, status, buffer, StatusFile.SIZE, MODE_0644);
+    }
+
+    /** "PID\n", or nothing for pid 0; returns the length. */
+    static int encodePid(int value, MemorySegment out) {
+        if (value == 0) return 0;
+        int digits = 1;
+        for (int rest = value / 10; rest > 0; rest /= 10) digits++;
+        for (int i = digits - 1, rest = value; i >= 0; i--, rest /= 10) {
+            out.set(ValueLayout.JAVA_BYTE, i, (byte) ('0' + rest % 10));
+        }
+        out.set(ValueLayout.JAVA_BYTE, digits, (byte) '\n');
+        return digits + 1;
+    }
+
+    /**
+     * Releases the lock and closes the FIFOs; the files stay. Afterwards {@code svok} reports "not running": the
+     * {@code ok} FIFO has no reader, so a client's open fails with ENXIO.
+     */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        Fds.close(okFd);
+        Fds.close(controlFd);
+        // Unlock explicitly: a copy of the fd leaked into a child would otherwise keep the lock alive.
+        try {
+            FileSystem.flock(lockFd, FileSystem.LOCK_UN);
+        } catch (OsException e) {
+            // Closing below releases it anyway for every fd we know of.
+        }
+        Fds.close(lockFd);
+    }
+}
