@@ -18,7 +18,7 @@ public final class FileSystem {
 
     public static final int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
 
-    private static final int O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200, O_APPEND = 0x400;
+    private static final int O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_APPEND = 0x400;
     private static final int S_IFMT = 0170000, S_IFIFO = 0010000;
 
     // open(2) is variadic: the mode must be passed as a variadic argument for the ABI to be right.
@@ -30,8 +30,10 @@ public final class FileSystem {
             FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT));
     private static final MethodHandle MKFIFO = Native.linkErrno("mkfifo",
             FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle RENAME = Native.linkErrno("rename",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_POINTER));
+    private static final MethodHandle PWRITE = Native.linkErrno("pwrite",
+            FunctionDescriptor.of(Native.C_LONG, Native.C_INT, Native.C_POINTER, Native.C_LONG, Native.C_LONG));
+    private static final MethodHandle FTRUNCATE = Native.linkErrno("ftruncate",
+            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_LONG));
 
     /**
      * flock(2) on the fd: {@code LOCK_SH}, {@code LOCK_EX} or {@code LOCK_UN}, optionally with {@code LOCK_NB}.
@@ -87,41 +89,41 @@ public final class FileSystem {
     }
 
     /**
-     * Writes {@code length} bytes of {@code data} to {@code temporary} (created with the mode or truncated), then
-     * renames it to {@code target}: a reader sees the old content or the new, never a mix. No fsync: this is
-     * run-time state, rewritten on every change and worthless after a crash. The paths are NUL-terminated strings
-     * the caller made once, so a rewrite allocates nothing.
+     * Overwrites {@code path} in place with {@code length} bytes of {@code data} (creating it with the mode), and
+     * truncates it if it may have been longer: open, pwrite, close. Not runsv's write-then-rename: on ext4 every
+     * rename costs a journal commit (~0.5 ms measured here, against ~6 us for this), and a 20-byte status that
+     * keeps its size is read whole by any reader anyway. No fsync: this is run-time state, rewritten on every
+     * change. The path is a NUL-terminated string the caller made once, so a rewrite allocates nothing.
+     *
+     * @param previousLength what the file held before, or -1 if unknown
      */
-    public static void replace(MemorySegment temporary, MemorySegment target, MemorySegment data, long length,
-                               int mode) throws OsException {
+    public static void overwrite(MemorySegment path, MemorySegment data, long length, long previousLength, int mode)
+            throws OsException {
         MemorySegment slot = Native.errnoSlot();
         int fd;
         try {
             do {
-                fd = (int) OPEN.invokeExact(slot, temporary, O_WRONLY | O_CREAT | O_TRUNC | Fds.O_CLOEXEC, mode);
+                fd = (int) OPEN.invokeExact(slot, path, O_WRONLY | O_CREAT | Fds.O_CLOEXEC, mode);
             } while (fd < 0 && Native.errno(slot) == Errno.EINTR);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-        if (fd < 0) throw new OsException("open", temporary.getString(0), Native.errno(slot));
+        if (fd < 0) throw new OsException("open", path.getString(0), Native.errno(slot));
         try {
-            // A regular file takes the whole write at once; the loop is only for the rule-bending exception.
-            long done = Fds.write(fd, data, length);
-            while (done >= 0 && done < length) {
-                long n = Fds.write(fd, data.asSlice(done), length - done);
-                done = n < 0 ? n : done + n;
+            long rc = (long) PWRITE.invokeExact(slot, fd, data, length, 0L);
+            if (rc < 0) throw new OsException("write", path.getString(0), Native.errno(slot));
+            if (rc < length) throw new OsException("write", path.getString(0), Errno.ENOSPC);
+            if (previousLength < 0 || length < previousLength) {
+                int truncated = (int) FTRUNCATE.invokeExact(slot, fd, length);
+                if (truncated < 0) throw new OsException("ftruncate", path.getString(0), Native.errno(slot));
             }
-            if (done < 0) throw new OsException("write", temporary.getString(0), Errno.EAGAIN);
+        } catch (OsException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
         } finally {
             Fds.close(fd);
         }
-        int rc;
-        try {
-            rc = (int) RENAME.invokeExact(slot, temporary, target);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-        if (rc < 0) throw new OsException("rename", target.getString(0), Native.errno(slot));
     }
 
     // A private open(2) until Fds offers one.

@@ -138,14 +138,15 @@ public final class Supervisor {
 
         @Override
         public void removed(Service service) {
-            listener.removed(service);
             if (service == pair.main && pair.logger != null) {
+                listener.removed(service);
                 pair.pipe.closeWriteEnd();
                 pair.logger.drainAndExit();
                 return;
             }
             if (pair.pipe != null) pair.pipe.close();
             pairs.values().remove(pair);
+            listener.removed(service);
             if (pairs.isEmpty()) runWhenAllRemoved();
         }
     }

@@ -41,9 +41,11 @@ public final class SuperviseDir implements AutoCloseable {
     private final int controlFd;
     private final int okFd;
     private final MemorySegment buffer;
-    private final MemorySegment pidNew, pid, statNew, stat, statusNew, status;
+    private final MemorySegment pid, stat, status;
     /** The pid the {@code pid} file holds, -1 before the first write; runit rewrites it only when it changes. */
     private int writtenPid = -1;
+    /** How long each file is now, -1 until this object wrote it: a shorter write must truncate. */
+    private long pidLength = -1, statLength = -1, statusLength = -1;
     private boolean closed;
 
     private SuperviseDir(Path directory, int lockFd, int controlFd, int okFd) {
@@ -56,11 +58,8 @@ public final class SuperviseDir implements AutoCloseable {
         // handshake with every JVM thread.
         Arena arena = Arena.ofAuto();
         this.buffer = arena.allocate(BUFFER_SIZE);
-        this.pidNew = path(arena, "pid.new");
         this.pid = path(arena, "pid");
-        this.statNew = path(arena, "stat.new");
         this.stat = path(arena, "stat");
-        this.statusNew = path(arena, "status.new");
         this.status = path(arena, "status");
     }
 
@@ -132,18 +131,24 @@ public final class SuperviseDir implements AutoCloseable {
     }
 
     /**
-     * Publishes the state as runsv does: {@code pid} (only if the pid changed), then {@code stat}, then
-     * {@code status}, each written to {@code X.new} and renamed over {@code X}. No fsync, nothing allocated.
+     * Publishes the state in runsv's order: {@code pid} (only if the pid changed), then {@code stat}, then
+     * {@code status}, each overwritten in place (see {@link FileSystem#overwrite} for why not renamed). No fsync,
+     * nothing allocated.
      */
     public void write(SuperviseState s) throws OsException {
         if (closed) throw new IllegalStateException(directory + " is closed");
         if (s.pid() != writtenPid) {
-            FileSystem.replace(pidNew, pid, buffer, encodePid(s.pid(), buffer), MODE_0644);
+            int length = encodePid(s.pid(), buffer);
+            FileSystem.overwrite(pid, buffer, length, pidLength, MODE_0644);
+            pidLength = length;
             writtenPid = s.pid();
         }
-        FileSystem.replace(statNew, stat, buffer, StatFile.encode(s, buffer), MODE_0644);
+        int length = StatFile.encode(s, buffer);
+        FileSystem.overwrite(stat, buffer, length, statLength, MODE_0644);
+        statLength = length;
         StatusFile.encode(s, buffer);
-        FileSystem.replace(statusNew, status, buffer, StatusFile.SIZE, MODE_0644);
+        FileSystem.overwrite(status, buffer, StatusFile.SIZE, statusLength, MODE_0644);
+        statusLength = StatusFile.SIZE;
     }
 
     /** "PID\n", or nothing for pid 0; returns the length. */
