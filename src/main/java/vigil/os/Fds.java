@@ -2,15 +2,36 @@ package vigil.os;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.Objects;
 
-/** File descriptors as plain ints: make pipes, read, write, close. Every fd Vigil makes is close-on-exec. */
+/**
+ * File descriptors as plain ints: open files, make pipes, read, write, change flags, close. Every fd Vigil makes
+ * is close-on-exec, so a spawned child gets only the fds its exec spec hands it.
+ */
 public final class Fds {
     private Fds() {}
 
-    public static final int O_CLOEXEC = 0x80000, O_NONBLOCK = 0x800;
+    /** The generic Linux flags; O_DIRECTORY and O_NOFOLLOW are among the few that differ on aarch64. */
+    public static final int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_TRUNC = 0x200,
+            O_APPEND = 0x400, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+
+    private static final boolean AARCH64 = "aarch64".equals(System.getProperty("os.arch"));
+    public static final int O_DIRECTORY = AARCH64 ? 0x4000 : 0x10000, O_NOFOLLOW = AARCH64 ? 0x8000 : 0x20000;
+
+    private static final int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+
+    /** open and fcntl are variadic: the mode and the argument must be passed the way C varargs are. */
+    private static final MethodHandle OPEN = linkVariadic("open",
+            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT, Native.C_INT), 2);
+    private static final MethodHandle FCNTL_GET = linkVariadic("fcntl",
+            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT), 2);
+    private static final MethodHandle FCNTL_SET = linkVariadic("fcntl",
+            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT, Native.C_INT), 2);
 
     private static final MethodHandle PIPE2 = Native.linkErrno("pipe2",
             FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT));
@@ -29,6 +50,82 @@ public final class Fds {
             int rc = (int) PIPE2.invokeExact(slot, fds, flags | O_CLOEXEC);
             if (rc < 0) throw new OsException("pipe2", Native.errno(slot));
             return new int[] {fds.getAtIndex(ValueLayout.JAVA_INT, 0), fds.getAtIndex(ValueLayout.JAVA_INT, 1)};
+        } catch (OsException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static MethodHandle linkVariadic(String name, FunctionDescriptor descriptor, int firstVariadic) {
+        MemorySegment symbol = Native.LIBC.find(name).orElseThrow(() -> new LinkageError("libc has no " + name));
+        return Native.LINKER.downcallHandle(symbol, descriptor,
+                Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(firstVariadic));
+    }
+
+    /**
+     * Opens {@code path} with {@code flags} (O_CLOEXEC is always added) and, if it is created, {@code mode}.
+     * EINTR (a FIFO open interrupted by a signal) is retried. The path is passed to the kernel as UTF-8.
+     */
+    public static int open(Path path, int flags, int mode) throws OsException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cPath = arena.allocateFrom(path.toString());
+            MemorySegment slot = Native.errnoSlot();
+            while (true) {
+                int fd = (int) OPEN.invokeExact(slot, cPath, flags | O_CLOEXEC, mode);
+                if (fd >= 0) return fd;
+                int errno = Native.errno(slot);
+                if (errno != Errno.EINTR) throw new OsException("open", path.toString(), errno);
+            }
+        } catch (OsException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Turns O_NONBLOCK on or off for the open file description (shared with every dup of it). */
+    public static void setNonBlocking(int fd, boolean nonBlocking) throws OsException {
+        int flags = fcntl(fd, F_GETFL, "fcntl(F_GETFL)");
+        int wanted = nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+        if (wanted != flags) fcntl(fd, F_SETFL, wanted, "fcntl(F_SETFL)");
+    }
+
+    /** Sets or clears FD_CLOEXEC: cleared only on an fd that a child must inherit across execve. */
+    public static void setCloseOnExec(int fd, boolean closeOnExec) throws OsException {
+        int flags = fcntl(fd, F_GETFD, "fcntl(F_GETFD)");
+        int wanted = closeOnExec ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+        if (wanted != flags) fcntl(fd, F_SETFD, wanted, "fcntl(F_SETFD)");
+    }
+
+    /** True if FD_CLOEXEC is set on {@code fd}. */
+    public static boolean isCloseOnExec(int fd) throws OsException {
+        return (fcntl(fd, F_GETFD, "fcntl(F_GETFD)") & FD_CLOEXEC) != 0;
+    }
+
+    /** The file status flags (O_ACCMODE, O_NONBLOCK, O_APPEND, ...) of the open file description. */
+    public static int statusFlags(int fd) throws OsException {
+        return fcntl(fd, F_GETFL, "fcntl(F_GETFL)");
+    }
+
+    private static int fcntl(int fd, int cmd, String call) throws OsException {
+        MemorySegment slot = Native.errnoSlot();
+        try {
+            int rc = (int) FCNTL_GET.invokeExact(slot, fd, cmd);
+            if (rc < 0) throw new OsException(call, Native.errno(slot));
+            return rc;
+        } catch (OsException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static void fcntl(int fd, int cmd, int arg, String call) throws OsException {
+        MemorySegment slot = Native.errnoSlot();
+        try {
+            int rc = (int) FCNTL_SET.invokeExact(slot, fd, cmd, arg);
+            if (rc < 0) throw new OsException(call, Native.errno(slot));
         } catch (OsException e) {
             throw e;
         } catch (Throwable t) {
@@ -74,6 +171,30 @@ public final class Fds {
             throw e;
         } catch (Throwable t) {
             throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * Reads up to {@code length} bytes into {@code dst} at {@code offset}: the count, 0 at EOF, or -1 if a
+     * non-blocking fd has nothing now. Copies through native memory, so use the segment form on hot paths.
+     */
+    public static int read(int fd, byte[] dst, int offset, int length) throws OsException {
+        Objects.checkFromIndexSize(offset, length, dst.length);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(Math.max(length, 1));
+            int n = (int) read(fd, buffer, length);
+            if (n > 0) MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, 0, dst, offset, n);
+            return n;
+        }
+    }
+
+    /** Writes up to {@code length} bytes from {@code src} at {@code offset}: the count, or -1 if full. */
+    public static int write(int fd, byte[] src, int offset, int length) throws OsException {
+        Objects.checkFromIndexSize(offset, length, src.length);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(Math.max(length, 1));
+            MemorySegment.copy(src, offset, buffer, ValueLayout.JAVA_BYTE, 0, length);
+            return (int) write(fd, buffer, length);
         }
     }
 

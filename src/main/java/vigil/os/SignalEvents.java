@@ -1,0 +1,194 @@
+package vigil.os;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.atomic.AtomicLong;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+/**
+ * POSIX signals as a readable fd, for an epoll loop.
+ *
+ * <p>signalfd needs the signal blocked in every thread, and the JVM's threads each keep their own mask, so a
+ * signal would still reach some JVM thread's handler. Instead this installs a {@code sun.misc.Signal} handler.
+ * HotSpot's native handler only posts the number to its "Signal Dispatcher" thread, which starts a new thread per
+ * signal to run the Java handler; that handler sets the signal's bit and writes an eventfd. Signals arriving
+ * before {@link #take()} coalesce, so receivers must re-check the state a signal announces (e.g. reap every
+ * child on SIGCHLD).
+ *
+ * <p>HotSpot refuses QUIT (its thread dump), ILL, FPE, SEGV, KILL and STOP, and with -Xrs also HUP, INT and TERM:
+ * {@link #watch} throws IllegalArgumentException for those. A signal inherited as ignored (nohup, or INT and QUIT
+ * for a background job of a non-interactive shell) is reset to its default first, since HotSpot would otherwise
+ * silently leave HUP, INT and TERM ignored. Installing a handler for CHLD does not set SA_NOCLDWAIT, so children
+ * still become zombies until waited for.
+ *
+ * <p>Handlers are process-wide: every instance watching a signal hears it, and the handler that was there before
+ * comes back when the last instance stops watching.
+ */
+public final class SignalEvents implements AutoCloseable {
+    private static final long DEFAULT_ACTION = 0, IGNORE = 1;
+    /** glibc's struct sigaction: handler (8), sa_mask (128), sa_flags (int), sa_restorer (8 at 144). */
+    private static final long SIGACTION_SIZE = 152;
+
+    private static final MethodHandle SIGACTION = Native.linkErrno("sigaction",
+            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_POINTER));
+
+    /** The installed process-wide handlers, by signal number; guarded by itself. */
+    private static final Map<Integer, Hook> HOOKS = new HashMap<>();
+
+    private final EventFd eventFd;
+    /** Bit {@code n - 1} is set when signal n arrived since the last take(). */
+    private final AtomicLong pending = new AtomicLong();
+    /** Guarded by HOOKS. */
+    private final Set<Integer> watched = new HashSet<>();
+
+    private SignalEvents(EventFd eventFd) {
+        this.eventFd = eventFd;
+    }
+
+    /** A source that watches no signal yet. */
+    public static SignalEvents create() throws OsException {
+        return new SignalEvents(EventFd.create());
+    }
+
+    /** Readable when a watched signal arrived; then call {@link #take()}. */
+    public int fd() {
+        return eventFd.fd();
+    }
+
+    /**
+     * Starts reporting {@code signal}, installing the process-wide handler if this is its first watcher.
+     *
+     * @throws IllegalArgumentException if the JVM reserves the signal or it has no name (real-time signals)
+     */
+    public void watch(int signal) {
+        if (signal < 1 || signal > 64) throw new IllegalArgumentException("no such signal: " + signal);
+        synchronized (HOOKS) {
+            if (watched.contains(signal)) return;
+            Hook hook = HOOKS.get(signal);
+            if (hook == null) {
+                hook = Hook.install(signal);
+                HOOKS.put(signal, hook);
+            }
+            hook.listeners.add(this);
+            watched.add(signal);
+        }
+    }
+
+    /** Stops reporting {@code signal}; the previous handler returns once nobody watches it. */
+    public void unwatch(int signal) {
+        synchronized (HOOKS) {
+            if (!watched.remove(signal)) return;
+            Hook hook = HOOKS.get(signal);
+            hook.listeners.remove(this);
+            if (hook.listeners.isEmpty()) {
+                HOOKS.remove(signal);
+                hook.uninstall();
+            }
+        }
+    }
+
+    /**
+     * Makes the fd unreadable and returns the signals that arrived since the last call, bit {@code n - 1} for
+     * signal n; 0 if none did (a wake-up can precede the bit it announces being taken by an earlier call).
+     */
+    public long take() throws OsException {
+        // Drain first: a handler sets its bit before writing the eventfd, so no bit is left behind unannounced.
+        eventFd.drain();
+        return pending.getAndSet(0);
+    }
+
+    private void deliver(int signal) {
+        pending.getAndUpdate(bits -> bits | 1L << (signal - 1));
+        try {
+            eventFd.signal();
+        } catch (OsException e) {
+            // Cannot happen while this instance is hooked: close() unhooks before it closes the eventfd.
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Stops watching every signal, then closes the fd. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (HOOKS) {
+            for (int signal : Set.copyOf(watched)) unwatch(signal);
+        }
+        eventFd.close();
+    }
+
+    /** The one Java handler per signal, fanning out to every watching instance. */
+    private static final class Hook implements SignalHandler {
+        final Set<SignalEvents> listeners = new CopyOnWriteArraySet<>();
+        private final int number;
+        private final Signal signal;
+        private final boolean wasIgnored;
+        private SignalHandler previous;
+
+        private Hook(int number, Signal signal, boolean wasIgnored) {
+            this.number = number;
+            this.signal = signal;
+            this.wasIgnored = wasIgnored;
+        }
+
+        static Hook install(int number) {
+            Signal signal = new Signal(Signals.name(number).substring("SIG".length()));
+            boolean wasIgnored = disposition(number) == IGNORE;
+            if (wasIgnored) setDisposition(number, DEFAULT_ACTION);
+            Hook hook = new Hook(number, signal, wasIgnored);
+            try {
+                hook.previous = Signal.handle(signal, hook);
+            } catch (IllegalArgumentException e) {
+                if (wasIgnored) setDisposition(number, IGNORE);
+                throw e;
+            }
+            return hook;
+        }
+
+        void uninstall() {
+            Signal.handle(signal, wasIgnored ? SignalHandler.SIG_IGN : previous);
+        }
+
+        @Override
+        public void handle(Signal ignored) {
+            for (SignalEvents events : listeners) events.deliver(number);
+        }
+    }
+
+    private static long disposition(int signal) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment old = arena.allocate(SIGACTION_SIZE, 8);
+            sigaction(signal, MemorySegment.NULL, old);
+            return old.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    private static void setDisposition(int signal, long handler) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment action = arena.allocate(SIGACTION_SIZE, 8);
+            action.set(ValueLayout.JAVA_LONG, 0, handler);
+            sigaction(signal, action, MemorySegment.NULL);
+        }
+    }
+
+    private static void sigaction(int signal, MemorySegment action, MemorySegment old) {
+        MemorySegment slot = Native.errnoSlot();
+        try {
+            int rc = (int) SIGACTION.invokeExact(slot, signal, action, old);
+            // EINVAL is the only error: a signal number out of range, or KILL/STOP.
+            if (rc < 0) throw new IllegalArgumentException(new OsException("sigaction", Native.errno(slot)));
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+}
