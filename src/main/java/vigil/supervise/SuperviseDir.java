@@ -36,12 +36,12 @@ public final class SuperviseDir implements AutoCloseable {
     /** Room for any of the three files: "4194304\n", stat's longest text, status's 20 bytes. */
     private static final int BUFFER_SIZE = 64;
 
-    private final Path directory;
+    private Path directory;
     private final int lockFd;
     private final int controlFd;
     private final int okFd;
     private final MemorySegment buffer;
-    private final MemorySegment pid, stat, status;
+    private MemorySegment pid, stat, status;
     /** The pid the {@code pid} file holds, -1 before the first write; runit rewrites it only when it changes. */
     private int writtenPid = -1;
     /** How long each file is now, -1 until this object wrote it: a shorter write must truncate. */
@@ -137,6 +137,33 @@ public final class SuperviseDir implements AutoCloseable {
      */
     public void write(SuperviseState s) throws OsException {
         if (closed) throw new IllegalStateException(directory + " is closed");
+        try {
+            writeFiles(s);
+        } catch (OsException e) {
+            // The service directory was moved (renamed, or taken out of the scanned tree): find it again through
+            // the lock we hold, as runsv would by working relative to its current directory.
+            if (e.errno() != vigil.os.Errno.ENOENT || !relocate()) throw e;
+            writeFiles(s);
+        }
+    }
+
+    /** Follows the held lock file to wherever the directory is now; false if it cannot be found. */
+    private boolean relocate() {
+        try {
+            Path lock = Files.readSymbolicLink(Path.of("/proc/self/fd", Integer.toString(lockFd)));
+            if (!lock.isAbsolute() || lock.toString().endsWith(" (deleted)")) return false;
+            directory = lock.getParent();
+        } catch (IOException e) {
+            return false;
+        }
+        Arena arena = Arena.ofAuto();
+        pid = path(arena, "pid");
+        stat = path(arena, "stat");
+        status = path(arena, "status");
+        return true;
+    }
+
+    private void writeFiles(SuperviseState s) throws OsException {
         if (s.pid() != writtenPid) {
             int length = encodePid(s.pid(), buffer);
             FileSystem.overwrite(pid, buffer, length, pidLength, MODE_0644);

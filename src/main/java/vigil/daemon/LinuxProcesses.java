@@ -1,0 +1,273 @@
+package vigil.daemon;
+
+import java.io.ByteArrayOutputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import vigil.loop.EventLoop;
+import vigil.model.Command;
+import vigil.os.Children;
+import vigil.os.Epoll;
+import vigil.os.ExecSpec;
+import vigil.os.Fds;
+import vigil.os.OsException;
+import vigil.os.Reaped;
+import vigil.os.Rlimits;
+import vigil.os.Signals;
+import vigil.os.Spawn;
+import vigil.os.Spawned;
+import vigil.service.Pipe;
+import vigil.service.ProcessObserver;
+import vigil.service.ProcessRequest;
+import vigil.service.ProcessRequest.Stdio;
+import vigil.service.Processes;
+import vigil.service.RunningProcess;
+import vigil.service.SpawnException;
+
+/**
+ * The state machines' {@link Processes}, for real: posix_spawn of vigil-exec, the exec-error and readiness pipes
+ * watched on the loop, and every child (orphans too, as a subreaper) reaped when SIGCHLD arrives. A pid is never
+ * signalled after it was reaped, so it can never hit a recycled pid.
+ */
+final class LinuxProcesses implements Processes {
+    private static final int RLIMIT_NOFILE = 7;
+
+    private final EventLoop loop;
+    private final Rlimits.Limit childOpenFiles;
+    private final int devNull;
+    private final Map<Integer, Child> children = new HashMap<>();
+    /** One buffer for every pipe read: all reads happen on the loop thread. */
+    private final MemorySegment buffer = Arena.ofAuto().allocate(512);
+
+    /**
+     * @param childOpenFiles the open-files limit Vigil itself started with: services get it back rather than the
+     *                       raised limit Vigil needs for thousands of services
+     */
+    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles) throws OsException {
+        this.loop = loop;
+        this.childOpenFiles = childOpenFiles;
+        this.devNull = Fds.open(Path.of("/dev/null"), Fds.O_RDWR, 0);
+        loop.onSignal(Signals.SIGCHLD, this::reapAll);
+    }
+
+    @Override
+    public RunningProcess start(ProcessRequest request, ProcessObserver observer) throws SpawnException {
+        Command command = request.command();
+        ExecSpec.Builder spec = ExecSpec.builder(command.executable(), command.argv())
+                .environment(command.environment())
+                .workingDirectory(command.workingDirectory())
+                .newSession(request.newSession())
+                .rlimit(RLIMIT_NOFILE, childOpenFiles.soft(), childOpenFiles.hard());
+        mapStdio(spec, 0, request.stdin());
+        mapStdio(spec, 1, request.stdout());
+        mapStdio(spec, 2, request.stderr());
+        int[] readiness = null;
+        Spawned spawned;
+        try {
+            if (request.readinessFd().isPresent()) {
+                readiness = Fds.pipe(0);
+                Fds.setNonBlocking(readiness[0], true);
+                spec.fd(request.readinessFd().getAsInt(), readiness[1]);
+            }
+            spawned = Spawn.spawn(spec.build());
+        } catch (OsException e) {
+            if (readiness != null) {
+                Fds.close(readiness[0]);
+                Fds.close(readiness[1]);
+            }
+            throw new SpawnException(e.getMessage(), e.errno());
+        }
+        Child child = new Child(spawned.pid(), observer);
+        children.put(child.pid, child);
+        child.exitWatch = watchExit(child.pid);
+        child.errorPipe = watchPipe(spawned.errorPipeReadFd(), child::readErrorPipe);
+        if (readiness != null) {
+            Fds.close(readiness[1]);
+            child.readinessPipe = watchPipe(readiness[0], child::readReadinessPipe);
+        }
+        return child;
+    }
+
+    @Override
+    public Pipe openPipe() throws SpawnException {
+        try {
+            int[] ends = Fds.pipe(0);
+            return new LinuxPipe(ends[0], ends[1]);
+        } catch (OsException e) {
+            throw new SpawnException(e.getMessage(), e.errno());
+        }
+    }
+
+    private void mapStdio(ExecSpec.Builder spec, int target, Stdio stdio) {
+        switch (stdio) {
+            case Stdio.Inherit i -> {}
+            case Stdio.Null n -> spec.fd(target, devNull);
+            case Stdio.PipeReadEnd p -> spec.fd(target, fdOr(((LinuxPipe) p.pipe()).readEnd));
+            case Stdio.PipeWriteEnd p -> spec.fd(target, fdOr(((LinuxPipe) p.pipe()).writeEnd));
+        }
+    }
+
+    /** A closed pipe end reads as /dev/null: a finish that runs after the logger pipe closed still has stdio. */
+    private int fdOr(int fd) {
+        return fd >= 0 ? fd : devNull;
+    }
+
+    private WatchedPipe watchPipe(int fd, Runnable onReadable) {
+        try {
+            return new WatchedPipe(fd, loop.watch(fd, Epoll.EPOLLIN, events -> onReadable.run()));
+        } catch (OsException e) {
+            // Out of epoll room: read the pipe when the child is reaped instead.
+            return new WatchedPipe(fd, null);
+        }
+    }
+
+    /**
+     * A pidfd becomes readable when its process exits: the fast path to the loop. SIGCHLD is the backstop (for
+     * orphans, and if no fd is left for a pidfd), but the JVM starts a thread to deliver each signal.
+     */
+    private WatchedPipe watchExit(int pid) {
+        try {
+            int pidfd = Children.pidfdOpen(pid);
+            return watchPipe(pidfd, this::reapAll);
+        } catch (OsException e) {
+            return null;
+        }
+    }
+
+    /** Reaps every child that has exited, ours or orphans, and tells the observers of ours. */
+    private void reapAll() {
+        try {
+            for (Optional<Reaped> reaped = Children.waitAny(); reaped.isPresent(); reaped = Children.waitAny()) {
+                Child child = children.remove(reaped.get().pid());
+                if (child != null) child.reaped(reaped.get());
+            }
+        } catch (OsException e) {
+            throw new IllegalStateException("waitid failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** An fd Vigil polls on the loop (a pipe end or a pidfd), closed once it is of no more use. */
+    private record WatchedPipe(int fd, EventLoop.Registration registration) {
+        void close() {
+            if (registration != null) registration.cancel();
+            Fds.close(fd);
+        }
+    }
+
+    private final class Child implements RunningProcess {
+        final int pid;
+        final ProcessObserver observer;
+        WatchedPipe exitWatch;
+        WatchedPipe errorPipe;
+        WatchedPipe readinessPipe;
+        final ByteArrayOutputStream errorReport = new ByteArrayOutputStream();
+        boolean reaped;
+
+        Child(int pid, ProcessObserver observer) {
+            this.pid = pid;
+            this.observer = observer;
+        }
+
+        @Override
+        public int pid() {
+            return pid;
+        }
+
+        @Override
+        public void signal(int signal) {
+            if (reaped) return;
+            try {
+                if (exitWatch != null) Children.pidfdSendSignal(exitWatch.fd(), signal);
+                else Children.sendSignal(pid, signal);
+            } catch (OsException e) {
+                throw new IllegalStateException("signal " + Signals.name(signal) + " to " + pid + ": "
+                        + e.getMessage(), e);
+            }
+        }
+
+        /** EOF on the error pipe means exec succeeded; a report means it failed (the exit follows). */
+        void readErrorPipe() {
+            long n;
+            while (errorPipe != null && (n = readSome(errorPipe.fd())) != -1) {
+                if (n > 0) {
+                    errorReport.write(buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), 0, (int) n);
+                    continue;
+                }
+                errorPipe.close();
+                errorPipe = null;
+                if (errorReport.size() > 0) {
+                    Spawn.parseFailure(errorReport.toByteArray())
+                            .ifPresent(f -> observer.execFailed(f.errno(), f.describe()));
+                }
+            }
+        }
+
+        /** The first newline on the readiness fd means ready (s6's notification-fd); then the pipe is done. */
+        void readReadinessPipe() {
+            long n;
+            while (readinessPipe != null && (n = readSome(readinessPipe.fd())) != -1) {
+                boolean ready = false;
+                for (long i = 0; i < n && !ready; i++) ready = buffer.get(ValueLayout.JAVA_BYTE, i) == '\n';
+                if (n == 0 || ready) {
+                    closeReadinessPipe();
+                    if (ready) observer.ready();
+                }
+            }
+        }
+
+        private void closeReadinessPipe() {
+            if (readinessPipe == null) return;
+            readinessPipe.close();
+            readinessPipe = null;
+        }
+
+        void reaped(Reaped how) {
+            reaped = true;
+            if (exitWatch != null) exitWatch.close();
+            // What the child wrote before it died is read now, so its events come before its exit. The error
+            // pipe is surely at EOF (its write end is close-on-exec); the readiness pipe may still be held open
+            // by the service's own children, so it is read once more and then given up.
+            readErrorPipe();
+            readReadinessPipe();
+            closeReadinessPipe();
+            observer.exited(how.status());
+        }
+
+        /** Bytes read into the buffer, 0 at EOF, -1 if nothing is there yet; an error counts as EOF. */
+        private long readSome(int fd) {
+            try {
+                return Fds.read(fd, buffer, buffer.byteSize());
+            } catch (OsException e) {
+                return 0;
+            }
+        }
+    }
+
+    /** The long-lived pipe between a service and its logger. Vigil keeps both ends; children get copies. */
+    private static final class LinuxPipe implements Pipe {
+        int readEnd;
+        int writeEnd;
+
+        LinuxPipe(int readEnd, int writeEnd) {
+            this.readEnd = readEnd;
+            this.writeEnd = writeEnd;
+        }
+
+        @Override
+        public void closeWriteEnd() {
+            Fds.close(writeEnd);
+            writeEnd = -1;
+        }
+
+        @Override
+        public void close() {
+            closeWriteEnd();
+            Fds.close(readEnd);
+            readEnd = -1;
+        }
+    }
+}

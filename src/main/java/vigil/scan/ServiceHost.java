@@ -1,0 +1,27 @@
+package vigil.scan;
+
+import vigil.model.ServiceSpec;
+
+/** What a scanned tree asks of the daemon: supervise a service, stop one, follow a rename. */
+public interface ServiceHost {
+    /**
+     * Starts supervising the service (and its logger). If a service of that name is still stopping after its
+     * removal, this one starts as soon as that one is gone.
+     *
+     * @throws CannotSupervise with a message for the operator: another supervisor holds its lock, or another
+     *                         tree has a live service of that name
+     */
+    void add(ServiceSpec spec) throws CannotSupervise;
+
+    /** Stops the service, then its logger, then forgets both. */
+    void remove(String name);
+
+    /** The directory was renamed: keep the running service, take its new name and paths. */
+    void rename(String from, ServiceSpec renamed);
+
+    final class CannotSupervise extends Exception {
+        public CannotSupervise(String message) {
+            super(message);
+        }
+    }
+}

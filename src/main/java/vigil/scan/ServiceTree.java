@@ -1,0 +1,263 @@
+package vigil.scan;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.function.BiConsumer;
+import vigil.config.LoadResult;
+import vigil.config.ServiceDirectory;
+import vigil.os.Inotify;
+import vigil.os.OsException;
+
+/**
+ * runsvdir for one directory: every entry that is (or links to) a directory is a service, named after the entry.
+ * Unlike runsvdir it polls nothing: inotify on the directory reports entries as they come, go or are renamed.
+ * Identity is the target's (device, inode), so a rename keeps the service running, and a symlink pointed
+ * elsewhere makes a new one. A directory whose {@code run} is not complete yet is watched too, and its service
+ * starts the moment {@code run} is.
+ */
+public final class ServiceTree implements AutoCloseable {
+    private static final int ROOT_EVENTS = Inotify.IN_CREATE | Inotify.IN_DELETE | Inotify.IN_MOVED_FROM
+            | Inotify.IN_MOVED_TO | Inotify.IN_ATTRIB | Inotify.IN_DELETE_SELF | Inotify.IN_MOVE_SELF
+            | Inotify.IN_ONLYDIR;
+    /** Whatever can make an incomplete or invalid service directory good: files written, made executable. */
+    private static final int SERVICE_DIR_EVENTS = Inotify.IN_CREATE | Inotify.IN_DELETE | Inotify.IN_MOVED_FROM
+            | Inotify.IN_MOVED_TO | Inotify.IN_ATTRIB | Inotify.IN_CLOSE_WRITE | Inotify.IN_ONLYDIR;
+
+    private final Path root;
+    private final DirectoryWatcher watcher;
+    private final ServiceHost host;
+    private final Map<String, String> environment;
+    private final BiConsumer<String, String> say;
+    private final Map<String, Entry> byName = new HashMap<>();
+    private DirectoryWatcher.Watch rootWatch;
+
+    /** One entry of the root: supervised, or waiting for its directory to become loadable. */
+    private static final class Entry {
+        String name;
+        final Object identity;
+        boolean supervised;
+        List<DirectoryWatcher.Watch> waiting = List.of();
+        String lastProblem;
+
+        Entry(String name, Object identity) {
+            this.name = name;
+            this.identity = identity;
+        }
+    }
+
+    /**
+     * @param say receives (service name, message) lines for the operator
+     */
+    public ServiceTree(Path root, DirectoryWatcher watcher, ServiceHost host, Map<String, String> environment,
+                       BiConsumer<String, String> say) {
+        this.root = root;
+        this.watcher = watcher;
+        this.host = host;
+        this.environment = Map.copyOf(environment);
+        this.say = say;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** Watches the root, then supervises every service already in it. */
+    public void start() throws IOException {
+        if (!Files.isDirectory(root)) throw new IOException(root + ": not a directory");
+        rootWatch = watcher.watch(root, ROOT_EVENTS, this::rootChanged);
+        rescan();
+    }
+
+    /** Looks at every entry again, as after an inotify overflow. */
+    public void rescan() {
+        TreeSet<String> names = new TreeSet<>(byName.keySet());
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
+            for (Path entry : entries) names.add(entry.getFileName().toString());
+        } catch (IOException e) {
+            say.accept(root.toString(), "cannot list the directory: " + e.getMessage());
+        }
+        reconcile(names);
+    }
+
+    /** Stops watching; the services themselves stay until the daemon stops them. */
+    @Override
+    public void close() {
+        if (rootWatch != null) rootWatch.cancel();
+        for (Entry entry : byName.values()) stopWaiting(entry);
+    }
+
+    private void rootChanged(List<Inotify.Event> events) {
+        TreeSet<String> names = new TreeSet<>();
+        for (Inotify.Event event : events) {
+            if ((event.mask() & (Inotify.IN_DELETE_SELF | Inotify.IN_MOVE_SELF)) != 0) {
+                say.accept(root.toString(), "the scanned directory was removed or moved; its services keep running");
+                continue;
+            }
+            if ((event.mask() & Inotify.IN_Q_OVERFLOW) != 0) {
+                rescan();
+                return;
+            }
+            if (!event.name().isEmpty()) names.add(event.name());
+        }
+        reconcile(names);
+    }
+
+    /**
+     * Brings these names up to date. A (device, inode) that left one name and arrived at another in the same
+     * batch is a rename; one that left for good is a removal.
+     */
+    private void reconcile(Iterable<String> names) {
+        Map<Object, Entry> departed = new HashMap<>();
+        List<String> arrived = new ArrayList<>();
+        Map<String, Object> identities = new HashMap<>();
+        for (String name : names) {
+            if (name.startsWith(".")) continue;
+            Object identity = identity(root.resolve(name));
+            Entry old = byName.get(name);
+            if (old != null && Objects.equals(old.identity, identity)) continue;
+            if (old != null) {
+                byName.remove(name);
+                departed.put(old.identity, old);
+            }
+            if (identity != null) {
+                arrived.add(name);
+                identities.put(name, identity);
+            }
+        }
+        List<String> added = new ArrayList<>();
+        for (String name : arrived) {
+            Entry moved = departed.remove(identities.get(name));
+            if (moved != null) renamed(moved, name);
+            else added.add(name);
+        }
+        // Removals before additions: a name whose symlink now points elsewhere stops its old service first, and
+        // the new one starts as soon as the old one is gone.
+        for (Entry gone : departed.values()) removed(gone);
+        for (String name : added) {
+            Object identity = identities.get(name);
+            Entry same = byName.values().stream().filter(e -> e.identity.equals(identity)).findFirst().orElse(null);
+            if (same != null) {
+                say.accept(name, "ignored: it is the same directory as " + same.name);
+                continue;
+            }
+            Entry entry = new Entry(name, identity);
+            byName.put(name, entry);
+            load(entry);
+        }
+    }
+
+    /** The target's (device, inode), following symlinks; null unless it is a directory. */
+    private static Object identity(Path path) {
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            return attributes.isDirectory() ? attributes.fileKey() : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private void load(Entry entry) {
+        if (byName.get(entry.name) != entry || entry.supervised) return;
+        Path dir = root.resolve(entry.name);
+        switch (ServiceDirectory.load(dir, entry.name, environment)) {
+            case LoadResult.Loaded loaded -> {
+                try {
+                    host.add(loaded.spec());
+                    entry.supervised = true;
+                    entry.lastProblem = null;
+                    stopWaiting(entry);
+                } catch (ServiceHost.CannotSupervise e) {
+                    problem(entry, e.getMessage());
+                    waitForChanges(entry, List.of(dir));
+                }
+            }
+            case LoadResult.Incomplete incomplete -> {
+                problem(entry, "waiting: " + incomplete.reason());
+                waitForChanges(entry, incomplete.watch());
+            }
+            case LoadResult.Invalid invalid -> {
+                problem(entry, invalid.message());
+                List<Path> dirs = Files.isDirectory(dir.resolve("log")) ? List.of(dir, dir.resolve("log"))
+                        : List.of(dir);
+                waitForChanges(entry, dirs);
+            }
+        }
+    }
+
+    /** Says what is wrong, once per distinct problem, so a directory being written does not flood the log. */
+    private void problem(Entry entry, String message) {
+        if (message.equals(entry.lastProblem)) return;
+        entry.lastProblem = message;
+        say.accept(entry.name, message);
+    }
+
+    private void waitForChanges(Entry entry, List<Path> dirs) {
+        stopWaiting(entry);
+        List<DirectoryWatcher.Watch> watches = new ArrayList<>();
+        for (Path dir : dirs) {
+            try {
+                watches.add(watcher.watch(dir, SERVICE_DIR_EVENTS, events -> load(entry)));
+            } catch (OsException e) {
+                problem(entry, "cannot watch " + dir + " for changes: " + e.getMessage());
+            }
+        }
+        entry.waiting = watches;
+        // Something may have changed between the load and the watch: look once more so no change is missed.
+        if (!watches.isEmpty()) reloadIfChanged(entry);
+    }
+
+    private void reloadIfChanged(Entry entry) {
+        if (ServiceDirectory.load(root.resolve(entry.name), entry.name, environment)
+                instanceof LoadResult.Loaded) {
+            load(entry);
+        }
+    }
+
+    private void stopWaiting(Entry entry) {
+        for (DirectoryWatcher.Watch watch : entry.waiting) watch.cancel();
+        entry.waiting = List.of();
+    }
+
+    private void removed(Entry entry) {
+        stopWaiting(entry);
+        if (entry.supervised) {
+            say.accept(entry.name, "removed from " + root + "; stopping");
+            host.remove(entry.name);
+        }
+    }
+
+    private void renamed(Entry entry, String newName) {
+        String oldName = entry.name;
+        entry.name = newName;
+        byName.put(newName, entry);
+        if (!entry.supervised) {
+            entry.lastProblem = null;
+            load(entry);
+            return;
+        }
+        switch (ServiceDirectory.load(root.resolve(newName), newName, environment)) {
+            case LoadResult.Loaded loaded -> {
+                say.accept(newName, "renamed from " + oldName);
+                host.rename(oldName, loaded.spec());
+            }
+            case LoadResult.Incomplete incomplete -> renamedToBroken(entry, oldName, "waiting: " + incomplete.reason());
+            case LoadResult.Invalid invalid -> renamedToBroken(entry, oldName, invalid.message());
+        }
+    }
+
+    private void renamedToBroken(Entry entry, String oldName, String problem) {
+        host.remove(oldName);
+        entry.supervised = false;
+        problem(entry, problem);
+        waitForChanges(entry, List.of(root.resolve(entry.name)));
+    }
+}
