@@ -5,12 +5,29 @@ package vigil.config;
  * and what was found, e.g. {@code notification-fd: "abc" is not a file descriptor number (need an integer >= 3)}.
  */
 public final class ConfigException extends Exception {
+    private final boolean shortage;
+
     public ConfigException(String message) {
+        this(message, false);
+    }
+
+    private ConfigException(String message, boolean shortage) {
         super(message);
+        this.shortage = shortage;
+    }
+
+    /** A file could not be read: {@code context} + the reason; a shortage if fds or memory ran out. */
+    static ConfigException io(String context, java.io.IOException cause) {
+        return new ConfigException(context + ConfigFiles.describe(cause), vigil.os.Errno.isShortage(cause));
+    }
+
+    /** Out of fds or memory: nothing is wrong with the files, and loading again later may well work. */
+    public boolean shortage() {
+        return shortage;
     }
 
     /** The same problem seen from a parent directory: {@code log/} + the message. */
     ConfigException under(String prefix) {
-        return new ConfigException(prefix + getMessage());
+        return new ConfigException(prefix + getMessage(), shortage);
     }
 }

@@ -31,7 +31,7 @@ final class ConfigFiles {
         try (InputStream in = Files.newInputStream(file)) {
             return new String(in.readNBytes(SMALL_FILE_LIMIT), StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
-            throw new ConfigException(label + ": cannot read: " + describe(e));
+            throw ConfigException.io(label + ": cannot read: ", e);
         }
     }
 
@@ -40,7 +40,7 @@ final class ConfigFiles {
         try {
             return Files.readAttributes(file, BasicFileAttributes.class);
         } catch (IOException e) {
-            throw new ConfigException(label + ": cannot read: " + describe(e));
+            throw ConfigException.io(label + ": cannot read: ", e);
         }
     }
 

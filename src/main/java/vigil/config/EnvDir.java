@@ -59,9 +59,9 @@ public final class EnvDir {
         } catch (NotDirectoryException e) {
             throw new ConfigException(dirLabel + ": is " + ConfigFiles.kind(dir) + ", need a directory");
         } catch (IOException e) {
-            throw new ConfigException(dirLabel + ": cannot read: " + ConfigFiles.describe(e));
+            throw ConfigException.io(dirLabel + ": cannot read: ", e);
         } catch (DirectoryIteratorException e) {
-            throw new ConfigException(dirLabel + ": cannot read: " + ConfigFiles.describe(e.getCause()));
+            throw ConfigException.io(dirLabel + ": cannot read: ", e.getCause());
         }
         return environment;
     }
@@ -92,7 +92,7 @@ public final class EnvDir {
                 length += n;
             }
         } catch (IOException e) {
-            throw new ConfigException(label + ": cannot read: " + ConfigFiles.describe(e));
+            throw ConfigException.io(label + ": cannot read: ", e);
         }
         if (length == 0 && !newline) return null;
         while (length > 0 && (buffer[length - 1] == ' ' || buffer[length - 1] == '\t')) length--;

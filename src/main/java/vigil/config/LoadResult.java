@@ -5,7 +5,10 @@ import java.util.List;
 import java.util.Objects;
 import vigil.model.ServiceSpec;
 
-/** What loading a service directory gave: a spec, a directory still being written, or a configuration error. */
+/**
+ * What loading a service directory gave: a spec, a directory still being written, a configuration error, or a
+ * passing shortage that stopped the load.
+ */
 public sealed interface LoadResult {
     /** The directory is complete and valid. */
     record Loaded(ServiceSpec spec) implements LoadResult {
@@ -38,6 +41,16 @@ public sealed interface LoadResult {
     record Invalid(String message) implements LoadResult {
         public Invalid {
             Objects.requireNonNull(message, "message");
+        }
+    }
+
+    /**
+     * Vigil ran out of file descriptors or memory while reading the directory: nothing is known to be wrong with
+     * it, so load it again later.
+     */
+    record Unavailable(String reason) implements LoadResult {
+        public Unavailable {
+            Objects.requireNonNull(reason, "reason");
         }
     }
 }

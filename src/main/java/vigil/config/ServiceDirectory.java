@@ -84,7 +84,7 @@ public final class ServiceDirectory {
             }
             return new LoadResult.Loaded(spec(service, name, baseEnvironment, logger));
         } catch (ConfigException e) {
-            return new LoadResult.Invalid(e.getMessage());
+            return e.shortage() ? new LoadResult.Unavailable(e.getMessage()) : new LoadResult.Invalid(e.getMessage());
         }
     }
 
@@ -100,11 +100,9 @@ public final class ServiceDirectory {
             } catch (NotDirectoryException e) {
                 throw new ConfigException(label(dir, prefix) + "is " + ConfigFiles.kind(dir) + ", need a directory");
             } catch (IOException e) {
-                throw new ConfigException(label(dir, prefix) + "cannot read the directory: "
-                        + ConfigFiles.describe(e));
+                throw ConfigException.io(label(dir, prefix) + "cannot read the directory: ", e);
             } catch (DirectoryIteratorException e) {
-                throw new ConfigException(label(dir, prefix) + "cannot read the directory: "
-                        + ConfigFiles.describe(e.getCause()));
+                throw ConfigException.io(label(dir, prefix) + "cannot read the directory: ", e.getCause());
             }
             return new Listing(dir, prefix, names);
         }
@@ -135,7 +133,7 @@ public final class ServiceDirectory {
             return Optional.of(label + (Files.isSymbolicLink(run) ? " is a symbolic link to nothing"
                     : " does not exist"));
         } catch (IOException e) {
-            throw new ConfigException(label + ": cannot read: " + ConfigFiles.describe(e));
+            throw ConfigException.io(label + ": cannot read: ", e);
         }
         if (!attributes.isRegularFile()) return Optional.of(label + " is " + ConfigFiles.kind(run)
                 + ", not a regular file");

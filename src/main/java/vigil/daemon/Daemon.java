@@ -2,6 +2,7 @@ package vigil.daemon;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,6 +12,7 @@ import java.util.Optional;
 import vigil.loop.EventLoop;
 import vigil.model.ServiceSpec;
 import vigil.os.Children;
+import vigil.os.Errno;
 import vigil.os.OsException;
 import vigil.os.Rlimits;
 import vigil.os.Signals;
@@ -58,19 +60,22 @@ public final class Daemon implements ServiceHost {
                 reporter.say("internal error (Vigil keeps running): " + t);
                 t.printStackTrace(err);
             });
-            DirectoryWatcher watcher = new DirectoryWatcher(loop);
             for (Path root : roots) {
-                ServiceTree tree = new ServiceTree(root.toAbsolutePath().normalize(), watcher, daemon,
-                        System.getenv(), reporter::say);
-                tree.start();
-                daemon.trees.add(tree);
+                if (!Files.isDirectory(root)) throw new IOException(root + ": not a directory");
+            }
+            DirectoryWatcher watcher = new DirectoryWatcher(loop);
+            Map<String, String> environment = Map.copyOf(System.getenv());
+            for (Path root : roots) {
+                daemon.trees.add(new ServiceTree(root.toAbsolutePath().normalize(), watcher, daemon,
+                        new LoopClock(loop), environment, reporter::say));
             }
             loop.onSignal(Signals.SIGTERM, () -> daemon.shutdown("TERM"));
             loop.onSignal(Signals.SIGINT, () -> daemon.shutdown("INT"));
             loop.onSignal(Signals.SIGHUP, daemon::rescan);
             loop.onSignal(Signals.SIGALRM, daemon::rescan);
-            reporter.say("supervising " + daemon.supervisor.services().size() + " services from "
-                    + String.join(", ", roots.stream().map(Path::toString).toList()));
+            // The first scan runs on the loop like everything else, so whatever goes wrong in it is reported
+            // and survived in the same way.
+            loop.execute(daemon::startTrees);
             loop.run();
             watcher.close();
             reporter.say("all services stopped; exiting");
@@ -79,6 +84,19 @@ public final class Daemon implements ServiceHost {
             reporter.say(e.getMessage());
             return 1;
         }
+    }
+
+    private void startTrees() {
+        for (ServiceTree tree : trees) {
+            try {
+                tree.start();
+            } catch (IOException e) {
+                reporter.say(tree.root() + ": cannot watch it, so changes will not be seen: " + e.getMessage());
+                tree.rescan();
+            }
+        }
+        reporter.say("supervising " + supervisor.services().size() + " services from "
+                + String.join(", ", trees.stream().map(t -> t.root().toString()).toList()));
     }
 
     private void shutdown(String signal) {
@@ -108,18 +126,18 @@ public final class Daemon implements ServiceHost {
                 return;
             }
             throw new CannotSupervise("ignored: a service of that name is already supervised from "
-                    + existing.get().spec().directory());
+                    + existing.get().spec().directory(), false);
         }
         try {
             supervise.open(spec);
         } catch (IOException e) {
-            throw new CannotSupervise(e.getMessage());
+            throw new CannotSupervise(e.getMessage(), Errno.isShortage(e));
         }
         try {
             supervisor.add(spec);
         } catch (SpawnException e) {
             supervise.close(spec);
-            throw new CannotSupervise("cannot start: " + e.getMessage());
+            throw new CannotSupervise("cannot start: " + e.getMessage(), Errno.isShortage(e.errno()));
         }
     }
 

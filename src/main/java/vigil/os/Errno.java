@@ -17,6 +17,26 @@ public final class Errno {
     private static final MethodHandle STRERROR_R = Native.link("strerror_r",
             FunctionDescriptor.of(Native.C_POINTER, Native.C_INT, Native.C_POINTER, Native.C_LONG));
 
+    /**
+     * Whether the failure is a shortage that may pass (out of fds, processes or memory), so the same operation is
+     * worth retrying later. Java's own file APIs report errno only as text, so their reason is compared too.
+     */
+    public static boolean isShortage(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof OsException os) return isShortage(os.errno());
+            if (t instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+                for (int errno : new int[] {EMFILE, ENFILE, ENOMEM, EAGAIN}) {
+                    if (fs.getReason().equals(describe(errno))) return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    public static boolean isShortage(int errno) {
+        return errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == EAGAIN;
+    }
+
     /** "No such file or directory" for ENOENT; glibc's GNU strerror_r, so it is thread-safe. */
     public static String describe(int errno) {
         try (Arena arena = Arena.ofConfined()) {

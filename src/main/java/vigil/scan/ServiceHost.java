@@ -19,9 +19,17 @@ public interface ServiceHost {
     /** The directory was renamed: keep the running service, take its new name and paths. */
     void rename(String from, ServiceSpec renamed);
 
+    /** Why a service could not be supervised; {@code retryable} when it is a passing shortage (fds, memory). */
     final class CannotSupervise extends Exception {
-        public CannotSupervise(String message) {
+        private final boolean retryable;
+
+        public CannotSupervise(String message, boolean retryable) {
             super(message);
+            this.retryable = retryable;
+        }
+
+        public boolean retryable() {
+            return retryable;
         }
     }
 }

@@ -5,6 +5,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,6 +17,7 @@ import vigil.config.LoadResult;
 import vigil.config.ServiceDirectory;
 import vigil.os.Inotify;
 import vigil.os.OsException;
+import vigil.service.Clock;
 
 /**
  * runsvdir for one directory: every entry that is (or links to) a directory is a service, named after the entry.
@@ -32,12 +34,17 @@ public final class ServiceTree implements AutoCloseable {
     private static final int SERVICE_DIR_EVENTS = Inotify.IN_CREATE | Inotify.IN_DELETE | Inotify.IN_MOVED_FROM
             | Inotify.IN_MOVED_TO | Inotify.IN_ATTRIB | Inotify.IN_CLOSE_WRITE | Inotify.IN_ONLYDIR;
 
+    private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+    private static final Duration MAX_RETRY = Duration.ofSeconds(60);
+
     private final Path root;
     private final DirectoryWatcher watcher;
     private final ServiceHost host;
+    private final Clock clock;
     private final Map<String, String> environment;
     private final BiConsumer<String, String> say;
     private final Map<String, Entry> byName = new HashMap<>();
+    private final Map<Object, Entry> byIdentity = new HashMap<>();
     private DirectoryWatcher.Watch rootWatch;
 
     /** One entry of the root: supervised, or waiting for its directory to become loadable. */
@@ -47,6 +54,8 @@ public final class ServiceTree implements AutoCloseable {
         boolean supervised;
         List<DirectoryWatcher.Watch> waiting = List.of();
         String lastProblem;
+        Duration retryDelay = FIRST_RETRY;
+        Clock.Timer retry;
 
         Entry(String name, Object identity) {
             this.name = name;
@@ -57,11 +66,12 @@ public final class ServiceTree implements AutoCloseable {
     /**
      * @param say receives (service name, message) lines for the operator
      */
-    public ServiceTree(Path root, DirectoryWatcher watcher, ServiceHost host, Map<String, String> environment,
-                       BiConsumer<String, String> say) {
+    public ServiceTree(Path root, DirectoryWatcher watcher, ServiceHost host, Clock clock,
+                       Map<String, String> environment, BiConsumer<String, String> say) {
         this.root = root;
         this.watcher = watcher;
         this.host = host;
+        this.clock = clock;
         this.environment = Map.copyOf(environment);
         this.say = say;
     }
@@ -72,7 +82,6 @@ public final class ServiceTree implements AutoCloseable {
 
     /** Watches the root, then supervises every service already in it. */
     public void start() throws IOException {
-        if (!Files.isDirectory(root)) throw new IOException(root + ": not a directory");
         rootWatch = watcher.watch(root, ROOT_EVENTS, this::rootChanged);
         rescan();
     }
@@ -144,13 +153,14 @@ public final class ServiceTree implements AutoCloseable {
         for (Entry gone : departed.values()) removed(gone);
         for (String name : added) {
             Object identity = identities.get(name);
-            Entry same = byName.values().stream().filter(e -> e.identity.equals(identity)).findFirst().orElse(null);
+            Entry same = byIdentity.get(identity);
             if (same != null) {
                 say.accept(name, "ignored: it is the same directory as " + same.name);
                 continue;
             }
             Entry entry = new Entry(name, identity);
             byName.put(name, entry);
+            byIdentity.put(identity, entry);
             load(entry);
         }
     }
@@ -174,16 +184,22 @@ public final class ServiceTree implements AutoCloseable {
                     host.add(loaded.spec());
                     entry.supervised = true;
                     entry.lastProblem = null;
+                    entry.retryDelay = FIRST_RETRY;
                     stopWaiting(entry);
                 } catch (ServiceHost.CannotSupervise e) {
-                    problem(entry, e.getMessage());
-                    waitForChanges(entry, List.of(dir));
+                    if (e.retryable()) {
+                        retryLater(entry, e.getMessage());
+                    } else {
+                        problem(entry, e.getMessage());
+                        waitForChanges(entry, List.of(dir));
+                    }
                 }
             }
             case LoadResult.Incomplete incomplete -> {
                 problem(entry, "waiting: " + incomplete.reason());
                 waitForChanges(entry, incomplete.watch());
             }
+            case LoadResult.Unavailable unavailable -> retryLater(entry, unavailable.reason());
             case LoadResult.Invalid invalid -> {
                 problem(entry, invalid.message());
                 List<Path> dirs = Files.isDirectory(dir.resolve("log")) ? List.of(dir, dir.resolve("log"))
@@ -191,6 +207,17 @@ public final class ServiceTree implements AutoCloseable {
                 waitForChanges(entry, dirs);
             }
         }
+    }
+
+    /** Out of fds or memory for now: try again after a backoff that doubles up to a minute. */
+    private void retryLater(Entry entry, String reason) {
+        Duration delay = entry.retryDelay;
+        entry.retryDelay = delay.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : delay.multipliedBy(2);
+        say.accept(entry.name, reason + "; retrying in " + delay.toSeconds() + "s");
+        entry.retry = clock.schedule(delay, () -> {
+            entry.retry = null;
+            load(entry);
+        });
     }
 
     /** Says what is wrong, once per distinct problem, so a directory being written does not flood the log. */
@@ -225,9 +252,12 @@ public final class ServiceTree implements AutoCloseable {
     private void stopWaiting(Entry entry) {
         for (DirectoryWatcher.Watch watch : entry.waiting) watch.cancel();
         entry.waiting = List.of();
+        if (entry.retry != null) entry.retry.cancel();
+        entry.retry = null;
     }
 
     private void removed(Entry entry) {
+        byIdentity.remove(entry.identity, entry);
         stopWaiting(entry);
         if (entry.supervised) {
             say.accept(entry.name, "removed from " + root + "; stopping");
@@ -251,6 +281,7 @@ public final class ServiceTree implements AutoCloseable {
             }
             case LoadResult.Incomplete incomplete -> renamedToBroken(entry, oldName, "waiting: " + incomplete.reason());
             case LoadResult.Invalid invalid -> renamedToBroken(entry, oldName, invalid.message());
+            case LoadResult.Unavailable unavailable -> renamedToBroken(entry, oldName, unavailable.reason());
         }
     }
 

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * A real {@code vigil daemon} in a child JVM, for integration tests: its stderr lines are collected, and
+ * A real {@code vigil daemon}, started by the repository's launcher, for integration tests: its stderr lines are collected, and
  * {@link #close} leaves nothing running: the daemon, every descendant, and every process whose working directory
  * is inside the test's directory (in case the daemon died and its children were reparented).
  */
@@ -38,12 +38,16 @@ public final class DaemonProcess implements AutoCloseable {
         });
     }
 
-    /** Starts {@code vigil ARGS...} with this test JVM's JDK and classpath; {@code sandbox} bounds the cleanup. */
+    /** Starts {@code vigil ARGS...} through the launcher; {@code sandbox} bounds the cleanup. */
     public static DaemonProcess start(Path sandbox, Map<String, String> env, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-MaxFDLimit", "-XX:-UsePerfData",
-                "-cp", System.getProperty("java.class.path"),
-                "vigil.cli.Main"));
+        return start(sandbox, env, List.of(), args);
+    }
+
+    /** As {@link #start(Path, Map, String...)}, under a wrapper command such as {@code prlimit --nofile=64}. */
+    public static DaemonProcess start(Path sandbox, Map<String, String> env, List<String> wrapper, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>(wrapper);
+        command.add(launcher());
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectInput(ProcessBuilder.Redirect.PIPE);
@@ -57,9 +61,12 @@ public final class DaemonProcess implements AutoCloseable {
         return start(sandbox, Map.of(), args.toArray(String[]::new));
     }
 
-    private static String javaBinary() {
-        return ProcessHandle.current().info().command().orElse(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    /** The repository's {@code vigil} launcher, which runs the packaged jar: integration tests run after package. */
+    private static String launcher() {
+        String launcher = System.getProperty("vigil.launcher");
+        if (launcher == null) throw new IllegalStateException("vigil.launcher is not set: run integration tests "
+                + "with failsafe (./mvnw verify), after the jar is packaged");
+        return launcher;
     }
 
     public long pid() {

@@ -22,7 +22,7 @@ import vigil.testing.DaemonProcess;
 import vigil.testing.Procs;
 
 /** Real processes under a real daemon: restarts, finish, loggers, orphans, bad service directories. */
-class LifecycleTest {
+class LifecycleIT {
     private static final Duration WAIT = Duration.ofSeconds(15);
 
     @TempDir

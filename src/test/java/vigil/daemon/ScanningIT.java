@@ -21,7 +21,7 @@ import vigil.testing.DaemonProcess;
 import vigil.testing.Procs;
 
 /** runsvdir semantics with inotify: entries take effect at once; identity is (device, inode). */
-class ScanningTest {
+class ScanningIT {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     @TempDir
