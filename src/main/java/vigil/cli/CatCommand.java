@@ -17,7 +17,8 @@ import vigil.unit.UnitLoader;
         description = {"Print a unit's file and its drop-ins, each after a '# PATH' line, as systemctl cat does.",
                 "Exits 1 if a unit is not found or masked."})
 final class CatCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "NAME", description = "unit names, such as sshd.service or getty@tty1.service")
+    @Parameters(arity = "1..*", paramLabel = "NAME",
+            description = "unit names, such as sshd.service or getty@tty1.service")
     List<String> names;
 
     @Option(names = "--units", arity = "1..*", required = true, paramLabel = "DIR",

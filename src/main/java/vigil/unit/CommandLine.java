@@ -128,7 +128,9 @@ public final class CommandLine {
             i++;
         }
         if (!text.isEmpty()) parts.add(new ExecCommand.Text(text.toString()));
-        if (parts.size() == 1 && parts.getFirst() instanceof ExecCommand.Text t) return new ExecCommand.Literal(t.text());
+        if (parts.size() == 1 && parts.getFirst() instanceof ExecCommand.Text t) {
+            return new ExecCommand.Literal(t.text());
+        }
         return new ExecCommand.Interpolated(parts);
     }
 

@@ -104,8 +104,10 @@ public record ExecCommand(String executable, List<Argument> argv, boolean ignore
     /** A piece of an {@link Interpolated} argument. */
     public sealed interface Part {}
 
+    /** Literal text inside an {@link Interpolated} argument. */
     public record Text(String text) implements Part {}
 
+    /** {@code ${NAME}} inside an {@link Interpolated} argument. */
     public record Variable(String name) implements Part {}
 
     /** The argv the runtime passes to execve, with every variable expanded from {@code env}. */

@@ -162,10 +162,13 @@ public record ExecContext(
                 case "Group" -> group = empty ? Optional.empty() : Optional.of(Values.userOrGroup(sp.expand(value)));
                 case "SupplementaryGroups" -> {
                     if (empty) supplementaryGroups.clear();
-                    for (String word : Words.split(value)) supplementaryGroups.add(Values.userOrGroup(sp.expand(word)));
+                    for (String word : Words.split(value)) {
+                        supplementaryGroups.add(Values.userOrGroup(sp.expand(word)));
+                    }
                 }
                 case "UMask" -> umask = empty ? 0022 : Values.mode(value);
-                case "Nice" -> nice = empty ? OptionalInt.empty() : OptionalInt.of((int) Values.integer(value, -20, 19));
+                case "Nice" -> nice = empty ? OptionalInt.empty()
+                        : OptionalInt.of((int) Values.integer(value, -20, 19));
                 case "OOMScoreAdjust" -> oomScoreAdjust = empty ? OptionalInt.empty()
                         : OptionalInt.of((int) Values.integer(value, -1000, 1000));
                 case "Environment" -> {

@@ -114,7 +114,10 @@ public record Host(boolean system, String userName, int uid, String groupName, i
     private static int idFromStatus(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field)) return Integer.parseInt(line.substring(field.length()).strip().split("\\s+")[1]);
+                // "Uid:\treal\teffective\tsaved\tfs": the effective id decides who we are.
+                if (line.startsWith(field)) {
+                    return Integer.parseInt(line.substring(field.length()).strip().split("\\s+")[1]);
+                }
             }
         } catch (IOException | RuntimeException e) {
             // Not Linux, or /proc is not mounted: fall through to the JVM's idea of the user.

@@ -128,7 +128,8 @@ public record Listen(Kind kind, Address address) {
         String[] parts = s.split("\\.", -1);
         if (parts.length != 4) return false;
         for (String p : parts) {
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit) || Integer.parseInt(p) > 255) {
+            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit)
+                    || Integer.parseInt(p) > 255) {
                 return false;
             }
         }
@@ -146,7 +147,9 @@ public record Listen(Kind kind, Address address) {
 
     private static NetlinkAddress netlink(String value) throws InvalidValueException {
         var words = Words.splitPlain(value);
-        if (words.isEmpty() || words.size() > 2) throw new InvalidValueException("'" + value + "' is not FAMILY [GROUP]");
+        if (words.isEmpty() || words.size() > 2) {
+            throw new InvalidValueException("'" + value + "' is not FAMILY [GROUP]");
+        }
         int group = words.size() == 2 ? (int) Values.integer(words.get(1), 0, Integer.MAX_VALUE) : 0;
         return new NetlinkAddress(words.get(0), group);
     }

@@ -263,7 +263,7 @@ public final class UnitLoader {
             prefix = prefix.substring(0, dash + 1);
             break;
         }
-        String parent = new UnitName(prefix, n.isInstance() ? n.instance() : java.util.Optional.empty(), n.type())
+        String parent = new UnitName(prefix, n.isInstance() ? n.instance() : Optional.empty(), n.type())
                 .toString();
         findDirectories(dir, parent, suffix, out);
     }

@@ -1,6 +1,7 @@
 package vigil.unit;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,7 @@ public record UnitSection(
         documentation = List.copyOf(documentation);
         var deps = new EnumMap<Dependency, List<String>>(Dependency.class);
         dependencies.forEach((k, v) -> deps.put(k, List.copyOf(v)));
-        dependencies = java.util.Collections.unmodifiableMap(deps);
+        dependencies = Collections.unmodifiableMap(deps);
         requiresMountsFor = List.copyOf(requiresMountsFor);
         conditions = List.copyOf(conditions);
         asserts = List.copyOf(asserts);

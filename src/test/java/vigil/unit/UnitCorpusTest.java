@@ -149,7 +149,7 @@ class UnitCorpusTest {
 
         ServiceSection dbus = service(loader, "dbus.service");
         assertEquals(ServiceSection.Type.NOTIFY, dbus.type());
-        assertTrue(dbus.commands(ServiceSection.ExecKind.RELOAD).size() == 1);
+        assertEquals(1, dbus.commands(ServiceSection.ExecKind.RELOAD).size());
 
         UnitResult getty = loader.load("autovt@tty3.service");
         Unit tty3 = assertInstanceOf(UnitResult.Loaded.class, getty).unit();
