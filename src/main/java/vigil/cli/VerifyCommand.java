@@ -1,0 +1,54 @@
+package vigil.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import vigil.unit.Diagnostic;
+import vigil.unit.Host;
+import vigil.unit.UnitResult;
+import vigil.unit.UnitVerifier;
+
+@Command(name = "verify",
+        description = {"Load systemd unit files and report every problem as FILE:LINE: KEY=VALUE: REASON.",
+                "A directory means every unit file in it; all the directories, and those of the files, form the "
+                        + "search path for drop-ins, aliases and templates.",
+                "Errors make a unit fail to load; warnings name what Vigil does not know or does not act on.",
+                "Exits 1 if any unit has an error."})
+final class VerifyCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "PATH", description = "unit files or directories of unit files")
+    List<Path> paths;
+
+    @Override
+    public Integer call() throws IOException {
+        UnitVerifier.Report report = UnitVerifier.verify(paths, Host.current());
+        print(report, System.out);
+        return report.errors() > 0 ? 1 : 0;
+    }
+
+    static void print(UnitVerifier.Report report, PrintStream out) {
+        report.notUnits().forEach(out::println);
+        for (Diagnostic d : report.diagnostics()) out.println(d.format());
+        for (UnitResult r : report.results()) {
+            if (r instanceof UnitResult.Failed) out.println(r.requested() + ": failed to load");
+        }
+        out.printf("%d units: %d loaded, %d failed, %d masked, %d not found; %d errors, %d warnings%n",
+                report.results().size(), report.count(UnitResult.Loaded.class),
+                report.count(UnitResult.Failed.class), report.count(UnitResult.Masked.class),
+                report.count(UnitResult.NotFound.class), report.errors(), report.warnings());
+        Map<String, Integer> ignored = report.warningsByKey(Diagnostic.Kind.IGNORED_DIRECTIVE);
+        if (!ignored.isEmpty()) {
+            out.println("directives Vigil does not act on (times seen): " + String.join(", ",
+                    ignored.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList()));
+        }
+        Map<String, Integer> unknown = report.warningsByKey(Diagnostic.Kind.UNKNOWN_DIRECTIVE);
+        if (!unknown.isEmpty()) {
+            out.println("unknown directives (times seen): " + String.join(", ",
+                    unknown.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList()));
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package vigil.unit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SyntaxTest {
+    private static final Path FILE = Path.of("/units/a.service");
+
+    private static List<String> entries(String text) {
+        return Parser.parse(FILE, text).entries().stream()
+                .map(e -> e.section() + "." + e.key() + "=" + e.value() + "@" + e.source().line()).toList();
+    }
+
+    @Test
+    void sectionsKeysAndValuesAreTrimmed() {
+        assertEquals(List.of("Unit.Description=My  service@3", "Service.ExecStart=/bin/true@5"),
+                entries("\n[Unit]\n  Description =  My  service  \n[Service]\r\nExecStart=/bin/true\r\n"));
+    }
+
+    @Test
+    void commentsStartALineOnly() {
+        assertEquals(List.of("Unit.Description=a # not a comment ; nor this@4"),
+                entries("[Unit]\n# comment\n   ; also a comment\nDescription=a # not a comment ; nor this\n"));
+    }
+
+    @Test
+    void trailingBackslashJoinsLinesWithASpaceAndSkipsCommentLines() {
+        assertEquals(List.of("Service.ExecStart=/bin/echo a    b  c@2", "Service.Type=simple@6"),
+                entries("[Service]\nExecStart=/bin/echo a \\\n  b \\\n# a comment inside\nc\nType=simple\n"));
+    }
+
+    @Test
+    void anEscapedBackslashAtTheEndDoesNotContinue() {
+        assertEquals(List.of("Service.A=x\\\\@2", "Service.B=y@3"), entries("[Service]\nA=x\\\\\nB=y\n"));
+    }
+
+    @Test
+    void aContinuationAtTheEndOfTheFileStillCounts() {
+        assertEquals(List.of("Service.A=x   y@2"), entries("[Service]\nA=x \\\n y\\"));
+    }
+
+    @Test
+    void byteOrderMarkIsIgnored() {
+        assertEquals(List.of("Unit.A=b@2"), entries("\uFEFF[Unit]\nA=b\n"));
+    }
+
+    @Test
+    void emptyValueIsKept() {
+        assertEquals(List.of("Service.ExecStart=@2"), entries("[Service]\nExecStart=\n"));
+    }
+
+    @Test
+    void lineWithoutEqualsIsAnErrorWithItsLine() {
+        Parser.ParsedFile f = Parser.parse(FILE, "[Unit]\nDescription=x\njunk here\n");
+        assertEquals(1, f.diagnostics().size());
+        Diagnostic d = f.diagnostics().getFirst();
+        assertTrue(d.isError());
+        assertEquals("/units/a.service:3: missing '=' in 'junk here'", d.format());
+    }
+
+    @Test
+    void brokenSectionHeaderIsAnError() {
+        Parser.ParsedFile f = Parser.parse(FILE, "[Unit\nA=b\n");
+        assertEquals(List.of("/units/a.service:1: invalid section header '[Unit'"),
+                f.diagnostics().stream().map(Diagnostic::format).toList());
+        assertEquals(List.of(), f.entries());
+    }
+
+    @Test
+    void assignmentBeforeAnySectionIsAWarning() {
+        Parser.ParsedFile f = Parser.parse(FILE, "A=b\n[Unit]\nC=d\n");
+        assertEquals(1, f.diagnostics().size());
+        assertEquals(Diagnostic.Severity.WARNING, f.diagnostics().getFirst().severity());
+        assertEquals(1, f.diagnostics().getFirst().source().line());
+        assertEquals(List.of("Unit.C=d@3"), entries("A=b\n[Unit]\nC=d\n"));
+    }
+
+    @Test
+    void lexerNumbersLogicalLinesByTheirFirstLine() {
+        assertEquals(List.of(new Lexer.Line(1, "a b"), new Lexer.Line(3, "c")), Lexer.lines("a\\\nb\nc"));
+    }
+}
