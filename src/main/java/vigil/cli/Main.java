@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Vigil supervises services: it starts them, restarts them when they die, and stops them in order.",
-        subcommands = {DaemonCommand.class, DemoCommand.class, VerifyCommand.class, CatCommand.class,
-                VersionCommand.class},
+        subcommands = {DaemonCommand.class, DemoCommand.class, LogsCommand.class, VerifyCommand.class,
+                CatCommand.class, VersionCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 failure, 2 usage error."})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -1,0 +1,189 @@
+package vigil.cli;
+
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeParseException;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import vigil.log.LogFollower;
+import vigil.log.LogLocation;
+import vigil.log.LogLockedException;
+import vigil.log.LogOptions;
+import vigil.log.LogQuery;
+import vigil.log.LogReader;
+import vigil.log.LogWriter;
+import vigil.log.Timestamps;
+import vigil.log.WallClock;
+import vigil.loop.EventLoop;
+import vigil.os.Epoll;
+
+@Command(name = "logs",
+        description = {"Print a service's log: its rotated files, oldest first, then current.",
+                "Works on any svlogd-style log directory (svlogd, multilog, s6-log write the same layout)."})
+final class LogsCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "NAME", description = "a service name, or the path of a log directory (anything with a /)")
+    String name;
+
+    @Option(names = {"-f", "--follow"}, description = "then print what is written, through rotations, until killed")
+    boolean follow;
+
+    @Option(names = {"-n", "--lines"}, paramLabel = "LINES", description = "only the last LINES lines")
+    Integer lines;
+
+    @Option(names = "--since", paramLabel = "TIME", converter = SinceConverter.class,
+            description = {"only lines stamped at TIME or later: 2026-11-21T13:00:00Z, 2026-11-21 13:00 (local),",
+                    "2026-11-21, a TAI64N label @4000…, or an age: 30s, 10m, 2h, 3d"})
+    Long since;
+
+    @Option(names = "--log-dir", paramLabel = "DIR",
+            description = "where log directories are (default /var/log/vigil as root, else $XDG_STATE_HOME/vigil/log)")
+    Path logDir;
+
+    @Option(names = "--rotate", description = "rotate current now, if no logger holds the directory")
+    boolean rotate;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (lines != null && lines < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "LINES must be 0 or more");
+        }
+        Path dir;
+        try {
+            dir = name.indexOf('/') >= 0 ? Path.of(name)
+                    : LogLocation.serviceDirectory(logDir != null ? logDir : LogLocation.defaultRoot(), name);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (rotate) {
+            if (follow || lines != null || since != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--rotate takes no other option");
+            }
+            return rotate(dir);
+        }
+        OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024);
+        LogQuery query = new LogQuery(lines == null ? -1 : lines, since == null ? Long.MIN_VALUE : since);
+        try {
+            if (follow) {
+                follow(dir, query, out);
+            } else {
+                LogReader.print(dir, query, out);
+            }
+            return 0;
+        } catch (NoSuchFileException e) {
+            return fail("no log directory " + dir);
+        } catch (IOException e) {
+            // The reader went away (| head): what it wanted was printed.
+            if ("Broken pipe".equals(e.getMessage())) return 0;
+            return fail(dir + ": " + e.getMessage());
+        }
+    }
+
+    private static void follow(Path dir, LogQuery query, OutputStream out) throws IOException {
+        try (LogFollower follower = LogFollower.start(dir, query, out); EventLoop loop = EventLoop.create()) {
+            IOException[] failure = new IOException[1];
+            loop.watch(follower.fd(), Epoll.EPOLLIN, events -> {
+                try {
+                    if (!follower.onReadable()) {
+                        System.err.println("vigil: logs: " + dir + " was removed");
+                        loop.stop();
+                    }
+                } catch (IOException e) {
+                    failure[0] = e;
+                    loop.stop();
+                }
+            });
+            loop.run();
+            if (failure[0] != null) throw failure[0];
+        }
+    }
+
+    private Integer rotate(Path dir) {
+        if (!Files.isDirectory(dir)) return fail("no log directory " + dir);
+        try (LogWriter writer = LogWriter.open(dir, LogOptions.DEFAULT, WallClock.SYSTEM,
+                event -> System.err.println("vigil: logs: " + name + ": " + event.describe()))) {
+            writer.rotate();
+            return 0;
+        } catch (LogLockedException e) {
+            return fail(name + ": its logger is running and holds " + dir + ". Vigil's daemon cannot be asked to rotate"
+                    + " yet; for svlogd, send it ALRM (sv alarm SERVICE/log).");
+        } catch (IOException e) {
+            return fail(dir + ": " + e.getMessage());
+        }
+    }
+
+    private static int fail(String message) {
+        System.err.println("vigil: logs: " + message);
+        return 1;
+    }
+
+    /** TIME for --since, as nanoseconds since the epoch. */
+    static final class SinceConverter implements CommandLine.ITypeConverter<Long> {
+        private static final Pattern AGE = Pattern.compile("-?(\\d+)([smhd])");
+
+        @Override
+        public Long convert(String text) {
+            return parse(text, Instant.now(), ZoneId.systemDefault());
+        }
+
+        static long parse(String text, Instant now, ZoneId zone) {
+            Matcher age = AGE.matcher(text);
+            if (age.matches()) {
+                long amount = Long.parseLong(age.group(1));
+                Duration ago = switch (age.group(2)) {
+                    case "s" -> Duration.ofSeconds(amount);
+                    case "m" -> Duration.ofMinutes(amount);
+                    case "h" -> Duration.ofHours(amount);
+                    default -> Duration.ofDays(amount);
+                };
+                return nanos(now.minus(ago));
+            }
+            if (text.startsWith("@") && text.length() == 25) {
+                byte[] label = text.getBytes(StandardCharsets.US_ASCII);
+                long time = Timestamps.parse(label, 0, label.length);
+                if (time != Timestamps.NONE) return time;
+            }
+            String iso = text.replace(' ', 'T');
+            try {
+                return nanos(OffsetDateTime.parse(iso).toInstant());
+            } catch (DateTimeParseException e) {
+                // Not with a zone: try the local forms.
+            }
+            try {
+                return nanos(LocalDateTime.parse(iso).atZone(zone).toInstant());
+            } catch (DateTimeParseException e) {
+                // Not a date-time: try a date.
+            }
+            try {
+                return nanos(LocalDate.parse(iso).atStartOfDay(zone).toInstant());
+            } catch (DateTimeParseException e) {
+                throw new CommandLine.TypeConversionException("'" + text + "' is not a time: want 2026-11-21T13:00:00Z,"
+                        + " 2026-11-21 13:00, 2026-11-21, @4000… (TAI64N) or an age such as 10m");
+            }
+        }
+
+        private static long nanos(Instant instant) {
+            return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
+        }
+    }
+}

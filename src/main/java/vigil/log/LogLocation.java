@@ -1,0 +1,39 @@
+package vigil.log;
+
+import java.nio.file.Path;
+import java.util.Map;
+import vigil.os.Children;
+
+/**
+ * Where service logs live when not told: {@code /var/log/vigil/NAME} as root, {@code $XDG_STATE_HOME/vigil/log/NAME}
+ * otherwise ({@code ~/.local/state} if XDG_STATE_HOME is unset or not absolute, as the XDG spec says).
+ */
+public final class LogLocation {
+    private LogLocation() {}
+
+    /** The directory of log directories for this process's user and environment. */
+    public static Path defaultRoot() {
+        return defaultRoot(Children.getuid(), System.getenv(), System.getProperty("user.home"));
+    }
+
+    static Path defaultRoot(int uid, Map<String, String> env, String userHome) {
+        if (uid == 0) return Path.of("/var/log/vigil");
+        String state = env.getOrDefault("XDG_STATE_HOME", "");
+        Path base = !state.isEmpty() && Path.of(state).isAbsolute() ? Path.of(state)
+                : Path.of(env.getOrDefault("HOME", userHome), ".local", "state");
+        return base.resolve("vigil").resolve("log");
+    }
+
+    /**
+     * The log directory of service {@code name} under {@code root}.
+     *
+     * @throws IllegalArgumentException if {@code name} could leave {@code root}: empty, ".", "..", or with a "/"
+     */
+    public static Path serviceDirectory(Path root, String name) {
+        if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0
+                || name.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("'" + name + "' is not a service name");
+        }
+        return root.resolve(name);
+    }
+}

@@ -1,0 +1,157 @@
+package vigil.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import vigil.log.LogOptions;
+import vigil.log.LogWriter;
+import vigil.log.TimestampFormat;
+import vigil.log.WallClock;
+import vigil.testing.Await;
+
+/** {@code vigil logs}, run as its own JVM the way a user runs it. */
+class LogsCommandTest {
+    private static final long SECOND = 1_000_000_000L;
+
+    @TempDir
+    Path root;
+    private final List<Process> processes = new ArrayList<>();
+
+    @AfterEach
+    void kill() throws InterruptedException {
+        for (Process p : processes) {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private record Result(int exit, String out, String err) {}
+
+    private Process start(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "vigil.cli.Main", "logs", "--log-dir", root.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).start();
+        processes.add(p);
+        return p;
+    }
+
+    private Result run(String... args) throws Exception {
+        Process p = start(args);
+        p.getOutputStream().close();
+        // Outputs here are a few lines, far below a pipe's capacity: wait first, so a hang fails the test.
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "vigil logs finished");
+        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    private LogWriter writer(String name) throws IOException {
+        return LogWriter.open(root.resolve(name), LogOptions.DEFAULT.withTimestamps(TimestampFormat.NONE),
+                WallClock.SYSTEM, e -> {});
+    }
+
+    private static void append(LogWriter writer, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+        writer.append(bytes, 0, bytes.length);
+    }
+
+    @Test
+    void printsTheLastLinesAcrossRotations() throws Exception {
+        try (LogWriter writer = writer("web")) {
+            append(writer, "one\ntwo\n");
+            writer.rotate();
+            append(writer, "three\n");
+        }
+        assertEquals(new Result(0, "one\ntwo\nthree\n", ""), run("web"));
+        assertEquals(new Result(0, "two\nthree\n", ""), run("-n", "2", "web"));
+        assertEquals(new Result(0, "three\n", ""), run("-n1", root.resolve("web").toString()));
+    }
+
+    @Test
+    void saysWhenThereIsNoSuchLog() throws Exception {
+        Result result = run("nosuch");
+        assertEquals(1, result.exit());
+        assertEquals("vigil: logs: no log directory " + root.resolve("nosuch") + "\n", result.err());
+        assertEquals(2, run("-n", "-3", "web").exit());
+        assertEquals(2, run("..").exit());
+    }
+
+    @Test
+    void rotatesAnIdleLogAndExplainsWhyNotABusyOne() throws Exception {
+        try (LogWriter writer = writer("web")) {
+            append(writer, "line\n");
+            Result busy = run("--rotate", "web");
+            assertEquals(1, busy.exit());
+            assertTrue(busy.err().contains("its logger is running"), busy.err());
+        }
+        assertEquals(new Result(0, "", ""), run("--rotate", "web"));
+        try (var files = Files.list(root.resolve("web"))) {
+            assertEquals(1, files.filter(f -> f.getFileName().toString().matches("@[0-9a-f]{24}\\.s")).count());
+        }
+        assertEquals("", Files.readString(root.resolve("web/current")));
+    }
+
+    @Test
+    void followsUntilKilled() throws Exception {
+        try (LogWriter writer = writer("web")) {
+            append(writer, "before\n");
+            Process p = start("-f", "web");
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            Thread pump = Thread.ofPlatform().start(() -> copy(p.getInputStream(), out));
+            Await.until("the old line", Duration.ofSeconds(30),
+                    () -> out.toString(StandardCharsets.US_ASCII).equals("before\n"));
+            append(writer, "after\n");
+            writer.rotate();
+            append(writer, "rotated\n");
+            Await.until("the new lines", Duration.ofSeconds(30),
+                    () -> out.toString(StandardCharsets.US_ASCII).equals("before\nafter\nrotated\n"));
+            assertTrue(p.isAlive(), "still following");
+            p.destroy();
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+            pump.join(10_000);
+        }
+    }
+
+    private static void copy(InputStream in, ByteArrayOutputStream out) {
+        try {
+            in.transferTo(out);
+        } catch (IOException e) {
+            // The process was killed: what it printed is in out.
+        }
+    }
+
+    @Test
+    void readsTimesForSince() {
+        Instant now = Instant.parse("2026-11-21T13:00:00Z");
+        ZoneId zone = ZoneId.of("Europe/Paris");
+        long base = now.getEpochSecond() * SECOND;
+        assertEquals(base - 600 * SECOND, LogsCommand.SinceConverter.parse("10m", now, zone));
+        assertEquals(base - 2 * 86_400 * SECOND, LogsCommand.SinceConverter.parse("-2d", now, zone));
+        assertEquals(base, LogsCommand.SinceConverter.parse("2026-11-21T13:00:00Z", now, zone));
+        assertEquals(base + SECOND / 2, LogsCommand.SinceConverter.parse("2026-11-21T14:00:00.5+01:00", now, zone));
+        assertEquals(base, LogsCommand.SinceConverter.parse("2026-11-21 14:00", now, zone));
+        assertEquals(base - 14 * 3600 * SECOND, LogsCommand.SinceConverter.parse("2026-11-21", now, zone));
+        assertEquals(base, LogsCommand.SinceConverter.parse("@400000006b0195da00000000", now, zone));
+        assertThrows(CommandLine.TypeConversionException.class,
+                () -> LogsCommand.SinceConverter.parse("yesterday", now, zone));
+    }
+}
