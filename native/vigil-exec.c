@@ -96,6 +96,20 @@ static rlim_t limit_value(const char *text, const char *arg) {
 struct fd_move { int target, source, moved; const char *arg; };
 struct limit { int resource; struct rlimit value; const char *arg; };
 
+/* The SigIgn mask of /proc/self/status (bit n-1 for signal n); every signal if /proc is unreadable (a chroot). */
+static unsigned long long ignored_signals(void) {
+    char buf[4096];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ~0ULL;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return ~0ULL;
+    buf[n] = '\0';
+    char *line = strstr(buf, "\nSigIgn:");
+    if (!line) return ~0ULL;
+    return strtoull(line + 8, NULL, 16);
+}
+
 /* Closes [lo, hi]; a loop up to the fd limit where close_range(2) is missing (kernels before 5.9). */
 static void close_between(unsigned lo, unsigned hi) {
     if (lo > hi) return;
@@ -244,13 +258,17 @@ int main(int argc, char **argv) {
     }
 
     /*
-     * Ignored signals survive execve, and the spawning JVM thread blocks some: give the program a clean slate. The
-     * raw system call, because glibc's sigaction refuses its reserved signals 32 and 33, which can arrive ignored
-     * too. An all-zero struct is SIG_DFL with no flags and an empty mask whatever the architecture's field order.
+     * Ignored signals survive execve (handled ones do not), and the spawning JVM thread blocks some: give the program
+     * a clean slate. Only the ignored ones need resetting, and /proc says which in three system calls instead of 64
+     * (each costs microseconds in a VM). The raw system call, because glibc's sigaction refuses its reserved signals
+     * 32 and 33, which arrive ignored from posix_spawn. An all-zero struct is SIG_DFL with no flags and an empty
+     * mask whatever the architecture's field order.
      */
     static const unsigned long dfl[4];
-    for (int s = 1; s < NSIG; s++)
-        if (s != SIGKILL && s != SIGSTOP) syscall(SYS_rt_sigaction, s, dfl, NULL, sizeof(unsigned long));
+    unsigned long long ignored = ignored_signals();
+    for (int s = 1; s < NSIG && s <= 64; s++)
+        if ((ignored >> (s - 1) & 1) && s != SIGKILL && s != SIGSTOP)
+            syscall(SYS_rt_sigaction, s, dfl, NULL, sizeof(unsigned long));
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,6 +14,7 @@ import vigil.loop.EventLoop;
 import vigil.model.ServiceSpec;
 import vigil.os.Children;
 import vigil.os.Errno;
+import vigil.os.NativeHeap;
 import vigil.os.OsException;
 import vigil.os.Rlimits;
 import vigil.os.Signals;
@@ -32,6 +34,8 @@ import vigil.supervise.SuperviseFiles;
  * stops every service (each logger after its producer) and the daemon exits 0.
  */
 public final class Daemon implements ServiceHost {
+    private static final Duration TRIM_AFTER_QUIET = Duration.ofSeconds(2);
+
     private final EventLoop loop;
     private final Supervisor supervisor;
     private final SuperviseFiles supervise;
@@ -40,6 +44,8 @@ public final class Daemon implements ServiceHost {
     /** Services whose name is still held by a removed service that has not finished stopping. */
     private final Map<String, ServiceSpec> waitingForName = new HashMap<>();
     private boolean stopping;
+    /** A pending heap trim after a burst of work; null when none is due. */
+    private EventLoop.Timer trim;
 
     private Daemon(EventLoop loop, LinuxProcesses processes, Reporter reporter) {
         this.loop = loop;
@@ -97,6 +103,19 @@ public final class Daemon implements ServiceHost {
         }
         reporter.say("supervising " + supervisor.services().size() + " services from "
                 + String.join(", ", trees.stream().map(t -> t.root().toString()).toList()));
+        trimSoon();
+    }
+
+    /**
+     * After a burst of work, give the native heap's free pages back once things are quiet: a one-shot timer,
+     * pushed back while work goes on, so an idle daemon never wakes for it.
+     */
+    private void trimSoon() {
+        if (trim != null) trim.cancel();
+        trim = loop.schedule(TRIM_AFTER_QUIET, () -> {
+            trim = null;
+            NativeHeap.trim();
+        });
     }
 
     private void shutdown(String signal) {
@@ -135,6 +154,7 @@ public final class Daemon implements ServiceHost {
         }
         try {
             supervisor.add(spec);
+            trimSoon();
         } catch (SpawnException e) {
             supervise.close(spec);
             throw new CannotSupervise("cannot start: " + e.getMessage(), Errno.isShortage(e.errno()));

@@ -12,6 +12,7 @@ import vigil.loop.EventLoop;
 import vigil.model.Command;
 import vigil.os.Children;
 import vigil.os.Epoll;
+import vigil.os.ExitStatus;
 import vigil.os.ExecSpec;
 import vigil.os.Fds;
 import vigil.os.OsException;
@@ -132,9 +133,21 @@ final class LinuxProcesses implements Processes {
     private WatchedPipe watchExit(int pid) {
         try {
             int pidfd = Children.pidfdOpen(pid);
-            return watchPipe(pidfd, this::reapAll);
+            return watchPipe(pidfd, () -> reap(pid));
         } catch (OsException e) {
             return null;
+        }
+    }
+
+    /** Reaps one known child: waitid(P_PID) looks at that child only, where P_ALL scans all of them. */
+    private void reap(int pid) {
+        try {
+            Optional<ExitStatus> status = Children.waitPid(pid, false);
+            if (status.isEmpty()) return;
+            Child child = children.remove(pid);
+            if (child != null) child.reaped(new Reaped(pid, status.get()));
+        } catch (OsException e) {
+            // ECHILD: already reaped by the SIGCHLD sweep, which told its observer.
         }
     }
 

@@ -146,6 +146,11 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
 
     /** The environment as execve wants it: "NAME=value" strings. */
     public List<String> environmentEntries() {
+        return entries(environment);
+    }
+
+    /** The environment as envp's "K=V" strings. */
+    static List<String> entries(Map<String, String> environment) {
         var entries = new ArrayList<String>(environment.size());
         environment.forEach((k, v) -> entries.add(k + "=" + v));
         return entries;

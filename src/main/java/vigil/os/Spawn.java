@@ -3,6 +3,7 @@ package vigil.os;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.net.URISyntaxException;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -36,6 +38,8 @@ public final class Spawn {
 
     /** glibc's posix_spawn_file_actions_t is 80 bytes and posix_spawnattr_t 336; both are opaque, so be generous. */
     private static final long FILE_ACTIONS_SIZE = 256, ATTR_SIZE = 1024;
+    private static final ThreadLocal<MemorySegment> SCRATCH =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(64 * 1024, 16));
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
 
     /**
@@ -110,18 +114,25 @@ public final class Spawn {
         // Both ends non-blocking: the helper's one short write into an empty pipe cannot block anyway.
         int[] pipe = Fds.pipe(Fds.O_NONBLOCK);
         boolean started = false;
-        try (Arena arena = Arena.ofConfined()) {
-            List<String> helperArgs = spec.helperArguments();
-            var argv = new ArrayList<String>(helperArgs.size() + 2);
-            argv.add("vigil-exec");
-            argv.add("err=" + pipe[1]);
-            argv.addAll(helperArgs);
-            MemorySegment cArgv = cStrings(arena, argv);
-            MemorySegment cEnvp = cStrings(arena, spec.environmentEntries());
+        List<String> helperArgs = spec.helperArguments();
+        var argv = new ArrayList<String>(helperArgs.size() + 2);
+        argv.add("vigil-exec");
+        argv.add("err=" + pipe[1]);
+        argv.addAll(helperArgs);
+        byte[][] envp = encodedEnvironment(spec.environment());
+        // The C strings go into a per-thread scratch buffer: nothing is malloc'd per spawn, so a burst of spawns
+        // neither costs allocator time nor leaves the native heap fragmented. A spec too big for it gets an arena.
+        MemorySegment scratch = SCRATCH.get();
+        try (Arena overflow = Arena.ofConfined()) {
+            byte[][] cargv = encode(argv);
+            SegmentAllocator memory = bytesNeeded(cargv) + bytesNeeded(envp) + FILE_ACTIONS_SIZE + 64
+                    <= scratch.byteSize() ? SegmentAllocator.slicingAllocator(scratch) : overflow;
+            MemorySegment cArgv = cStrings(memory, cargv);
+            MemorySegment cEnvp = cStrings(memory, envp);
 
             // Every fd Vigil makes is close-on-exec; dup2(fd, fd) in the child clears that flag (glibc >= 2.29), so
             // exactly the sources and the error pipe survive into the helper.
-            MemorySegment actions = arena.allocate(FILE_ACTIONS_SIZE, 16);
+            MemorySegment actions = memory.allocate(FILE_ACTIONS_SIZE, 16);
             int rc = (int) FILE_ACTIONS_INIT.invokeExact(actions);
             if (rc != 0) throw new OsException("posix_spawn_file_actions_init", rc);
             try {
@@ -132,7 +143,7 @@ public final class Spawn {
                     rc = (int) FILE_ACTIONS_ADDDUP2.invokeExact(actions, fd, fd);
                     if (rc != 0) throw new OsException("posix_spawn_file_actions_adddup2", String.valueOf(fd), rc);
                 }
-                MemorySegment pid = arena.allocate(ValueLayout.JAVA_INT);
+                MemorySegment pid = memory.allocate(ValueLayout.JAVA_INT);
                 // posix_spawn returns an error number rather than setting errno.
                 rc = (int) POSIX_SPAWN.invokeExact(pid, Helper.C_PATH, actions, ATTRIBUTES, cArgv, cEnvp);
                 if (rc != 0) throw new OsException("posix_spawn", Helper.PATH.toString(), rc);
@@ -173,22 +184,48 @@ public final class Spawn {
      * A NULL-terminated char*[] of {@code strings}, in two allocations. Arena memory starts zeroed, so the strings'
      * NULs and the array's final NULL come free.
      */
-    private static MemorySegment cStrings(Arena arena, List<String> strings) {
-        int n = strings.size();
-        byte[][] bytes = new byte[n][];
+    /** The last environment encoded, by identity: services loaded together share one immutable map. */
+    private record EncodedEnvironment(Map<String, String> environment, byte[][] entries) {}
+
+    private static volatile EncodedEnvironment lastEnvironment = new EncodedEnvironment(Map.of(), new byte[0][]);
+
+    /** "K=V" entries in UTF-8, encoded once per distinct environment map rather than on every spawn. */
+    private static byte[][] encodedEnvironment(Map<String, String> environment) {
+        EncodedEnvironment last = lastEnvironment;
+        if (last.environment() == environment) return last.entries();
+        byte[][] entries = encode(ExecSpec.entries(environment));
+        lastEnvironment = new EncodedEnvironment(environment, entries);
+        return entries;
+    }
+
+    private static byte[][] encode(List<String> strings) {
+        byte[][] bytes = new byte[strings.size()][];
+        for (int i = 0; i < bytes.length; i++) bytes[i] = strings.get(i).getBytes(StandardCharsets.UTF_8);
+        return bytes;
+    }
+
+    /** Room for the strings, their NULs and the NULL-terminated pointer array, with alignment slack. */
+    private static long bytesNeeded(byte[][] strings) {
+        long total = (strings.length + 2L) * ValueLayout.ADDRESS.byteSize() + 16;
+        for (byte[] s : strings) total += s.length + 1;
+        return total;
+    }
+
+    /** A NULL-terminated char*[] of the strings, NUL-terminated, in one block (the memory may not be zeroed). */
+    private static MemorySegment cStrings(SegmentAllocator memory, byte[][] bytes) {
+        int n = bytes.length;
         long total = 0;
-        for (int i = 0; i < n; i++) {
-            bytes[i] = strings.get(i).getBytes(StandardCharsets.UTF_8);
-            total += bytes[i].length + 1;
-        }
-        MemorySegment text = arena.allocate(total);
-        MemorySegment pointers = arena.allocate(ValueLayout.ADDRESS, n + 1);
+        for (byte[] b : bytes) total += b.length + 1;
+        MemorySegment text = memory.allocate(Math.max(total, 1));
+        MemorySegment pointers = memory.allocate(ValueLayout.ADDRESS, n + 1);
         long offset = 0;
         for (int i = 0; i < n; i++) {
             MemorySegment.copy(bytes[i], 0, text, ValueLayout.JAVA_BYTE, offset, bytes[i].length);
+            text.set(ValueLayout.JAVA_BYTE, offset + bytes[i].length, (byte) 0);
             pointers.setAtIndex(ValueLayout.ADDRESS, i, text.asSlice(offset));
             offset += bytes[i].length + 1;
         }
+        pointers.setAtIndex(ValueLayout.ADDRESS, n, MemorySegment.NULL);
         return pointers;
     }
 }

@@ -236,6 +236,11 @@ public final class Service {
     }
 
     private void spawnRun() {
+        spawnRun(() -> {});
+    }
+
+    /** Starts run; {@code beforeEvents} reports what led here, once the new process exists (or failed to). */
+    private void spawnRun(Runnable beforeEvents) {
         ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout);
         if (spec.readiness() instanceof Readiness.NotificationFd n) request = request.withReadinessFd(n.fd());
         RunObserver observer = new RunObserver();
@@ -243,6 +248,7 @@ public final class Service {
         try {
             run = processes.start(request, observer);
         } catch (SpawnException e) {
+            beforeEvents.run();
             Duration retryIn = nextBackoff();
             emit(new ServiceEvent.SpawnFailed(e.getMessage(), retryIn));
             backOff(retryIn);
@@ -251,6 +257,7 @@ public final class Service {
         observer.process = run;
         gotTerm = false;
         enter(new Up(run, clock.nanoTime(), spec.readiness() instanceof Readiness.OnStart));
+        beforeEvents.run();
         emit(new ServiceEvent.Started(run.pid()));
         listener.stateChanged(this);
         if (spec.readiness() instanceof Readiness.Probe p) {
@@ -277,8 +284,14 @@ public final class Service {
         if (finish.isPresent()) {
             emit(new ServiceEvent.Exited(status, ran, new Next.RunFinish()));
             runFinish(finish.get(), status, since, ran);
+            return;
+        }
+        Next next = decide(ran, false);
+        if (next instanceof Next.Restart r && r.delay().isZero()) {
+            // Restart first, report after: the line about the exit costs the new process nothing.
+            restarts++;
+            spawnRun(() -> emit(new ServiceEvent.Exited(status, ran, next)));
         } else {
-            Next next = decide(ran, false);
             emit(new ServiceEvent.Exited(status, ran, next));
             settle(next);
         }
