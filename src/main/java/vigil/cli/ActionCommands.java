@@ -5,8 +5,12 @@ import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 import vigil.control.ControlClient;
+import vigil.os.Signals;
 
 /** The commands that act on services by name: start, stop, restart, once, kill, signal, pause, cont. */
 final class ActionCommands {
@@ -124,6 +128,9 @@ final class ActionCommands {
             return "signal";
         }
 
+        @Spec
+        CommandSpec spec;
+
         @Override
         void addFields(Map<String, Object> request) {
             request.put("signal", signal);
@@ -131,8 +138,13 @@ final class ActionCommands {
 
         @Override
         List<String> names() {
+            if (Signals.parse(signal).isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "unknown signal " + signal
+                        + ": give a name like HUP or USR1, or a number");
+            }
             return signalled;
         }
+
     }
 
     @Command(name = "pause", description = "Send STOP to the services' processes and mark them paused.")
