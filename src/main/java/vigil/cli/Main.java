@@ -1,8 +1,6 @@
 package vigil.cli;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.function.Supplier;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,48 +17,60 @@ import picocli.CommandLine.Command;
                         + "process is not running",
                 "  4  unknown service"})
 public final class Main implements Runnable {
-    /**
-     * Every subcommand, made only when wanted: picocli reads a command's annotations when it is added, so adding
-     * just the one being run keeps a client command's start-up short. Help lists them all.
-     */
-    private static final Map<String, Supplier<Object>> COMMANDS = new LinkedHashMap<>();
+    /** Every subcommand's name, in the order help lists them. */
+    private static final List<String> COMMANDS = List.of("daemon", "status", "start", "stop", "restart", "once",
+            "kill", "signal", "pause", "cont", "wait", "add", "remove", "rescan", "shutdown", "events", "demo",
+            "version");
 
-    static {
-        COMMANDS.put("daemon", DaemonCommand::new);
-        COMMANDS.put("status", StatusCommand::new);
-        COMMANDS.put("start", ActionCommands.Start::new);
-        COMMANDS.put("stop", ActionCommands.Stop::new);
-        COMMANDS.put("restart", ActionCommands.Restart::new);
-        COMMANDS.put("once", ActionCommands.Once::new);
-        COMMANDS.put("kill", ActionCommands.Kill::new);
-        COMMANDS.put("signal", ActionCommands.Signal::new);
-        COMMANDS.put("pause", ActionCommands.Pause::new);
-        COMMANDS.put("cont", ActionCommands.Cont::new);
-        COMMANDS.put("wait", WaitCommand::new);
-        COMMANDS.put("add", ManageCommands.Add::new);
-        COMMANDS.put("remove", ManageCommands.Remove::new);
-        COMMANDS.put("rescan", ManageCommands.Rescan::new);
-        COMMANDS.put("shutdown", ManageCommands.Shutdown::new);
-        COMMANDS.put("events", EventsCommand::new);
-        COMMANDS.put("demo", DemoCommand::new);
-        COMMANDS.put("version", VersionCommand::new);
+    /** A new command object; a switch rather than method references, whose first use costs start-up time. */
+    private static Object command(String name) {
+        return switch (name) {
+            case "daemon" -> new DaemonCommand();
+            case "status" -> new StatusCommand();
+            case "start" -> new ActionCommands.Start();
+            case "stop" -> new ActionCommands.Stop();
+            case "restart" -> new ActionCommands.Restart();
+            case "once" -> new ActionCommands.Once();
+            case "kill" -> new ActionCommands.Kill();
+            case "signal" -> new ActionCommands.Signal();
+            case "pause" -> new ActionCommands.Pause();
+            case "cont" -> new ActionCommands.Cont();
+            case "wait" -> new WaitCommand();
+            case "add" -> new ManageCommands.Add();
+            case "remove" -> new ManageCommands.Remove();
+            case "rescan" -> new ManageCommands.Rescan();
+            case "shutdown" -> new ManageCommands.Shutdown();
+            case "events" -> new EventsCommand();
+            case "demo" -> new DemoCommand();
+            case "version" -> new VersionCommand();
+            default -> throw new IllegalArgumentException("no command " + name);
+        };
     }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // picocli takes ~150 ms to start (its classes are too old for the JVM's AOT cache to hold): the most
+        // frequent command, status, is parsed here when its arguments are plain, and by picocli otherwise.
+        if (args.length > 0 && args[0].equals("status")) {
+            StatusCommand status = StatusCommand.parsePlain(args);
+            if (status != null) System.exit(status.call());
+        }
         System.exit(commandLine(args).execute(args));
     }
 
-    /** The command line for these arguments: with only their subcommand, or all of them if it is not clear. */
+    /**
+     * The command line for these arguments: with only their subcommand, or all of them if it is not clear, since
+     * picocli reads a command's annotations when it is added.
+     */
     static CommandLine commandLine(String[] args) {
         CommandLine line = new CommandLine(new Main());
         String first = args.length > 0 && !args[0].startsWith("-") ? args[0] : null;
-        if (first != null && COMMANDS.containsKey(first)) {
-            line.addSubcommand(first, COMMANDS.get(first).get());
+        if (first != null && COMMANDS.contains(first)) {
+            line.addSubcommand(first, command(first));
         } else {
-            COMMANDS.forEach((name, command) -> line.addSubcommand(name, command.get()));
+            for (String name : COMMANDS) line.addSubcommand(name, command(name));
         }
         return line;
     }

@@ -1,6 +1,8 @@
 package vigil.cli;
 
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -17,6 +19,34 @@ final class StatusCommand extends ClientCommand {
 
     @Parameters(paramLabel = "NAME", arity = "0..*", description = "services to show (default: all)")
     List<String> names = List.of();
+
+    /**
+     * The command for {@code status [--json] [--control PATH] [--] [NAME...]} parsed without picocli, or null if
+     * the arguments hold anything else (help, a typo), which picocli then handles and reports.
+     */
+    static StatusCommand parsePlain(String[] args) {
+        StatusCommand command = new StatusCommand();
+        List<String> names = new ArrayList<>();
+        boolean options = true;
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (options && a.equals("--")) {
+                options = false;
+            } else if (options && a.equals("--json")) {
+                command.json = true;
+            } else if (options && a.equals("--control") && i + 1 < args.length) {
+                command.control = Path.of(args[++i]);
+            } else if (options && a.startsWith("--control=")) {
+                command.control = Path.of(a.substring("--control=".length()));
+            } else if (options && a.startsWith("-")) {
+                return null;
+            } else {
+                names.add(a);
+            }
+        }
+        command.names = names;
+        return command;
+    }
 
     @Override
     int run(ControlClient client) throws IOException, Failed {
