@@ -102,7 +102,8 @@ final class ActionCommands {
         }
     }
 
-    @Command(name = "once", description = "Start the services if they are down, but do not restart them when they exit.")
+    @Command(name = "once",
+            description = "Start the services if they are down, but do not restart them when they exit.")
     static final class Once extends WaitingAction {
         String cmd() {
             return "once";

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -131,7 +132,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
                     case READY -> Service::ready;
                     case DOWN -> ControlCommands::isDown;
                 };
-                await(client, id, service, w.until().name().toLowerCase(java.util.Locale.ROOT), done, false,
+                await(client, id, service, w.until().name().toLowerCase(Locale.ROOT), done, false,
                         w.timeout().orElse(null));
             }
             case Request.Add a -> add(client, id, a);
@@ -176,7 +177,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
 
     private void act(ControlServer.Client client, Object id, Request.Act a) throws Failure {
         Service s = find(a.name());
-        String verb = a.action().name().toLowerCase(java.util.Locale.ROOT);
+        String verb = a.action().name().toLowerCase(Locale.ROOT);
         access.checkControl(client.peer(), s, verb);
         if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
             throw new Failure(Error.SHUTTING_DOWN, s.name() + ": the daemon is shutting down");
@@ -543,7 +544,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         m.put("name", s.name());
         m.put("state", stateWord(s));
         m.put("pid", s.pid());
-        m.put("want", s.want().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("want", s.want().name().toLowerCase(Locale.ROOT));
         m.put("ready", s.ready());
         m.put("paused", s.paused());
         m.put("got_term", s.gotTerm());

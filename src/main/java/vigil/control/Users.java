@@ -92,7 +92,9 @@ public final class Users {
     private static int number(String s, String user) {
         if (!isNumber(s)) throw new IllegalArgumentException("bad user \"" + user + "\": \"" + s + "\" is no id");
         long n = Long.parseLong(s);
-        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("bad user \"" + user + "\": " + s + " is too big");
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("bad user \"" + user + "\": " + s + " is too big");
+        }
         return (int) n;
     }
 }

@@ -11,6 +11,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import vigil.loop.EventLoop;
 import vigil.model.Command;
 import vigil.os.Epoll;
@@ -22,7 +23,6 @@ import vigil.service.ProcessObserver;
 import vigil.service.ProcessRequest;
 import vigil.service.ProcessRequest.Stdio;
 import vigil.service.Processes;
-import vigil.service.RunningProcess;
 import vigil.service.Service;
 import vigil.service.ServiceState;
 import vigil.service.SpawnException;
@@ -196,7 +196,7 @@ public final class ControlFifos {
          * Runs {@code control/<c>} if the service has one that its owner may execute, then {@code then} with
          * whether it exited 0; without a script, {@code then} gets false at once.
          */
-        private void custom(char c, java.util.function.Consumer<Boolean> then) {
+        private void custom(char c, Consumer<Boolean> then) {
             Path script = service.spec().directory().resolve("control").resolve(String.valueOf(c));
             if (logger || !ownerExecutable(script)) {
                 then.accept(false);
@@ -218,9 +218,9 @@ public final class ControlFifos {
         }
 
         private final class ScriptObserver implements ProcessObserver {
-            final java.util.function.Consumer<Boolean> then;
+            final Consumer<Boolean> then;
 
-            ScriptObserver(java.util.function.Consumer<Boolean> then) {
+            ScriptObserver(Consumer<Boolean> then) {
                 this.then = then;
             }
 

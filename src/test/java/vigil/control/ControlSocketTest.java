@@ -198,7 +198,8 @@ class ControlSocketTest {
             }
         });
         StringBuilder batch = new StringBuilder();
-        for (int i = 0; i < 6000; i++) batch.append("{\"v\":1,\"cmd\":\"signal\",\"name\":\"web\",\"signal\":\"CONT\"}\n");
+        String cont = "{\"v\":1,\"cmd\":\"signal\",\"name\":\"web\",\"signal\":\"CONT\"}\n";
+        for (int i = 0; i < 6000; i++) batch.append(cont);
         busy.write(batch.toString());
         reader.join(TimeUnit.SECONDS.toMillis(120));
         assertFalse(reader.isAlive(), "every signal request was answered");
@@ -312,7 +313,8 @@ class ControlSocketTest {
         assertError("failed", failed);
         assertTrue(((String) failed.get("message")).contains("No such file or directory"), failed.toString());
 
-        assertError("timeout", c.call("{\"v\":1,\"cmd\":\"wait\",\"name\":\"web\",\"until\":\"down\",\"timeout\":0.3}"));
+        assertError("timeout",
+                c.call("{\"v\":1,\"cmd\":\"wait\",\"name\":\"web\",\"until\":\"down\",\"timeout\":0.3}"));
         assertError("not-running", c.call("{\"v\":1,\"cmd\":\"kill\",\"name\":\"broken\"}"));
     }
 

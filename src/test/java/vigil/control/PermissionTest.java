@@ -101,7 +101,8 @@ class PermissionTest {
 
     @Test
     void nobodysTransientServiceRunsAsNobodyAndOnlyNobodyMayChooseNoOther() throws Exception {
-        Map<String, Object> added = asNobody("{\"v\":1,\"cmd\":\"add\",\"name\":\"mine\",\"argv\":[\"sleep\",\"1000\"]}");
+        Map<String, Object> added =
+                asNobody("{\"v\":1,\"cmd\":\"add\",\"name\":\"mine\",\"argv\":[\"sleep\",\"1000\"]}");
         assertEquals(true, added.get("ok"), added.toString());
         long pid = (Long) status("mine").get("pid");
         Await.until("sleep to run", WAIT, () -> Procs.cmdline(pid).startsWith("sleep"));
@@ -109,12 +110,10 @@ class PermissionTest {
         assertEquals(List.of(NOBODY, NOBODY), ids(pid, "Gid:"));
         assertEquals((long) NOBODY, status("mine").get("uid"));
 
-        assertDenied(asNobody("{\"v\":1,\"cmd\":\"add\",\"name\":\"theirs\",\"user\":\"root\",\"argv\":[\"sleep\",\"1\"]}"),
-                "only root may choose");
-        assertDenied(asNobody("{\"v\":1,\"cmd\":\"add\",\"name\":\"theirs\",\"user\":\"65534\",\"argv\":[\"sleep\",\"1\"]}"),
-                "only root may choose");
-        assertDenied(asNobody("{\"v\":1,\"cmd\":\"add\",\"name\":\"hidden\",\"cwd\":\"/root\",\"argv\":[\"sleep\",\"1\"]}"),
-                "cannot enter /root");
+        String add = "{\"v\":1,\"cmd\":\"add\",\"argv\":[\"sleep\",\"1\"],";
+        assertDenied(asNobody(add + "\"name\":\"theirs\",\"user\":\"root\"}"), "only root may choose");
+        assertDenied(asNobody(add + "\"name\":\"theirs\",\"user\":\"65534\"}"), "only root may choose");
+        assertDenied(asNobody(add + "\"name\":\"hidden\",\"cwd\":\"/root\"}"), "cannot enter /root");
 
         root.call("{\"v\":1,\"cmd\":\"add\",\"name\":\"other\",\"user\":\"65533\",\"argv\":[\"sleep\",\"1000\"]}");
         assertEquals((long) 65533, status("other").get("uid"));

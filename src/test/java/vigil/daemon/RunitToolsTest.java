@@ -315,9 +315,11 @@ class RunitToolsTest {
 
     @Test
     void supervisorTermRunsFinishAndLetsTheLoggerDrain() throws Exception {
-        Path svc = service(root, "svc", "trap 'echo last words; exit 0' TERM; echo first; while :; do sleep 0.05; done");
+        Path svc = service(root, "svc",
+                "trap 'echo last words; exit 0' TERM; echo first; while :; do sleep 0.05; done");
         script(svc.resolve("finish"), "echo finish ran");
-        script(svc.resolve("log/run"), "while IFS= read -r line; do echo \"$line\" >> ../lines; done; echo eof >> ../lines");
+        script(svc.resolve("log/run"),
+                "while IFS= read -r line; do echo \"$line\" >> ../lines; done; echo eof >> ../lines");
         startDaemon();
         awaitRunning(svc, WAIT);
         Await.until("the first line", WAIT, () -> linesOrEmpty(svc.resolve("lines")).contains("first"));
