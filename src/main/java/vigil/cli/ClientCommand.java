@@ -58,7 +58,7 @@ abstract class ClientCommand implements Callable<Integer> {
 
     private Path socket() {
         if (control != null) return control;
-        return ControlPaths.socket(System.getenv(), ControlPaths.currentUid()).orElse(null);
+        return ControlPaths.socket(System.getenv()).orElse(null);
     }
 
     private int cannotConnect(Path socket, IOException e) {

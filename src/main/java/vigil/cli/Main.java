@@ -1,95 +1,24 @@
 package vigil.cli;
 
-import java.util.List;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-
-/** The {@code vigil} command line: one binary, a subcommand per job. */
-@Command(name = "vigil",
-        mixinStandardHelpOptions = true,
-        versionProvider = Main.Version.class,
-        description = "Vigil supervises services: it starts them, restarts them when they die, and stops them in order.",
-        footer = {"", "Exit codes:",
-                "  0  ok",
-                "  1  failure: the reason is on stderr (permission denied, timeout, cannot start...)",
-                "  2  usage error",
-                "  3  not running: no daemon listens on the control socket, or (status, kill, signal) the service's "
-                        + "process is not running",
-                "  4  unknown service"})
-public final class Main implements Runnable {
-    /** Every subcommand's name, in the order help lists them. */
-    private static final List<String> COMMANDS = List.of("daemon", "status", "start", "stop", "restart", "once",
-            "kill", "signal", "pause", "cont", "wait", "add", "remove", "rescan", "shutdown", "events", "demo",
-            "version");
-
-    /** A new command object; a switch rather than method references, whose first use costs start-up time. */
-    private static Object command(String name) {
-        return switch (name) {
-            case "daemon" -> new DaemonCommand();
-            case "status" -> new StatusCommand();
-            case "start" -> new ActionCommands.Start();
-            case "stop" -> new ActionCommands.Stop();
-            case "restart" -> new ActionCommands.Restart();
-            case "once" -> new ActionCommands.Once();
-            case "kill" -> new ActionCommands.Kill();
-            case "signal" -> new ActionCommands.Signal();
-            case "pause" -> new ActionCommands.Pause();
-            case "cont" -> new ActionCommands.Cont();
-            case "wait" -> new WaitCommand();
-            case "add" -> new ManageCommands.Add();
-            case "remove" -> new ManageCommands.Remove();
-            case "rescan" -> new ManageCommands.Rescan();
-            case "shutdown" -> new ManageCommands.Shutdown();
-            case "events" -> new EventsCommand();
-            case "demo" -> new DemoCommand();
-            case "version" -> new VersionCommand();
-            default -> throw new IllegalArgumentException("no command " + name);
-        };
-    }
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+/**
+ * The {@code vigil} binary's entry point. picocli takes ~150 ms to start (its classes are too old for the JVM's
+ * AOT cache to hold), so the most frequent command, status, is parsed here when its arguments are plain; every
+ * other command line goes to picocli ({@link RootCommand}). This class refers to no picocli type, so the fast path
+ * loads none.
+ */
+public final class Main {
+    private Main() {}
 
     public static void main(String[] args) {
-        // picocli takes ~150 ms to start (its classes are too old for the JVM's AOT cache to hold): the most
-        // frequent command, status, is parsed here when its arguments are plain, and by picocli otherwise.
         if (args.length > 0 && args[0].equals("status")) {
             StatusCommand status = StatusCommand.parsePlain(args);
             if (status != null) System.exit(status.call());
         }
-        System.exit(commandLine(args).execute(args));
-    }
-
-    /**
-     * The command line for these arguments: with only their subcommand, or all of them if it is not clear, since
-     * picocli reads a command's annotations when it is added.
-     */
-    static CommandLine commandLine(String[] args) {
-        CommandLine line = new CommandLine(new Main());
-        String first = args.length > 0 && !args[0].startsWith("-") ? args[0] : null;
-        if (first != null && COMMANDS.contains(first)) {
-            line.addSubcommand(first, command(first));
-        } else {
-            for (String name : COMMANDS) line.addSubcommand(name, command(name));
-        }
-        return line;
-    }
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(System.err);
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+        System.exit(RootCommand.execute(args));
     }
 
     static String version() {
         String v = Main.class.getPackage().getImplementationVersion();
         return v == null ? "development build" : v;
-    }
-
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {"vigil " + version()};
-        }
     }
 }

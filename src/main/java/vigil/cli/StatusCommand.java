@@ -65,6 +65,9 @@ final class StatusCommand extends ClientCommand {
             out.print(table);
         }
         if (names.isEmpty()) return OK;
-        return services.stream().allMatch(StatusText::running) ? OK : NOT_RUNNING;
+        for (Map<String, Object> s : services) {
+            if (!StatusText.running(s)) return NOT_RUNNING;
+        }
+        return OK;
     }
 }

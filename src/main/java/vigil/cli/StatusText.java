@@ -54,8 +54,11 @@ final class StatusText {
         line(b, "runs as", "uid " + s.get("uid"));
         if (Boolean.TRUE.equals(s.get("transient"))) line(b, "transient", "yes (added over the control socket)");
         if (s.get("directory") != null) line(b, "directory", s.get("directory"));
-        if (s.get("command") instanceof List<?> argv) line(b, "command", String.join(" ", argv.stream()
-                .map(String::valueOf).toList()));
+        if (s.get("command") instanceof List<?> argv) {
+            StringBuilder command = new StringBuilder();
+            for (Object arg : argv) command.append(command.isEmpty() ? "" : " ").append(arg);
+            line(b, "command", command);
+        }
         return b.toString();
     }
 

@@ -54,7 +54,9 @@ public final class ControlClient implements AutoCloseable {
     /** Sends the request and returns its reply. */
     public Map<String, Object> call(Map<String, Object> request) throws IOException {
         send(request);
-        return read().orElseThrow(() -> new IOException("the daemon closed the connection without a reply"));
+        Optional<Map<String, Object>> reply = read();
+        if (reply.isEmpty()) throw new IOException("the daemon closed the connection without a reply");
+        return reply.get();
     }
 
     public void send(Map<String, Object> request) throws IOException {

@@ -16,6 +16,13 @@ public final class ControlPaths {
 
     public static final Path SYSTEM_SOCKET = Path.of("/run/vigil/control");
 
+    /** The socket for this process's uid and the environment. */
+    public static Optional<Path> socket(Map<String, String> env) {
+        String override = env.get("VIGIL_CONTROL");
+        if (override != null && !override.isEmpty()) return Optional.of(Path.of(override));
+        return socket(env, currentUid());
+    }
+
     /** The socket for this uid and environment; empty for a user without XDG_RUNTIME_DIR and no override. */
     public static Optional<Path> socket(Map<String, String> env, int uid) {
         String override = env.get("VIGIL_CONTROL");

@@ -103,6 +103,11 @@ public final class Daemon implements ServiceHost {
                     reporter.say("no control socket: " + e.getMessage());
                 }
             }
+            // Before any service starts: a TERM that comes once one runs must stop it, not kill the JVM.
+            loop.onSignal(Signals.SIGTERM, () -> daemon.shutdown("got TERM"));
+            loop.onSignal(Signals.SIGINT, () -> daemon.shutdown("got INT"));
+            loop.onSignal(Signals.SIGHUP, daemon::rescan);
+            loop.onSignal(Signals.SIGALRM, daemon::rescan);
             DirectoryWatcher watcher = new DirectoryWatcher(loop);
             for (Path root : roots) {
                 ServiceTree tree = new ServiceTree(root.toAbsolutePath().normalize(), watcher, daemon,
@@ -110,10 +115,6 @@ public final class Daemon implements ServiceHost {
                 tree.start();
                 daemon.trees.add(tree);
             }
-            loop.onSignal(Signals.SIGTERM, () -> daemon.shutdown("got TERM"));
-            loop.onSignal(Signals.SIGINT, () -> daemon.shutdown("got INT"));
-            loop.onSignal(Signals.SIGHUP, daemon::rescan);
-            loop.onSignal(Signals.SIGALRM, daemon::rescan);
             reporter.say("supervising " + daemon.supervisor.services().size() + " services from "
                     + String.join(", ", roots.stream().map(Path::toString).toList()));
             loop.run();

@@ -250,7 +250,7 @@ class ControlSocketTest {
         assertEquals(true, added.get("ok"), added.toString());
         @SuppressWarnings("unchecked")
         long pid = (Long) ((Map<String, Object>) added.get("service")).get("pid");
-        assertTrue(Procs.cmdline(pid).startsWith("sleep 1000"));
+        Await.until("vigil-exec to exec sleep", WAIT, () -> Procs.cmdline(pid).startsWith("sleep 1000"));
         assertTrue(Files.isDirectory(sandbox.resolve("run/transient/job/supervise")));
         Map<String, Object> status = only(c.call("{\"v\":1,\"cmd\":\"status\",\"names\":[\"job\"]}"));
         assertEquals(true, status.get("transient"));
