@@ -4,18 +4,26 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vigil.daemon.Daemon;
 
 @Command(name = "daemon",
         description = {"Supervise every service directory in each DIR (as runsvdir does), until TERM or INT.",
-                "New, removed and renamed entries take effect at once."})
+                "New, removed and renamed entries take effect at once.",
+                "Listens for control requests (the vigil commands) on a unix socket; runtime state (transient "
+                        + "services, supervise/ of read-only service directories) is kept beside it."})
 final class DaemonCommand implements Callable<Integer> {
+    @Option(names = "--control", paramLabel = "PATH",
+            description = "the control socket (default: $VIGIL_CONTROL, else /run/vigil/control for root and "
+                    + "$XDG_RUNTIME_DIR/vigil/control for others)")
+    Path control;
+
     @Parameters(arity = "1..*", paramLabel = "DIR", description = "directories of service directories")
     List<Path> roots;
 
     @Override
     public Integer call() {
-        return Daemon.run(roots, System.err);
+        return Daemon.run(roots, control, System.err);
     }
 }

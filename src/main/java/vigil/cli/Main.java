@@ -1,43 +1,24 @@
 package vigil.cli;
 
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-
-/** The {@code vigil} command line: one binary, a subcommand per job. */
-@Command(name = "vigil",
-        mixinStandardHelpOptions = true,
-        versionProvider = Main.Version.class,
-        description = "Vigil supervises services: it starts them, restarts them when they die, and stops them in order.",
-        subcommands = {DaemonCommand.class, DemoCommand.class, LogsCommand.class, VerifyCommand.class,
-                CatCommand.class, VersionCommand.class},
-        footer = {"", "Exit codes: 0 ok, 1 failure, 2 usage error."})
-public final class Main implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+/**
+ * The {@code vigil} binary's entry point. picocli takes ~150 ms to start (its classes are too old for the JVM's
+ * AOT cache to hold), so the most frequent command, status, is parsed here when its arguments are plain; every
+ * other command line goes to picocli ({@link RootCommand}). This class refers to no picocli type, so the fast path
+ * loads none.
+ */
+public final class Main {
+    private Main() {}
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
-    }
-
-    static CommandLine commandLine() {
-        return new CommandLine(new Main());
-    }
-
-    @Override
-    public void run() {
-        spec.commandLine().usage(System.err);
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+        if (args.length > 0 && args[0].equals("status")) {
+            StatusCommand status = StatusCommand.parsePlain(args);
+            if (status != null) System.exit(status.call());
+        }
+        System.exit(RootCommand.execute(args));
     }
 
     static String version() {
         String v = Main.class.getPackage().getImplementationVersion();
         return v == null ? "development build" : v;
-    }
-
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {"vigil " + version()};
-        }
     }
 }

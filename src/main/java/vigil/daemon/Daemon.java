@@ -6,10 +6,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import vigil.control.ControlCommands;
+import vigil.control.ControlHost;
+import vigil.control.ControlPaths;
+import vigil.control.ControlServer;
+import vigil.control.Protocol;
+import vigil.control.Users;
 import vigil.loop.EventLoop;
 import vigil.model.ServiceSpec;
 import vigil.os.Children;
@@ -27,11 +34,14 @@ import vigil.service.ServiceListener;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
 import vigil.service.Want;
+import vigil.supervise.ControlFifos;
 import vigil.supervise.SuperviseFiles;
 
 /**
  * {@code vigil daemon DIR...}: one event loop supervising every service directory in each DIR, until TERM or INT
- * stops every service (each logger after its producer) and the daemon exits 0.
+ * (or a shutdown request on the control socket) stops every service (each logger after its producer) and the
+ * daemon exits 0. Services are controlled through their runit {@code supervise/control} FIFOs and through the
+ * control socket.
  */
 public final class Daemon implements ServiceHost {
     private static final Duration TRIM_AFTER_QUIET = Duration.ofSeconds(2);
@@ -39,7 +49,10 @@ public final class Daemon implements ServiceHost {
     private final EventLoop loop;
     private final Supervisor supervisor;
     private final SuperviseFiles supervise;
+    private final ControlFifos fifos;
     private final Reporter reporter;
+    /** The control socket's request handling; null when there is no control socket. */
+    private ControlCommands commands;
     private final List<ServiceTree> trees = new ArrayList<>();
     /** Services whose name is still held by a removed service that has not finished stopping. */
     private final Map<String, ServiceSpec> waitingForName = new HashMap<>();
@@ -47,42 +60,79 @@ public final class Daemon implements ServiceHost {
     /** A pending heap trim after a burst of work; null when none is due. */
     private EventLoop.Timer trim;
 
-    private Daemon(EventLoop loop, LinuxProcesses processes, Reporter reporter) {
+    private Daemon(EventLoop loop, LinuxProcesses processes, Reporter reporter, Path runtimeDirectory) {
         this.loop = loop;
         this.reporter = reporter;
-        this.supervise = new SuperviseFiles(reporter::say);
+        this.supervise = new SuperviseFiles(reporter::say,
+                runtimeDirectory == null ? null : runtimeDirectory.resolve("supervise"));
+        this.fifos = new ControlFifos(loop, processes, reporter::say);
         this.supervisor = new Supervisor(processes, new LoopClock(loop), new Listener());
     }
 
-    /** Runs the daemon to its end; returns the process exit code. */
+    /** Runs the daemon to its end with the default control socket (if it cannot listen there, without one). */
     public static int run(List<Path> roots, PrintStream err) {
+        return run(roots, null, err);
+    }
+
+    /**
+     * Runs the daemon to its end; returns the process exit code.
+     *
+     * @param control the control socket's path; null for the default ({@link ControlPaths}), which is given up
+     *                with a warning if it cannot be had, where a path asked for is required
+     */
+    public static int run(List<Path> roots, Path control, PrintStream err) {
         Reporter reporter = new Reporter(err);
+        int uid = ControlPaths.currentUid();
+        Path socket = control != null ? control : ControlPaths.socket(System.getenv(), uid).orElse(null);
+        for (Path root : roots) {
+            if (!Files.isDirectory(root)) {
+                reporter.say(root + ": not a directory");
+                return 1;
+            }
+        }
         try (EventLoop loop = EventLoop.create()) {
             Rlimits.Limit childLimits = Rlimits.raiseOpenFilesLimit();
             if (Children.getpid() != 1) Children.setChildSubreaper();
             LinuxProcesses processes = new LinuxProcesses(loop, childLimits);
-            Daemon daemon = new Daemon(loop, processes, reporter);
+            Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
+            Daemon daemon = new Daemon(loop, processes, reporter, runtime);
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
                 t.printStackTrace(err);
             });
-            for (Path root : roots) {
-                if (!Files.isDirectory(root)) throw new IOException(root + ": not a directory");
+            ControlServer server = null;
+            if (socket == null) {
+                reporter.say("no control socket: XDG_RUNTIME_DIR is not set; give one with --control PATH");
+            } else {
+                ControlCommands commands = new ControlCommands(loop, daemon.new Control(), uid, runtime,
+                        Users.system(), reporter::say);
+                try {
+                    server = ControlServer.open(loop, socket, commands, reporter::say);
+                    daemon.commands = commands;
+                } catch (IOException e) {
+                    if (control != null) {
+                        reporter.say("cannot listen on the control socket " + socket + ": " + e.getMessage());
+                        return 1;
+                    }
+                    reporter.say("no control socket: " + e.getMessage());
+                }
             }
+            // Before any service starts: a TERM that comes once one runs must stop it, not kill the JVM.
+            loop.onSignal(Signals.SIGTERM, () -> daemon.shutdown("got TERM"));
+            loop.onSignal(Signals.SIGINT, () -> daemon.shutdown("got INT"));
+            loop.onSignal(Signals.SIGHUP, daemon::rescan);
+            loop.onSignal(Signals.SIGALRM, daemon::rescan);
             DirectoryWatcher watcher = new DirectoryWatcher(loop);
             Map<String, String> environment = Map.copyOf(System.getenv());
             for (Path root : roots) {
                 daemon.trees.add(new ServiceTree(root.toAbsolutePath().normalize(), watcher, daemon,
                         new LoopClock(loop), environment, reporter::say));
             }
-            loop.onSignal(Signals.SIGTERM, () -> daemon.shutdown("TERM"));
-            loop.onSignal(Signals.SIGINT, () -> daemon.shutdown("INT"));
-            loop.onSignal(Signals.SIGHUP, daemon::rescan);
-            loop.onSignal(Signals.SIGALRM, daemon::rescan);
             // The first scan runs on the loop like everything else, so whatever goes wrong in it is reported
             // and survived in the same way.
             loop.execute(daemon::startTrees);
             loop.run();
+            if (server != null) server.close();
             watcher.close();
             reporter.say("all services stopped; exiting");
             return 0;
@@ -118,13 +168,14 @@ public final class Daemon implements ServiceHost {
         });
     }
 
-    private void shutdown(String signal) {
+    /** @param why "got TERM", "shutdown requested by ..." */
+    private void shutdown(String why) {
         if (stopping) {
-            reporter.say("got " + signal + " again; still stopping " + supervisor.services().size() + " services");
+            reporter.say(why + " again; still stopping " + supervisor.services().size() + " services");
             return;
         }
         stopping = true;
-        reporter.say("got " + signal + "; stopping " + supervisor.services().size() + " services");
+        reporter.say(why + "; stopping " + supervisor.services().size() + " services");
         for (ServiceTree tree : trees) tree.close();
         waitingForName.clear();
         supervisor.shutdown(loop::stop);
@@ -152,13 +203,27 @@ public final class Daemon implements ServiceHost {
         } catch (IOException e) {
             throw new CannotSupervise(e.getMessage(), Errno.isShortage(e));
         }
+        Service main;
         try {
-            supervisor.add(spec);
+            main = supervisor.add(spec);
             trimSoon();
         } catch (SpawnException e) {
             supervise.close(spec);
             throw new CannotSupervise("cannot start: " + e.getMessage(), Errno.isShortage(e.errno()));
         }
+        attachFifos(main);
+    }
+
+    /** Reads the control FIFOs of the service and its logger. */
+    private void attachFifos(Service main) {
+        fifos.attach(main, supervise.directory(main.spec()), false);
+        supervisor.get(main.name() + "/log")
+                .ifPresent(logger -> fifos.attach(logger, supervise.directory(logger.spec()), true));
+    }
+
+    private void detachFifos(Service main) {
+        fifos.detach(main);
+        supervisor.get(main.name() + "/log").ifPresent(fifos::detach);
     }
 
     @Override
@@ -172,9 +237,12 @@ public final class Daemon implements ServiceHost {
         Optional<Service> service = supervisor.get(from);
         if (service.isEmpty()) return;
         ServiceSpec old = service.get().spec();
+        // The FIFOs are reopened at the new path: stop reading the old fds before they are closed.
+        detachFifos(service.get());
         supervisor.rename(from, renamed);
         supervise.moved(old, renamed);
         supervise.stateChanged(service.get());
+        if (supervise.directory(service.get().spec()) != null) attachFifos(service.get());
     }
 
     /** Writes supervise/ files and messages, and starts a service that waited for its name to be free. */
@@ -182,16 +250,20 @@ public final class Daemon implements ServiceHost {
         @Override
         public void stateChanged(Service service) {
             supervise.stateChanged(service);
+            if (commands != null) commands.stateChanged(service);
         }
 
         @Override
         public void event(Service service, ServiceEvent event) {
             reporter.event(service, event);
+            if (commands != null) commands.event(service, event);
         }
 
         @Override
         public void removed(Service service) {
+            fifos.detach(service);
             supervise.close(service.spec());
+            if (commands != null) commands.removed(service);
             String name = service.name().endsWith("/log")
                     ? service.name().substring(0, service.name().length() - 4) : service.name();
             if (stopping || supervisor.get(name).isPresent()) return;
@@ -202,6 +274,54 @@ public final class Daemon implements ServiceHost {
             } catch (CannotSupervise e) {
                 reporter.say(waiting.name(), e.getMessage());
             }
+        }
+    }
+
+    /** What the control socket's commands may do to this daemon. */
+    private final class Control implements ControlHost {
+        @Override
+        public Collection<Service> services() {
+            return supervisor.services();
+        }
+
+        @Override
+        public Optional<Service> service(String name) {
+            return supervisor.get(name);
+        }
+
+        @Override
+        public void add(ServiceSpec spec) throws Protocol.Failure {
+            try {
+                Daemon.this.add(spec);
+            } catch (CannotSupervise e) {
+                throw new Protocol.Failure(Protocol.Error.FAILED, spec.name() + ": " + e.getMessage());
+            }
+            if (supervisor.get(spec.name()).isEmpty()) {
+                // Its name is still held by a service that is stopping; it would start once that one is gone.
+                waitingForName.remove(spec.name());
+                throw new Protocol.Failure(Protocol.Error.EXISTS, spec.name() + ": the name is taken by a service "
+                        + "that is still stopping");
+            }
+        }
+
+        @Override
+        public void remove(String name) {
+            supervisor.remove(name);
+        }
+
+        @Override
+        public void rescan() {
+            Daemon.this.rescan();
+        }
+
+        @Override
+        public void shutdown(String why) {
+            Daemon.this.shutdown(why);
+        }
+
+        @Override
+        public boolean stopping() {
+            return stopping;
         }
     }
 }

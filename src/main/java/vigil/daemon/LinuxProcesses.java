@@ -63,6 +63,7 @@ final class LinuxProcesses implements Processes {
                 .workingDirectory(command.workingDirectory())
                 .newSession(request.newSession())
                 .rlimit(RLIMIT_NOFILE, childOpenFiles.soft(), childOpenFiles.hard());
+        command.user().ifPresent(user -> spec.groups(user.groups()).gid(user.gid()).uid(user.uid()));
         mapStdio(spec, 0, request.stdin());
         mapStdio(spec, 1, request.stdout());
         mapStdio(spec, 2, request.stderr());

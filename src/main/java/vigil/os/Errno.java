@@ -13,6 +13,9 @@ public final class Errno {
             ENOEXEC = 8, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EEXIST = 17,
             ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ETXTBSY = 26, ENOSPC = 28,
             EPIPE = 32, EROFS = 30, EWOULDBLOCK = EAGAIN, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40;
+    /** Long paths and sockets. */
+    public static final int ENAMETOOLONG = 36, EADDRINUSE = 98, ECONNABORTED = 103, ECONNRESET = 104,
+            ENOTCONN = 107, ECONNREFUSED = 111;
 
     private static final MethodHandle STRERROR_R = Native.link("strerror_r",
             FunctionDescriptor.of(Native.C_POINTER, Native.C_INT, Native.C_POINTER, Native.C_LONG));

@@ -46,6 +46,8 @@ public final class Service {
     private boolean paused;
     private boolean gotTerm;
     private Duration backoff;
+    /** An operator asked for a restart: the next exit restarts at once, whatever the policy and backoff say. */
+    private boolean restartRequested;
     private int restarts;
     private ExitStatus lastExit;
 
@@ -131,6 +133,11 @@ public final class Service {
         return state instanceof Up u && u.ready();
     }
 
+    /** Where this service's processes write: the pipe to its logger if it has one. */
+    public Stdio output() {
+        return stdout;
+    }
+
     // ---- commands ----
 
     /** runit {@code u}: want up, and start now if nothing runs (cutting a backoff short: the operator asked). */
@@ -144,19 +151,59 @@ public final class Service {
     public void once() {
         if (want == Want.EXIT) return;
         want = Want.DOWN;
+        restartRequested = false;
         startIfStopped();
+    }
+
+    /**
+     * Stop what runs (down-signal, then CONT) and start it again at once once it has exited, without waiting a
+     * backoff: an operator asked. Starts it now if nothing runs.
+     */
+    public void restart() {
+        if (want == Want.EXIT) return;
+        want = Want.UP;
+        switch (state) {
+            case Up u -> {
+                restartRequested = true;
+                sendDownSignal(u, "restarting");
+            }
+            case Stopping s -> {
+                restartRequested = true;
+                listener.stateChanged(this);
+            }
+            case Finishing f -> {
+                restartRequested = true;
+                listener.stateChanged(this);
+            }
+            case Down d -> spawnRun();
+            case BackingOff b -> spawnRun();
+        }
     }
 
     /** runit {@code d}: want down, and stop what runs. */
     public void stop() {
         if (want == Want.EXIT) return;
         want = Want.DOWN;
+        restartRequested = false;
         stopNow();
+    }
+
+    /**
+     * Want down but send nothing: runit's {@code d} when a {@code control/t} script has stopped the process its
+     * own way. A pending restart is called off.
+     */
+    public void wantDown() {
+        if (want == Want.EXIT) return;
+        want = Want.DOWN;
+        restartRequested = false;
+        if (state instanceof BackingOff) settle(new Next.StayDown());
+        else listener.stateChanged(this);
     }
 
     /** runit {@code x}: stop, then forget the service. */
     public void exit() {
         want = Want.EXIT;
+        restartRequested = false;
         stopNow();
     }
 
@@ -241,6 +288,7 @@ public final class Service {
 
     /** Starts run; {@code beforeEvents} reports what led here, once the new process exists (or failed to). */
     private void spawnRun(Runnable beforeEvents) {
+        restartRequested = false;
         ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout);
         if (spec.readiness() instanceof Readiness.NotificationFd n) request = request.withReadinessFd(n.fd());
         RunObserver observer = new RunObserver();
@@ -331,9 +379,16 @@ public final class Service {
         settle(next);
     }
 
-    /** What follows a run that lasted {@code ran}; consumes one step of backoff if it restarts late. */
+    /**
+     * What follows a run that lasted {@code ran} and ended as {@link #lastExit}; consumes one step of backoff if
+     * it restarts late. A death the restart policy does not restart after leaves the service wanted down.
+     */
     private Next decide(Duration ran, boolean stayDown) {
-        if (stayDown && want == Want.UP) want = Want.DOWN;
+        if (restartRequested && want == Want.UP) {
+            restartRequested = false;
+            return new Next.Restart(Duration.ZERO);
+        }
+        if ((stayDown || !policyRestarts(lastExit)) && want == Want.UP) want = Want.DOWN;
         return switch (want) {
             case UP -> {
                 if (ran.compareTo(spec.restart().stableRun()) >= 0) {
@@ -345,6 +400,21 @@ public final class Service {
             case DOWN -> new Next.StayDown();
             case EXIT -> new Next.Exit();
         };
+    }
+
+    private boolean policyRestarts(ExitStatus status) {
+        return switch (spec.restart().when()) {
+            case ALWAYS -> true;
+            case NEVER -> false;
+            case ON_FAILURE -> !cleanEnd(status);
+        };
+    }
+
+    /** Exit 0, or a signal that asks a process to end (systemd's rule for Restart=on-failure). */
+    private static boolean cleanEnd(ExitStatus status) {
+        if (status.exited()) return status.code() == 0;
+        int s = status.signal();
+        return s == Signals.SIGHUP || s == Signals.SIGINT || s == Signals.SIGTERM || s == Signals.SIGPIPE;
     }
 
     private Duration nextBackoff() {

@@ -79,11 +79,24 @@ public final class SuperviseDir implements AutoCloseable {
     public static SuperviseDir open(Path serviceDir) throws IOException {
         Path directory = serviceDir.resolve("supervise");
         makeDirectory(directory);
+        return lockAndOpen(directory, serviceDir.toString());
+    }
+
+    /**
+     * Like {@link #open} for a supervise directory kept somewhere else, e.g. under the runtime directory for a
+     * service directory that is read-only: creates {@code directory} (0700) and its missing parents.
+     */
+    public static SuperviseDir openAt(Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) Files.createDirectories(directory, MODE_0700);
+        return lockAndOpen(directory, directory.toString());
+    }
+
+    private static SuperviseDir lockAndOpen(Path directory, String what) throws IOException {
         int lock = FileSystem.openLockFile(directory.resolve("lock"), MODE_0600);
         int control = -1;
         try {
             if (!FileSystem.flock(lock, FileSystem.LOCK_EX | FileSystem.LOCK_NB)) {
-                throw new AlreadySupervisedException(serviceDir
+                throw new AlreadySupervisedException(what
                         + ": already supervised by another process (supervise/lock is held)");
             }
             FileSystem.mkfifo(directory.resolve("control"), MODE_0600);
@@ -109,6 +122,10 @@ public final class SuperviseDir implements AutoCloseable {
                 throw new IOException(directory + ": exists and is not a directory");
             }
             Path target = directory.resolveSibling(Files.readSymbolicLink(directory));
+            // A link into the runtime directory (/run/vigil/supervise/NAME) may point where nothing exists yet
+            // after a boot; its parents are made too.
+            Path parent = target.getParent();
+            if (parent != null && !Files.isDirectory(parent)) Files.createDirectories(parent);
             try {
                 Files.createDirectory(target, MODE_0700);
             } catch (FileAlreadyExistsException again) {

@@ -1,11 +1,15 @@
 package vigil.supervise;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import vigil.model.ServiceSpec;
+import vigil.os.Errno;
 import vigil.os.OsException;
 import vigil.service.Service;
 import vigil.service.ServiceState;
@@ -17,6 +21,8 @@ import vigil.service.ServiceState;
  */
 public final class SuperviseFiles {
     private final BiConsumer<String, String> say;
+    /** Where a service whose directory cannot be written keeps its supervise/ state, by name; null: nowhere. */
+    private final Path fallbackRoot;
     /** By spec identity: a service's spec is known before its first state change is reported. */
     private final Map<ServiceSpec, Tracked> bySpec = new IdentityHashMap<>();
 
@@ -35,7 +41,22 @@ public final class SuperviseFiles {
 
     /** @param say receives (service name, message) lines for the operator */
     public SuperviseFiles(BiConsumer<String, String> say) {
+        this(say, null);
+    }
+
+    /**
+     * @param fallbackRoot where to keep {@code supervise/} for a service directory that is read-only or not
+     *                     writable: {@code fallbackRoot/NAME} (a logger's {@code NAME/log})
+     */
+    public SuperviseFiles(BiConsumer<String, String> say, Path fallbackRoot) {
         this.say = say;
+        this.fallbackRoot = fallbackRoot;
+    }
+
+    /** The open supervise directory of the service (or logger) with this spec, or null. */
+    public SuperviseDir directory(ServiceSpec spec) {
+        Tracked tracked = bySpec.get(spec);
+        return tracked == null ? null : tracked.dir;
     }
 
     /**
@@ -44,10 +65,10 @@ public final class SuperviseFiles {
      * @throws IOException naming the directory, e.g. when another supervisor holds the lock
      */
     public void open(ServiceSpec spec) throws IOException {
-        SuperviseDir main = SuperviseDir.open(spec.directory());
+        SuperviseDir main = openFor(spec);
         if (spec.logger().isPresent()) {
             try {
-                bySpec.put(spec.logger().get(), new Tracked(SuperviseDir.open(spec.logger().get().directory())));
+                bySpec.put(spec.logger().get(), new Tracked(openFor(spec.logger().get())));
             } catch (IOException e) {
                 main.close();
                 throw e;
@@ -73,12 +94,40 @@ public final class SuperviseFiles {
         if (old == null) return;
         old.dir.close();
         try {
-            Tracked moved = new Tracked(SuperviseDir.open(to.directory()));
+            Tracked moved = new Tracked(openFor(to));
             moved.stamp = old.stamp;
             bySpec.put(to, moved);
         } catch (IOException e) {
             say.accept(to.name(), "supervise/ is no longer kept after the rename: " + e.getMessage());
         }
+    }
+
+    /**
+     * {@code DIR/supervise}, or, if the service directory is read-only or closed to Vigil (and there is no
+     * {@code supervise} symlink leading somewhere writable), the fallback under the runtime directory.
+     */
+    private SuperviseDir openFor(ServiceSpec spec) throws IOException {
+        try {
+            return SuperviseDir.open(spec.directory());
+        } catch (AlreadySupervisedException e) {
+            throw e;
+        } catch (IOException e) {
+            if (fallbackRoot == null || !cannotWrite(e)) throw e;
+            Path elsewhere = fallbackRoot.resolve(spec.name());
+            SuperviseDir dir = SuperviseDir.openAt(elsewhere);
+            say.accept(spec.name(), "keeping supervise/ in " + elsewhere + ": " + e.getMessage());
+            return dir;
+        }
+    }
+
+    private static boolean cannotWrite(IOException e) {
+        return switch (e) {
+            case OsException os -> os.errno() == Errno.EROFS || os.errno() == Errno.EACCES
+                    || os.errno() == Errno.EPERM;
+            case AccessDeniedException denied -> true;
+            case FileSystemException fs -> Errno.describe(Errno.EROFS).equals(fs.getReason());
+            default -> false;
+        };
     }
 
     /** Rewrites the files from the service's state. The timestamp follows runit: set at start and at down. */

@@ -51,6 +51,8 @@ public final class DaemonProcess implements AutoCloseable {
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectInput(ProcessBuilder.Redirect.PIPE);
+        // The control socket and runtime state stay in the sandbox, not in /run/vigil, unless a test says otherwise.
+        builder.environment().put("VIGIL_CONTROL", sandbox.resolve("run/control").toString());
         builder.environment().putAll(env);
         return new DaemonProcess(builder.start(), sandbox);
     }

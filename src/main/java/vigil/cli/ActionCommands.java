@@ -1,0 +1,164 @@
+package vigil.cli;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+import vigil.control.ControlClient;
+import vigil.os.Signals;
+
+/** The commands that act on services by name: start, stop, restart, once, kill, signal, pause, cont. */
+final class ActionCommands {
+    private ActionCommands() {}
+
+    /** Sends {@code cmd} for each NAME in turn; the first failure's exit code wins, the rest still run. */
+    abstract static class Action extends ClientCommand {
+        abstract List<String> names();
+
+        abstract String cmd();
+
+        void addFields(Map<String, Object> request) {}
+
+        @Override
+        int run(ControlClient client) throws IOException {
+            int exit = OK;
+            for (String name : names()) {
+                Map<String, Object> request = client.request(cmd());
+                request.put("name", name);
+                addFields(request);
+                try {
+                    Map<String, Object> reply = expectOk(client, request);
+                    report(reply);
+                } catch (Failed f) {
+                    err.println("vigil: " + f.getMessage());
+                    if (exit == OK) exit = f.exitCode;
+                }
+            }
+            return exit;
+        }
+
+        void report(Map<String, Object> reply) {}
+    }
+
+    /** An action whose only parameters are the services' names. */
+    abstract static class NamedAction extends Action {
+        @Parameters(paramLabel = "NAME", arity = "1..*", description = "the services")
+        List<String> names;
+
+        @Override
+        List<String> names() {
+            return names;
+        }
+    }
+
+    /** An action that by default waits until it has taken effect, and says where the service ended up. */
+    abstract static class WaitingAction extends NamedAction {
+        @Option(names = "--no-wait", description = "return once the daemon has the order, without waiting")
+        boolean noWait;
+
+        @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
+                description = "how long to wait (default: ${DEFAULT-VALUE})")
+        double timeout;
+
+        @Override
+        void addFields(Map<String, Object> request) {
+            request.put("wait", !noWait);
+            request.put("timeout", timeout);
+        }
+
+        @Override
+        void report(Map<String, Object> reply) {
+            if (noWait) return;
+            @SuppressWarnings("unchecked")
+            Map<String, Object> s = (Map<String, Object>) reply.get("service");
+            out.println(s.get("name") + ": " + StatusText.state(s)
+                    + (StatusText.number(s, "pid") != 0 ? " (pid " + s.get("pid") + ")" : ""));
+        }
+    }
+
+    @Command(name = "start", description = "Want the services up and start them; wait until they are up and ready.")
+    static final class Start extends WaitingAction {
+        String cmd() {
+            return "start";
+        }
+    }
+
+    @Command(name = "stop", description = "Want the services down and stop them; wait until they are down.")
+    static final class Stop extends WaitingAction {
+        String cmd() {
+            return "stop";
+        }
+    }
+
+    @Command(name = "restart", description = "Stop the services and start them again at once; wait until they are up.")
+    static final class Restart extends WaitingAction {
+        String cmd() {
+            return "restart";
+        }
+    }
+
+    @Command(name = "once",
+            description = "Start the services if they are down, but do not restart them when they exit.")
+    static final class Once extends WaitingAction {
+        String cmd() {
+            return "once";
+        }
+    }
+
+    @Command(name = "kill", description = "Send KILL to the services' processes (they restart if wanted up).")
+    static final class Kill extends NamedAction {
+        String cmd() {
+            return "kill";
+        }
+    }
+
+    @Command(name = "signal", description = "Send a signal (HUP, USR1, 10...) to the services' processes.")
+    static final class Signal extends Action {
+        @Parameters(index = "0", paramLabel = "SIGNAL", description = "a signal name or number")
+        String signal;
+
+        @Parameters(index = "1..*", paramLabel = "NAME", arity = "1..*", description = "the services")
+        List<String> signalled;
+
+        String cmd() {
+            return "signal";
+        }
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        void addFields(Map<String, Object> request) {
+            request.put("signal", signal);
+        }
+
+        @Override
+        List<String> names() {
+            if (Signals.parse(signal).isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "unknown signal " + signal
+                        + ": give a name like HUP or USR1, or a number");
+            }
+            return signalled;
+        }
+
+    }
+
+    @Command(name = "pause", description = "Send STOP to the services' processes and mark them paused.")
+    static final class Pause extends NamedAction {
+        String cmd() {
+            return "pause";
+        }
+    }
+
+    @Command(name = "cont", description = "Send CONT to the services' processes and clear the paused mark.")
+    static final class Cont extends NamedAction {
+        String cmd() {
+            return "cont";
+        }
+    }
+}

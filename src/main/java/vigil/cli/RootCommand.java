@@ -1,0 +1,88 @@
+package vigil.cli;
+
+import java.util.List;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code vigil} command line as picocli sees it: every subcommand, the help, the exit codes. */
+@Command(name = "vigil",
+        mixinStandardHelpOptions = true,
+        versionProvider = RootCommand.Version.class,
+        description = "Vigil supervises services: it starts them, restarts them when they die, and stops them in order.",
+        footer = {"", "Exit codes:",
+                "  0  ok",
+                "  1  failure: the reason is on stderr (permission denied, timeout, cannot start...)",
+                "  2  usage error",
+                "  3  not running: no daemon listens on the control socket, or (status, kill, signal) the service's "
+                        + "process is not running",
+                "  4  unknown service"})
+final class RootCommand implements Runnable {
+    /** Every subcommand's name, in the order help lists them. */
+    private static final List<String> COMMANDS = List.of("daemon", "status", "start", "stop", "restart", "once",
+            "kill", "signal", "pause", "cont", "wait", "add", "remove", "rescan", "shutdown", "events", "logs",
+            "verify", "cat", "demo", "version");
+
+    /** A new command object; a switch rather than method references, whose first use costs start-up time. */
+    private static Object command(String name) {
+        return switch (name) {
+            case "daemon" -> new DaemonCommand();
+            case "status" -> new StatusCommand();
+            case "start" -> new ActionCommands.Start();
+            case "stop" -> new ActionCommands.Stop();
+            case "restart" -> new ActionCommands.Restart();
+            case "once" -> new ActionCommands.Once();
+            case "kill" -> new ActionCommands.Kill();
+            case "signal" -> new ActionCommands.Signal();
+            case "pause" -> new ActionCommands.Pause();
+            case "cont" -> new ActionCommands.Cont();
+            case "wait" -> new WaitCommand();
+            case "add" -> new ManageCommands.Add();
+            case "remove" -> new ManageCommands.Remove();
+            case "rescan" -> new ManageCommands.Rescan();
+            case "shutdown" -> new ManageCommands.Shutdown();
+            case "events" -> new EventsCommand();
+            case "logs" -> new LogsCommand();
+            case "verify" -> new VerifyCommand();
+            case "cat" -> new CatCommand();
+            case "demo" -> new DemoCommand();
+            case "version" -> new VersionCommand();
+            default -> throw new IllegalArgumentException("no command " + name);
+        };
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Parses and runs the arguments; returns the exit code. */
+    static int execute(String[] args) {
+        return commandLine(args).execute(args);
+    }
+
+    /**
+     * The command line for these arguments: with only their subcommand, or all of them if it is not clear, since
+     * picocli reads a command's annotations when it is added.
+     */
+    static CommandLine commandLine(String[] args) {
+        CommandLine line = new CommandLine(new RootCommand());
+        String first = args.length > 0 && !args[0].startsWith("-") ? args[0] : null;
+        if (first != null && COMMANDS.contains(first)) {
+            line.addSubcommand(first, command(first));
+        } else {
+            for (String name : COMMANDS) line.addSubcommand(name, command(name));
+        }
+        return line;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.err);
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"vigil " + Main.version()};
+        }
+    }
+}

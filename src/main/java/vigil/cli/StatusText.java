@@ -1,0 +1,111 @@
+package vigil.cli;
+
+import java.util.List;
+import java.util.Map;
+
+/** Status entries from the daemon, as people read them: a table row, or a paragraph for one service. */
+final class StatusText {
+    private StatusText() {}
+
+    static final String HEADER = row("NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT");
+
+    static String row(Map<String, Object> s) {
+        return row(String.valueOf(s.get("name")), state(s), pid(s), uptime(s), String.valueOf(s.get("restarts")),
+                lastExit(s));
+    }
+
+    /** Padded by hand: String.format's parser costs start-up time the rest of the command does not. */
+    private static String row(String name, String state, String pid, String uptime, String restarts, String last) {
+        StringBuilder b = new StringBuilder(96);
+        left(b, name, 24).append(' ');
+        left(b, state, 10).append(' ');
+        right(b, pid, 8).append(' ');
+        right(b, uptime, 9).append(' ');
+        right(b, restarts, 8).append("  ");
+        return b.append(last).toString();
+    }
+
+    private static StringBuilder left(StringBuilder b, String text, int width) {
+        b.append(text);
+        for (int i = text.length(); i < width; i++) b.append(' ');
+        return b;
+    }
+
+    private static StringBuilder right(StringBuilder b, String text, int width) {
+        for (int i = text.length(); i < width; i++) b.append(' ');
+        return b.append(text);
+    }
+
+    /** Everything about one service, the first line like sv's. */
+    static String detail(Map<String, Object> s) {
+        StringBuilder b = new StringBuilder();
+        b.append(s.get("name")).append(": ").append(state(s));
+        if (number(s, "pid") != 0) b.append(" (pid ").append(s.get("pid")).append(")");
+        if (s.get("elapsed_ms") != null) b.append(" for ").append(duration(number(s, "elapsed_ms")));
+        if (s.get("restart_in_ms") != null) {
+            b.append(", restarting in ").append(duration(number(s, "restart_in_ms")));
+        }
+        if (Boolean.TRUE.equals(s.get("paused"))) b.append(", paused");
+        if (Boolean.TRUE.equals(s.get("got_term"))) b.append(", got TERM");
+        b.append('\n');
+        line(b, "wanted", s.get("want"));
+        line(b, "restarts", s.get("restarts"));
+        line(b, "last exit", lastExit(s));
+        line(b, "runs as", "uid " + s.get("uid"));
+        if (Boolean.TRUE.equals(s.get("transient"))) line(b, "transient", "yes (added over the control socket)");
+        if (s.get("directory") != null) line(b, "directory", s.get("directory"));
+        if (s.get("command") instanceof List<?> argv) {
+            StringBuilder command = new StringBuilder();
+            for (Object arg : argv) command.append(command.isEmpty() ? "" : " ").append(arg);
+            line(b, "command", command);
+        }
+        return b.toString();
+    }
+
+    private static void line(StringBuilder b, String label, Object value) {
+        left(b.append("  "), label + ":", 10).append(' ').append(value).append('\n');
+    }
+
+    static String state(Map<String, Object> s) {
+        return String.valueOf(s.get("state"));
+    }
+
+    private static String pid(Map<String, Object> s) {
+        long pid = number(s, "pid");
+        return pid == 0 ? "-" : Long.toString(pid);
+    }
+
+    private static String uptime(Map<String, Object> s) {
+        String state = state(s);
+        boolean running = state.equals("up") || state.equals("starting") || state.equals("stopping");
+        return running && s.get("elapsed_ms") != null ? duration(number(s, "elapsed_ms")) : "-";
+    }
+
+    static String lastExit(Map<String, Object> s) {
+        if (!(s.get("last_exit") instanceof Map<?, ?> last)) return "-";
+        if (last.get("code") != null) return "exited " + last.get("code");
+        return "killed by " + last.get("signal");
+    }
+
+    /** Whether a service counts as running for exit status 3 (LSB's "not running"). */
+    static boolean running(Map<String, Object> s) {
+        return number(s, "pid") != 0 && !state(s).equals("finishing");
+    }
+
+    static long number(Map<String, Object> s, String key) {
+        return s.get(key) instanceof Number n ? n.longValue() : 0;
+    }
+
+    /** 45s, 12m03s, 5h02m, 3d04h. */
+    static String duration(long millis) {
+        long s = millis / 1000;
+        if (s < 60) return s + "s";
+        if (s < 3600) return s / 60 + "m" + twoDigits(s % 60) + "s";
+        if (s < 86400) return s / 3600 + "h" + twoDigits(s % 3600 / 60) + "m";
+        return s / 86400 + "d" + twoDigits(s % 86400 / 3600) + "h";
+    }
+
+    private static String twoDigits(long n) {
+        return n < 10 ? "0" + n : Long.toString(n);
+    }
+}

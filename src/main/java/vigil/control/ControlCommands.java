@@ -1,0 +1,599 @@
+package vigil.control;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import vigil.control.Protocol.Error;
+import vigil.control.Protocol.Failure;
+import vigil.control.Request.Action;
+import vigil.loop.EventLoop;
+import vigil.model.Command;
+import vigil.model.Credentials;
+import vigil.model.Readiness;
+import vigil.model.RestartPolicy;
+import vigil.model.ServiceSpec;
+import vigil.model.StopPolicy;
+import vigil.os.ExitStatus;
+import vigil.os.Signals;
+import vigil.os.UnixSocket.PeerCredentials;
+import vigil.service.Service;
+import vigil.service.ServiceEvent;
+import vigil.service.ServiceState;
+import vigil.service.Want;
+
+/**
+ * Carries out control requests against the daemon's services, and turns what happens to services into replies
+ * for waiting clients and events for subscribers. Runs on the loop thread; the daemon forwards its service
+ * listener's calls to {@link #stateChanged}, {@link #event} and {@link #removed}.
+ */
+public final class ControlCommands implements ControlServer.LineHandler {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,63}");
+    private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    private final EventLoop loop;
+    private final ControlHost host;
+    private final Access access;
+    private final Path transientRoot;
+    private final Users users;
+    private final Consumer<String> say;
+    /** Transient services by name, with the uid that added them. */
+    private final Map<String, Integer> transients = new HashMap<>();
+    /** Each subscriber with the service names it follows (empty: all). */
+    private final Map<ControlServer.Client, Set<String>> subscribers = new LinkedHashMap<>();
+    private final Map<Service, List<Waiter>> waiters = new IdentityHashMap<>();
+    private final Map<ControlServer.Client, Waiter> waiterOf = new IdentityHashMap<>();
+    /** The state each service was last seen in, to tell subscribers when one comes to a stop. */
+    private final Map<Service, ServiceState> lastState = new IdentityHashMap<>();
+
+    /**
+     * @param runtimeDirectory where transient services keep their {@code supervise/} state
+     * @param say              lines for the daemon's log
+     */
+    public ControlCommands(EventLoop loop, ControlHost host, int daemonUid, Path runtimeDirectory, Users users,
+                           Consumer<String> say) {
+        this.loop = loop;
+        this.host = host;
+        this.access = new Access(daemonUid);
+        this.transientRoot = runtimeDirectory.resolve("transient");
+        this.users = users;
+        this.say = say;
+    }
+
+    // ---- requests ----
+
+    @Override
+    public void line(ControlServer.Client client, String line) {
+        Object json;
+        try {
+            json = Json.parse(line);
+        } catch (Json.ParseException e) {
+            client.send(Protocol.error(null, Error.BAD_REQUEST, e.getMessage()));
+            return;
+        }
+        Object id = RequestParser.id(json);
+        try {
+            execute(client, id, RequestParser.parse(json));
+        } catch (Failure f) {
+            client.send(Protocol.error(id, f.error(), f.getMessage()));
+        } catch (RuntimeException e) {
+            say.accept("control: internal error on " + line + ": " + e);
+            client.send(Protocol.error(id, Error.FAILED, "internal error: " + e));
+        }
+    }
+
+    @Override
+    public void closed(ControlServer.Client client) {
+        subscribers.remove(client);
+        Waiter w = waiterOf.remove(client);
+        if (w != null) {
+            w.timer.cancel();
+            List<Waiter> list = waiters.get(w.service);
+            if (list != null) {
+                list.remove(w);
+                if (list.isEmpty()) waiters.remove(w.service);
+            }
+        }
+    }
+
+    private void execute(ControlServer.Client client, Object id, Request request) throws Failure {
+        PeerCredentials caller = client.peer();
+        switch (request) {
+            case Request.Hello h -> {
+                Map<String, Object> reply = Protocol.ok(id);
+                reply.put("protocol", Protocol.VERSION);
+                reply.put("version", version());
+                reply.put("pid", ProcessHandle.current().pid());
+                reply.put("daemon_uid", access.daemonUid());
+                reply.put("uid", caller.uid());
+                client.send(reply);
+            }
+            case Request.Status s -> client.send(status(id, s.names()));
+            case Request.Act a -> act(client, id, a);
+            case Request.Wait w -> {
+                Service service = find(w.name());
+                Predicate<Service> done = switch (w.until()) {
+                    case UP -> ControlCommands::isUp;
+                    case READY -> Service::ready;
+                    case DOWN -> ControlCommands::isDown;
+                };
+                await(client, id, service, w.until().name().toLowerCase(Locale.ROOT), done, false,
+                        w.timeout().orElse(null));
+            }
+            case Request.Add a -> add(client, id, a);
+            case Request.Remove r -> remove(client, id, r);
+            case Request.Rescan r -> {
+                access.checkOwner(caller, "rescan the service directories");
+                host.rescan();
+                client.send(Protocol.ok(id));
+            }
+            case Request.Shutdown s -> {
+                access.checkOwner(caller, "shut the daemon down");
+                Map<String, Object> reply = Protocol.ok(id);
+                reply.put("services", host.services().size());
+                client.send(reply);
+                // The connection stays open until the daemon exits: its end tells the client the job is done.
+                client.hold();
+                host.shutdown("shutdown requested over the control socket by uid " + caller.uid());
+            }
+            case Request.Subscribe s -> {
+                client.send(Protocol.ok(id));
+                client.subscribe();
+                subscribers.put(client, Set.copyOf(s.names()));
+            }
+        }
+    }
+
+    private Service find(String name) throws Failure {
+        return host.service(name).orElseThrow(() -> new Failure(Error.UNKNOWN_SERVICE, name + ": no such service"));
+    }
+
+    private Map<String, Object> status(Object id, List<String> names) throws Failure {
+        List<Service> services = new ArrayList<>();
+        if (names.isEmpty()) services.addAll(host.services());
+        else for (String name : names) services.add(find(name));
+        List<Object> entries = new ArrayList<>(services.size());
+        long now = System.nanoTime();
+        for (Service s : services) entries.add(describe(s, now));
+        Map<String, Object> reply = Protocol.ok(id);
+        reply.put("services", entries);
+        return reply;
+    }
+
+    private void act(ControlServer.Client client, Object id, Request.Act a) throws Failure {
+        Service s = find(a.name());
+        String verb = a.action().name().toLowerCase(Locale.ROOT);
+        access.checkControl(client.peer(), s, verb);
+        if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
+            throw new Failure(Error.SHUTTING_DOWN, s.name() + ": the daemon is shutting down");
+        }
+        if (s.want() == Want.EXIT) throw new Failure(Error.FAILED, s.name() + ": is being removed");
+        int pidBefore = s.pid();
+        switch (a.action()) {
+            case START -> s.start();
+            case STOP -> s.stop();
+            case RESTART -> s.restart();
+            case ONCE -> s.once();
+            case KILL -> signal(s, Signals.SIGKILL);
+            case SIGNAL -> signal(s, a.signal());
+            case PAUSE -> s.signal(Signals.SIGSTOP);
+            case CONT -> s.signal(Signals.SIGCONT);
+        }
+        if (!a.await()) {
+            client.send(okWith(id, s));
+            return;
+        }
+        switch (a.action()) {
+            case START -> await(client, id, s, "up", Service::ready, true, a.timeout(), pidBefore);
+            case RESTART -> await(client, id, s, "up", svc -> svc.ready() && svc.pid() != pidBefore, true,
+                    a.timeout(), pidBefore);
+            case ONCE -> await(client, id, s, "up", svc -> isUp(svc) || svc.pid() != pidBefore, true, a.timeout(),
+                    pidBefore);
+            case STOP -> await(client, id, s, "down", ControlCommands::isDown, false, a.timeout());
+            default -> client.send(okWith(id, s));
+        }
+    }
+
+    private static void signal(Service s, int signal) throws Failure {
+        if (!(s.state() instanceof ServiceState.Up) && !(s.state() instanceof ServiceState.Stopping)) {
+            throw new Failure(Error.NOT_RUNNING, s.name() + ": not running, so not sent " + Signals.name(signal));
+        }
+        s.signal(signal);
+    }
+
+    private static boolean isUp(Service s) {
+        return s.state() instanceof ServiceState.Up;
+    }
+
+    private static boolean isDown(Service s) {
+        return s.state().runitState() == ServiceState.Runit.DOWN;
+    }
+
+    private Map<String, Object> okWith(Object id, Service s) {
+        Map<String, Object> reply = Protocol.ok(id);
+        reply.put("service", describe(s, System.nanoTime()));
+        return reply;
+    }
+
+    // ---- transient services ----
+
+    private void add(ControlServer.Client client, Object id, Request.Add a) throws Failure {
+        PeerCredentials caller = client.peer();
+        if (!NAME.matcher(a.name()).matches()) {
+            throw new Failure(Error.BAD_REQUEST, "\"" + a.name() + "\" is not a service name: use letters, digits "
+                    + "and _.@:+- (64 at most), starting with a letter or digit");
+        }
+        if (host.stopping()) throw new Failure(Error.SHUTTING_DOWN, a.name() + ": the daemon is shutting down");
+        Optional<Service> existing = host.service(a.name());
+        if (existing.isPresent()) {
+            String where = transients.containsKey(a.name()) ? "a transient service"
+                    : "supervised from " + existing.get().spec().directory();
+            throw new Failure(Error.EXISTS, a.name() + ": the name is taken (" + where + ")");
+        }
+        Optional<Credentials> user = runAs(caller, a);
+        Path cwd = Path.of(a.cwd());
+        if (!cwd.isAbsolute()) throw new Failure(Error.BAD_REQUEST, "\"cwd\" must be an absolute path");
+        Credentials effective = user.orElse(Credentials.of(access.daemonUid(), access.daemonUid()));
+        Access.checkReachable(cwd, effective);
+        Map<String, String> env = new LinkedHashMap<>(a.environment());
+        Path program = program(a, env, cwd);
+        Path directory = transientRoot.resolve(a.name());
+        try {
+            Files.createDirectories(directory,
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        } catch (IOException e) {
+            throw new Failure(Error.FAILED, a.name() + ": cannot make " + directory + ": " + e.getMessage());
+        }
+        Command run = new Command(program, a.argv(), cwd, env, user);
+        ServiceSpec spec = new ServiceSpec(a.name(), directory, run, Optional.empty(), false,
+                new Readiness.OnStart(), StopPolicy.DEFAULT, RestartPolicy.DEFAULT.withWhen(a.restart()),
+                Optional.empty());
+        try {
+            host.add(spec);
+        } catch (Failure f) {
+            deleteTree(directory);
+            throw f;
+        }
+        transients.put(a.name(), caller.uid());
+        say.accept(a.name() + ": added by uid " + caller.uid() + ": " + run.display());
+        client.send(okWith(id, find(a.name())));
+    }
+
+    /** Who a transient service runs as: the caller, unless root (or the daemon's own user) names someone. */
+    private Optional<Credentials> runAs(PeerCredentials caller, Request.Add a) throws Failure {
+        if (a.user().isPresent()) {
+            if (caller.uid() != 0) {
+                throw new Failure(Error.PERMISSION_DENIED, a.name() + ": permission denied: only root may choose "
+                        + "the user a service runs as; services added by uid " + caller.uid() + " run as uid "
+                        + caller.uid());
+            }
+            try {
+                Credentials c = users.resolve(a.user().get());
+                if (c.uid() != access.daemonUid() && access.daemonUid() != 0) {
+                    throw new Failure(Error.PERMISSION_DENIED, a.name() + ": this daemon runs as uid "
+                            + access.daemonUid() + " and cannot start processes as uid " + c.uid());
+                }
+                return Optional.of(c);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new Failure(Error.BAD_REQUEST, a.name() + ": " + e.getMessage());
+            }
+        }
+        if (caller.uid() == access.daemonUid()) return Optional.empty();
+        if (access.daemonUid() != 0) {
+            throw new Failure(Error.PERMISSION_DENIED, a.name() + ": permission denied: this daemon runs as uid "
+                    + access.daemonUid() + " and cannot start processes as uid " + caller.uid()
+                    + "; a daemon run by uid " + caller.uid() + " or by root can");
+        }
+        return Optional.of(Credentials.of(caller.uid(), caller.gid()));
+    }
+
+    /** The file to execute: a path as given, or a bare name looked up in the service's PATH. */
+    private static Path program(Request.Add a, Map<String, String> env, Path cwd) throws Failure {
+        String name = a.program();
+        if (name.isEmpty()) throw new Failure(Error.BAD_REQUEST, a.name() + ": empty program name");
+        if (name.indexOf('/') >= 0) return cwd.resolve(name);
+        for (String dir : env.getOrDefault("PATH", DEFAULT_PATH).split(":")) {
+            if (dir.isEmpty()) continue;
+            Path candidate = Path.of(dir, name);
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) return candidate;
+        }
+        throw new Failure(Error.BAD_REQUEST, a.name() + ": " + name + ": command not found in PATH");
+    }
+
+    private void remove(ControlServer.Client client, Object id, Request.Remove r) throws Failure {
+        Service s = find(r.name());
+        if (!transients.containsKey(s.name())) {
+            throw new Failure(Error.FAILED, s.name() + ": not a transient service; it is supervised from "
+                    + s.spec().directory() + ": remove that directory to remove it, or stop it");
+        }
+        access.checkControl(client.peer(), s, "remove");
+        host.remove(s.name());
+        if (r.await() && host.service(r.name()).isPresent()) {
+            await(client, id, s, "gone", svc -> false, false, r.timeout());
+        } else {
+            client.send(Protocol.ok(id));
+        }
+    }
+
+    // ---- waiting ----
+
+    /** A client waiting for a service to reach a goal, or fail on the way. */
+    private final class Waiter {
+        final ControlServer.Client client;
+        final Object id;
+        final Service service;
+        final String goal;
+        final Predicate<Service> done;
+        final boolean failOnDeath;
+        final int pidBefore;
+        boolean sawStart;
+        EventLoop.Timer timer = () -> {};
+
+        Waiter(ControlServer.Client client, Object id, Service service, String goal, Predicate<Service> done,
+               boolean failOnDeath, int pidBefore) {
+            this.client = client;
+            this.id = id;
+            this.service = service;
+            this.goal = goal;
+            this.done = done;
+            this.failOnDeath = failOnDeath;
+            this.pidBefore = pidBefore;
+            this.sawStart = isUp(service) && service.pid() != pidBefore;
+        }
+    }
+
+    private void await(ControlServer.Client client, Object id, Service s, String goal, Predicate<Service> done,
+                       boolean failOnDeath, Duration timeout) {
+        await(client, id, s, goal, done, failOnDeath, timeout, s.pid());
+    }
+
+    private void await(ControlServer.Client client, Object id, Service s, String goal, Predicate<Service> done,
+                       boolean failOnDeath, Duration timeout, int pidBefore) {
+        if (done.test(s)) {
+            client.send(okWith(id, s));
+            return;
+        }
+        Waiter w = new Waiter(client, id, s, goal, done, failOnDeath, pidBefore);
+        client.hold();
+        waiters.computeIfAbsent(s, k -> new ArrayList<>()).add(w);
+        waiterOf.put(client, w);
+        if (timeout != null) {
+            w.timer = loop.schedule(timeout, () -> finish(w, Protocol.error(id, Error.TIMEOUT, s.name()
+                    + ": not " + goal + " after " + ServiceEvent.seconds(timeout) + " (" + stateWord(s) + ")")));
+        }
+    }
+
+    private void finish(Waiter w, Map<String, Object> reply) {
+        w.timer.cancel();
+        waiterOf.remove(w.client);
+        List<Waiter> list = waiters.get(w.service);
+        if (list != null) {
+            list.remove(w);
+            if (list.isEmpty()) waiters.remove(w.service);
+        }
+        w.client.send(reply);
+        w.client.resume();
+    }
+
+    // ---- what services do: from the daemon's listener ----
+
+    public void stateChanged(Service service) {
+        ServiceState now = service.state();
+        ServiceState before = lastState.put(service, now);
+        if (now instanceof ServiceState.Down && before != null && !(before instanceof ServiceState.Down)) {
+            publish(service, event(service, "stopped"));
+        }
+        List<Waiter> list = waiters.get(service);
+        if (list == null) return;
+        for (Waiter w : List.copyOf(list)) {
+            if (w.done.test(service)) finish(w, okWith(w.id, service));
+        }
+    }
+
+    public void event(Service service, ServiceEvent e) {
+        List<Map<String, Object>> events = describe(service, e);
+        for (Map<String, Object> ev : events) publish(service, ev);
+        List<Waiter> list = waiters.get(service);
+        if (list == null) return;
+        for (Waiter w : List.copyOf(list)) {
+            if (!w.failOnDeath) continue;
+            switch (e) {
+                case ServiceEvent.Started s -> w.sawStart = true;
+                case ServiceEvent.ExecFailed f -> finish(w, Protocol.error(w.id, Error.FAILED,
+                        service.name() + ": " + f.describe()));
+                case ServiceEvent.SpawnFailed f -> finish(w, Protocol.error(w.id, Error.FAILED,
+                        service.name() + ": " + f.describe()));
+                case ServiceEvent.Exited x when w.sawStart -> finish(w, Protocol.error(w.id, Error.FAILED,
+                        service.name() + ": " + x.describe()));
+                default -> {}
+            }
+        }
+    }
+
+    public void removed(Service service) {
+        lastState.remove(service);
+        publish(service, event(service, "removed"));
+        List<Waiter> list = waiters.get(service);
+        if (list != null) {
+            for (Waiter w : List.copyOf(list)) {
+                finish(w, w.goal.equals("gone") ? Protocol.ok(w.id)
+                        : Protocol.error(w.id, Error.UNKNOWN_SERVICE, service.name() + ": was removed"));
+            }
+        }
+        String name = service.name();
+        if (!name.endsWith("/log") && transients.remove(name) != null) {
+            deleteTree(transientRoot.resolve(name));
+        }
+    }
+
+    private void publish(Service service, Map<String, Object> event) {
+        if (subscribers.isEmpty()) return;
+        String name = service.name();
+        for (Map.Entry<ControlServer.Client, Set<String>> e : List.copyOf(subscribers.entrySet())) {
+            Set<String> names = e.getValue();
+            if (names.isEmpty() || names.contains(name)
+                    || (name.endsWith("/log") && names.contains(name.substring(0, name.length() - 4)))) {
+                e.getKey().send(event);
+            }
+        }
+    }
+
+    private static Map<String, Object> event(Service service, String kind) {
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("v", Protocol.VERSION);
+        event.put("event", kind);
+        event.put("service", service.name());
+        event.put("time", System.currentTimeMillis());
+        return event;
+    }
+
+    private static List<Map<String, Object>> describe(Service service, ServiceEvent e) {
+        List<Map<String, Object>> out = new ArrayList<>(2);
+        switch (e) {
+            case ServiceEvent.Started s -> {
+                Map<String, Object> ev = event(service, "started");
+                ev.put("pid", s.pid());
+                out.add(ev);
+            }
+            case ServiceEvent.Ready r -> out.add(event(service, "ready"));
+            case ServiceEvent.Exited x -> {
+                Map<String, Object> ev = event(service, "exited");
+                exit(ev, x.status());
+                ev.put("ran_ms", x.ran().toMillis());
+                ev.put("then", next(x.then()));
+                out.add(ev);
+                restarting(service, x.then(), out);
+                if (x.then() instanceof ServiceEvent.Next.StayDown && x.status().exited() && x.status().code() != 0) {
+                    Map<String, Object> failed = event(service, "failed");
+                    failed.put("reason", x.status().describe());
+                    out.add(failed);
+                }
+            }
+            case ServiceEvent.Finished f -> {
+                Map<String, Object> ev = event(service, "finished");
+                exit(ev, f.status());
+                ev.put("then", next(f.then()));
+                out.add(ev);
+                restarting(service, f.then(), out);
+            }
+            case ServiceEvent.Signalled s -> {
+                Map<String, Object> ev = event(service, "signalled");
+                ev.put("signal", Signals.name(s.signal()));
+                if (!s.why().isEmpty()) ev.put("reason", s.why());
+                out.add(ev);
+            }
+            case ServiceEvent.ExecFailed f -> {
+                Map<String, Object> ev = event(service, "failed");
+                ev.put("reason", f.describe());
+                out.add(ev);
+            }
+            case ServiceEvent.SpawnFailed f -> {
+                Map<String, Object> ev = event(service, "failed");
+                ev.put("reason", f.describe());
+                out.add(ev);
+                Map<String, Object> again = event(service, "restarting");
+                again.put("in_ms", f.retryIn().toMillis());
+                out.add(again);
+            }
+        }
+        return out;
+    }
+
+    private static void restarting(Service service, ServiceEvent.Next next, List<Map<String, Object>> out) {
+        if (next instanceof ServiceEvent.Next.Restart r && !r.delay().isZero()) {
+            Map<String, Object> ev = event(service, "restarting");
+            ev.put("in_ms", r.delay().toMillis());
+            out.add(ev);
+        }
+    }
+
+    private static void exit(Map<String, Object> ev, ExitStatus status) {
+        if (status.exited()) ev.put("code", status.code());
+        else ev.put("signal", Signals.name(status.signal()));
+    }
+
+    private static String next(ServiceEvent.Next next) {
+        return switch (next) {
+            case ServiceEvent.Next.Restart r -> "restart";
+            case ServiceEvent.Next.RunFinish f -> "finish";
+            case ServiceEvent.Next.StayDown d -> "down";
+            case ServiceEvent.Next.Exit x -> "exit";
+        };
+    }
+
+    // ---- status ----
+
+    /** One service's status entry; see docs/control-protocol.md. */
+    private Map<String, Object> describe(Service s, long nowNanos) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", s.name());
+        m.put("state", stateWord(s));
+        m.put("pid", s.pid());
+        m.put("want", s.want().name().toLowerCase(Locale.ROOT));
+        m.put("ready", s.ready());
+        m.put("paused", s.paused());
+        m.put("got_term", s.gotTerm());
+        long since = switch (s.state()) {
+            case ServiceState.Up u -> u.sinceNanos();
+            case ServiceState.Stopping st -> st.sinceNanos();
+            case ServiceState.Finishing f -> f.runSinceNanos();
+            case ServiceState.Down d -> d.sinceNanos();
+            case ServiceState.BackingOff b -> Long.MIN_VALUE;
+        };
+        if (since != Long.MIN_VALUE) m.put("elapsed_ms", Math.max(0, (nowNanos - since) / 1_000_000));
+        if (s.state() instanceof ServiceState.BackingOff b) {
+            m.put("restart_in_ms", Math.max(0, (b.untilNanos() - nowNanos) / 1_000_000));
+        }
+        m.put("restarts", s.restarts());
+        Map<String, Object> last = null;
+        if (s.lastExit().isPresent()) {
+            last = new LinkedHashMap<>();
+            exit(last, s.lastExit().get());
+        }
+        m.put("last_exit", last);
+        m.put("uid", access.uidOf(s));
+        boolean isTransient = transients.containsKey(s.name());
+        m.put("transient", isTransient);
+        if (!isTransient) m.put("directory", s.spec().directory().toString());
+        m.put("command", s.spec().run().argv());
+        return m;
+    }
+
+    private static String stateWord(Service s) {
+        return switch (s.state()) {
+            case ServiceState.Up u -> u.ready() ? "up" : "starting";
+            case ServiceState.Stopping st -> "stopping";
+            case ServiceState.Finishing f -> "finishing";
+            case ServiceState.Down d -> "down";
+            case ServiceState.BackingOff b -> "backoff";
+        };
+    }
+
+    private static String version() {
+        String v = ControlCommands.class.getPackage().getImplementationVersion();
+        return v == null ? "development build" : v;
+    }
+
+    private void deleteTree(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            say.accept("cannot remove " + dir + ": " + e.getMessage());
+        }
+    }
+}

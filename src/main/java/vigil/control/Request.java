@@ -1,0 +1,52 @@
+package vigil.control;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import vigil.model.RestartPolicy;
+
+/** One control request, checked and typed; {@link RequestParser} makes them from JSON objects. */
+public sealed interface Request {
+    /** The protocol version, the daemon's version and uid, and who the kernel says the caller is. */
+    record Hello() implements Request {}
+
+    /** Every service, or the named ones (unknown names are an error). */
+    record Status(List<String> names) implements Request {}
+
+    /** What an operator can tell one service to do; {@code wait} holds the reply until it is done. */
+    enum Action { START, STOP, RESTART, ONCE, KILL, SIGNAL, PAUSE, CONT }
+
+    /**
+     * @param signal  the signal for {@link Action#SIGNAL}, else 0
+     * @param await   reply once the service is up (start, restart, once) or down (stop), or failed
+     * @param timeout how long to wait at most
+     */
+    record Act(Action action, String name, int signal, boolean await, Duration timeout) implements Request {}
+
+    enum Until { UP, READY, DOWN }
+
+    /** Reply once the service is up, ready or down; empty timeout waits for ever. */
+    record Wait(String name, Until until, Optional<Duration> timeout) implements Request {}
+
+    /**
+     * A transient service: supervised from memory, never written anywhere.
+     *
+     * @param program the file to execute; argv[0] is only what the program sees
+     * @param user    for root only: who it runs as (a name, a uid, or uid:gid); others' services run as them
+     */
+    record Add(String name, String program, List<String> argv, Map<String, String> environment, String cwd,
+               RestartPolicy.When restart, Optional<String> user) implements Request {}
+
+    /** Stop a transient service and forget it; with {@code await}, reply once it is gone. */
+    record Remove(String name, boolean await, Duration timeout) implements Request {}
+
+    /** Look at every scanned directory again. */
+    record Rescan() implements Request {}
+
+    /** Stop every service in order, then exit; the reply comes at once, the connection closes at the exit. */
+    record Shutdown() implements Request {}
+
+    /** Stream events, of every service or the named ones, until the client goes. */
+    record Subscribe(List<String> names) implements Request {}
+}

@@ -1,0 +1,253 @@
+package vigil.supervise;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import vigil.loop.EventLoop;
+import vigil.model.Command;
+import vigil.os.Epoll;
+import vigil.os.ExitStatus;
+import vigil.os.Fds;
+import vigil.os.OsException;
+import vigil.os.Signals;
+import vigil.service.ProcessObserver;
+import vigil.service.ProcessRequest;
+import vigil.service.ProcessRequest.Stdio;
+import vigil.service.Processes;
+import vigil.service.Service;
+import vigil.service.ServiceState;
+import vigil.service.SpawnException;
+import vigil.service.Want;
+
+/**
+ * runsv's side of the {@code supervise/control} FIFO: command bytes from {@code sv}, {@code svc} or a plain
+ * {@code echo}, applied to the {@link Service} one at a time, in order (runit §1.4), with the service
+ * directory's {@code control/<c>} scripts run where runsv runs them (§1.5).
+ *
+ * <p>Unlike runsv, nothing here blocks: a control script is a child like any other, and while one runs, that
+ * service's later bytes wait in the FIFO. A flood of bytes is read {@link #BYTES_PER_TURN} at a time, so other fds
+ * get their turn in between.
+ */
+public final class ControlFifos {
+    /** Bytes read from one FIFO per turn of the loop. */
+    static final int BYTES_PER_TURN = 64;
+
+    private final EventLoop loop;
+    private final Processes processes;
+    private final BiConsumer<String, String> say;
+    private final Map<Service, Fifo> fifos = new IdentityHashMap<>();
+    /** One buffer for every read: all reads happen on the loop thread. */
+    private final MemorySegment buffer = Arena.ofAuto().allocate(BYTES_PER_TURN);
+
+    /**
+     * @param processes runs the control scripts
+     * @param say       receives (service name, message) lines for the operator
+     */
+    public ControlFifos(EventLoop loop, Processes processes, BiConsumer<String, String> say) {
+        this.loop = loop;
+        this.processes = processes;
+        this.say = say;
+    }
+
+    /**
+     * Starts taking commands for the service from its control FIFO.
+     *
+     * @param logger a logger ignores {@code x} and has no control scripts, as in runsv
+     */
+    public void attach(Service service, SuperviseDir dir, boolean logger) {
+        detach(service);
+        Fifo fifo = new Fifo(service, dir.controlFd(), logger);
+        try {
+            fifo.registration = loop.watch(fifo.fd, Epoll.EPOLLIN, events -> fifo.readable());
+            fifos.put(service, fifo);
+        } catch (OsException e) {
+            say.accept(service.name(), "supervise/control is not read: " + e.getMessage());
+        }
+    }
+
+    /** Stops reading the service's FIFO; call before its {@link SuperviseDir} is closed. */
+    public void detach(Service service) {
+        Fifo fifo = fifos.remove(service);
+        if (fifo != null) fifo.close();
+    }
+
+    private final class Fifo {
+        final Service service;
+        final int fd;
+        final boolean logger;
+        EventLoop.Registration registration;
+        /** Bytes read but not applied yet, because a control script runs. */
+        byte[] pending = new byte[0];
+        int next;
+        boolean scriptRunning;
+        boolean closed;
+
+        Fifo(Service service, int fd, boolean logger) {
+            this.service = service;
+            this.fd = fd;
+            this.logger = logger;
+        }
+
+        void readable() throws OsException {
+            if (closed || scriptRunning) return;
+            long n = Fds.read(fd, buffer, BYTES_PER_TURN);
+            if (n <= 0) return;
+            pending = buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+            next = 0;
+            applyPending();
+        }
+
+        /** Applies bytes until they run out or one starts a script; then waits for that script. */
+        void applyPending() {
+            while (!closed && !scriptRunning && next < pending.length) apply((char) (pending[next++] & 0xff));
+            if (closed) return;
+            try {
+                registration.modify(scriptRunning ? 0 : Epoll.EPOLLIN);
+            } catch (OsException e) {
+                say.accept(service.name(), "supervise/control is not read any more: " + e.getMessage());
+            }
+        }
+
+        void close() {
+            closed = true;
+            registration.cancel();
+        }
+
+        private boolean running() {
+            return service.state() instanceof ServiceState.Up || service.state() instanceof ServiceState.Stopping;
+        }
+
+        private void apply(char c) {
+            switch (c) {
+                case 'u' -> {
+                    if (running()) service.start();
+                    else custom('u', ok -> service.start());
+                }
+                case 'o' -> {
+                    if (running()) service.once();
+                    else custom('u', ok -> service.once());
+                }
+                case 'd' -> {
+                    service.wantDown();
+                    if (running()) {
+                        custom('t', ok -> {
+                            if (!ok) service.stop();
+                            custom('d', ignored -> {});
+                        });
+                    }
+                }
+                case 'x' -> {
+                    // The logger of a service directory leaves only with its service.
+                    if (logger) return;
+                    if (running()) {
+                        custom('t', ok -> {
+                            service.exit();
+                            custom('x', ignored -> {});
+                        });
+                    } else {
+                        service.exit();
+                    }
+                }
+                case 't' -> {
+                    if (!running()) return;
+                    custom('t', ok -> {
+                        if (!ok) service.signal(Signals.SIGTERM);
+                        if (service.want() != Want.UP && running()) {
+                            service.signal(Signals.SIGCONT);
+                            custom(service.want() == Want.DOWN ? 'd' : 'x', ignored -> {});
+                        }
+                    });
+                }
+                case 'p' -> signalOrFlag(c, Signals.SIGSTOP);
+                case 'c' -> signalOrFlag(c, Signals.SIGCONT);
+                case 'k' -> signal(c, Signals.SIGKILL);
+                case 'h' -> signal(c, Signals.SIGHUP);
+                case 'a' -> signal(c, Signals.SIGALRM);
+                case 'i' -> signal(c, Signals.SIGINT);
+                case 'q' -> signal(c, Signals.SIGQUIT);
+                case '1' -> signal(c, Signals.SIGUSR1);
+                case '2' -> signal(c, Signals.SIGUSR2);
+                default -> {}
+            }
+        }
+
+        private void signal(char c, int signal) {
+            if (running()) custom(c, ok -> {
+                if (!ok) service.signal(signal);
+            });
+        }
+
+        /** STOP and CONT set or clear the paused flag even when nothing runs. */
+        private void signalOrFlag(char c, int signal) {
+            if (running()) signal(c, signal);
+            else service.signal(signal);
+        }
+
+        /**
+         * Runs {@code control/<c>} if the service has one that its owner may execute, then {@code then} with
+         * whether it exited 0; without a script, {@code then} gets false at once.
+         */
+        private void custom(char c, Consumer<Boolean> then) {
+            Path script = service.spec().directory().resolve("control").resolve(String.valueOf(c));
+            if (logger || !ownerExecutable(script)) {
+                then.accept(false);
+                return;
+            }
+            Command command = new Command(script, List.of("control/" + c), service.spec().directory(),
+                    service.spec().run().environment());
+            ProcessRequest request = ProcessRequest.of(command).withStdin(new Stdio.Null())
+                    .withStdout(service.output());
+            ScriptObserver observer = new ScriptObserver(then);
+            try {
+                processes.start(request, observer);
+            } catch (SpawnException e) {
+                say.accept(service.name(), "cannot run control/" + c + ": " + e.getMessage());
+                then.accept(false);
+                return;
+            }
+            scriptRunning = true;
+        }
+
+        private final class ScriptObserver implements ProcessObserver {
+            final Consumer<Boolean> then;
+
+            ScriptObserver(Consumer<Boolean> then) {
+                this.then = then;
+            }
+
+            @Override
+            public void execFailed(int errno, String reason) {
+                say.accept(service.name(), "control script: " + reason);
+            }
+
+            @Override
+            public void ready() {}
+
+            @Override
+            public void exited(ExitStatus status) {
+                scriptRunning = false;
+                if (closed) return;
+                then.accept(status.exited() && status.code() == 0);
+                applyPending();
+            }
+        }
+    }
+
+    private static boolean ownerExecutable(Path script) {
+        try {
+            return Files.isRegularFile(script)
+                    && Files.getPosixFilePermissions(script).contains(PosixFilePermission.OWNER_EXECUTE);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
