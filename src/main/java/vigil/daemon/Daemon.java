@@ -34,7 +34,9 @@ import vigil.service.ServiceListener;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
 import vigil.service.Want;
+import vigil.supervise.AlreadySupervisedException;
 import vigil.supervise.ControlFifos;
+import vigil.supervise.SuperviseDir;
 import vigil.supervise.SuperviseFiles;
 
 /**
@@ -64,7 +66,8 @@ public final class Daemon implements ServiceHost {
         this.loop = loop;
         this.reporter = reporter;
         this.supervise = new SuperviseFiles(reporter::say,
-                runtimeDirectory == null ? null : runtimeDirectory.resolve("supervise"));
+                runtimeDirectory == null ? null : runtimeDirectory.resolve("supervise"), loop::execute,
+                new SuperviseOpened());
         this.fifos = new ControlFifos(loop, processes, reporter::say);
         this.supervisor = new Supervisor(processes, new LoopClock(loop), new Listener());
     }
@@ -132,6 +135,7 @@ public final class Daemon implements ServiceHost {
             // and survived in the same way.
             loop.execute(daemon::startTrees);
             loop.run();
+            daemon.supervise.close();
             if (server != null) server.close();
             watcher.close();
             reporter.say("all services stopped; exiting");
@@ -214,11 +218,35 @@ public final class Daemon implements ServiceHost {
         attachFifos(main);
     }
 
-    /** Reads the control FIFOs of the service and its logger. */
+    /** Reads the control FIFOs of the service and its logger, of those whose supervise/ is open yet. */
     private void attachFifos(Service main) {
-        fifos.attach(main, supervise.directory(main.spec()), false);
-        supervisor.get(main.name() + "/log")
-                .ifPresent(logger -> fifos.attach(logger, supervise.directory(logger.spec()), true));
+        attachFifo(main);
+        supervisor.get(main.name() + "/log").ifPresent(this::attachFifo);
+    }
+
+    private void attachFifo(Service service) {
+        SuperviseDir dir = supervise.directory(service.spec());
+        if (dir != null) fifos.attach(service, dir, service.name().endsWith("/log"));
+    }
+
+    /** A supervise/ directory made in the background is ready, or could not be had. */
+    private final class SuperviseOpened implements SuperviseFiles.Listener {
+        @Override
+        public void opened(ServiceSpec spec, SuperviseDir dir) {
+            supervisor.get(spec.name()).filter(s -> s.spec() == spec).ifPresent(Daemon.this::attachFifo);
+        }
+
+        @Override
+        public void failed(ServiceSpec spec, IOException reason) {
+            if (reason instanceof AlreadySupervisedException) {
+                String main = spec.name().endsWith("/log") ? spec.name().substring(0, spec.name().length() - 4)
+                        : spec.name();
+                reporter.say(main, reason.getMessage() + "; stopping it here");
+                supervisor.remove(main);
+            } else {
+                reporter.say(spec.name(), "supervise/ is not kept: " + reason.getMessage());
+            }
+        }
     }
 
     private void detachFifos(Service main) {
@@ -242,7 +270,7 @@ public final class Daemon implements ServiceHost {
         supervisor.rename(from, renamed);
         supervise.moved(old, renamed);
         supervise.stateChanged(service.get());
-        if (supervise.directory(service.get().spec()) != null) attachFifos(service.get());
+        attachFifos(service.get());
     }
 
     /** Writes supervise/ files and messages, and starts a service that waited for its name to be free. */

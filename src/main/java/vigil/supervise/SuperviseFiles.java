@@ -3,13 +3,19 @@ package vigil.supervise;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BiConsumer;
 import vigil.model.ServiceSpec;
 import vigil.os.Errno;
+import vigil.os.NativeHeap;
 import vigil.os.OsException;
 import vigil.service.Service;
 import vigil.service.ServiceState;
@@ -18,87 +24,259 @@ import vigil.service.ServiceState;
  * Keeps every supervised service's runit {@code supervise/} directory: holds its lock while Vigil supervises it,
  * and rewrites {@code pid}, {@code stat} and {@code status} on every change, so runit's {@code sv} and
  * daemontools' {@code svstat} read Vigil's services as their own.
+ *
+ * <p>The disk work happens on one writer thread, never on the event loop: creating a fresh {@code supervise/} (a
+ * directory, two FIFOs, four files) costs milliseconds of journal work on ext4, so a tree of 1000 new services
+ * would otherwise come up at disk speed, and a slow or stuck disk would stall every service. The loop hands the
+ * writer the latest state of each service; states that follow each other before the writer gets to them are
+ * written once. Where {@code supervise/lock} already exists, its lock is taken on the loop before the service
+ * starts (that costs no journal work), so a second supervisor of the same directory is refused as with runsv;
+ * a brand-new directory is created while its service already runs.
  */
-public final class SuperviseFiles {
+public final class SuperviseFiles implements AutoCloseable {
+    /** What the writer reports back; called on the loop thread. */
+    public interface Listener {
+        /** The supervise directory is open and locked: its control FIFO may be read. */
+        void opened(ServiceSpec spec, SuperviseDir dir);
+
+        /** It could not be opened: {@link AlreadySupervisedException} means the service must not run here. */
+        void failed(ServiceSpec spec, IOException reason);
+    }
+
     private final BiConsumer<String, String> say;
     /** Where a service whose directory cannot be written keeps its supervise/ state, by name; null: nowhere. */
     private final Path fallbackRoot;
-    /** By spec identity: a service's spec is known before its first state change is reported. */
+    private final Executor loop;
+    private final Listener listener;
+    /** By spec identity, loop thread only: a service's spec is known before its first state change. */
     private final Map<ServiceSpec, Tracked> bySpec = new IdentityHashMap<>();
+    private final BlockingQueue<Tracked> queue = new LinkedBlockingQueue<>();
+    private final Thread writer;
+    private static final Tracked STOP = new Tracked(null);
+    private static final int TRIM_AFTER_WRITES = 64;
 
-    /** One open supervise directory and what was last written to it. */
+    /** One service's supervise directory, as the loop and the writer share it. */
     private static final class Tracked {
-        final SuperviseDir dir;
+        final ServiceSpec spec;
+        // Loop thread only.
         Instant stamp = Instant.now();
         int lastPid = -1;
         ServiceState.Runit lastState = ServiceState.Runit.DOWN;
+        SuperviseDir open;
+        // Handed from the loop to the writer, under the object's lock.
+        SuperviseState pending;
+        SuperviseDir locked;
+        boolean closing;
+        boolean queued;
+        // Writer thread only.
+        SuperviseDir dir;
+        boolean broken;
         boolean writeFailed;
 
-        Tracked(SuperviseDir dir) {
-            this.dir = dir;
+        Tracked(ServiceSpec spec) {
+            this.spec = spec;
         }
     }
 
-    /** @param say receives (service name, message) lines for the operator */
-    public SuperviseFiles(BiConsumer<String, String> say) {
-        this(say, null);
-    }
-
     /**
+     * @param say          receives (service name, message) lines for the operator, on the loop
      * @param fallbackRoot where to keep {@code supervise/} for a service directory that is read-only or not
-     *                     writable: {@code fallbackRoot/NAME} (a logger's {@code NAME/log})
+     *                     writable: {@code fallbackRoot/NAME} (a logger's {@code NAME/log}); null for nowhere
+     * @param loop         runs the writer's reports on the loop thread
      */
-    public SuperviseFiles(BiConsumer<String, String> say, Path fallbackRoot) {
+    public SuperviseFiles(BiConsumer<String, String> say, Path fallbackRoot, Executor loop, Listener listener) {
         this.say = say;
         this.fallbackRoot = fallbackRoot;
+        this.loop = loop;
+        this.listener = listener;
+        this.writer = Thread.ofPlatform().name("supervise-writer").daemon().start(this::writeAll);
     }
 
-    /** The open supervise directory of the service (or logger) with this spec, or null. */
+    /** The open supervise directory of the service (or logger) with this spec, or null (not yet, or never). */
     public SuperviseDir directory(ServiceSpec spec) {
         Tracked tracked = bySpec.get(spec);
-        return tracked == null ? null : tracked.dir;
+        return tracked == null ? null : tracked.open;
     }
 
     /**
-     * Opens (creating as needed) and locks the supervise directories of the service and its logger.
+     * Starts keeping the supervise directories of the service and its logger. Where a {@code supervise/lock}
+     * exists it is locked now; otherwise the directory is made in the background and {@link Listener#opened}
+     * follows.
      *
-     * @throws IOException naming the directory, e.g. when another supervisor holds the lock
+     * @throws IOException naming the directory, when another supervisor holds an existing lock
      */
     public void open(ServiceSpec spec) throws IOException {
-        SuperviseDir main = openFor(spec);
+        Tracked main = track(spec);
         if (spec.logger().isPresent()) {
             try {
-                bySpec.put(spec.logger().get(), new Tracked(openFor(spec.logger().get())));
+                track(spec.logger().get());
             } catch (IOException e) {
-                main.close();
+                bySpec.remove(spec);
+                if (main.open != null) main.open.close();
                 throw e;
             }
         }
-        bySpec.put(spec, new Tracked(main));
+        bySpec.put(spec, main);
     }
 
-    /** Releases the lock of this one service (a logger is closed on its own removal). */
+    private Tracked track(ServiceSpec spec) throws IOException {
+        Tracked tracked = new Tracked(spec);
+        if (Files.exists(spec.directory().resolve("supervise/lock"))) {
+            tracked.open = openFor(spec);
+            tracked.locked = tracked.open;
+        }
+        bySpec.put(spec, tracked);
+        submit(tracked);
+        return tracked;
+    }
+
+    /** Releases the lock of this one service (a logger is closed on its own removal), after its last write. */
     public void close(ServiceSpec spec) {
         Tracked tracked = bySpec.remove(spec);
-        if (tracked != null) tracked.dir.close();
+        if (tracked == null) return;
+        tracked.open = null;
+        synchronized (tracked) {
+            tracked.closing = true;
+        }
+        submit(tracked);
     }
 
-    /** The service directory was renamed: reopen its supervise directories at the new path. */
+    /** The service directory was renamed: its supervise directories are reopened at the new path. */
     public void moved(ServiceSpec from, ServiceSpec to) {
         moveOne(from, to);
         if (from.logger().isPresent() && to.logger().isPresent()) moveOne(from.logger().get(), to.logger().get());
     }
 
     private void moveOne(ServiceSpec from, ServiceSpec to) {
-        Tracked old = bySpec.remove(from);
+        Tracked old = bySpec.get(from);
         if (old == null) return;
-        old.dir.close();
+        close(from);
+        Tracked moved = new Tracked(to);
+        moved.stamp = old.stamp;
+        moved.lastPid = old.lastPid;
+        moved.lastState = old.lastState;
+        bySpec.put(to, moved);
+        submit(moved);
+    }
+
+    /** Records the service's state for the writer. The timestamp follows runit: set at start and at down. */
+    public void stateChanged(Service service) {
+        Tracked tracked = bySpec.get(service.spec());
+        if (tracked == null) return;
+        ServiceState.Runit state = service.state().runitState();
+        int pid = service.pid();
+        boolean started = state == ServiceState.Runit.RUN && pid != tracked.lastPid;
+        boolean wentDown = state == ServiceState.Runit.DOWN && tracked.lastState != ServiceState.Runit.DOWN;
+        if (started || wentDown) tracked.stamp = Instant.now();
+        tracked.lastPid = pid;
+        tracked.lastState = state;
+        SuperviseState snapshot = new SuperviseState(runState(state), pid, want(service), service.paused(),
+                service.gotTerm(), tracked.stamp);
+        synchronized (tracked) {
+            tracked.pending = snapshot;
+        }
+        submit(tracked);
+    }
+
+    /** Writes what is still pending, releases every lock, and stops the writer. */
+    @Override
+    public void close() {
+        for (ServiceSpec spec : List.copyOf(bySpec.keySet())) close(spec);
+        queue.add(STOP);
         try {
-            Tracked moved = new Tracked(openFor(to));
-            moved.stamp = old.stamp;
-            bySpec.put(to, moved);
-        } catch (IOException e) {
-            say.accept(to.name(), "supervise/ is no longer kept after the rename: " + e.getMessage());
+            writer.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void submit(Tracked tracked) {
+        synchronized (tracked) {
+            if (tracked.queued) return;
+            tracked.queued = true;
+        }
+        queue.add(tracked);
+    }
+
+    // ---- the writer thread ----
+
+    private void writeAll() {
+        int sinceTrim = 0;
+        while (true) {
+            Tracked tracked;
+            try {
+                tracked = queue.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (tracked == STOP) return;
+            try {
+                writeOne(tracked);
+            } catch (RuntimeException e) {
+                post(() -> say.accept(tracked.spec.name(), "supervise/: " + e));
+            }
+            // A burst (a tree coming up) leaves this thread's malloc arena full of freed chunks: give them back
+            // once the queue is empty.
+            if (++sinceTrim >= TRIM_AFTER_WRITES && queue.isEmpty()) {
+                NativeHeap.trim();
+                sinceTrim = 0;
+            }
+        }
+    }
+
+    /** Runs a report on the loop; once the loop is gone (the daemon is exiting) there is no one left to tell. */
+    private void post(Runnable report) {
+        try {
+            loop.execute(report);
+        } catch (RuntimeException loopClosed) {
+            // Exiting: the files themselves are still written.
+        }
+    }
+
+    private void writeOne(Tracked tracked) {
+        SuperviseState state;
+        boolean closing;
+        synchronized (tracked) {
+            state = tracked.pending;
+            tracked.pending = null;
+            closing = tracked.closing;
+            tracked.queued = false;
+            if (tracked.locked != null) {
+                tracked.dir = tracked.locked;
+                tracked.locked = null;
+            }
+        }
+        if (tracked.dir == null && !tracked.broken && !(closing && state == null)) {
+            try {
+                SuperviseDir dir = openFor(tracked.spec);
+                tracked.dir = dir;
+                post(() -> {
+                    if (bySpec.get(tracked.spec) != tracked) return;
+                    tracked.open = dir;
+                    listener.opened(tracked.spec, dir);
+                });
+            } catch (IOException e) {
+                tracked.broken = true;
+                post(() -> {
+                    if (bySpec.get(tracked.spec) == tracked) listener.failed(tracked.spec, e);
+                });
+            }
+        }
+        if (state != null && tracked.dir != null) {
+            try {
+                tracked.dir.write(state);
+                tracked.writeFailed = false;
+            } catch (OsException e) {
+                if (!tracked.writeFailed) {
+                    post(() -> say.accept(tracked.spec.name(), "cannot write supervise/status: "
+                            + e.getMessage()));
+                }
+                tracked.writeFailed = true;
+            }
+        }
+        if (closing && tracked.dir != null) {
+            tracked.dir.close();
+            tracked.dir = null;
         }
     }
 
@@ -115,7 +293,7 @@ public final class SuperviseFiles {
             if (fallbackRoot == null || !cannotWrite(e)) throw e;
             Path elsewhere = fallbackRoot.resolve(spec.name());
             SuperviseDir dir = SuperviseDir.openAt(elsewhere);
-            say.accept(spec.name(), "keeping supervise/ in " + elsewhere + ": " + e.getMessage());
+            post(() -> say.accept(spec.name(), "keeping supervise/ in " + elsewhere + ": " + e.getMessage()));
             return dir;
         }
     }
@@ -128,28 +306,6 @@ public final class SuperviseFiles {
             case FileSystemException fs -> Errno.describe(Errno.EROFS).equals(fs.getReason());
             default -> false;
         };
-    }
-
-    /** Rewrites the files from the service's state. The timestamp follows runit: set at start and at down. */
-    public void stateChanged(Service service) {
-        Tracked tracked = bySpec.get(service.spec());
-        if (tracked == null) return;
-        ServiceState.Runit state = service.state().runitState();
-        int pid = service.pid();
-        boolean started = state == ServiceState.Runit.RUN && pid != tracked.lastPid;
-        boolean wentDown = state == ServiceState.Runit.DOWN && tracked.lastState != ServiceState.Runit.DOWN;
-        if (started || wentDown) tracked.stamp = Instant.now();
-        tracked.lastPid = pid;
-        tracked.lastState = state;
-        SuperviseState snapshot = new SuperviseState(runState(state), pid, want(service), service.paused(),
-                service.gotTerm(), tracked.stamp);
-        try {
-            tracked.dir.write(snapshot);
-            tracked.writeFailed = false;
-        } catch (OsException e) {
-            if (!tracked.writeFailed) say.accept(service.name(), "cannot write supervise/status: " + e.getMessage());
-            tracked.writeFailed = true;
-        }
     }
 
     private static SuperviseState.RunState runState(ServiceState.Runit state) {
