@@ -146,18 +146,24 @@ public final class Daemon implements ServiceHost {
         }
     }
 
+    /** The first scan of every tree; says how many services there are once all were loaded. */
     private void startTrees() {
+        int[] scanning = {trees.size()};
+        Runnable treeScanned = () -> {
+            if (--scanning[0] > 0) return;
+            reporter.say("supervising " + supervisor.services().size() + " services from "
+                    + String.join(", ", trees.stream().map(t -> t.root().toString()).toList()));
+            trimSoon();
+        };
         for (ServiceTree tree : trees) {
             try {
-                tree.start();
+                tree.start(treeScanned);
             } catch (IOException e) {
                 reporter.say(tree.root() + ": cannot watch it, so changes will not be seen: " + e.getMessage());
+                treeScanned.run();
                 tree.rescan();
             }
         }
-        reporter.say("supervising " + supervisor.services().size() + " services from "
-                + String.join(", ", trees.stream().map(t -> t.root().toString()).toList()));
-        trimSoon();
     }
 
     /**

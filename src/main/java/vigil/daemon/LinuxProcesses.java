@@ -41,6 +41,13 @@ final class LinuxProcesses implements Processes {
     private final Rlimits.Limit childOpenFiles;
     private final int devNull;
     private final Map<Integer, Child> children = new HashMap<>();
+    /**
+     * How many children may have a pidfd. Each supervised service needs three fds for runit's protocol (lock,
+     * control, ok) and the open-files limit cannot always be raised (no CAP_SYS_RESOURCE): pidfds, a fast path,
+     * take at most a fifth of the limit, and children beyond it are reaped through SIGCHLD.
+     */
+    private final int pidfdBudget;
+    private int pidfds;
     /** One buffer for every pipe read: all reads happen on the loop thread. */
     private final MemorySegment buffer = Arena.ofAuto().allocate(512);
 
@@ -52,6 +59,7 @@ final class LinuxProcesses implements Processes {
         this.loop = loop;
         this.childOpenFiles = childOpenFiles;
         this.devNull = Fds.open(Path.of("/dev/null"), Fds.O_RDWR, 0);
+        this.pidfdBudget = (int) Math.min(Integer.MAX_VALUE, Rlimits.openFiles().soft() / 5);
         loop.onSignal(Signals.SIGCHLD, this::reapAll);
     }
 
@@ -132,8 +140,10 @@ final class LinuxProcesses implements Processes {
      * orphans, and if no fd is left for a pidfd), but the JVM starts a thread to deliver each signal.
      */
     private WatchedPipe watchExit(int pid) {
+        if (pidfds >= pidfdBudget) return null;
         try {
             int pidfd = Children.pidfdOpen(pid);
+            pidfds++;
             return watchPipe(pidfd, () -> reap(pid));
         } catch (OsException e) {
             return null;
@@ -241,7 +251,10 @@ final class LinuxProcesses implements Processes {
 
         void reaped(Reaped how) {
             reaped = true;
-            if (exitWatch != null) exitWatch.close();
+            if (exitWatch != null) {
+                exitWatch.close();
+                pidfds--;
+            }
             // What the child wrote before it died is read now, so its events come before its exit. The error
             // pipe is surely at EOF (its write end is close-on-exec); the readiness pipe may still be held open
             // by the service's own children, so it is read once more and then given up.

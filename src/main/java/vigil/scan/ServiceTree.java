@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -34,6 +35,7 @@ public final class ServiceTree implements AutoCloseable {
     private static final int SERVICE_DIR_EVENTS = Inotify.IN_CREATE | Inotify.IN_DELETE | Inotify.IN_MOVED_FROM
             | Inotify.IN_MOVED_TO | Inotify.IN_ATTRIB | Inotify.IN_CLOSE_WRITE | Inotify.IN_ONLYDIR;
 
+    private static final int LOAD_BATCH = 64;
     private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
     private static final Duration MAX_RETRY = Duration.ofSeconds(60);
 
@@ -45,6 +47,10 @@ public final class ServiceTree implements AutoCloseable {
     private final BiConsumer<String, String> say;
     private final Map<String, Entry> byName = new HashMap<>();
     private final Map<Object, Entry> byIdentity = new HashMap<>();
+    /** New entries waiting for their first load, oldest first. */
+    private final ArrayDeque<Entry> toLoad = new ArrayDeque<>();
+    private Clock.Timer nextBatch;
+    private Runnable whenLoaded;
     private DirectoryWatcher.Watch rootWatch;
 
     /** One entry of the root: supervised, or waiting for its directory to become loadable. */
@@ -81,7 +87,12 @@ public final class ServiceTree implements AutoCloseable {
     }
 
     /** Watches the root, then supervises every service already in it. */
-    public void start() throws IOException {
+    /**
+     * Watches the root, then supervises every service already in it; {@code scanned} runs once every one of them
+     * has been loaded (started, or found waiting).
+     */
+    public void start(Runnable scanned) throws IOException {
+        whenLoaded = scanned;
         rootWatch = watcher.watch(root, ROOT_EVENTS, this::rootChanged);
         rescan();
     }
@@ -101,6 +112,8 @@ public final class ServiceTree implements AutoCloseable {
     @Override
     public void close() {
         if (rootWatch != null) rootWatch.cancel();
+        if (nextBatch != null) nextBatch.cancel();
+        toLoad.clear();
         for (Entry entry : byName.values()) stopWaiting(entry);
     }
 
@@ -161,8 +174,28 @@ public final class ServiceTree implements AutoCloseable {
             Entry entry = new Entry(name, identity);
             byName.put(name, entry);
             byIdentity.put(identity, entry);
-            load(entry);
+            toLoad.add(entry);
         }
+        loadSome();
+    }
+
+    /**
+     * Loads a batch of new entries, and leaves the rest for the next turn of the loop: a tree of thousands must
+     * not hold the loop for seconds (control requests wait, and the pipes of the services just started, each
+     * holding an fd until read, pile up).
+     */
+    private void loadSome() {
+        for (int i = 0; i < LOAD_BATCH && !toLoad.isEmpty(); i++) load(toLoad.poll());
+        if (!toLoad.isEmpty()) {
+            if (nextBatch == null) nextBatch = clock.schedule(Duration.ZERO, () -> {
+                nextBatch = null;
+                loadSome();
+            });
+            return;
+        }
+        Runnable done = whenLoaded;
+        whenLoaded = null;
+        if (done != null) done.run();
     }
 
     /** The target's (device, inode), following symlinks; null unless it is a directory. */

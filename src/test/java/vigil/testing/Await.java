@@ -12,14 +12,18 @@ public final class Await {
         value(what, timeout, () -> condition.getAsBoolean() ? Boolean.TRUE : null);
     }
 
-    /** Returns the first non-null value of {@code probe}, or fails after {@code timeout}. */
     public static <T> T value(String what, Duration timeout, Supplier<T> probe) {
+        return value(() -> what, timeout, probe);
+    }
+
+    /** Returns the first non-null value of {@code probe}, or fails after {@code timeout} saying {@code what}. */
+    public static <T> T value(Supplier<String> what, Duration timeout, Supplier<T> probe) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long pauseMicros = 200;
         while (true) {
             T value = probe.get();
             if (value != null) return value;
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + timeout + " waiting for " + what.get());
             java.util.concurrent.locks.LockSupport.parkNanos(pauseMicros * 1000);
             pauseMicros = Math.min(pauseMicros * 2, 20_000);
         }

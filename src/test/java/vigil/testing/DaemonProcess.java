@@ -84,7 +84,7 @@ public final class DaemonProcess implements AutoCloseable {
     /** Waits for a stderr line matching the regex (found anywhere in the line) and returns it. */
     public String awaitLine(String regex, Duration timeout) {
         Pattern pattern = Pattern.compile(regex);
-        return Await.value("a daemon line matching /" + regex + "/; got:\n" + String.join("\n", lines()), timeout,
+        return Await.value(() -> "a daemon line matching /" + regex + "/; got:\n" + String.join("\n", lines()), timeout,
                 () -> lines().stream().filter(l -> pattern.matcher(l).find()).findFirst().orElse(null));
     }
 

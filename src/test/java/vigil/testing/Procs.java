@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Reads /proc: process state, parent, and the tree below a pid. */
@@ -44,29 +46,36 @@ public final class Procs {
     }
 
     public static List<Long> children(long pid) {
-        List<Long> result = new ArrayList<>();
-        try (var dirs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
-            for (Path p : dirs) {
-                long child = Long.parseLong(p.getFileName().toString());
-                if (parent(child) == pid) result.add(child);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return result;
+        return parents().getOrDefault(pid, List.of());
     }
 
-    /** Every descendant of pid, parents before children. */
+    /** Every descendant of pid, parents before children, from one pass over /proc. */
     public static List<Long> descendants(long pid) {
+        Map<Long, List<Long>> byParent = parents();
         List<Long> all = new ArrayList<>();
         List<Long> frontier = List.of(pid);
         while (!frontier.isEmpty()) {
             List<Long> next = new ArrayList<>();
-            for (long p : frontier) next.addAll(children(p));
+            for (long p : frontier) next.addAll(byParent.getOrDefault(p, List.of()));
             all.addAll(next);
             frontier = next;
         }
         return all;
+    }
+
+    /** Every process's children, by parent pid. */
+    private static Map<Long, List<Long>> parents() {
+        Map<Long, List<Long>> byParent = new HashMap<>();
+        try (var dirs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
+            for (Path p : dirs) {
+                long child = Long.parseLong(p.getFileName().toString());
+                long parent = parent(child);
+                if (parent > 0) byParent.computeIfAbsent(parent, k -> new ArrayList<>()).add(child);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return byParent;
     }
 
     public static String cmdline(long pid) {
