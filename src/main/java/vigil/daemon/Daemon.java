@@ -46,7 +46,7 @@ import vigil.supervise.SuperviseFiles;
  * control socket.
  */
 public final class Daemon implements ServiceHost {
-    private static final Duration TRIM_AFTER_QUIET = Duration.ofSeconds(2);
+    private static final Duration TRIM_AFTER_QUIET = Duration.ofMillis(250);
 
     private final EventLoop loop;
     private final Supervisor supervisor;
