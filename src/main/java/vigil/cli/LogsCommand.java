@@ -39,7 +39,8 @@ import vigil.os.Epoll;
         description = {"Print a service's log: its rotated files, oldest first, then current.",
                 "Works on any svlogd-style log directory (svlogd, multilog, s6-log write the same layout)."})
 final class LogsCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "NAME", description = "a service name, or the path of a log directory (anything with a /)")
+    @Parameters(paramLabel = "NAME", description = {"a service name (NAME.log for the output of the logger NAME/log,",
+            "vigil for Vigil's own messages), or the path of a log directory (anything with a /)"})
     String name;
 
     @Option(names = {"-f", "--follow"}, description = "then print what is written, through rotations, until killed")

@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import vigil.log.LogOptions;
+import vigil.log.TimestampFormat;
 import vigil.loop.EventLoop;
 import vigil.model.ServiceSpec;
 import vigil.os.Children;
@@ -31,7 +33,8 @@ import vigil.supervise.SuperviseFiles;
 
 /**
  * {@code vigil daemon DIR...}: one event loop supervising every service directory in each DIR, until TERM or INT
- * stops every service (each logger after its producer) and the daemon exits 0.
+ * stops every service (each logger after its producer) and the daemon exits 0. Service output and Vigil's own
+ * messages are logged under the log directory (see {@link ServiceLogs}); every log is drained and closed before exit.
  */
 public final class Daemon implements ServiceHost {
     private static final Duration TRIM_AFTER_QUIET = Duration.ofSeconds(2);
@@ -54,13 +57,25 @@ public final class Daemon implements ServiceHost {
         this.supervisor = new Supervisor(processes, new LoopClock(loop), new Listener());
     }
 
-    /** Runs the daemon to its end; returns the process exit code. */
-    public static int run(List<Path> roots, PrintStream err) {
+    /**
+     * Runs the daemon to its end; returns the process exit code.
+     *
+     * @param logDir where the log directories of services and of Vigil itself go
+     * @param timestamps how their lines are stamped
+     */
+    public static int run(List<Path> roots, Path logDir, TimestampFormat timestamps, PrintStream err) {
         Reporter reporter = new Reporter(err);
         try (EventLoop loop = EventLoop.create()) {
             Rlimits.Limit childLimits = Rlimits.raiseOpenFilesLimit();
             if (Children.getpid() != 1) Children.setChildSubreaper();
-            LinuxProcesses processes = new LinuxProcesses(loop, childLimits);
+            ServiceLogs logs = new ServiceLogs(loop, logDir.toAbsolutePath(),
+                    LogOptions.DEFAULT.withTimestamps(timestamps), reporter);
+            try {
+                reporter.logTo(loop, logs.openOwn());
+            } catch (IOException e) {
+                reporter.say("cannot open Vigil's own log, so its messages go to stderr only: " + e.getMessage());
+            }
+            LinuxProcesses processes = new LinuxProcesses(loop, childLimits, logs);
             Daemon daemon = new Daemon(loop, processes, reporter);
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
@@ -89,6 +104,8 @@ public final class Daemon implements ServiceHost {
         } catch (IOException e) {
             reporter.say(e.getMessage());
             return 1;
+        } finally {
+            reporter.closeLog();
         }
     }
 

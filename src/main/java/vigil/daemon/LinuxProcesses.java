@@ -21,6 +21,7 @@ import vigil.os.Rlimits;
 import vigil.os.Signals;
 import vigil.os.Spawn;
 import vigil.os.Spawned;
+import vigil.service.OutputLog;
 import vigil.service.Pipe;
 import vigil.service.ProcessObserver;
 import vigil.service.ProcessRequest;
@@ -39,6 +40,7 @@ final class LinuxProcesses implements Processes {
 
     private final EventLoop loop;
     private final Rlimits.Limit childOpenFiles;
+    private final ServiceLogs logs;
     private final int devNull;
     private final Map<Integer, Child> children = new HashMap<>();
     /** One buffer for every pipe read: all reads happen on the loop thread. */
@@ -48,9 +50,10 @@ final class LinuxProcesses implements Processes {
      * @param childOpenFiles the open-files limit Vigil itself started with: services get it back rather than the
      *                       raised limit Vigil needs for thousands of services
      */
-    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles) throws OsException {
+    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles, ServiceLogs logs) throws OsException {
         this.loop = loop;
         this.childOpenFiles = childOpenFiles;
+        this.logs = logs;
         this.devNull = Fds.open(Path.of("/dev/null"), Fds.O_RDWR, 0);
         loop.onSignal(Signals.SIGCHLD, this::reapAll);
     }
@@ -82,7 +85,7 @@ final class LinuxProcesses implements Processes {
             }
             throw new SpawnException(e.getMessage(), e.errno());
         }
-        Child child = new Child(spawned.pid(), observer);
+        Child child = new Child(spawned.pid(), observer, capture(request));
         children.put(child.pid, child);
         child.exitWatch = watchExit(child.pid);
         child.errorPipe = watchPipe(spawned.errorPipeReadFd(), child::readErrorPipe);
@@ -103,16 +106,31 @@ final class LinuxProcesses implements Processes {
         }
     }
 
+    @Override
+    public OutputLog openLog(String service) throws SpawnException {
+        return logs.open(service);
+    }
+
+    /** The built-in log the process writes to, if it does. */
+    private static ServiceLogs.Capture capture(ProcessRequest request) {
+        if (request.stdout() instanceof Stdio.Log l) return (ServiceLogs.Capture) l.log();
+        if (request.stderr() instanceof Stdio.Log l) return (ServiceLogs.Capture) l.log();
+        return null;
+    }
+
     private void mapStdio(ExecSpec.Builder spec, int target, Stdio stdio) {
         switch (stdio) {
             case Stdio.Inherit i -> {}
             case Stdio.Null n -> spec.fd(target, devNull);
             case Stdio.PipeReadEnd p -> spec.fd(target, fdOr(((LinuxPipe) p.pipe()).readEnd));
             case Stdio.PipeWriteEnd p -> spec.fd(target, fdOr(((LinuxPipe) p.pipe()).writeEnd));
+            case Stdio.Log l -> spec.fd(target, fdOr(((ServiceLogs.Capture) l.log()).writeFd()));
         }
     }
 
-    /** A closed pipe end reads as /dev/null: a finish that runs after the logger pipe closed still has stdio. */
+    /**
+     * A closed pipe end reads as /dev/null: a finish that runs after the logger pipe closed still has stdio.
+     */
     private int fdOr(int fd) {
         return fd >= 0 ? fd : devNull;
     }
@@ -174,15 +192,18 @@ final class LinuxProcesses implements Processes {
     private final class Child implements RunningProcess {
         final int pid;
         final ProcessObserver observer;
+        /** The built-in log its output goes to, or null. */
+        final ServiceLogs.Capture capture;
         WatchedPipe exitWatch;
         WatchedPipe errorPipe;
         WatchedPipe readinessPipe;
         final ByteArrayOutputStream errorReport = new ByteArrayOutputStream();
         boolean reaped;
 
-        Child(int pid, ProcessObserver observer) {
+        Child(int pid, ProcessObserver observer, ServiceLogs.Capture capture) {
             this.pid = pid;
             this.observer = observer;
+            this.capture = capture;
         }
 
         @Override
@@ -247,6 +268,8 @@ final class LinuxProcesses implements Processes {
             readErrorPipe();
             readReadinessPipe();
             closeReadinessPipe();
+            // Likewise its last output: logged, and a partial last line ended, before a restart writes more.
+            if (capture != null) capture.afterExit();
             observer.exited(how.status());
         }
 

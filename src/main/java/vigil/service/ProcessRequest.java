@@ -31,6 +31,10 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
         return new ProcessRequest(command, stdin, s, stderr, readinessFd, newSession);
     }
 
+    public ProcessRequest withStderr(Stdio s) {
+        return new ProcessRequest(command, stdin, stdout, s, readinessFd, newSession);
+    }
+
     public ProcessRequest withReadinessFd(int fd) {
         return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession);
     }
@@ -48,5 +52,8 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
 
         /** The write end of a long-lived pipe (a producer's stdout). */
         record PipeWriteEnd(Pipe pipe) implements Stdio {}
+
+        /** The service's built-in log; stdout and stderr given the same log share its one pipe. */
+        record Log(OutputLog log) implements Stdio {}
     }
 }

@@ -15,4 +15,11 @@ public interface Processes {
 
     /** A pipe that lives until closed, independent of the processes attached to its ends. */
     Pipe openPipe() throws SpawnException;
+
+    /**
+     * The built-in log of the service (or logger) named {@code service}, for its processes' output.
+     *
+     * @throws SpawnException if its pipe cannot be made or its log directory cannot be opened
+     */
+    OutputLog openLog(String service) throws SpawnException;
 }

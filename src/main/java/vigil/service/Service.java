@@ -39,6 +39,7 @@ public final class Service {
     private final ServiceListener listener;
     private final Stdio stdin;
     private final Stdio stdout;
+    private final Stdio stderr;
 
     private String name;
     private ServiceState state;
@@ -56,7 +57,8 @@ public final class Service {
     private Duration probeInterval = FIRST_PROBE_INTERVAL;
     private Clock.Timer drainTimer = NO_TIMER;
 
-    Service(ServiceSpec spec, Processes processes, Clock clock, ServiceListener listener, Stdio stdin, Stdio stdout) {
+    Service(ServiceSpec spec, Processes processes, Clock clock, ServiceListener listener, Stdio stdin, Stdio stdout,
+            Stdio stderr) {
         this.spec = spec;
         this.name = spec.name();
         this.processes = processes;
@@ -64,6 +66,7 @@ public final class Service {
         this.listener = listener;
         this.stdin = stdin;
         this.stdout = stdout;
+        this.stderr = stderr;
         this.state = new Down(clock.nanoTime());
         this.want = spec.startsDown() ? Want.DOWN : Want.UP;
         this.backoff = spec.restart().initialBackoff();
@@ -241,7 +244,8 @@ public final class Service {
 
     /** Starts run; {@code beforeEvents} reports what led here, once the new process exists (or failed to). */
     private void spawnRun(Runnable beforeEvents) {
-        ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout);
+        ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout)
+                .withStderr(stderr);
         if (spec.readiness() instanceof Readiness.NotificationFd n) request = request.withReadinessFd(n.fd());
         RunObserver observer = new RunObserver();
         RunningProcess run;
@@ -305,7 +309,8 @@ public final class Service {
         FinishObserver observer = new FinishObserver();
         RunningProcess process;
         try {
-            process = processes.start(ProcessRequest.of(withArgs).withStdin(stdin).withStdout(stdout), observer);
+            process = processes.start(ProcessRequest.of(withArgs).withStdin(stdin).withStdout(stdout)
+                    .withStderr(stderr), observer);
         } catch (SpawnException e) {
             emit(new ServiceEvent.ExecFailed("finish: " + e.getMessage()));
             Next next = decide(ran, false);

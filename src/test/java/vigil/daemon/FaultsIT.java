@@ -39,9 +39,10 @@ class FaultsIT {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
         List<Path> services = new ArrayList<>();
         for (int i = 0; i < 20; i++) services.add(service(root, String.format("s%02d", i), "exec sleep 1000"));
-        // About 14 fds for the JVM itself and 4 per running service: room for some services, not all.
-        daemon = DaemonProcess.start(sandbox, Map.of(), List.of("prlimit", "--nofile=64:64"),
-                "daemon", root.toString());
+        // About 16 fds for the JVM itself and Vigil's log, 6 per running service (its log's pipe included): room
+        // for some services, not all.
+        daemon = DaemonProcess.start(sandbox, Map.of(), List.of("prlimit", "--nofile=80:80"),
+                "daemon", "--log-dir", DaemonProcess.logDir(sandbox).toString(), root.toString());
         daemon.awaitLine("Too many open files; retrying in 1s", WAIT);
         List<Path> running = services.stream().filter(s -> {
             ServiceDirs.Status st = status(s);

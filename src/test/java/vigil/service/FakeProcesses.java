@@ -8,6 +8,7 @@ import vigil.os.ExitStatus;
 final class FakeProcesses implements Processes {
     final List<FakeProcess> started = new ArrayList<>();
     final List<FakePipe> pipes = new ArrayList<>();
+    final List<FakeLog> logs = new ArrayList<>();
     private int nextPid = 100;
     private String failNextStart;
 
@@ -72,6 +73,21 @@ final class FakeProcesses implements Processes {
         }
     }
 
+    /** A built-in log that remembers whether it was closed. */
+    static final class FakeLog implements OutputLog {
+        final String service;
+        boolean closed;
+
+        FakeLog(String service) {
+            this.service = service;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
     /** The next start fails as fork does when the system is out of processes. */
     void failNextStart(String reason) {
         failNextStart = reason;
@@ -94,6 +110,13 @@ final class FakeProcesses implements Processes {
         FakePipe pipe = new FakePipe();
         pipes.add(pipe);
         return pipe;
+    }
+
+    @Override
+    public OutputLog openLog(String service) {
+        FakeLog log = new FakeLog(service);
+        logs.add(log);
+        return log;
     }
 
     FakeProcess last() {

@@ -55,10 +55,16 @@ public final class DaemonProcess implements AutoCloseable {
         return new DaemonProcess(builder.start(), sandbox);
     }
 
+    /** {@code vigil daemon ROOTS...}, logging to {@link #logDir(Path)} so that nothing is written outside sandbox. */
     public static DaemonProcess daemon(Path sandbox, Path... roots) throws IOException {
-        List<String> args = new ArrayList<>(List.of("daemon"));
+        List<String> args = new ArrayList<>(List.of("daemon", "--log-dir", logDir(sandbox).toString()));
         for (Path root : roots) args.add(root.toString());
         return start(sandbox, Map.of(), args.toArray(String[]::new));
+    }
+
+    /** Where {@link #daemon} has services and Vigil itself log: {@code SANDBOX/log}. */
+    public static Path logDir(Path sandbox) {
+        return sandbox.resolve("log");
     }
 
     /** The repository's {@code vigil} launcher, which runs the packaged jar: integration tests run after package. */
