@@ -24,7 +24,7 @@ import vigil.service.SpawnException;
  * messages go to {@code ROOT/vigil}.
  *
  * <p>Memory is bounded whatever the services write: one read buffer shared by all pipes (everything runs on the
- * loop thread) and each writer's fixed buffer. Fairness: a ready pipe is read at most {@link #CHUNK} bytes per
+ * loop thread) and the fixed buffer of each writer, opened only once its service has written something. Fairness: a ready pipe is read at most {@link #CHUNK} bytes per
  * loop turn, and epoll is level-triggered, so a service that writes without pause gets its turn like every other
  * fd and the rest waits in its pipe (the service blocks on write, as it would with any logger).
  */

@@ -134,6 +134,18 @@ class LoggingIT {
     }
 
     @Test
+    void theConfigsAgeLimitRotatesOnTheLoopsTimerWithoutFurtherOutput() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        service(root, "aged", "echo only line; exec sleep 1000");
+        Path log = Files.createDirectories(DaemonProcess.logDir(sandbox).resolve("aged"));
+        Files.writeString(log.resolve("config"), "t1\n");
+        daemon = DaemonProcess.daemon(sandbox, root);
+        Await.until("current rotated by age", WAIT, () -> rotatedFiles(log) == 1);
+        assertEquals(List.of("only line"), texts(log));
+        assertEquals(0, Files.size(log.resolve("current")));
+    }
+
+    @Test
     void vigilsOwnMessagesGoToItsOwnLogAndToStderr() throws Exception {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
         Path svc = service(root, "brief", "exec sleep 1000");
