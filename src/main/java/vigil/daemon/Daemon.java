@@ -67,7 +67,7 @@ public final class Daemon implements ServiceHost {
         this.reporter = reporter;
         this.supervise = new SuperviseFiles(reporter::say,
                 runtimeDirectory == null ? null : runtimeDirectory.resolve("supervise"), loop::execute,
-                new SuperviseOpened());
+                new LoopClock(loop), new SuperviseOpened());
         this.fifos = new ControlFifos(loop, processes, reporter::say);
         this.supervisor = new Supervisor(processes, new LoopClock(loop), new Listener());
     }

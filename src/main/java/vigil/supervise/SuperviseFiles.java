@@ -5,6 +5,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -17,6 +18,7 @@ import vigil.model.ServiceSpec;
 import vigil.os.Errno;
 import vigil.os.NativeHeap;
 import vigil.os.OsException;
+import vigil.service.Clock;
 import vigil.service.Service;
 import vigil.service.ServiceState;
 
@@ -47,6 +49,7 @@ public final class SuperviseFiles implements AutoCloseable {
     /** Where a service whose directory cannot be written keeps its supervise/ state, by name; null: nowhere. */
     private final Path fallbackRoot;
     private final Executor loop;
+    private final Clock clock;
     private final Listener listener;
     /** By spec identity, loop thread only: a service's spec is known before its first state change. */
     private final Map<ServiceSpec, Tracked> bySpec = new IdentityHashMap<>();
@@ -54,6 +57,8 @@ public final class SuperviseFiles implements AutoCloseable {
     private final Thread writer;
     private static final Tracked STOP = new Tracked(null);
     private static final int TRIM_AFTER_WRITES = 64;
+    private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+    private static final Duration MAX_RETRY = Duration.ofSeconds(60);
 
     /** One service's supervise directory, as the loop and the writer share it. */
     private static final class Tracked {
@@ -72,6 +77,7 @@ public final class SuperviseFiles implements AutoCloseable {
         SuperviseDir dir;
         boolean broken;
         boolean writeFailed;
+        Duration retryDelay = FIRST_RETRY;
 
         Tracked(ServiceSpec spec) {
             this.spec = spec;
@@ -83,11 +89,14 @@ public final class SuperviseFiles implements AutoCloseable {
      * @param fallbackRoot where to keep {@code supervise/} for a service directory that is read-only or not
      *                     writable: {@code fallbackRoot/NAME} (a logger's {@code NAME/log}); null for nowhere
      * @param loop         runs the writer's reports on the loop thread
+     * @param clock          the loop's timers, for retries after a shortage
      */
-    public SuperviseFiles(BiConsumer<String, String> say, Path fallbackRoot, Executor loop, Listener listener) {
+    public SuperviseFiles(BiConsumer<String, String> say, Path fallbackRoot, Executor loop, Clock clock,
+                          Listener listener) {
         this.say = say;
         this.fallbackRoot = fallbackRoot;
         this.loop = loop;
+        this.clock = clock;
         this.listener = listener;
         this.writer = Thread.ofPlatform().name("supervise-writer").daemon().start(this::writeAll);
     }
@@ -224,6 +233,20 @@ public final class SuperviseFiles implements AutoCloseable {
         }
     }
 
+    /** Out of fds or memory: try the directory again after a delay that doubles up to a minute. */
+    private void retryLater(Tracked tracked, IOException reason) {
+        Duration delay = tracked.retryDelay;
+        tracked.retryDelay = delay.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : delay.multipliedBy(2);
+        post(() -> {
+            if (bySpec.get(tracked.spec) != tracked) return;
+            say.accept(tracked.spec.name(), "supervise/: " + reason.getMessage() + "; retrying in "
+                    + delay.toSeconds() + "s");
+            clock.schedule(delay, () -> {
+                if (bySpec.get(tracked.spec) == tracked) submit(tracked);
+            });
+        });
+    }
+
     /** Runs a report on the loop; once the loop is gone (the daemon is exiting) there is no one left to tell. */
     private void post(Runnable report) {
         try {
@@ -256,10 +279,14 @@ public final class SuperviseFiles implements AutoCloseable {
                     listener.opened(tracked.spec, dir);
                 });
             } catch (IOException e) {
-                tracked.broken = true;
-                post(() -> {
-                    if (bySpec.get(tracked.spec) == tracked) listener.failed(tracked.spec, e);
-                });
+                if (Errno.isShortage(e)) {
+                    retryLater(tracked, e);
+                } else {
+                    tracked.broken = true;
+                    post(() -> {
+                        if (bySpec.get(tracked.spec) == tracked) listener.failed(tracked.spec, e);
+                    });
+                }
             }
         }
         if (state != null && tracked.dir != null) {
