@@ -38,13 +38,14 @@ final class LinuxProcesses implements Processes {
     private static final int RLIMIT_NOFILE = 7;
 
     private final EventLoop loop;
-    private final Rlimits.Limit childOpenFiles;
+    /** The open-files limit services get back, if Vigil raised its own; empty if they inherit Vigil's. */
+    private final Optional<Rlimits.Limit> childOpenFiles;
     private final int devNull;
     private final Map<Integer, Child> children = new HashMap<>();
     /**
-     * How many children may have a pidfd. Each supervised service needs three fds for runit's protocol (lock,
-     * control, ok) and the open-files limit cannot always be raised (no CAP_SYS_RESOURCE): pidfds, a fast path,
-     * take at most a fifth of the limit, and children beyond it are reaped through SIGCHLD.
+     * How many children may have a pidfd. Each supervised service needs two fds for runit's protocol (lock, and
+     * control, which ok names too) and the open-files limit cannot always be raised (no CAP_SYS_RESOURCE):
+     * pidfds, a fast path, take at most a fifth of the limit, and children beyond it are reaped through SIGCHLD.
      */
     private final int pidfdBudget;
     private int pidfds;
@@ -57,7 +58,9 @@ final class LinuxProcesses implements Processes {
      */
     LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles) throws OsException {
         this.loop = loop;
-        this.childOpenFiles = childOpenFiles;
+        // Restoring the limit takes vigil-exec in every child; when Vigil did not raise its own, spawns can skip it.
+        this.childOpenFiles = childOpenFiles.equals(Rlimits.openFiles()) ? Optional.empty()
+                : Optional.of(childOpenFiles);
         this.devNull = Fds.open(Path.of("/dev/null"), Fds.O_RDWR, 0);
         this.pidfdBudget = (int) Math.min(Integer.MAX_VALUE, Rlimits.openFiles().soft() / 5);
         loop.onSignal(Signals.SIGCHLD, this::reapAll);
@@ -69,8 +72,8 @@ final class LinuxProcesses implements Processes {
         ExecSpec.Builder spec = ExecSpec.builder(command.executable(), command.argv())
                 .environment(command.environment())
                 .workingDirectory(command.workingDirectory())
-                .newSession(request.newSession())
-                .rlimit(RLIMIT_NOFILE, childOpenFiles.soft(), childOpenFiles.hard());
+                .newSession(request.newSession());
+        childOpenFiles.ifPresent(limit -> spec.rlimit(RLIMIT_NOFILE, limit.soft(), limit.hard()));
         command.user().ifPresent(user -> spec.groups(user.groups()).gid(user.gid()).uid(user.uid()));
         mapStdio(spec, 0, request.stdin());
         mapStdio(spec, 1, request.stdout());
@@ -94,7 +97,7 @@ final class LinuxProcesses implements Processes {
         Child child = new Child(spawned.pid(), observer);
         children.put(child.pid, child);
         child.exitWatch = watchExit(child.pid);
-        child.errorPipe = watchPipe(spawned.errorPipeReadFd(), child::readErrorPipe);
+        spawned.errorPipeReadFd().ifPresent(fd -> child.errorPipe = watchPipe(fd, child::readErrorPipe));
         if (readiness != null) {
             Fds.close(readiness[1]);
             child.readinessPipe = watchPipe(readiness[0], child::readReadinessPipe);

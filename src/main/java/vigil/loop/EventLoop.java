@@ -172,6 +172,7 @@ public final class EventLoop implements AutoCloseable {
         checkOwner();
         Objects.requireNonNull(handler);
         signals.watch(signal);
+        if (inLoopThread()) SignalEvents.blockInCurrentThread(List.of(signal));
         signalHandlers.computeIfAbsent(signal, s -> new ArrayList<>()).add(handler);
     }
 
@@ -185,6 +186,8 @@ public final class EventLoop implements AutoCloseable {
             checkOwner();
             loopThread = Thread.currentThread();
         }
+        // Another thread takes the watched signals and forwards them to the loop through the eventfd.
+        long previousMask = SignalEvents.blockInCurrentThread(signalHandlers.keySet());
         try {
             while (!stopRequested) {
                 runTasks();
@@ -199,6 +202,7 @@ public final class EventLoop implements AutoCloseable {
                 dispatch(ready);
             }
         } finally {
+            SignalEvents.restoreMask(previousMask);
             stopRequested = false;
             loopThread = null;
         }

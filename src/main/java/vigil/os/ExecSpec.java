@@ -11,8 +11,9 @@ import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * Everything vigil-exec applies to a new process before it execs the program: one key of the helper's command line
- * per component (see native/vigil-exec.c). Empty optionals and lists mean "leave as inherited from Vigil".
+ * Everything a new process gets before it execs the program: one key of vigil-exec's command line per component
+ * (see native/vigil-exec.c), or posix_spawn's own attributes when the spec {@linkplain #needsHelper needs nothing
+ * more}. Empty optionals and lists mean "leave as inherited from Vigil".
  *
  * <p>Ids are numeric: names are resolved by whoever builds the spec, never in the child. Switching {@code uid}
  * does not touch the supplementary groups unless {@code groups} is given too, so a spec that drops root should
@@ -113,6 +114,17 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
     /** A spec that runs {@code program} with {@code argv} and changes nothing else (an empty environment). */
     public static Builder builder(Path program, List<String> argv) {
         return new Builder(program, argv);
+    }
+
+    /**
+     * Whether this spec needs vigil-exec: ids, limits, umask, nice, OOM score, chroot, no-new-privileges and
+     * LISTEN_PID cannot be set between fork and exec by posix_spawn. Everything else (fds, the working directory,
+     * a new session, the signals) posix_spawn applies itself, which spares the child an exec of the helper.
+     */
+    public boolean needsHelper() {
+        return chroot.isPresent() || umask.isPresent() || nice.isPresent() || oomScoreAdj.isPresent()
+                || !rlimits.isEmpty() || groups.isPresent() || gid.isPresent() || uid.isPresent() || noNewPrivileges
+                || listenPid;
     }
 
     /** vigil-exec's arguments after its own argv[0], up to and including the program's argv. */

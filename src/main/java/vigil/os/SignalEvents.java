@@ -163,6 +163,47 @@ public final class SignalEvents implements AutoCloseable {
         }
     }
 
+    private static final MethodHandle PTHREAD_SIGMASK = Native.link("pthread_sigmask",
+            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_POINTER));
+    private static final int SIG_BLOCK = 0, SIG_SETMASK = 2;
+
+    /**
+     * Keeps {@code signals} from being delivered to the calling thread, so the kernel picks another thread of the
+     * process, and returns the thread's mask as it was, for {@link #restoreMask}. The JVM's native handler only
+     * hands a signal on to its dispatcher thread, so a thread that waits for events (the loop) gains nothing from
+     * running it: it would be interrupted in epoll_wait and, on a service's death, forward SIGCHLD before reaping
+     * the child whose death raised it.
+     */
+    public static long blockInCurrentThread(Iterable<Integer> signals) {
+        long mask = 0;
+        for (int signal : signals) {
+            if (signal < 1 || signal > 64) throw new IllegalArgumentException("no such signal: " + signal);
+            mask |= 1L << (signal - 1);
+        }
+        return setMask(SIG_BLOCK, mask);
+    }
+
+    /** Sets the calling thread's mask back to what {@link #blockInCurrentThread} returned. */
+    public static void restoreMask(long previous) {
+        setMask(SIG_SETMASK, previous);
+    }
+
+    /** pthread_sigmask on the first 64 signals; the rest of the kernel's sigset_t stays zero (none blocked). */
+    private static long setMask(int how, long mask) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(128, 8);
+            MemorySegment old = arena.allocate(128, 8);
+            set.set(ValueLayout.JAVA_LONG, 0, mask);
+            int rc = (int) PTHREAD_SIGMASK.invokeExact(how, set, old);
+            if (rc != 0) throw new IllegalStateException(new OsException("pthread_sigmask", rc));
+            return old.get(ValueLayout.JAVA_LONG, 0);
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     private static long disposition(int signal) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment old = arena.allocate(SIGACTION_SIZE, 8);

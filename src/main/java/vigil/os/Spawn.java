@@ -15,10 +15,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
- * Starts processes: posix_spawn(3) of the vigil-exec helper, which applies an {@link ExecSpec} and execs the
- * program. Never fork in a JVM, never ProcessBuilder: the JDK's reaper thread would race Vigil's own waitid.
+ * Starts processes with posix_spawn(3): of the program itself when posix_spawn can apply the whole {@link ExecSpec},
+ * else of the vigil-exec helper, which applies the spec and execs the program. Never fork in a JVM, never ProcessBuilder: the JDK's reaper thread would race Vigil's own waitid.
  *
  * <p>The helper is {@code -Dvigil.exec} if set, else {@code vigil-exec} next to the jar or classes directory this
  * class was loaded from (target/vigil.jar and target/classes both give target/vigil-exec).
@@ -33,6 +34,12 @@ public final class Spawn {
             FunctionDescriptor.of(Native.C_INT, Native.C_POINTER));
     private static final MethodHandle FILE_ACTIONS_ADDDUP2 = Native.link("posix_spawn_file_actions_adddup2",
             FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT, Native.C_INT));
+    private static final MethodHandle FILE_ACTIONS_ADDCLOSE = Native.link("posix_spawn_file_actions_addclose",
+            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT));
+    private static final MethodHandle FILE_ACTIONS_ADDCLOSEFROM = Native.link("posix_spawn_file_actions_addclosefrom_np",
+            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT));
+    private static final MethodHandle FILE_ACTIONS_ADDCHDIR = Native.link("posix_spawn_file_actions_addchdir_np",
+            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_POINTER));
     private static final MethodHandle FILE_ACTIONS_DESTROY = Native.link("posix_spawn_file_actions_destroy",
             FunctionDescriptor.of(Native.C_INT, Native.C_POINTER));
 
@@ -40,16 +47,18 @@ public final class Spawn {
     private static final long FILE_ACTIONS_SIZE = 256, ATTR_SIZE = 1024;
     private static final ThreadLocal<MemorySegment> SCRATCH =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(64 * 1024, 16));
-    private static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
+    private static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
 
     /**
      * The same for every spawn and only read by posix_spawn, so made once: every signal back to its default and an
      * empty mask in the child, whatever the spawning JVM thread blocks. The helper does it again before execve (so
      * it is also right when run from a shell); doing it here keeps signals from reaching a half-made child.
      */
-    private static final MemorySegment ATTRIBUTES = spawnAttributes();
+    private static final MemorySegment ATTRIBUTES = spawnAttributes((short) 0);
+    /** The same plus setsid(), for a program spawned directly into a session of its own. */
+    private static final MemorySegment ATTRIBUTES_NEW_SESSION = spawnAttributes(POSIX_SPAWN_SETSID);
 
-    private static MemorySegment spawnAttributes() {
+    private static MemorySegment spawnAttributes(short extraFlags) {
         MethodHandle init = Native.link("posix_spawnattr_init", FunctionDescriptor.of(Native.C_INT, Native.C_POINTER));
         MethodHandle setFlags = Native.link("posix_spawnattr_setflags",
                 FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, ValueLayout.JAVA_SHORT));
@@ -58,17 +67,19 @@ public final class Spawn {
         MethodHandle setDefault = Native.link("posix_spawnattr_setsigdefault",
                 FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_POINTER));
         MethodHandle emptySet = Native.link("sigemptyset", FunctionDescriptor.of(Native.C_INT, Native.C_POINTER));
-        MethodHandle fillSet = Native.link("sigfillset", FunctionDescriptor.of(Native.C_INT, Native.C_POINTER));
         MemorySegment attr = Arena.global().allocate(ATTR_SIZE, 16);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment none = arena.allocate(128, 8);
             MemorySegment all = arena.allocate(128, 8);
             int rc = (int) init.invokeExact(attr);
             rc |= (int) emptySet.invokeExact(none);
-            rc |= (int) fillSet.invokeExact(all);
+            // Every bit by hand: sigfillset leaves out glibc's internal signals 32 and 33, which posix_spawn then
+            // hands a directly spawned program ignored.
+            all.fill((byte) 0xff);
             rc |= (int) setMask.invokeExact(attr, none);
             rc |= (int) setDefault.invokeExact(attr, all);
-            rc |= (int) setFlags.invokeExact(attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
+            rc |= (int) setFlags.invokeExact(attr,
+                    (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | extraFlags));
             if (rc != 0) throw new AssertionError("posix_spawnattr setup failed");
         } catch (Throwable t) {
             throw new AssertionError(t);
@@ -102,14 +113,106 @@ public final class Spawn {
     }
 
     /**
-     * Starts vigil-exec with {@code spec}. Returns once the child exists; whether the program could be exec'd is
-     * learnt from the returned error pipe (see {@link Spawned}).
+     * Starts the program of {@code spec}: directly when posix_spawn can apply the whole spec (one exec instead of
+     * two, which is most of a restart's cost), else through vigil-exec. Returns once the child exists; whether the
+     * program could be exec'd is known at once for a direct spawn, and learnt from the error pipe otherwise (see
+     * {@link Spawned}).
      *
      * @throws OsException if no child was made: out of processes (EAGAIN), memory (ENOMEM) or fds (EMFILE, ENFILE),
      *                     a source fd that is not open (EBADF), or the helper is missing (ENOENT) or not executable
      *                     (EACCES)
      */
     public static Spawned spawn(ExecSpec spec) throws OsException {
+        if (spec.needsHelper() || !canMapFdsDirectly(spec)) return spawnThroughHelper(spec);
+        try {
+            return spawnDirectly(spec);
+        } catch (OsException e) {
+            if (Errno.isShortage(e.errno())) throw e;
+            // The child could not chdir or exec. The helper fails the same way, but says which step failed and
+            // exits 111 as runsv's child does, so failures look alike whichever way a spawn went.
+            return spawnThroughHelper(spec);
+        }
+    }
+
+    /**
+     * posix_spawn's dup2s run in order, so a source that is also another mapping's target could be overwritten
+     * before it is copied; the helper moves every source out of the way first.
+     */
+    private static boolean canMapFdsDirectly(ExecSpec spec) {
+        for (ExecSpec.FdMapping m : spec.fds()) {
+            for (ExecSpec.FdMapping other : spec.fds()) {
+                if (other != m && other.target() == m.source()) return false;
+            }
+        }
+        return true;
+    }
+
+    private static Spawned spawnDirectly(ExecSpec spec) throws OsException {
+        byte[][] envp = encodedEnvironment(spec.environment());
+        MemorySegment scratch = SCRATCH.get();
+        try (Arena overflow = Arena.ofConfined()) {
+            byte[][] cargv = encode(spec.argv());
+            byte[] program = spec.program().toString().getBytes(StandardCharsets.UTF_8);
+            byte[] cwd = spec.workingDirectory().map(p -> p.toString().getBytes(StandardCharsets.UTF_8))
+                    .orElse(null);
+            long needed = bytesNeeded(cargv) + bytesNeeded(envp) + program.length + (cwd == null ? 0 : cwd.length)
+                    + FILE_ACTIONS_SIZE + 64;
+            SegmentAllocator memory = needed <= scratch.byteSize() ? SegmentAllocator.slicingAllocator(scratch)
+                    : overflow;
+            MemorySegment cArgv = cStrings(memory, cargv);
+            MemorySegment cEnvp = cStrings(memory, envp);
+            MemorySegment cProgram = cString(memory, program);
+            MemorySegment actions = memory.allocate(FILE_ACTIONS_SIZE, 16);
+            int rc = (int) FILE_ACTIONS_INIT.invokeExact(actions);
+            if (rc != 0) throw new OsException("posix_spawn_file_actions_init", rc);
+            try {
+                if (cwd != null) check((int) FILE_ACTIONS_ADDCHDIR.invokeExact(actions, cString(memory, cwd)),
+                        "posix_spawn_file_actions_addchdir_np");
+                // dup2 clears close-on-exec on the target (for fd == target too, since glibc 2.29); then every
+                // other fd from 3 up is closed, as the helper does, whether or not it was close-on-exec.
+                int highest = 2;
+                for (ExecSpec.FdMapping m : spec.fds()) {
+                    check((int) FILE_ACTIONS_ADDDUP2.invokeExact(actions, m.source(), m.target()),
+                            "posix_spawn_file_actions_adddup2");
+                    highest = Math.max(highest, m.target());
+                }
+                for (int fd = 3; fd < highest; fd++) {
+                    if (!isTarget(spec, fd)) {
+                        check((int) FILE_ACTIONS_ADDCLOSE.invokeExact(actions, fd), "posix_spawn_file_actions_addclose");
+                    }
+                }
+                check((int) FILE_ACTIONS_ADDCLOSEFROM.invokeExact(actions, highest + 1),
+                        "posix_spawn_file_actions_addclosefrom_np");
+                MemorySegment pid = memory.allocate(ValueLayout.JAVA_INT);
+                // posix_spawn returns an error number rather than setting errno. glibc's child shares our memory
+                // until it execs, so posix_spawn returns only once the exec succeeded or failed (and then reaped).
+                MemorySegment attributes = spec.newSession() ? ATTRIBUTES_NEW_SESSION : ATTRIBUTES;
+                rc = (int) POSIX_SPAWN.invokeExact(pid, cProgram, actions, attributes, cArgv, cEnvp);
+                if (rc != 0) throw new OsException("posix_spawn", spec.program().toString(), rc);
+                return new Spawned(pid.get(ValueLayout.JAVA_INT, 0), OptionalInt.empty());
+            } finally {
+                int ignored = (int) FILE_ACTIONS_DESTROY.invokeExact(actions);
+            }
+        } catch (OsException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    private static boolean isTarget(ExecSpec spec, int fd) {
+        for (ExecSpec.FdMapping m : spec.fds()) {
+            if (m.target() == fd) return true;
+        }
+        return false;
+    }
+
+    private static void check(int rc, String call) throws OsException {
+        if (rc != 0) throw new OsException(call, rc);
+    }
+
+    /** Starts vigil-exec, which applies {@code spec} and execs the program, reporting failure on a pipe. */
+    private static Spawned spawnThroughHelper(ExecSpec spec) throws OsException {
         if (Helper.PROBLEM != 0) throw new OsException("vigil-exec helper", Helper.PATH.toString(), Helper.PROBLEM);
         // Both ends non-blocking: the helper's one short write into an empty pipe cannot block anyway.
         int[] pipe = Fds.pipe(Fds.O_NONBLOCK);
@@ -148,7 +251,7 @@ public final class Spawn {
                 rc = (int) POSIX_SPAWN.invokeExact(pid, Helper.C_PATH, actions, ATTRIBUTES, cArgv, cEnvp);
                 if (rc != 0) throw new OsException("posix_spawn", Helper.PATH.toString(), rc);
                 started = true;
-                return new Spawned(pid.get(ValueLayout.JAVA_INT, 0), pipe[0]);
+                return new Spawned(pid.get(ValueLayout.JAVA_INT, 0), OptionalInt.of(pipe[0]));
             } finally {
                 int ignored = (int) FILE_ACTIONS_DESTROY.invokeExact(actions);
             }
@@ -180,10 +283,6 @@ public final class Spawn {
                 text.substring(secondSpace + 1), errno));
     }
 
-    /**
-     * A NULL-terminated char*[] of {@code strings}, in two allocations. Arena memory starts zeroed, so the strings'
-     * NULs and the array's final NULL come free.
-     */
     /** The last environment encoded, by identity: services loaded together share one immutable map. */
     private record EncodedEnvironment(Map<String, String> environment, byte[][] entries) {}
 
@@ -196,6 +295,13 @@ public final class Spawn {
         byte[][] entries = encode(ExecSpec.entries(environment));
         lastEnvironment = new EncodedEnvironment(environment, entries);
         return entries;
+    }
+
+    private static MemorySegment cString(SegmentAllocator memory, byte[] bytes) {
+        MemorySegment text = memory.allocate(bytes.length + 1L);
+        MemorySegment.copy(bytes, 0, text, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        text.set(ValueLayout.JAVA_BYTE, bytes.length, (byte) 0);
+        return text;
     }
 
     private static byte[][] encode(List<String> strings) {

@@ -6,19 +6,23 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
- * A process started by {@link Spawn#spawn}: its pid and the non-blocking, close-on-exec read end of its error
- * pipe. The pipe reaches EOF once the program has been exec'd (success) or the helper has exited; a failing helper
- * writes its report (see {@link Spawn#parseFailure}) first. The owner must close the fd.
+ * A process started by {@link Spawn#spawn}: its pid and, if it went through vigil-exec, the non-blocking,
+ * close-on-exec read end of the helper's error pipe. The pipe reaches EOF once the program has been exec'd
+ * (success) or the helper has exited; a failing helper writes its report (see {@link Spawn#parseFailure}) first.
+ * The owner must close the fd. Without a pipe the program was spawned directly and is already exec'd.
  */
-public record Spawned(int pid, int errorPipeReadFd) {
+public record Spawned(int pid, OptionalInt errorPipeReadFd) {
     /**
      * Blocks until the helper has exec'd the program or given up, then closes the error pipe. Empty means the
      * program is running; otherwise the helper exits (or has exited) with code 111. For callers outside the event
      * loop, which instead polls the fd.
      */
     public Optional<ExecFailure> awaitExec() throws OsException {
+        if (errorPipeReadFd.isEmpty()) return Optional.empty();
+        int errorPipeReadFd = this.errorPipeReadFd.getAsInt();
         var report = new ByteArrayOutputStream();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(4096);

@@ -22,12 +22,15 @@ import vigil.os.OsException;
  * <ul>
  *   <li>{@code lock} is flock'ed exclusively: a runsv (or second Vigil) on the same directory fails, as we do if
  *       one is already there;
- *   <li>{@code control} and {@code ok} are FIFOs held open read-write, one fd each, so clients' non-blocking
- *       opens succeed ("supervisor running") and a client write never meets ENXIO;
+ *   <li>{@code control} is a FIFO held open read-write, so clients' non-blocking opens succeed ("supervisor
+ *       running") and a client write never meets ENXIO. {@code ok} is a second name for the same FIFO: clients
+ *       only open and close it to ask whether a supervisor runs, which the one open fd answers for both names.
+ *       That saves an fd per service (and a file to create); an {@code ok} left by runsv as a FIFO of its own is
+ *       opened separately;
  *   <li>{@link #write} publishes {@code pid}, {@code stat} and {@code status}.
  * </ul>
  *
- * Three fds per service in all. Not thread-safe: the loop thread owns it.
+ * Two fds per service in all (three with runsv's separate {@code ok}). Not thread-safe: the loop thread owns it.
  */
 public final class SuperviseDir implements AutoCloseable {
     private static final FileAttribute<Set<PosixFilePermission>> MODE_0700 =
@@ -99,15 +102,26 @@ public final class SuperviseDir implements AutoCloseable {
                 throw new AlreadySupervisedException(what
                         + ": already supervised by another process (supervise/lock is held)");
             }
-            FileSystem.mkfifo(directory.resolve("control"), MODE_0600);
-            control = FileSystem.openFifo(directory.resolve("control"));
-            FileSystem.mkfifo(directory.resolve("ok"), MODE_0600);
-            int ok = FileSystem.openFifo(directory.resolve("ok"));
-            return new SuperviseDir(directory, lock, control, ok);
+            Path controlFifo = directory.resolve("control");
+            FileSystem.mkfifo(controlFifo, MODE_0600);
+            control = FileSystem.openFifo(controlFifo);
+            return new SuperviseDir(directory, lock, control, openOk(directory.resolve("ok"), controlFifo));
         } catch (IOException | RuntimeException e) {
             Fds.close(control);
             Fds.close(lock);
             throw e;
+        }
+    }
+
+    /** -1 if {@code ok} is (or now becomes) a link to the control FIFO; else the fd of runsv's own {@code ok}. */
+    private static int openOk(Path ok, Path controlFifo) throws IOException {
+        try {
+            Files.createLink(ok, controlFifo);
+            return -1;
+        } catch (FileAlreadyExistsException e) {
+            if (Files.isSameFile(ok, controlFifo)) return -1;
+            FileSystem.mkfifo(ok, MODE_0600);
+            return FileSystem.openFifo(ok);
         }
     }
 

@@ -12,6 +12,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -266,6 +267,23 @@ class EventLoopTest {
         kill(ProcessHandle.current().pid(), Signals.SIGUSR2);
         assertEquals(2, await(second));
         assertEquals(2, onLoop(otherHandlerCalls::get));
+    }
+
+    @Test
+    void theLoopThreadLeavesWatchedSignalsToOtherThreads() throws Throwable {
+        loop.onSignal(Signals.SIGUSR2, () -> {});
+        start();
+        long blocked = onLoop(EventLoopTest::blockedSignalsOfThisThread);
+        assertEquals(1L << (Signals.SIGUSR2 - 1), blocked & (1L << (Signals.SIGUSR2 - 1)), "SIGUSR2 blocked");
+        assertEquals(0, blockedSignalsOfThisThread() & (1L << (Signals.SIGUSR2 - 1)), "not in the test's thread");
+    }
+
+    /** SigBlk of /proc/thread-self/status: bit n-1 for signal n. */
+    private static long blockedSignalsOfThisThread() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/thread-self/status"))) {
+            if (line.startsWith("SigBlk:")) return Long.parseUnsignedLong(line.substring(7).strip(), 16);
+        }
+        throw new AssertionError("no SigBlk line");
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -122,9 +123,29 @@ class SpawnTest {
 
     @Test
     void programStartsWithDefaultSignalsAndAnEmptyMask() throws OsException {
-        Output out = run(ExecSpec.builder(Path.of("/bin/grep"), List.of("grep", "-e", "SigBlk", "-e", "SigIgn",
-                "/proc/self/status")));
-        assertEquals(List.of("SigBlk:\t0000000000000000", "SigIgn:\t0000000000000000"), out.text().lines().toList());
+        var grep = ExecSpec.builder(Path.of("/bin/grep"), List.of("grep", "-e", "SigBlk", "-e", "SigIgn",
+                "/proc/self/status"));
+        var expected = List.of("SigBlk:\t0000000000000000", "SigIgn:\t0000000000000000");
+        assertEquals(expected, run(grep).text().lines().toList(), "spawned directly");
+        assertEquals(expected, run(grep.umask(022)).text().lines().toList(), "through vigil-exec");
+    }
+
+    @Test
+    void onlySpecsThatNeedTheHelperGoThroughIt(@TempDir Path dir) throws OsException {
+        Spawned direct = children.spawn(sh("exit 0").newSession(true).workingDirectory(dir).fd(5, 1).build());
+        assertEquals(OptionalInt.empty(), direct.errorPipeReadFd(), "fds, cwd and setsid need no helper");
+        assertEquals(ExitStatus.exited(0), children.reap(direct.pid()));
+        Spawned helped = children.spawn(sh("exit 0").nice(1).build());
+        assertTrue(helped.errorPipeReadFd().isPresent(), "nice needs the helper");
+        assertEquals(Optional.empty(), helped.awaitExec());
+        assertEquals(ExitStatus.exited(0), children.reap(helped.pid()));
+    }
+
+    @Test
+    void directSpawnGivesSessionAndWorkingDirectory(@TempDir Path dir) throws OsException {
+        Output out = run(sh("read -r a b c d e sid rest < /proc/$$/stat; [ $sid = $$ ] && echo leader; pwd")
+                .newSession(true).workingDirectory(dir));
+        assertEquals(List.of("leader", dir.toString()), out.text().lines().toList());
     }
 
     @Test

@@ -23,7 +23,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import vigil.os.Errno;
 import vigil.os.Fds;
+import vigil.os.FileSystem;
+import vigil.os.OsException;
 import vigil.supervise.SuperviseState.RunState;
 import vigil.supervise.SuperviseState.Want;
 
@@ -145,6 +148,30 @@ class SuperviseDirTest {
             assertEquals("tcu", buffer.getString(0).substring(0, 3));
             assertEquals(-1, Fds.read(dir.controlFd(), buffer, 16), "the client's close is no end-of-file");
         }
+    }
+
+    @Test
+    void okIsTheControlFifoUnderASecondName() throws IOException {
+        Path sup = service.resolve("supervise");
+        try (SuperviseDir dir = SuperviseDir.open(service)) {
+            assertTrue(Files.isSameFile(sup.resolve("ok"), sup.resolve("control")));
+            Fds.close(Fds.open(sup.resolve("ok"), Fds.O_WRONLY | Fds.O_NONBLOCK, 0));
+        }
+        var e = assertThrows(OsException.class, () -> Fds.open(sup.resolve("ok"), Fds.O_WRONLY | Fds.O_NONBLOCK, 0));
+        assertEquals(Errno.ENXIO, e.errno(), "no reader once the supervisor is gone: svok says not running");
+    }
+
+    @Test
+    void aSeparateOkLeftByRunsvIsHeldOpenToo() throws IOException {
+        Path sup = service.resolve("supervise");
+        Files.createDirectory(sup);
+        FileSystem.mkfifo(sup.resolve("ok"), 0600);
+        try (SuperviseDir dir = SuperviseDir.open(service)) {
+            assertFalse(Files.isSameFile(sup.resolve("ok"), sup.resolve("control")));
+            Fds.close(Fds.open(sup.resolve("ok"), Fds.O_WRONLY | Fds.O_NONBLOCK, 0));
+        }
+        var e = assertThrows(OsException.class, () -> Fds.open(sup.resolve("ok"), Fds.O_WRONLY | Fds.O_NONBLOCK, 0));
+        assertEquals(Errno.ENXIO, e.errno());
     }
 
     @Test
