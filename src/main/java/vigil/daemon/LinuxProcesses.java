@@ -21,6 +21,7 @@ import vigil.os.Rlimits;
 import vigil.os.Signals;
 import vigil.os.Spawn;
 import vigil.os.Spawned;
+import vigil.os.Spawner;
 import vigil.service.Pipe;
 import vigil.service.ProcessObserver;
 import vigil.service.ProcessRequest;
@@ -38,6 +39,7 @@ final class LinuxProcesses implements Processes {
     private static final int RLIMIT_NOFILE = 7;
 
     private final EventLoop loop;
+    private final Spawner spawner = Spawner.start();
     /** The open-files limit services get back, if Vigil raised its own; empty if they inherit Vigil's. */
     private final Optional<Rlimits.Limit> childOpenFiles;
     private final int devNull;
@@ -86,7 +88,7 @@ final class LinuxProcesses implements Processes {
                 Fds.setNonBlocking(readiness[0], true);
                 spec.fd(request.readinessFd().getAsInt(), readiness[1]);
             }
-            spawned = Spawn.spawn(spec.build());
+            spawned = spawner.spawn(spec.build());
         } catch (OsException e) {
             if (readiness != null) {
                 Fds.close(readiness[0]);

@@ -16,7 +16,9 @@ public final class Children {
     private Children() {}
 
     /** The generic syscall numbers, the same on x86-64 and aarch64; glibc only wraps these since 2.36. */
-    private static final long SYS_PIDFD_SEND_SIGNAL = 424, SYS_PIDFD_OPEN = 434;
+    private static final long SYS_PIDFD_SEND_SIGNAL = 424, SYS_PIDFD_OPEN = 434, SYS_PIDFD_GETFD = 438;
+    /** pidfd_open's flag for a pidfd of one thread rather than of a whole process (Linux 6.9). */
+    private static final int PIDFD_THREAD = 0x80; // O_EXCL
     private static final int P_ALL = 0, P_PID = 1, WNOHANG = 1, WEXITED = 4;
     private static final int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
     private static final int PR_SET_CHILD_SUBREAPER = 36;
@@ -52,6 +54,31 @@ public final class Children {
         long fd = syscall(slot, SYS_PIDFD_OPEN, pid, 0);
         if (fd < 0) throw new OsException("pidfd_open", String.valueOf(pid), Native.errno(slot));
         return (int) fd;
+    }
+
+    /** A pidfd (close-on-exec) for the thread {@code tid} of this process; Linux 6.9 and later. */
+    public static int pidfdOpenThread(int tid) throws OsException {
+        MemorySegment slot = Native.errnoSlot();
+        long fd = syscall(slot, SYS_PIDFD_OPEN, tid, PIDFD_THREAD);
+        if (fd < 0) throw new OsException("pidfd_open", "thread " + tid, Native.errno(slot));
+        return (int) fd;
+    }
+
+    /**
+     * A copy (close-on-exec) in the calling thread's file table of {@code fd} as it is in the file table of the
+     * task behind {@code pidfd}: the same open file, as dup would give. Threads of this process may hold tables
+     * of their own (see {@link Spawner}); this moves an fd between them.
+     */
+    public static int pidfdGetfd(int pidfd, int fd) throws OsException {
+        MemorySegment slot = Native.errnoSlot();
+        long copy;
+        try {
+            copy = (long) SYSCALL.invokeExact(slot, SYS_PIDFD_GETFD, (long) pidfd, (long) fd, 0L, 0L);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (copy < 0) throw new OsException("pidfd_getfd", String.valueOf(fd), Native.errno(slot));
+        return (int) copy;
     }
 
     /** Sends {@code signal} to the process behind {@code pidfd}; false if it has already exited. */

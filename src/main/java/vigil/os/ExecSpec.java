@@ -111,6 +111,14 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         }
     }
 
+    /** This spec with its fds taken from other sources: {@code source} maps each old source to its new one. */
+    public ExecSpec withSources(java.util.function.IntUnaryOperator source) {
+        var moved = new ArrayList<FdMapping>(fds.size());
+        for (FdMapping m : fds) moved.add(new FdMapping(m.target(), source.applyAsInt(m.source())));
+        return new ExecSpec(program, argv, environment, moved, newSession, chroot, workingDirectory, umask, nice,
+                oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges, listenPid);
+    }
+
     /** A spec that runs {@code program} with {@code argv} and changes nothing else (an empty environment). */
     public static Builder builder(Path program, List<String> argv) {
         return new Builder(program, argv);

@@ -233,7 +233,7 @@ public final class SuperviseFiles implements AutoCloseable {
         }
     }
 
-    /** Out of fds or memory: try the directory again after a delay that doubles up to a minute. */
+    /** Out of fds or memory: try the directory (or the write) again after a delay that doubles up to a minute. */
     private void retryLater(Tracked tracked, IOException reason) {
         Duration delay = tracked.retryDelay;
         tracked.retryDelay = delay.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : delay.multipliedBy(2);
@@ -293,7 +293,16 @@ public final class SuperviseFiles implements AutoCloseable {
             try {
                 tracked.dir.write(state);
                 tracked.writeFailed = false;
+                tracked.retryDelay = FIRST_RETRY;
             } catch (OsException e) {
+                if (Errno.isShortage(e.errno())) {
+                    // Written later, unless a newer state comes first; the lock stays until then.
+                    synchronized (tracked) {
+                        if (tracked.pending == null) tracked.pending = state;
+                    }
+                    retryLater(tracked, e);
+                    return;
+                }
                 if (!tracked.writeFailed) {
                     post(() -> say.accept(tracked.spec.name(), "cannot write supervise/status: "
                             + e.getMessage()));

@@ -7,15 +7,19 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The children a test started through {@link Spawn}, killed and reaped by {@link #cleanUp} whatever happened. */
+/** The children a test started, killed and reaped by {@link #cleanUp} whatever happened. */
 final class StartedChildren {
     private final List<Integer> pids = new ArrayList<>();
     private final List<Integer> fds = new ArrayList<>();
 
     Spawned spawn(ExecSpec spec) throws OsException {
-        Spawned s = Spawn.spawn(spec);
-        pids.add(s.pid());
-        return s;
+        return track(Spawn.spawn(spec));
+    }
+
+    /** Takes over clean-up of a child the test started another way (through a {@link Spawner}). */
+    Spawned track(Spawned spawned) {
+        pids.add(spawned.pid());
+        return spawned;
     }
 
     /** Takes over clean-up of a process the test learnt of another way (an adopted orphan). */

@@ -1,0 +1,86 @@
+package vigil.os;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpawnerTest {
+    private final StartedChildren children = new StartedChildren();
+    private Spawner spawner;
+
+    @BeforeEach
+    void startSpawner() {
+        spawner = Spawner.start();
+        assumeTrue(spawner.hasOwnFileTable(), "this kernel lets no thread have a file table of its own");
+    }
+
+    @AfterEach
+    void cleanUp() throws OsException {
+        spawner.close();
+        children.cleanUp();
+    }
+
+    private static ExecSpec.Builder sh(String script) {
+        return ExecSpec.builder(Path.of("/bin/sh"), List.of("sh", "-c", script))
+                .environment(Map.of("PATH", "/usr/bin:/bin"));
+    }
+
+    private static long openFds(Path fdDirectory) throws IOException {
+        try (Stream<Path> fds = Files.list(fdDirectory)) {
+            return fds.count();
+        }
+    }
+
+    @Test
+    void theSpawnerThreadKeepsItsTableSmallWhileItsChildrenGetTheFdsTheyNeed() throws Exception {
+        for (int i = 0; i < 100; i++) children.fdPair(Fds.pipe(0));
+        int[] out = children.fdPair(Fds.pipe(0)); // made after the spawner started
+        Spawned s = children.track(spawner.spawn(sh("echo hi >&5").fd(5, out[1]).build()));
+        Fds.close(out[1]);
+        assertEquals("hi\n", StartedChildren.readAll(out[0]));
+        assertEquals(ExitStatus.exited(0), children.reap(s.pid()));
+
+        Path spawnerFds = Path.of("/proc/self/task/" + spawner.threadId().orElseThrow() + "/fd");
+        long shared = openFds(Path.of("/proc/self/fd"));
+        long own = openFds(spawnerFds);
+        assertTrue(shared > 200, "the test's table holds its pipes: " + shared);
+        assertTrue(own < 50, "the spawner's table holds only what was open when it started: " + own);
+    }
+
+    @Test
+    void anExecFailureIsReportedOnAPipeInTheCallersTable(@TempDir Path dir) throws OsException {
+        Path missing = dir.resolve("run");
+        // nice needs vigil-exec, which reports on a pipe the spawner thread made.
+        Spawned s = children.track(spawner.spawn(ExecSpec.builder(missing, List.of("run")).nice(1).build()));
+        assertEquals(Optional.of(new ExecFailure("exec", missing.toString(), Errno.ENOENT)), s.awaitExec());
+        assertEquals(ExitStatus.exited(111), children.reap(s.pid()));
+    }
+
+    @Test
+    void aSourceFdThatIsNotOpenFailsTheSpawn() {
+        var e = assertThrows(OsException.class, () -> spawner.spawn(sh("exit 0").fd(3, 1000).build()));
+        assertEquals(Errno.EBADF, e.errno());
+    }
+
+    @Test
+    void afterCloseSpawnsRunOnTheCallersThread() throws OsException {
+        spawner.close();
+        assertFalse(spawner.hasOwnFileTable());
+        Spawned s = children.track(spawner.spawn(sh("exit 4").build()));
+        assertEquals(ExitStatus.exited(4), children.reap(s.pid()));
+    }
+}
