@@ -2,8 +2,9 @@ package vigil.cli;
 
 /**
  * The {@code vigil} binary's entry point. picocli takes ~150 ms to start (its classes are too old for the JVM's
- * AOT cache to hold), so the most frequent command, status, is parsed here when its arguments are plain; every
- * other command line goes to picocli ({@link RootCommand}). This class refers to no picocli type, so the fast path
+ * AOT cache to hold), so the most frequent command, status, and the one whose start-up delays every service,
+ * daemon, are parsed here when their arguments are plain; every other command line goes to picocli
+ * ({@link RootCommand}). This class refers to no picocli type, so the fast path
  * loads none.
  */
 public final class Main {
@@ -13,6 +14,10 @@ public final class Main {
         if (args.length > 0 && args[0].equals("status")) {
             StatusCommand status = StatusCommand.parsePlain(args);
             if (status != null) System.exit(status.call());
+        }
+        if (args.length > 0 && args[0].equals("daemon")) {
+            DaemonCommand daemon = DaemonCommand.parsePlain(args);
+            if (daemon != null) System.exit(daemon.call());
         }
         System.exit(RootCommand.execute(args));
     }

@@ -1,0 +1,46 @@
+package vigil.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class DaemonCommandTest {
+    private static DaemonCommand plain(String... args) {
+        return DaemonCommand.parsePlain(args);
+    }
+
+    /** What picocli makes of the same line, to check the fast path agrees with it. */
+    private static DaemonCommand picocli(String... args) {
+        DaemonCommand command = new DaemonCommand();
+        new CommandLine(command).parseArgs(List.of(args).subList(1, args.length).toArray(String[]::new));
+        return command;
+    }
+
+    @Test
+    void plainLinesParseAsPicocliParsesThem() {
+        for (String[] line : List.of(
+                new String[] {"daemon", "/srv/a"},
+                new String[] {"daemon", "/srv/a", "/srv/b"},
+                new String[] {"daemon", "--control", "/run/c", "/srv/a"},
+                new String[] {"daemon", "/srv/a", "--control=/run/c"},
+                new String[] {"daemon", "--", "-odd-dir"})) {
+            DaemonCommand fast = plain(line);
+            DaemonCommand slow = picocli(line);
+            assertEquals(slow.roots, fast.roots, String.join(" ", line));
+            assertEquals(slow.control, fast.control, String.join(" ", line));
+        }
+        assertEquals(List.of(Path.of("-odd-dir")), plain("daemon", "--", "-odd-dir").roots);
+    }
+
+    @Test
+    void anythingElseIsLeftToPicocli() {
+        assertNull(plain("daemon"), "no directory: picocli says a DIR is required");
+        assertNull(plain("daemon", "--help"));
+        assertNull(plain("daemon", "--contrl", "/x", "/srv/a"), "a typo");
+        assertNull(plain("daemon", "/srv/a", "--control"), "an option without its value");
+    }
+}
