@@ -18,6 +18,7 @@ import vigil.model.ServiceSpec;
 import vigil.os.Errno;
 import vigil.os.NativeHeap;
 import vigil.os.OsException;
+import vigil.os.ThreadPriority;
 import vigil.service.Clock;
 import vigil.service.Service;
 import vigil.service.ServiceState;
@@ -210,6 +211,8 @@ public final class SuperviseFiles implements AutoCloseable {
     // ---- the writer thread ----
 
     private void writeAll() {
+        // Background work: when a tree comes up, the services and the loop starting them go first.
+        ThreadPriority.lowerCurrentThread(10);
         int sinceTrim = 0;
         while (true) {
             Tracked tracked;
