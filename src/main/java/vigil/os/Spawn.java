@@ -148,56 +148,34 @@ public final class Spawn {
     }
 
     private static Spawned spawnDirectly(ExecSpec spec) throws OsException {
-        byte[][] envp = encodedEnvironment(spec.environment());
-        MemorySegment scratch = SCRATCH.get();
-        try (Arena overflow = Arena.ofConfined()) {
-            byte[][] cargv = encode(spec.argv());
-            byte[] program = spec.program().toString().getBytes(StandardCharsets.UTF_8);
-            byte[] cwd = spec.workingDirectory().map(p -> p.toString().getBytes(StandardCharsets.UTF_8))
-                    .orElse(null);
-            long needed = bytesNeeded(cargv) + bytesNeeded(envp) + program.length + (cwd == null ? 0 : cwd.length)
-                    + FILE_ACTIONS_SIZE + 64;
-            SegmentAllocator memory = needed <= scratch.byteSize() ? SegmentAllocator.slicingAllocator(scratch)
-                    : overflow;
-            MemorySegment cArgv = cStrings(memory, cargv);
-            MemorySegment cEnvp = cStrings(memory, envp);
-            MemorySegment cProgram = cString(memory, program);
-            MemorySegment actions = memory.allocate(FILE_ACTIONS_SIZE, 16);
-            int rc = (int) FILE_ACTIONS_INIT.invokeExact(actions);
-            if (rc != 0) throw new OsException("posix_spawn_file_actions_init", rc);
-            try {
-                if (cwd != null) check((int) FILE_ACTIONS_ADDCHDIR.invokeExact(actions, cString(memory, cwd)),
-                        "posix_spawn_file_actions_addchdir_np");
-                // dup2 clears close-on-exec on the target (for fd == target too, since glibc 2.29); then every
-                // other fd from 3 up is closed, as the helper does, whether or not it was close-on-exec.
-                int highest = 2;
-                for (ExecSpec.FdMapping m : spec.fds()) {
-                    check((int) FILE_ACTIONS_ADDDUP2.invokeExact(actions, m.source(), m.target()),
-                            "posix_spawn_file_actions_adddup2");
-                    highest = Math.max(highest, m.target());
-                }
-                for (int fd = 3; fd < highest; fd++) {
-                    if (!isTarget(spec, fd)) {
-                        check((int) FILE_ACTIONS_ADDCLOSE.invokeExact(actions, fd), "posix_spawn_file_actions_addclose");
+        MemorySegment attributes = spec.newSession() ? ATTRIBUTES_NEW_SESSION : ATTRIBUTES;
+        int pid = posixSpawn(spec.program().toString(), spec.argv(), spec.environment(), attributes,
+                (actions, memory) -> {
+                    if (spec.workingDirectory().isPresent()) {
+                        MemorySegment cwd = memory.allocateFrom(spec.workingDirectory().get().toString());
+                        check((int) FILE_ACTIONS_ADDCHDIR.invokeExact(actions, cwd),
+                                "posix_spawn_file_actions_addchdir_np");
                     }
-                }
-                check((int) FILE_ACTIONS_ADDCLOSEFROM.invokeExact(actions, highest + 1),
-                        "posix_spawn_file_actions_addclosefrom_np");
-                MemorySegment pid = memory.allocate(ValueLayout.JAVA_INT);
-                // posix_spawn returns an error number rather than setting errno. glibc's child shares our memory
-                // until it execs, so posix_spawn returns only once the exec succeeded or failed (and then reaped).
-                MemorySegment attributes = spec.newSession() ? ATTRIBUTES_NEW_SESSION : ATTRIBUTES;
-                rc = (int) POSIX_SPAWN.invokeExact(pid, cProgram, actions, attributes, cArgv, cEnvp);
-                if (rc != 0) throw new OsException("posix_spawn", spec.program().toString(), rc);
-                return new Spawned(pid.get(ValueLayout.JAVA_INT, 0), OptionalInt.empty());
-            } finally {
-                int ignored = (int) FILE_ACTIONS_DESTROY.invokeExact(actions);
-            }
-        } catch (OsException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+                    // dup2 clears close-on-exec on the target (for fd == target too, since glibc 2.29); then every
+                    // other fd from 3 up is closed, as the helper does, whether or not it was close-on-exec.
+                    int highest = 2;
+                    for (ExecSpec.FdMapping m : spec.fds()) {
+                        check((int) FILE_ACTIONS_ADDDUP2.invokeExact(actions, m.source(), m.target()),
+                                "posix_spawn_file_actions_adddup2");
+                        highest = Math.max(highest, m.target());
+                    }
+                    for (int fd = 3; fd < highest; fd++) {
+                        if (!isTarget(spec, fd)) {
+                            check((int) FILE_ACTIONS_ADDCLOSE.invokeExact(actions, fd),
+                                    "posix_spawn_file_actions_addclose");
+                        }
+                    }
+                    check((int) FILE_ACTIONS_ADDCLOSEFROM.invokeExact(actions, highest + 1),
+                            "posix_spawn_file_actions_addclosefrom_np");
+                });
+        // glibc's child shares our memory until it execs, so posix_spawn has returned only once the exec succeeded
+        // (a failed one is an error, its child already reaped).
+        return new Spawned(pid, OptionalInt.empty());
     }
 
     private static boolean isTarget(ExecSpec spec, int fd) {
@@ -216,42 +194,67 @@ public final class Spawn {
         if (Helper.PROBLEM != 0) throw new OsException("vigil-exec helper", Helper.PATH.toString(), Helper.PROBLEM);
         // Both ends non-blocking: the helper's one short write into an empty pipe cannot block anyway.
         int[] pipe = Fds.pipe(Fds.O_NONBLOCK);
-        boolean started = false;
-        List<String> helperArgs = spec.helperArguments();
-        var argv = new ArrayList<String>(helperArgs.size() + 2);
-        argv.add("vigil-exec");
-        argv.add("err=" + pipe[1]);
-        argv.addAll(helperArgs);
-        byte[][] envp = encodedEnvironment(spec.environment());
-        // The C strings go into a per-thread scratch buffer: nothing is malloc'd per spawn, so a burst of spawns
-        // neither costs allocator time nor leaves the native heap fragmented. A spec too big for it gets an arena.
-        MemorySegment scratch = SCRATCH.get();
-        try (Arena overflow = Arena.ofConfined()) {
-            byte[][] cargv = encode(argv);
-            SegmentAllocator memory = bytesNeeded(cargv) + bytesNeeded(envp) + FILE_ACTIONS_SIZE + 64
-                    <= scratch.byteSize() ? SegmentAllocator.slicingAllocator(scratch) : overflow;
-            MemorySegment cArgv = cStrings(memory, cargv);
-            MemorySegment cEnvp = cStrings(memory, envp);
-
-            // Every fd Vigil makes is close-on-exec; dup2(fd, fd) in the child clears that flag (glibc >= 2.29), so
-            // exactly the sources and the error pipe survive into the helper.
-            MemorySegment actions = memory.allocate(FILE_ACTIONS_SIZE, 16);
-            int rc = (int) FILE_ACTIONS_INIT.invokeExact(actions);
-            if (rc != 0) throw new OsException("posix_spawn_file_actions_init", rc);
-            try {
+        try {
+            List<String> helperArgs = spec.helperArguments();
+            var argv = new ArrayList<String>(helperArgs.size() + 2);
+            argv.add("vigil-exec");
+            argv.add("err=" + pipe[1]);
+            argv.addAll(helperArgs);
+            int pid = posixSpawn(Helper.PATH.toString(), argv, spec.environment(), ATTRIBUTES, (actions, memory) -> {
+                // Every fd Vigil makes is close-on-exec; dup2(fd, fd) in the child clears that flag (glibc >= 2.29),
+                // so exactly the sources and the error pipe survive into the helper.
                 var sources = new HashSet<Integer>();
                 sources.add(pipe[1]);
                 for (ExecSpec.FdMapping m : spec.fds()) sources.add(m.source());
                 for (int fd : sources) {
-                    rc = (int) FILE_ACTIONS_ADDDUP2.invokeExact(actions, fd, fd);
+                    int rc = (int) FILE_ACTIONS_ADDDUP2.invokeExact(actions, fd, fd);
                     if (rc != 0) throw new OsException("posix_spawn_file_actions_adddup2", String.valueOf(fd), rc);
                 }
+            });
+            return new Spawned(pid, OptionalInt.of(pipe[0]));
+        } catch (OsException e) {
+            Fds.close(pipe[0]);
+            throw e;
+        } finally {
+            // The child has its own copy; with ours closed, EOF on the read end means the child's is gone too.
+            Fds.close(pipe[1]);
+        }
+    }
+
+    /** Adds a spawn's file actions; the memory lives until posix_spawn has returned. */
+    @FunctionalInterface
+    private interface FileActions {
+        void add(MemorySegment actions, SegmentAllocator memory) throws Throwable;
+    }
+
+    /**
+     * posix_spawn of {@code program} with the signal attributes and file actions given; returns the pid. The C
+     * strings go into a per-thread scratch buffer: nothing is malloc'd per spawn, so a burst of spawns neither costs
+     * allocator time nor leaves the native heap fragmented. A spawn too big for it gets an arena.
+     */
+    private static int posixSpawn(String program, List<String> argv, Map<String, String> environment,
+                                  MemorySegment attributes, FileActions fileActions) throws OsException {
+        byte[][] envp = encodedEnvironment(environment);
+        byte[][] cargv = encode(argv);
+        byte[] cProgramBytes = program.getBytes(StandardCharsets.UTF_8);
+        MemorySegment scratch = SCRATCH.get();
+        try (Arena overflow = Arena.ofConfined()) {
+            // Room for the strings and the file actions, plus what the actions allocate (a working directory).
+            long needed = bytesNeeded(cargv) + bytesNeeded(envp) + cProgramBytes.length + FILE_ACTIONS_SIZE + 4096;
+            SegmentAllocator memory = needed <= scratch.byteSize() ? SegmentAllocator.slicingAllocator(scratch)
+                    : overflow;
+            MemorySegment cArgv = cStrings(memory, cargv);
+            MemorySegment cEnvp = cStrings(memory, envp);
+            MemorySegment cProgram = cStrings(memory, new byte[][] {cProgramBytes}).get(ValueLayout.ADDRESS, 0);
+            MemorySegment actions = memory.allocate(FILE_ACTIONS_SIZE, 16);
+            check((int) FILE_ACTIONS_INIT.invokeExact(actions), "posix_spawn_file_actions_init");
+            try {
+                fileActions.add(actions, memory);
                 MemorySegment pid = memory.allocate(ValueLayout.JAVA_INT);
                 // posix_spawn returns an error number rather than setting errno.
-                rc = (int) POSIX_SPAWN.invokeExact(pid, Helper.C_PATH, actions, ATTRIBUTES, cArgv, cEnvp);
-                if (rc != 0) throw new OsException("posix_spawn", Helper.PATH.toString(), rc);
-                started = true;
-                return new Spawned(pid.get(ValueLayout.JAVA_INT, 0), OptionalInt.of(pipe[0]));
+                int rc = (int) POSIX_SPAWN.invokeExact(pid, cProgram, actions, attributes, cArgv, cEnvp);
+                if (rc != 0) throw new OsException("posix_spawn", program, rc);
+                return pid.get(ValueLayout.JAVA_INT, 0);
             } finally {
                 int ignored = (int) FILE_ACTIONS_DESTROY.invokeExact(actions);
             }
@@ -259,10 +262,6 @@ public final class Spawn {
             throw e;
         } catch (Throwable t) {
             throw new AssertionError(t);
-        } finally {
-            // The child has its own copy; with ours closed, EOF on the read end means the child's is gone too.
-            Fds.close(pipe[1]);
-            if (!started) Fds.close(pipe[0]);
         }
     }
 
@@ -295,13 +294,6 @@ public final class Spawn {
         byte[][] entries = encode(ExecSpec.entries(environment));
         lastEnvironment = new EncodedEnvironment(environment, entries);
         return entries;
-    }
-
-    private static MemorySegment cString(SegmentAllocator memory, byte[] bytes) {
-        MemorySegment text = memory.allocate(bytes.length + 1L);
-        MemorySegment.copy(bytes, 0, text, ValueLayout.JAVA_BYTE, 0, bytes.length);
-        text.set(ValueLayout.JAVA_BYTE, bytes.length, (byte) 0);
-        return text;
     }
 
     private static byte[][] encode(List<String> strings) {
