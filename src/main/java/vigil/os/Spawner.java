@@ -4,6 +4,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
@@ -102,8 +103,17 @@ public final class Spawner implements AutoCloseable {
         }
     }
 
+    /**
+     * Signals the spawner thread leaves to others: a SIGCHLD from the death it is about to restart would otherwise
+     * often land here (the thread is asleep) and run the JVM's handler first. Children get an empty mask anyway.
+     */
+    private static final List<Integer> LEFT_TO_OTHER_THREADS = List.of(Signals.SIGHUP, Signals.SIGINT,
+            Signals.SIGQUIT, Signals.SIGUSR1, Signals.SIGALRM, Signals.SIGTERM, Signals.SIGCHLD, Signals.SIGCONT,
+            Signals.SIGTSTP, Signals.SIGWINCH, Signals.SIGPWR);
+
     /** The spawner thread: a table of its own, then spawns until told to stop. */
     private void serve(CompletableFuture<Integer> started) {
+        SignalEvents.blockInCurrentThread(LEFT_TO_OTHER_THREADS);
         int processPidfd;
         try {
             MemorySegment slot = Native.errnoSlot();

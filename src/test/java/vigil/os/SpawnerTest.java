@@ -62,6 +62,14 @@ class SpawnerTest {
     }
 
     @Test
+    void theSpawnerThreadLeavesSigchldToOtherThreads() throws IOException {
+        String status = Files.readString(Path.of("/proc/self/task/" + spawner.threadId().orElseThrow() + "/status"));
+        String blocked = status.lines().filter(l -> l.startsWith("SigBlk:")).findFirst().orElseThrow();
+        long mask = Long.parseUnsignedLong(blocked.substring(7).strip(), 16);
+        assertEquals(1L << (Signals.SIGCHLD - 1), mask & (1L << (Signals.SIGCHLD - 1)));
+    }
+
+    @Test
     void anExecFailureIsReportedOnAPipeInTheCallersTable(@TempDir Path dir) throws OsException {
         Path missing = dir.resolve("run");
         // nice needs vigil-exec, which reports on a pipe the spawner thread made.
