@@ -224,7 +224,7 @@ public final class Service {
         }
     }
 
-    /** Sets or clears the paused flag alone: a {@code control/p} or {@code control/c} script did the pausing. */
+    /** Sets or clears the paused flag alone: nothing runs, or a {@code control/p} or {@code control/c} acted. */
     public void markPaused(boolean on) {
         paused = on;
         listener.stateChanged(this);

@@ -169,7 +169,7 @@ public final class ControlFifos {
             custom('t', ok -> {
                 if (!ok) term.run();
                 if (service.want() == Want.UP) return;
-                // Without the script, term has sent CONT already (as part of a stop); a second one is harmless.
+                // A stop has sent CONT already as part of term; a second one is harmless.
                 service.wake();
                 custom(service.want() == Want.DOWN ? 'd' : 'x', ignored -> {});
             });

@@ -321,6 +321,40 @@ class ServiceTest {
     }
 
     @Test
+    void wantExitSendsNothingAndForgetsTheServiceOnceItsProcessHasEnded() throws Exception {
+        Service web = add(spec());
+        FakeProcess run = os.last("./run");
+        web.wantExit();
+        assertEquals(List.of(), run.signals, "a control/t script stopped it its own way");
+        assertEquals(List.of(), listener.removed);
+        web.wake();
+        assertEquals(List.of(Signals.SIGCONT), run.signals);
+        run.exit(0);
+        assertEquals(List.of("web"), listener.removed);
+        assertEquals(1, os.count("./run"), "not restarted");
+    }
+
+    @Test
+    void thePausedFlagCanChangeWithoutASignal() throws Exception {
+        Service web = add(spec());
+        web.markPaused(true);
+        assertTrue(web.paused());
+        web.markPaused(false);
+        assertFalse(web.paused());
+        assertEquals(List.of(), os.last("./run").signals);
+    }
+
+    @Test
+    void controlURunsBeforeEveryRun() throws Exception {
+        Service web = add(spec());
+        Path controlU = web.spec().directory().toAbsolutePath().resolve("control/u");
+        assertEquals(Optional.of(controlU), os.last("./run").request.before());
+        advance(2000);
+        os.last("./run").exit(0);
+        assertEquals(Optional.of(controlU), os.last("./run").request.before(), "a restart runs it too");
+    }
+
+    @Test
     void execFailureIsReportedAndBacksOff() throws Exception {
         Service web = add(spec());
         FakeProcess run = os.last("./run");
