@@ -45,6 +45,11 @@ class LauncherIT {
         daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--control", socket.toString(), root.toString());
         long pid = awaitRunning(web, WAIT);
         Await.until("the control socket", WAIT, () -> Files.exists(socket));
+        Map<String, String> env = Map.of("VIGIL_CONTROL", socket.toString());
+        // supervise/status shows the process as soon as it exists; "up" waits until its program runs.
+        Tools.Result up = Tools.run(sandbox, env, null,
+                List.of(System.getProperty("vigil.launcher"), "wait", "web", "--up", "--timeout", "20"));
+        assertEquals(0, up.exit(), up.output());
 
         Path log = sandbox.resolve("classes.log");
         Tools.Result status = Tools.run(sandbox, Map.of("VIGIL_CONTROL", socket.toString(),

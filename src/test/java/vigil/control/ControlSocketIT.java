@@ -102,6 +102,9 @@ class ControlSocketIT {
         assertEquals(1L, hello.get("protocol"));
         assertEquals((long) ControlPaths.currentUid(), hello.get("uid"));
         assertEquals(daemon.pid(), hello.get("pid"));
+        // supervise/status shows the process as soon as it exists; "up" waits until its program runs.
+        assertEquals(true, c.call("{\"v\":1,\"cmd\":\"wait\",\"name\":\"web\",\"until\":\"up\",\"timeout\":20}")
+                .get("ok"));
         Map<String, Object> web1 = only(c.call("{\"v\":1,\"id\":2,\"cmd\":\"status\",\"names\":[\"web\"]}"));
         assertEquals("up", web1.get("state"));
         assertEquals(pid, web1.get("pid"));
