@@ -9,6 +9,7 @@ import static vigil.testing.ServiceDirs.script;
 import static vigil.testing.ServiceDirs.service;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +75,17 @@ class ControlScriptsIT {
         }
     }
 
+    private static boolean okHasNoReader(Path svc) {
+        try {
+            return Tools.run(svc, "timeout", "1", "sh", "-c", "echo > supervise/ok").exit() == 124;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     private static String procState(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         int close = stat.lastIndexOf(')');
@@ -115,8 +127,9 @@ class ControlScriptsIT {
         daemon.awaitLine("svc: exited 0 after .*; stopped", WAIT);
         assertFalse(Procs.running(pid));
         assertTrue(lines(svc.resolve("got")).isEmpty());
-        // Opening ok for writing blocks while no supervisor holds it open for reading: timeout's 124 says so.
-        assertEquals(124, Tools.run(svc, "timeout", "1", "sh", "-c", "echo > supervise/ok").exit());
+        // The FIFOs are closed just after that line. Opening ok for writing then blocks, as nobody holds it open
+        // for reading: timeout's 124 says so.
+        Await.until("nobody reading supervise/ok", WAIT, () -> okHasNoReader(svc));
     }
 
     @Test
