@@ -8,21 +8,25 @@
  *   vigil-exec [KEY=VALUE]... -- PATH ARGV0 [ARG]...
  *
  * The helper's environment is passed to the program unchanged (plus LISTEN_PID with listen-pid=1).
- * Keys, each optional (parsed first, then applied in the fixed order below, the order chpst and systemd use):
+ * Keys, each optional (parsed first, then applied in the fixed order below, chpst's: setsid, chroot, nice, user,
+ * then the rest; see "Why this order" below):
  *   setsid=1           setsid()
- *   chroot=DIR         chroot(DIR), then chdir("/") unless cwd= is given
- *   cwd=DIR            chdir(DIR), inside the chroot if any
+ *   chroot=DIR         chroot(DIR), then chdir("/") at once
  *   nice=N             setpriority(PRIO_PROCESS, 0, N): absolute, not an increment
  *   oom=N              write N to /proc/self/oom_score_adj
  *   rlimit=RES:SOFT:HARD  (repeatable) RES is a number or a name (nofile, core, nproc...); SOFT/HARD may be inf
  *   umask=OCTAL        umask()
  *   groups=G1,G2,...   setgroups(); "groups=" clears the list
  *   gid=N, uid=N       setgid(), setuid()
+ *   cwd=DIR            chdir(DIR), inside the chroot if any, with the program's own credentials
  *   nonewprivs=1       prctl(PR_SET_NO_NEW_PRIVS)
  *   fd=T:S             (repeatable) the inherited fd S appears at fd T in the program; every fd >= 3 that is not a
  *                      target is closed; 0, 1 and 2 are left as inherited unless they are targets
  *   listen-pid=1       LISTEN_PID=<this pid> in the environment (the pid stays the same across execve)
  *   err=FD             where failures are reported (FD >= 3); made close-on-exec, so a successful execve closes it
+ *   before=PATH        last, just before the execve: if PATH exists and its owner may execute it, run it as
+ *                      argv {PATH, ""} and wait for it; its exit status is ignored (runsv's control/u, which gets
+ *                      the service's pid as its argument: there is none yet)
  * Always: every signal disposition is reset to the default and the signal mask is emptied.
  *
  * Failure report. On any failure the helper makes one write(2) to the err fd of
@@ -32,6 +36,12 @@
  * it may be empty or contain spaces). Example: "2 exec ./run". The report is shorter than PIPE_BUF, so a reader
  * of a pipe gets it whole. Without err= the report goes to stderr as "vigil-exec: exec ./run: No such file or
  * directory". Either way the helper then exits 111, runit's code for a failed exec.
+ *
+ * Why this order. Everything that needs privilege (nice below 0, a lower oom score, a raised hard limit, the
+ * credentials themselves) comes before setuid, as in chpst. The working directory comes after it: entered as
+ * root, a path a user controls (a symlink swapped in between the check and the chdir) could put the program in a
+ * directory its user may not enter, and the kernel's own permission check on the way in (ACLs included) is the
+ * one that should judge. chpst has no such option; runsv enters the service directory before it runs chpst.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,6 +56,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_FDS 1024
@@ -110,6 +121,25 @@ static unsigned long long ignored_signals(void) {
     return strtoull(line + 8, NULL, 16);
 }
 
+/*
+ * Runs the before= script to its end, as runsv runs control/u: a script that is missing, not executable by its
+ * owner, cannot be started or fails changes nothing for the program. The child says why it could not start on
+ * stderr, never on the err fd, which speaks for the program's own exec.
+ */
+static void run_before(const char *path) {
+    struct stat st;
+    if (stat(path, &st) < 0 || !(st.st_mode & S_IXUSR)) return;
+    pid_t pid = fork();
+    if (pid < 0) return;
+    if (pid == 0) {
+        char *args[] = {(char *) path, "", NULL};
+        execve(path, args, environ);
+        dprintf(2, "vigil-exec: %s: %s\n", path, strerror(errno));
+        _exit(111);
+    }
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+}
+
 /* Closes [lo, hi]; a loop up to the fd limit where close_range(2) is missing (kernels before 5.9). */
 static void close_between(unsigned lo, unsigned hi) {
     if (lo > hi) return;
@@ -126,7 +156,8 @@ int main(int argc, char **argv) {
     gid_t groups[MAX_GROUPS];
     int nfds = 0, nlimits = 0, ngroups = -1;
     int new_session = 0, nonewprivs = 0, listen_pid = 0, have_nice = 0, have_umask = 0;
-    const char *root = NULL, *cwd = NULL, *oom = NULL, *nice_text = "", *uid_text = "", *gid_text = "";
+    const char *root = NULL, *cwd = NULL, *oom = NULL, *before = NULL;
+    const char *nice_text = "", *uid_text = "", *gid_text = "";
     const char *groups_text = "";
     long long nice = 0, uid = -1, gid = -1;
     mode_t mask = 0;
@@ -145,6 +176,7 @@ int main(int argc, char **argv) {
         else if (KEY("setsid")) new_session = number(v, 10, 0, 1, arg);
         else if (KEY("chroot")) root = v;
         else if (KEY("cwd")) cwd = v;
+        else if (KEY("before")) before = v;
         else if (KEY("nice")) { nice = number(v, 10, -20, 19, arg); nice_text = v; have_nice = 1; }
         else if (KEY("oom")) { number(v, 10, -1000, 1000, arg); oom = v; }
         else if (KEY("umask")) { mask = number(v, 8, 0, 0777, arg); have_umask = 1; }
@@ -204,10 +236,9 @@ int main(int argc, char **argv) {
     if (new_session && setsid() < 0) fail("setsid", "", errno);
     if (root) {
         if (chroot(root) < 0) fail("chroot", root, errno);
-        /* Never leave the working directory outside the new root. */
-        if (!cwd && chdir("/") < 0) fail("chdir", "/", errno);
+        /* Never leave the working directory outside the new root, not even until cwd= is applied. */
+        if (chdir("/") < 0) fail("chdir", "/", errno);
     }
-    if (cwd && chdir(cwd) < 0) fail("chdir", cwd, errno);
     if (have_nice && setpriority(PRIO_PROCESS, 0, nice) < 0) fail("nice", nice_text, errno);
     if (oom) {
         int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -220,6 +251,7 @@ int main(int argc, char **argv) {
     if (ngroups >= 0 && setgroups(ngroups, groups) < 0) fail("setgroups", groups_text, errno);
     if (gid >= 0 && setgid(gid) < 0) fail("setgid", gid_text, errno);
     if (uid >= 0 && setuid(uid) < 0) fail("setuid", uid_text, errno);
+    if (cwd && chdir(cwd) < 0) fail("chdir", cwd, errno);
     if (nonewprivs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("nonewprivs", "", errno);
 
     /*
@@ -273,6 +305,7 @@ int main(int argc, char **argv) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
 
+    if (before) run_before(before);
     execve(path, program_argv, environ);
     fail("exec", path, errno);
 }

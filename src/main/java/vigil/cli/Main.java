@@ -13,13 +13,24 @@ public final class Main {
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("status")) {
             StatusCommand status = StatusCommand.parsePlain(args);
-            if (status != null) System.exit(status.call());
+            if (status != null) halt(status.call());
         }
         if (args.length > 0 && args[0].equals("daemon")) {
             DaemonCommand daemon = DaemonCommand.parsePlain(args);
             if (daemon != null) System.exit(daemon.call());
         }
         System.exit(RootCommand.execute(args));
+    }
+
+    /**
+     * Ends the status command, which leaves nothing to clean up (no shutdown hooks, no files): flush, then halt.
+     * {@link System#exit} first asks the system logger whether to log the exit, which loads the logging framework:
+     * about 5 ms of CPU in a command that needs 40.
+     */
+    static void halt(int code) {
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(code);
     }
 
     static String version() {

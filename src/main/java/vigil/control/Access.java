@@ -56,10 +56,11 @@ final class Access {
     }
 
     /**
-     * The caller must be able to reach {@code dir} itself: vigil-exec changes directory before it drops to the
-     * service's uid, so without this check a user could start a process inside a directory closed to them. Checks
-     * search permission on every component of the real path by owner, group and other bits (ACLs are not read, so
-     * this may refuse what an ACL would allow, never the other way round).
+     * The caller must be able to reach {@code dir} itself. vigil-exec enters the directory only after it has
+     * dropped to the service's uid, so the kernel has the last word; this check is there so that {@code add}
+     * refuses with a clear message, rather than the service failing every start with exit 111. Checks search
+     * permission on every component of the real path by owner, group and other bits (ACLs are not read, so this
+     * may refuse what an ACL would allow, never the other way round).
      */
     static void checkReachable(Path dir, Credentials as) throws Failure {
         Path real;

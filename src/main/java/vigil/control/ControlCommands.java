@@ -216,8 +216,9 @@ public final class ControlCommands implements ControlServer.LineHandler {
         s.signal(signal);
     }
 
+    /** Up with its program running: a process that is still only about to exec does not count. */
     private static boolean isUp(Service s) {
-        return s.state() instanceof ServiceState.Up;
+        return s.execed();
     }
 
     private static boolean isDown(Service s) {
@@ -576,7 +577,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
 
     private static String stateWord(Service s) {
         return switch (s.state()) {
-            case ServiceState.Up u -> u.ready() ? "up" : "starting";
+            case ServiceState.Up u -> s.ready() ? "up" : "starting";
             case ServiceState.Stopping st -> "stopping";
             case ServiceState.Finishing f -> "finishing";
             case ServiceState.Down d -> "down";

@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -77,6 +78,7 @@ final class LinuxProcesses implements Processes {
                 .newSession(request.newSession());
         childOpenFiles.ifPresent(limit -> spec.rlimit(RLIMIT_NOFILE, limit.soft(), limit.hard()));
         command.user().ifPresent(user -> spec.groups(user.groups()).gid(user.gid()).uid(user.uid()));
+        request.before().ifPresent(spec::before);
         mapStdio(spec, 0, request.stdin());
         mapStdio(spec, 1, request.stdout());
         mapStdio(spec, 2, request.stderr());
@@ -218,7 +220,10 @@ final class LinuxProcesses implements Processes {
             }
         }
 
-        /** EOF on the error pipe means exec succeeded; a report means it failed (the exit follows). */
+        /**
+         * EOF on the error pipe means exec succeeded (its write end is close-on-exec, and the helper writes only on
+         * failure); a report means it failed (the exit follows).
+         */
         void readErrorPipe() {
             long n;
             while (errorPipe != null && (n = readSome(errorPipe.fd())) != -1) {
@@ -228,10 +233,14 @@ final class LinuxProcesses implements Processes {
                 }
                 errorPipe.close();
                 errorPipe = null;
-                if (errorReport.size() > 0) {
-                    Spawn.parseFailure(errorReport.toByteArray())
-                            .ifPresent(f -> observer.execFailed(f.errno(), f.describe()));
+                if (errorReport.size() == 0) {
+                    observer.execSucceeded();
+                    continue;
                 }
+                byte[] report = errorReport.toByteArray();
+                var failure = Spawn.parseFailure(report);
+                if (failure.isPresent()) observer.execFailed(failure.get().errno(), failure.get().describe());
+                else observer.execFailed(0, "vigil-exec failed: " + new String(report, StandardCharsets.UTF_8));
             }
         }
 

@@ -35,11 +35,14 @@ import java.util.OptionalInt;
  * @param uid              the real, effective and saved uid
  * @param noNewPrivileges  PR_SET_NO_NEW_PRIVS: setuid binaries and file capabilities no longer raise privileges
  * @param listenPid        set LISTEN_PID to the program's own pid (socket activation)
+ * @param before           a script run and waited for just before the exec, if its owner may execute it; its exit
+ *                         status is ignored (runsv's {@code control/u})
  */
 public record ExecSpec(Path program, List<String> argv, Map<String, String> environment, List<FdMapping> fds,
                        boolean newSession, Optional<Path> chroot, Optional<Path> workingDirectory, OptionalInt umask,
                        OptionalInt nice, OptionalInt oomScoreAdj, List<Rlimit> rlimits, Optional<List<Integer>> groups,
-                       OptionalInt gid, OptionalInt uid, boolean noNewPrivileges, boolean listenPid) {
+                       OptionalInt gid, OptionalInt uid, boolean noNewPrivileges, boolean listenPid,
+                       Optional<Path> before) {
     public ExecSpec {
         Objects.requireNonNull(program, "program");
         argv = List.copyOf(argv);
@@ -66,6 +69,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         });
         chroot.ifPresent(p -> requireNoNul(p.toString(), "chroot"));
         workingDirectory.ifPresent(p -> requireNoNul(p.toString(), "workingDirectory"));
+        before.ifPresent(p -> requireNoNul(p.toString(), "before"));
         var targets = new HashSet<Integer>();
         for (FdMapping m : fds) {
             if (!targets.add(m.target())) throw new IllegalArgumentException("fd " + m.target() + " mapped twice");
@@ -158,6 +162,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         uid.ifPresent(u -> args.add("uid=" + Integer.toUnsignedString(u)));
         if (noNewPrivileges) args.add("nonewprivs=1");
         if (listenPid) args.add("listen-pid=1");
+        before.ifPresent(p -> args.add("before=" + p));
         args.add("--");
         args.add(program.toString());
         args.addAll(argv);
@@ -202,6 +207,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         private OptionalInt uid = OptionalInt.empty();
         private boolean noNewPrivileges;
         private boolean listenPid;
+        private Optional<Path> before = Optional.empty();
 
         private Builder(Path program, List<String> argv) {
             this.program = program;
@@ -280,10 +286,15 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
             return this;
         }
 
+        public Builder before(Path script) {
+            before = Optional.of(script);
+            return this;
+        }
+
         public ExecSpec build() {
             return new ExecSpec(program, argv, environment, List.copyOf(fds.values()), newSession, chroot,
                     workingDirectory, umask, nice, oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges,
-                    listenPid);
+                    listenPid, before);
         }
     }
 }

@@ -7,6 +7,12 @@ public interface ProcessObserver {
     /** execve failed in the child with this errno; {@link #exited} (code 111) follows. */
     void execFailed(int errno, String reason);
 
+    /**
+     * execve succeeded: the program itself runs now, not the helper that set it up. Reported at most once, before
+     * {@link #ready} and {@link #exited}; never after {@link #execFailed}.
+     */
+    void execSucceeded();
+
     /** The process wrote a newline to its readiness fd. Reported at most once. */
     void ready();
 

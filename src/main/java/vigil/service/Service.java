@@ -39,6 +39,8 @@ public final class Service {
     private final ServiceListener listener;
     private final Stdio stdin;
     private final Stdio stdout;
+    /** Whether the service directory's {@code control/} scripts apply: runsv never runs them for a logger. */
+    private final boolean controlScripts;
 
     private String name;
     private ServiceState state;
@@ -58,8 +60,10 @@ public final class Service {
     private Duration probeInterval = FIRST_PROBE_INTERVAL;
     private Clock.Timer drainTimer = NO_TIMER;
 
-    Service(ServiceSpec spec, Processes processes, Clock clock, ServiceListener listener, Stdio stdin, Stdio stdout) {
+    Service(ServiceSpec spec, Processes processes, Clock clock, ServiceListener listener, Stdio stdin, Stdio stdout,
+            boolean controlScripts) {
         this.spec = spec;
+        this.controlScripts = controlScripts;
         this.name = spec.name();
         this.processes = processes;
         this.clock = clock;
@@ -129,8 +133,14 @@ public final class Service {
         };
     }
 
+    /** Up, and its program runs: execve succeeded, so a start can no longer fail on the way in. */
+    public boolean execed() {
+        return state instanceof Up u && u.execed();
+    }
+
+    /** Up, its program runs, and its readiness protocol (if any) said ready. */
     public boolean ready() {
-        return state instanceof Up u && u.ready();
+        return state instanceof Up u && u.execed() && u.ready();
     }
 
     /** Where this service's processes write: the pipe to its logger if it has one. */
@@ -198,6 +208,35 @@ public final class Service {
         restartRequested = false;
         if (state instanceof BackingOff) settle(new Next.StayDown());
         else listener.stateChanged(this);
+    }
+
+    /**
+     * Want exit but send nothing: runit's {@code x} when a {@code control/t} script has stopped the process its
+     * own way. The service is forgotten once nothing runs (at once if nothing does).
+     */
+    public void wantExit() {
+        want = Want.EXIT;
+        restartRequested = false;
+        switch (state) {
+            case Down d -> settle(new Next.Exit());
+            case BackingOff b -> settle(new Next.Exit());
+            default -> listener.stateChanged(this);
+        }
+    }
+
+    /** Sets or clears the paused flag alone: nothing runs, or a {@code control/p} or {@code control/c} acted. */
+    public void markPaused(boolean on) {
+        paused = on;
+        listener.stateChanged(this);
+    }
+
+    /** CONT to run if it runs, leaving the paused flag as it is: runsv's wake-up after stopping a service. */
+    public void wake() {
+        switch (state) {
+            case Up u -> u.run().signal(Signals.SIGCONT);
+            case Stopping s -> s.run().signal(Signals.SIGCONT);
+            default -> {}
+        }
     }
 
     /** runit {@code x}: stop, then forget the service. */
@@ -291,6 +330,11 @@ public final class Service {
         restartRequested = false;
         ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout);
         if (spec.readiness() instanceof Readiness.NotificationFd n) request = request.withReadinessFd(n.fd());
+        // runsv runs control/u before every ./run, restarts included, and ignores how it exits. Looked up from the
+        // current directory at each start, as runsv does, so a renamed directory or a script added later counts.
+        if (controlScripts) {
+            request = request.withBefore(spec.directory().toAbsolutePath().resolve("control").resolve("u"));
+        }
         RunObserver observer = new RunObserver();
         RunningProcess run;
         try {
@@ -304,7 +348,7 @@ public final class Service {
         }
         observer.process = run;
         gotTerm = false;
-        enter(new Up(run, clock.nanoTime(), spec.readiness() instanceof Readiness.OnStart));
+        enter(new Up(run, clock.nanoTime(), false, spec.readiness() instanceof Readiness.OnStart));
         beforeEvents.run();
         emit(new ServiceEvent.Started(run.pid()));
         listener.stateChanged(this);
@@ -502,8 +546,13 @@ public final class Service {
     }
 
     private void markReady(Up up) {
-        enter(new Up(up.run(), up.sinceNanos(), true));
+        enter(new Up(up.run(), up.sinceNanos(), up.execed(), true));
         emit(new ServiceEvent.Ready());
+        listener.stateChanged(this);
+    }
+
+    private void markExeced(Up up) {
+        enter(new Up(up.run(), up.sinceNanos(), true, up.ready()));
         listener.stateChanged(this);
     }
 
@@ -519,6 +568,11 @@ public final class Service {
         @Override
         public void execFailed(int errno, String reason) {
             if (pid() == process.pid()) emit(new ServiceEvent.ExecFailed(reason));
+        }
+
+        @Override
+        public void execSucceeded() {
+            if (state instanceof Up u && u.run() == process && !u.execed()) markExeced(u);
         }
 
         @Override
@@ -541,6 +595,9 @@ public final class Service {
         }
 
         @Override
+        public void execSucceeded() {}
+
+        @Override
         public void ready() {}
 
         @Override
@@ -561,6 +618,9 @@ public final class Service {
 
         @Override
         public void execFailed(int errno, String reason) {}
+
+        @Override
+        public void execSucceeded() {}
 
         @Override
         public void ready() {}

@@ -19,8 +19,12 @@ public sealed interface ServiceState {
         }
     }
 
-    /** {@code run} is running; {@code ready} once its readiness protocol said so (at once without one). */
-    record Up(RunningProcess run, long sinceNanos, boolean ready) implements ServiceState {
+    /**
+     * {@code run} is running. {@code execed} once its program has replaced the helper that set it up (execve
+     * succeeded); {@code ready} once its readiness protocol said so (at once without one). The service counts as
+     * ready only with both.
+     */
+    record Up(RunningProcess run, long sinceNanos, boolean execed, boolean ready) implements ServiceState {
         public Runit runitState() {
             return Runit.RUN;
         }

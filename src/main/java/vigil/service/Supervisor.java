@@ -50,15 +50,15 @@ public final class Supervisor {
             Pipe pipe = processes.openPipe();
             PairListener pairListener = new PairListener();
             Service main = new Service(spec, processes, clock, pairListener, new Stdio.Inherit(),
-                    new Stdio.PipeWriteEnd(pipe));
+                    new Stdio.PipeWriteEnd(pipe), true);
             Service logger = new Service(spec.logger().get(), processes, clock, pairListener,
-                    new Stdio.PipeReadEnd(pipe), new Stdio.Inherit());
+                    new Stdio.PipeReadEnd(pipe), new Stdio.Inherit(), false);
             pair = new Pair(main, logger, pipe);
             pairListener.pair = pair;
         } else {
             PairListener pairListener = new PairListener();
             pair = new Pair(new Service(spec, processes, clock, pairListener, new Stdio.Inherit(),
-                    new Stdio.Inherit()), null, null);
+                    new Stdio.Inherit(), true), null, null);
             pairListener.pair = pair;
         }
         pairs.put(spec.name(), pair);

@@ -128,47 +128,28 @@ public final class ControlFifos {
 
         private void apply(char c) {
             switch (c) {
-                case 'u' -> {
-                    if (running()) service.start();
-                    else custom('u', ok -> service.start());
-                }
-                case 'o' -> {
-                    if (running()) service.once();
-                    else custom('u', ok -> service.once());
-                }
+                // control/u runs in the new process itself, before every ./run (see Service): nothing to do here.
+                case 'u' -> service.start();
+                case 'o' -> service.once();
                 case 'd' -> {
                     service.wantDown();
-                    if (running()) {
-                        custom('t', ok -> {
-                            if (!ok) service.stop();
-                            custom('d', ignored -> {});
-                        });
-                    }
+                    if (running()) stop(service::stop);
                 }
                 case 'x' -> {
                     // The logger of a service directory leaves only with its service.
                     if (logger) return;
                     if (running()) {
-                        custom('t', ok -> {
-                            service.exit();
-                            custom('x', ignored -> {});
-                        });
+                        service.wantExit();
+                        stop(service::exit);
                     } else {
                         service.exit();
                     }
                 }
                 case 't' -> {
-                    if (!running()) return;
-                    custom('t', ok -> {
-                        if (!ok) service.signal(Signals.SIGTERM);
-                        if (service.want() != Want.UP && running()) {
-                            service.signal(Signals.SIGCONT);
-                            custom(service.want() == Want.DOWN ? 'd' : 'x', ignored -> {});
-                        }
-                    });
+                    if (running()) stop(() -> service.signal(Signals.SIGTERM));
                 }
-                case 'p' -> signalOrFlag(c, Signals.SIGSTOP);
-                case 'c' -> signalOrFlag(c, Signals.SIGCONT);
+                case 'p' -> pauseOrContinue(c, Signals.SIGSTOP, true);
+                case 'c' -> pauseOrContinue(c, Signals.SIGCONT, false);
                 case 'k' -> signal(c, Signals.SIGKILL);
                 case 'h' -> signal(c, Signals.SIGHUP);
                 case 'a' -> signal(c, Signals.SIGALRM);
@@ -180,16 +161,36 @@ public final class ControlFifos {
             }
         }
 
+        /**
+         * runsv's stopservice: {@code control/t}, or {@code term} if it has none or it did not exit 0; then, for a
+         * service wanted down or gone, CONT and {@code control/d} or {@code control/x}.
+         */
+        private void stop(Runnable term) {
+            custom('t', ok -> {
+                if (!ok) term.run();
+                if (service.want() == Want.UP) return;
+                // A stop has sent CONT already as part of term; a second one is harmless.
+                service.wake();
+                custom(service.want() == Want.DOWN ? 'd' : 'x', ignored -> {});
+            });
+        }
+
         private void signal(char c, int signal) {
             if (running()) custom(c, ok -> {
                 if (!ok) service.signal(signal);
             });
         }
 
-        /** STOP and CONT set or clear the paused flag even when nothing runs. */
-        private void signalOrFlag(char c, int signal) {
-            if (running()) signal(c, signal);
-            else service.signal(signal);
+        /** STOP and CONT set or clear the paused flag whatever happens: nothing runs, or a script acts instead. */
+        private void pauseOrContinue(char c, int signal, boolean paused) {
+            if (!running()) {
+                service.markPaused(paused);
+                return;
+            }
+            custom(c, ok -> {
+                if (ok) service.markPaused(paused);
+                else service.signal(signal);
+            });
         }
 
         /**
@@ -202,8 +203,10 @@ public final class ControlFifos {
                 then.accept(false);
                 return;
             }
-            Command command = new Command(script, List.of("control/" + c), service.spec().directory(),
-                    service.spec().run().environment());
+            // runsv's arguments: the script's relative name, then the pid ("" if nothing runs).
+            int pid = service.pid();
+            Command command = new Command(script, List.of("control/" + c, pid == 0 ? "" : Integer.toString(pid)),
+                    service.spec().directory(), service.spec().run().environment());
             ProcessRequest request = ProcessRequest.of(command).withStdin(new Stdio.Null())
                     .withStdout(service.output());
             ScriptObserver observer = new ScriptObserver(then);
@@ -228,6 +231,9 @@ public final class ControlFifos {
             public void execFailed(int errno, String reason) {
                 say.accept(service.name(), "control script: " + reason);
             }
+
+            @Override
+            public void execSucceeded() {}
 
             @Override
             public void ready() {}

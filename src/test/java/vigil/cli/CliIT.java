@@ -96,6 +96,8 @@ class CliIT {
         Files.createFile(idle.resolve("down"));
         startDaemon();
         long pid = awaitRunning(web, WAIT);
+        // supervise/status shows the process as soon as it exists; "up" waits until its program runs.
+        assertEquals(0, vigil("wait", "web", "--up", "--timeout", "20").exit());
         Tools.Result table = vigil("status");
         assertEquals(0, table.exit(), table.output());
         assertTrue(table.output().lines().anyMatch(l -> l.matches("web +up +" + pid + " +[0-9]+s +0 +-")),

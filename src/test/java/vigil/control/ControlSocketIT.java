@@ -102,6 +102,9 @@ class ControlSocketIT {
         assertEquals(1L, hello.get("protocol"));
         assertEquals((long) ControlPaths.currentUid(), hello.get("uid"));
         assertEquals(daemon.pid(), hello.get("pid"));
+        // supervise/status shows the process as soon as it exists; "up" waits until its program runs.
+        assertEquals(true, c.call("{\"v\":1,\"cmd\":\"wait\",\"name\":\"web\",\"until\":\"up\",\"timeout\":20}")
+                .get("ok"));
         Map<String, Object> web1 = only(c.call("{\"v\":1,\"id\":2,\"cmd\":\"status\",\"names\":[\"web\"]}"));
         assertEquals("up", web1.get("state"));
         assertEquals(pid, web1.get("pid"));
@@ -294,9 +297,11 @@ class ControlSocketIT {
         Path broken = service(root, "broken", "exec sleep 1000");
         Files.writeString(broken.resolve("run"), "#!/nonexistent/interpreter\n");
         Files.createFile(broken.resolve("down"));
-        // With a readiness probe, "up" waits for ready, so the exec failure is seen first. (Without one, a
-        // service is up, and start replies, once its process exists; see docs/control-protocol.md.)
         vigil.testing.ServiceDirs.script(broken.resolve("check"), "exit 1");
+        // No readiness protocol: up means that the program runs, so a failed exec is a failed start here too.
+        Path noExec = service(root, "noexec", "exec sleep 1000");
+        Files.writeString(noExec.resolve("run"), "#!/nonexistent/interpreter\n");
+        Files.createFile(noExec.resolve("down"));
         startDaemon();
         long pid = awaitRunning(web, WAIT);
         RawControl c = connect();
@@ -312,6 +317,10 @@ class ControlSocketIT {
         Map<String, Object> failed = c.call("{\"v\":1,\"cmd\":\"start\",\"name\":\"broken\",\"wait\":true}");
         assertError("failed", failed);
         assertTrue(((String) failed.get("message")).contains("No such file or directory"), failed.toString());
+        Map<String, Object> noExecFailed = c.call("{\"v\":1,\"cmd\":\"start\",\"name\":\"noexec\",\"wait\":true}");
+        assertError("failed", noExecFailed);
+        assertTrue(((String) noExecFailed.get("message")).contains("No such file or directory"),
+                noExecFailed.toString());
 
         assertError("timeout",
                 c.call("{\"v\":1,\"cmd\":\"wait\",\"name\":\"web\",\"until\":\"down\",\"timeout\":0.3}"));

@@ -95,6 +95,11 @@ class PermissionIT {
         root.call("{\"v\":1,\"cmd\":\"add\",\"name\":\"roottrans\",\"argv\":[\"sleep\",\"1000\"]}");
         assertDenied(asNobody("{\"v\":1,\"cmd\":\"remove\",\"name\":\"roottrans\"}"), "roottrans");
         assertTrue(daemon.alive());
+        // Up once its program runs (the exec is confirmed a moment after the process exists).
+        for (String name : List.of("rootsvc", "roottrans")) {
+            assertEquals(true, root.call("{\"v\":1,\"cmd\":\"wait\",\"name\":\"" + name
+                    + "\",\"until\":\"up\",\"timeout\":20}").get("ok"), name);
+        }
         assertEquals("up", status("rootsvc").get("state"));
         assertEquals("up", status("roottrans").get("state"));
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -62,6 +63,6 @@ class ExecSpecTest {
         ExecSpec ok = run().build();
         assertThrows(IllegalArgumentException.class, () -> new ExecSpec(ok.program(), ok.argv(), ok.environment(),
                 twice, false, ok.chroot(), ok.workingDirectory(), ok.umask(), ok.nice(), ok.oomScoreAdj(),
-                ok.rlimits(), ok.groups(), ok.gid(), ok.uid(), false, false));
+                ok.rlimits(), ok.groups(), ok.gid(), ok.uid(), false, false, Optional.empty()));
     }
 }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -148,6 +149,34 @@ class VigilExecTest {
         Result r = sh("exec $HELPER groups=65534,100 gid=65534 uid=65534 nonewprivs=1 -- /bin/sh sh -c "
                 + "'id -u; id -g; id -G; grep NoNewPrivs /proc/self/status'");
         assertEquals(new Result(0, "65534\n65534\n65534 100\nNoNewPrivs:\t1\n", ""), r);
+    }
+
+    @Test
+    void entersTheWorkingDirectoryWithTheProgramsCredentials() throws Exception {
+        Assumptions.assumeTrue(Children.getuid() == 0, "needs root");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path open = Files.createDirectory(dir.resolve("open"));
+        Path rootOnly = Files.createDirectory(dir.resolve("root-only"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        assertEquals(new Result(0, open + "\n", ""),
+                sh("exec $HELPER gid=65534 uid=65534 cwd=" + open + " -- /bin/sh sh -c pwd"));
+        // Root could enter it; the user the program runs as cannot, and the helper asks as that user.
+        assertEquals(new Result(111, "", "vigil-exec: chdir " + rootOnly + ": Permission denied\n"),
+                sh("exec $HELPER gid=65534 uid=65534 cwd=" + rootOnly + " -- /bin/sh sh -c pwd"));
+    }
+
+    @Test
+    void runsTheBeforeScriptToItsEndFirstWhateverItExitsWith() throws Exception {
+        Path u = dir.resolve("u");
+        Files.writeString(u, "#!/bin/sh\necho \"u $# [$1]\"\nexit 1\n");
+        Files.setPosixFilePermissions(u, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertEquals(new Result(0, "u 1 []\nprogram\n", ""),
+                sh("exec $HELPER before=" + u + " -- /bin/echo echo program"));
+        // Only a script its owner may execute runs, as with runsv's control/<c>; a missing one is no error.
+        Files.setPosixFilePermissions(u, PosixFilePermissions.fromString("rw-r-xr-x"));
+        assertEquals(new Result(0, "program\n", ""), sh("exec $HELPER before=" + u + " -- /bin/echo echo program"));
+        assertEquals(new Result(0, "program\n", ""),
+                sh("exec $HELPER before=" + dir.resolve("none") + " -- /bin/echo echo program"));
     }
 
     @Test

@@ -54,6 +54,11 @@ final class FakeProcesses implements Processes {
         void reportReady() {
             observer.ready();
         }
+
+        /** The helper's execve succeeded: the program runs. */
+        void execSucceeded() {
+            observer.execSucceeded();
+        }
     }
 
     static final class FakePipe implements Pipe {

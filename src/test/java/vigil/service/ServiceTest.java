@@ -76,6 +76,8 @@ class ServiceTest {
         FakeProcess run = os.last("./run");
         assertInstanceOf(ServiceState.Up.class, web.state());
         assertEquals(run.pid, web.pid());
+        assertFalse(web.ready(), "not ready while the program is still to be executed");
+        run.execSucceeded();
         assertTrue(web.ready(), "without a readiness protocol a running service is ready");
         assertEquals(List.of("web: started (pid " + run.pid + ")"), listener.lines);
         assertTrue(run.request.newSession());
@@ -248,6 +250,7 @@ class ServiceTest {
         Service web = add(withReadiness(spec(), new Readiness.NotificationFd(3)));
         FakeProcess run = os.last("./run");
         assertEquals(3, run.request.readinessFd().orElseThrow());
+        run.execSucceeded();
         assertFalse(web.ready());
         run.reportReady();
         assertTrue(web.ready());
@@ -259,6 +262,7 @@ class ServiceTest {
     @Test
     void checkProbeRunsUntilItPassesWithGrowingIntervals() throws Exception {
         Service web = add(withReadiness(spec(), new Readiness.Probe(cmd("./check"))));
+        os.last("./run").execSucceeded();
         assertFalse(web.ready());
         os.last("./check").exit(1);
         advance(19);
@@ -294,6 +298,60 @@ class ServiceTest {
                 listener.lines.getLast());
         advance(1000);
         assertInstanceOf(ServiceState.Up.class, web.state());
+    }
+
+    @Test
+    void aProbeThatPassesBeforeTheExecCountsOnlyOnceTheProgramRuns() throws Exception {
+        Service web = add(withReadiness(spec(), new Readiness.Probe(cmd("./check"))));
+        os.last("./check").exit(0);
+        assertFalse(web.ready(), "what passed the check is not this service's program yet");
+        os.last("./run").execSucceeded();
+        assertTrue(web.ready());
+    }
+
+    @Test
+    void aFailedExecNeverCountsAsUp() throws Exception {
+        Service web = add(spec());
+        FakeProcess run = os.last("./run");
+        run.observer.execFailed(2, "exec ./run: No such file or directory");
+        assertFalse(web.execed());
+        assertFalse(web.ready());
+        run.exit(111);
+        assertFalse(web.ready());
+    }
+
+    @Test
+    void wantExitSendsNothingAndForgetsTheServiceOnceItsProcessHasEnded() throws Exception {
+        Service web = add(spec());
+        FakeProcess run = os.last("./run");
+        web.wantExit();
+        assertEquals(List.of(), run.signals, "a control/t script stopped it its own way");
+        assertEquals(List.of(), listener.removed);
+        web.wake();
+        assertEquals(List.of(Signals.SIGCONT), run.signals);
+        run.exit(0);
+        assertEquals(List.of("web"), listener.removed);
+        assertEquals(1, os.count("./run"), "not restarted");
+    }
+
+    @Test
+    void thePausedFlagCanChangeWithoutASignal() throws Exception {
+        Service web = add(spec());
+        web.markPaused(true);
+        assertTrue(web.paused());
+        web.markPaused(false);
+        assertFalse(web.paused());
+        assertEquals(List.of(), os.last("./run").signals);
+    }
+
+    @Test
+    void controlURunsBeforeEveryRun() throws Exception {
+        Service web = add(spec());
+        Path controlU = web.spec().directory().toAbsolutePath().resolve("control/u");
+        assertEquals(Optional.of(controlU), os.last("./run").request.before());
+        advance(2000);
+        os.last("./run").exit(0);
+        assertEquals(Optional.of(controlU), os.last("./run").request.before(), "a restart runs it too");
     }
 
     @Test

@@ -60,6 +60,13 @@ class SupervisorTest {
     }
 
     @Test
+    void controlURunsBeforeTheProducerOnlyAsRunsvNeverRunsScriptsForALogger() throws Exception {
+        supervisor.add(withLogger("web"));
+        assertEquals(Optional.of(Path.of("/sv/web/control/u")), os.last("./run").request.before());
+        assertEquals(Optional.empty(), os.last("./log/run").request.before());
+    }
+
+    @Test
     void shutdownStopsTheLoggerOnlyAfterItsProducerAndLetsItDrain() throws Exception {
         supervisor.add(withLogger("web"));
         FakePipe pipe = os.pipes.getFirst();

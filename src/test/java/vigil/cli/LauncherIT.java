@@ -1,0 +1,73 @@
+package vigil.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static vigil.testing.ServiceDirs.awaitRunning;
+import static vigil.testing.ServiceDirs.service;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vigil.testing.Await;
+import vigil.testing.DaemonProcess;
+import vigil.testing.Tools;
+
+/**
+ * {@code ./vigil status} as bench/control times it: through the launcher, with its AOT cache. The cache's training
+ * runs against a stand-in daemon (ClientTraining), so a real status must find every class it loads in the cache,
+ * except the few the JDK never archives (JFR event classes, method handles spun for reflection).
+ */
+class LauncherIT {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    /** Loaded from outside the cache today: 6 of the JDK's, none of Vigil's. Room for a JDK update, not for a hole. */
+    private static final int MOST_UNCACHED = 12;
+
+    @TempDir
+    Path sandbox;
+    private DaemonProcess daemon;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (daemon != null) daemon.close();
+    }
+
+    @Test
+    void statusFindsItsClassesInTheAotCache() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path socket = sandbox.resolve("control");
+        Path web = service(root, "web", "exec sleep 1000");
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--control", socket.toString(), root.toString());
+        long pid = awaitRunning(web, WAIT);
+        Await.until("the control socket", WAIT, () -> Files.exists(socket));
+        Map<String, String> env = Map.of("VIGIL_CONTROL", socket.toString());
+        // supervise/status shows the process as soon as it exists; "up" waits until its program runs.
+        Tools.Result up = Tools.run(sandbox, env, null,
+                List.of(System.getProperty("vigil.launcher"), "wait", "web", "--up", "--timeout", "20"));
+        assertEquals(0, up.exit(), up.output());
+
+        Path log = sandbox.resolve("classes.log");
+        Tools.Result status = Tools.run(sandbox, Map.of("VIGIL_CONTROL", socket.toString(),
+                "VIGIL_JAVA_OPTS", "-Xlog:class+load=info:file=" + log), null,
+                List.of(System.getProperty("vigil.launcher"), "status", "web"));
+        assertEquals(0, status.exit(), status.output());
+        assertTrue(status.output().startsWith("web: up (pid " + pid + ")"), status.output());
+
+        List<String> loaded = loadedClasses(log);
+        List<String> uncached = loaded.stream().filter(l -> !l.contains("source: shared objects file")).toList();
+        assertTrue(loaded.size() > 500, "the log lists the classes: " + loaded.size());
+        assertTrue(uncached.stream().noneMatch(l -> l.contains(" vigil.")), "Vigil's own classes are all cached: "
+                + uncached);
+        assertTrue(uncached.size() <= MOST_UNCACHED, "at most " + MOST_UNCACHED + " classes outside the cache: "
+                + uncached);
+    }
+
+    private static List<String> loadedClasses(Path log) throws IOException {
+        return Files.readAllLines(log).stream().filter(l -> l.contains("[class,load]")).toList();
+    }
+}
