@@ -101,7 +101,13 @@ final class LinuxProcesses implements Processes {
         Child child = new Child(spawned.pid(), observer);
         children.put(child.pid, child);
         child.exitWatch = watchExit(child.pid);
-        spawned.errorPipeReadFd().ifPresent(fd -> child.errorPipe = watchPipe(fd, child::readErrorPipe));
+        if (spawned.errorPipeReadFd().isPresent()) {
+            child.errorPipe = watchPipe(spawned.errorPipeReadFd().getAsInt(), child::readErrorPipe);
+        } else {
+            // Spawned directly: the exec has already succeeded. Told once the caller knows of the process.
+            child.execPending = true;
+            loop.execute(child::confirmExec);
+        }
         if (readiness != null) {
             Fds.close(readiness[1]);
             child.readinessPipe = watchPipe(readiness[0], child::readReadinessPipe);
@@ -197,6 +203,8 @@ final class LinuxProcesses implements Processes {
         WatchedPipe readinessPipe;
         final ByteArrayOutputStream errorReport = new ByteArrayOutputStream();
         boolean reaped;
+        /** A direct spawn's exec succeeded and the observer has not heard yet. */
+        boolean execPending;
 
         Child(int pid, ProcessObserver observer) {
             this.pid = pid;
@@ -272,10 +280,17 @@ final class LinuxProcesses implements Processes {
             // What the child wrote before it died is read now, so its events come before its exit. The error
             // pipe is surely at EOF (its write end is close-on-exec); the readiness pipe may still be held open
             // by the service's own children, so it is read once more and then given up.
+            confirmExec();
             readErrorPipe();
             readReadinessPipe();
             closeReadinessPipe();
             observer.exited(how.status());
+        }
+
+        void confirmExec() {
+            if (!execPending) return;
+            execPending = false;
+            observer.execSucceeded();
         }
 
         /** Bytes read into the buffer, 0 at EOF, -1 if nothing is there yet; an error counts as EOF. */

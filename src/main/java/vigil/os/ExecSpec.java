@@ -120,7 +120,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         var moved = new ArrayList<FdMapping>(fds.size());
         for (FdMapping m : fds) moved.add(new FdMapping(m.target(), source.applyAsInt(m.source())));
         return new ExecSpec(program, argv, environment, moved, newSession, chroot, workingDirectory, umask, nice,
-                oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges, listenPid);
+                oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges, listenPid, before);
     }
 
     /** A spec that runs {@code program} with {@code argv} and changes nothing else (an empty environment). */
@@ -129,14 +129,14 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
     }
 
     /**
-     * Whether this spec needs vigil-exec: ids, limits, umask, nice, OOM score, chroot, no-new-privileges and
-     * LISTEN_PID cannot be set between fork and exec by posix_spawn. Everything else (fds, the working directory,
+     * Whether this spec needs vigil-exec: ids, limits, umask, nice, OOM score, chroot, no-new-privileges,
+     * LISTEN_PID and a script to run before the exec are beyond posix_spawn. Everything else (fds, the working directory,
      * a new session, the signals) posix_spawn applies itself, which spares the child an exec of the helper.
      */
     public boolean needsHelper() {
         return chroot.isPresent() || umask.isPresent() || nice.isPresent() || oomScoreAdj.isPresent()
                 || !rlimits.isEmpty() || groups.isPresent() || gid.isPresent() || uid.isPresent() || noNewPrivileges
-                || listenPid;
+                || listenPid || before.isPresent();
     }
 
     /** vigil-exec's arguments after its own argv[0], up to and including the program's argv. */
