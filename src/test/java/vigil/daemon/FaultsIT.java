@@ -51,11 +51,11 @@ class FaultsIT {
         assertTrue(running.size() < 20, "not all fit");
         assertTrue(daemon.alive());
 
-        // Free some fds: the waiting services start on a later retry.
+        // Free some fds: the waiting services start on a later retry, at most one backoff cap (60 s) away.
         List<Path> removed = running.subList(0, Math.min(10, running.size()));
         for (Path s : removed) Files.move(s, sandbox.resolve("removed-" + s.getFileName()));
         for (Path s : services) {
-            if (!removed.contains(s)) awaitRunning(s, Duration.ofSeconds(60));
+            if (!removed.contains(s)) awaitRunning(s, Duration.ofSeconds(90));
         }
         assertEquals(0, daemon.countLines("internal error"), String.join("\n", daemon.lines()));
     }
