@@ -5,11 +5,14 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import vigil.loop.EventLoop;
 import vigil.model.Command;
+import vigil.model.ExecOptions;
 import vigil.os.Children;
 import vigil.os.Epoll;
 import vigil.os.ExitStatus;
@@ -72,12 +75,15 @@ final class LinuxProcesses implements Processes {
                 .newSession(request.newSession())
                 .rlimit(RLIMIT_NOFILE, childOpenFiles.soft(), childOpenFiles.hard());
         command.user().ifPresent(user -> spec.groups(user.groups()).gid(user.gid()).uid(user.uid()));
-        mapStdio(spec, 0, request.stdin());
-        mapStdio(spec, 1, request.stdout());
-        mapStdio(spec, 2, request.stderr());
+        applyOptions(spec, command.options());
+        spec.pidVariables(request.pidVariables());
         int[] readiness = null;
+        List<Integer> opened = new ArrayList<>(3);
         Spawned spawned;
         try {
+            mapStdio(spec, 0, request.stdin(), opened);
+            mapStdio(spec, 1, request.stdout(), opened);
+            mapStdio(spec, 2, request.stderr(), opened);
             if (request.readinessFd().isPresent()) {
                 readiness = Fds.pipe(0);
                 Fds.setNonBlocking(readiness[0], true);
@@ -90,6 +96,8 @@ final class LinuxProcesses implements Processes {
                 Fds.close(readiness[1]);
             }
             throw new SpawnException(e.getMessage(), e.errno());
+        } finally {
+            opened.forEach(Fds::close);
         }
         Child child = new Child(spawned.pid(), observer);
         children.put(child.pid, child);
@@ -112,12 +120,34 @@ final class LinuxProcesses implements Processes {
         }
     }
 
-    private void mapStdio(ExecSpec.Builder spec, int target, Stdio stdio) {
+    /** The options of a unit's exec context; a later rlimit for a resource wins over Vigil's nofile default. */
+    private static void applyOptions(ExecSpec.Builder spec, ExecOptions options) {
+        options.rootDirectory().ifPresent(spec::chroot);
+        options.umask().ifPresent(spec::umask);
+        options.nice().ifPresent(spec::nice);
+        options.oomScoreAdj().ifPresent(spec::oomScoreAdj);
+        for (ExecOptions.Limit limit : options.rlimits()) spec.rlimit(limit.resource(), limit.soft(), limit.hard());
+        spec.noNewPrivileges(options.noNewPrivileges());
+    }
+
+    /** Maps one standard stream; a file is opened here and its fd, added to {@code opened}, closed after spawn. */
+    private void mapStdio(ExecSpec.Builder spec, int target, Stdio stdio, List<Integer> opened) throws OsException {
         switch (stdio) {
             case Stdio.Inherit i -> {}
             case Stdio.Null n -> spec.fd(target, devNull);
             case Stdio.PipeReadEnd p -> spec.fd(target, fdOr(((LinuxPipe) p.pipe()).readEnd));
             case Stdio.PipeWriteEnd p -> spec.fd(target, fdOr(((LinuxPipe) p.pipe()).writeEnd));
+            case Stdio.File f -> {
+                int flags = Fds.O_CLOEXEC | switch (f.mode()) {
+                    case READ -> Fds.O_RDONLY;
+                    case WRITE -> Fds.O_WRONLY | Fds.O_CREAT;
+                    case APPEND -> Fds.O_WRONLY | Fds.O_CREAT | Fds.O_APPEND;
+                    case TRUNCATE -> Fds.O_WRONLY | Fds.O_CREAT | Fds.O_TRUNC;
+                };
+                int fd = Fds.open(f.path(), flags, 0644);
+                opened.add(fd);
+                spec.fd(target, fd);
+            }
         }
     }
 
@@ -226,6 +256,8 @@ final class LinuxProcesses implements Processes {
                 if (errorReport.size() > 0) {
                     Spawn.parseFailure(errorReport.toByteArray())
                             .ifPresent(f -> observer.execFailed(f.errno(), f.describe()));
+                } else if (!reaped) {
+                    observer.execSucceeded();
                 }
             }
         }

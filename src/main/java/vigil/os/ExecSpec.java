@@ -34,11 +34,13 @@ import java.util.OptionalInt;
  * @param uid              the real, effective and saved uid
  * @param noNewPrivileges  PR_SET_NO_NEW_PRIVS: setuid binaries and file capabilities no longer raise privileges
  * @param listenPid        set LISTEN_PID to the program's own pid (socket activation)
+ * @param pidVariables     more variables set to the program's own pid (WATCHDOG_PID), at most 4
  */
 public record ExecSpec(Path program, List<String> argv, Map<String, String> environment, List<FdMapping> fds,
                        boolean newSession, Optional<Path> chroot, Optional<Path> workingDirectory, OptionalInt umask,
                        OptionalInt nice, OptionalInt oomScoreAdj, List<Rlimit> rlimits, Optional<List<Integer>> groups,
-                       OptionalInt gid, OptionalInt uid, boolean noNewPrivileges, boolean listenPid) {
+                       OptionalInt gid, OptionalInt uid, boolean noNewPrivileges, boolean listenPid,
+                       List<String> pidVariables) {
     public ExecSpec {
         Objects.requireNonNull(program, "program");
         argv = List.copyOf(argv);
@@ -54,6 +56,12 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         groups = groups.map(List::copyOf);
         Objects.requireNonNull(gid, "gid");
         Objects.requireNonNull(uid, "uid");
+        pidVariables = List.copyOf(pidVariables);
+        if (pidVariables.size() > 4) throw new IllegalArgumentException("at most 4 pid variables");
+        pidVariables.forEach(n -> {
+            if (n.isEmpty() || n.indexOf('=') >= 0) throw new IllegalArgumentException("bad variable name: " + n);
+            requireNoNul(n, "pidVariables");
+        });
 
         // The helper's command line and the envp are C strings: a NUL would silently cut them short.
         requireNoNul(program.toString(), "program");
@@ -138,6 +146,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         uid.ifPresent(u -> args.add("uid=" + Integer.toUnsignedString(u)));
         if (noNewPrivileges) args.add("nonewprivs=1");
         if (listenPid) args.add("listen-pid=1");
+        for (String name : pidVariables) args.add("pid-env=" + name);
         args.add("--");
         args.add(program.toString());
         args.addAll(argv);
@@ -182,6 +191,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         private OptionalInt uid = OptionalInt.empty();
         private boolean noNewPrivileges;
         private boolean listenPid;
+        private List<String> pidVariables = List.of();
 
         private Builder(Path program, List<String> argv) {
             this.program = program;
@@ -260,10 +270,15 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
             return this;
         }
 
+        public Builder pidVariables(List<String> names) {
+            pidVariables = names;
+            return this;
+        }
+
         public ExecSpec build() {
             return new ExecSpec(program, argv, environment, List.copyOf(fds.values()), newSession, chroot,
                     workingDirectory, umask, nice, oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges,
-                    listenPid);
+                    listenPid, pidVariables);
         }
     }
 }

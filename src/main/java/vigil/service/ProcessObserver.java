@@ -7,6 +7,9 @@ public interface ProcessObserver {
     /** execve failed in the child with this errno; {@link #exited} (code 111) follows. */
     void execFailed(int errno, String reason);
 
+    /** execve succeeded: the program runs (what Type=exec waits for). Reported at most once, never after exit. */
+    default void execSucceeded() {}
+
     /** The process wrote a newline to its readiness fd. Reported at most once. */
     void ready();
 

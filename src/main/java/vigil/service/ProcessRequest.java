@@ -1,5 +1,6 @@
 package vigil.service;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
 import vigil.model.Command;
@@ -7,32 +8,44 @@ import vigil.model.Command;
 /**
  * One process to start: the command plus where its standard streams go, the fd it reports readiness on, and
  * whether it gets a session of its own (so a terminal's Ctrl-C reaches Vigil, not every service directly).
+ *
+ * @param pidVariables environment variables set to the new process's own pid, which only the child knows
+ *                     ({@code WATCHDOG_PID})
  */
 public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio stderr, OptionalInt readinessFd,
-                             boolean newSession) {
+                             boolean newSession, List<String> pidVariables) {
     public ProcessRequest {
         Objects.requireNonNull(command);
         Objects.requireNonNull(stdin);
         Objects.requireNonNull(stdout);
         Objects.requireNonNull(stderr);
         Objects.requireNonNull(readinessFd);
+        pidVariables = List.copyOf(pidVariables);
     }
 
     public static ProcessRequest of(Command command) {
         return new ProcessRequest(command, new Stdio.Inherit(), new Stdio.Inherit(), new Stdio.Inherit(),
-                OptionalInt.empty(), true);
+                OptionalInt.empty(), true, List.of());
     }
 
     public ProcessRequest withStdin(Stdio s) {
-        return new ProcessRequest(command, s, stdout, stderr, readinessFd, newSession);
+        return new ProcessRequest(command, s, stdout, stderr, readinessFd, newSession, pidVariables);
     }
 
     public ProcessRequest withStdout(Stdio s) {
-        return new ProcessRequest(command, stdin, s, stderr, readinessFd, newSession);
+        return new ProcessRequest(command, stdin, s, stderr, readinessFd, newSession, pidVariables);
     }
 
     public ProcessRequest withReadinessFd(int fd) {
-        return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession);
+        return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession, pidVariables);
+    }
+
+    public ProcessRequest withStderr(Stdio s) {
+        return new ProcessRequest(command, stdin, stdout, s, readinessFd, newSession, pidVariables);
+    }
+
+    public ProcessRequest withPidVariables(List<String> names) {
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, names);
     }
 
     /** Where one standard stream of the child goes. */
@@ -48,5 +61,8 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
 
         /** The write end of a long-lived pipe (a producer's stdout). */
         record PipeWriteEnd(Pipe pipe) implements Stdio {}
+
+        /** A file, opened for reading, or for writing from the start, at the end, or after truncating it. */
+        record File(java.nio.file.Path path, vigil.model.UnitSpec.Stdio.FileMode mode) implements Stdio {}
     }
 }
