@@ -48,7 +48,8 @@ public record UnitSpec(
         Kill kill,
         Stdio stdin,
         Stdio stdout,
-        Stdio stderr) {
+        Stdio stderr,
+        List<Directory> directories) {
 
     /** {@code Type=}; idle runs as simple. */
     public enum Type { SIMPLE, EXEC, FORKING, ONESHOT, NOTIFY, NOTIFY_RELOAD }
@@ -78,6 +79,18 @@ public record UnitSpec(
 
         /** How a {@link File} is opened. */
         enum FileMode { READ, WRITE, APPEND, TRUNCATE }
+    }
+
+    /**
+     * A directory made before the unit starts ({@code RuntimeDirectory=} and the like), owned by the unit's user.
+     *
+     * @param removeOnStop a runtime directory not preserved: removed once the unit is down for good
+     */
+    public record Directory(Path path, int mode, Optional<Credentials> owner, boolean removeOnStop) {
+        public Directory {
+            Objects.requireNonNull(path, "path");
+            Objects.requireNonNull(owner, "owner");
+        }
     }
 
     /** A set of exit codes and signals ({@code SuccessExitStatus=} and friends). */
@@ -161,6 +174,7 @@ public record UnitSpec(
         Objects.requireNonNull(stdin, "stdin");
         Objects.requireNonNull(stdout, "stdout");
         Objects.requireNonNull(stderr, "stderr");
+        directories = List.copyOf(directories);
         if (type != Type.ONESHOT && commands.getOrDefault(Phase.START, List.of()).size() != 1) {
             throw new IllegalArgumentException(name + ": only Type=oneshot may have other than one ExecStart=");
         }
@@ -207,6 +221,7 @@ public record UnitSpec(
         private Stdio stdin = new Stdio.Null();
         private Stdio stdout = new Stdio.Log();
         private Stdio stderr = new Stdio.Log();
+        private List<Directory> directories = List.of();
 
         private Builder(String name, Path source) {
             this.name = name;
@@ -304,11 +319,16 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder directories(List<Directory> list) {
+            directories = list;
+            return this;
+        }
+
         public UnitSpec build() {
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
-                    stderr);
+                    stderr, directories);
         }
     }
 }

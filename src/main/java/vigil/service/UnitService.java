@@ -287,6 +287,14 @@ public final class UnitService {
             enterDead(Result.START_LIMIT_HIT, false);
             return;
         }
+        try {
+            os.makeDirectories(spec.directories());
+        } catch (SpawnException e) {
+            say("cannot make its directories: " + e.getMessage());
+            result = Result.RESOURCES;
+            enterDead(Result.RESOURCES, true);
+            return;
+        }
         result = Result.SUCCESS;
         reloadResult = Result.SUCCESS;
         mainExit = null;
@@ -515,6 +523,9 @@ public final class UnitService {
             return;
         }
         if (want == Want.UP && !startWhenStopped) want = Want.DOWN;
+        List<UnitSpec.Directory> runtime = spec.directories().stream().filter(UnitSpec.Directory::removeOnStop)
+                .toList();
+        if (!runtime.isEmpty() && !startWhenStopped) os.removeDirectories(runtime);
         changed();
         settled();
     }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import vigil.model.UnitSpec;
 import vigil.os.ExitStatus;
 
 /** PID files, adopted processes and process groups that exist only in memory. */
@@ -20,6 +21,8 @@ final class FakeUnitOs implements UnitOs {
     final Set<Integer> liveGroups = new HashSet<>();
     /** "pgid:signal" for every group signal sent to a live group. */
     final List<String> groupSignals = new ArrayList<>();
+    final Set<Path> made = new HashSet<>();
+    boolean failDirectories;
 
     static final class Adopted implements RunningProcess {
         final int pid;
@@ -60,6 +63,17 @@ final class FakeUnitOs implements UnitOs {
     public OptionalInt readPidFile(Path file) {
         Integer pid = pidFiles.get(file);
         return pid == null ? OptionalInt.empty() : OptionalInt.of(pid);
+    }
+
+    @Override
+    public void makeDirectories(List<UnitSpec.Directory> directories) throws SpawnException {
+        if (failDirectories) throw new SpawnException("Permission denied", 13);
+        for (UnitSpec.Directory d : directories) made.add(d.path());
+    }
+
+    @Override
+    public void removeDirectories(List<UnitSpec.Directory> directories) {
+        for (UnitSpec.Directory d : directories) made.remove(d.path());
     }
 
     @Override

@@ -697,6 +697,29 @@ class UnitServiceTest {
         assertEquals(UnitState.STOP_WATCHDOG, other.state());
     }
 
+    // ---- directories ----
+
+    @Test
+    void directoriesAreMadeBeforeTheStartAndARuntimeOneGoesWhenStopped() {
+        var runtime = new UnitSpec.Directory(Path.of("/run/web"), 0755, Optional.empty(), true);
+        var state = new UnitSpec.Directory(Path.of("/var/lib/web"), 0700, Optional.empty(), false);
+        UnitService web = started(unit("/bin/web").directories(List.of(runtime, state)));
+        assertEquals(Set.of(runtime.path(), state.path()), unitOs.made);
+        web.stop();
+        os.last().killedBy(Signals.SIGTERM);
+        assertEquals(Set.of(state.path()), unitOs.made);
+    }
+
+    @Test
+    void aDirectoryThatCannotBeMadeFailsTheStart() {
+        unitOs.failDirectories = true;
+        UnitService web = started(unit("/bin/web").directories(List.of(
+                new UnitSpec.Directory(Path.of("/run/web"), 0755, Optional.empty(), true))));
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(Result.RESOURCES, web.result());
+        assertEquals(0, os.started.size());
+    }
+
     // ---- removal ----
 
     @Test
