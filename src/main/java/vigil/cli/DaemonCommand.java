@@ -1,6 +1,7 @@
 package vigil.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -9,7 +10,8 @@ import picocli.CommandLine.Parameters;
 import vigil.daemon.Daemon;
 
 @Command(name = "daemon",
-        description = {"Supervise every service directory in each DIR (as runsvdir does), until TERM or INT.",
+        description = {"Supervise every service directory in each DIR (as runsvdir does), and run the systemd "
+                + ".service units of --units DIR, until TERM or INT.",
                 "New, removed and renamed entries take effect at once.",
                 "Listens for control requests (the vigil commands) on a unix socket; runtime state (transient "
                         + "services, supervise/ of read-only service directories) is kept beside it."})
@@ -19,11 +21,20 @@ final class DaemonCommand implements Callable<Integer> {
                     + "$XDG_RUNTIME_DIR/vigil/control for others)")
     Path control;
 
-    @Parameters(arity = "1..*", paramLabel = "DIR", description = "directories of service directories")
-    List<Path> roots;
+    @Option(names = "--units", arity = "1..*", paramLabel = "DIR",
+            description = "directories of systemd unit files: every .service unit in them is run (templates aside)")
+    List<Path> units = new ArrayList<>();
+
+    @Parameters(arity = "0..*", paramLabel = "DIR", description = "directories of service directories; .service "
+            + "files in them are run as units")
+    List<Path> roots = new ArrayList<>();
 
     @Override
     public Integer call() {
-        return Daemon.run(roots, control, System.err);
+        if (roots.isEmpty() && units.isEmpty()) {
+            System.err.println("vigil daemon: give at least one DIR of service directories or --units DIR");
+            return 2;
+        }
+        return Daemon.run(roots, units, control, System.err);
     }
 }

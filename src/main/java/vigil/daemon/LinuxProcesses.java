@@ -1,20 +1,31 @@
 package vigil.daemon;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
 import vigil.loop.EventLoop;
 import vigil.model.Command;
 import vigil.model.ExecOptions;
+import vigil.model.UnitSpec;
 import vigil.os.Children;
 import vigil.os.Epoll;
+import vigil.os.Errno;
 import vigil.os.ExitStatus;
 import vigil.os.ExecSpec;
 import vigil.os.Fds;
@@ -31,13 +42,14 @@ import vigil.service.ProcessRequest.Stdio;
 import vigil.service.Processes;
 import vigil.service.RunningProcess;
 import vigil.service.SpawnException;
+import vigil.service.UnitOs;
 
 /**
  * The state machines' {@link Processes}, for real: posix_spawn of vigil-exec, the exec-error and readiness pipes
  * watched on the loop, and every child (orphans too, as a subreaper) reaped when SIGCHLD arrives. A pid is never
  * signalled after it was reaped, so it can never hit a recycled pid.
  */
-final class LinuxProcesses implements Processes {
+final class LinuxProcesses implements Processes, UnitOs {
     private static final int RLIMIT_NOFILE = 7;
 
     private final EventLoop loop;
@@ -108,6 +120,90 @@ final class LinuxProcesses implements Processes {
             child.readinessPipe = watchPipe(readiness[0], child::readReadinessPipe);
         }
         return child;
+    }
+
+    /**
+     * Watches a process Vigil did not spawn. As subreaper Vigil inherits a forking daemon once its parent exits,
+     * so it is usually a child to reap; one that is not (a pid named by MAINPID=) is seen to end through its pidfd,
+     * without a status, which counts as exit 0 as in systemd.
+     */
+    @Override
+    public RunningProcess adopt(int pid, ProcessObserver observer) throws SpawnException {
+        Child known = children.get(pid);
+        if (known != null) {
+            // Already ours (a spawned process named again by MAINPID=): one observer per child, the newest.
+            known.observer = observer;
+            return known;
+        }
+        Child child = new Child(pid, observer);
+        child.adopted = true;
+        child.exitWatch = watchExit(pid);
+        if (child.exitWatch == null) {
+            try {
+                if (!Children.sendSignal(pid, 0)) throw new SpawnException("no such process " + pid, Errno.ESRCH);
+            } catch (OsException e) {
+                throw new SpawnException(e.getMessage(), e.errno());
+            }
+        }
+        children.put(pid, child);
+        return child;
+    }
+
+    @Override
+    public OptionalInt readPidFile(Path file) {
+        try {
+            String text = Files.readString(file).strip();
+            int pid = Integer.parseInt(text);
+            return pid > 1 ? OptionalInt.of(pid) : OptionalInt.empty();
+        } catch (IOException | NumberFormatException e) {
+            return OptionalInt.empty();
+        }
+    }
+
+    @Override
+    public boolean signalGroup(int pgid, int signal) {
+        try {
+            return pgid > 1 && Children.signalGroup(pgid, signal);
+        } catch (OsException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void makeDirectories(List<UnitSpec.Directory> directories) throws SpawnException {
+        for (UnitSpec.Directory d : directories) {
+            try {
+                Files.createDirectories(d.path());
+                Files.setPosixFilePermissions(d.path(), permissions(d.mode()));
+                if (d.owner().isPresent()) {
+                    Files.setAttribute(d.path(), "unix:uid", d.owner().get().uid(), LinkOption.NOFOLLOW_LINKS);
+                    Files.setAttribute(d.path(), "unix:gid", d.owner().get().gid(), LinkOption.NOFOLLOW_LINKS);
+                }
+            } catch (IOException | UnsupportedOperationException e) {
+                throw new SpawnException(d.path() + ": " + e.getMessage(), Errno.EACCES);
+            }
+        }
+    }
+
+    @Override
+    public void removeDirectories(List<UnitSpec.Directory> directories) {
+        for (UnitSpec.Directory d : directories) {
+            try (var walk = Files.walk(d.path())) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            } catch (IOException | UncheckedIOException e) {
+                // Left behind: the next start finds it and uses it.
+            }
+        }
+    }
+
+    private static Set<PosixFilePermission> permissions(int mode) {
+        Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] bits = PosixFilePermission.values();
+        // PosixFilePermission's order is OWNER_READ .. OTHERS_EXECUTE, i.e. mode bits 8 down to 0.
+        for (int i = 0; i < 9; i++) {
+            if ((mode & (1 << (8 - i))) != 0) set.add(bits[i]);
+        }
+        return set;
     }
 
     @Override
@@ -188,7 +284,13 @@ final class LinuxProcesses implements Processes {
             Child child = children.remove(pid);
             if (child != null) child.reaped(new Reaped(pid, status.get()));
         } catch (OsException e) {
-            // ECHILD: already reaped by the SIGCHLD sweep, which told its observer.
+            // ECHILD: already reaped by the SIGCHLD sweep, which told its observer; or adopted and no child of
+            // Vigil's, so its end is all there is to know.
+            Child child = children.get(pid);
+            if (child != null && child.adopted) {
+                children.remove(pid);
+                child.reaped(new Reaped(pid, ExitStatus.exited(0)));
+            }
         }
     }
 
@@ -214,7 +316,9 @@ final class LinuxProcesses implements Processes {
 
     private final class Child implements RunningProcess {
         final int pid;
-        final ProcessObserver observer;
+        ProcessObserver observer;
+        /** Not spawned by Vigil: a forking daemon's main process, or a MAINPID=. */
+        boolean adopted;
         WatchedPipe exitWatch;
         WatchedPipe errorPipe;
         WatchedPipe readinessPipe;

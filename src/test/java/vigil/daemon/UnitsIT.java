@@ -1,0 +1,122 @@
+package vigil.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vigil.testing.DaemonProcess;
+import vigil.testing.Procs;
+
+/** systemd .service units run by a real daemon: each Type=, the exec list, restarts, sd_notify. */
+class UnitsIT {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path sandbox;
+    private DaemonProcess daemon;
+
+    @AfterEach
+    void stopDaemon() throws Exception {
+        if (daemon != null) daemon.close();
+    }
+
+    private Path unit(String name, String service) throws Exception {
+        Path dir = Files.createDirectories(sandbox.resolve("units"));
+        Files.writeString(dir.resolve(name), "[Service]\nWorkingDirectory=" + sandbox + "\n" + service);
+        return dir;
+    }
+
+    private static int pidIn(String line) {
+        Matcher m = Pattern.compile("pid (\\d+)").matcher(line);
+        assertTrue(m.find(), line);
+        return Integer.parseInt(m.group(1));
+    }
+
+    @Test
+    void eachTypeStartsAndAllStopOnTerm() throws Exception {
+        unit("simple.service", "ExecStart=/bin/sleep 1000\n");
+        unit("exec.service", "Type=exec\nExecStart=/bin/sleep 1001\n");
+        unit("once.service", """
+                Type=oneshot
+                RemainAfterExit=yes
+                ExecStart=/bin/sh -c 'echo one >> once.out'
+                ExecStart=/bin/sh -c 'echo two >> once.out'
+                ExecStop=/bin/sh -c 'echo stop >> once.out'
+                """);
+        unit("forking.service", """
+                Type=forking
+                PIDFile=%s/forking.pid
+                ExecStart=/bin/sh -c 'sleep 1002 & echo $! > forking.pid'
+                """.formatted(sandbox));
+        Path units = unit("notify.service", """
+                Type=notify
+                ExecStart=/bin/sh -c 'systemd-notify --ready --status="all good"; exec sleep 1003'
+                ExecStopPost=/bin/sh -c 'echo "$SERVICE_RESULT $EXIT_CODE $EXIT_STATUS" > notify.result'
+                """);
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("simple.service: running", WAIT);
+        daemon.awaitLine("exec.service: running", WAIT);
+        daemon.awaitLine("once.service: exited; remains active", WAIT);
+        assertEquals("one\ntwo\n", Files.readString(sandbox.resolve("once.out")));
+        int forked = pidIn(daemon.awaitLine("forking.service: main process is pid", WAIT));
+        assertTrue(Procs.cmdline(forked).startsWith("sleep 1002"), Procs.cmdline(forked));
+        daemon.awaitLine("forking.service: running", WAIT);
+        daemon.awaitLine("notify.service: ready", WAIT);
+        daemon.awaitLine("notify.service: running", WAIT);
+
+        assertEquals(0, daemon.terminate(WAIT));
+        assertFalse(ProcessHandle.of(forked).map(ProcessHandle::isAlive).orElse(false), "the forked daemon died");
+        assertEquals("one\ntwo\nstop\n", Files.readString(sandbox.resolve("once.out")));
+        assertEquals("success killed TERM\n", Files.readString(sandbox.resolve("notify.result")));
+    }
+
+    @Test
+    void restartOnFailureUntilTheStartLimit() throws Exception {
+        Path units = unit("crash.service", """
+                ExecStart=/bin/sh -c 'echo x >> crash.count; exit 3'
+                Restart=on-failure
+                RestartSec=100ms
+                """);
+        Files.writeString(units.resolve("crash.service"), "[Unit]\nStartLimitBurst=3\n"
+                + Files.readString(units.resolve("crash.service")));
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("crash.service: failed with result 'start-limit-hit'", WAIT);
+        assertEquals(3, Files.readAllLines(sandbox.resolve("crash.count")).size());
+        assertEquals(3, daemon.countLines("crash.service: main process exited 3, status=exit-code"));
+    }
+
+    @Test
+    void unitFilesBesideServiceDirectoriesAreRunToo() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Files.writeString(root.resolve("beside.service"), "[Service]\nWorkingDirectory=" + sandbox
+                + "\nExecStart=/bin/sleep 1004\n");
+        daemon = DaemonProcess.daemon(sandbox, root);
+        daemon.awaitLine("beside.service: running", WAIT);
+        assertEquals(0, daemon.terminate(WAIT));
+    }
+
+    @Test
+    void notifyAccessMainDropsOtherSendersAndTheStartTimesOut() throws Exception {
+        // systemd-notify speaks for its parent: here the inner shell, which is not the main process.
+        Path units = unit("strict.service", """
+                Type=notify
+                TimeoutStartSec=2
+                TimeoutStopSec=2
+                ExecStart=/bin/sh -c 'sh -c "systemd-notify --ready"; exec sleep 1005'
+                """);
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("strict.service: notification from pid \\d+ dropped \\(NotifyAccess=main\\)", WAIT);
+        daemon.awaitLine("strict.service: start timed out", WAIT);
+        daemon.awaitLine("strict.service: failed with result 'timeout'", WAIT);
+        assertEquals(0, daemon.countLines("strict.service: ready"));
+    }
+}
