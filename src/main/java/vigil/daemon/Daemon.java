@@ -32,6 +32,7 @@ import vigil.service.Service;
 import vigil.service.ServiceEvent;
 import vigil.service.ServiceListener;
 import vigil.service.SpawnException;
+import vigil.service.UnitService;
 import vigil.service.Supervisor;
 import vigil.service.Want;
 import vigil.supervise.AlreadySupervisedException;
@@ -376,6 +377,23 @@ public final class Daemon implements ServiceHost {
         @Override
         public void remove(String name) {
             supervisor.remove(name);
+        }
+
+        @Override
+        public Collection<UnitService> units() {
+            return units.units();
+        }
+
+        @Override
+        public Optional<UnitService> unit(String name) {
+            return units.unit(name);
+        }
+
+        @Override
+        public String daemonReload() {
+            String summary = units.reload();
+            reporter.say("daemon-reload: " + summary);
+            return summary;
         }
 
         @Override

@@ -7,14 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import vigil.testing.Await;
 import vigil.testing.DaemonProcess;
 import vigil.testing.Procs;
+import vigil.testing.Tools;
 
 /** systemd .service units run by a real daemon: each Type=, the exec list, restarts, sd_notify. */
 class UnitsIT {
@@ -118,5 +122,56 @@ class UnitsIT {
         daemon.awaitLine("strict.service: start timed out", WAIT);
         daemon.awaitLine("strict.service: failed with result 'timeout'", WAIT);
         assertEquals(0, daemon.countLines("strict.service: ready"));
+    }
+
+    private Tools.Result vigil(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "vigil.cli.Main"));
+        command.addAll(List.of(args));
+        return Tools.run(sandbox, Map.of("VIGIL_CONTROL", sandbox.resolve("run/control").toString()), null, command);
+    }
+
+    @Test
+    void statusReloadResetFailedAndDaemonReload() throws Exception {
+        Path units = unit("web.service", """
+                Type=notify
+                ExecStart=/bin/sh -c 'trap "echo reloaded >> web.log" HUP; \
+                systemd-notify --ready --status="serving 3 clients"; while :; do sleep 1; done'
+                ExecReload=/bin/kill -HUP $MAINPID
+                """);
+        unit("bad.service", "ExecStart=/bin/false\n");
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        int pid = pidIn(daemon.awaitLine("web.service: started .* \\(pid \\d+\\)", WAIT));
+        daemon.awaitLine("web.service: running", WAIT);
+        daemon.awaitLine("bad.service: failed with result 'exit-code'", WAIT);
+
+        Tools.Result status = vigil("status", "web");
+        assertEquals(0, status.exit(), status.toString());
+        assertTrue(status.output().contains("Loaded:    from " + units.resolve("web.service")), status.output());
+        assertTrue(status.output().contains("Active:    active (running)"), status.output());
+        assertTrue(status.output().contains("Main PID:  " + pid), status.output());
+        assertTrue(status.output().contains("Status:    \"serving 3 clients\""), status.output());
+        Tools.Result bad = vigil("status", "bad.service");
+        assertEquals(3, bad.exit(), bad.toString());
+        assertTrue(bad.output().contains("failed (failed) (Result: exit-code)"), bad.output());
+        assertTrue(bad.output().contains("Last exit: exited 1"), bad.output());
+
+        assertEquals(0, vigil("reload", "web").exit());
+        Await.until("the reload", WAIT, () -> Files.exists(sandbox.resolve("web.log")));
+        assertEquals(0, vigil("reset-failed", "bad.service").exit());
+        assertTrue(vigil("status", "bad").output().contains("inactive (dead)"));
+
+        Files.writeString(units.resolve("web.service"), Files.readString(units.resolve("web.service"))
+                .replace("serving 3 clients", "serving 4 clients"));
+        unit("new.service", "ExecStart=/bin/sleep 1006\n");
+        Files.delete(units.resolve("bad.service"));
+        Tools.Result reload = vigil("daemon-reload");
+        assertEquals(0, reload.exit(), reload.toString());
+        assertTrue(reload.output().contains("1 added, 1 changed, 1 removed"), reload.output());
+        daemon.awaitLine("new.service: running", WAIT);
+        assertTrue(vigil("status", "web").output().contains("Main PID:  " + pid + "\n"),
+                "a changed unit keeps running");
+        assertEquals(4, vigil("status", "bad").exit(), "removed");
     }
 }
