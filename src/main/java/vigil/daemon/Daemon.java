@@ -110,10 +110,10 @@ public final class Daemon implements ServiceHost {
         try (EventLoop loop = EventLoop.create()) {
             Rlimits.Limit childLimits = Rlimits.raiseOpenFilesLimit();
             if (Children.getpid() != 1) Children.setChildSubreaper();
-            LinuxProcesses processes = new LinuxProcesses(loop, childLimits);
             Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
-            Daemon daemon = new Daemon(loop, processes, reporter, runtime);
             Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
+            LinuxProcesses processes = new LinuxProcesses(loop, childLimits, notifyDirectory);
+            Daemon daemon = new Daemon(loop, processes, reporter, runtime);
             daemon.units = new UnitTable(loop, processes, processes, new LoopClock(loop), reporter, unitDirs,
                     notifyDirectory);
             loop.setErrorReporter(t -> {

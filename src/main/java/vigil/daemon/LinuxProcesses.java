@@ -29,6 +29,7 @@ import vigil.os.Errno;
 import vigil.os.ExitStatus;
 import vigil.os.ExecSpec;
 import vigil.os.Fds;
+import vigil.os.NotifySocket;
 import vigil.os.OsException;
 import vigil.os.Reaped;
 import vigil.os.Rlimits;
@@ -63,15 +64,20 @@ final class LinuxProcesses implements Processes, UnitOs {
      */
     private final int pidfdBudget;
     private int pidfds;
+    private final Path notifyDirectory;
+    private long notifySockets;
+    private final NotifySocket.Buffers notifyBuffers = new NotifySocket.Buffers();
     /** One buffer for every pipe read: all reads happen on the loop thread. */
     private final MemorySegment buffer = Arena.ofAuto().allocate(512);
 
     /**
-     * @param childOpenFiles the open-files limit Vigil itself started with: services get it back rather than the
-     *                       raised limit Vigil needs for thousands of services
+     * @param childOpenFiles  the open-files limit Vigil itself started with: services get it back rather than the
+     *                        raised limit Vigil needs for thousands of services
+     * @param notifyDirectory where the sd_notify sockets of service directories with a {@code notify} file go
      */
-    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles) throws OsException {
+    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles, Path notifyDirectory) throws OsException {
         this.loop = loop;
+        this.notifyDirectory = notifyDirectory;
         this.childOpenFiles = childOpenFiles;
         this.devNull = Fds.open(Path.of("/dev/null"), Fds.O_RDWR, 0);
         this.pidfdBudget = (int) Math.min(Integer.MAX_VALUE, Rlimits.openFiles().soft() / 5);
@@ -90,9 +96,18 @@ final class LinuxProcesses implements Processes, UnitOs {
         applyOptions(spec, command.options());
         spec.pidVariables(request.pidVariables());
         int[] readiness = null;
+        int notifyFd = -1;
+        Path notifyPath = null;
         List<Integer> opened = new ArrayList<>(3);
         Spawned spawned;
         try {
+            if (request.notifySocket()) {
+                notifyPath = notifyDirectory.resolve("sv-" + ProcessHandle.current().pid() + "-" + ++notifySockets);
+                notifyFd = openNotifySocket(notifyPath);
+                var env = new HashMap<>(command.environment());
+                env.put("NOTIFY_SOCKET", notifyPath.toString());
+                spec.environment(env);
+            }
             mapStdio(spec, 0, request.stdin(), opened);
             mapStdio(spec, 1, request.stdout(), opened);
             mapStdio(spec, 2, request.stderr(), opened);
@@ -107,6 +122,7 @@ final class LinuxProcesses implements Processes, UnitOs {
                 Fds.close(readiness[0]);
                 Fds.close(readiness[1]);
             }
+            if (notifyFd >= 0) closeNotifySocket(notifyFd, notifyPath);
             throw new SpawnException(e.getMessage(), e.errno());
         } finally {
             opened.forEach(Fds::close);
@@ -118,6 +134,10 @@ final class LinuxProcesses implements Processes, UnitOs {
         if (readiness != null) {
             Fds.close(readiness[1]);
             child.readinessPipe = watchPipe(readiness[0], child::readReadinessPipe);
+        }
+        if (notifyFd >= 0) {
+            child.notifySocket = watchPipe(notifyFd, child::readNotifySocket);
+            child.notifyPath = notifyPath;
         }
         return child;
     }
@@ -227,6 +247,24 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     /** Maps one standard stream; a file is opened here and its fd, added to {@code opened}, closed after spawn. */
+    private static int openNotifySocket(Path path) throws OsException {
+        try {
+            Files.createDirectories(path.getParent());
+        } catch (IOException e) {
+            throw new OsException("mkdir", path.getParent().toString(), Errno.EACCES);
+        }
+        return NotifySocket.open(path);
+    }
+
+    private static void closeNotifySocket(int fd, Path path) {
+        Fds.close(fd);
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // A stale socket file in Vigil's runtime directory does no harm; its name is never reused.
+        }
+    }
+
     private void mapStdio(ExecSpec.Builder spec, int target, Stdio stdio, List<Integer> opened) throws OsException {
         switch (stdio) {
             case Stdio.Inherit i -> {}
@@ -322,6 +360,9 @@ final class LinuxProcesses implements Processes, UnitOs {
         WatchedPipe exitWatch;
         WatchedPipe errorPipe;
         WatchedPipe readinessPipe;
+        WatchedPipe notifySocket;
+        Path notifyPath;
+        boolean notifiedReady;
         final ByteArrayOutputStream errorReport = new ByteArrayOutputStream();
         boolean reaped;
 
@@ -379,6 +420,21 @@ final class LinuxProcesses implements Processes, UnitOs {
             }
         }
 
+        /** sd_notify from a service directory with a {@code notify} file: READY=1 is its readiness. */
+        void readNotifySocket() {
+            try {
+                for (var d = NotifySocket.receive(notifySocket.fd(), notifyBuffers); d.isPresent();
+                     d = NotifySocket.receive(notifySocket.fd(), notifyBuffers)) {
+                    if (!notifiedReady && List.of(d.get().text().split("\n")).contains("READY=1")) {
+                        notifiedReady = true;
+                        observer.ready();
+                    }
+                }
+            } catch (OsException e) {
+                // The socket failed: readiness cannot come any more, and the exit still will.
+            }
+        }
+
         private void closeReadinessPipe() {
             if (readinessPipe == null) return;
             readinessPipe.close();
@@ -397,6 +453,12 @@ final class LinuxProcesses implements Processes, UnitOs {
             readErrorPipe();
             readReadinessPipe();
             closeReadinessPipe();
+            if (notifySocket != null) {
+                readNotifySocket();
+                if (notifySocket.registration() != null) notifySocket.registration().cancel();
+                closeNotifySocket(notifySocket.fd(), notifyPath);
+                notifySocket = null;
+            }
             observer.exited(how.status());
         }
 

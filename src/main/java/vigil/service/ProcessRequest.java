@@ -11,9 +11,11 @@ import vigil.model.Command;
  *
  * @param pidVariables environment variables set to the new process's own pid, which only the child knows
  *                     ({@code WATCHDOG_PID})
+ * @param notifySocket give the process an sd_notify socket of its own ({@code NOTIFY_SOCKET}); its
+ *                     {@code READY=1} is reported as ready, like a newline on a readiness fd
  */
 public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio stderr, OptionalInt readinessFd,
-                             boolean newSession, List<String> pidVariables) {
+                             boolean newSession, List<String> pidVariables, boolean notifySocket) {
     public ProcessRequest {
         Objects.requireNonNull(command);
         Objects.requireNonNull(stdin);
@@ -25,27 +27,31 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
 
     public static ProcessRequest of(Command command) {
         return new ProcessRequest(command, new Stdio.Inherit(), new Stdio.Inherit(), new Stdio.Inherit(),
-                OptionalInt.empty(), true, List.of());
+                OptionalInt.empty(), true, List.of(), false);
     }
 
     public ProcessRequest withStdin(Stdio s) {
-        return new ProcessRequest(command, s, stdout, stderr, readinessFd, newSession, pidVariables);
+        return new ProcessRequest(command, s, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket);
     }
 
     public ProcessRequest withStdout(Stdio s) {
-        return new ProcessRequest(command, stdin, s, stderr, readinessFd, newSession, pidVariables);
+        return new ProcessRequest(command, stdin, s, stderr, readinessFd, newSession, pidVariables, notifySocket);
     }
 
     public ProcessRequest withReadinessFd(int fd) {
-        return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession, pidVariables);
+        return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession, pidVariables, notifySocket);
     }
 
     public ProcessRequest withStderr(Stdio s) {
-        return new ProcessRequest(command, stdin, stdout, s, readinessFd, newSession, pidVariables);
+        return new ProcessRequest(command, stdin, stdout, s, readinessFd, newSession, pidVariables, notifySocket);
     }
 
     public ProcessRequest withPidVariables(List<String> names) {
-        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, names);
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, names, notifySocket);
+    }
+
+    public ProcessRequest withNotifySocket() {
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, true);
     }
 
     /** Where one standard stream of the child goes. */

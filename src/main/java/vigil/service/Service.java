@@ -291,6 +291,7 @@ public final class Service {
         restartRequested = false;
         ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout);
         if (spec.readiness() instanceof Readiness.NotificationFd n) request = request.withReadinessFd(n.fd());
+        if (spec.readiness() instanceof Readiness.SdNotify) request = request.withNotifySocket();
         RunObserver observer = new RunObserver();
         RunningProcess run;
         try {

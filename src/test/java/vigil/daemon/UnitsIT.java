@@ -174,4 +174,17 @@ class UnitsIT {
                 "a changed unit keeps running");
         assertEquals(4, vigil("status", "bad").exit(), "removed");
     }
+
+    @Test
+    void aServiceDirectoryWithANotifyFileIsReadyOnReady() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path svc = vigil.testing.ServiceDirs.service(root, "n", "[ -n \"$NOTIFY_SOCKET\" ] || exit 9\n"
+                + "systemd-notify --ready --status=up\nexec sleep 1007");
+        Files.createFile(svc.resolve("notify"));
+        daemon = DaemonProcess.daemon(sandbox, root);
+        int pid = pidIn(daemon.awaitLine("n: started \\(pid \\d+\\)", WAIT));
+        daemon.awaitLine("n: ready", WAIT);
+        assertTrue(Procs.cmdline(pid).startsWith("sleep 1007"), Procs.cmdline(pid));
+        assertEquals(0, daemon.countLines("n: exited 9"));
+    }
 }
