@@ -3,6 +3,7 @@ package vigil.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -186,5 +187,33 @@ class UnitsIT {
         daemon.awaitLine("n: ready", WAIT);
         assertTrue(Procs.cmdline(pid).startsWith("sleep 1007"), Procs.cmdline(pid));
         assertEquals(0, daemon.countLines("n: exited 9"));
+    }
+
+    @Test
+    void redisSupervisedBySystemdIsSeenReady() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/redis-server")), "needs redis-server");
+        int port;
+        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        Path units = unit("redis.service", """
+                Type=notify
+                ExecStart=/usr/bin/redis-server --supervised systemd --port %d --bind 127.0.0.1 --save "" \
+                --appendonly no --dir %s --daemonize no
+                """.formatted(port, sandbox));
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString(), "--control",
+                sandbox.resolve("run/control").toString());
+        daemon.awaitLine("redis.service: ready", WAIT);
+        daemon.awaitLine("redis.service: running", WAIT);
+        Tools.Result status = vigil("status", "redis");
+        assertEquals(0, status.exit(), status.output());
+        assertTrue(status.output().contains("Status:    \"Ready to accept connections"), status.output());
+        try (var socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream().write("PING\r\n".getBytes());
+            assertEquals("+PONG", new java.io.BufferedReader(new java.io.InputStreamReader(
+                    socket.getInputStream())).readLine());
+        }
+        assertEquals(0, daemon.terminate(WAIT));
+        daemon.awaitLine("redis.service: (stopped|failed)", WAIT);
     }
 }
