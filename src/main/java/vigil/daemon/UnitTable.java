@@ -60,6 +60,7 @@ public final class UnitTable {
         String fingerprint;
         int notifyFd = -1;
         EventLoop.Registration notifyWatch;
+        boolean saidDropped;
 
         Entry(UnitService service, String fingerprint) {
             this.service = service;
@@ -225,11 +226,14 @@ public final class UnitTable {
                     continue;
                 }
                 Map<String, String> fields = parse(d.get().text());
-                if (fields.isEmpty()) continue;
-                if (!entry.service.notify(d.get().pid(), fields)) {
+                // A barrier's only effect, closing its fd, is done; it needs no NotifyAccess= (systemd-notify
+                // sends it from its own pid after speaking for its parent).
+                if (fields.isEmpty() || fields.keySet().equals(Set.of("BARRIER"))) continue;
+                if (!entry.service.notify(d.get().pid(), fields) && !entry.saidDropped) {
+                    entry.saidDropped = true;
                     reporter.say(entry.service.name(), "notification from pid " + d.get().pid()
                             + " dropped (NotifyAccess=" + entry.service.spec().notifyAccess().name()
-                            .toLowerCase(java.util.Locale.ROOT) + ")");
+                            .toLowerCase(java.util.Locale.ROOT) + "); further drops are not reported");
                 }
             }
         } catch (OsException e) {

@@ -464,16 +464,22 @@ public final class UnitService {
                 saidNoCgroups = true;
                 say("KillMode=control-group: no cgroups here, so the process group is signalled instead");
             }
+            boolean sent = false;
             for (RunningProcess p : alive()) {
                 p.signal(signal);
                 extra.forEach(p::signal);
+                sent = true;
             }
+            boolean toGroup = false;
             if (group) {
                 for (int pgid : groups()) {
-                    if (os.signalGroup(pgid, signal)) extra.forEach(s -> os.signalGroup(pgid, s));
+                    if (os.signalGroup(pgid, signal)) {
+                        extra.forEach(s -> os.signalGroup(pgid, s));
+                        toGroup = true;
+                    }
                 }
             }
-            say("sent " + Signals.name(signal) + (group ? " to the process group" : ""));
+            if (sent || toGroup) say("sent " + Signals.name(signal) + (toGroup ? " to the process group" : ""));
         }
         return main != null || control != null;
     }
