@@ -185,7 +185,8 @@ class UnitsIT {
         daemon = DaemonProcess.daemon(sandbox, root);
         int pid = pidIn(daemon.awaitLine("n: started \\(pid \\d+\\)", WAIT));
         daemon.awaitLine("n: ready", WAIT);
-        assertTrue(Procs.cmdline(pid).startsWith("sleep 1007"), Procs.cmdline(pid));
+        // READY=1 comes before the exec: the same process then becomes sleep.
+        Await.until("run to exec sleep", WAIT, () -> Procs.cmdline(pid).startsWith("sleep 1007"));
         assertEquals(0, daemon.countLines("n: exited 9"));
     }
 
@@ -215,5 +216,27 @@ class UnitsIT {
         }
         assertEquals(0, daemon.terminate(WAIT));
         daemon.awaitLine("redis.service: (stopped|failed)", WAIT);
+    }
+
+    @Test
+    void aWatchdogThatIsNotPingedAbortsAndRestarts() throws Exception {
+        Path units = unit("dog.service", """
+                Type=notify
+                WatchdogSec=1
+                Restart=on-watchdog
+                RestartSec=100ms
+                ExecStart=/bin/sh -c 'echo "$WATCHDOG_USEC $WATCHDOG_PID $$$$" >> dog.env; \
+                systemd-notify --ready; exec sleep 1008'
+                """);
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("dog.service: ready", WAIT);
+        daemon.awaitLine("dog.service: watchdog timeout", WAIT);
+        daemon.awaitLine("dog.service: sent SIGABRT", WAIT);
+        daemon.awaitLine("dog.service: failed with result 'watchdog'", WAIT);
+        daemon.awaitLine("dog.service: scheduled restart", WAIT);
+        Await.until("the second start", WAIT, () -> daemon.countLines("dog.service: ready") >= 2);
+        String[] first = Files.readAllLines(sandbox.resolve("dog.env")).getFirst().split(" ");
+        assertEquals("1000000", first[0]);
+        assertEquals(first[2], first[1], "WATCHDOG_PID is the main process's own pid ($$ is systemd's $)");
     }
 }
