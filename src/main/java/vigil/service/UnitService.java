@@ -37,6 +37,7 @@ import vigil.service.UnitState.Result;
 public final class UnitService {
     private static final Clock.Timer NO_TIMER = () -> {};
     private static final Duration PID_FILE_POLL = Duration.ofMillis(50);
+    private static final Duration GROUP_POLL = Duration.ofSeconds(1);
 
     private UnitSpec spec;
     private final Processes processes;
@@ -385,10 +386,11 @@ public final class UnitService {
         if (result != Result.SUCCESS) {
             enterSignal(UnitState.STOP_SIGTERM, f);
         } else if (main != null || (spec.type() == Type.FORKING && mainGroupAlive())) {
-            boolean wasRunning = state == UnitState.RELOAD;
+            boolean backFromReload = state == UnitState.RELOAD;
             enter(UnitState.RUNNING);
-            if (!wasRunning) say(spec.type() == Type.ONESHOT ? "started" : "running");
+            if (!backFromReload) say(spec.type() == Type.ONESHOT ? "started" : "running");
             armWatchdog();
+            if (main == null) watchGroup();
             changed();
         } else if (spec.remainAfterExit()) {
             enter(UnitState.EXITED);
@@ -397,6 +399,23 @@ public final class UnitService {
         } else {
             enterStop(Result.SUCCESS);
         }
+    }
+
+    /**
+     * Without a main pid, nothing reports the daemon's end: look at its process group every {@link #GROUP_POLL}
+     * (the one poll in Vigil, and only for forking units without PIDFile=).
+     */
+    private void watchGroup() {
+        stateTimer = clock.schedule(GROUP_POLL, () -> {
+            if (state != UnitState.RUNNING || main != null) return;
+            stateTimer = NO_TIMER;
+            if (mainGroupAlive()) {
+                watchGroup();
+            } else {
+                say("its process group is empty: the daemon is gone");
+                enterRunning(Result.SUCCESS);
+            }
+        });
     }
 
     /** A forking daemon whose pid is unknown (no PIDFile=) counts as alive while its process group is. */

@@ -148,6 +148,23 @@ class UnitServiceTest {
     }
 
     @Test
+    void forkingWithoutPidFileLivesAsLongAsItsProcessGroup() {
+        UnitService web = started(unit("/usr/sbin/webd").type(Type.FORKING).restart(Restart.ALWAYS)
+                .restartSec(Duration.ofSeconds(5)));
+        FakeProcess launcher = os.last();
+        unitOs.liveGroups.add(launcher.pid);
+        launcher.exit(0);
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(0, web.mainPid());
+        advance(10_000);
+        assertEquals(UnitState.RUNNING, web.state());
+        unitOs.liveGroups.remove(launcher.pid);
+        advance(1_000);
+        assertEquals(UnitState.AUTO_RESTART, web.state(), "the daemon is gone; Restart=always");
+        assertEquals(Result.SUCCESS, web.result());
+    }
+
+    @Test
     void oneshotRunsEveryExecStartInTurnAndRemainsAfterExit() {
         UnitService web = started(UnitSpec.builder("web.service", SOURCE).type(Type.ONESHOT).remainAfterExit(true)
                 .commands(Phase.START, List.of(cmd("/bin/one"), cmd("/bin/two")))
