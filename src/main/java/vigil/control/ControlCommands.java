@@ -198,9 +198,9 @@ public final class ControlCommands implements ControlServer.LineHandler {
             for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now));
         } else {
             for (String name : names) {
-                Optional<Service> service = host.service(name);
-                if (service.isPresent()) entries.add(describe(service.get(), now));
-                else entries.add(UnitStatus.describe(findUnit(name), now));
+                Optional<UnitService> unit = host.service(name).isPresent() ? Optional.empty() : host.unit(name);
+                if (unit.isPresent()) entries.add(UnitStatus.describe(unit.get(), now));
+                else entries.add(describe(find(name), now));
             }
         }
         Map<String, Object> reply = Protocol.ok(id);
