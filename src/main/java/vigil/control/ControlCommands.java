@@ -61,6 +61,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     private final Map<ControlServer.Client, Waiter> waiterOf = new IdentityHashMap<>();
     /** The state each service was last seen in, to tell subscribers when one comes to a stop. */
     private final Map<Service, ServiceState> lastState = new IdentityHashMap<>();
+    private final UnitWaits unitWaits;
 
     /**
      * @param runtimeDirectory where transient services keep their {@code supervise/} state
@@ -74,6 +75,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         this.transientRoot = runtimeDirectory.resolve("transient");
         this.users = users;
         this.say = say;
+        this.unitWaits = new UnitWaits(loop);
     }
 
     // ---- requests ----
@@ -101,6 +103,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     @Override
     public void closed(ControlServer.Client client) {
         subscribers.remove(client);
+        unitWaits.closed(client);
         Waiter w = waiterOf.remove(client);
         if (w != null) {
             w.timer.cancel();
@@ -253,10 +256,20 @@ public final class ControlCommands implements ControlServer.LineHandler {
         if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
             throw new Failure(Error.SHUTTING_DOWN, u.name() + ": the daemon is shutting down");
         }
+        UnitWaits.Goal goal = null;
         switch (a.action()) {
-            case START -> u.start();
-            case STOP -> u.stop();
-            case RESTART -> u.restart();
+            case START -> {
+                u.start();
+                goal = UnitWaits.Goal.ACTIVE;
+            }
+            case STOP -> {
+                u.stop();
+                goal = UnitWaits.Goal.INACTIVE;
+            }
+            case RESTART -> {
+                u.restart();
+                goal = UnitWaits.Goal.ACTIVE;
+            }
             case KILL, SIGNAL -> {
                 if (u.mainPid() == 0) throw new Failure(Error.NOT_RUNNING, u.name() + ": has no main process");
                 u.signal(a.action() == Action.KILL ? Signals.SIGKILL : a.signal());
@@ -264,7 +277,18 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case ONCE, PAUSE, CONT -> throw new Failure(Error.BAD_REQUEST, verb + " is for service directories, "
                     + "not for units");
         }
-        client.send(okWithUnit(id, u));
+        if (a.await() && goal != null) unitWaits.await(client, id, u, goal, a.timeout());
+        else client.send(okWithUnit(id, u));
+    }
+
+    // ---- what units do: from the daemon's unit listener ----
+
+    public void unitChanged(UnitService unit) {
+        unitWaits.changed(unit);
+    }
+
+    public void unitRemoved(UnitService unit) {
+        unitWaits.removed(unit);
     }
 
     private static Map<String, Object> okWithUnit(Object id, UnitService u) {

@@ -32,6 +32,7 @@ import vigil.service.Service;
 import vigil.service.ServiceEvent;
 import vigil.service.ServiceListener;
 import vigil.service.SpawnException;
+import vigil.service.UnitListener;
 import vigil.service.UnitService;
 import vigil.service.Supervisor;
 import vigil.service.Want;
@@ -115,7 +116,7 @@ public final class Daemon implements ServiceHost {
             LinuxProcesses processes = new LinuxProcesses(loop, childLimits, notifyDirectory);
             Daemon daemon = new Daemon(loop, processes, reporter, runtime);
             daemon.units = new UnitTable(loop, processes, processes, new LoopClock(loop), reporter, unitDirs,
-                    notifyDirectory);
+                    notifyDirectory, daemon.new UnitControl());
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
                 t.printStackTrace(err);
@@ -344,6 +345,22 @@ public final class Daemon implements ServiceHost {
             } catch (CannotSupervise e) {
                 reporter.say(waiting.name(), e.getMessage());
             }
+        }
+    }
+
+    /** Tells the control socket's waiters what units do. */
+    private final class UnitControl implements UnitListener {
+        @Override
+        public void stateChanged(UnitService unit) {
+            if (commands != null) commands.unitChanged(unit);
+        }
+
+        @Override
+        public void event(UnitService unit, String message) {}
+
+        @Override
+        public void removed(UnitService unit) {
+            if (commands != null) commands.unitRemoved(unit);
         }
     }
 

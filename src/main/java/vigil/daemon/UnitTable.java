@@ -52,6 +52,8 @@ public final class UnitTable {
     private final Map<String, Entry> units = new LinkedHashMap<>();
     private final NotifySocket.Buffers buffers = new NotifySocket.Buffers();
     private final Listener listener = new Listener();
+    /** Hears every unit's state changes and removals after the table: the control socket's waiters. */
+    private final UnitListener observer;
     private Runnable whenAllRemoved;
 
     /** One unit: its state machine, what it was made from, and its notify socket if it has one. */
@@ -72,7 +74,8 @@ public final class UnitTable {
      * @param notifyDirectory where the units' notify sockets go
      */
     UnitTable(EventLoop loop, Processes processes, UnitOs os, Clock clock, Reporter reporter,
-              List<Path> directories, Path notifyDirectory) {
+              List<Path> directories, Path notifyDirectory, UnitListener observer) {
+        this.observer = observer;
         this.loop = loop;
         this.processes = processes;
         this.os = os;
@@ -270,11 +273,14 @@ public final class UnitTable {
     /** Reports each unit's lines and forgets a unit once it is down for good. */
     private final class Listener implements UnitListener {
         @Override
-        public void stateChanged(UnitService unit) {}
+        public void stateChanged(UnitService unit) {
+            observer.stateChanged(unit);
+        }
 
         @Override
         public void event(UnitService unit, String message) {
             reporter.say(unit.name(), message);
+            observer.event(unit, message);
         }
 
         @Override
@@ -291,6 +297,7 @@ public final class UnitTable {
                     // A stale socket file is replaced when the unit comes back.
                 }
             }
+            observer.removed(unit);
             if (units.isEmpty()) runWhenAllRemoved();
         }
     }

@@ -239,4 +239,27 @@ class UnitsIT {
         assertEquals("1000000", first[0]);
         assertEquals(first[2], first[1], "WATCHDOG_PID is the main process's own pid ($$ is systemd's $)");
     }
+
+    @Test
+    void startStopAndRestartWaitForTheJob() throws Exception {
+        Path units = unit("slow.service", """
+                Type=notify
+                ExecStart=/bin/sh -c 'sleep 0.5; systemd-notify --ready; exec sleep 1009'
+                """);
+        unit("fails.service", "Type=notify\nExecStart=/bin/sh -c 'exit 4'\n");
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("slow.service: running", WAIT);
+        daemon.awaitLine("fails.service: failed", WAIT);
+
+        Tools.Result stop = vigil("stop", "slow");
+        assertEquals(0, stop.exit(), stop.output());
+        assertTrue(stop.output().contains("slow.service: inactive"), stop.output());
+        Tools.Result restart = vigil("restart", "slow");
+        assertEquals(0, restart.exit(), restart.output());
+        assertTrue(restart.output().contains("slow.service: active (pid "), restart.output());
+        assertTrue(daemon.countLines("slow.service: ready") >= 2, "the reply came after READY=1");
+        Tools.Result fails = vigil("start", "fails");
+        assertEquals(1, fails.exit(), fails.output());
+        assertTrue(fails.output().contains("fails.service: failed with result 'exit-code'"), fails.output());
+    }
 }
