@@ -2,23 +2,17 @@ package vigil.daemon;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import vigil.loop.EventLoop;
 import vigil.model.Command;
 import vigil.model.ExecOptions;
@@ -191,39 +185,12 @@ final class LinuxProcesses implements Processes, UnitOs {
 
     @Override
     public void makeDirectories(List<UnitSpec.Directory> directories) throws SpawnException {
-        for (UnitSpec.Directory d : directories) {
-            try {
-                Files.createDirectories(d.path());
-                Files.setPosixFilePermissions(d.path(), permissions(d.mode()));
-                if (d.owner().isPresent()) {
-                    Files.setAttribute(d.path(), "unix:uid", d.owner().get().uid(), LinkOption.NOFOLLOW_LINKS);
-                    Files.setAttribute(d.path(), "unix:gid", d.owner().get().gid(), LinkOption.NOFOLLOW_LINKS);
-                }
-            } catch (IOException | UnsupportedOperationException e) {
-                throw new SpawnException(d.path() + ": " + e.getMessage(), Errno.EACCES);
-            }
-        }
+        UnitDirectories.make(directories);
     }
 
     @Override
     public void removeDirectories(List<UnitSpec.Directory> directories) {
-        for (UnitSpec.Directory d : directories) {
-            try (var walk = Files.walk(d.path())) {
-                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            } catch (IOException | UncheckedIOException e) {
-                // Left behind: the next start finds it and uses it.
-            }
-        }
-    }
-
-    private static Set<PosixFilePermission> permissions(int mode) {
-        Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] bits = PosixFilePermission.values();
-        // PosixFilePermission's order is OWNER_READ .. OTHERS_EXECUTE, i.e. mode bits 8 down to 0.
-        for (int i = 0; i < 9; i++) {
-            if ((mode & (1 << (8 - i))) != 0) set.add(bits[i]);
-        }
-        return set;
+        UnitDirectories.remove(directories);
     }
 
     @Override
