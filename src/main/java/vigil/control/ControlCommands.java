@@ -291,6 +291,25 @@ public final class ControlCommands implements ControlServer.LineHandler {
         unitWaits.removed(unit);
     }
 
+    /** One line of what a unit did, with its state after it, for subscribers. */
+    public void unitEvent(UnitService unit, String message) {
+        if (subscribers.isEmpty()) return;
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("v", Protocol.VERSION);
+        event.put("event", "unit");
+        event.put("service", unit.name());
+        event.put("time", System.currentTimeMillis());
+        event.put("state", unit.state().activeState());
+        event.put("sub_state", unit.state().subState());
+        event.put("message", message);
+        publish(unit.name(), event);
+        // Subscribing to "web" follows web.service as status and start do.
+        String shortName = unit.name().substring(0, unit.name().lastIndexOf('.'));
+        for (Map.Entry<ControlServer.Client, Set<String>> e : List.copyOf(subscribers.entrySet())) {
+            if (e.getValue().contains(shortName) && !e.getValue().contains(unit.name())) e.getKey().send(event);
+        }
+    }
+
     private static Map<String, Object> okWithUnit(Object id, UnitService u) {
         Map<String, Object> reply = Protocol.ok(id);
         reply.put("service", UnitStatus.describe(u, System.nanoTime()));
@@ -530,8 +549,11 @@ public final class ControlCommands implements ControlServer.LineHandler {
     }
 
     private void publish(Service service, Map<String, Object> event) {
+        publish(service.name(), event);
+    }
+
+    private void publish(String name, Map<String, Object> event) {
         if (subscribers.isEmpty()) return;
-        String name = service.name();
         for (Map.Entry<ControlServer.Client, Set<String>> e : List.copyOf(subscribers.entrySet())) {
             Set<String> names = e.getValue();
             if (names.isEmpty() || names.contains(name)

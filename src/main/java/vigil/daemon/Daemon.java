@@ -356,7 +356,9 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
-        public void event(UnitService unit, String message) {}
+        public void event(UnitService unit, String message) {
+            if (commands != null) commands.unitEvent(unit, message);
+        }
 
         @Override
         public void removed(UnitService unit) {

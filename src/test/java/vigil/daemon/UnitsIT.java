@@ -250,10 +250,21 @@ class UnitsIT {
         daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
         daemon.awaitLine("slow.service: running", WAIT);
         daemon.awaitLine("fails.service: failed", WAIT);
+        var events = new vigil.testing.RawControl(sandbox.resolve("run/control"));
+        assertEquals(true, events.call("{\"v\":1,\"cmd\":\"subscribe\",\"names\":[\"slow\"]}").get("ok"));
 
         Tools.Result stop = vigil("stop", "slow");
         assertEquals(0, stop.exit(), stop.output());
         assertTrue(stop.output().contains("slow.service: inactive"), stop.output());
+        List<Object> states = new ArrayList<>();
+        for (int i = 0; i < 10 && !states.contains("inactive"); i++) {
+            Map<String, Object> event = events.readJson();
+            assertEquals("unit", event.get("event"));
+            assertEquals("slow.service", event.get("service"));
+            states.add(event.get("state"));
+        }
+        assertTrue(states.contains("deactivating") && states.getLast().equals("inactive"), states.toString());
+        events.close();
         Tools.Result restart = vigil("restart", "slow");
         assertEquals(0, restart.exit(), restart.output());
         assertTrue(restart.output().contains("slow.service: active (pid "), restart.output());
