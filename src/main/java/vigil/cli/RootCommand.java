@@ -19,9 +19,8 @@ import picocli.CommandLine.Command;
 final class RootCommand implements Runnable {
     /** Every subcommand's name, in the order help lists them. */
     private static final List<String> COMMANDS = List.of("daemon", "status", "start", "stop", "restart", "once",
-            "kill", "signal", "pause", "cont", "reload", "reset-failed", "wait", "add", "remove", "rescan", "daemon-reload",
-            "shutdown", "events", "logs",
-            "verify", "cat", "demo", "version");
+            "kill", "signal", "pause", "cont", "reload", "reset-failed", "wait", "add", "remove", "rescan",
+            "daemon-reload", "shutdown", "events", "logs", "verify", "cat", "demo", "version");
 
     /** A new command object; a switch rather than method references, whose first use costs start-up time. */
     private static Object command(String name) {

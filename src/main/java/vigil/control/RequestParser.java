@@ -74,8 +74,8 @@ public final class RequestParser {
             case "shutdown" -> new Request.Shutdown();
             case "subscribe" -> new Request.Subscribe(f.names());
             default -> throw bad("unknown command \"" + cmd + "\"; known: hello, status, start, stop, restart, "
-                    + "once, kill, signal, pause, cont, wait, add, remove, rescan, reload, reset-failed, daemon-reload, shutdown, "
-                    + "subscribe");
+                    + "once, kill, signal, pause, cont, wait, add, remove, rescan, reload, reset-failed, "
+                    + "daemon-reload, shutdown, subscribe");
         };
         f.checkAllUsed();
         return request;

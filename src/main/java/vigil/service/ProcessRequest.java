@@ -39,7 +39,8 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
     }
 
     public ProcessRequest withReadinessFd(int fd) {
-        return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession, pidVariables, notifySocket);
+        return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession, pidVariables,
+                notifySocket);
     }
 
     public ProcessRequest withStderr(Stdio s) {
