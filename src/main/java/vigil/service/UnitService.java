@@ -3,6 +3,7 @@ package vigil.service;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -483,22 +484,24 @@ public final class UnitService {
                 saidNoCgroups = true;
                 say("KillMode=control-group: no cgroups here, so the process group is signalled instead");
             }
-            boolean sent = false;
-            for (RunningProcess p : alive()) {
-                p.signal(signal);
-                extra.forEach(p::signal);
-                sent = true;
-            }
-            boolean toGroup = false;
+            // A group signal reaches its leader too: each process gets each signal once, as from a cgroup kill.
+            List<Integer> signalledGroups = new ArrayList<>();
             if (group) {
                 for (int pgid : groups()) {
                     if (os.signalGroup(pgid, signal)) {
                         extra.forEach(s -> os.signalGroup(pgid, s));
-                        toGroup = true;
+                        signalledGroups.add(pgid);
                     }
                 }
             }
-            if (sent || toGroup) say("sent " + Signals.name(signal) + (toGroup ? " to the process group" : ""));
+            boolean sent = !signalledGroups.isEmpty();
+            for (RunningProcess p : alive()) {
+                if (signalledGroups.contains(p.pid())) continue;
+                p.signal(signal);
+                extra.forEach(p::signal);
+                sent = true;
+            }
+            if (sent) say("sent " + Signals.name(signal) + (signalledGroups.isEmpty() ? "" : " to the process group"));
         }
         return main != null || control != null;
     }

@@ -630,6 +630,7 @@ class UnitServiceTest {
         web.restart();
         assertEquals(List.of(main.pid + ":" + Signals.SIGTERM, main.pid + ":" + Signals.SIGCONT),
                 unitOs.groupSignals);
+        assertEquals(List.of(), main.signals, "the group signal reached the main process: once is enough");
         main.killedBy(Signals.SIGTERM);
         assertEquals(UnitState.RUNNING, web.state(), "restarted");
         FakeProcess second = os.last();
