@@ -22,7 +22,8 @@ final class DaemonCommand implements Callable<Integer> {
     Path control;
 
     @Option(names = "--units", arity = "1..*", paramLabel = "DIR",
-            description = "directories of systemd unit files: every .service unit in them is run (templates aside)")
+            description = "directories of systemd unit files: every .service unit in them is run, and every "
+                    + "instance linked to its template (foo@bar.service -> foo@.service)")
     List<Path> units = new ArrayList<>();
 
     @Parameters(arity = "0..*", paramLabel = "DIR", description = "directories of service directories; .service "

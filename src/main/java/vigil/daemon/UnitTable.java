@@ -32,8 +32,8 @@ import vigil.unit.UnitResult;
 import vigil.unit.UnitType;
 
 /**
- * The systemd units Vigil runs: every {@code .service} file (templates aside) in the unit directories, loaded,
- * mapped and started, each with a notify socket of its own when its NotifyAccess= is not none, so a message needs
+ * The systemd units Vigil runs: every {@code .service} file in the unit directories and every instance linked to
+ * its template, loaded, mapped and started, each with a notify socket of its own when its NotifyAccess= is not none, so a message needs
  * no pid-to-unit lookup and NotifyAccess=all is simply "whoever holds the socket's name".
  * {@link #reload} is {@code daemon-reload}: units whose files changed take their new spec for their next start,
  * new units start, vanished ones stop; unchanged ones are not touched.
@@ -119,17 +119,21 @@ public final class UnitTable {
         }
         Set<String> seen = new LinkedHashSet<>();
         int added = 0, changed = 0, failed = 0;
-        for (Path dir : directories) {
-            for (String name : loader.unitFilesIn(dir)) {
-                Optional<UnitName> parsed = UnitName.parse(name);
-                if (parsed.isEmpty() || parsed.get().type() != UnitType.SERVICE || parsed.get().isTemplate()) continue;
-                if (!seen.add(name)) continue;
-                switch (load(loader, name)) {
-                    case ADDED -> added++;
-                    case CHANGED -> changed++;
-                    case FAILED -> failed++;
-                    case UNCHANGED -> { }
-                }
+        // Every service file, and every instance named by a link to its template (foo@bar.service).
+        List<String> names = new ArrayList<>();
+        for (Path dir : directories) names.addAll(loader.unitFilesIn(dir));
+        for (String name : loader.names()) {
+            if (UnitName.parse(name).filter(UnitName::isInstance).isPresent()) names.add(name);
+        }
+        for (String name : names) {
+            Optional<UnitName> parsed = UnitName.parse(name);
+            if (parsed.isEmpty() || parsed.get().type() != UnitType.SERVICE || parsed.get().isTemplate()) continue;
+            if (!seen.add(name)) continue;
+            switch (load(loader, name)) {
+                case ADDED -> added++;
+                case CHANGED -> changed++;
+                case FAILED -> failed++;
+                case UNCHANGED -> { }
             }
         }
         int removed = 0;

@@ -85,6 +85,21 @@ class UnitsIT {
     }
 
     @Test
+    void instancesLinkedToTheirTemplateRun() throws Exception {
+        Path units = unit("echo@.service", "ExecStart=/bin/sh -c 'echo %i >> instances.out; exec sleep 1010'\n");
+        Files.createSymbolicLink(units.resolve("echo@one.service"), Path.of("echo@.service"));
+        Files.createSymbolicLink(units.resolve("echo@two.service"), Path.of("echo@.service"));
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("echo@one.service: running", WAIT);
+        daemon.awaitLine("echo@two.service: running", WAIT);
+        Await.until("both instances", WAIT, () -> Files.exists(sandbox.resolve("instances.out"))
+                && Files.readAllLines(sandbox.resolve("instances.out")).size() == 2);
+        assertEquals(java.util.Set.of("one", "two"),
+                java.util.Set.copyOf(Files.readAllLines(sandbox.resolve("instances.out"))));
+        assertEquals(0, daemon.countLines("echo@.service"), "the template itself is not run");
+    }
+
+    @Test
     void restartOnFailureUntilTheStartLimit() throws Exception {
         Path units = unit("crash.service", """
                 ExecStart=/bin/sh -c 'echo x >> crash.count; exit 3'
