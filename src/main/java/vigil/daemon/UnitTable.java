@@ -33,8 +33,8 @@ import vigil.unit.UnitType;
 
 /**
  * The systemd units Vigil runs: every {@code .service} file in the unit directories and every instance linked to
- * its template, loaded, mapped and started, each with a notify socket of its own when its NotifyAccess= is not none, so a message needs
- * no pid-to-unit lookup and NotifyAccess=all is simply "whoever holds the socket's name".
+ * its template, loaded, mapped and started, each with a notify socket of its own when its NotifyAccess= is not
+ * none, so a message needs no pid-to-unit lookup and NotifyAccess=all is simply "whoever holds the socket's name".
  * {@link #reload} is {@code daemon-reload}: units whose files changed take their new spec for their next start,
  * new units start, vanished ones stop; unchanged ones are not touched.
  */
