@@ -33,8 +33,8 @@ import vigil.unit.UnitType;
 
 /**
  * The systemd units Vigil runs: every {@code .service} file in the unit directories and every instance linked to
- * its template, loaded, mapped and started, each with a notify socket of its own when its NotifyAccess= is not
- * none, so a message needs no pid-to-unit lookup and NotifyAccess=all is simply "whoever holds the socket's name".
+ * its template, loaded, mapped and started, each with a notify socket of its own, so a message needs no
+ * pid-to-unit lookup and NotifyAccess=all is simply "whoever holds the socket's name".
  * {@link #reload} is {@code daemon-reload}: units whose files changed take their new spec for their next start,
  * new units start, vanished ones stop; unchanged ones are not touched.
  */
@@ -201,17 +201,17 @@ public final class UnitTable {
     }
 
     private void add(UnitSpec spec, String fingerprint) {
+        // Every unit gets its socket, even with NotifyAccess=none (whose processes are not told of it): a
+        // daemon-reload may change that setting without the unit being made anew.
         Optional<Path> socket = Optional.empty();
         int fd = -1;
-        if (spec.notifyAccess() != UnitSpec.NotifyAccess.NONE) {
-            Path path = notifyDirectory.resolve(spec.name());
-            try {
-                Files.createDirectories(notifyDirectory);
-                fd = NotifySocket.open(path);
-                socket = Optional.of(path);
-            } catch (IOException e) {
-                reporter.say(spec.name(), "no notify socket, so sd_notify messages are lost: " + e.getMessage());
-            }
+        Path path = notifyDirectory.resolve(spec.name());
+        try {
+            Files.createDirectories(notifyDirectory);
+            fd = NotifySocket.open(path);
+            socket = Optional.of(path);
+        } catch (IOException e) {
+            reporter.say(spec.name(), "no notify socket, so sd_notify messages are lost: " + e.getMessage());
         }
         UnitService service = UnitService.create(spec, processes, os, clock, listener, socket);
         Entry entry = new Entry(service, fingerprint);
