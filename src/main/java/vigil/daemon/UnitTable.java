@@ -155,6 +155,7 @@ public final class UnitTable {
         if (!(result instanceof UnitResult.Loaded loaded)) {
             for (Diagnostic d : result.diagnostics()) if (d.isError()) reporter.say(name, d.format());
             if (result instanceof UnitResult.Masked) reporter.say(name, "masked; not started");
+            if (result instanceof UnitResult.NotFound nf) reporter.say(name, "not loaded: " + nf.reason());
             return existing == null ? Outcome.FAILED : Outcome.UNCHANGED;
         }
         String fingerprint = fingerprint(loaded);

@@ -92,8 +92,7 @@ class UnitsIT {
         daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
         daemon.awaitLine("echo@one.service: running", WAIT);
         daemon.awaitLine("echo@two.service: running", WAIT);
-        Await.until("both instances", WAIT, () -> Files.exists(sandbox.resolve("instances.out"))
-                && Files.readAllLines(sandbox.resolve("instances.out")).size() == 2);
+        Await.until("both instances", WAIT, () -> lines(sandbox.resolve("instances.out")).size() == 2);
         assertEquals(java.util.Set.of("one", "two"),
                 java.util.Set.copyOf(Files.readAllLines(sandbox.resolve("instances.out"))));
         assertEquals(0, daemon.countLines("echo@.service"), "the template itself is not run");
@@ -256,6 +255,41 @@ class UnitsIT {
     }
 
     @Test
+    void postgresqlIsSeenReady() throws Exception {
+        Path bin = Path.of("/usr/lib/postgresql/15/bin");
+        assumeTrue(Files.isExecutable(bin.resolve("postgres")), "needs postgresql-15");
+        assumeTrue("root".equals(System.getProperty("user.name")), "postgres refuses root: needs root to be 65534");
+        Files.setPosixFilePermissions(sandbox, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path home = Files.createDirectories(sandbox.resolve("pg"));
+        Files.setAttribute(home, "unix:uid", 65534);
+        int port;
+        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        Path units = unit("pg.service", """
+                Type=notify
+                User=65534
+                Group=65534
+                WorkingDirectory=%1$s
+                Environment=LANG=C
+                TimeoutStartSec=60
+                ExecStartPre=%2$s/initdb -D %1$s/data -A trust -U postgres
+                ExecStart=%2$s/postgres -D %1$s/data -k %1$s -h 127.0.0.1 -p %3$d
+                KillMode=mixed
+                KillSignal=SIGINT
+                """.formatted(home, bin, port));
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString(), "--control",
+                sandbox.resolve("run/control").toString());
+        daemon.awaitLine("pg.service: ready", Duration.ofSeconds(90));
+        daemon.awaitLine("pg.service: running", WAIT);
+        try (var socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+            assertTrue(socket.isConnected());
+        }
+        assertEquals(0, daemon.terminate(WAIT));
+        daemon.awaitLine("pg.service: (stopped|failed)", WAIT);
+    }
+
+    @Test
     void startStopAndRestartWaitForTheJob() throws Exception {
         Path units = unit("slow.service", """
                 Type=notify
@@ -287,5 +321,13 @@ class UnitsIT {
         Tools.Result fails = vigil("start", "fails");
         assertEquals(1, fails.exit(), fails.output());
         assertTrue(fails.output().contains("fails.service: failed with result 'exit-code'"), fails.output());
+    }
+
+    private static List<String> lines(Path file) {
+        try {
+            return Files.exists(file) ? Files.readAllLines(file) : List.of();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }
