@@ -23,6 +23,7 @@
  *   fd=T:S             (repeatable) the inherited fd S appears at fd T in the program; every fd >= 3 that is not a
  *                      target is closed; 0, 1 and 2 are left as inherited unless they are targets
  *   listen-pid=1       LISTEN_PID=<this pid> in the environment (the pid stays the same across execve)
+ *   pid-env=NAME       (repeatable, up to 4) NAME=<this pid> in the environment, as WATCHDOG_PID wants it
  *   err=FD             where failures are reported (FD >= 3); made close-on-exec, so a successful execve closes it
  *   before=PATH        last, just before the execve: if PATH exists and its owner may execute it, run it as
  *                      argv {PATH, ""} and wait for it; its exit status is ignored (runsv's control/u, which gets
@@ -155,7 +156,8 @@ int main(int argc, char **argv) {
     struct limit limits[MAX_RLIMITS];
     gid_t groups[MAX_GROUPS];
     int nfds = 0, nlimits = 0, ngroups = -1;
-    int new_session = 0, nonewprivs = 0, listen_pid = 0, have_nice = 0, have_umask = 0;
+    int new_session = 0, nonewprivs = 0, listen_pid = 0, have_nice = 0, have_umask = 0, npid_env = 0;
+    const char *pid_env[4];
     const char *root = NULL, *cwd = NULL, *oom = NULL, *before = NULL;
     const char *nice_text = "", *uid_text = "", *gid_text = "";
     const char *groups_text = "";
@@ -184,6 +186,10 @@ int main(int argc, char **argv) {
         else if (KEY("gid")) { gid = number(v, 10, 0, 4294967294LL, arg); gid_text = v; }
         else if (KEY("nonewprivs")) nonewprivs = number(v, 10, 0, 1, arg);
         else if (KEY("listen-pid")) listen_pid = number(v, 10, 0, 1, arg);
+        else if (KEY("pid-env")) {
+            if (!*v || strchr(v, '=') || npid_env == 4) fail("usage", arg, EINVAL);
+            pid_env[npid_env++] = v;
+        }
         else if (KEY("groups")) {
             char buf[16];
             ngroups = 0;
@@ -283,10 +289,13 @@ int main(int argc, char **argv) {
         close_between(above, ~0U);
     }
 
-    if (listen_pid) {
+    if (listen_pid || npid_env) {
         char pid[24];
         snprintf(pid, sizeof pid, "%d", (int) getpid());
-        if (setenv("LISTEN_PID", pid, 1) < 0) fail("setenv", "LISTEN_PID", errno);
+        if (listen_pid && setenv("LISTEN_PID", pid, 1) < 0) fail("setenv", "LISTEN_PID", errno);
+        for (int i = 0; i < npid_env; i++) {
+            if (setenv(pid_env[i], pid, 1) < 0) fail("setenv", pid_env[i], errno);
+        }
     }
 
     /*

@@ -12,7 +12,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import vigil.control.ControlClient;
 import vigil.os.Signals;
 
-/** The commands that act on services by name: start, stop, restart, once, kill, signal, pause, cont. */
+/**
+ * The commands that act on services by name: start, stop, restart, once, kill, signal, pause, cont, and for units
+ * reload and reset-failed.
+ */
 final class ActionCommands {
     private ActionCommands() {}
 
@@ -159,6 +162,21 @@ final class ActionCommands {
     static final class Cont extends NamedAction {
         String cmd() {
             return "cont";
+        }
+    }
+
+    @Command(name = "reload", description = "Reload the units: run their ExecReload=, or send a notify-reload unit "
+            + "its reload signal.")
+    static final class Reload extends NamedAction {
+        String cmd() {
+            return "reload";
+        }
+    }
+
+    @Command(name = "reset-failed", description = "Make failed units inactive and forget their start limit.")
+    static final class ResetFailed extends NamedAction {
+        String cmd() {
+            return "reset-failed";
         }
     }
 }

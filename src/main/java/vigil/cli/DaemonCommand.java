@@ -11,7 +11,8 @@ import picocli.CommandLine.Parameters;
 import vigil.daemon.Daemon;
 
 @Command(name = "daemon",
-        description = {"Supervise every service directory in each DIR (as runsvdir does), until TERM or INT.",
+        description = {"Supervise every service directory in each DIR (as runsvdir does), and run the systemd "
+                + ".service units of --units DIR, until TERM or INT.",
                 "New, removed and renamed entries take effect at once.",
                 "Listens for control requests (the vigil commands) on a unix socket; runtime state (transient "
                         + "services, supervise/ of read-only service directories) is kept beside it."})
@@ -21,8 +22,14 @@ final class DaemonCommand implements Callable<Integer> {
                     + "$XDG_RUNTIME_DIR/vigil/control for others)")
     Path control;
 
-    @Parameters(arity = "1..*", paramLabel = "DIR", description = "directories of service directories")
-    List<Path> roots;
+    @Option(names = "--units", arity = "1..*", paramLabel = "DIR",
+            description = "directories of systemd unit files: every .service unit in them is run, and every "
+                    + "instance linked to its template (foo@bar.service -> foo@.service)")
+    List<Path> units = new ArrayList<>();
+
+    @Parameters(arity = "0..*", paramLabel = "DIR", description = "directories of service directories; .service "
+            + "files in them are run as units")
+    List<Path> roots = new ArrayList<>();
 
     /**
      * The command for {@code daemon [--control PATH] [--] DIR...} parsed without picocli (whose start-up would
@@ -39,6 +46,10 @@ final class DaemonCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        return Daemon.run(roots, control, System.err);
+        if (roots.isEmpty() && units.isEmpty()) {
+            System.err.println("vigil daemon: give at least one DIR of service directories or --units DIR");
+            return 2;
+        }
+        return Daemon.run(roots, units, control, System.err);
     }
 }

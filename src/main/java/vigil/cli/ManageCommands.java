@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 import vigil.control.ControlClient;
 
-/** Commands that change what the daemon supervises: add, remove, rescan, shutdown. */
+/** Commands that change what the daemon supervises: add, remove, rescan, daemon-reload, shutdown. */
 final class ManageCommands {
     private ManageCommands() {}
 
@@ -119,6 +119,17 @@ final class ManageCommands {
         @Override
         int run(ControlClient client) throws IOException, Failed {
             expectOk(client, client.request("rescan"));
+            return OK;
+        }
+    }
+
+    @Command(name = "daemon-reload", description = "Read the unit files again: new units start, removed ones "
+            + "stop, changed ones take their new settings from their next start; unchanged ones are left alone.")
+    static final class DaemonReload extends ClientCommand {
+        @Override
+        int run(ControlClient client) throws IOException, Failed {
+            Map<String, Object> reply = expectOk(client, client.request("daemon-reload"));
+            err.println("vigil: " + reply.get("summary"));
             return OK;
         }
     }

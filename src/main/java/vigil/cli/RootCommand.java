@@ -19,8 +19,8 @@ import picocli.CommandLine.Command;
 final class RootCommand implements Runnable {
     /** Every subcommand's name, in the order help lists them. */
     private static final List<String> COMMANDS = List.of("daemon", "status", "start", "stop", "restart", "once",
-            "kill", "signal", "pause", "cont", "wait", "add", "remove", "rescan", "shutdown", "events", "logs",
-            "verify", "cat", "demo", "version");
+            "kill", "signal", "pause", "cont", "reload", "reset-failed", "wait", "add", "remove", "rescan",
+            "daemon-reload", "shutdown", "events", "logs", "verify", "cat", "demo", "version");
 
     /** A new command object; a switch rather than method references, whose first use costs start-up time. */
     private static Object command(String name) {
@@ -35,6 +35,9 @@ final class RootCommand implements Runnable {
             case "signal" -> new ActionCommands.Signal();
             case "pause" -> new ActionCommands.Pause();
             case "cont" -> new ActionCommands.Cont();
+            case "reload" -> new ActionCommands.Reload();
+            case "reset-failed" -> new ActionCommands.ResetFailed();
+            case "daemon-reload" -> new ManageCommands.DaemonReload();
             case "wait" -> new WaitCommand();
             case "add" -> new ManageCommands.Add();
             case "remove" -> new ManageCommands.Remove();

@@ -36,8 +36,9 @@ final class StatusText {
         return b.append(text);
     }
 
-    /** Everything about one service, the first line like sv's. */
+    /** Everything about one service, the first line like sv's; a unit's like systemctl status. */
     static String detail(Map<String, Object> s) {
+        if (Boolean.TRUE.equals(s.get("unit"))) return unitDetail(s);
         StringBuilder b = new StringBuilder();
         b.append(s.get("name")).append(": ").append(state(s));
         if (number(s, "pid") != 0) b.append(" (pid ").append(s.get("pid")).append(")");
@@ -58,6 +59,25 @@ final class StatusText {
             StringBuilder command = new StringBuilder();
             for (Object arg : argv) command.append(command.isEmpty() ? "" : " ").append(arg);
             line(b, "command", command);
+        }
+        return b.toString();
+    }
+
+    private static String unitDetail(Map<String, Object> s) {
+        StringBuilder b = new StringBuilder();
+        b.append(s.get("name")).append('\n');
+        line(b, "Loaded", "from " + s.get("loaded_from") + " (Type=" + s.get("type") + ")");
+        String since = s.get("elapsed_ms") != null ? " for " + duration(number(s, "elapsed_ms")) : "";
+        String result = "success".equals(s.get("result")) ? "" : " (Result: " + s.get("result") + ")";
+        line(b, "Active", s.get("state") + " (" + s.get("sub_state") + ")" + result + since);
+        if (number(s, "pid") != 0) line(b, "Main PID", s.get("pid"));
+        if (number(s, "control_pid") != 0) line(b, "Control", s.get("control_pid"));
+        if (s.get("status_text") instanceof String text && !text.isEmpty()) line(b, "Status", "\"" + text + "\"");
+        if (s.get("errno") != null) line(b, "Errno", s.get("errno"));
+        line(b, "Last exit", lastExit(s));
+        line(b, "Restarts", s.get("restarts"));
+        if (s.get("command") instanceof List<?> commands) {
+            for (Object c : commands) line(b, "ExecStart", c);
         }
         return b.toString();
     }
@@ -89,6 +109,7 @@ final class StatusText {
 
     /** Whether a service counts as running for exit status 3 (LSB's "not running"). */
     static boolean running(Map<String, Object> s) {
+        if (Boolean.TRUE.equals(s.get("unit"))) return state(s).equals("active") || state(s).equals("reloading");
         return number(s, "pid") != 0 && !state(s).equals("finishing");
     }
 

@@ -31,6 +31,8 @@ import vigil.os.Signals;
  *   <tr><td>{@code finish}</td><td>if readable, run as {@code ./finish} after run exits</td></tr>
  *   <tr><td>{@code down}</td><td>if present, the service starts wanted down</td></tr>
  *   <tr><td>{@code notification-fd}</td><td>s6 readiness: run writes a newline to this fd (3 or more)</td></tr>
+ *   <tr><td>{@code notify}</td><td>if present (and no notification-fd): sd_notify readiness; run gets a
+ *       {@code NOTIFY_SOCKET} and is ready on {@code READY=1}</td></tr>
  *   <tr><td>{@code check}</td><td>if executable and there is no notification-fd: a readiness probe</td></tr>
  *   <tr><td>{@code down-signal}</td><td>the stop signal, a name or number (default TERM)</td></tr>
  *   <tr><td>{@code timeout-kill}</td><td>ms after the stop signal before KILL (default 0: never)</td></tr>
@@ -49,7 +51,7 @@ import vigil.os.Signals;
 public final class ServiceDirectory {
     private ServiceDirectory() {}
 
-    private static final Set<String> KNOWN = Set.of("run", "finish", "down", "check", "notification-fd",
+    private static final Set<String> KNOWN = Set.of("run", "finish", "down", "check", "notification-fd", "notify",
             "down-signal", "timeout-kill", "timeout-finish", "env", "log");
 
     /**
@@ -177,6 +179,7 @@ public final class ServiceDirectory {
             }
             return new Readiness.NotificationFd((int) fd);
         }
+        if (listing.has("notify")) return new Readiness.SdNotify();
         if (listing.has("check") && Files.isExecutable(listing.path("check"))) {
             return new Readiness.Probe(command(listing, "check", environment));
         }

@@ -35,6 +35,7 @@ import vigil.os.UnixSocket.PeerCredentials;
 import vigil.service.Service;
 import vigil.service.ServiceEvent;
 import vigil.service.ServiceState;
+import vigil.service.UnitService;
 import vigil.service.Want;
 
 /**
@@ -60,6 +61,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     private final Map<ControlServer.Client, Waiter> waiterOf = new IdentityHashMap<>();
     /** The state each service was last seen in, to tell subscribers when one comes to a stop. */
     private final Map<Service, ServiceState> lastState = new IdentityHashMap<>();
+    private final UnitWaits unitWaits;
 
     /**
      * @param runtimeDirectory where transient services keep their {@code supervise/} state
@@ -73,6 +75,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         this.transientRoot = runtimeDirectory.resolve("transient");
         this.users = users;
         this.say = say;
+        this.unitWaits = new UnitWaits(loop);
     }
 
     // ---- requests ----
@@ -100,6 +103,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     @Override
     public void closed(ControlServer.Client client) {
         subscribers.remove(client);
+        unitWaits.closed(client);
         Waiter w = waiterOf.remove(client);
         if (w != null) {
             w.timer.cancel();
@@ -137,6 +141,28 @@ public final class ControlCommands implements ControlServer.LineHandler {
             }
             case Request.Add a -> add(client, id, a);
             case Request.Remove r -> remove(client, id, r);
+            case Request.Reload r -> {
+                UnitService u = findUnit(r.name());
+                access.checkOwner(caller, "reload " + u.name());
+                if (!u.reload()) {
+                    throw new Failure(Error.FAILED, u.name() + ": cannot reload: it is " + u.state().activeState()
+                            + (u.state().activeState().equals("active") ? " and has no ExecReload= (and is not "
+                            + "Type=notify-reload)" : ""));
+                }
+                client.send(okWithUnit(id, u));
+            }
+            case Request.ResetFailed r -> {
+                UnitService u = findUnit(r.name());
+                access.checkOwner(caller, "reset " + u.name());
+                u.resetFailed();
+                client.send(okWithUnit(id, u));
+            }
+            case Request.DaemonReload r -> {
+                access.checkOwner(caller, "reload the unit files");
+                Map<String, Object> reply = Protocol.ok(id);
+                reply.put("summary", host.daemonReload());
+                client.send(reply);
+            }
             case Request.Rescan r -> {
                 access.checkOwner(caller, "rescan the service directories");
                 host.rescan();
@@ -163,19 +189,33 @@ public final class ControlCommands implements ControlServer.LineHandler {
         return host.service(name).orElseThrow(() -> new Failure(Error.UNKNOWN_SERVICE, name + ": no such service"));
     }
 
+    private UnitService findUnit(String name) throws Failure {
+        return host.unit(name).orElseThrow(() -> new Failure(Error.UNKNOWN_SERVICE, name + ": no such unit"));
+    }
+
     private Map<String, Object> status(Object id, List<String> names) throws Failure {
-        List<Service> services = new ArrayList<>();
-        if (names.isEmpty()) services.addAll(host.services());
-        else for (String name : names) services.add(find(name));
-        List<Object> entries = new ArrayList<>(services.size());
         long now = System.nanoTime();
-        for (Service s : services) entries.add(describe(s, now));
+        List<Object> entries = new ArrayList<>();
+        if (names.isEmpty()) {
+            for (Service s : host.services()) entries.add(describe(s, now));
+            for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now));
+        } else {
+            for (String name : names) {
+                Optional<UnitService> unit = host.service(name).isPresent() ? Optional.empty() : host.unit(name);
+                if (unit.isPresent()) entries.add(UnitStatus.describe(unit.get(), now));
+                else entries.add(describe(find(name), now));
+            }
+        }
         Map<String, Object> reply = Protocol.ok(id);
         reply.put("services", entries);
         return reply;
     }
 
     private void act(ControlServer.Client client, Object id, Request.Act a) throws Failure {
+        if (host.service(a.name()).isEmpty() && host.unit(a.name()).isPresent()) {
+            actOnUnit(client, id, a, host.unit(a.name()).get());
+            return;
+        }
         Service s = find(a.name());
         String verb = a.action().name().toLowerCase(Locale.ROOT);
         access.checkControl(client.peer(), s, verb);
@@ -207,6 +247,73 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case STOP -> await(client, id, s, "down", ControlCommands::isDown, false, a.timeout());
             default -> client.send(okWith(id, s));
         }
+    }
+
+    /** Units are the daemon owner's; the reply comes at once, with the unit's state after the command. */
+    private void actOnUnit(ControlServer.Client client, Object id, Request.Act a, UnitService u) throws Failure {
+        String verb = a.action().name().toLowerCase(Locale.ROOT);
+        access.checkOwner(client.peer(), verb + " " + u.name());
+        if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
+            throw new Failure(Error.SHUTTING_DOWN, u.name() + ": the daemon is shutting down");
+        }
+        UnitWaits.Goal goal = null;
+        switch (a.action()) {
+            case START -> {
+                u.start();
+                goal = UnitWaits.Goal.ACTIVE;
+            }
+            case STOP -> {
+                u.stop();
+                goal = UnitWaits.Goal.INACTIVE;
+            }
+            case RESTART -> {
+                u.restart();
+                goal = UnitWaits.Goal.ACTIVE;
+            }
+            case KILL, SIGNAL -> {
+                if (u.mainPid() == 0) throw new Failure(Error.NOT_RUNNING, u.name() + ": has no main process");
+                u.signal(a.action() == Action.KILL ? Signals.SIGKILL : a.signal());
+            }
+            case ONCE, PAUSE, CONT -> throw new Failure(Error.BAD_REQUEST, verb + " is for service directories, "
+                    + "not for units");
+        }
+        if (a.await() && goal != null) unitWaits.await(client, id, u, goal, a.timeout());
+        else client.send(okWithUnit(id, u));
+    }
+
+    // ---- what units do: from the daemon's unit listener ----
+
+    public void unitChanged(UnitService unit) {
+        unitWaits.changed(unit);
+    }
+
+    public void unitRemoved(UnitService unit) {
+        unitWaits.removed(unit);
+    }
+
+    /** One line of what a unit did, with its state after it, for subscribers. */
+    public void unitEvent(UnitService unit, String message) {
+        if (subscribers.isEmpty()) return;
+        Map<String, Object> event = new LinkedHashMap<>();
+        event.put("v", Protocol.VERSION);
+        event.put("event", "unit");
+        event.put("service", unit.name());
+        event.put("time", System.currentTimeMillis());
+        event.put("state", unit.state().activeState());
+        event.put("sub_state", unit.state().subState());
+        event.put("message", message);
+        publish(unit.name(), event);
+        // Subscribing to "web" follows web.service as status and start do.
+        String shortName = unit.name().substring(0, unit.name().lastIndexOf('.'));
+        for (Map.Entry<ControlServer.Client, Set<String>> e : List.copyOf(subscribers.entrySet())) {
+            if (e.getValue().contains(shortName) && !e.getValue().contains(unit.name())) e.getKey().send(event);
+        }
+    }
+
+    private static Map<String, Object> okWithUnit(Object id, UnitService u) {
+        Map<String, Object> reply = Protocol.ok(id);
+        reply.put("service", UnitStatus.describe(u, System.nanoTime()));
+        return reply;
     }
 
     private static void signal(Service s, int signal) throws Failure {
@@ -443,8 +550,11 @@ public final class ControlCommands implements ControlServer.LineHandler {
     }
 
     private void publish(Service service, Map<String, Object> event) {
+        publish(service.name(), event);
+    }
+
+    private void publish(String name, Map<String, Object> event) {
         if (subscribers.isEmpty()) return;
-        String name = service.name();
         for (Map.Entry<ControlServer.Client, Set<String>> e : List.copyOf(subscribers.entrySet())) {
             Set<String> names = e.getValue();
             if (names.isEmpty() || names.contains(name)

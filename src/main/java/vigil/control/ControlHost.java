@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.Optional;
 import vigil.model.ServiceSpec;
 import vigil.service.Service;
+import vigil.service.UnitService;
 
 /** What the control commands need from the daemon that runs them. All calls come on the loop thread. */
 public interface ControlHost {
@@ -22,6 +23,15 @@ public interface ControlHost {
 
     /** Stops the service (then its logger) and forgets it. */
     void remove(String name);
+
+    /** Every systemd unit the daemon runs. */
+    Collection<UnitService> units();
+
+    /** The unit of that name ({@code foo} means {@code foo.service}). */
+    Optional<UnitService> unit(String name);
+
+    /** Reads the unit files again; returns what changed, in one line. */
+    String daemonReload();
 
     /** Looks at every scanned directory again. */
     void rescan();

@@ -41,6 +41,15 @@ public sealed interface Request {
     /** Stop a transient service and forget it; with {@code await}, reply once it is gone. */
     record Remove(String name, boolean await, Duration timeout) implements Request {}
 
+    /** Reload a unit: its ExecReload=, or the reload signal of a notify-reload unit. */
+    record Reload(String name) implements Request {}
+
+    /** A failed unit becomes inactive and its start limit is forgotten. */
+    record ResetFailed(String name) implements Request {}
+
+    /** Read the unit files again: changed units take their new settings from their next start. */
+    record DaemonReload() implements Request {}
+
     /** Look at every scanned directory again. */
     record Rescan() implements Request {}
 

@@ -32,6 +32,8 @@ import vigil.service.Service;
 import vigil.service.ServiceEvent;
 import vigil.service.ServiceListener;
 import vigil.service.SpawnException;
+import vigil.service.UnitListener;
+import vigil.service.UnitService;
 import vigil.service.Supervisor;
 import vigil.service.Want;
 import vigil.supervise.AlreadySupervisedException;
@@ -53,6 +55,8 @@ public final class Daemon implements ServiceHost {
     private final SuperviseFiles supervise;
     private final ControlFifos fifos;
     private final Reporter reporter;
+    /** The systemd units, run beside the service directories. */
+    private UnitTable units;
     /** The control socket's request handling; null when there is no control socket. */
     private ControlCommands commands;
     private final List<ServiceTree> trees = new ArrayList<>();
@@ -74,31 +78,45 @@ public final class Daemon implements ServiceHost {
 
     /** Runs the daemon to its end with the default control socket (if it cannot listen there, without one). */
     public static int run(List<Path> roots, PrintStream err) {
-        return run(roots, null, err);
+        return run(roots, List.of(), null, err);
     }
 
     /**
      * Runs the daemon to its end; returns the process exit code.
      *
+     * @param unitDirectories directories of systemd unit files, whose {@code .service} units are run too; a root
+     *                        that holds {@code .service} files is one as well
      * @param control the control socket's path; null for the default ({@link ControlPaths}), which is given up
      *                with a warning if it cannot be had, where a path asked for is required
      */
-    public static int run(List<Path> roots, Path control, PrintStream err) {
+    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, PrintStream err) {
         Reporter reporter = new Reporter(err);
         int uid = ControlPaths.currentUid();
         Path socket = control != null ? control : ControlPaths.socket(System.getenv(), uid).orElse(null);
+        List<Path> unitDirs = new ArrayList<>();
+        for (Path dir : unitDirectories) {
+            if (!Files.isDirectory(dir)) {
+                reporter.say(dir + ": not a directory");
+                return 1;
+            }
+            unitDirs.add(dir.toAbsolutePath().normalize());
+        }
         for (Path root : roots) {
             if (!Files.isDirectory(root)) {
                 reporter.say(root + ": not a directory");
                 return 1;
             }
+            if (holdsServiceUnits(root)) unitDirs.add(root.toAbsolutePath().normalize());
         }
         try (EventLoop loop = EventLoop.create()) {
             Rlimits.Limit childLimits = Rlimits.raiseOpenFilesLimit();
             if (Children.getpid() != 1) Children.setChildSubreaper();
-            LinuxProcesses processes = new LinuxProcesses(loop, childLimits);
             Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
+            Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
+            LinuxProcesses processes = new LinuxProcesses(loop, childLimits, notifyDirectory);
             Daemon daemon = new Daemon(loop, processes, reporter, runtime);
+            daemon.units = new UnitTable(loop, processes, processes, new LoopClock(loop), reporter, unitDirs,
+                    notifyDirectory, daemon.new UnitControl());
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
                 t.printStackTrace(err);
@@ -146,8 +164,21 @@ public final class Daemon implements ServiceHost {
         }
     }
 
+    private static boolean holdsServiceUnits(Path dir) {
+        try (var entries = Files.list(dir)) {
+            return entries.anyMatch(p -> p.getFileName().toString().endsWith(".service"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** The first scan of every tree; says how many services there are once all were loaded. */
     private void startTrees() {
+        if (!units.isEmpty()) {
+            units.start();
+            reporter.say("running " + units.units().size() + " units");
+        }
+        if (trees.isEmpty()) return;
         int[] scanning = {trees.size()};
         Runnable treeScanned = () -> {
             if (--scanning[0] > 0) return;
@@ -188,7 +219,13 @@ public final class Daemon implements ServiceHost {
         reporter.say(why + "; stopping " + supervisor.services().size() + " services");
         for (ServiceTree tree : trees) tree.close();
         waitingForName.clear();
-        supervisor.shutdown(loop::stop);
+        // The loop stops once both the services and the units are down.
+        int[] left = {2};
+        Runnable oneDone = () -> {
+            if (--left[0] == 0) loop.stop();
+        };
+        supervisor.shutdown(oneDone);
+        units.shutdown(oneDone);
     }
 
     private void rescan() {
@@ -311,6 +348,24 @@ public final class Daemon implements ServiceHost {
         }
     }
 
+    /** Tells the control socket's waiters what units do. */
+    private final class UnitControl implements UnitListener {
+        @Override
+        public void stateChanged(UnitService unit) {
+            if (commands != null) commands.unitChanged(unit);
+        }
+
+        @Override
+        public void event(UnitService unit, String message) {
+            if (commands != null) commands.unitEvent(unit, message);
+        }
+
+        @Override
+        public void removed(UnitService unit) {
+            if (commands != null) commands.unitRemoved(unit);
+        }
+    }
+
     /** What the control socket's commands may do to this daemon. */
     private final class Control implements ControlHost {
         @Override
@@ -341,6 +396,23 @@ public final class Daemon implements ServiceHost {
         @Override
         public void remove(String name) {
             supervisor.remove(name);
+        }
+
+        @Override
+        public Collection<UnitService> units() {
+            return units.units();
+        }
+
+        @Override
+        public Optional<UnitService> unit(String name) {
+            return units.unit(name);
+        }
+
+        @Override
+        public String daemonReload() {
+            String summary = units.reload();
+            reporter.say("daemon-reload: " + summary);
+            return summary;
         }
 
         @Override

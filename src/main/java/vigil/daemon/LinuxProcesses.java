@@ -1,21 +1,30 @@
 package vigil.daemon;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import vigil.loop.EventLoop;
 import vigil.model.Command;
+import vigil.model.ExecOptions;
+import vigil.model.UnitSpec;
 import vigil.os.Children;
 import vigil.os.Epoll;
+import vigil.os.Errno;
 import vigil.os.ExitStatus;
 import vigil.os.ExecSpec;
 import vigil.os.Fds;
+import vigil.os.NotifySocket;
 import vigil.os.OsException;
 import vigil.os.Reaped;
 import vigil.os.Rlimits;
@@ -30,13 +39,14 @@ import vigil.service.ProcessRequest.Stdio;
 import vigil.service.Processes;
 import vigil.service.RunningProcess;
 import vigil.service.SpawnException;
+import vigil.service.UnitOs;
 
 /**
  * The state machines' {@link Processes}, for real: posix_spawn of vigil-exec, the exec-error and readiness pipes
  * watched on the loop, and every child (orphans too, as a subreaper) reaped when SIGCHLD arrives. A pid is never
  * signalled after it was reaped, so it can never hit a recycled pid.
  */
-final class LinuxProcesses implements Processes {
+final class LinuxProcesses implements Processes, UnitOs {
     private static final int RLIMIT_NOFILE = 7;
 
     private final EventLoop loop;
@@ -52,15 +62,20 @@ final class LinuxProcesses implements Processes {
      */
     private final int pidfdBudget;
     private int pidfds;
+    private final Path notifyDirectory;
+    private long notifySockets;
+    private final NotifySocket.Buffers notifyBuffers = new NotifySocket.Buffers();
     /** One buffer for every pipe read: all reads happen on the loop thread. */
     private final MemorySegment buffer = Arena.ofAuto().allocate(512);
 
     /**
-     * @param childOpenFiles the open-files limit Vigil itself started with: services get it back rather than the
-     *                       raised limit Vigil needs for thousands of services
+     * @param childOpenFiles  the open-files limit Vigil itself started with: services get it back rather than the
+     *                        raised limit Vigil needs for thousands of services
+     * @param notifyDirectory where the sd_notify sockets of service directories with a {@code notify} file go
      */
-    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles) throws OsException {
+    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles, Path notifyDirectory) throws OsException {
         this.loop = loop;
+        this.notifyDirectory = notifyDirectory;
         // Restoring the limit takes vigil-exec in every child; when Vigil did not raise its own, spawns can skip it.
         this.childOpenFiles = childOpenFiles.equals(Rlimits.openFiles()) ? Optional.empty()
                 : Optional.of(childOpenFiles);
@@ -79,12 +94,24 @@ final class LinuxProcesses implements Processes {
         childOpenFiles.ifPresent(limit -> spec.rlimit(RLIMIT_NOFILE, limit.soft(), limit.hard()));
         command.user().ifPresent(user -> spec.groups(user.groups()).gid(user.gid()).uid(user.uid()));
         request.before().ifPresent(spec::before);
-        mapStdio(spec, 0, request.stdin());
-        mapStdio(spec, 1, request.stdout());
-        mapStdio(spec, 2, request.stderr());
+        applyOptions(spec, command.options());
+        spec.pidVariables(request.pidVariables());
         int[] readiness = null;
+        int notifyFd = -1;
+        Path notifyPath = null;
+        List<Integer> opened = new ArrayList<>(3);
         Spawned spawned;
         try {
+            if (request.notifySocket()) {
+                notifyPath = notifyDirectory.resolve("sv-" + ProcessHandle.current().pid() + "-" + ++notifySockets);
+                notifyFd = openNotifySocket(notifyPath);
+                var env = new HashMap<>(command.environment());
+                env.put("NOTIFY_SOCKET", notifyPath.toString());
+                spec.environment(env);
+            }
+            mapStdio(spec, 0, request.stdin(), opened);
+            mapStdio(spec, 1, request.stdout(), opened);
+            mapStdio(spec, 2, request.stderr(), opened);
             if (request.readinessFd().isPresent()) {
                 readiness = Fds.pipe(0);
                 Fds.setNonBlocking(readiness[0], true);
@@ -96,7 +123,10 @@ final class LinuxProcesses implements Processes {
                 Fds.close(readiness[0]);
                 Fds.close(readiness[1]);
             }
+            if (notifyFd >= 0) closeNotifySocket(notifyFd, notifyPath);
             throw new SpawnException(e.getMessage(), e.errno());
+        } finally {
+            opened.forEach(Fds::close);
         }
         Child child = new Child(spawned.pid(), observer);
         children.put(child.pid, child);
@@ -112,7 +142,68 @@ final class LinuxProcesses implements Processes {
             Fds.close(readiness[1]);
             child.readinessPipe = watchPipe(readiness[0], child::readReadinessPipe);
         }
+        if (notifyFd >= 0) {
+            child.notifySocket = watchPipe(notifyFd, child::readNotifySocket);
+            child.notifyPath = notifyPath;
+        }
         return child;
+    }
+
+    /**
+     * Watches a process Vigil did not spawn. As subreaper Vigil inherits a forking daemon once its parent exits,
+     * so it is usually a child to reap; one that is not (a pid named by MAINPID=) is seen to end through its pidfd,
+     * without a status, which counts as exit 0 as in systemd.
+     */
+    @Override
+    public RunningProcess adopt(int pid, ProcessObserver observer) throws SpawnException {
+        Child known = children.get(pid);
+        if (known != null) {
+            // Already ours (a spawned process named again by MAINPID=): one observer per child, the newest.
+            known.observer = observer;
+            return known;
+        }
+        Child child = new Child(pid, observer);
+        child.adopted = true;
+        child.exitWatch = watchExit(pid);
+        if (child.exitWatch == null) {
+            try {
+                if (!Children.sendSignal(pid, 0)) throw new SpawnException("no such process " + pid, Errno.ESRCH);
+            } catch (OsException e) {
+                throw new SpawnException(e.getMessage(), e.errno());
+            }
+        }
+        children.put(pid, child);
+        return child;
+    }
+
+    @Override
+    public OptionalInt readPidFile(Path file) {
+        try {
+            String text = Files.readString(file).strip();
+            int pid = Integer.parseInt(text);
+            return pid > 1 ? OptionalInt.of(pid) : OptionalInt.empty();
+        } catch (IOException | NumberFormatException e) {
+            return OptionalInt.empty();
+        }
+    }
+
+    @Override
+    public boolean signalGroup(int pgid, int signal) {
+        try {
+            return pgid > 1 && Children.signalGroup(pgid, signal);
+        } catch (OsException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void makeDirectories(List<UnitSpec.Directory> directories) throws SpawnException {
+        UnitDirectories.make(directories);
+    }
+
+    @Override
+    public void removeDirectories(List<UnitSpec.Directory> directories) {
+        UnitDirectories.remove(directories);
     }
 
     @Override
@@ -125,12 +216,52 @@ final class LinuxProcesses implements Processes {
         }
     }
 
-    private void mapStdio(ExecSpec.Builder spec, int target, Stdio stdio) {
+    /** The options of a unit's exec context; a later rlimit for a resource wins over Vigil's nofile default. */
+    private static void applyOptions(ExecSpec.Builder spec, ExecOptions options) {
+        options.rootDirectory().ifPresent(spec::chroot);
+        options.umask().ifPresent(spec::umask);
+        options.nice().ifPresent(spec::nice);
+        options.oomScoreAdj().ifPresent(spec::oomScoreAdj);
+        for (ExecOptions.Limit limit : options.rlimits()) spec.rlimit(limit.resource(), limit.soft(), limit.hard());
+        spec.noNewPrivileges(options.noNewPrivileges());
+    }
+
+    /** Maps one standard stream; a file is opened here and its fd, added to {@code opened}, closed after spawn. */
+    private static int openNotifySocket(Path path) throws OsException {
+        try {
+            Files.createDirectories(path.getParent());
+        } catch (IOException e) {
+            throw new OsException("mkdir", path.getParent().toString(), Errno.EACCES);
+        }
+        return NotifySocket.open(path);
+    }
+
+    private static void closeNotifySocket(int fd, Path path) {
+        Fds.close(fd);
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // A stale socket file in Vigil's runtime directory does no harm; its name is never reused.
+        }
+    }
+
+    private void mapStdio(ExecSpec.Builder spec, int target, Stdio stdio, List<Integer> opened) throws OsException {
         switch (stdio) {
             case Stdio.Inherit i -> {}
             case Stdio.Null n -> spec.fd(target, devNull);
             case Stdio.PipeReadEnd p -> spec.fd(target, fdOr(((LinuxPipe) p.pipe()).readEnd));
             case Stdio.PipeWriteEnd p -> spec.fd(target, fdOr(((LinuxPipe) p.pipe()).writeEnd));
+            case Stdio.File f -> {
+                int flags = Fds.O_CLOEXEC | switch (f.mode()) {
+                    case READ -> Fds.O_RDONLY;
+                    case WRITE -> Fds.O_WRONLY | Fds.O_CREAT;
+                    case APPEND -> Fds.O_WRONLY | Fds.O_CREAT | Fds.O_APPEND;
+                    case TRUNCATE -> Fds.O_WRONLY | Fds.O_CREAT | Fds.O_TRUNC;
+                };
+                int fd = Fds.open(f.path(), flags, 0644);
+                opened.add(fd);
+                spec.fd(target, fd);
+            }
         }
     }
 
@@ -171,7 +302,13 @@ final class LinuxProcesses implements Processes {
             Child child = children.remove(pid);
             if (child != null) child.reaped(new Reaped(pid, status.get()));
         } catch (OsException e) {
-            // ECHILD: already reaped by the SIGCHLD sweep, which told its observer.
+            // ECHILD: already reaped by the SIGCHLD sweep, which told its observer; or adopted and no child of
+            // Vigil's, so its end is all there is to know.
+            Child child = children.get(pid);
+            if (child != null && child.adopted) {
+                children.remove(pid);
+                child.reaped(new Reaped(pid, ExitStatus.exited(0)));
+            }
         }
     }
 
@@ -197,10 +334,15 @@ final class LinuxProcesses implements Processes {
 
     private final class Child implements RunningProcess {
         final int pid;
-        final ProcessObserver observer;
+        ProcessObserver observer;
+        /** Not spawned by Vigil: a forking daemon's main process, or a MAINPID=. */
+        boolean adopted;
         WatchedPipe exitWatch;
         WatchedPipe errorPipe;
         WatchedPipe readinessPipe;
+        WatchedPipe notifySocket;
+        Path notifyPath;
+        boolean notifiedReady;
         final ByteArrayOutputStream errorReport = new ByteArrayOutputStream();
         boolean reaped;
         /** A direct spawn's exec succeeded and the observer has not heard yet. */
@@ -265,6 +407,21 @@ final class LinuxProcesses implements Processes {
             }
         }
 
+        /** sd_notify from a service directory with a {@code notify} file: READY=1 is its readiness. */
+        void readNotifySocket() {
+            try {
+                for (var d = NotifySocket.receive(notifySocket.fd(), notifyBuffers); d.isPresent();
+                     d = NotifySocket.receive(notifySocket.fd(), notifyBuffers)) {
+                    if (!notifiedReady && List.of(d.get().text().split("\n")).contains("READY=1")) {
+                        notifiedReady = true;
+                        observer.ready();
+                    }
+                }
+            } catch (OsException e) {
+                // The socket failed: readiness cannot come any more, and the exit still will.
+            }
+        }
+
         private void closeReadinessPipe() {
             if (readinessPipe == null) return;
             readinessPipe.close();
@@ -284,6 +441,12 @@ final class LinuxProcesses implements Processes {
             readErrorPipe();
             readReadinessPipe();
             closeReadinessPipe();
+            if (notifySocket != null) {
+                readNotifySocket();
+                if (notifySocket.registration() != null) notifySocket.registration().cancel();
+                closeNotifySocket(notifySocket.fd(), notifyPath);
+                notifySocket = null;
+            }
             observer.exited(how.status());
         }
 

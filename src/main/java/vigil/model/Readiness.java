@@ -12,6 +12,9 @@ public sealed interface Readiness {
         }
     }
 
+    /** sd_notify: the service gets a {@code NOTIFY_SOCKET} and is ready when it sends {@code READY=1}. */
+    record SdNotify() implements Readiness {}
+
     /** A {@code check} program, run until it exits 0. */
     record Probe(Command check) implements Readiness {}
 }

@@ -159,6 +159,15 @@ public final class Children {
         }
     }
 
+    /**
+     * Sends {@code signal} to every process in the process group {@code pgid} (kill(-pgid)); false if the group
+     * is empty. A group id is not reused while any process is in the group, so this cannot hit a stranger.
+     */
+    public static boolean signalGroup(int pgid, int signal) throws OsException {
+        if (pgid <= 1) throw new IllegalArgumentException("not a process group: " + pgid);
+        return kill(-pgid, signal);
+    }
+
     private static boolean kill(int pid, int signal) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {

@@ -35,6 +35,7 @@ import java.util.OptionalInt;
  * @param uid              the real, effective and saved uid
  * @param noNewPrivileges  PR_SET_NO_NEW_PRIVS: setuid binaries and file capabilities no longer raise privileges
  * @param listenPid        set LISTEN_PID to the program's own pid (socket activation)
+ * @param pidVariables     more variables set to the program's own pid (WATCHDOG_PID), at most 4
  * @param before           a script run and waited for just before the exec, if its owner may execute it; its exit
  *                         status is ignored (runsv's {@code control/u})
  */
@@ -42,7 +43,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
                        boolean newSession, Optional<Path> chroot, Optional<Path> workingDirectory, OptionalInt umask,
                        OptionalInt nice, OptionalInt oomScoreAdj, List<Rlimit> rlimits, Optional<List<Integer>> groups,
                        OptionalInt gid, OptionalInt uid, boolean noNewPrivileges, boolean listenPid,
-                       Optional<Path> before) {
+                       List<String> pidVariables, Optional<Path> before) {
     public ExecSpec {
         Objects.requireNonNull(program, "program");
         argv = List.copyOf(argv);
@@ -58,6 +59,12 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         groups = groups.map(List::copyOf);
         Objects.requireNonNull(gid, "gid");
         Objects.requireNonNull(uid, "uid");
+        pidVariables = List.copyOf(pidVariables);
+        if (pidVariables.size() > 4) throw new IllegalArgumentException("at most 4 pid variables");
+        pidVariables.forEach(n -> {
+            if (n.isEmpty() || n.indexOf('=') >= 0) throw new IllegalArgumentException("bad variable name: " + n);
+            requireNoNul(n, "pidVariables");
+        });
 
         // The helper's command line and the envp are C strings: a NUL would silently cut them short.
         requireNoNul(program.toString(), "program");
@@ -120,7 +127,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         var moved = new ArrayList<FdMapping>(fds.size());
         for (FdMapping m : fds) moved.add(new FdMapping(m.target(), source.applyAsInt(m.source())));
         return new ExecSpec(program, argv, environment, moved, newSession, chroot, workingDirectory, umask, nice,
-                oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges, listenPid, before);
+                oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges, listenPid, pidVariables, before);
     }
 
     /** A spec that runs {@code program} with {@code argv} and changes nothing else (an empty environment). */
@@ -130,13 +137,14 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
 
     /**
      * Whether this spec needs vigil-exec: ids, limits, umask, nice, OOM score, chroot, no-new-privileges,
-     * LISTEN_PID and a script to run before the exec are beyond posix_spawn. Everything else (fds, the working directory,
-     * a new session, the signals) posix_spawn applies itself, which spares the child an exec of the helper.
+     * variables holding the pid and a script to run before the exec are beyond posix_spawn. Everything else (fds,
+     * the working directory, a new session, the signals) posix_spawn applies itself, which spares the child an
+     * exec of the helper.
      */
     public boolean needsHelper() {
         return chroot.isPresent() || umask.isPresent() || nice.isPresent() || oomScoreAdj.isPresent()
                 || !rlimits.isEmpty() || groups.isPresent() || gid.isPresent() || uid.isPresent() || noNewPrivileges
-                || listenPid || before.isPresent();
+                || listenPid || !pidVariables.isEmpty() || before.isPresent();
     }
 
     /** vigil-exec's arguments after its own argv[0], up to and including the program's argv. */
@@ -162,6 +170,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         uid.ifPresent(u -> args.add("uid=" + Integer.toUnsignedString(u)));
         if (noNewPrivileges) args.add("nonewprivs=1");
         if (listenPid) args.add("listen-pid=1");
+        for (String name : pidVariables) args.add("pid-env=" + name);
         before.ifPresent(p -> args.add("before=" + p));
         args.add("--");
         args.add(program.toString());
@@ -207,6 +216,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         private OptionalInt uid = OptionalInt.empty();
         private boolean noNewPrivileges;
         private boolean listenPid;
+        private List<String> pidVariables = List.of();
         private Optional<Path> before = Optional.empty();
 
         private Builder(Path program, List<String> argv) {
@@ -286,6 +296,11 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
             return this;
         }
 
+        public Builder pidVariables(List<String> names) {
+            pidVariables = names;
+            return this;
+        }
+
         public Builder before(Path script) {
             before = Optional.of(script);
             return this;
@@ -294,7 +309,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         public ExecSpec build() {
             return new ExecSpec(program, argv, environment, List.copyOf(fds.values()), newSession, chroot,
                     workingDirectory, umask, nice, oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges,
-                    listenPid, before);
+                    listenPid, pidVariables, before);
         }
     }
 }

@@ -8,8 +8,8 @@ public interface ProcessObserver {
     void execFailed(int errno, String reason);
 
     /**
-     * execve succeeded: the program itself runs now, not the helper that set it up. Reported at most once, before
-     * {@link #ready} and {@link #exited}; never after {@link #execFailed}.
+     * execve succeeded: the program itself runs now, not the helper that set it up (what Type=exec waits for).
+     * Reported at most once, before {@link #ready} and {@link #exited}; never after {@link #execFailed}.
      */
     void execSucceeded();
 

@@ -1,6 +1,7 @@
 package vigil.service;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -11,39 +12,63 @@ import vigil.model.Command;
  * gets a session of its own (so a terminal's Ctrl-C reaches Vigil, not every service directly), and a script to run
  * first in the new process, runsv's {@code control/u}.
  *
- * @param before run (if its owner may execute it) and waited for in the new process, just before the command is
- *               executed, with the command's stdio; its exit status is ignored
+ * @param pidVariables environment variables set to the new process's own pid, which only the child knows
+ *                     ({@code WATCHDOG_PID})
+ * @param notifySocket give the process an sd_notify socket of its own ({@code NOTIFY_SOCKET}); its
+ *                     {@code READY=1} is reported as ready, like a newline on a readiness fd
+ * @param before       run (if its owner may execute it) and waited for in the new process, just before the command
+ *                     is executed, with the command's stdio; its exit status is ignored
  */
 public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio stderr, OptionalInt readinessFd,
-                             boolean newSession, Optional<Path> before) {
+                             boolean newSession, List<String> pidVariables, boolean notifySocket,
+                             Optional<Path> before) {
     public ProcessRequest {
         Objects.requireNonNull(command);
         Objects.requireNonNull(stdin);
         Objects.requireNonNull(stdout);
         Objects.requireNonNull(stderr);
         Objects.requireNonNull(readinessFd);
+        pidVariables = List.copyOf(pidVariables);
         Objects.requireNonNull(before);
     }
 
     public static ProcessRequest of(Command command) {
         return new ProcessRequest(command, new Stdio.Inherit(), new Stdio.Inherit(), new Stdio.Inherit(),
-                OptionalInt.empty(), true, Optional.empty());
+                OptionalInt.empty(), true, List.of(), false, Optional.empty());
     }
 
     public ProcessRequest withStdin(Stdio s) {
-        return new ProcessRequest(command, s, stdout, stderr, readinessFd, newSession, before);
+        return new ProcessRequest(command, s, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
+                before);
     }
 
     public ProcessRequest withStdout(Stdio s) {
-        return new ProcessRequest(command, stdin, s, stderr, readinessFd, newSession, before);
+        return new ProcessRequest(command, stdin, s, stderr, readinessFd, newSession, pidVariables, notifySocket,
+                before);
     }
 
     public ProcessRequest withReadinessFd(int fd) {
-        return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession, before);
+        return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession, pidVariables,
+                notifySocket, before);
+    }
+
+    public ProcessRequest withStderr(Stdio s) {
+        return new ProcessRequest(command, stdin, stdout, s, readinessFd, newSession, pidVariables, notifySocket,
+                before);
+    }
+
+    public ProcessRequest withPidVariables(List<String> names) {
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, names, notifySocket,
+                before);
+    }
+
+    public ProcessRequest withNotifySocket() {
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, true, before);
     }
 
     public ProcessRequest withBefore(Path script) {
-        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, Optional.of(script));
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
+                Optional.of(script));
     }
 
     /** Where one standard stream of the child goes. */
@@ -59,5 +84,8 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
 
         /** The write end of a long-lived pipe (a producer's stdout). */
         record PipeWriteEnd(Pipe pipe) implements Stdio {}
+
+        /** A file, opened for reading, or for writing from the start, at the end, or after truncating it. */
+        record File(java.nio.file.Path path, vigil.model.UnitSpec.Stdio.FileMode mode) implements Stdio {}
     }
 }

@@ -330,6 +330,7 @@ public final class Service {
         restartRequested = false;
         ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout);
         if (spec.readiness() instanceof Readiness.NotificationFd n) request = request.withReadinessFd(n.fd());
+        if (spec.readiness() instanceof Readiness.SdNotify) request = request.withNotifySocket();
         // runsv runs control/u before every ./run, restarts included, and ignores how it exits. Looked up from the
         // current directory at each start, as runsv does, so a renamed directory or a script added later counts.
         if (controlScripts) {

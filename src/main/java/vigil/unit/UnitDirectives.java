@@ -176,7 +176,8 @@ public final class UnitDirectives {
             "LimitRTTIME", "Environment", "EnvironmentFile", "UnsetEnvironment", "PassEnvironment",
             "RuntimeDirectory", "StateDirectory", "LogsDirectory", "CacheDirectory", "ConfigurationDirectory",
             "RuntimeDirectoryMode", "StateDirectoryMode", "LogsDirectoryMode", "CacheDirectoryMode",
-            "ConfigurationDirectoryMode", "StandardInput", "StandardOutput", "StandardError", "NoNewPrivileges");
+            "ConfigurationDirectoryMode", "StandardInput", "StandardOutput", "StandardError", "NoNewPrivileges",
+            "RestartKillSignal", "WatchdogSignal", "TimeoutAbortSec", "RuntimeDirectoryPreserve");
 
     /** Sections by name, each with its directives in table order. */
     private static final Map<String, Map<String, Directive>> SECTIONS = new HashMap<>();

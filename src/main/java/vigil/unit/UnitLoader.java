@@ -177,8 +177,10 @@ public final class UnitLoader {
         Optional<UnitName> parsedName = UnitName.parse(requested);
         if (parsedName.isEmpty()) return missing(requested, "'" + requested + "' is not a valid unit name");
         UnitName current = parsedName.get();
+        // foo@bar.service linked to foo@.service names an instance of that template, not an alias of itself.
+        boolean instanceOfItsTemplate = false;
         for (int hop = 0; hop < MAX_ALIAS_HOPS; hop++) {
-            IndexEntry entry = index.get(current.toString());
+            IndexEntry entry = instanceOfItsTemplate ? null : index.get(current.toString());
             boolean viaTemplate = false;
             if (entry == null && current.isInstance()) {
                 entry = index.get(current.template().toString());
@@ -198,6 +200,7 @@ public final class UnitLoader {
                     if (viaTemplate || current.isInstance() && target.isTemplate()) {
                         target = target.withInstance(current.instance().orElseThrow());
                     }
+                    instanceOfItsTemplate = !viaTemplate && target.equals(current);
                     current = target;
                 }
             }

@@ -101,6 +101,10 @@ class ServiceDirectoryTest {
         assertEquals(new Readiness.NotificationFd(3), loaded(dir, "n").readiness());
         Files.writeString(dir.resolve("notification-fd"), "17");
         assertEquals(new Readiness.NotificationFd(17), loaded(dir, "n").readiness());
+        Files.createFile(dir.resolve("notify"));
+        assertEquals(new Readiness.NotificationFd(17), loaded(dir, "n").readiness(), "notification-fd wins");
+        Files.delete(dir.resolve("notification-fd"));
+        assertEquals(new Readiness.SdNotify(), loaded(dir, "n").readiness());
     }
 
     @Test

@@ -59,10 +59,11 @@ class ExecSpecTest {
         assertThrows(IllegalArgumentException.class, () -> run().umask(01000).build());
         assertThrows(IllegalArgumentException.class, () -> run().fd(-1, 3));
         assertThrows(IllegalArgumentException.class, () -> run().rlimit(16, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> run().pidVariables(List.of("A=B")).build());
         var twice = List.of(new ExecSpec.FdMapping(4, 5), new ExecSpec.FdMapping(4, 6));
         ExecSpec ok = run().build();
         assertThrows(IllegalArgumentException.class, () -> new ExecSpec(ok.program(), ok.argv(), ok.environment(),
                 twice, false, ok.chroot(), ok.workingDirectory(), ok.umask(), ok.nice(), ok.oomScoreAdj(),
-                ok.rlimits(), ok.groups(), ok.gid(), ok.uid(), false, false, Optional.empty()));
+                ok.rlimits(), ok.groups(), ok.gid(), ok.uid(), false, false, List.of(), Optional.empty()));
     }
 }

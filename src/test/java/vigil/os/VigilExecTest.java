@@ -97,6 +97,17 @@ class VigilExecTest {
     }
 
     @Test
+    void setsPidVariablesToItsOwnPid() throws Exception {
+        Result r = sh("exec $HELPER pid-env=WATCHDOG_PID pid-env=OTHER -- /bin/sh sh -c "
+                + "'echo $WATCHDOG_PID $OTHER $$'");
+        String[] pids = r.out().strip().split(" ");
+        assertEquals(3, pids.length, r.out());
+        assertEquals(pids[2], pids[0]);
+        assertEquals(pids[2], pids[1]);
+        assertEquals(111, sh("exec $HELPER pid-env=A=B -- /bin/true true").exit());
+    }
+
+    @Test
     void passesTheEnvironmentThrough() throws Exception {
         assertEquals(new Result(0, "FOO=bar baz\n", ""),
                 run(Map.of("FOO", "bar baz"), HELPER, "--", "/usr/bin/env", "env"));

@@ -206,4 +206,15 @@ class UnitLoaderTest {
         assertEquals(lib.resolve("a.service"), l.fragment().orElseThrow());
         assertEquals(List.of(lib.resolve("a.service.d/x.conf")), l.dropIns());
     }
+
+    @Test
+    void anInstanceLinkedToItsTemplateLoadsAsThatInstance() throws IOException {
+        Path dir = Files.createDirectories(root.resolve("inst"));
+        Files.writeString(dir.resolve("echo@.service"), "[Service]\nExecStart=/bin/echo %i\n");
+        Files.createSymbolicLink(dir.resolve("echo@one.service"), Path.of("echo@.service"));
+        UnitResult r = UnitLoader.scan(List.of(dir), TestHosts.system()).load("echo@one.service");
+        Unit unit = assertInstanceOf(UnitResult.Loaded.class, r, () -> "got " + r).unit();
+        assertEquals("echo@one.service", unit.name().toString());
+        assertEquals(dir.resolve("echo@.service"), unit.file().fragment());
+    }
 }

@@ -1,0 +1,42 @@
+package vigil.control;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import vigil.os.ExitStatus;
+import vigil.os.Signals;
+import vigil.service.UnitService;
+
+/** A systemd unit's status entry for the control protocol; see docs/control-protocol.md. */
+final class UnitStatus {
+    private UnitStatus() {}
+
+    static Map<String, Object> describe(UnitService u, long nowNanos) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", u.name());
+        m.put("unit", true);
+        m.put("state", u.state().activeState());
+        m.put("sub_state", u.state().subState());
+        m.put("result", u.result().systemdName());
+        m.put("pid", u.mainPid());
+        m.put("control_pid", u.controlPid());
+        m.put("elapsed_ms", Math.max(0, (nowNanos - u.stateSince()) / 1_000_000));
+        m.put("want", u.want().name().toLowerCase(Locale.ROOT));
+        m.put("restarts", u.restarts());
+        m.put("type", u.spec().type().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        m.put("loaded_from", u.spec().source().toString());
+        m.put("status_text", u.statusText());
+        u.errno().ifPresent(e -> m.put("errno", e));
+        m.put("last_exit", u.lastMainExit().map(UnitStatus::exit).orElse(null));
+        m.put("command", u.spec().commands(vigil.model.UnitSpec.Phase.START).stream()
+                .map(c -> c.command().display()).toList());
+        return m;
+    }
+
+    private static Map<String, Object> exit(ExitStatus status) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (status.exited()) m.put("code", status.code());
+        else m.put("signal", Signals.name(status.signal()));
+        return m;
+    }
+}

@@ -1,0 +1,36 @@
+package vigil.service;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalInt;
+import vigil.model.UnitSpec;
+
+/**
+ * What a unit needs of the operating system beyond starting processes: the main process of a forking daemon is
+ * not one Vigil started, and without cgroups a unit's leftover processes are reached through their process group.
+ */
+public interface UnitOs {
+    /**
+     * Watches a process Vigil did not start itself (a forking daemon's real main process, reparented to Vigil as
+     * subreaper, or a pid named by {@code MAINPID=}). The observer hears only its exit.
+     *
+     * @throws SpawnException if the process does not exist (any more)
+     */
+    RunningProcess adopt(int pid, ProcessObserver observer) throws SpawnException;
+
+    /** The pid in a PID file, if the file exists and holds one. */
+    OptionalInt readPidFile(Path file);
+
+    /**
+     * Makes the unit's directories (and their parents) if missing, with their mode and owner.
+     *
+     * @throws SpawnException naming the directory that could not be made
+     */
+    void makeDirectories(List<UnitSpec.Directory> directories) throws SpawnException;
+
+    /** Removes these directories and what is in them; a failure is only reported. */
+    void removeDirectories(List<UnitSpec.Directory> directories);
+
+    /** Sends a signal to every process of the group; false if the group has no process left. */
+    boolean signalGroup(int pgid, int signal);
+}

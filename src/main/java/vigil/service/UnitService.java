@@ -1,0 +1,1134 @@
+package vigil.service;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import vigil.model.Command;
+import vigil.model.UnitSpec;
+import vigil.model.UnitSpec.KillMode;
+import vigil.model.UnitSpec.Phase;
+import vigil.model.UnitSpec.Type;
+import vigil.model.UnitSpec.UnitCommand;
+import vigil.os.ExitStatus;
+import vigil.os.Signals;
+import vigil.service.ProcessRequest.Stdio;
+import vigil.service.UnitState.Result;
+
+/**
+ * One systemd service unit: systemd's job and state model (service.c) as a pure state machine, acting on the world
+ * only through {@link Processes}, {@link UnitOs} and {@link Clock}, so it runs the same against the kernel and
+ * against a fake with a virtual clock. All methods run on the loop thread.
+ *
+ * <p>A start runs condition, start-pre, start and start-post, each a list of commands, then the unit is running
+ * (or exited, for a oneshot that remains after exit). A stop runs stop, then signals what is left (stop-sigterm,
+ * stop-sigkill), then stop-post, and ends dead or failed; the {@code Restart=} table then decides on an
+ * automatic restart. Every phase has its timeout. Main and control processes are told apart by their observers:
+ * an event of a process that is no longer the unit's main or control process is ignored.
+ *
+ * <p>Without cgroups, {@code KillMode=control-group} and {@code mixed} reach the main process's process group:
+ * vigil-exec makes every process a session (and group) leader, so a daemon's children are in it unless they left.
+ */
+public final class UnitService {
+    private static final Clock.Timer NO_TIMER = () -> {};
+    private static final Duration PID_FILE_POLL = Duration.ofMillis(50);
+    private static final Duration GROUP_POLL = Duration.ofSeconds(1);
+
+    private UnitSpec spec;
+    private final Processes processes;
+    private final UnitOs os;
+    private final Clock clock;
+    private final UnitListener listener;
+    private final Optional<Path> notifySocket;
+    private final Stdio stdout;
+
+    private UnitState state = UnitState.DEAD;
+    private long stateSince;
+    private Result result = Result.SUCCESS;
+    private Result reloadResult = Result.SUCCESS;
+    private Want want = Want.DOWN;
+
+    private RunningProcess main;
+    /** The group of the last main process: what control-group and mixed signal once it is gone. */
+    private int mainGroup;
+    private ExitStatus mainExit;
+    private RunningProcess control;
+    private Phase controlPhase;
+    /** Which command of the current phase's list runs (also the ExecStart= of a oneshot). */
+    private int commandIndex;
+    private ExitStatus controlExit;
+
+    private Clock.Timer stateTimer = NO_TIMER;
+    private long stateDeadline;
+    private Clock.Timer watchdogTimer = NO_TIMER;
+    private Optional<Duration> watchdogOverride = Optional.empty();
+    /** An operator stopped the unit: no automatic restart follows. */
+    private boolean forbidRestart;
+    /** An operator asked for a restart: start again once stopped. */
+    private boolean startWhenStopped;
+    private boolean stoppingForRestart;
+    private int restarts;
+    private final Deque<Long> recentStarts = new ArrayDeque<>();
+    private String statusText = "";
+    private OptionalInt errno = OptionalInt.empty();
+    private boolean saidNoCgroups;
+
+    UnitService(UnitSpec spec, Processes processes, UnitOs os, Clock clock, UnitListener listener,
+                Optional<Path> notifySocket, Stdio stdout) {
+        this.spec = spec;
+        this.processes = processes;
+        this.os = os;
+        this.clock = clock;
+        this.listener = listener;
+        this.notifySocket = notifySocket;
+        this.stdout = stdout;
+        this.stateSince = clock.nanoTime();
+    }
+
+    /** A unit on its own, outside any supervisor (tests, and the daemon's unit table). */
+    public static UnitService create(UnitSpec spec, Processes processes, UnitOs os, Clock clock,
+                                     UnitListener listener, Optional<Path> notifySocket) {
+        return new UnitService(spec, processes, os, clock, listener, notifySocket, new Stdio.Inherit());
+    }
+
+    // ---- what the world may read ----
+
+    public String name() {
+        return spec.name();
+    }
+
+    public UnitSpec spec() {
+        return spec;
+    }
+
+    public UnitState state() {
+        return state;
+    }
+
+    /** Monotonic nanoseconds at which the current state was entered. */
+    public long stateSince() {
+        return stateSince;
+    }
+
+    public Result result() {
+        return result;
+    }
+
+    public Result reloadResult() {
+        return reloadResult;
+    }
+
+    public Want want() {
+        return want;
+    }
+
+    public int restarts() {
+        return restarts;
+    }
+
+    /** The main process's pid, or 0. */
+    public int mainPid() {
+        return main == null ? 0 : main.pid();
+    }
+
+    /** The control process's pid (an Exec*= other than the main one), or 0. */
+    public int controlPid() {
+        return control == null ? 0 : control.pid();
+    }
+
+    public Optional<ExitStatus> lastMainExit() {
+        return Optional.ofNullable(mainExit);
+    }
+
+    public Optional<ExitStatus> lastControlExit() {
+        return Optional.ofNullable(controlExit);
+    }
+
+    /** The last {@code STATUS=} the unit sent. */
+    public String statusText() {
+        return statusText;
+    }
+
+    public OptionalInt errno() {
+        return errno;
+    }
+
+    /** Takes a re-read unit file; what runs is untouched, the next start uses it. */
+    public void respec(UnitSpec changed) {
+        spec = changed;
+    }
+
+    // ---- commands ----
+
+    /** Starts the unit unless it is active or on its way; cuts an automatic restart's wait short. */
+    public void start() {
+        if (want == Want.EXIT) return;
+        want = Want.UP;
+        forbidRestart = false;
+        switch (state) {
+            case DEAD, FAILED -> {
+                restarts = 0;
+                startNow();
+            }
+            case AUTO_RESTART -> restartNow();
+            default -> {
+                if (state.stopping()) startWhenStopped = true;
+            }
+        }
+    }
+
+    /** Stops the unit: no automatic restart follows. */
+    public void stop() {
+        if (want != Want.EXIT) want = Want.DOWN;
+        forbidRestart = true;
+        startWhenStopped = false;
+        stopNow();
+    }
+
+    /** Stops the unit and starts it again (the stop uses RestartKillSignal= if set). */
+    public void restart() {
+        if (want == Want.EXIT) return;
+        want = Want.UP;
+        if (state.inactive()) {
+            forbidRestart = false;
+            if (state == UnitState.AUTO_RESTART) restartNow();
+            else startNow();
+            return;
+        }
+        forbidRestart = true;
+        startWhenStopped = true;
+        stoppingForRestart = true;
+        stopNow();
+    }
+
+    /**
+     * Reloads a running unit: ExecReload= as a control process with {@code $MAINPID}, or for notify-reload the
+     * reload signal, after which the unit must say RELOADING=1 and READY=1.
+     *
+     * @return false if the unit cannot be reloaded (not running, or neither ExecReload= nor notify-reload)
+     */
+    public boolean reload() {
+        if (state != UnitState.RUNNING && state != UnitState.EXITED) return false;
+        if (!spec.commands(Phase.RELOAD).isEmpty()) {
+            reloadResult = Result.SUCCESS;
+            enter(UnitState.RELOAD);
+            armTimeout(spec.timeoutStart());
+            runControl(Phase.RELOAD, 0);
+            return true;
+        }
+        if (spec.type() == Type.NOTIFY_RELOAD && main != null) {
+            reloadResult = Result.SUCCESS;
+            enter(UnitState.RELOAD);
+            armTimeout(spec.timeoutStart());
+            main.signal(spec.reloadSignal());
+            say("sent " + Signals.name(spec.reloadSignal()) + " to reload");
+            changed();
+            return true;
+        }
+        return false;
+    }
+
+    /** {@code systemctl reset-failed}: a failed unit becomes inactive and its start limit is forgotten. */
+    public void resetFailed() {
+        recentStarts.clear();
+        if (state == UnitState.FAILED) {
+            result = Result.SUCCESS;
+            enter(UnitState.DEAD);
+            changed();
+        }
+    }
+
+    /** Sends a signal to the main process ({@code systemctl kill --kill-whom=main}). */
+    public void signal(int signal) {
+        if (main != null) {
+            main.signal(signal);
+            say("sent " + Signals.name(signal));
+        }
+    }
+
+    /** Stop, then forget the unit: it was removed, or Vigil is exiting. */
+    public void exit() {
+        want = Want.EXIT;
+        forbidRestart = true;
+        startWhenStopped = false;
+        stopNow();
+    }
+
+    private void stopNow() {
+        switch (state) {
+            case DEAD, FAILED -> settled();
+            case AUTO_RESTART -> {
+                enter(UnitState.DEAD);
+                changed();
+                settled();
+            }
+            case CONDITION, START_PRE, START, START_POST, RELOAD -> enterSignal(UnitState.STOP_SIGTERM, Result.SUCCESS);
+            case RUNNING, EXITED -> enterStop(Result.SUCCESS);
+            default -> changed();
+        }
+    }
+
+    // ---- starting ----
+
+    private void restartNow() {
+        restarts++;
+        startNow();
+    }
+
+    private void startNow() {
+        stoppingForRestart = false;
+        if (startLimitHit()) {
+            result = Result.START_LIMIT_HIT;
+            say("start request repeated too quickly; refusing to start (start limit hit)");
+            enterDead(Result.START_LIMIT_HIT, false);
+            return;
+        }
+        try {
+            os.makeDirectories(spec.directories());
+        } catch (SpawnException e) {
+            say("cannot make its directories: " + e.getMessage());
+            result = Result.RESOURCES;
+            enterDead(Result.RESOURCES, true);
+            return;
+        }
+        result = Result.SUCCESS;
+        reloadResult = Result.SUCCESS;
+        mainExit = null;
+        controlExit = null;
+        statusText = "";
+        errno = OptionalInt.empty();
+        watchdogOverride = Optional.empty();
+        if (!spec.commands(Phase.CONDITION).isEmpty()) {
+            enter(UnitState.CONDITION);
+            armTimeout(spec.timeoutStart());
+            runControl(Phase.CONDITION, 0);
+        } else {
+            enterStartPre();
+        }
+    }
+
+    /** Counts this start against StartLimitIntervalSec=/StartLimitBurst=; true if it is one too many. */
+    private boolean startLimitHit() {
+        if (spec.startLimitInterval().isEmpty() || spec.startLimitBurst() == 0) return false;
+        long now = clock.nanoTime();
+        long window = spec.startLimitInterval().get().toNanos();
+        while (!recentStarts.isEmpty() && now - recentStarts.peekFirst() >= window) recentStarts.removeFirst();
+        if (recentStarts.size() >= spec.startLimitBurst()) return true;
+        recentStarts.addLast(now);
+        return false;
+    }
+
+    private void enterStartPre() {
+        if (spec.commands(Phase.START_PRE).isEmpty()) {
+            enterStart();
+            return;
+        }
+        enter(UnitState.START_PRE);
+        armTimeout(spec.timeoutStart());
+        runControl(Phase.START_PRE, 0);
+    }
+
+    private void enterStart() {
+        enter(UnitState.START);
+        armTimeout(spec.timeoutStart());
+        List<UnitCommand> start = spec.commands(Phase.START);
+        if (start.isEmpty()) {
+            // A oneshot with no ExecStart= (RemainAfterExit=yes, or only ExecStop=): nothing to wait for.
+            enterStartPost();
+            return;
+        }
+        if (spec.type() == Type.FORKING) {
+            // The first process is only a control process: the daemon is whatever it leaves behind.
+            runControl(Phase.START, 0);
+            return;
+        }
+        commandIndex = 0;
+        if (!spawnMain(start.getFirst())) return;
+        switch (spec.type()) {
+            case SIMPLE -> enterStartPost();
+            default -> changed();
+        }
+    }
+
+    private boolean spawnMain(UnitCommand command) {
+        MainObserver observer = new MainObserver();
+        try {
+            RunningProcess process = processes.start(request(command, Phase.START, true), observer);
+            observer.process = process;
+            main = process;
+            mainGroup = process.pid();
+            say("started " + command.command().display() + " (pid " + process.pid() + ")");
+            return true;
+        } catch (SpawnException e) {
+            say("cannot start: " + e.getMessage());
+            enterSignal(UnitState.STOP_SIGTERM, Result.RESOURCES);
+            return false;
+        }
+    }
+
+    private void enterStartPost() {
+        if (spec.commands(Phase.START_POST).isEmpty()) {
+            enterRunning(Result.SUCCESS);
+            return;
+        }
+        enter(UnitState.START_POST);
+        armTimeout(spec.timeoutStart());
+        runControl(Phase.START_POST, 0);
+    }
+
+    private void enterRunning(Result f) {
+        if (result == Result.SUCCESS) result = f;
+        if (result != Result.SUCCESS) {
+            enterSignal(UnitState.STOP_SIGTERM, f);
+        } else if (main != null || (spec.type() == Type.FORKING && mainGroupAlive())) {
+            boolean backFromReload = state == UnitState.RELOAD;
+            enter(UnitState.RUNNING);
+            if (!backFromReload) say(spec.type() == Type.ONESHOT ? "started" : "running");
+            armWatchdog();
+            if (main == null) watchGroup();
+            changed();
+        } else if (spec.remainAfterExit()) {
+            enter(UnitState.EXITED);
+            say("exited; remains active");
+            changed();
+        } else {
+            enterStop(Result.SUCCESS);
+        }
+    }
+
+    /**
+     * Without a main pid, nothing reports the daemon's end: look at its process group every {@link #GROUP_POLL}
+     * (the one poll in Vigil, and only for forking units without PIDFile=).
+     */
+    private void watchGroup() {
+        stateTimer = clock.schedule(GROUP_POLL, () -> {
+            if (state != UnitState.RUNNING || main != null) return;
+            stateTimer = NO_TIMER;
+            if (mainGroupAlive()) {
+                watchGroup();
+            } else {
+                say("its process group is empty: the daemon is gone");
+                enterRunning(Result.SUCCESS);
+            }
+        });
+    }
+
+    /** A forking daemon whose pid is unknown (no PIDFile=) counts as alive while its process group is. */
+    private boolean mainGroupAlive() {
+        return mainGroup != 0 && os.signalGroup(mainGroup, 0);
+    }
+
+    // ---- stopping ----
+
+    private void enterStop(Result f) {
+        if (result == Result.SUCCESS) result = f;
+        cancelWatchdog();
+        if (spec.commands(Phase.STOP).isEmpty()) {
+            enterSignal(UnitState.STOP_SIGTERM, Result.SUCCESS);
+            return;
+        }
+        enter(UnitState.STOP);
+        armTimeout(spec.timeoutStop());
+        runControl(Phase.STOP, 0);
+    }
+
+    /**
+     * Sends the signal of {@code next} as KillMode= says and waits for the processes to go, or moves on at once
+     * if nothing is left to wait for.
+     */
+    private void enterSignal(UnitState next, Result f) {
+        if (result == Result.SUCCESS) result = f;
+        cancelWatchdog();
+        UnitSpec.Kill kill = spec.kill();
+        int signal = switch (next) {
+            case STOP_WATCHDOG -> kill.watchdogSignal();
+            case STOP_SIGTERM, FINAL_SIGTERM ->
+                    stoppingForRestart ? kill.restartSignal().orElse(kill.signal()) : kill.signal();
+            default -> kill.finalSignal();
+        };
+        boolean soft = next == UnitState.STOP_SIGTERM || next == UnitState.FINAL_SIGTERM;
+        boolean waiting = killProcesses(signal, soft, next == UnitState.STOP_SIGKILL
+                || next == UnitState.FINAL_SIGKILL);
+        enter(next);
+        if (waiting) {
+            armTimeout(next == UnitState.STOP_WATCHDOG ? spec.timeoutAbort() : spec.timeoutStop());
+            changed();
+            return;
+        }
+        switch (next) {
+            case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> enterStopPost(Result.SUCCESS);
+            default -> enterDead(Result.SUCCESS, true);
+        }
+    }
+
+    /**
+     * Signals the unit's processes; returns whether a main or control process is left to wait for.
+     *
+     * @param soft the first signal of a stop: SIGCONT follows, and SIGHUP if SendSIGHUP=
+     * @param last the final kill, which KillMode=mixed sends to the whole group
+     */
+    private boolean killProcesses(int signal, boolean soft, boolean last) {
+        KillMode mode = spec.kill().mode();
+        if (mode == KillMode.NONE) return main != null || control != null;
+        if (signal != 0) {
+            List<Integer> extra = soft ? (spec.kill().sendSighup() ? List.of(Signals.SIGCONT, Signals.SIGHUP)
+                    : List.of(Signals.SIGCONT)) : List.of();
+            boolean group = mode == KillMode.CONTROL_GROUP || (mode == KillMode.MIXED && last);
+            if (group && mode == KillMode.CONTROL_GROUP && !saidNoCgroups) {
+                saidNoCgroups = true;
+                say("KillMode=control-group: no cgroups here, so the process group is signalled instead");
+            }
+            // A group signal reaches its leader too: each process gets each signal once, as from a cgroup kill.
+            List<Integer> signalledGroups = new ArrayList<>();
+            if (group) {
+                for (int pgid : groups()) {
+                    if (os.signalGroup(pgid, signal)) {
+                        extra.forEach(s -> os.signalGroup(pgid, s));
+                        signalledGroups.add(pgid);
+                    }
+                }
+            }
+            boolean sent = !signalledGroups.isEmpty();
+            for (RunningProcess p : alive()) {
+                if (signalledGroups.contains(p.pid())) continue;
+                p.signal(signal);
+                extra.forEach(p::signal);
+                sent = true;
+            }
+            if (sent) say("sent " + Signals.name(signal) + (signalledGroups.isEmpty() ? "" : " to the process group"));
+        }
+        return main != null || control != null;
+    }
+
+    private List<RunningProcess> alive() {
+        if (main != null && control != null) return List.of(main, control);
+        if (main != null) return List.of(main);
+        if (control != null) return List.of(control);
+        return List.of();
+    }
+
+    private List<Integer> groups() {
+        if (control != null && control.pid() != mainGroup && mainGroup != 0) return List.of(mainGroup, control.pid());
+        if (mainGroup != 0) return List.of(mainGroup);
+        if (control != null) return List.of(control.pid());
+        return List.of();
+    }
+
+    private void enterStopPost(Result f) {
+        if (result == Result.SUCCESS) result = f;
+        if (spec.commands(Phase.STOP_POST).isEmpty()) {
+            enterSignal(UnitState.FINAL_SIGTERM, Result.SUCCESS);
+            return;
+        }
+        enter(UnitState.STOP_POST);
+        armTimeout(spec.timeoutStop());
+        runControl(Phase.STOP_POST, 0);
+    }
+
+    private void enterDead(Result f, boolean allowRestart) {
+        if (result == Result.SUCCESS) result = f;
+        main = null;
+        control = null;
+        mainGroup = 0;
+        boolean failed = result != Result.SUCCESS && result != Result.SKIP_CONDITION;
+        enter(failed ? UnitState.FAILED : UnitState.DEAD);
+        say(failed ? "failed with result '" + result.systemdName() + "'"
+                : result == Result.SKIP_CONDITION ? "skipped: ExecCondition= said no" : "stopped");
+        if (allowRestart && shallRestart()) {
+            Duration delay = restartDelay();
+            enter(UnitState.AUTO_RESTART);
+            stateTimer = clock.schedule(delay, () -> {
+                if (state == UnitState.AUTO_RESTART) restartNow();
+            });
+            say("scheduled restart in " + ServiceEvent.seconds(delay) + " (restart " + (restarts + 1) + ")");
+            changed();
+            return;
+        }
+        if (want == Want.UP && !startWhenStopped) want = Want.DOWN;
+        List<UnitSpec.Directory> runtime = spec.directories().stream().filter(UnitSpec.Directory::removeOnStop)
+                .toList();
+        if (!runtime.isEmpty() && !startWhenStopped) os.removeDirectories(runtime);
+        changed();
+        settled();
+    }
+
+    /** Dead or failed with nothing scheduled: an operator's restart starts now, a removal completes. */
+    private void settled() {
+        if (startWhenStopped && want == Want.UP) {
+            startWhenStopped = false;
+            forbidRestart = false;
+            startNow();
+        } else if (want == Want.EXIT && (state == UnitState.DEAD || state == UnitState.FAILED)) {
+            listener.removed(this);
+        }
+    }
+
+    /** systemd's service_shall_restart(): the Restart= table, after the exit-status overrides. */
+    boolean shallRestart() {
+        if (forbidRestart || want == Want.EXIT) return false;
+        if (result == Result.START_LIMIT_HIT || result == Result.SKIP_CONDITION) return false;
+        if (mainExit != null && spec.restartPreventExitStatus().matches(mainExit)) return false;
+        if (mainExit != null && spec.restartForceExitStatus().matches(mainExit)) return true;
+        return restartsAfter(spec.restart(), result);
+    }
+
+    /** The Restart= table of systemd.service(5). */
+    static boolean restartsAfter(UnitSpec.Restart restart, Result result) {
+        return switch (restart) {
+            case NO -> false;
+            case ALWAYS -> true;
+            case ON_SUCCESS -> result == Result.SUCCESS;
+            case ON_FAILURE -> result != Result.SUCCESS;
+            case ON_ABNORMAL -> result == Result.SIGNAL || result == Result.CORE_DUMP || result == Result.TIMEOUT
+                    || result == Result.WATCHDOG;
+            case ON_WATCHDOG -> result == Result.WATCHDOG;
+            case ON_ABORT -> result == Result.SIGNAL || result == Result.CORE_DUMP;
+        };
+    }
+
+    /**
+     * RestartSec=, growing over RestartSteps= restarts to RestartMaxDelaySec= as systemd does: exponentially,
+     * {@code sec * (max/sec)^(n/steps)} for the n-th restart, and the maximum from the steps-th on.
+     */
+    Duration restartDelay() {
+        Duration sec = spec.restartSec();
+        Optional<Duration> max = spec.restartMaxDelay();
+        if (spec.restartSteps() == 0 || max.isEmpty() || sec.isZero() || sec.compareTo(max.get()) >= 0) return sec;
+        if (restarts >= spec.restartSteps()) return max.get();
+        double ratio = (double) max.get().toNanos() / sec.toNanos();
+        return Duration.ofNanos((long) (sec.toNanos() * Math.pow(ratio, (double) restarts / spec.restartSteps())));
+    }
+
+    // ---- control processes ----
+
+    private void runControl(Phase phase, int index) {
+        controlPhase = phase;
+        commandIndex = index;
+        UnitCommand command = spec.commands(phase).get(index);
+        ControlObserver observer = new ControlObserver(command);
+        try {
+            // The control process of a forking start becomes the daemon: its process group is the daemon's.
+            RunningProcess process = processes.start(request(command, phase, false), observer);
+            observer.process = process;
+            control = process;
+            if (phase == Phase.START) mainGroup = process.pid();
+            changed();
+        } catch (SpawnException e) {
+            say("cannot start " + command.command().display() + ": " + e.getMessage());
+            controlDone(command, Result.RESOURCES, null);
+        }
+    }
+
+    private void controlExited(ControlObserver observer, ExitStatus status) {
+        if (control != observer.process) return;
+        control = null;
+        controlExit = status;
+        boolean clean = status.exited() && status.code() == 0;
+        Result f = clean || observer.command.ignoreFailure() ? Result.SUCCESS : failure(status);
+        if (!clean) {
+            say(observer.command.command().display() + " " + status.describe()
+                    + (observer.command.ignoreFailure() ? " (ignored)" : ""));
+        }
+        controlDone(observer.command, f, status);
+    }
+
+    /** One control command ended with {@code f}: run the next of its phase, or move on as systemd does. */
+    private void controlDone(UnitCommand command, Result f, ExitStatus status) {
+        Phase phase = controlPhase;
+        boolean more = commandIndex + 1 < spec.commands(phase).size();
+        switch (state) {
+            case CONDITION -> {
+                if (f == Result.SUCCESS) {
+                    if (more) runControl(phase, commandIndex + 1);
+                    else enterStartPre();
+                } else if (status != null && status.exited() && status.code() >= 1 && status.code() <= 254) {
+                    enterSignal(UnitState.STOP_SIGTERM, Result.SKIP_CONDITION);
+                } else {
+                    enterSignal(UnitState.STOP_SIGTERM, f);
+                }
+            }
+            case START_PRE -> {
+                if (f != Result.SUCCESS) enterSignal(UnitState.STOP_SIGTERM, f);
+                else if (more) runControl(phase, commandIndex + 1);
+                else enterStart();
+            }
+            case START -> {
+                // Only a forking unit has a control process in start.
+                if (f != Result.SUCCESS) enterSignal(UnitState.STOP_SIGTERM, f);
+                else findForkedMain();
+            }
+            case START_POST -> {
+                if (f != Result.SUCCESS) enterStop(f);
+                else if (more) runControl(phase, commandIndex + 1);
+                else enterRunning(Result.SUCCESS);
+            }
+            case RELOAD -> {
+                if (f != Result.SUCCESS) {
+                    reloadResult = f;
+                    enterRunning(Result.SUCCESS);
+                } else if (more) {
+                    runControl(phase, commandIndex + 1);
+                } else {
+                    say("reloaded");
+                    enterRunning(Result.SUCCESS);
+                }
+            }
+            case STOP -> {
+                if (f == Result.SUCCESS && more) runControl(phase, commandIndex + 1);
+                else enterSignal(UnitState.STOP_SIGTERM, f);
+            }
+            case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> {
+                if (main == null) enterStopPost(f);
+                else changed();
+            }
+            case STOP_POST -> {
+                if (f == Result.SUCCESS && more) runControl(phase, commandIndex + 1);
+                else enterSignal(UnitState.FINAL_SIGTERM, f);
+            }
+            case FINAL_SIGTERM, FINAL_SIGKILL -> enterDead(f, true);
+            default -> changed();
+        }
+    }
+
+    /** Forking: the first process exited 0; the daemon's pid is in PIDFile=, which may take a moment to appear. */
+    private void findForkedMain() {
+        if (spec.pidFile().isEmpty()) {
+            say("no PIDFile=: the main process is unknown; its process group stands for it");
+            enterStartPost();
+            return;
+        }
+        OptionalInt pid = os.readPidFile(spec.pidFile().get());
+        if (pid.isEmpty()) {
+            // Still in START with the start timeout armed: poll until the file appears or the timeout fires.
+            stateTimer.cancel();
+            Clock.Timer timeout = clock.schedule(Duration.ofNanos(Math.max(0, stateDeadline - clock.nanoTime())),
+                    this::timedOut);
+            Clock.Timer poll = clock.schedule(PID_FILE_POLL, () -> {
+                if (state == UnitState.START && control == null && main == null) {
+                    timeout.cancel();
+                    stateTimer = NO_TIMER;
+                    findForkedMain();
+                }
+            });
+            stateTimer = () -> {
+                timeout.cancel();
+                poll.cancel();
+            };
+            return;
+        }
+        armTimeoutAt(stateDeadline);
+        if (!adoptMain(pid.getAsInt())) {
+            say("PID file " + spec.pidFile().get() + " names pid " + pid.getAsInt() + ", which does not exist");
+            enterSignal(UnitState.STOP_SIGTERM, Result.PROTOCOL);
+            return;
+        }
+        say("main process is pid " + pid.getAsInt() + " (from " + spec.pidFile().get() + ")");
+        enterStartPost();
+    }
+
+    private boolean adoptMain(int pid) {
+        MainObserver observer = new MainObserver();
+        try {
+            RunningProcess process = os.adopt(pid, observer);
+            observer.process = process;
+            main = process;
+            return true;
+        } catch (SpawnException e) {
+            return false;
+        }
+    }
+
+    // ---- the main process ----
+
+    private void mainExited(MainObserver observer, ExitStatus status) {
+        if (main != observer.process) return;
+        main = null;
+        mainExit = status;
+        Result f = cleanExit(status) ? Result.SUCCESS : failure(status);
+        say("main process " + status.describe() + (f == Result.SUCCESS ? "" : ", status=" + f.systemdName()));
+        if (spec.type() == Type.ONESHOT && state == UnitState.START && f == Result.SUCCESS
+                && commandIndex + 1 < spec.commands(Phase.START).size()) {
+            commandIndex++;
+            armTimeout(spec.timeoutStart());
+            if (spawnMain(spec.commands(Phase.START).get(commandIndex))) changed();
+            return;
+        }
+        switch (state) {
+            case START -> {
+                switch (spec.type()) {
+                    case ONESHOT -> {
+                        if (f == Result.SUCCESS) enterStartPost();
+                        else enterSignal(UnitState.STOP_SIGTERM, f);
+                    }
+                    case NOTIFY, NOTIFY_RELOAD -> {
+                        // It ended without saying READY=1: whatever its status, the start failed.
+                        if (f == Result.SUCCESS) say("exited before READY=1");
+                        enterSignal(UnitState.STOP_SIGTERM, f == Result.SUCCESS ? Result.PROTOCOL : f);
+                    }
+                    default -> enterRunning(f);
+                }
+            }
+            case RUNNING -> enterRunning(f);
+            case START_POST, RELOAD, STOP -> {
+                // The control process goes on; what follows it sees the main process gone.
+                if (result == Result.SUCCESS) result = f;
+                changed();
+            }
+            case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> {
+                if (control == null) enterStopPost(f);
+                else changed();
+            }
+            case FINAL_SIGTERM, FINAL_SIGKILL -> {
+                if (control == null) enterDead(f, true);
+                else changed();
+            }
+            default -> changed();
+        }
+    }
+
+    /** Exit 0 or a SuccessExitStatus=; for all but oneshots also death by HUP, INT, TERM or PIPE. */
+    private boolean cleanExit(ExitStatus status) {
+        if (spec.successExitStatus().matches(status)) return true;
+        if (status.exited()) return status.code() == 0;
+        int s = status.signal();
+        return spec.type() != Type.ONESHOT
+                && (s == Signals.SIGHUP || s == Signals.SIGINT || s == Signals.SIGTERM || s == Signals.SIGPIPE);
+    }
+
+    private static Result failure(ExitStatus status) {
+        if (status.exited()) return Result.EXIT_CODE;
+        return status.coreDumped() ? Result.CORE_DUMP : Result.SIGNAL;
+    }
+
+    // ---- sd_notify ----
+
+    /**
+     * An sd_notify datagram from {@code senderPid}, its {@code KEY=VALUE} lines in order. Messages that
+     * NotifyAccess= does not allow from that pid are dropped.
+     *
+     * @return false if the message was dropped
+     */
+    public boolean notify(int senderPid, Map<String, String> fields) {
+        boolean allowed = switch (spec.notifyAccess()) {
+            case NONE -> false;
+            case MAIN -> main != null && main.pid() == senderPid;
+            case EXEC -> (main != null && main.pid() == senderPid) || (control != null && control.pid() == senderPid);
+            case ALL -> true;
+        };
+        if (!allowed) return false;
+        boolean visible = false;
+        String mainPid = fields.get("MAINPID");
+        if (mainPid != null && (state.starting() || state == UnitState.RUNNING || state == UnitState.RELOAD)) {
+            int pid = parsePid(mainPid);
+            if (pid > 0 && pid != mainPid()) {
+                if (adoptMain(pid)) say("main process is now pid " + pid);
+                visible = true;
+            }
+        }
+        String status = fields.get("STATUS");
+        if (status != null) {
+            statusText = status;
+            visible = true;
+        }
+        String err = fields.get("ERRNO");
+        if (err != null) {
+            try {
+                errno = OptionalInt.of(Integer.parseInt(err.strip()));
+                visible = true;
+            } catch (NumberFormatException ignored) {
+                // A malformed value is ignored, as systemd ignores it.
+            }
+        }
+        String usec = fields.get("WATCHDOG_USEC");
+        if (usec != null) {
+            parseMicros(usec).ifPresent(d -> {
+                watchdogOverride = Optional.of(d);
+                if (state == UnitState.RUNNING || state == UnitState.RELOAD) armWatchdog();
+            });
+        }
+        String watchdog = fields.get("WATCHDOG");
+        if ("1".equals(watchdog) && (state == UnitState.RUNNING || state == UnitState.RELOAD)) armWatchdog();
+        if ("1".equals(fields.get("RELOADING")) && state == UnitState.RUNNING) {
+            reloadResult = Result.SUCCESS;
+            enter(UnitState.RELOAD);
+            armTimeout(spec.timeoutStart());
+            visible = true;
+        }
+        if ("1".equals(fields.get("READY")) && isNotifyType()) {
+            if (state == UnitState.START) {
+                say("ready");
+                enterStartPost();
+                visible = false;
+            } else if (state == UnitState.RELOAD && control == null) {
+                say("reloaded");
+                enterRunning(Result.SUCCESS);
+                visible = false;
+            }
+        }
+        if ("1".equals(fields.get("STOPPING")) && (state == UnitState.RUNNING || state == UnitState.RELOAD)) {
+            // It is stopping on its own: wait for it as after the stop signal, but send none.
+            cancelWatchdog();
+            enter(UnitState.STOP_SIGTERM);
+            armTimeout(spec.timeoutStop());
+            say("stopping (STOPPING=1)");
+            visible = true;
+        }
+        String extend = fields.get("EXTEND_TIMEOUT_USEC");
+        if (extend != null) parseMicros(extend).ifPresent(this::extendTimeout);
+        if ("trigger".equals(watchdog) && main != null && (state == UnitState.RUNNING
+                || state == UnitState.RELOAD || state.starting())) {
+            watchdogFired();
+            return true;
+        }
+        if (visible) changed();
+        return true;
+    }
+
+    private boolean isNotifyType() {
+        return spec.type() == Type.NOTIFY || spec.type() == Type.NOTIFY_RELOAD;
+    }
+
+    private static int parsePid(String text) {
+        try {
+            return Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static Optional<Duration> parseMicros(String text) {
+        try {
+            long us = Long.parseLong(text.strip());
+            return us > 0 ? Optional.of(Duration.ofNanos(Math.multiplyExact(us, 1000L))) : Optional.empty();
+        } catch (NumberFormatException | ArithmeticException e) {
+            return Optional.empty();
+        }
+    }
+
+    // ---- watchdog ----
+
+    /** The watchdog interval now in force: WATCHDOG_USEC= if the unit sent one, else WatchdogSec=. */
+    public Optional<Duration> watchdogInterval() {
+        return watchdogOverride.or(spec::watchdog);
+    }
+
+    private void armWatchdog() {
+        watchdogTimer.cancel();
+        watchdogTimer = NO_TIMER;
+        Optional<Duration> interval = watchdogInterval();
+        if (interval.isEmpty()) return;
+        RunningProcess watched = main;
+        watchdogTimer = clock.schedule(interval.get(), () -> {
+            if (main == watched && (state == UnitState.RUNNING || state == UnitState.RELOAD)) watchdogFired();
+        });
+    }
+
+    private void cancelWatchdog() {
+        watchdogTimer.cancel();
+        watchdogTimer = NO_TIMER;
+    }
+
+    private void watchdogFired() {
+        say("watchdog timeout (limit " + watchdogInterval().map(ServiceEvent::seconds).orElse("trigger") + ")");
+        enterSignal(UnitState.STOP_WATCHDOG, Result.WATCHDOG);
+    }
+
+    // ---- timeouts ----
+
+    private void armTimeout(Optional<Duration> timeout) {
+        stateTimer.cancel();
+        stateTimer = NO_TIMER;
+        if (timeout.isEmpty()) {
+            stateDeadline = Long.MAX_VALUE;
+            return;
+        }
+        armTimeoutAt(clock.nanoTime() + timeout.get().toNanos());
+    }
+
+    private void armTimeoutAt(long deadline) {
+        stateTimer.cancel();
+        stateDeadline = deadline;
+        if (deadline == Long.MAX_VALUE) {
+            stateTimer = NO_TIMER;
+            return;
+        }
+        UnitState armedIn = state;
+        stateTimer = clock.schedule(Duration.ofNanos(Math.max(0, deadline - clock.nanoTime())), () -> {
+            if (state == armedIn) timedOut();
+        });
+    }
+
+    /** EXTEND_TIMEOUT_USEC=: the current phase may take at least this much longer. */
+    private void extendTimeout(Duration extension) {
+        if (stateDeadline == Long.MAX_VALUE || state.inactive() || state == UnitState.RUNNING
+                || state == UnitState.EXITED) {
+            return;
+        }
+        long extended = clock.nanoTime() + extension.toNanos();
+        if (extended > stateDeadline) armTimeoutAt(extended);
+    }
+
+    /** The current phase's timeout passed: systemd's service_dispatch_timer(). */
+    private void timedOut() {
+        stateTimer = NO_TIMER;
+        say(state.subState() + " timed out");
+        switch (state) {
+            case CONDITION, START_PRE, START -> enterSignal(UnitState.STOP_SIGTERM, Result.TIMEOUT);
+            case START_POST -> enterStop(Result.TIMEOUT);
+            case RELOAD -> {
+                if (control != null) control.signal(Signals.SIGKILL);
+                control = null;
+                reloadResult = Result.TIMEOUT;
+                enterRunning(Result.SUCCESS);
+            }
+            case STOP -> enterSignal(UnitState.STOP_SIGTERM, Result.TIMEOUT);
+            case STOP_WATCHDOG -> enterSignal(UnitState.STOP_SIGKILL, Result.TIMEOUT);
+            case STOP_SIGTERM -> {
+                if (spec.kill().sendSigkill()) {
+                    enterSignal(UnitState.STOP_SIGKILL, Result.TIMEOUT);
+                } else {
+                    say("not sending " + Signals.name(spec.kill().finalSignal()) + " (SendSIGKILL=no)");
+                    enterStopPost(Result.TIMEOUT);
+                }
+            }
+            case STOP_SIGKILL -> {
+                say("processes still around after " + Signals.name(spec.kill().finalSignal()) + "; ignoring");
+                forget();
+                enterStopPost(Result.TIMEOUT);
+            }
+            case STOP_POST -> enterSignal(UnitState.FINAL_SIGTERM, Result.TIMEOUT);
+            case FINAL_SIGTERM -> {
+                if (spec.kill().sendSigkill()) {
+                    enterSignal(UnitState.FINAL_SIGKILL, Result.TIMEOUT);
+                } else {
+                    forget();
+                    enterDead(Result.TIMEOUT, true);
+                }
+            }
+            case FINAL_SIGKILL -> {
+                forget();
+                enterDead(Result.TIMEOUT, true);
+            }
+            default -> changed();
+        }
+    }
+
+    /** Gives up waiting for processes that outlived every signal: they are no longer the unit's. */
+    private void forget() {
+        main = null;
+        control = null;
+    }
+
+    // ---- process requests ----
+
+    private ProcessRequest request(UnitCommand command, Phase phase, boolean isMain) {
+        Command base = command.command();
+        Map<String, String> env = new HashMap<>(base.environment());
+        List<String> pidVariables = List.of();
+        boolean notifies = spec.notifyAccess() != UnitSpec.NotifyAccess.NONE;
+        if (notifies) notifySocket.ifPresent(socket -> env.put("NOTIFY_SOCKET", socket.toString()));
+        if (isMain && watchdogInterval().isPresent()) {
+            env.put("WATCHDOG_USEC", Long.toString(watchdogInterval().get().toNanos() / 1000));
+            pidVariables = List.of("WATCHDOG_PID");
+        }
+        if (!isMain && main != null) env.put("MAINPID", Integer.toString(main.pid()));
+        if (phase == Phase.STOP || phase == Phase.STOP_POST) {
+            env.put("SERVICE_RESULT", result.systemdName());
+            if (mainExit != null) {
+                env.put("EXIT_CODE", mainExit.exited() ? "exited" : mainExit.coreDumped() ? "dumped" : "killed");
+                env.put("EXIT_STATUS", mainExit.exited() ? Integer.toString(mainExit.code())
+                        : Signals.name(mainExit.signal()).substring(3));
+            }
+        }
+        List<String> argv = command.argv().expand(env);
+        Command expanded = new Command(base.executable(), argv.isEmpty() ? base.argv() : argv,
+                base.workingDirectory(), env, base.user(), base.options());
+        return ProcessRequest.of(expanded).withStdin(stdio(spec.stdin()))
+                .withStdout(stdio(spec.stdout()))
+                .withStderr(stdio(spec.stderr()))
+                .withPidVariables(pidVariables);
+    }
+
+    /** The journal and its kin are Vigil's own handling of the unit's output. */
+    private Stdio stdio(UnitSpec.Stdio asked) {
+        return switch (asked) {
+            case UnitSpec.Stdio.Null n -> new Stdio.Null();
+            case UnitSpec.Stdio.Log l -> stdout;
+            case UnitSpec.Stdio.File f -> new Stdio.File(f.path(), f.mode());
+        };
+    }
+
+    // ---- bookkeeping ----
+
+    private void enter(UnitState next) {
+        stateTimer.cancel();
+        stateTimer = NO_TIMER;
+        stateDeadline = Long.MAX_VALUE;
+        if (next != state) stateSince = clock.nanoTime();
+        state = next;
+    }
+
+    private void say(String message) {
+        listener.event(this, message);
+    }
+
+    private void changed() {
+        listener.stateChanged(this);
+    }
+
+    // ---- observers: each belongs to one process, so late events of an old process are recognised and dropped ----
+
+    private final class MainObserver implements ProcessObserver {
+        RunningProcess process;
+
+        @Override
+        public void execFailed(int errno, String reason) {
+            if (main == process) say("cannot start: " + reason);
+        }
+
+        @Override
+        public void execSucceeded() {
+            if (main == process && state == UnitState.START && spec.type() == Type.EXEC) enterStartPost();
+        }
+
+        @Override
+        public void ready() {}
+
+        @Override
+        public void exited(ExitStatus status) {
+            mainExited(this, status);
+        }
+    }
+
+    private final class ControlObserver implements ProcessObserver {
+        final UnitCommand command;
+        RunningProcess process;
+
+        ControlObserver(UnitCommand command) {
+            this.command = command;
+        }
+
+        @Override
+        public void execFailed(int errno, String reason) {
+            if (control == process) say("cannot run " + command.command().display() + ": " + reason);
+        }
+
+        /** A control command (ExecStartPre= and the like) matters only once it has exited. */
+        @Override
+        public void execSucceeded() {}
+
+        @Override
+        public void ready() {}
+
+        @Override
+        public void exited(ExitStatus status) {
+            controlExited(this, status);
+        }
+    }
+}

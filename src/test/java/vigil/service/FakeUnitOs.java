@@ -1,0 +1,85 @@
+package vigil.service;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import vigil.model.UnitSpec;
+import vigil.os.ExitStatus;
+
+/** PID files, adopted processes and process groups that exist only in memory. */
+final class FakeUnitOs implements UnitOs {
+    final Map<Path, Integer> pidFiles = new HashMap<>();
+    /** Pids that exist and may be adopted. */
+    final Set<Integer> existing = new HashSet<>();
+    final Map<Integer, Adopted> adopted = new HashMap<>();
+    /** Process groups with processes in them. */
+    final Set<Integer> liveGroups = new HashSet<>();
+    /** "pgid:signal" for every group signal sent to a live group. */
+    final List<String> groupSignals = new ArrayList<>();
+    final Set<Path> made = new HashSet<>();
+    boolean failDirectories;
+
+    static final class Adopted implements RunningProcess {
+        final int pid;
+        final ProcessObserver observer;
+        final List<Integer> signals = new ArrayList<>();
+        boolean exited;
+
+        Adopted(int pid, ProcessObserver observer) {
+            this.pid = pid;
+            this.observer = observer;
+        }
+
+        @Override
+        public int pid() {
+            return pid;
+        }
+
+        @Override
+        public void signal(int signal) {
+            if (!exited) signals.add(signal);
+        }
+
+        void exit(ExitStatus status) {
+            exited = true;
+            observer.exited(status);
+        }
+    }
+
+    @Override
+    public RunningProcess adopt(int pid, ProcessObserver observer) throws SpawnException {
+        if (!existing.contains(pid)) throw new SpawnException("no such process " + pid, 3);
+        Adopted a = new Adopted(pid, observer);
+        adopted.put(pid, a);
+        return a;
+    }
+
+    @Override
+    public OptionalInt readPidFile(Path file) {
+        Integer pid = pidFiles.get(file);
+        return pid == null ? OptionalInt.empty() : OptionalInt.of(pid);
+    }
+
+    @Override
+    public void makeDirectories(List<UnitSpec.Directory> directories) throws SpawnException {
+        if (failDirectories) throw new SpawnException("Permission denied", 13);
+        for (UnitSpec.Directory d : directories) made.add(d.path());
+    }
+
+    @Override
+    public void removeDirectories(List<UnitSpec.Directory> directories) {
+        for (UnitSpec.Directory d : directories) made.remove(d.path());
+    }
+
+    @Override
+    public boolean signalGroup(int pgid, int signal) {
+        if (!liveGroups.contains(pgid)) return false;
+        if (signal != 0) groupSignals.add(pgid + ":" + signal);
+        return true;
+    }
+}

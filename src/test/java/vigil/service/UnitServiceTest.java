@@ -1,0 +1,752 @@
+package vigil.service;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import vigil.model.Command;
+import vigil.model.UnitSpec;
+import vigil.model.UnitSpec.ExitStatuses;
+import vigil.model.UnitSpec.Kill;
+import vigil.model.UnitSpec.KillMode;
+import vigil.model.UnitSpec.NotifyAccess;
+import vigil.model.UnitSpec.Phase;
+import vigil.model.UnitSpec.Restart;
+import vigil.model.UnitSpec.Type;
+import vigil.model.UnitSpec.UnitCommand;
+import vigil.os.ExitStatus;
+import vigil.os.Signals;
+import vigil.service.FakeProcesses.FakeProcess;
+import vigil.service.UnitState.Result;
+
+/** The unit state machine against fake processes and a virtual clock. */
+class UnitServiceTest {
+    private static final Path SOURCE = Path.of("/etc/systemd/system/web.service");
+    private static final Path SOCKET = Path.of("/run/vigil/notify");
+
+    private final VirtualClock clock = new VirtualClock();
+    private final FakeProcesses os = new FakeProcesses();
+    private final FakeUnitOs unitOs = new FakeUnitOs();
+    private final List<String> lines = new ArrayList<>();
+    private final List<String> removed = new ArrayList<>();
+    private final UnitListener listener = new UnitListener() {
+        @Override
+        public void stateChanged(UnitService unit) {}
+
+        @Override
+        public void event(UnitService unit, String message) {
+            lines.add(message);
+        }
+
+        @Override
+        public void removed(UnitService unit) {
+            removed.add(unit.name());
+        }
+    };
+
+    /** A command whose words starting with {@code $} are replaced from the environment, as ExecStart= does. */
+    private static UnitCommand cmd(String line) {
+        boolean ignore = line.startsWith("-");
+        List<String> words = Arrays.asList((ignore ? line.substring(1) : line).split(" "));
+        Command command = new Command(Path.of(words.getFirst()), words, Path.of("/"), Map.of("LANG", "C"));
+        return new UnitCommand(command, env -> words.stream()
+                .map(w -> w.startsWith("$") ? env.getOrDefault(w.substring(1), "") : w).toList(), ignore);
+    }
+
+    private static UnitSpec.Builder unit(String start) {
+        return UnitSpec.builder("web.service", SOURCE).commands(Phase.START, List.of(cmd(start)));
+    }
+
+    private UnitService started(UnitSpec.Builder spec) {
+        UnitService unit = UnitService.create(spec.build(), os, unitOs, clock, listener, Optional.of(SOCKET));
+        unit.start();
+        return unit;
+    }
+
+    private void advance(long millis) {
+        clock.advance(Duration.ofMillis(millis));
+    }
+
+    private static Map<String, String> msg(String... keyValues) {
+        var m = new java.util.LinkedHashMap<String, String>();
+        for (String kv : keyValues) m.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        return m;
+    }
+
+    // ---- types ----
+
+    @Test
+    void simpleIsRunningOnceForkedAndStopsOnExit() {
+        UnitService web = started(unit("/bin/web"));
+        FakeProcess main = os.last("/bin/web");
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals("active", web.state().activeState());
+        assertEquals(main.pid, web.mainPid());
+        main.exit(0);
+        assertEquals(UnitState.DEAD, web.state());
+        assertEquals(Result.SUCCESS, web.result());
+        assertEquals(0, web.mainPid());
+    }
+
+    @Test
+    void execWaitsForExecveToSucceed() {
+        UnitService web = started(unit("/bin/web").type(Type.EXEC));
+        assertEquals(UnitState.START, web.state());
+        os.last().observer.execSucceeded();
+        assertEquals(UnitState.RUNNING, web.state());
+    }
+
+    @Test
+    void execThatCannotExecFails() {
+        UnitService web = started(unit("/bin/missing").type(Type.EXEC));
+        os.last().observer.execFailed(2, "No such file or directory");
+        os.last().exit(111);
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(Result.EXIT_CODE, web.result());
+    }
+
+    @Test
+    void forkingFollowsThePidFromPidFile() {
+        Path pidFile = Path.of("/run/web.pid");
+        UnitService web = started(unit("/usr/sbin/webd").type(Type.FORKING).pidFile(pidFile));
+        FakeProcess launcher = os.last("/usr/sbin/webd");
+        assertEquals(UnitState.START, web.state());
+        assertEquals(launcher.pid, web.controlPid());
+        unitOs.existing.add(4242);
+        launcher.exit(0);
+        assertEquals(UnitState.START, web.state(), "the PID file is not there yet: keep waiting");
+        unitOs.pidFiles.put(pidFile, 4242);
+        advance(50);
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(4242, web.mainPid());
+        unitOs.adopted.get(4242).exit(ExitStatus.exited(3));
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(Result.EXIT_CODE, web.result());
+    }
+
+    @Test
+    void forkingThatNeverWritesItsPidFileTimesOut() {
+        UnitService web = started(unit("/usr/sbin/webd").type(Type.FORKING).pidFile(Path.of("/run/web.pid"))
+                .timeouts(Optional.of(Duration.ofSeconds(2)), Optional.of(Duration.ofSeconds(1)), Optional.empty()));
+        os.last().exit(0);
+        advance(1999);
+        assertEquals(UnitState.START, web.state());
+        advance(1);
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(Result.TIMEOUT, web.result());
+    }
+
+    @Test
+    void forkingWithoutPidFileLivesAsLongAsItsProcessGroup() {
+        UnitService web = started(unit("/usr/sbin/webd").type(Type.FORKING).restart(Restart.ALWAYS)
+                .restartSec(Duration.ofSeconds(5)));
+        FakeProcess launcher = os.last();
+        unitOs.liveGroups.add(launcher.pid);
+        launcher.exit(0);
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(0, web.mainPid());
+        advance(10_000);
+        assertEquals(UnitState.RUNNING, web.state());
+        unitOs.liveGroups.remove(launcher.pid);
+        advance(1_000);
+        assertEquals(UnitState.AUTO_RESTART, web.state(), "the daemon is gone; Restart=always");
+        assertEquals(Result.SUCCESS, web.result());
+    }
+
+    @Test
+    void oneshotRunsEveryExecStartInTurnAndRemainsAfterExit() {
+        UnitService web = started(UnitSpec.builder("web.service", SOURCE).type(Type.ONESHOT).remainAfterExit(true)
+                .commands(Phase.START, List.of(cmd("/bin/one"), cmd("/bin/two")))
+                .timeouts(Optional.empty(), Optional.of(Duration.ofSeconds(90)), Optional.empty()));
+        assertEquals(UnitState.START, web.state());
+        assertEquals(1, os.count("/bin/one"));
+        assertEquals(0, os.count("/bin/two"));
+        os.last("/bin/one").exit(0);
+        assertEquals(1, os.count("/bin/two"));
+        advance(3_600_000);
+        assertEquals(UnitState.START, web.state(), "a oneshot has no start timeout by default");
+        os.last("/bin/two").exit(0);
+        assertEquals(UnitState.EXITED, web.state());
+        assertEquals("active", web.state().activeState());
+        web.stop();
+        assertEquals(UnitState.DEAD, web.state());
+    }
+
+    @Test
+    void oneshotWithoutRemainAfterExitEndsDeadAndAFailureStopsTheList() {
+        UnitService ok = started(UnitSpec.builder("ok.service", SOURCE).type(Type.ONESHOT)
+                .commands(Phase.START, List.of(cmd("/bin/one"))));
+        os.last("/bin/one").exit(0);
+        assertEquals(UnitState.DEAD, ok.state());
+
+        UnitService bad = started(UnitSpec.builder("bad.service", SOURCE).type(Type.ONESHOT)
+                .commands(Phase.START, List.of(cmd("/bin/three"), cmd("/bin/four"))));
+        os.last("/bin/three").killedBy(Signals.SIGTERM);
+        assertEquals(UnitState.FAILED, bad.state(), "for a oneshot, death by SIGTERM is no clean exit");
+        assertEquals(Result.SIGNAL, bad.result());
+        assertEquals(0, os.count("/bin/four"));
+    }
+
+    @Test
+    void notifyIsReadyOnReadyAndShowsItsStatus() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
+        FakeProcess main = os.last();
+        assertEquals(SOCKET.toString(), main.request.command().environment().get("NOTIFY_SOCKET"));
+        assertEquals(UnitState.START, web.state());
+        assertFalse(web.notify(main.pid + 1, msg("READY=1")), "NotifyAccess=main: only the main process");
+        assertEquals(UnitState.START, web.state());
+        assertTrue(web.notify(main.pid, msg("STATUS=warming up")));
+        assertEquals("warming up", web.statusText());
+        web.notify(main.pid, msg("READY=1", "STATUS=serving"));
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals("serving", web.statusText());
+    }
+
+    @Test
+    void notifyAccessNoneDropsEverythingAndExecHearsControlProcesses() {
+        UnitService quiet = started(unit("/bin/web").type(Type.SIMPLE));
+        assertFalse(quiet.notify(os.last().pid, msg("STATUS=x")));
+        assertEquals("", quiet.statusText());
+        assertTrue(!os.last().request.command().environment().containsKey("NOTIFY_SOCKET"));
+
+        UnitService web = started(unit("/bin/web2").type(Type.NOTIFY).notifyAccess(NotifyAccess.EXEC)
+                .commands(Phase.START_POST, List.of(cmd("/bin/post"))));
+        web.notify(os.last("/bin/web2").pid, msg("READY=1"));
+        assertEquals(UnitState.START_POST, web.state());
+        assertTrue(web.notify(os.last("/bin/post").pid, msg("STATUS=from post")));
+        assertEquals("from post", web.statusText());
+    }
+
+    @Test
+    void notifyThatExitsBeforeReadyFailsWithProtocol() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
+        os.last().exit(0);
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(Result.PROTOCOL, web.result());
+    }
+
+    @Test
+    void mainPidMessageMovesTheMainProcess() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.ALL));
+        FakeProcess launcher = os.last();
+        unitOs.existing.add(777);
+        web.notify(launcher.pid, msg("MAINPID=777", "READY=1"));
+        assertEquals(777, web.mainPid());
+        launcher.exit(0);
+        assertEquals(UnitState.RUNNING, web.state(), "the old main process no longer counts");
+        unitOs.adopted.get(777).exit(ExitStatus.exited(0));
+        assertEquals(UnitState.DEAD, web.state());
+    }
+
+    @Test
+    void notifyReloadSendsTheSignalAndWaitsForReady() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY_RELOAD).notifyAccess(NotifyAccess.MAIN));
+        FakeProcess main = os.last();
+        web.notify(main.pid, msg("READY=1"));
+        assertTrue(web.reload());
+        assertEquals(List.of(Signals.SIGHUP), main.signals);
+        assertEquals(UnitState.RELOAD, web.state());
+        assertEquals("reloading", web.state().activeState());
+        web.notify(main.pid, msg("RELOADING=1", "MONOTONIC_USEC=1"));
+        web.notify(main.pid, msg("READY=1"));
+        assertEquals(UnitState.RUNNING, web.state());
+    }
+
+    @Test
+    void reloadingAnnouncedByTheServiceItself() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
+        FakeProcess main = os.last();
+        web.notify(main.pid, msg("READY=1"));
+        web.notify(main.pid, msg("RELOADING=1"));
+        assertEquals(UnitState.RELOAD, web.state());
+        web.notify(main.pid, msg("READY=1"));
+        assertEquals(UnitState.RUNNING, web.state());
+    }
+
+    @Test
+    void stoppingMessageWaitsForTheExitWithoutSignalling() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
+                .restart(Restart.ON_FAILURE));
+        FakeProcess main = os.last();
+        web.notify(main.pid, msg("READY=1"));
+        web.notify(main.pid, msg("STOPPING=1"));
+        assertEquals(UnitState.STOP_SIGTERM, web.state());
+        assertEquals(List.of(), main.signals);
+        main.exit(0);
+        assertEquals(UnitState.DEAD, web.state());
+    }
+
+    // ---- the exec list ----
+
+    @Test
+    void conditionThatSaysNoSkipsTheUnitWithoutFailingIt() {
+        UnitService web = started(unit("/bin/web").restart(Restart.ALWAYS)
+                .commands(Phase.CONDITION, List.of(cmd("/bin/check"))));
+        assertEquals(UnitState.CONDITION, web.state());
+        os.last("/bin/check").exit(1);
+        assertEquals(UnitState.DEAD, web.state());
+        assertEquals(Result.SKIP_CONDITION, web.result());
+        assertEquals(0, os.count("/bin/web"));
+        advance(10_000);
+        assertEquals(0, os.count("/bin/web"), "a skipped unit is not restarted");
+    }
+
+    @Test
+    void conditionThatExits255Fails() {
+        UnitService web = started(unit("/bin/web").commands(Phase.CONDITION, List.of(cmd("/bin/check"))));
+        os.last("/bin/check").exit(255);
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(Result.EXIT_CODE, web.result());
+    }
+
+    @Test
+    void startPreRunsInOrderAndDashIgnoresAFailure() {
+        UnitService web = started(unit("/bin/web")
+                .commands(Phase.START_PRE, List.of(cmd("-/bin/mayfail"), cmd("/bin/mustwork"))));
+        assertEquals(UnitState.START_PRE, web.state());
+        os.last("/bin/mayfail").exit(3);
+        assertEquals(UnitState.START_PRE, web.state());
+        os.last("/bin/mustwork").exit(0);
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(1, os.count("/bin/web"));
+    }
+
+    @Test
+    void startPreFailureFailsTheUnitAndRunsStopPostWithTheResult() {
+        UnitService web = started(unit("/bin/web").commands(Phase.START_PRE, List.of(cmd("/bin/pre")))
+                .commands(Phase.STOP_POST, List.of(cmd("/bin/cleanup $SERVICE_RESULT"))));
+        os.last("/bin/pre").exit(2);
+        assertEquals(UnitState.STOP_POST, web.state());
+        FakeProcess cleanup = os.last("/bin/cleanup");
+        assertEquals(List.of("/bin/cleanup", "exit-code"), cleanup.argv());
+        cleanup.exit(0);
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(0, os.count("/bin/web"));
+    }
+
+    @Test
+    void startPostRunsAfterReadyWithTheMainPid() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
+                .commands(Phase.START_POST, List.of(cmd("/bin/post $MAINPID"))));
+        FakeProcess main = os.last();
+        assertEquals(0, os.count("/bin/post"));
+        web.notify(main.pid, msg("READY=1"));
+        FakeProcess post = os.last("/bin/post");
+        assertEquals(List.of("/bin/post", Integer.toString(main.pid)), post.argv());
+        assertEquals(UnitState.START_POST, web.state());
+        post.exit(0);
+        assertEquals(UnitState.RUNNING, web.state());
+    }
+
+    @Test
+    void reloadRunsExecReloadWithMainPid() {
+        UnitService web = started(unit("/bin/web").commands(Phase.RELOAD, List.of(cmd("/bin/kill -HUP $MAINPID"))));
+        FakeProcess main = os.last();
+        assertTrue(web.reload());
+        FakeProcess reload = os.last("/bin/kill");
+        assertEquals(List.of("/bin/kill", "-HUP", Integer.toString(main.pid)), reload.argv());
+        assertEquals(Integer.toString(main.pid), reload.request.command().environment().get("MAINPID"));
+        reload.exit(1);
+        assertEquals(UnitState.RUNNING, web.state(), "a failed reload leaves the unit running");
+        assertEquals(Result.EXIT_CODE, web.reloadResult());
+    }
+
+    @Test
+    void reloadWithoutExecReloadIsRefused() {
+        UnitService web = started(unit("/bin/web"));
+        assertFalse(web.reload());
+    }
+
+    @Test
+    void stopRunsExecStopThenSignalsThenStopPostWithTheExitDetails() {
+        UnitService web = started(unit("/bin/web")
+                .commands(Phase.STOP, List.of(cmd("/bin/ctl stop $MAINPID")))
+                .commands(Phase.STOP_POST, List.of(cmd("/bin/post $SERVICE_RESULT $EXIT_CODE $EXIT_STATUS"))));
+        FakeProcess main = os.last("/bin/web");
+        web.stop();
+        FakeProcess ctl = os.last("/bin/ctl");
+        assertEquals(List.of("/bin/ctl", "stop", Integer.toString(main.pid)), ctl.argv());
+        assertEquals(UnitState.STOP, web.state());
+        assertEquals(List.of(), main.signals, "ExecStop= comes first");
+        ctl.exit(0);
+        assertEquals(UnitState.STOP_SIGTERM, web.state());
+        assertEquals(List.of(Signals.SIGTERM, Signals.SIGCONT), main.signals);
+        main.killedBy(Signals.SIGTERM);
+        FakeProcess post = os.last("/bin/post");
+        assertEquals(List.of("/bin/post", "success", "killed", "TERM"), post.argv());
+        post.exit(0);
+        assertEquals(UnitState.DEAD, web.state());
+    }
+
+    @Test
+    void execStopDoesNotRunAfterAnUncleanExit() {
+        UnitService web = started(unit("/bin/web").commands(Phase.STOP, List.of(cmd("/bin/ctl stop"))));
+        os.last("/bin/web").exit(1);
+        assertEquals(0, os.count("/bin/ctl"));
+        assertEquals(UnitState.FAILED, web.state());
+    }
+
+    // ---- Restart=: one test per row of systemd's table ----
+
+    /** Starts a unit for every Restart= value, applies the cause, and checks which ones restart. */
+    private void assertRow(java.util.function.Consumer<UnitService> cause, UnitSpec.Builder spec,
+                           Set<Restart> restarting) {
+        for (Restart r : Restart.values()) {
+            UnitService web = started(spec.restart(r).name("web-" + r + ".service"));
+            cause.accept(web);
+            boolean restarts = web.state() == UnitState.AUTO_RESTART;
+            assertEquals(restarting.contains(r), restarts, "Restart=" + r + " after this cause; lines: " + lines);
+            web.stop();
+        }
+    }
+
+    @Test
+    void rowCleanExit() {
+        assertRow(web -> lastMain(web).exit(0), unit("/bin/web"), Set.of(Restart.ALWAYS, Restart.ON_SUCCESS));
+        assertRow(web -> lastMain(web).killedBy(Signals.SIGTERM), unit("/bin/web"),
+                Set.of(Restart.ALWAYS, Restart.ON_SUCCESS));
+        assertRow(web -> lastMain(web).exit(7),
+                unit("/bin/web").exitStatuses(new ExitStatuses(Set.of(7), Set.of()), ExitStatuses.NONE,
+                        ExitStatuses.NONE), Set.of(Restart.ALWAYS, Restart.ON_SUCCESS));
+    }
+
+    @Test
+    void rowUncleanExitCode() {
+        assertRow(web -> lastMain(web).exit(1), unit("/bin/web"), Set.of(Restart.ALWAYS, Restart.ON_FAILURE));
+    }
+
+    @Test
+    void rowUncleanSignal() {
+        assertRow(web -> lastMain(web).killedBy(Signals.SIGSEGV), unit("/bin/web"),
+                Set.of(Restart.ALWAYS, Restart.ON_FAILURE, Restart.ON_ABNORMAL, Restart.ON_ABORT));
+    }
+
+    @Test
+    void rowTimeout() {
+        assertRow(web -> {
+            advance(90_000);
+            lastMain(web).killedBy(Signals.SIGTERM);
+        }, unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN),
+                Set.of(Restart.ALWAYS, Restart.ON_FAILURE, Restart.ON_ABNORMAL));
+    }
+
+    @Test
+    void rowWatchdog() {
+        assertRow(web -> {
+            web.notify(lastMain(web).pid, msg("READY=1"));
+            advance(5_000);
+            lastMain(web).killedBy(Signals.SIGABRT);
+        }, unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN).watchdog(
+                Optional.of(Duration.ofSeconds(5))),
+                Set.of(Restart.ALWAYS, Restart.ON_FAILURE, Restart.ON_ABNORMAL, Restart.ON_WATCHDOG));
+    }
+
+    private FakeProcess lastMain(UnitService web) {
+        return os.started.stream().filter(p -> p.pid == web.mainPid()).findFirst()
+                .orElseThrow(() -> new AssertionError("no main process"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Restart.class)
+    void restartPreventExitStatusWinsOverTheTable(Restart r) {
+        UnitService web = started(unit("/bin/web").restart(r).exitStatuses(ExitStatuses.NONE,
+                new ExitStatuses(Set.of(1), Set.of(Signals.SIGSEGV)), ExitStatuses.NONE));
+        os.last().exit(1);
+        assertEquals(UnitState.FAILED, web.state());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Restart.class)
+    void restartForceExitStatusRestartsWhateverTheTable(Restart r) {
+        UnitService web = started(unit("/bin/web").restart(r).exitStatuses(ExitStatuses.NONE, ExitStatuses.NONE,
+                new ExitStatuses(Set.of(0, 42), Set.of())));
+        os.last().exit(42);
+        assertEquals(UnitState.AUTO_RESTART, web.state());
+    }
+
+    @Test
+    void operatorStopNeverRestarts() {
+        UnitService web = started(unit("/bin/web").restart(Restart.ALWAYS));
+        web.stop();
+        os.last().killedBy(Signals.SIGTERM);
+        assertEquals(UnitState.DEAD, web.state());
+        advance(10_000);
+        assertEquals(1, os.count("/bin/web"));
+    }
+
+    // ---- restart delays and the start limit ----
+
+    @Test
+    void restartWaitsRestartSec() {
+        UnitService web = started(unit("/bin/web").restart(Restart.ALWAYS).restartSec(Duration.ofSeconds(3)));
+        os.last().exit(0);
+        assertEquals(UnitState.AUTO_RESTART, web.state());
+        advance(2_999);
+        assertEquals(1, os.count("/bin/web"));
+        advance(1);
+        assertEquals(2, os.count("/bin/web"));
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(1, web.restarts());
+    }
+
+    @Test
+    void restartStepsGrowTheDelayExponentiallyToTheMaximum() {
+        UnitService web = started(unit("/bin/web").restart(Restart.ALWAYS).restartSec(Duration.ofSeconds(1))
+                .restartSteps(2, Optional.of(Duration.ofSeconds(16))).startLimit(Optional.empty(), 0));
+        List<Long> delays = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            os.last().exit(1);
+            long before = clock.nanoTime();
+            int count = os.started.size();
+            while (os.started.size() == count) advance(1);
+            delays.add(Duration.ofNanos(clock.nanoTime() - before).toMillis());
+        }
+        assertEquals(List.of(1_000L, 4_000L, 16_000L, 16_000L), delays);
+        assertEquals(UnitState.RUNNING, web.state());
+    }
+
+    @Test
+    void startLimitStopsRestartsAndResetFailedClearsIt() {
+        UnitService web = started(unit("/bin/web").restart(Restart.ALWAYS).restartSec(Duration.ofMillis(100))
+                .startLimit(Optional.of(Duration.ofSeconds(10)), 3));
+        for (int i = 0; i < 3; i++) {
+            os.last().exit(1);
+            advance(100);
+        }
+        assertEquals(3, os.count("/bin/web"));
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(Result.START_LIMIT_HIT, web.result());
+        advance(60_000);
+        assertEquals(3, os.count("/bin/web"), "start-limit-hit is never restarted");
+        web.start();
+        assertEquals(4, os.count("/bin/web"), "the starts have aged out of the interval");
+        assertEquals(UnitState.RUNNING, web.state());
+    }
+
+    @Test
+    void resetFailedAllowsAStartWithinTheInterval() {
+        UnitService web = started(unit("/bin/web").restart(Restart.ALWAYS).restartSec(Duration.ofMillis(100))
+                .startLimit(Optional.of(Duration.ofSeconds(10)), 2));
+        os.last().exit(1);
+        advance(100);
+        os.last().exit(1);
+        advance(100);
+        assertEquals(Result.START_LIMIT_HIT, web.result());
+        web.start();
+        assertEquals(UnitState.FAILED, web.state(), "the limit still holds");
+        web.resetFailed();
+        assertEquals(UnitState.DEAD, web.state());
+        web.start();
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(3, os.count("/bin/web"));
+    }
+
+    // ---- timeouts and killing ----
+
+    @Test
+    void startTimeoutTermsThenKillsAndFails() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
+                .timeouts(Optional.of(Duration.ofSeconds(5)), Optional.of(Duration.ofSeconds(2)), Optional.empty()));
+        FakeProcess main = os.last();
+        advance(5_000);
+        assertEquals(UnitState.STOP_SIGTERM, web.state());
+        assertEquals(List.of(Signals.SIGTERM, Signals.SIGCONT), main.signals);
+        advance(2_000);
+        assertEquals(UnitState.STOP_SIGKILL, web.state());
+        assertEquals(Signals.SIGKILL, main.signals.getLast());
+        main.killedBy(Signals.SIGKILL);
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(Result.TIMEOUT, web.result());
+    }
+
+    @Test
+    void timeoutSecInfinityNeverTimesOut() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
+                .timeouts(Optional.empty(), Optional.empty(), Optional.empty()));
+        advance(86_400_000);
+        assertEquals(UnitState.START, web.state());
+        web.stop();
+        advance(86_400_000);
+        assertEquals(UnitState.STOP_SIGTERM, web.state());
+        assertEquals(List.of(Signals.SIGTERM, Signals.SIGCONT), os.last().signals);
+    }
+
+    @Test
+    void extendTimeoutBuysTime() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
+                .timeouts(Optional.of(Duration.ofSeconds(5)), Optional.of(Duration.ofSeconds(5)), Optional.empty()));
+        FakeProcess main = os.last();
+        advance(4_000);
+        web.notify(main.pid, msg("EXTEND_TIMEOUT_USEC=10000000"));
+        advance(9_000);
+        assertEquals(UnitState.START, web.state());
+        advance(1_000);
+        assertEquals(UnitState.STOP_SIGTERM, web.state());
+    }
+
+    @Test
+    void sendSigkillNoGivesUpWithoutKilling() {
+        UnitService web = started(unit("/bin/web").timeouts(Optional.of(Duration.ofSeconds(5)),
+                Optional.of(Duration.ofSeconds(2)), Optional.empty())
+                .kill(new Kill(KillMode.PROCESS, Signals.SIGINT, Optional.empty(), true, false, Signals.SIGKILL, 6)));
+        FakeProcess main = os.last();
+        web.stop();
+        assertEquals(List.of(Signals.SIGINT, Signals.SIGCONT, Signals.SIGHUP), main.signals);
+        advance(2_000);
+        assertEquals(UnitState.FINAL_SIGTERM, web.state());
+        advance(2_000);
+        assertFalse(main.signals.contains(Signals.SIGKILL));
+        assertEquals(UnitState.FAILED, web.state(), "gave up waiting");
+        assertEquals(Result.TIMEOUT, web.result());
+    }
+
+    @Test
+    void finalKillSignalIsWhatTheStopTimeoutSends() {
+        UnitService web = started(unit("/bin/web").timeouts(Optional.of(Duration.ofSeconds(5)),
+                Optional.of(Duration.ofSeconds(1)), Optional.empty())
+                .kill(new Kill(KillMode.PROCESS, Signals.SIGTERM, Optional.empty(), false, true, Signals.SIGQUIT, 6)));
+        FakeProcess main = os.last();
+        web.stop();
+        advance(1_000);
+        assertEquals(Signals.SIGQUIT, main.signals.getLast());
+    }
+
+    @Test
+    void controlGroupFallsBackToTheProcessGroupAndSaysSoOnce() {
+        UnitService web = started(unit("/bin/web").restart(Restart.ALWAYS));
+        FakeProcess main = os.last();
+        unitOs.liveGroups.add(main.pid);
+        web.restart();
+        assertEquals(List.of(main.pid + ":" + Signals.SIGTERM, main.pid + ":" + Signals.SIGCONT),
+                unitOs.groupSignals);
+        assertEquals(List.of(), main.signals, "the group signal reached the main process: once is enough");
+        main.killedBy(Signals.SIGTERM);
+        assertEquals(UnitState.RUNNING, web.state(), "restarted");
+        FakeProcess second = os.last();
+        unitOs.liveGroups.add(second.pid);
+        web.stop();
+        assertEquals(1, lines.stream().filter(l -> l.contains("no cgroups")).count(), lines.toString());
+    }
+
+    @Test
+    void mixedSendsTheFirstSignalToMainAndTheKillToTheGroup() {
+        UnitService web = started(unit("/bin/web").timeouts(Optional.of(Duration.ofSeconds(5)),
+                Optional.of(Duration.ofSeconds(1)), Optional.empty())
+                .kill(new Kill(KillMode.MIXED, Signals.SIGTERM, Optional.empty(), false, true, Signals.SIGKILL, 6)));
+        FakeProcess main = os.last();
+        unitOs.liveGroups.add(main.pid);
+        web.stop();
+        assertEquals(List.of(), unitOs.groupSignals);
+        advance(1_000);
+        assertEquals(List.of(main.pid + ":" + Signals.SIGKILL), unitOs.groupSignals);
+    }
+
+    @Test
+    void killModeNoneSendsNothing() {
+        UnitService web = started(unit("/bin/web")
+                .kill(new Kill(KillMode.NONE, Signals.SIGTERM, Optional.empty(), false, true, Signals.SIGKILL, 6)));
+        web.stop();
+        assertEquals(List.of(), os.last().signals);
+    }
+
+    @Test
+    void restartKillSignalIsUsedToRestart() {
+        UnitService web = started(unit("/bin/web").kill(new Kill(KillMode.PROCESS, Signals.SIGTERM,
+                Optional.of(Signals.SIGUSR1), false, true, Signals.SIGKILL, 6)));
+        FakeProcess first = os.last();
+        web.restart();
+        assertEquals(Signals.SIGUSR1, first.signals.getFirst());
+        first.exit(0);
+        assertEquals(2, os.count("/bin/web"));
+        assertEquals(UnitState.RUNNING, web.state());
+    }
+
+    // ---- watchdog ----
+
+    @Test
+    void watchdogPingsKeepItAliveAndAMissAborts() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
+                .restart(Restart.ON_WATCHDOG).watchdog(Optional.of(Duration.ofSeconds(4))));
+        FakeProcess main = os.last();
+        assertEquals("4000000", main.request.command().environment().get("WATCHDOG_USEC"));
+        assertEquals(List.of("WATCHDOG_PID"), main.request.pidVariables());
+        web.notify(main.pid, msg("READY=1"));
+        for (int i = 0; i < 5; i++) {
+            advance(3_000);
+            web.notify(main.pid, msg("WATCHDOG=1"));
+        }
+        assertEquals(UnitState.RUNNING, web.state());
+        advance(4_000);
+        assertEquals(UnitState.STOP_WATCHDOG, web.state());
+        assertEquals(List.of(Signals.SIGABRT), main.signals);
+        main.killedBy(Signals.SIGABRT);
+        assertEquals(UnitState.AUTO_RESTART, web.state());
+        assertEquals(Result.WATCHDOG, web.result());
+        advance(100);
+        assertEquals(2, os.count("/bin/web"));
+    }
+
+    @Test
+    void watchdogTriggerAndUsecChange() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
+        FakeProcess main = os.last();
+        web.notify(main.pid, msg("READY=1", "WATCHDOG_USEC=2000000"));
+        assertEquals(Optional.of(Duration.ofSeconds(2)), web.watchdogInterval());
+        advance(2_000);
+        assertEquals(UnitState.STOP_WATCHDOG, web.state());
+        main.killedBy(Signals.SIGABRT);
+
+        UnitService other = started(unit("/bin/other").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
+                .name("other.service"));
+        FakeProcess second = os.last("/bin/other");
+        other.notify(second.pid, msg("READY=1"));
+        other.notify(second.pid, msg("WATCHDOG=trigger"));
+        assertEquals(UnitState.STOP_WATCHDOG, other.state());
+    }
+
+    // ---- directories ----
+
+    @Test
+    void directoriesAreMadeBeforeTheStartAndARuntimeOneGoesWhenStopped() {
+        var runtime = new UnitSpec.Directory(Path.of("/run/web"), 0755, Optional.empty(), true);
+        var state = new UnitSpec.Directory(Path.of("/var/lib/web"), 0700, Optional.empty(), false);
+        UnitService web = started(unit("/bin/web").directories(List.of(runtime, state)));
+        assertEquals(Set.of(runtime.path(), state.path()), unitOs.made);
+        web.stop();
+        os.last().killedBy(Signals.SIGTERM);
+        assertEquals(Set.of(state.path()), unitOs.made);
+    }
+
+    @Test
+    void aDirectoryThatCannotBeMadeFailsTheStart() {
+        unitOs.failDirectories = true;
+        UnitService web = started(unit("/bin/web").directories(List.of(
+                new UnitSpec.Directory(Path.of("/run/web"), 0755, Optional.empty(), true))));
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(Result.RESOURCES, web.result());
+        assertEquals(0, os.started.size());
+    }
+
+    // ---- removal ----
+
+    @Test
+    void exitStopsThenReportsRemoval() {
+        UnitService web = started(unit("/bin/web").restart(Restart.ALWAYS));
+        web.exit();
+        assertEquals(List.of(), removed);
+        os.last().killedBy(Signals.SIGTERM);
+        assertEquals(List.of("web.service"), removed);
+        assertEquals(Want.EXIT, web.want());
+    }
+}

@@ -1,0 +1,192 @@
+package vigil.unit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vigil.model.Command;
+import vigil.model.Credentials;
+import vigil.model.ExecOptions;
+import vigil.model.UnitSpec;
+import vigil.model.UnitSpec.Phase;
+import vigil.os.Signals;
+
+class UnitMapperTest {
+    @TempDir
+    Path dir;
+
+    private Accounts accounts() throws IOException {
+        Path passwd = dir.resolve("passwd");
+        Path group = dir.resolve("group");
+        Files.writeString(passwd, "root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:"
+                + "/usr/sbin/nologin\nweb:x:1001:1001::/srv/web:/bin/sh\n");
+        Files.writeString(group, "root:x:0:\nnogroup:x:65534:\nweb:x:1001:\nadm:x:4:web\nssl:x:120:\n");
+        return new Accounts(passwd, group);
+    }
+
+    private UnitMapper.Mapped map(String text) throws Exception {
+        Path units = Files.createDirectories(dir.resolve("units"));
+        Files.writeString(units.resolve("web.service"), text);
+        UnitResult r = UnitLoader.scan(List.of(units), TestHosts.system()).load("web.service");
+        Unit unit = assertInstanceOf(UnitResult.Loaded.class, r, () -> "got " + r).unit();
+        return UnitMapper.map(unit, TestHosts.system(), accounts(), Map.of("TERM", "xterm", "SECRET", "s"));
+    }
+
+    @Test
+    void mapsTheServiceSettings() throws Exception {
+        UnitSpec spec = map("""
+                [Unit]
+                StartLimitIntervalSec=30
+                StartLimitBurst=2
+                [Service]
+                Type=notify
+                ExecStartPre=-/bin/true
+                ExecStart=/usr/sbin/webd --port ${PORT} $OPTS
+                ExecReload=/bin/kill -HUP $MAINPID
+                Restart=on-abnormal
+                RestartSec=2
+                RestartSteps=3
+                RestartMaxDelaySec=1min
+                TimeoutStartSec=infinity
+                TimeoutStopSec=7
+                WatchdogSec=20
+                SuccessExitStatus=3 SIGUSR1
+                RestartPreventExitStatus=4
+                KillMode=mixed
+                KillSignal=SIGINT
+                SendSIGKILL=no
+                Environment=PORT=8080 "OPTS=-v -x"
+                """).spec();
+        assertEquals("web.service", spec.name());
+        assertEquals(UnitSpec.Type.NOTIFY, spec.type());
+        assertEquals(UnitSpec.NotifyAccess.MAIN, spec.notifyAccess());
+        assertEquals(UnitSpec.Restart.ON_ABNORMAL, spec.restart());
+        assertEquals(Duration.ofSeconds(2), spec.restartSec());
+        assertEquals(3, spec.restartSteps());
+        assertEquals(Optional.of(Duration.ofMinutes(1)), spec.restartMaxDelay());
+        assertEquals(Optional.empty(), spec.timeoutStart());
+        assertEquals(Optional.of(Duration.ofSeconds(7)), spec.timeoutStop());
+        assertEquals(Optional.of(Duration.ofSeconds(20)), spec.watchdog());
+        assertEquals(Optional.of(Duration.ofSeconds(30)), spec.startLimitInterval());
+        assertEquals(2, spec.startLimitBurst());
+        assertEquals(new UnitSpec.ExitStatuses(Set.of(3), Set.of(Signals.SIGUSR1)), spec.successExitStatus());
+        assertEquals(Set.of(4), spec.restartPreventExitStatus().codes());
+        assertEquals(UnitSpec.KillMode.MIXED, spec.kill().mode());
+        assertEquals(Signals.SIGINT, spec.kill().signal());
+        assertEquals(false, spec.kill().sendSigkill());
+        assertTrue(spec.commands(Phase.START_PRE).getFirst().ignoreFailure());
+        UnitSpec.UnitCommand start = spec.commands(Phase.START).getFirst();
+        Command c = start.command();
+        assertEquals(Path.of("/usr/sbin/webd"), c.executable());
+        assertEquals(List.of("/usr/sbin/webd", "--port", "8080", "-v", "-x"), start.argv().expand(c.environment()));
+        UnitSpec.UnitCommand reload = spec.commands(Phase.RELOAD).getFirst();
+        assertEquals(List.of("/bin/kill", "-HUP", "42"), reload.argv().expand(Map.of("MAINPID", "42")));
+        assertEquals(Path.of("/"), c.workingDirectory());
+        assertEquals(UnitMapper.PATH, c.environment().get("PATH"));
+    }
+
+    @Test
+    void mapsTheExecContext() throws Exception {
+        Files.writeString(dir.resolve("env"), "# comment\nFROM_FILE='one two'\nexport OTHER=\"q\\\"x\"\nDROP=me\n");
+        UnitSpec spec = map("""
+                [Service]
+                ExecStart=/bin/web
+                ExecStartPost=+/bin/post
+                User=web
+                SupplementaryGroups=ssl
+                WorkingDirectory=~
+                UMask=0077
+                Nice=5
+                OOMScoreAdjust=-100
+                LimitNOFILE=1024:4096
+                LimitCORE=infinity
+                NoNewPrivileges=yes
+                EnvironmentFile=%s
+                EnvironmentFile=-/does/not/exist
+                PassEnvironment=TERM MISSING
+                UnsetEnvironment=DROP
+                RuntimeDirectory=web
+                StateDirectory=web/data
+                StateDirectoryMode=0700
+                StandardOutput=append:/var/log/web.out
+                StandardError=journal
+                """.formatted(dir.resolve("env"))).spec();
+        Command c = spec.commands(Phase.START).getFirst().command();
+        assertEquals(Optional.of(new Credentials(1001, 1001, List.of(1001, 4, 120))), c.user());
+        assertEquals(Path.of("/srv/web"), c.workingDirectory());
+        Map<String, String> env = c.environment();
+        assertEquals("one two", env.get("FROM_FILE"));
+        assertEquals("q\"x", env.get("OTHER"));
+        assertEquals("xterm", env.get("TERM"));
+        assertTrue(!env.containsKey("DROP") && !env.containsKey("MISSING") && !env.containsKey("SECRET"));
+        assertEquals("web", env.get("USER"));
+        assertEquals("/srv/web", env.get("HOME"));
+        assertEquals("/run/web", env.get("RUNTIME_DIRECTORY"));
+        assertEquals("/var/lib/web/data", env.get("STATE_DIRECTORY"));
+        ExecOptions o = c.options();
+        assertEquals(OptionalInt.of(0077), o.umask());
+        assertEquals(OptionalInt.of(5), o.nice());
+        assertEquals(OptionalInt.of(-100), o.oomScoreAdj());
+        assertTrue(o.noNewPrivileges());
+        assertTrue(o.rlimits().contains(new ExecOptions.Limit(7, 1024, 4096)));
+        assertTrue(o.rlimits().contains(new ExecOptions.Limit(4, -1, -1)));
+        Command post = spec.commands(Phase.START_POST).getFirst().command();
+        assertEquals(Optional.empty(), post.user(), "+ runs with full privileges");
+        assertEquals(ExecOptions.NONE, post.options());
+        assertEquals(List.of(new UnitSpec.Directory(Path.of("/run/web"), 0755, c.user(), true),
+                new UnitSpec.Directory(Path.of("/var/lib/web/data"), 0700, c.user(), false)), spec.directories());
+        assertEquals(new UnitSpec.Stdio.File(Path.of("/var/log/web.out"), UnitSpec.Stdio.FileMode.APPEND),
+                spec.stdout());
+        assertEquals(new UnitSpec.Stdio.Log(), spec.stderr());
+        assertEquals(new UnitSpec.Stdio.Null(), spec.stdin());
+    }
+
+    @Test
+    void saysWhatItIgnoresAndRefusesWhatItCannotRun() throws Exception {
+        UnitMapper.Mapped idle = map("[Service]\nType=idle\nExecStart=/bin/x\nStandardInput=tty\n"
+                + "RuntimeMaxSec=5\n");
+        assertEquals(UnitSpec.Type.SIMPLE, idle.spec().type());
+        assertEquals(3, idle.notes().size(), idle.notes().toString());
+        assertThrows(UnitMapper.CannotRun.class, () -> map("[Service]\nType=dbus\nBusName=org.x.Y\n"
+                + "ExecStart=/bin/x\n"));
+        assertThrows(UnitMapper.CannotRun.class, () -> map("[Service]\nExecStart=/bin/x\nUser=nosuchuser\n"));
+        assertThrows(UnitMapper.CannotRun.class, () -> map("[Service]\nExecStart=/bin/x\nEnvironmentFile=/nope\n"));
+    }
+
+    @Test
+    void bareNamesComeFromTheFixedPathAndDefaultsAreSystemds() throws Exception {
+        UnitSpec spec = map("[Service]\nExecStart=sh -c true\n").spec();
+        Path sh = spec.commands(Phase.START).getFirst().command().executable();
+        assertTrue(sh.isAbsolute() && sh.getFileName().toString().equals("sh"), sh.toString());
+        assertEquals(UnitSpec.Restart.NO, spec.restart());
+        assertEquals(Duration.ofMillis(100), spec.restartSec());
+        assertEquals(Optional.of(Duration.ofSeconds(90)), spec.timeoutStart());
+        assertEquals(Optional.of(Duration.ofSeconds(10)), spec.startLimitInterval());
+        assertEquals(5, spec.startLimitBurst());
+        assertEquals(UnitSpec.KillMode.CONTROL_GROUP, spec.kill().mode());
+        assertEquals(UnitSpec.NotifyAccess.NONE, spec.notifyAccess());
+        UnitSpec oneshot = map("[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/a\nExecStart=/bin/b\n")
+                .spec();
+        assertEquals(2, oneshot.commands(Phase.START).size());
+        assertEquals(Optional.empty(), oneshot.timeoutStart());
+        assertTrue(oneshot.remainAfterExit());
+    }
+
+    @Test
+    void environmentFileSyntax() {
+        assertEquals(Map.of("A", "1", "B", "two words", "C", "x\\y", "D", "joined"),
+                EnvironmentFiles.parse("A=1\n; c\n# c\nB=\"two words\"\nC='x\\y'\nnot an assignment\nD=jo\\\nined\n"));
+    }
+}
