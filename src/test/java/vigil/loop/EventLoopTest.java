@@ -13,6 +13,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import vigil.os.Epoll;
+import vigil.testing.Await;
 import vigil.os.Fds;
 import vigil.os.OsException;
 import vigil.os.Signals;
@@ -490,6 +492,14 @@ class EventLoopTest {
             return null;
         });
         Path status = loopThreadStatus();
+        // The task above returned before the loop thread went back to sleep: count from when it is asleep.
+        Await.until("the loop thread back in epoll_wait", Duration.ofSeconds(10), () -> {
+            try {
+                return Files.readString(status.resolveSibling("wchan")).contains("epoll");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
         long before = contextSwitches(status);
         // Not synchronisation: this measures that nothing at all happens on the loop thread for a while.
         Thread.sleep(400);
