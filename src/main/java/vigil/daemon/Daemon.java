@@ -49,6 +49,11 @@ import vigil.supervise.SuperviseFiles;
  */
 public final class Daemon implements ServiceHost {
     private static final Duration TRIM_AFTER_QUIET = Duration.ofMillis(250);
+    /**
+     * A burst's aftermath goes on off the loop: the JIT compiles what the burst ran and the supervise/ writer
+     * catches up, both freeing native memory as they finish; a second trim returns that too.
+     */
+    private static final Duration TRIM_AGAIN_AFTER = Duration.ofSeconds(2);
 
     private final EventLoop loop;
     private final Supervisor supervisor;
@@ -204,8 +209,11 @@ public final class Daemon implements ServiceHost {
     private void trimSoon() {
         if (trim != null) trim.cancel();
         trim = loop.schedule(TRIM_AFTER_QUIET, () -> {
-            trim = null;
             NativeHeap.trim();
+            trim = loop.schedule(TRIM_AGAIN_AFTER, () -> {
+                trim = null;
+                NativeHeap.trim();
+            });
         });
     }
 
