@@ -5,17 +5,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vigil.daemon.Daemon;
+import vigil.log.LogLocation;
+import vigil.log.TimestampFormat;
 
 @Command(name = "daemon",
         description = {"Supervise every service directory in each DIR (as runsvdir does), and run the systemd "
                 + ".service units of --units DIR, until TERM or INT.",
                 "New, removed and renamed entries take effect at once.",
                 "Listens for control requests (the vigil commands) on a unix socket; runtime state (transient "
-                        + "services, supervise/ of read-only service directories) is kept beside it."})
+                        + "services, supervise/ of read-only service directories) is kept beside it.",
+                "Each service's stdout and stderr are logged to LOGDIR/NAME (a logger NAME/log's own output, and "
+                        + "its producer's stderr, to LOGDIR/NAME.log), Vigil's messages to LOGDIR/vigil: read them "
+                        + "with vigil logs NAME."})
 final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--control", paramLabel = "PATH",
             description = "the control socket (default: $VIGIL_CONTROL, else /run/vigil/control for root and "
@@ -31,16 +37,32 @@ final class DaemonCommand implements Callable<Integer> {
             + "files in them are run as units")
     List<Path> roots = new ArrayList<>();
 
+    @Option(names = "--log-dir", paramLabel = "LOGDIR",
+            description = "where log directories go (default /var/log/vigil as root, else $XDG_STATE_HOME/vigil/log)")
+    Path logDir;
+
+    @Option(names = "--log-timestamps", paramLabel = "FORMAT", converter = TimestampConverter.class,
+            description = "how log lines are stamped: tai64n (as svlogd -t), iso (the default, UTC) or none")
+    TimestampFormat timestamps = TimestampFormat.ISO;
+
     /**
-     * The command for {@code daemon [--control PATH] [--] DIR...} parsed without picocli (whose start-up would
-     * delay every service by ~150 ms), or null if the arguments hold anything else, which picocli then handles.
+     * The command for {@code daemon [--control PATH] [--log-dir DIR] [--log-timestamps F] [--] DIR...} parsed
+     * without picocli (whose start-up would delay every service by ~150 ms), or null if the arguments hold anything
+     * else, which picocli then handles.
      */
     static DaemonCommand parsePlain(String[] args) {
         DaemonCommand command = new DaemonCommand();
         List<Path> roots = new ArrayList<>();
-        boolean plain = PlainArguments.parse(args, 1, Map.of("--control", v -> command.control = Path.of(v)),
+        String[] stamps = {TimestampFormat.ISO.flag()};
+        boolean plain = PlainArguments.parse(args, 1, Map.of("--control", v -> command.control = Path.of(v),
+                        "--log-dir", v -> command.logDir = Path.of(v), "--log-timestamps", v -> stamps[0] = v),
                 Map.of(), v -> roots.add(Path.of(v)));
         command.roots = roots;
+        try {
+            command.timestamps = TimestampFormat.parse(stamps[0]);
+        } catch (IllegalArgumentException e) {
+            return null; // picocli says what is wrong with it
+        }
         return plain && !roots.isEmpty() ? command : null;
     }
 
@@ -50,6 +72,19 @@ final class DaemonCommand implements Callable<Integer> {
             System.err.println("vigil daemon: give at least one DIR of service directories or --units DIR");
             return 2;
         }
-        return Daemon.run(roots, units, control, System.err);
+        return Daemon.run(roots, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
+                timestamps, System.err);
+    }
+
+    /** tai64n, iso or none. */
+    static final class TimestampConverter implements CommandLine.ITypeConverter<TimestampFormat> {
+        @Override
+        public TimestampFormat convert(String text) {
+            try {
+                return TimestampFormat.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import vigil.daemon.Daemon;
+import vigil.log.TimestampFormat;
 
 @Command(name = "demo",
         description = {"Supervise a copy of the bundled examples/ services in a temporary directory.",
@@ -31,6 +32,8 @@ final class DemoCommand implements Callable<Integer> {
             copyTree(examples, dir);
             int port = freePort();
             Files.writeString(dir.resolve("web/env/PORT"), port + "\n");
+            // A dot name, so the daemon does not take the logs for a service; and never the user's own log dir.
+            Path logs = dir.resolve(".log");
             System.err.print("""
                     vigil demo: supervising a copy of %1$s in %2$s
                     Try, from another terminal:
@@ -39,11 +42,13 @@ final class DemoCommand implements Callable<Integer> {
                       sv up %2$s/standby                start the service that has a down file
                       kill -9 $(cat %2$s/web/supervise/pid)   it comes back at once
                       cat %2$s/ticker/log/current       what the ticker's logger wrote
+                      vigil logs --log-dir %4$s -f web   what the web service printed, as Vigil logged it
+                      vigil logs --log-dir %4$s vigil    what Vigil said
                       cp -r %2$s/standby %2$s/another   a new service starts the moment it appears
                     Ctrl-C stops everything in order and removes %2$s.
 
-                    """.formatted(examples, dir, port));
-            return Daemon.run(List.of(dir), System.err);
+                    """.formatted(examples, dir, port, logs));
+            return Daemon.run(List.of(dir), List.of(), null, logs, TimestampFormat.ISO, System.err);
         } finally {
             deleteTree(dir);
         }

@@ -16,6 +16,8 @@ import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,6 +25,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import vigil.control.ControlClient;
+import vigil.control.ControlPaths;
 import vigil.log.LogFollower;
 import vigil.log.LogLocation;
 import vigil.log.LogLockedException;
@@ -39,7 +43,8 @@ import vigil.os.Epoll;
         description = {"Print a service's log: its rotated files, oldest first, then current.",
                 "Works on any svlogd-style log directory (svlogd, multilog, s6-log write the same layout)."})
 final class LogsCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "NAME", description = "a service name, or the path of a log directory (anything with a /)")
+    @Parameters(paramLabel = "NAME", description = {"a service name (NAME.log for the output of the logger NAME/log,",
+            "vigil for Vigil's own messages), or the path of a log directory (anything with a /)"})
     String name;
 
     @Option(names = {"-f", "--follow"}, description = "then print what is written, through rotations, until killed")
@@ -54,11 +59,17 @@ final class LogsCommand implements Callable<Integer> {
     Long since;
 
     @Option(names = "--log-dir", paramLabel = "DIR",
-            description = "where log directories are (default /var/log/vigil as root, else $XDG_STATE_HOME/vigil/log)")
+            description = {"where log directories are (default: where the running daemon logs, else /var/log/vigil",
+                    "as root and $XDG_STATE_HOME/vigil/log for others)"})
     Path logDir;
 
-    @Option(names = "--rotate", description = "rotate current now, if no logger holds the directory")
+    @Option(names = "--rotate", description = "rotate current now (through the daemon if it holds the directory)")
     boolean rotate;
+
+    @Option(names = "--control", paramLabel = "PATH",
+            description = "the daemon's control socket, asked where NAME's log is (default: $VIGIL_CONTROL, else "
+                    + "/run/vigil/control for root and $XDG_RUNTIME_DIR/vigil/control for others)")
+    Path control;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -70,8 +81,7 @@ final class LogsCommand implements Callable<Integer> {
         }
         Path dir;
         try {
-            dir = name.indexOf('/') >= 0 ? Path.of(name)
-                    : LogLocation.serviceDirectory(logDir != null ? logDir : LogLocation.defaultRoot(), name);
+            dir = directory();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -125,10 +135,70 @@ final class LogsCommand implements Callable<Integer> {
             writer.rotate();
             return 0;
         } catch (LogLockedException e) {
-            return fail(name + ": its logger is running and holds " + dir + ". Vigil's daemon cannot be asked to rotate"
-                    + " yet; for svlogd, send it ALRM (sv alarm SERVICE/log).");
+            return rotateThroughDaemon(dir);
         } catch (IOException e) {
             return fail(dir + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * NAME's log directory: a path as given; under --log-dir; else where the running daemon logs NAME (a
+     * service directory's log-dir included); else under the default place.
+     */
+    private Path directory() {
+        if (name.indexOf('/') >= 0) return Path.of(name);
+        if (logDir != null) return LogLocation.serviceDirectory(logDir, name);
+        // A name that could leave a log root is refused before anyone is asked.
+        LogLocation.serviceDirectory(LogLocation.defaultRoot(), name);
+        try (ControlClient client = connect()) {
+            if (client != null) {
+                String service = name.endsWith(".log") ? name.substring(0, name.length() - 4) + "/log" : name;
+                Map<String, Object> status = client.request("status");
+                status.put("names", List.of(service));
+                Map<String, Object> reply = client.call(status);
+                if (Boolean.TRUE.equals(reply.get("ok")) && reply.get("services") instanceof List<?> entries
+                        && entries.size() == 1 && entries.getFirst() instanceof Map<?, ?> entry
+                        && entry.get("log") instanceof String dir) {
+                    return Path.of(dir);
+                }
+                if (client.call(client.request("hello")).get("log_dir") instanceof String root) {
+                    return LogLocation.serviceDirectory(Path.of(root), name);
+                }
+            }
+        } catch (IOException e) {
+            // No daemon to ask (or it went away): the default place.
+        }
+        return LogLocation.serviceDirectory(LogLocation.defaultRoot(), name);
+    }
+
+    /** The daemon's control socket, or null if there is none to talk to. */
+    private ControlClient connect() {
+        Path socket = control != null ? control : ControlPaths.socket(System.getenv()).orElse(null);
+        if (socket == null) return null;
+        try {
+            return ControlClient.connect(socket);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** A logger holds {@code dir}: if it is the daemon, it rotates it. */
+    private int rotateThroughDaemon(Path dir) {
+        String held = name + ": a logger holds " + dir;
+        try (ControlClient client = connect()) {
+            if (client == null) return fail(held + " and no Vigil daemon answers; for svlogd, send it ALRM "
+                    + "(sv alarm SERVICE/log)");
+            Map<String, Object> request = client.request("rotate");
+            request.put("name", name.indexOf('/') >= 0 ? dir.getFileName().toString() : name);
+            Map<String, Object> reply = client.call(request);
+            if (!Boolean.TRUE.equals(reply.get("ok"))) return fail(held + "; the daemon says: " + reply.get("message"));
+            Path rotated = Path.of(String.valueOf(reply.get("log")));
+            if (!rotated.equals(dir.toAbsolutePath().normalize())) {
+                return fail(held + ", but the daemon logs " + name + " to " + rotated + "; it rotated that one");
+            }
+            return 0;
+        } catch (IOException e) {
+            return fail(held + "; asking the daemon failed: " + e.getMessage());
         }
     }
 

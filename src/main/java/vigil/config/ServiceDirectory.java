@@ -38,6 +38,9 @@ import vigil.os.Signals;
  *   <tr><td>{@code timeout-kill}</td><td>ms after the stop signal before KILL (default 0: never)</td></tr>
  *   <tr><td>{@code timeout-finish}</td><td>ms finish may run before KILL (default 5000; 0: forever)</td></tr>
  *   <tr><td>{@code env/}</td><td>an {@link EnvDir} applied to the base environment</td></tr>
+ *   <tr><td>{@code log-dir}</td><td>where Vigil's built-in log of the output goes instead of the daemon's
+ *       {@code LOGDIR/NAME}: a symlink to the directory, or a file whose first line is its path (relative to the
+ *       service directory)</td></tr>
  *   <tr><td>{@code log/}</td><td>a logger service {@code NAME/log} read by the same rules; {@code log/log} is
  *       ignored</td></tr>
  * </table>
@@ -52,7 +55,7 @@ public final class ServiceDirectory {
     private ServiceDirectory() {}
 
     private static final Set<String> KNOWN = Set.of("run", "finish", "down", "check", "notification-fd", "notify",
-            "down-signal", "timeout-kill", "timeout-finish", "env", "log");
+            "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir");
 
     /**
      * Loads {@code dir} as the service {@code name}.
@@ -160,7 +163,29 @@ public final class ServiceDirectory {
                 ? Optional.of(command(listing, "finish", environment))
                 : Optional.empty();
         return new ServiceSpec(name, listing.dir(), run, finish, listing.has("down"),
-                readiness(listing, environment), stopPolicy(listing), RestartPolicy.DEFAULT, logger);
+                readiness(listing, environment), stopPolicy(listing), RestartPolicy.DEFAULT, logger,
+                logDirectory(listing));
+    }
+
+    /**
+     * {@code log-dir}: a symlink is taken for the directory it names (which need not exist yet), a file for the
+     * path on its first line; relative paths are from the service directory.
+     */
+    private static Optional<Path> logDirectory(Listing listing) throws ConfigException {
+        if (!listing.has("log-dir")) return Optional.empty();
+        Path file = listing.path("log-dir");
+        String label = listing.prefix() + "log-dir";
+        if (Files.isSymbolicLink(file)) {
+            try {
+                return Optional.of(listing.dir().resolve(Files.readSymbolicLink(file)).normalize());
+            } catch (IOException e) {
+                throw ConfigException.io(label + ": cannot read the link: ", e);
+            }
+        }
+        if (Files.isDirectory(file)) return Optional.of(file);
+        String text = ConfigFiles.readValue(file, label).lines().findFirst().orElse("").strip();
+        if (text.isEmpty()) throw new ConfigException(label + ": is empty; need the path of a log directory");
+        return Optional.of(listing.dir().resolve(text).normalize());
     }
 
     /** runit starts every script by its relative name from inside the service directory. */

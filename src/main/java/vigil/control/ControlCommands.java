@@ -125,6 +125,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 reply.put("pid", ProcessHandle.current().pid());
                 reply.put("daemon_uid", access.daemonUid());
                 reply.put("uid", caller.uid());
+                reply.put("log_dir", host.logRoot().toString());
                 client.send(reply);
             }
             case Request.Status s -> client.send(status(id, s.names()));
@@ -167,6 +168,18 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 access.checkOwner(caller, "rescan the service directories");
                 host.rescan();
                 client.send(Protocol.ok(id));
+            }
+            case Request.Rotate r -> {
+                String name = r.name().endsWith(".log") ? r.name().substring(0, r.name().length() - 4) + "/log"
+                        : r.name();
+                if (name.equals("vigil") && host.service(name).isEmpty()) {
+                    access.checkOwner(caller, "rotate the daemon's own log");
+                } else {
+                    access.checkControl(caller, find(name), "rotate the log of");
+                }
+                Map<String, Object> reply = Protocol.ok(id);
+                reply.put("log", host.rotateLog(name).toString());
+                client.send(reply);
             }
             case Request.Shutdown s -> {
                 access.checkOwner(caller, "shut the daemon down");
@@ -681,6 +694,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         boolean isTransient = transients.containsKey(s.name());
         m.put("transient", isTransient);
         if (!isTransient) m.put("directory", s.spec().directory().toString());
+        host.logDirectory(s).ifPresent(dir -> m.put("log", dir.toString()));
         m.put("command", s.spec().run().argv());
         return m;
     }

@@ -1,5 +1,6 @@
 package vigil.control;
 
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Optional;
 import vigil.model.ServiceSpec;
@@ -41,4 +42,18 @@ public interface ControlHost {
 
     /** True once a shutdown has begun. */
     boolean stopping();
+
+    /** Where log directories go unless a service says otherwise; Vigil's own log is {@code vigil} in it. */
+    Path logRoot();
+
+    /** The directory of Vigil's built-in log of the service's output, if its stdout goes there (not to a logger). */
+    Optional<Path> logDirectory(Service service);
+
+    /**
+     * Rotates the built-in log of the service {@code name} ({@code NAME.log}: its logger's; {@code vigil}: the
+     * daemon's own) and returns its directory.
+     *
+     * @throws Protocol.Failure if there is no such log or it cannot be opened
+     */
+    Path rotateLog(String name) throws Protocol.Failure;
 }

@@ -56,6 +56,12 @@ public sealed interface Request {
     /** Stop every service in order, then exit; the reply comes at once, the connection closes at the exit. */
     record Shutdown() implements Request {}
 
+    /**
+     * Rotate the built-in log of service {@code name} ({@code NAME.log} or {@code NAME/log}: of its logger;
+     * {@code vigil}: the daemon's own).
+     */
+    record Rotate(String name) implements Request {}
+
     /** Stream events, of every service or the named ones, until the client goes. */
     record Subscribe(List<String> names) implements Request {}
 }

@@ -68,13 +68,14 @@ public final class RequestParser {
             case "add" -> f.add();
             case "remove" -> new Request.Remove(f.name(), f.bool("wait"), f.timeout().orElse(DEFAULT_TIMEOUT));
             case "rescan" -> new Request.Rescan();
+            case "rotate" -> new Request.Rotate(f.name());
             case "reload" -> new Request.Reload(f.name());
             case "reset-failed" -> new Request.ResetFailed(f.name());
             case "daemon-reload" -> new Request.DaemonReload();
             case "shutdown" -> new Request.Shutdown();
             case "subscribe" -> new Request.Subscribe(f.names());
             default -> throw bad("unknown command \"" + cmd + "\"; known: hello, status, start, stop, restart, "
-                    + "once, kill, signal, pause, cont, wait, add, remove, rescan, reload, reset-failed, "
+                    + "once, kill, signal, pause, cont, wait, add, remove, rescan, rotate, reload, reset-failed, "
                     + "daemon-reload, shutdown, subscribe");
         };
         f.checkAllUsed();

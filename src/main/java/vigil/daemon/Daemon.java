@@ -17,6 +17,8 @@ import vigil.control.ControlPaths;
 import vigil.control.ControlServer;
 import vigil.control.Protocol;
 import vigil.control.Users;
+import vigil.log.LogOptions;
+import vigil.log.TimestampFormat;
 import vigil.loop.EventLoop;
 import vigil.model.ServiceSpec;
 import vigil.os.Children;
@@ -28,6 +30,7 @@ import vigil.os.Signals;
 import vigil.scan.DirectoryWatcher;
 import vigil.scan.ServiceHost;
 import vigil.scan.ServiceTree;
+import vigil.service.ProcessRequest.Stdio;
 import vigil.service.Service;
 import vigil.service.ServiceEvent;
 import vigil.service.ServiceListener;
@@ -45,7 +48,8 @@ import vigil.supervise.SuperviseFiles;
  * {@code vigil daemon DIR...}: one event loop supervising every service directory in each DIR, until TERM or INT
  * (or a shutdown request on the control socket) stops every service (each logger after its producer) and the
  * daemon exits 0. Services are controlled through their runit {@code supervise/control} FIFOs and through the
- * control socket.
+ * control socket. Service output and Vigil's own messages are logged under the log directory (see
+ * {@link ServiceLogs}); every log pipe is drained and every log closed before exit.
  */
 public final class Daemon implements ServiceHost {
     private static final Duration TRIM_AFTER_QUIET = Duration.ofMillis(250);
@@ -62,6 +66,7 @@ public final class Daemon implements ServiceHost {
     private final Reporter reporter;
     /** The systemd units, run beside the service directories. */
     private UnitTable units;
+    private final ServiceLogs logs;
     /** The control socket's request handling; null when there is no control socket. */
     private ControlCommands commands;
     private final List<ServiceTree> trees = new ArrayList<>();
@@ -71,9 +76,11 @@ public final class Daemon implements ServiceHost {
     /** A pending heap trim after a burst of work; null when none is due. */
     private EventLoop.Timer trim;
 
-    private Daemon(EventLoop loop, LinuxProcesses processes, Reporter reporter, Path runtimeDirectory) {
+    private Daemon(EventLoop loop, LinuxProcesses processes, ServiceLogs logs, Reporter reporter,
+                   Path runtimeDirectory) {
         this.loop = loop;
         this.reporter = reporter;
+        this.logs = logs;
         this.supervise = new SuperviseFiles(reporter::say,
                 runtimeDirectory == null ? null : runtimeDirectory.resolve("supervise"), loop::execute,
                 new LoopClock(loop), new SuperviseOpened());
@@ -81,20 +88,18 @@ public final class Daemon implements ServiceHost {
         this.supervisor = new Supervisor(processes, new LoopClock(loop), new Listener());
     }
 
-    /** Runs the daemon to its end with the default control socket (if it cannot listen there, without one). */
-    public static int run(List<Path> roots, PrintStream err) {
-        return run(roots, List.of(), null, err);
-    }
-
     /**
      * Runs the daemon to its end; returns the process exit code.
      *
      * @param unitDirectories directories of systemd unit files, whose {@code .service} units are run too; a root
      *                        that holds {@code .service} files is one as well
-     * @param control the control socket's path; null for the default ({@link ControlPaths}), which is given up
-     *                with a warning if it cannot be had, where a path asked for is required
+     * @param control         the control socket's path; null for the default ({@link ControlPaths}), which is given
+     *                        up with a warning if it cannot be had, where a path asked for is required
+     * @param logDir          where the log directories of services and of Vigil itself go
+     * @param timestamps      how their lines are stamped
      */
-    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, PrintStream err) {
+    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
+                          TimestampFormat timestamps, PrintStream err) {
         Reporter reporter = new Reporter(err);
         int uid = ControlPaths.currentUid();
         Path socket = control != null ? control : ControlPaths.socket(System.getenv(), uid).orElse(null);
@@ -116,10 +121,17 @@ public final class Daemon implements ServiceHost {
         try (EventLoop loop = EventLoop.create()) {
             Rlimits.Limit childLimits = Rlimits.raiseOpenFilesLimit();
             if (Children.getpid() != 1) Children.setChildSubreaper();
+            ServiceLogs logs = new ServiceLogs(loop, logDir.toAbsolutePath(),
+                    LogOptions.DEFAULT.withTimestamps(timestamps), reporter, openLogsBudget());
+            try {
+                reporter.logTo(loop, logs.openOwn());
+            } catch (IOException e) {
+                reporter.say("cannot open Vigil's own log, so its messages go to stderr only: " + e.getMessage());
+            }
             Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
             Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
-            LinuxProcesses processes = new LinuxProcesses(loop, childLimits, notifyDirectory);
-            Daemon daemon = new Daemon(loop, processes, reporter, runtime);
+            LinuxProcesses processes = new LinuxProcesses(loop, childLimits, notifyDirectory, logs);
+            Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime);
             daemon.units = new UnitTable(loop, processes, processes, new LoopClock(loop), reporter, unitDirs,
                     notifyDirectory, daemon.new UnitControl());
             loop.setErrorReporter(t -> {
@@ -166,6 +178,8 @@ public final class Daemon implements ServiceHost {
         } catch (IOException e) {
             reporter.say(e.getMessage());
             return 1;
+        } finally {
+            reporter.closeLog();
         }
     }
 
@@ -175,6 +189,15 @@ public final class Daemon implements ServiceHost {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * How many log directories may be open at once, two fds each. Per service Vigil holds its supervise/ fds and
+     * one log pipe's read end; pidfds take a fifth of the limit and give way when short. What is left is small: a
+     * hundredth of the limit (200 directories of 20000 fds) leaves room for 5000 services at three fds each.
+     */
+    private static int openLogsBudget() throws OsException {
+        return (int) Math.clamp(Rlimits.openFiles().soft() / 100, 2, 256);
     }
 
     /** The first scan of every tree; says how many services there are once all were loaded. */
@@ -436,6 +459,46 @@ public final class Daemon implements ServiceHost {
         @Override
         public boolean stopping() {
             return stopping;
+        }
+
+        @Override
+        public Path logRoot() {
+            return logs.root();
+        }
+
+        @Override
+        public Optional<Path> logDirectory(Service service) {
+            return capture(service).map(ServiceLogs.Capture::directory);
+        }
+
+        @Override
+        public Path rotateLog(String name) throws Protocol.Failure {
+            Optional<Service> service = supervisor.get(name);
+            if (service.isEmpty() && name.equals(ServiceLogs.OWN_LOG)) {
+                if (!reporter.rotateLog()) {
+                    throw new Protocol.Failure(Protocol.Error.FAILED, "Vigil's own log is not open");
+                }
+                return logs.root().resolve(ServiceLogs.OWN_LOG);
+            }
+            if (service.isEmpty()) {
+                throw new Protocol.Failure(Protocol.Error.UNKNOWN_SERVICE, name + ": no such service");
+            }
+            Optional<ServiceLogs.Capture> capture = capture(service.get());
+            if (capture.isEmpty()) {
+                throw new Protocol.Failure(Protocol.Error.FAILED, name + ": its output goes to its logger " + name
+                        + "/log, which keeps its own log (svlogd rotates on ALRM: sv alarm " + name + "/log)");
+            }
+            if (!capture.get().rotate()) {
+                throw new Protocol.Failure(Protocol.Error.FAILED, name + ": cannot open its log "
+                        + capture.get().directory() + " (see the daemon's log)");
+            }
+            return capture.get().directory();
+        }
+
+        /** The built-in log the service's stdout goes to; none for a service whose logger reads it. */
+        private Optional<ServiceLogs.Capture> capture(Service service) {
+            return service.output() instanceof Stdio.Log l ? Optional.of((ServiceLogs.Capture) l.log())
+                    : Optional.empty();
         }
     }
 }

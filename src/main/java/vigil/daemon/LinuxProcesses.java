@@ -18,6 +18,7 @@ import vigil.loop.EventLoop;
 import vigil.model.Command;
 import vigil.model.ExecOptions;
 import vigil.model.UnitSpec;
+import vigil.model.ServiceSpec;
 import vigil.os.Children;
 import vigil.os.Epoll;
 import vigil.os.Errno;
@@ -32,6 +33,7 @@ import vigil.os.Signals;
 import vigil.os.Spawn;
 import vigil.os.Spawned;
 import vigil.os.Spawner;
+import vigil.service.OutputLog;
 import vigil.service.Pipe;
 import vigil.service.ProcessObserver;
 import vigil.service.ProcessRequest;
@@ -53,12 +55,14 @@ final class LinuxProcesses implements Processes, UnitOs {
     private final Spawner spawner = Spawner.start();
     /** The open-files limit services get back, if Vigil raised its own; empty if they inherit Vigil's. */
     private final Optional<Rlimits.Limit> childOpenFiles;
+    private final ServiceLogs logs;
     private final int devNull;
     private final Map<Integer, Child> children = new HashMap<>();
     /**
-     * How many children may have a pidfd. Each supervised service needs two fds for runit's protocol (lock, and
-     * control, which ok names too) and the open-files limit cannot always be raised (no CAP_SYS_RESOURCE):
-     * pidfds, a fast path, take at most a fifth of the limit, and children beyond it are reaped through SIGCHLD.
+     * How many children may have a pidfd. Each supervised service needs three fds (lock, and control, which ok
+     * names too, for runit's protocol; its log pipe's read end) and the open-files limit cannot always be raised
+     * (no CAP_SYS_RESOURCE): pidfds, a fast path, take at most a fifth of the limit, and children beyond it are
+     * reaped through SIGCHLD.
      */
     private final int pidfdBudget;
     private int pidfds;
@@ -73,12 +77,14 @@ final class LinuxProcesses implements Processes, UnitOs {
      *                        raised limit Vigil needs for thousands of services
      * @param notifyDirectory where the sd_notify sockets of service directories with a {@code notify} file go
      */
-    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles, Path notifyDirectory) throws OsException {
+    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles, Path notifyDirectory, ServiceLogs logs)
+            throws OsException {
         this.loop = loop;
         this.notifyDirectory = notifyDirectory;
         // Restoring the limit takes vigil-exec in every child; when Vigil did not raise its own, spawns can skip it.
         this.childOpenFiles = childOpenFiles.equals(Rlimits.openFiles()) ? Optional.empty()
                 : Optional.of(childOpenFiles);
+        this.logs = logs;
         this.devNull = Fds.open(Path.of("/dev/null"), Fds.O_RDWR, 0);
         this.pidfdBudget = (int) Math.min(Integer.MAX_VALUE, Rlimits.openFiles().soft() / 5);
         loop.onSignal(Signals.SIGCHLD, this::reapAll);
@@ -96,6 +102,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         request.before().ifPresent(spec::before);
         applyOptions(spec, command.options());
         spec.pidVariables(request.pidVariables());
+        ServiceLogs.Capture capture = capture(request);
         int[] readiness = null;
         int notifyFd = -1;
         Path notifyPath = null;
@@ -109,9 +116,16 @@ final class LinuxProcesses implements Processes, UnitOs {
                 env.put("NOTIFY_SOCKET", notifyPath.toString());
                 spec.environment(env);
             }
-            mapStdio(spec, 0, request.stdin(), opened);
-            mapStdio(spec, 1, request.stdout(), opened);
-            mapStdio(spec, 2, request.stderr(), opened);
+            // The child gets a write end of its own, closed here with the other opened fds once it has its copy:
+            // none lingers in Vigil, so the pipe reads EOF once the service's processes are gone.
+            int logWriteEnd = -1;
+            if (capture != null) {
+                logWriteEnd = capture.openWriteEnd();
+                opened.add(logWriteEnd);
+            }
+            mapStdio(spec, 0, request.stdin(), opened, logWriteEnd);
+            mapStdio(spec, 1, request.stdout(), opened, logWriteEnd);
+            mapStdio(spec, 2, request.stderr(), opened, logWriteEnd);
             if (request.readinessFd().isPresent()) {
                 readiness = Fds.pipe(0);
                 Fds.setNonBlocking(readiness[0], true);
@@ -128,7 +142,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         } finally {
             opened.forEach(Fds::close);
         }
-        Child child = new Child(spawned.pid(), observer);
+        Child child = new Child(spawned.pid(), observer, capture);
         children.put(child.pid, child);
         child.exitWatch = watchExit(child.pid);
         if (spawned.errorPipeReadFd().isPresent()) {
@@ -162,7 +176,7 @@ final class LinuxProcesses implements Processes, UnitOs {
             known.observer = observer;
             return known;
         }
-        Child child = new Child(pid, observer);
+        Child child = new Child(pid, observer, null);
         child.adopted = true;
         child.exitWatch = watchExit(pid);
         if (child.exitWatch == null) {
@@ -216,6 +230,18 @@ final class LinuxProcesses implements Processes, UnitOs {
         }
     }
 
+    @Override
+    public OutputLog openLog(ServiceSpec spec) throws SpawnException {
+        return logs.open(spec);
+    }
+
+    /** The built-in log the process writes to, if it does; a request has at most one (stdout and stderr share it). */
+    private static ServiceLogs.Capture capture(ProcessRequest request) {
+        if (request.stdout() instanceof Stdio.Log l) return (ServiceLogs.Capture) l.log();
+        if (request.stderr() instanceof Stdio.Log l) return (ServiceLogs.Capture) l.log();
+        return null;
+    }
+
     /** The options of a unit's exec context; a later rlimit for a resource wins over Vigil's nofile default. */
     private static void applyOptions(ExecSpec.Builder spec, ExecOptions options) {
         options.rootDirectory().ifPresent(spec::chroot);
@@ -245,7 +271,9 @@ final class LinuxProcesses implements Processes, UnitOs {
         }
     }
 
-    private void mapStdio(ExecSpec.Builder spec, int target, Stdio stdio, List<Integer> opened) throws OsException {
+    /** @param logWriteEnd the write end of the request's built-in log, if it has one */
+    private void mapStdio(ExecSpec.Builder spec, int target, Stdio stdio, List<Integer> opened, int logWriteEnd)
+            throws OsException {
         switch (stdio) {
             case Stdio.Inherit i -> {}
             case Stdio.Null n -> spec.fd(target, devNull);
@@ -262,6 +290,7 @@ final class LinuxProcesses implements Processes, UnitOs {
                 opened.add(fd);
                 spec.fd(target, fd);
             }
+            case Stdio.Log l -> spec.fd(target, logWriteEnd);
         }
     }
 
@@ -337,6 +366,8 @@ final class LinuxProcesses implements Processes, UnitOs {
         ProcessObserver observer;
         /** Not spawned by Vigil: a forking daemon's main process, or a MAINPID=. */
         boolean adopted;
+        /** The built-in log its output goes to, or null. */
+        ServiceLogs.Capture capture;
         WatchedPipe exitWatch;
         WatchedPipe errorPipe;
         WatchedPipe readinessPipe;
@@ -348,9 +379,10 @@ final class LinuxProcesses implements Processes, UnitOs {
         /** A direct spawn's exec succeeded and the observer has not heard yet. */
         boolean execPending;
 
-        Child(int pid, ProcessObserver observer) {
+        Child(int pid, ProcessObserver observer, ServiceLogs.Capture capture) {
             this.pid = pid;
             this.observer = observer;
+            this.capture = capture;
         }
 
         @Override
@@ -447,6 +479,9 @@ final class LinuxProcesses implements Processes, UnitOs {
                 closeNotifySocket(notifySocket.fd(), notifyPath);
                 notifySocket = null;
             }
+            // Likewise its last output: logged (and a partial last line ended, if no other writer is left) before
+            // a restart writes more.
+            if (capture != null) capture.afterExit();
             observer.exited(how.status());
         }
 

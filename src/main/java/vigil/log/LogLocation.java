@@ -5,8 +5,9 @@ import java.util.Map;
 import vigil.os.Children;
 
 /**
- * Where service logs live when not told: {@code /var/log/vigil/NAME} as root, {@code $XDG_STATE_HOME/vigil/log/NAME}
- * otherwise ({@code ~/.local/state} if XDG_STATE_HOME is unset or not absolute, as the XDG spec says).
+ * Where service logs live when not told: {@code $VIGIL_LOG_DIR/NAME} if that is set (as {@code VIGIL_CONTROL} names
+ * the control socket), else {@code /var/log/vigil/NAME} as root, {@code $XDG_STATE_HOME/vigil/log/NAME} otherwise
+ * ({@code ~/.local/state} if XDG_STATE_HOME is unset or not absolute, as the XDG spec says).
  */
 public final class LogLocation {
     private LogLocation() {}
@@ -17,6 +18,8 @@ public final class LogLocation {
     }
 
     static Path defaultRoot(int uid, Map<String, String> env, String userHome) {
+        String set = env.getOrDefault("VIGIL_LOG_DIR", "");
+        if (!set.isEmpty()) return Path.of(set);
         if (uid == 0) return Path.of("/var/log/vigil");
         String state = env.getOrDefault("XDG_STATE_HOME", "");
         Path base = !state.isEmpty() && Path.of(state).isAbsolute() ? Path.of(state)

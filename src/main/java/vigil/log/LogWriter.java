@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -34,10 +33,8 @@ public final class LogWriter implements AutoCloseable {
     private static final long RETRY_NANOS = 1_000_000_000L;
     private static final long REPORT_NANOS = 10_000_000_000L;
 
-    // Eight bytes at a time: find a newline by the classic "has a zero byte" trick on the word XOR "\n\n\n\n…".
-    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final long ONES = 0x0101010101010101L, HIGHS = 0x8080808080808080L,
-            NEWLINES = 0x0a0a0a0a0a0a0a0aL;
+    /** Input is scanned from a heap copy this big (per writer: part of its fixed memory). */
+    private static final int SCRATCH = 8 * 1024;
 
     private final LogFiles files;
     private final TimestampFormat format;
@@ -52,6 +49,7 @@ public final class LogWriter implements AutoCloseable {
     private final byte[] stamp = new byte[32];
     private final MemorySegment stampSegment = MemorySegment.ofArray(stamp);
     private final MemorySegment markerSegment = MemorySegment.ofArray(MARKER);
+    private final byte[] scratch = new byte[SCRATCH];
     private long stampTime = Long.MIN_VALUE;
     /** When the call in progress started: the stamp of lines starting in it, and the base of deadlines. */
     private long now;
@@ -114,21 +112,32 @@ public final class LogWriter implements AutoCloseable {
         if (length == 0) return;
         now = clock.epochNanos();
         if (now >= ageDeadline) rotateNow();
-        long pos = 0;
+        for (long done = 0; done < length; ) {
+            int n = (int) Math.min(length - done, scratch.length);
+            MemorySegment.copy(chunk, ValueLayout.JAVA_BYTE, done, scratch, 0, n);
+            appendScratch(n);
+            done += n;
+        }
+        flush();
+    }
+
+    /** Logs the first {@code length} bytes of {@link #scratch}. */
+    private void appendScratch(int length) {
+        int pos = 0;
         while (pos < length) {
             if (capacity - fill < minRoom) makeRoom();
             if (!inLine) startLine();
             if (lineLength == lineMax) {
                 // The line is full: a newline now ends it as usual, anything else continues it on a new line.
-                boolean newline = chunk.get(ValueLayout.JAVA_BYTE, pos) == '\n';
+                boolean newline = scratch[pos] == '\n';
                 if (newline) pos++;
                 buffer.set(ValueLayout.JAVA_BYTE, fill++, (byte) '\n');
                 endLine(!newline);
                 continue;
             }
             // One byte is kept back so that the line can always be ended with a newline.
-            int limit = (int) Math.min(length - pos, Math.min(capacity - fill - 1, lineMax - lineLength));
-            int copied = copyLine(chunk, pos, limit);
+            int limit = Math.min(length - pos, Math.min(capacity - fill - 1, lineMax - lineLength));
+            int copied = copyLine(pos, limit);
             if (copied < 0) {
                 pos -= copied;
                 fill -= copied;
@@ -139,7 +148,6 @@ public final class LogWriter implements AutoCloseable {
                 lineLength += copied;
             }
         }
-        flush();
     }
 
     /** Logs {@code length} bytes of {@code bytes} from {@code offset}. */
@@ -253,25 +261,19 @@ public final class LogWriter implements AutoCloseable {
     }
 
     /**
-     * Copies up to {@code limit} bytes from {@code src} at {@code from} to the buffer at {@code fill}, stopping
+     * Copies up to {@code limit} bytes from {@link #scratch} at {@code from} to the buffer at {@code fill}, stopping
      * after a newline. Returns the count copied, negated if the last one was a newline.
      */
-    private int copyLine(MemorySegment src, long from, int limit) {
-        int i = 0;
-        for (; i + 8 <= limit; i += 8) {
-            long word = src.get(WORD, from + i);
-            buffer.set(WORD, fill + i, word);
-            long x = word ^ NEWLINES;
-            long found = (x - ONES) & ~x & HIGHS;
-            // The lowest flagged byte is always a real newline (false flags only appear above a real one).
-            if (found != 0) return -(i + (Long.numberOfTrailingZeros(found) >>> 3) + 1);
-        }
-        for (; i < limit; i++) {
-            byte b = src.get(ValueLayout.JAVA_BYTE, from + i);
-            buffer.set(ValueLayout.JAVA_BYTE, fill + i, b);
-            if (b == '\n') return -(i + 1);
-        }
-        return limit;
+    private int copyLine(int from, int limit) {
+        // A plain loop over a heap array: the daemon's JVM runs C1 only, which compiles this to a tight loop where
+        // a memory segment's accessors would stay calls. The copy is one bulk copy.
+        byte[] src = scratch;
+        int end = from, stop = from + limit;
+        while (end < stop && src[end] != '\n') end++;
+        boolean newline = end < stop;
+        int n = newline ? end - from + 1 : limit;
+        MemorySegment.copy(src, from, buffer, ValueLayout.JAVA_BYTE, fill, n);
+        return newline ? -n : n;
     }
 
     /** The line at [complete, fill) has its newline: rotate first if it would take current past the size limit. */

@@ -12,6 +12,7 @@ import java.util.Optional;
  * @param directory where the service lives; its {@code supervise/} state goes here
  * @param finish    run after {@code run} exits, with the exit code and signal appended as runit does
  * @param logger    a {@code log/} service fed by {@code run}'s stdout through a pipe that outlives both
+ * @param logDirectory where Vigil's built-in log of this service's output goes, if not the daemon's default
  */
 public record ServiceSpec(
         String name,
@@ -22,7 +23,8 @@ public record ServiceSpec(
         Readiness readiness,
         StopPolicy stop,
         RestartPolicy restart,
-        Optional<ServiceSpec> logger) {
+        Optional<ServiceSpec> logger,
+        Optional<Path> logDirectory) {
 
     public ServiceSpec {
         Objects.requireNonNull(name, "name");
@@ -33,9 +35,16 @@ public record ServiceSpec(
         Objects.requireNonNull(stop, "stop");
         Objects.requireNonNull(restart, "restart");
         Objects.requireNonNull(logger, "logger");
+        Objects.requireNonNull(logDirectory, "logDirectory");
         if (logger.flatMap(ServiceSpec::logger).isPresent()) {
             throw new IllegalArgumentException(name + ": a logger cannot have a logger of its own");
         }
+    }
+
+    /** A service whose output goes to the daemon's default log directory. */
+    public ServiceSpec(String name, Path directory, Command run, Optional<Command> finish, boolean startsDown,
+                       Readiness readiness, StopPolicy stop, RestartPolicy restart, Optional<ServiceSpec> logger) {
+        this(name, directory, run, finish, startsDown, readiness, stop, restart, logger, Optional.empty());
     }
 
     /** A plain service: run only, started at once, default stop and restart behaviour. */

@@ -87,5 +87,8 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
 
         /** A file, opened for reading, or for writing from the start, at the end, or after truncating it. */
         record File(java.nio.file.Path path, vigil.model.UnitSpec.Stdio.FileMode mode) implements Stdio {}
+
+        /** The service's built-in log; stdout and stderr given the same log share its one pipe. */
+        record Log(OutputLog log) implements Stdio {}
     }
 }

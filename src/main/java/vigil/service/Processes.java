@@ -1,5 +1,7 @@
 package vigil.service;
 
+import vigil.model.ServiceSpec;
+
 /**
  * The operating system as the state machines see it: start processes, make pipes. Everything a started process
  * does later (its exec failing, its readiness, its exit) comes back through its {@link ProcessObserver}, on the
@@ -15,4 +17,11 @@ public interface Processes {
 
     /** A pipe that lives until closed, independent of the processes attached to its ends. */
     Pipe openPipe() throws SpawnException;
+
+    /**
+     * The built-in log of the service (or logger) {@code spec}, for its processes' output.
+     *
+     * @throws SpawnException if its pipe cannot be made
+     */
+    OutputLog openLog(ServiceSpec spec) throws SpawnException;
 }

@@ -39,6 +39,7 @@ public final class Service {
     private final ServiceListener listener;
     private final Stdio stdin;
     private final Stdio stdout;
+    private final Stdio stderr;
     /** Whether the service directory's {@code control/} scripts apply: runsv never runs them for a logger. */
     private final boolean controlScripts;
 
@@ -61,7 +62,7 @@ public final class Service {
     private Clock.Timer drainTimer = NO_TIMER;
 
     Service(ServiceSpec spec, Processes processes, Clock clock, ServiceListener listener, Stdio stdin, Stdio stdout,
-            boolean controlScripts) {
+            Stdio stderr, boolean controlScripts) {
         this.spec = spec;
         this.controlScripts = controlScripts;
         this.name = spec.name();
@@ -70,6 +71,7 @@ public final class Service {
         this.listener = listener;
         this.stdin = stdin;
         this.stdout = stdout;
+        this.stderr = stderr;
         this.state = new Down(clock.nanoTime());
         this.want = spec.startsDown() ? Want.DOWN : Want.UP;
         this.backoff = spec.restart().initialBackoff();
@@ -328,7 +330,8 @@ public final class Service {
     /** Starts run; {@code beforeEvents} reports what led here, once the new process exists (or failed to). */
     private void spawnRun(Runnable beforeEvents) {
         restartRequested = false;
-        ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout);
+        ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout)
+                .withStderr(stderr);
         if (spec.readiness() instanceof Readiness.NotificationFd n) request = request.withReadinessFd(n.fd());
         if (spec.readiness() instanceof Readiness.SdNotify) request = request.withNotifySocket();
         // runsv runs control/u before every ./run, restarts included, and ignores how it exits. Looked up from the
@@ -398,7 +401,8 @@ public final class Service {
         FinishObserver observer = new FinishObserver();
         RunningProcess process;
         try {
-            process = processes.start(ProcessRequest.of(withArgs).withStdin(stdin).withStdout(stdout), observer);
+            process = processes.start(ProcessRequest.of(withArgs).withStdin(stdin).withStdout(stdout)
+                    .withStderr(stderr), observer);
         } catch (SpawnException e) {
             emit(new ServiceEvent.ExecFailed("finish: " + e.getMessage()));
             Next next = decide(ran, false);

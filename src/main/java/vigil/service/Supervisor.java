@@ -14,6 +14,11 @@ import vigil.service.ProcessRequest.Stdio;
  * made when the pair is added and kept until both are gone, so either side may restart without losing a byte.
  * When a service is removed (or Vigil exits), its logger is stopped only after it: the pipe's write end is closed
  * and the logger drains it to EOF, so the last lines are written.
+ *
+ * <p>The output no logger of the pair reads goes to the pair's {@link OutputLog}, Vigil's built-in log, also made
+ * at add and closed only once the whole pair is gone: a lone service's stdout and stderr; for a service with a
+ * logger, the logger's own stdout and stderr and the producer's stderr (what runit leaves to runsvdir's stderr).
+ * The producer's stdout goes to its logger, as with runit.
  */
 public final class Supervisor {
     private final Processes processes;
@@ -22,8 +27,8 @@ public final class Supervisor {
     private final Map<String, Pair> pairs = new LinkedHashMap<>();
     private Runnable whenAllRemoved;
 
-    /** A service, and its logger with the pipe between them if it has one. */
-    private record Pair(Service main, Service logger, Pipe pipe) {
+    /** A service, and its logger with the pipe between them if it has one; {@code log} takes the rest. */
+    private record Pair(Service main, Service logger, Pipe pipe, OutputLog log) {
         List<Service> both() {
             return logger == null ? List.of(main) : List.of(main, logger);
         }
@@ -36,7 +41,8 @@ public final class Supervisor {
     }
 
     /**
-     * Starts supervising the spec (and its logger). Neither starts if the pipe between them cannot be made.
+     * Starts supervising the spec (and its logger). Neither starts if the pipe between them or
+     * the pipe of their built-in log cannot be made.
      *
      * @throws IllegalArgumentException if a service of that name is already supervised
      */
@@ -45,22 +51,30 @@ public final class Supervisor {
             throw new IllegalArgumentException(spec.name() + ": a service of that name is already supervised");
         }
         if (pairs.isEmpty()) whenAllRemoved = null;
+        PairListener pairListener = new PairListener();
         Pair pair;
         if (spec.logger().isPresent()) {
+            ServiceSpec loggerSpec = spec.logger().get();
             Pipe pipe = processes.openPipe();
-            PairListener pairListener = new PairListener();
+            OutputLog log;
+            try {
+                log = processes.openLog(loggerSpec);
+            } catch (SpawnException e) {
+                pipe.close();
+                throw e;
+            }
             Service main = new Service(spec, processes, clock, pairListener, new Stdio.Inherit(),
-                    new Stdio.PipeWriteEnd(pipe), true);
-            Service logger = new Service(spec.logger().get(), processes, clock, pairListener,
-                    new Stdio.PipeReadEnd(pipe), new Stdio.Inherit(), false);
-            pair = new Pair(main, logger, pipe);
-            pairListener.pair = pair;
+                    new Stdio.PipeWriteEnd(pipe), new Stdio.Log(log), true);
+            Service logger = new Service(loggerSpec, processes, clock, pairListener, new Stdio.PipeReadEnd(pipe),
+                    new Stdio.Log(log), new Stdio.Log(log), false);
+            pair = new Pair(main, logger, pipe, log);
         } else {
-            PairListener pairListener = new PairListener();
-            pair = new Pair(new Service(spec, processes, clock, pairListener, new Stdio.Inherit(),
-                    new Stdio.Inherit(), true), null, null);
-            pairListener.pair = pair;
+            OutputLog log = processes.openLog(spec);
+            Service main = new Service(spec, processes, clock, pairListener, new Stdio.Inherit(), new Stdio.Log(log),
+                    new Stdio.Log(log), true);
+            pair = new Pair(main, null, null, log);
         }
+        pairListener.pair = pair;
         pairs.put(spec.name(), pair);
         if (pair.logger != null) pair.logger.begin();
         pair.main.begin();
@@ -122,7 +136,7 @@ public final class Supervisor {
         if (done != null) done.run();
     }
 
-    /** Forwards to the daemon's listener, and sequences a pair's removal: producer, pipe, then logger. */
+    /** Forwards to the daemon's listener, and sequences a pair's removal: producer, pipe, logger, then log. */
     private final class PairListener implements ServiceListener {
         Pair pair;
 
@@ -145,6 +159,8 @@ public final class Supervisor {
                 return;
             }
             if (pair.pipe != null) pair.pipe.close();
+            // Before the name is free again: a service of the same name waiting for it opens the same directory.
+            pair.log.close();
             pairs.values().remove(pair);
             listener.removed(service);
             if (pairs.isEmpty()) runWhenAllRemoved();

@@ -283,6 +283,12 @@ public final class SuperviseFiles implements AutoCloseable {
                 });
             } catch (IOException e) {
                 if (Errno.isShortage(e)) {
+                    // The state this turn would have written waits for the directory, unless a newer one comes.
+                    if (state != null) {
+                        synchronized (tracked) {
+                            if (tracked.pending == null) tracked.pending = state;
+                        }
+                    }
                     retryLater(tracked, e);
                 } else {
                     tracked.broken = true;

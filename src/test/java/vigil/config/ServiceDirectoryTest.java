@@ -68,6 +68,25 @@ class ServiceDirectoryTest {
         assertEquals(StopPolicy.DEFAULT, spec.stop());
         assertEquals(RestartPolicy.DEFAULT, spec.restart());
         assertEquals(Optional.empty(), spec.logger());
+        assertEquals(Optional.empty(), spec.logDirectory());
+    }
+
+    @Test
+    void logDirIsAPathOnItsFirstLineOrASymlinksTarget() throws IOException {
+        Path dir = service("web");
+        Files.writeString(dir.resolve("log-dir"), "../logs/web\nignored\n");
+        assertEquals(Optional.of(root.resolve("logs/web")), loaded(dir, "web").logDirectory());
+        Files.writeString(dir.resolve("log-dir"), "/var/log/web\n");
+        assertEquals(Optional.of(Path.of("/var/log/web")), loaded(dir, "web").logDirectory());
+        Files.delete(dir.resolve("log-dir"));
+        Files.createSymbolicLink(dir.resolve("log-dir"), Path.of("/not/yet/there"));
+        assertEquals(Optional.of(Path.of("/not/yet/there")), loaded(dir, "web").logDirectory());
+        Files.createDirectory(dir.resolve("log"));
+        Files.writeString(executable(dir.resolve("log/run"), "#!/bin/sh\n").resolveSibling("log-dir"), "own");
+        assertEquals(Optional.of(dir.resolve("log/own")), loaded(dir, "web").logger().orElseThrow().logDirectory());
+        Files.delete(dir.resolve("log-dir"));
+        Files.writeString(dir.resolve("log-dir"), "\n");
+        assertEquals("log-dir: is empty; need the path of a log directory", invalid(dir));
     }
 
     @Test

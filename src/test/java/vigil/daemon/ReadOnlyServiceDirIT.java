@@ -85,7 +85,8 @@ class ReadOnlyServiceDirIT {
         daemon.awaitLine("plain: keeping supervise/ in " + fallback, WAIT);
         daemon.awaitLine("plain/log: keeping supervise/ in " + fallback.resolve("log"), WAIT);
         assertEquals(20, Files.size(fallback.resolve("status")));
-        assertTrue(Files.exists(fallback.resolve("log/status")));
+        // The message comes as the directory is made; the first status is written right after.
+        Await.until("the logger's fallback status", WAIT, () -> Files.exists(fallback.resolve("log/status")));
         assertFalse(Files.exists(plain.resolve("supervise")));
     }
 }

@@ -122,10 +122,13 @@ class ScanningIT {
     void termStopsEveryServiceAndExitsZero() throws Exception {
         Path root = root();
         Path a = service(root, "a", "exec sleep 1000");
-        Path b = service(root, "b", "trap 'echo got-term > term-seen; exit 0' TERM; while :; do sleep 0.05; done");
+        Path b = service(root, "b", "trap 'echo got-term > term-seen; exit 0' TERM; touch trapping;"
+                + " while :; do sleep 0.05; done");
         daemon = DaemonProcess.daemon(sandbox, root);
         long pa = awaitRunning(a, WAIT);
         awaitRunning(b, WAIT);
+        // Running is not yet trapping: a TERM before the trap is set would kill the shell outright.
+        Await.until("b's TERM trap set", WAIT, () -> Files.exists(b.resolve("trapping")));
         assertEquals(0, daemon.terminate(WAIT));
         assertFalse(Procs.running(pa));
         assertEquals("got-term\n", Files.readString(b.resolve("term-seen")));

@@ -18,6 +18,13 @@ class LogLocationTest {
     }
 
     @Test
+    void vigilLogDirWinsForEveryone() {
+        assertEquals(Path.of("/t/log"), LogLocation.defaultRoot(0, Map.of("VIGIL_LOG_DIR", "/t/log"), "/root"));
+        assertEquals(Path.of("/t/log"), LogLocation.defaultRoot(1000, Map.of("VIGIL_LOG_DIR", "/t/log",
+                "XDG_STATE_HOME", "/s"), "/h"));
+    }
+
+    @Test
     void aServiceNameCannotLeaveTheRoot() {
         assertEquals(Path.of("/logs/web"), LogLocation.serviceDirectory(Path.of("/logs"), "web"));
         for (String bad : new String[] {"", ".", "..", "a/b", "/etc"}) {

@@ -2,12 +2,14 @@ package vigil.service;
 
 import java.util.ArrayList;
 import java.util.List;
+import vigil.model.ServiceSpec;
 import vigil.os.ExitStatus;
 
 /** Processes that exist only in memory: the test decides when each becomes ready or exits. */
 final class FakeProcesses implements Processes {
     final List<FakeProcess> started = new ArrayList<>();
     final List<FakePipe> pipes = new ArrayList<>();
+    final List<FakeLog> logs = new ArrayList<>();
     private int nextPid = 100;
     private String failNextStart;
 
@@ -77,6 +79,21 @@ final class FakeProcesses implements Processes {
         }
     }
 
+    /** A built-in log that remembers whether it was closed. */
+    static final class FakeLog implements OutputLog {
+        final String service;
+        boolean closed;
+
+        FakeLog(String service) {
+            this.service = service;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
     /** The next start fails as fork does when the system is out of processes. */
     void failNextStart(String reason) {
         failNextStart = reason;
@@ -99,6 +116,13 @@ final class FakeProcesses implements Processes {
         FakePipe pipe = new FakePipe();
         pipes.add(pipe);
         return pipe;
+    }
+
+    @Override
+    public OutputLog openLog(ServiceSpec spec) {
+        FakeLog log = new FakeLog(spec.name());
+        logs.add(log);
+        return log;
     }
 
     FakeProcess last() {

@@ -18,6 +18,7 @@ import vigil.model.RestartPolicy;
 import vigil.model.ServiceSpec;
 import vigil.model.StopPolicy;
 import vigil.os.Signals;
+import vigil.service.FakeProcesses.FakeLog;
 import vigil.service.FakeProcesses.FakePipe;
 import vigil.service.FakeProcesses.FakeProcess;
 import vigil.service.ProcessRequest.Stdio;
@@ -88,6 +89,50 @@ class SupervisorTest {
         assertTrue(allGone);
         assertEquals(List.of("web", "web/log"), listener.removed);
         assertEquals(2, os.count("./run") + os.count("./log/run"), "nothing restarted during shutdown");
+    }
+
+    @Test
+    void aServiceWithoutLoggerWritesStdoutAndStderrToOneBuiltInLogThatOutlivesItsRestarts() throws Exception {
+        supervisor.add(ServiceSpec.simple("plain", Path.of("/sv/plain"),
+                new Command(Path.of("/sv/plain/run"), List.of("./run"), Path.of("/sv/plain"), Map.of())));
+        assertEquals(1, os.logs.size());
+        FakeLog log = os.logs.getFirst();
+        assertEquals("plain", log.service);
+        FakeProcess run = os.last("./run");
+        assertEquals(new Stdio.Log(log), run.request.stdout());
+        assertEquals(new Stdio.Log(log), run.request.stderr());
+
+        clock.advance(Duration.ofSeconds(2));
+        run.killedBy(Signals.SIGKILL);
+        assertEquals(2, os.count("./run"));
+        assertEquals(new Stdio.Log(log), os.last("./run").request.stdout());
+        assertEquals(new Stdio.Log(log), os.last("./run").request.stderr());
+        assertEquals(1, os.logs.size(), "restarts never make a new log");
+        assertFalse(log.closed);
+
+        supervisor.shutdown(() -> allGone = true);
+        assertFalse(log.closed, "the log stays open while the service stops");
+        os.last("./run").exit(0);
+        assertTrue(log.closed);
+        assertTrue(allGone);
+    }
+
+    @Test
+    void aLoggersOwnOutputAndTheProducersStderrGoToTheBuiltInLogTheProducersStdoutToTheLogger() throws Exception {
+        supervisor.add(withLogger("web"));
+        FakeLog log = os.logs.getFirst();
+        assertEquals(List.of("web/log"), os.logs.stream().map(l -> l.service).toList());
+        assertEquals(new Stdio.Log(log), os.last("./log/run").request.stdout());
+        assertEquals(new Stdio.Log(log), os.last("./log/run").request.stderr());
+        assertEquals(new Stdio.PipeWriteEnd(os.pipes.getFirst()), os.last("./run").request.stdout());
+        assertEquals(new Stdio.Log(log), os.last("./run").request.stderr());
+
+        supervisor.shutdown(() -> allGone = true);
+        os.last("./run").exit(0);
+        assertFalse(log.closed, "the logger still writes to it while it drains");
+        os.last("./log/run").exit(0);
+        assertTrue(log.closed);
+        assertTrue(os.pipes.getFirst().closed);
     }
 
     @Test

@@ -51,16 +51,24 @@ public final class DaemonProcess implements AutoCloseable {
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectInput(ProcessBuilder.Redirect.PIPE);
-        // The control socket and runtime state stay in the sandbox, not in /run/vigil, unless a test says otherwise.
+        // The control socket, runtime state and logs stay in the sandbox, not in /run/vigil and /var/log/vigil,
+        // unless a test says otherwise.
         builder.environment().put("VIGIL_CONTROL", sandbox.resolve("run/control").toString());
+        builder.environment().put("VIGIL_LOG_DIR", logDir(sandbox).toString());
         builder.environment().putAll(env);
         return new DaemonProcess(builder.start(), sandbox);
     }
 
+    /** {@code vigil daemon ROOTS...}, logging to {@link #logDir(Path)} so that nothing is written outside sandbox. */
     public static DaemonProcess daemon(Path sandbox, Path... roots) throws IOException {
-        List<String> args = new ArrayList<>(List.of("daemon"));
+        List<String> args = new ArrayList<>(List.of("daemon", "--log-dir", logDir(sandbox).toString()));
         for (Path root : roots) args.add(root.toString());
         return start(sandbox, Map.of(), args.toArray(String[]::new));
+    }
+
+    /** Where the daemons of {@link #start} and {@link #daemon} log: {@code SANDBOX/log}. */
+    public static Path logDir(Path sandbox) {
+        return sandbox.resolve("log");
     }
 
     /** The repository's {@code vigil} launcher, which runs the packaged jar: integration tests run after package. */

@@ -1,0 +1,307 @@
+package vigil.daemon;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import vigil.log.LogEvent;
+import vigil.log.LogLocation;
+import vigil.log.LogLockedException;
+import vigil.log.LogOptions;
+import vigil.loop.EventLoop;
+import vigil.model.ServiceSpec;
+import vigil.os.Epoll;
+import vigil.os.Errno;
+import vigil.os.Fds;
+import vigil.os.OsException;
+import vigil.service.OutputLog;
+import vigil.service.SpawnException;
+
+/**
+ * Vigil's built-in logging of service output, with no logger process: each service without a logger of its own
+ * (and each logger, for its own output) gets one pipe for both stdout and stderr, read on the event loop into the
+ * service's {@link LoopLog}.
+ *
+ * <p>Log directories are {@code ROOT/NAME} for a service and {@code ROOT/NAME.log} for the logger {@code NAME/log}
+ * (a log directory cannot hold another, and {@code vigil logs NAME.log} names it without a slash), unless the
+ * service directory's {@code log-dir} says otherwise; Vigil's own messages go to {@code ROOT/vigil}.
+ *
+ * <p><b>One fd per service.</b> Vigil keeps only the pipe's read end. A child gets a write end of its own, opened
+ * through {@code /proc/thread-self/fd/READ} just before it is spawned and closed in Vigil right after, so no write end
+ * lingers here (two fds per service would not fit 5000 services in a 20000-fd limit that cannot be raised). Once
+ * every writer is gone the read end reports EPOLLHUP for ever: it is read to EOF and then not watched until the
+ * next spawn. A grandchild that outlives its parent keeps its write end and goes on feeding the same pipe. An open
+ * log directory costs two more fds (lock and current) and a buffer: at most {@code maxOpen} are open at once, and
+ * the one written least recently is closed to make room; it is reopened when its service writes again.
+ *
+ * <p>Memory is bounded whatever the services write: one read buffer shared by all pipes (everything runs on the
+ * loop thread) and each open writer's fixed buffer. Fairness: a ready pipe is read at most {@link #CHUNK} bytes
+ * per loop turn, and epoll is level-triggered, so a service that writes without pause gets its turn like every
+ * other fd and the rest waits in its pipe (the service blocks on write, as it would with any logger). Disk work is
+ * a bounded write(2) or rename(2) per chunk on the loop; a full disk is the writer's business (see
+ * {@link vigil.log.LogWriter}): it never blocks a pipe.
+ */
+final class ServiceLogs {
+    /** Name of the log directory that holds Vigil's own messages. */
+    static final String OWN_LOG = "vigil";
+    /** The most read from one pipe per loop turn; also the size of a pipe's buffer on Linux by default. */
+    static final int CHUNK = 64 * 1024;
+    /**
+     * The most read from a pipe when its service exits or is removed. Its processes are gone, but a child they
+     * left behind may still write: the drain must end.
+     */
+    private static final int DRAIN_LIMIT = 16 * CHUNK;
+    private static final long RETRY_OPEN_NANOS = 1_000_000_000L;
+    /** While the disk stays full, rotated files removed for room are told about at most this often. */
+    private static final long REMOVAL_REPORT_NANOS = 60_000_000_000L;
+
+    private final EventLoop loop;
+    private final Path root;
+    private final LogOptions options;
+    private final Reporter reporter;
+    private final int maxOpen;
+    private final MemorySegment buffer = Arena.ofAuto().allocate(CHUNK);
+    /** Captures whose log directory is open. */
+    private final Set<Capture> open = new HashSet<>();
+    /** Counts appends: a capture's {@code lastWrite} orders the open ones by recency. */
+    private long writes;
+
+    /**
+     * @param root    where log directories go unless a service says otherwise
+     * @param maxOpen how many log directories may be open at once (two fds each)
+     */
+    ServiceLogs(EventLoop loop, Path root, LogOptions options, Reporter reporter, int maxOpen) {
+        this.loop = loop;
+        this.root = root;
+        this.options = options;
+        this.reporter = reporter;
+        this.maxOpen = Math.max(1, maxOpen);
+    }
+
+    /** Where log directories go by default. */
+    Path root() {
+        return root;
+    }
+
+    /** The default log directory of service {@code name} (a logger is named {@code NAME/log}) under {@code root}. */
+    static Path directory(Path root, String name) {
+        String base = name.endsWith("/log") ? name.substring(0, name.length() - 4) + ".log" : name;
+        return LogLocation.serviceDirectory(root, base);
+    }
+
+    /** Opens Vigil's own log; its problems are told on stderr only, never logged to itself. */
+    LoopLog openOwn() throws IOException {
+        return LoopLog.open(loop, directory(root, OWN_LOG), options,
+                event -> reporter.sayOnStderr("log: " + event.describe()));
+    }
+
+    /**
+     * Makes the pipe for the output of {@code spec}'s processes. Its log directory is opened when the first bytes
+     * arrive: a service that never writes costs no directory, no lock, no open file and no buffer.
+     */
+    Capture open(ServiceSpec spec) throws SpawnException {
+        Path dir;
+        try {
+            dir = spec.logDirectory().orElseGet(() -> directory(root, spec.name())).toAbsolutePath();
+        } catch (IllegalArgumentException e) {
+            throw new SpawnException("log: " + e.getMessage(), Errno.EINVAL);
+        }
+        int[] ends;
+        try {
+            ends = Fds.pipe(0);
+        } catch (OsException e) {
+            throw new SpawnException("log: " + e.getMessage(), e.errno());
+        }
+        // Children get write ends of their own at spawn: Vigil keeps the read end only.
+        Fds.close(ends[1]);
+        try {
+            // Only Vigil's end is non-blocking: the flag belongs to the open file description, and the write ends
+            // children get are descriptions of their own.
+            Fds.setNonBlocking(ends[0], true);
+        } catch (OsException e) {
+            Fds.close(ends[0]);
+            throw new SpawnException("log: " + e.getMessage(), e.errno());
+        }
+        return new Capture(spec.name(), dir, ends[0]);
+    }
+
+    /** Closes the log directory written least recently, to make room for another. */
+    private void closeLeastRecent() {
+        Capture oldest = null;
+        for (Capture c : open) if (oldest == null || c.lastWrite < oldest.lastWrite) oldest = c;
+        if (oldest != null) oldest.closeLog();
+    }
+
+    /** One service's pipe and log. */
+    final class Capture implements OutputLog {
+        private final String name;
+        private final Path dir;
+        /** Vigil's read end; -1 once closed. */
+        private int readFd;
+        /** Null while no writer may be left (before the first spawn, after EOF). */
+        private EventLoop.Registration registration;
+        /** Null until bytes arrive, while the directory cannot be opened, and after it was closed for room. */
+        private LoopLog log;
+        private long lastWrite;
+        /** Why the directory cannot be opened, once told; null while all is well. */
+        private String openFailure;
+        private long retryOpenAt;
+        private long dropped;
+        /** Rotated files removed for room and not yet told; when that was last told. */
+        private int removedUntold;
+        private long removalToldAt;
+        private boolean removalTold;
+
+        private Capture(String name, Path dir, int readFd) {
+            this.name = name;
+            this.dir = dir;
+            this.readFd = readFd;
+        }
+
+        /** The log directory. */
+        Path directory() {
+            return dir;
+        }
+
+        /**
+         * A new write end for a child about to be spawned; the caller closes it once the child has its copy.
+         * Watches the read end again if it was left at EOF.
+         */
+        int openWriteEnd() throws OsException {
+            if (readFd < 0) throw new OsException("log pipe is closed", Errno.EBADF);
+            int writeFd = Fds.open(Path.of("/proc/thread-self/fd/" + readFd), Fds.O_WRONLY, 0);
+            if (registration == null) {
+                try {
+                    registration = loop.watch(readFd, Epoll.EPOLLIN, events -> read());
+                } catch (OsException e) {
+                    Fds.close(writeFd);
+                    throw e;
+                }
+            }
+            return writeFd;
+        }
+
+        /**
+         * A process writing here exited: what it wrote is logged before its exit is acted on. If it was the last
+         * writer, the pipe reads EOF and a partial last line is ended, so a restart's first line is not glued on.
+         */
+        void afterExit() {
+            drain();
+        }
+
+        /** Rotates its log now, opening the directory if need be; false if it cannot be opened. */
+        boolean rotate() {
+            if (readFd < 0 || !openLog()) return false;
+            log.rotate();
+            return true;
+        }
+
+        @Override
+        public void close() {
+            if (readFd < 0) return;
+            drain();
+            unwatch();
+            closeLog();
+            if (dropped > 0) reporter.say(name, "log: dropped " + dropped + " bytes: " + openFailure);
+            Fds.close(readFd);
+            readFd = -1;
+        }
+
+        /** Reads until the pipe is empty, at EOF, or {@link #DRAIN_LIMIT} was read. */
+        private void drain() {
+            for (long total = 0; total < DRAIN_LIMIT; ) {
+                long n = read();
+                if (n <= 0) return;
+                total += n;
+            }
+        }
+
+        /** Logs one read of at most {@link #CHUNK}; returns its count, 0 at EOF or on error, -1 if empty. */
+        private long read() {
+            if (readFd < 0) return 0;
+            long n;
+            try {
+                n = Fds.read(readFd, buffer, CHUNK);
+            } catch (OsException e) {
+                n = 0;
+            }
+            if (n > 0) {
+                if (openLog()) {
+                    log.append(buffer, n);
+                    lastWrite = ++writes;
+                } else {
+                    dropped += n;
+                }
+            } else if (n == 0) {
+                // No writer is left: level-triggered epoll would report EPOLLHUP for ever.
+                unwatch();
+                if (log != null) log.flushPartial();
+            }
+            return n;
+        }
+
+        /**
+         * Tells what the writer reports. A disk that stays full makes it remove a rotated file at every rotation:
+         * that is said once, then summed up at most once a minute.
+         */
+        private void tell(LogEvent event) {
+            if (event instanceof LogEvent.RemovedForSpace) {
+                long now = System.nanoTime();
+                removedUntold++;
+                if (removalTold && now - removalToldAt < REMOVAL_REPORT_NANOS) return;
+                reporter.say(name, "log: " + (removalTold ? "disk still full, removed " + removedUntold
+                        + " more rotated files" : event.describe() + "; the oldest rotated files go first"));
+                removalTold = true;
+                removalToldAt = now;
+                removedUntold = 0;
+                return;
+            }
+            reporter.say(name, "log: " + event.describe());
+        }
+
+        private void unwatch() {
+            if (registration == null) return;
+            registration.cancel();
+            registration = null;
+        }
+
+        private void closeLog() {
+            if (log == null) return;
+            log.close();
+            log = null;
+            open.remove(this);
+        }
+
+        /**
+         * Whether the log is open, opening it if need be (at most once a second while it fails). While it cannot
+         * be, the output is read and dropped (the service must not block on a full pipe), and that is told once.
+         */
+        private boolean openLog() {
+            if (log != null) return true;
+            long now = System.nanoTime();
+            if (openFailure != null && now - retryOpenAt < 0) return false;
+            if (open.size() >= maxOpen) closeLeastRecent();
+            try {
+                log = LoopLog.open(loop, dir, options, this::tell);
+            } catch (IOException e) {
+                String why = e instanceof LogLockedException ? "another logger holds it" : e.getMessage();
+                if (openFailure == null) {
+                    reporter.say(name, "log: cannot open " + dir + ", so its output is dropped until it can be: "
+                            + why);
+                }
+                openFailure = why;
+                retryOpenAt = now + RETRY_OPEN_NANOS;
+                return false;
+            }
+            open.add(this);
+            if (openFailure != null) {
+                reporter.say(name, "log: " + dir + " opened; logging again after dropping " + dropped + " bytes");
+                openFailure = null;
+                dropped = 0;
+            }
+            return true;
+        }
+    }
+}
