@@ -63,11 +63,16 @@ minprocs=4096
 
 def all_contenders(vigil_cmd, repo):
     vigil_argv = shlex.split(vigil_cmd)
+
+    def log_dir(work):
+        """vigil daemon's logs go in the work directory, not /var/log/vigil (the services print nothing anyway)."""
+        return ["--log-dir", os.path.join(work, "logs")] if vigil_argv[-1] == "daemon" else []
+
     vigil_bin = vigil_argv[0]
     if os.sep in vigil_bin and not os.path.isabs(vigil_bin):
         vigil_bin = os.path.join(repo, vigil_bin)
     return [
-        Contender("vigil", lambda d, w, wl: vigil_argv + [d], signal.SIGTERM, vigil_bin, cwd=repo,
+        Contender("vigil", lambda d, w, wl: vigil_argv + log_dir(w) + [d], signal.SIGTERM, vigil_bin, cwd=repo,
                   note=f"{vigil_cmd} DIR"),
         # HUP: runsvdir TERMs every runsv (which stops its service) and exits; TERM would leave them running.
         Contender("runit", lambda d, w, wl: ["runsvdir", d], signal.SIGHUP, "runsvdir", note="runsvdir DIR"),
