@@ -1,6 +1,9 @@
 package vigil.cli;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +13,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vigil.control.ControlClient;
 import vigil.control.Json;
+import vigil.log.LogQuery;
+import vigil.log.LogReader;
 
 @Command(name = "status", description = {"Show every service, or the NAMEs: state, pid, uptime, restarts, last exit.",
         "One NAME shows everything about it. Exits 3 if a NAME is not running, 4 if it is unknown."})
@@ -48,6 +53,25 @@ final class StatusCommand extends ClientCommand {
         return command;
     }
 
+    /** How many of a unit's last log lines its detail shows, as systemctl status does. */
+    private static final int LAST_LINES = 10;
+
+    /** The unit's last lines, read from its log directory here in the client, as systemctl reads the journal. */
+    private void printLastLines(Path dir) {
+        try {
+            var lines = new ByteArrayOutputStream();
+            LogReader.print(dir, new LogQuery(LAST_LINES, Long.MIN_VALUE), lines);
+            if (lines.size() == 0) return;
+            out.println();
+            out.print(lines.toString(StandardCharsets.UTF_8));
+        } catch (NoSuchFileException e) {
+            // Nothing logged yet.
+        } catch (IOException e) {
+            out.println();
+            out.println("  (its log " + dir + " cannot be read: " + e.getMessage() + ")");
+        }
+    }
+
     @Override
     int run(ControlClient client) throws IOException, Failed {
         Map<String, Object> request = client.request("status");
@@ -58,7 +82,9 @@ final class StatusCommand extends ClientCommand {
         if (json) {
             out.println(Json.write(services));
         } else if (names.size() == 1) {
-            out.print(StatusText.detail(services.getFirst()));
+            Map<String, Object> s = services.getFirst();
+            out.print(StatusText.detail(s));
+            if (Boolean.TRUE.equals(s.get("unit")) && s.get("log") instanceof String dir) printLastLines(Path.of(dir));
         } else {
             StringBuilder table = new StringBuilder(StatusText.HEADER).append('\n');
             for (Map<String, Object> s : services) table.append(StatusText.row(s)).append('\n');

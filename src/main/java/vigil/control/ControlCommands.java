@@ -211,11 +211,11 @@ public final class ControlCommands implements ControlServer.LineHandler {
         List<Object> entries = new ArrayList<>();
         if (names.isEmpty()) {
             for (Service s : host.services()) entries.add(describe(s, now));
-            for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now));
+            for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now, host.logDirectory(u)));
         } else {
             for (String name : names) {
                 Optional<UnitService> unit = host.service(name).isPresent() ? Optional.empty() : host.unit(name);
-                if (unit.isPresent()) entries.add(UnitStatus.describe(unit.get(), now));
+                if (unit.isPresent()) entries.add(UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get())));
                 else entries.add(describe(find(name), now));
             }
         }

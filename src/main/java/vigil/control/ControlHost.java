@@ -49,6 +49,9 @@ public interface ControlHost {
     /** The directory of Vigil's built-in log of the service's output, if its stdout goes there (not to a logger). */
     Optional<Path> logDirectory(Service service);
 
+    /** The directory of Vigil's built-in log of the unit's output (journal, syslog and kmsg all mean it). */
+    Optional<Path> logDirectory(UnitService unit);
+
     /**
      * Rotates the built-in log of the service {@code name} ({@code NAME.log}: its logger's; {@code vigil}: the
      * daemon's own) and returns its directory.

@@ -1,8 +1,10 @@
 package vigil.control;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import vigil.os.ExitStatus;
 import vigil.os.Signals;
 import vigil.service.UnitService;
@@ -10,6 +12,13 @@ import vigil.service.UnitService;
 /** A systemd unit's status entry for the control protocol; see docs/control-protocol.md. */
 final class UnitStatus {
     private UnitStatus() {}
+
+    /** With {@code log}, the unit's log directory, for the client to show its last lines. */
+    static Map<String, Object> describe(UnitService u, long nowNanos, Optional<Path> log) {
+        Map<String, Object> m = describe(u, nowNanos);
+        log.ifPresent(dir -> m.put("log", dir.toString()));
+        return m;
+    }
 
     static Map<String, Object> describe(UnitService u, long nowNanos) {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -472,6 +472,11 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
+        public Optional<Path> logDirectory(UnitService unit) {
+            return units.logDirectory(unit);
+        }
+
+        @Override
         public Path rotateLog(String name) throws Protocol.Failure {
             Optional<Service> service = supervisor.get(name);
             if (service.isEmpty() && name.equals(ServiceLogs.OWN_LOG)) {

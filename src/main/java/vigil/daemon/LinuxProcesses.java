@@ -231,8 +231,8 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     @Override
-    public OutputLog openLog(ServiceSpec spec) throws SpawnException {
-        return logs.open(spec);
+    public OutputLog openLog(String name, Optional<Path> directory) throws SpawnException {
+        return logs.open(name, directory);
     }
 
     /** The built-in log the process writes to, if it does; a request has at most one (stdout and stderr share it). */

@@ -5,13 +5,13 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 import vigil.log.LogEvent;
 import vigil.log.LogLocation;
 import vigil.log.LogLockedException;
 import vigil.log.LogOptions;
 import vigil.loop.EventLoop;
-import vigil.model.ServiceSpec;
 import vigil.os.Epoll;
 import vigil.os.Errno;
 import vigil.os.Fds;
@@ -101,10 +101,10 @@ final class ServiceLogs {
      * Makes the pipe for the output of {@code spec}'s processes. Its log directory is opened when the first bytes
      * arrive: a service that never writes costs no directory, no lock, no open file and no buffer.
      */
-    Capture open(ServiceSpec spec) throws SpawnException {
+    Capture open(String name, Optional<Path> directory) throws SpawnException {
         Path dir;
         try {
-            dir = spec.logDirectory().orElseGet(() -> directory(root, spec.name())).toAbsolutePath();
+            dir = directory.orElseGet(() -> directory(root, name)).toAbsolutePath();
         } catch (IllegalArgumentException e) {
             throw new SpawnException("log: " + e.getMessage(), Errno.EINVAL);
         }
@@ -124,7 +124,7 @@ final class ServiceLogs {
             Fds.close(ends[0]);
             throw new SpawnException("log: " + e.getMessage(), e.errno());
         }
-        return new Capture(spec.name(), dir, ends[0]);
+        return new Capture(name, dir, ends[0]);
     }
 
     /** Closes the log directory written least recently, to make room for another. */

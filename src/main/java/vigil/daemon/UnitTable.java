@@ -18,7 +18,10 @@ import vigil.os.Fds;
 import vigil.os.NotifySocket;
 import vigil.os.OsException;
 import vigil.service.Clock;
+import vigil.service.OutputLog;
+import vigil.service.ProcessRequest.Stdio;
 import vigil.service.Processes;
+import vigil.service.SpawnException;
 import vigil.service.UnitListener;
 import vigil.service.UnitOs;
 import vigil.service.UnitService;
@@ -62,6 +65,8 @@ public final class UnitTable {
         String fingerprint;
         int notifyFd = -1;
         EventLoop.Registration notifyWatch;
+        /** The unit's built-in log (journal, syslog and kmsg all mean it), or null if it could not be opened. */
+        OutputLog log;
         boolean saidDropped;
 
         Entry(UnitService service, String fingerprint) {
@@ -214,8 +219,16 @@ public final class UnitTable {
         } catch (IOException e) {
             reporter.say(spec.name(), "no notify socket, so sd_notify messages are lost: " + e.getMessage());
         }
-        UnitService service = UnitService.create(spec, processes, os, clock, listener, socket);
+        OutputLog log = null;
+        try {
+            log = processes.openLog(spec.name(), Optional.empty());
+        } catch (SpawnException e) {
+            reporter.say(spec.name(), "no log: its output goes to Vigil's own stderr: " + e.getMessage());
+        }
+        UnitService service = UnitService.create(spec, processes, os, clock, listener, socket,
+                log == null ? new Stdio.Inherit() : new Stdio.Log(log));
         Entry entry = new Entry(service, fingerprint);
+        entry.log = log;
         units.put(spec.name(), entry);
         if (fd >= 0) {
             entry.notifyFd = fd;
@@ -226,6 +239,13 @@ public final class UnitTable {
             }
         }
         service.start();
+    }
+
+    /** Where the unit's output is logged, if its log could be opened. */
+    Optional<Path> logDirectory(UnitService unit) {
+        Entry e = units.get(unit.name());
+        return e != null && e.service == unit && e.log instanceof ServiceLogs.Capture c
+                ? Optional.of(c.directory()) : Optional.empty();
     }
 
     private void readNotifications(Entry entry) {
@@ -297,6 +317,7 @@ public final class UnitTable {
             Entry e = units.get(unit.name());
             if (e == null || e.service != unit) return;
             units.remove(unit.name());
+            if (e.log != null) e.log.close();
             if (e.notifyWatch != null) e.notifyWatch.cancel();
             if (e.notifyFd >= 0) {
                 Fds.close(e.notifyFd);

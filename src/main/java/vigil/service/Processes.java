@@ -1,6 +1,7 @@
 package vigil.service;
 
-import vigil.model.ServiceSpec;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The operating system as the state machines see it: start processes, make pipes. Everything a started process
@@ -19,9 +20,10 @@ public interface Processes {
     Pipe openPipe() throws SpawnException;
 
     /**
-     * The built-in log of the service (or logger) {@code spec}, for its processes' output.
+     * The built-in log named {@code name} (a service, a logger, a unit), for its processes' output: in
+     * {@code directory} if given, else in the daemon's log directory under that name.
      *
      * @throws SpawnException if its pipe cannot be made
      */
-    OutputLog openLog(ServiceSpec spec) throws SpawnException;
+    OutputLog openLog(String name, Optional<Path> directory) throws SpawnException;
 }

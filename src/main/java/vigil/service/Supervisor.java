@@ -58,7 +58,7 @@ public final class Supervisor {
             Pipe pipe = processes.openPipe();
             OutputLog log;
             try {
-                log = processes.openLog(loggerSpec);
+                log = processes.openLog(loggerSpec.name(), loggerSpec.logDirectory());
             } catch (SpawnException e) {
                 pipe.close();
                 throw e;
@@ -69,7 +69,7 @@ public final class Supervisor {
                     new Stdio.Log(log), new Stdio.Log(log), false);
             pair = new Pair(main, logger, pipe, log);
         } else {
-            OutputLog log = processes.openLog(spec);
+            OutputLog log = processes.openLog(spec.name(), spec.logDirectory());
             Service main = new Service(spec, processes, clock, pairListener, new Stdio.Inherit(), new Stdio.Log(log),
                     new Stdio.Log(log), true);
             pair = new Pair(main, null, null, log);

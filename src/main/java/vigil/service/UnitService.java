@@ -94,7 +94,16 @@ public final class UnitService {
     /** A unit on its own, outside any supervisor (tests, and the daemon's unit table). */
     public static UnitService create(UnitSpec spec, Processes processes, UnitOs os, Clock clock,
                                      UnitListener listener, Optional<Path> notifySocket) {
-        return new UnitService(spec, processes, os, clock, listener, notifySocket, new Stdio.Inherit());
+        return create(spec, processes, os, clock, listener, notifySocket, new Stdio.Inherit());
+    }
+
+    /**
+     * @param output where {@code StandardOutput=journal} (and syslog, kmsg) sends the unit's processes' output:
+     *               the daemon's built-in log of the unit
+     */
+    public static UnitService create(UnitSpec spec, Processes processes, UnitOs os, Clock clock,
+                                     UnitListener listener, Optional<Path> notifySocket, Stdio output) {
+        return new UnitService(spec, processes, os, clock, listener, notifySocket, output);
     }
 
     // ---- what the world may read ----

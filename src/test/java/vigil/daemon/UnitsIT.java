@@ -114,6 +114,31 @@ class UnitsIT {
     }
 
     @Test
+    void aUnitsOutputGoesToItsLogAndItsStatusShowsTheLastLines() throws Exception {
+        Path units = unit("chatty.service", """
+                ExecStartPre=/bin/sh -c 'echo before the start'
+                ExecStart=/bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line $i; done; \\
+                    echo on stderr >&2; exec sleep 1011'
+                """);
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("chatty.service: running", WAIT);
+        String status = Await.value("the last lines in vigil status", WAIT, () -> {
+            try {
+                String out = vigil("status", "chatty").output();
+                return out.contains("on stderr") ? out : null;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertTrue(status.contains("line 12"), status);
+        assertFalse(status.contains("line 2\n"), "only the last lines: " + status);
+        assertFalse(status.contains("before the start"), "only the last lines: " + status);
+        String all = vigil("logs", "chatty.service").output();
+        assertTrue(all.contains("before the start") && all.contains("line 1\n"), all);
+        assertEquals(0, daemon.countLines("line 1"), "not on Vigil's stderr: " + String.join("\n", daemon.lines()));
+    }
+
+    @Test
     void unitFilesBesideServiceDirectoriesAreRunToo() throws Exception {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
         Files.writeString(root.resolve("beside.service"), "[Service]\nWorkingDirectory=" + sandbox

@@ -1,8 +1,9 @@
 package vigil.service;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import vigil.model.ServiceSpec;
+import java.util.Optional;
 import vigil.os.ExitStatus;
 
 /** Processes that exist only in memory: the test decides when each becomes ready or exits. */
@@ -119,8 +120,8 @@ final class FakeProcesses implements Processes {
     }
 
     @Override
-    public OutputLog openLog(ServiceSpec spec) {
-        FakeLog log = new FakeLog(spec.name());
+    public OutputLog openLog(String name, Optional<Path> directory) {
+        FakeLog log = new FakeLog(name);
         logs.add(log);
         return log;
     }
