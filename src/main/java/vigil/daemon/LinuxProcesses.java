@@ -211,6 +211,11 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     @Override
+    public boolean holds(UnitSpec.Condition condition) {
+        return UnitConditions.holds(condition);
+    }
+
+    @Override
     public void makeDirectories(List<UnitSpec.Directory> directories) throws SpawnException {
         UnitDirectories.make(directories);
     }

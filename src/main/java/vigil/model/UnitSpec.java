@@ -49,7 +49,32 @@ public record UnitSpec(
         Stdio stdin,
         Stdio stdout,
         Stdio stderr,
-        List<Directory> directories) {
+        List<Directory> directories,
+        List<Condition> conditions) {
+
+    /**
+     * One {@code Condition*=} that Vigil evaluates before a start; a unit whose conditions do not hold is skipped,
+     * not failed. The checks Vigil evaluates are those on the file system, {@link #EVALUATED}.
+     *
+     * @param check    the part after {@code Condition}: {@code PathExists}, {@code DirectoryNotEmpty}...
+     * @param trigger  the {@code |} prefix: among triggering conditions, one holding is enough
+     * @param negate   the {@code !} prefix
+     * @param argument the absolute path, specifiers expanded
+     */
+    public record Condition(String check, boolean trigger, boolean negate, String argument) {
+        public static final Set<String> EVALUATED = Set.of("PathExists", "PathIsDirectory", "PathIsSymbolicLink",
+                "PathIsReadWrite", "DirectoryNotEmpty", "FileNotEmpty", "FileIsExecutable");
+
+        public Condition {
+            if (!EVALUATED.contains(check)) throw new IllegalArgumentException("not evaluated: Condition" + check);
+            Objects.requireNonNull(argument, "argument");
+        }
+
+        /** {@code ConditionPathExists=|!/run/x} as written. */
+        public String describe() {
+            return "Condition" + check + "=" + (trigger ? "|" : "") + (negate ? "!" : "") + argument;
+        }
+    }
 
     /** {@code Type=}; idle runs as simple. */
     public enum Type { SIMPLE, EXEC, FORKING, ONESHOT, NOTIFY, NOTIFY_RELOAD }
@@ -175,6 +200,7 @@ public record UnitSpec(
         Objects.requireNonNull(stdout, "stdout");
         Objects.requireNonNull(stderr, "stderr");
         directories = List.copyOf(directories);
+        conditions = List.copyOf(conditions);
         if (type != Type.ONESHOT && commands.getOrDefault(Phase.START, List.of()).size() != 1) {
             throw new IllegalArgumentException(name + ": only Type=oneshot may have other than one ExecStart=");
         }
@@ -222,6 +248,7 @@ public record UnitSpec(
         private Stdio stdout = new Stdio.Log();
         private Stdio stderr = new Stdio.Log();
         private List<Directory> directories = List.of();
+        private List<Condition> conditions = List.of();
 
         private Builder(String name, Path source) {
             this.name = name;
@@ -324,11 +351,16 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder conditions(List<Condition> list) {
+            conditions = List.copyOf(list);
+            return this;
+        }
+
         public UnitSpec build() {
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
-                    stderr, directories);
+                    stderr, directories, conditions);
         }
     }
 }

@@ -31,6 +31,9 @@ public interface UnitOs {
     /** Removes these directories and what is in them; a failure is only reported. */
     void removeDirectories(List<UnitSpec.Directory> directories);
 
+    /** Whether the condition's check holds for its path now, before its {@code !} is applied. */
+    boolean holds(UnitSpec.Condition condition);
+
     /** Sends a signal to every process of the group; false if the group has no process left. */
     boolean signalGroup(int pgid, int signal);
 }

@@ -292,6 +292,14 @@ public final class UnitService {
 
     private void startNow() {
         stoppingForRestart = false;
+        // Checked before the start limit, as systemd does: a skipped start is no start.
+        Optional<UnitSpec.Condition> unmet = unmetCondition();
+        if (unmet.isPresent()) {
+            result = Result.SKIP_CONDITION;
+            say("start condition not met: " + unmet.get().describe());
+            enterDead(Result.SKIP_CONDITION, false);
+            return;
+        }
         if (startLimitHit()) {
             result = Result.START_LIMIT_HIT;
             say("start request repeated too quickly; refusing to start (start limit hit)");
@@ -320,6 +328,25 @@ public final class UnitService {
         } else {
             enterStartPre();
         }
+    }
+
+    /**
+     * The condition that keeps the unit from starting, if any: every non-triggering condition must hold, and of the
+     * triggering ones ({@code |}), at least one.
+     */
+    private Optional<UnitSpec.Condition> unmetCondition() {
+        UnitSpec.Condition firstTrigger = null;
+        boolean triggered = false;
+        for (UnitSpec.Condition c : spec.conditions()) {
+            boolean holds = os.holds(c) != c.negate();
+            if (c.trigger()) {
+                if (firstTrigger == null) firstTrigger = c;
+                triggered |= holds;
+            } else if (!holds) {
+                return Optional.of(c);
+            }
+        }
+        return firstTrigger != null && !triggered ? Optional.of(firstTrigger) : Optional.empty();
     }
 
     /** Counts this start against StartLimitIntervalSec=/StartLimitBurst=; true if it is one too many. */
@@ -548,7 +575,7 @@ public final class UnitService {
         boolean failed = result != Result.SUCCESS && result != Result.SKIP_CONDITION;
         enter(failed ? UnitState.FAILED : UnitState.DEAD);
         say(failed ? "failed with result '" + result.systemdName() + "'"
-                : result == Result.SKIP_CONDITION ? "skipped: ExecCondition= said no" : "stopped");
+                : result == Result.SKIP_CONDITION ? "skipped: a start condition is not met" : "stopped");
         if (allowRestart && shallRestart()) {
             Duration delay = restartDelay();
             enter(UnitState.AUTO_RESTART);

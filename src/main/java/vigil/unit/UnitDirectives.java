@@ -3,11 +3,13 @@ package vigil.unit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import vigil.model.UnitSpec;
 
 /**
  * Every directive systemd knows (its load-fragment table), by section, with how Vigil reads it and whether Vigil
@@ -162,8 +164,14 @@ public final class UnitDirectives {
     private static final String INSTALL = "Alias:T WantedBy:T RequiredBy:T UpheldBy:T Also:T DefaultInstance:T";
 
     /** What Vigil acts on, per section (issue 5's list, and what needs no runtime). */
-    private static final Set<String> SUPPORTED_UNIT = Set.of("Description", "Documentation", "SourcePath",
-            "StartLimitIntervalSec", "StartLimitInterval", "StartLimitBurst");
+    private static final Set<String> SUPPORTED_UNIT = supportedUnit();
+
+    private static Set<String> supportedUnit() {
+        var keys = new HashSet<>(Set.of("Description", "Documentation", "SourcePath",
+                "StartLimitIntervalSec", "StartLimitInterval", "StartLimitBurst"));
+        for (String check : UnitSpec.Condition.EVALUATED) keys.add("Condition" + check);
+        return Set.copyOf(keys);
+    }
     private static final Set<String> SUPPORTED_SERVICE = Set.of("Type", "RemainAfterExit", "PIDFile",
             "ExecCondition", "ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop", "ExecStopPost",
             "Restart", "RestartSec", "RestartSteps", "RestartMaxDelaySec", "TimeoutStartSec", "TimeoutStopSec",

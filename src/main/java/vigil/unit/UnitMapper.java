@@ -114,6 +114,10 @@ public final class UnitMapper {
                 : stdio(exec.standardError(), "StandardError", notes);
         b.stdio(stdio(exec.standardInput(), "StandardInput", notes), out, err);
         b.directories(directories(exec, host, credentials, notes));
+        b.conditions(unit.unit().conditions().stream()
+                .filter(c -> UnitSpec.Condition.EVALUATED.contains(c.check()))
+                .map(c -> new UnitSpec.Condition(c.check(), c.trigger(), c.negate(), c.argument()))
+                .toList());
         if (!service.sockets().isEmpty()) notes.add("Sockets=: socket activation is not supported yet; ignored");
         if (service.fileDescriptorStoreMax() > 0) notes.add("FileDescriptorStoreMax=: no fd store; ignored");
         if (!service.runtimeMax().isInfinite()) notes.add("RuntimeMaxSec=: not enforced; ignored");

@@ -139,6 +139,20 @@ class UnitsIT {
     }
 
     @Test
+    void aUnitWhoseConditionDoesNotHoldIsSkippedUntilItDoes() throws Exception {
+        Path flag = sandbox.resolve("flag");
+        Path units = unit("cond.service", "ExecStart=/bin/sleep 1012\n");
+        Files.writeString(units.resolve("cond.service"), "[Unit]\nConditionPathExists=" + flag + "\n"
+                + Files.readString(units.resolve("cond.service")));
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("cond.service: start condition not met: ConditionPathExists=" + flag, WAIT);
+        assertTrue(vigil("status", "cond").output().contains("inactive (dead)"));
+        Files.createFile(flag);
+        assertEquals(0, vigil("start", "cond").exit());
+        daemon.awaitLine("cond.service: running", WAIT);
+    }
+
+    @Test
     void unitFilesBesideServiceDirectoriesAreRunToo() throws Exception {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
         Files.writeString(root.resolve("beside.service"), "[Service]\nWorkingDirectory=" + sandbox

@@ -23,6 +23,8 @@ final class FakeUnitOs implements UnitOs {
     final List<String> groupSignals = new ArrayList<>();
     final Set<Path> made = new HashSet<>();
     boolean failDirectories;
+    /** "Check:argument" of every condition that holds; the rest do not. */
+    final Set<String> holding = new HashSet<>();
 
     static final class Adopted implements RunningProcess {
         final int pid;
@@ -63,6 +65,11 @@ final class FakeUnitOs implements UnitOs {
     public OptionalInt readPidFile(Path file) {
         Integer pid = pidFiles.get(file);
         return pid == null ? OptionalInt.empty() : OptionalInt.of(pid);
+    }
+
+    @Override
+    public boolean holds(UnitSpec.Condition condition) {
+        return holding.contains(condition.check() + ":" + condition.argument());
     }
 
     @Override

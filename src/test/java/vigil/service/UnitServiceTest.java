@@ -287,6 +287,52 @@ class UnitServiceTest {
         assertEquals(UnitState.DEAD, web.state());
     }
 
+    // ---- Condition*= ----
+
+    private static UnitSpec.Condition condition(String check, String prefixes, String path) {
+        return new UnitSpec.Condition(check, prefixes.contains("|"), prefixes.contains("!"), path);
+    }
+
+    @Test
+    void aConditionThatDoesNotHoldSkipsTheStartWithoutRunningAnything() {
+        UnitService web = started(unit("/bin/web").restart(Restart.ALWAYS)
+                .conditions(List.of(condition("PathExists", "", "/etc/web.conf"))));
+        assertEquals(UnitState.DEAD, web.state());
+        assertEquals(Result.SKIP_CONDITION, web.result());
+        assertEquals(0, os.started.size());
+        assertTrue(lines.contains("start condition not met: ConditionPathExists=/etc/web.conf"), lines.toString());
+        advance(10_000);
+        assertEquals(0, os.started.size(), "a skipped unit is not restarted");
+
+        unitOs.holding.add("PathExists:/etc/web.conf");
+        web.start();
+        assertEquals(1, os.count("/bin/web"), "started once the condition holds");
+    }
+
+    @Test
+    void negationAndTriggeringConditionsFollowSystemd() {
+        unitOs.holding.add("PathExists:/run/b");
+        UnitService both = started(unit("/bin/web").conditions(List.of(
+                condition("PathExists", "!", "/run/off"),
+                condition("PathExists", "|", "/run/a"),
+                condition("PathExists", "|", "/run/b"))));
+        assertEquals(1, os.count("/bin/web"), "not negated away, and one triggering condition holds");
+        both.stop();
+        os.last("/bin/web").exit(0);
+        assertEquals(UnitState.DEAD, both.state());
+
+        unitOs.holding.remove("PathExists:/run/b");
+        both.start();
+        assertEquals(Result.SKIP_CONDITION, both.result(), "no triggering condition holds");
+        assertEquals(1, os.count("/bin/web"));
+
+        unitOs.holding.add("PathExists:/run/b");
+        unitOs.holding.add("PathExists:/run/off");
+        both.start();
+        assertEquals(Result.SKIP_CONDITION, both.result(), "the negated condition fails");
+        assertEquals(1, os.count("/bin/web"));
+    }
+
     // ---- the exec list ----
 
     @Test

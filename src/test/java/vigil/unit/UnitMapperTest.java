@@ -45,6 +45,21 @@ class UnitMapperTest {
     }
 
     @Test
+    void fileSystemConditionsAreMappedAndTheOthersStayIgnored() throws Exception {
+        UnitSpec spec = map("""
+                [Unit]
+                ConditionPathExists=|!/etc/web/disabled
+                ConditionDirectoryNotEmpty=/srv/web
+                ConditionVirtualization=container
+                [Service]
+                ExecStart=/usr/sbin/webd
+                """).spec();
+        assertEquals(List.of(new UnitSpec.Condition("PathExists", true, true, "/etc/web/disabled"),
+                new UnitSpec.Condition("DirectoryNotEmpty", false, false, "/srv/web")), spec.conditions());
+        assertEquals("ConditionPathExists=|!/etc/web/disabled", spec.conditions().getFirst().describe());
+    }
+
+    @Test
     void mapsTheServiceSettings() throws Exception {
         UnitSpec spec = map("""
                 [Unit]
