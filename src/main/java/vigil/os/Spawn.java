@@ -18,8 +18,9 @@ import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * Starts processes with posix_spawn(3): of the program itself when posix_spawn can apply the whole {@link ExecSpec},
- * else of the vigil-exec helper, which applies the spec and execs the program. Never fork in a JVM, never ProcessBuilder: the JDK's reaper thread would race Vigil's own waitid.
+ * Starts processes with posix_spawn(3): of the program itself when posix_spawn can apply the whole
+ * {@link ExecSpec}, else of the vigil-exec helper, which applies the spec and execs the program. Never fork in a
+ * JVM, never ProcessBuilder: the JDK's reaper thread would race Vigil's own waitid.
  *
  * <p>The helper is {@code -Dvigil.exec} if set, else {@code vigil-exec} next to the jar or classes directory this
  * class was loaded from (target/vigil.jar and target/classes both give target/vigil-exec).
