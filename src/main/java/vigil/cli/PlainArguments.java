@@ -5,8 +5,9 @@ import java.util.function.Consumer;
 
 /**
  * Parses a plain command line without picocli, whose start-up (~150 ms) would delay every service of a daemon:
- * {@code --name VALUE}, {@code --name=VALUE}, flags, {@code --} and operands. Anything else (help, a typo, an option picocli knows and this caller does not) makes it give up, and
- * picocli then parses the line and reports what is wrong, so the two never disagree on a valid line.
+ * {@code --name VALUE}, {@code --name=VALUE}, flags, {@code --} and operands. Anything else (help, a typo, an
+ * option picocli knows and this caller does not) makes it give up, and picocli then parses the line and reports
+ * what is wrong, so the two never disagree on a valid line.
  */
 final class PlainArguments {
     private PlainArguments() {}
