@@ -37,7 +37,8 @@ public final class Spawn {
             FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT, Native.C_INT));
     private static final MethodHandle FILE_ACTIONS_ADDCLOSE = Native.link("posix_spawn_file_actions_addclose",
             FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle FILE_ACTIONS_ADDCLOSEFROM = Native.link("posix_spawn_file_actions_addclosefrom_np",
+    private static final MethodHandle FILE_ACTIONS_ADDCLOSEFROM = Native.link(
+            "posix_spawn_file_actions_addclosefrom_np",
             FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT));
     private static final MethodHandle FILE_ACTIONS_ADDCHDIR = Native.link("posix_spawn_file_actions_addchdir_np",
             FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_POINTER));
