@@ -99,7 +99,9 @@ final class LinuxProcesses implements Processes, UnitOs {
                 .newSession(request.newSession());
         childOpenFiles.ifPresent(limit -> spec.rlimit(RLIMIT_NOFILE, limit.soft(), limit.hard()));
         command.user().ifPresent(user -> spec.groups(user.groups()).gid(user.gid()).uid(user.uid()));
-        request.before().ifPresent(spec::before);
+        // Only a script that exists goes to vigil-exec (which runs it if its owner may execute it): without one,
+        // the spawn needs no helper, and restarts skip its exec.
+        request.before().filter(Files::exists).ifPresent(spec::before);
         applyOptions(spec, command.options());
         spec.pidVariables(request.pidVariables());
         ServiceLogs.Capture capture = capture(request);
