@@ -600,12 +600,6 @@ public final class Service {
         }
 
         @Override
-        public void execSucceeded() {}
-
-        @Override
-        public void ready() {}
-
-        @Override
         public void exited(ExitStatus status) {
             finishExited(process, status);
         }
@@ -623,12 +617,6 @@ public final class Service {
 
         @Override
         public void execFailed(int errno, String reason) {}
-
-        @Override
-        public void execSucceeded() {}
-
-        @Override
-        public void ready() {}
 
         @Override
         public void exited(ExitStatus status) {

@@ -1134,9 +1134,6 @@ public final class UnitService {
         }
 
         @Override
-        public void ready() {}
-
-        @Override
         public void exited(ExitStatus status) {
             mainExited(this, status);
         }
@@ -1154,13 +1151,6 @@ public final class UnitService {
         public void execFailed(int errno, String reason) {
             if (control == process) say("cannot run " + command.command().display() + ": " + reason);
         }
-
-        /** A control command (ExecStartPre= and the like) matters only once it has exited. */
-        @Override
-        public void execSucceeded() {}
-
-        @Override
-        public void ready() {}
 
         @Override
         public void exited(ExitStatus status) {

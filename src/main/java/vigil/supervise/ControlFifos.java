@@ -233,12 +233,6 @@ public final class ControlFifos {
             }
 
             @Override
-            public void execSucceeded() {}
-
-            @Override
-            public void ready() {}
-
-            @Override
             public void exited(ExitStatus status) {
                 scriptRunning = false;
                 if (closed) return;
