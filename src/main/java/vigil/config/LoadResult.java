@@ -3,7 +3,7 @@ package vigil.config;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
-import vigil.model.ServiceSpec;
+import vigil.model.DirectorySpec;
 
 /**
  * What loading a service directory gave: a spec, a directory still being written, a configuration error, or a
@@ -11,7 +11,7 @@ import vigil.model.ServiceSpec;
  */
 public sealed interface LoadResult {
     /** The directory is complete and valid. */
-    record Loaded(ServiceSpec spec) implements LoadResult {
+    record Loaded(DirectorySpec spec) implements LoadResult {
         public Loaded {
             Objects.requireNonNull(spec, "spec");
         }

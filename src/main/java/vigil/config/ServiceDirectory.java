@@ -16,14 +16,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import vigil.model.Command;
+import vigil.model.DirectorySpec;
 import vigil.model.Readiness;
 import vigil.model.RestartPolicy;
-import vigil.model.ServiceSpec;
 import vigil.model.StopPolicy;
 import vigil.os.Signals;
 
 /**
- * Loads a runit/s6-style service directory into a {@link ServiceSpec}.
+ * Loads a runit/s6-style service directory into a {@link DirectorySpec}.
  *
  * <table>
  *   <caption>What each file means</caption>
@@ -83,7 +83,7 @@ public final class ServiceDirectory {
             }
             if (!missing.isEmpty()) return new LoadResult.Incomplete(String.join("; ", missing), watch);
 
-            Optional<ServiceSpec> logger = Optional.empty();
+            Optional<DirectorySpec> logger = Optional.empty();
             if (log.isPresent()) {
                 logger = Optional.of(spec(log.get(), name + "/log", baseEnvironment, Optional.empty()));
             }
@@ -147,8 +147,8 @@ public final class ServiceDirectory {
         return Optional.empty();
     }
 
-    private static ServiceSpec spec(Listing listing, String name, Map<String, String> base,
-                                    Optional<ServiceSpec> logger) throws ConfigException {
+    private static DirectorySpec spec(Listing listing, String name, Map<String, String> base,
+                                    Optional<DirectorySpec> logger) throws ConfigException {
         // Frozen once here, so run, finish and check share one map: Command's Map.copyOf keeps an immutable map.
         Map<String, String> environment = Map.copyOf(base);
         if (listing.has("env")) {
@@ -162,7 +162,7 @@ public final class ServiceDirectory {
         Optional<Command> finish = listing.has("finish") && Files.isReadable(listing.path("finish"))
                 ? Optional.of(command(listing, "finish", environment))
                 : Optional.empty();
-        return new ServiceSpec(name, listing.dir(), run, finish, listing.has("down"),
+        return new DirectorySpec(name, listing.dir(), run, finish, listing.has("down"),
                 readiness(listing, environment), stopPolicy(listing), RestartPolicy.DEFAULT, logger,
                 logDirectory(listing));
     }

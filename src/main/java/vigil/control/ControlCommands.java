@@ -25,9 +25,9 @@ import vigil.control.Request.Action;
 import vigil.loop.EventLoop;
 import vigil.model.Command;
 import vigil.model.Credentials;
+import vigil.model.DirectorySpec;
 import vigil.model.Readiness;
 import vigil.model.RestartPolicy;
-import vigil.model.ServiceSpec;
 import vigil.model.StopPolicy;
 import vigil.os.ExitStatus;
 import vigil.os.Signals;
@@ -381,7 +381,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
             throw new Failure(Error.FAILED, a.name() + ": cannot make " + directory + ": " + e.getMessage());
         }
         Command run = new Command(program, a.argv(), cwd, env, user);
-        ServiceSpec spec = new ServiceSpec(a.name(), directory, run, Optional.empty(), false,
+        DirectorySpec spec = new DirectorySpec(a.name(), directory, run, Optional.empty(), false,
                 new Readiness.OnStart(), StopPolicy.DEFAULT, RestartPolicy.DEFAULT.withWhen(a.restart()),
                 Optional.empty());
         try {

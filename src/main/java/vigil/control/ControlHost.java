@@ -3,7 +3,7 @@ package vigil.control;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Optional;
-import vigil.model.ServiceSpec;
+import vigil.model.DirectorySpec;
 import vigil.service.Service;
 import vigil.service.UnitService;
 
@@ -20,7 +20,7 @@ public interface ControlHost {
      *
      * @throws Protocol.Failure if it cannot be supervised, with the reason
      */
-    void add(ServiceSpec spec) throws Protocol.Failure;
+    void add(DirectorySpec spec) throws Protocol.Failure;
 
     /** Stops the service (then its logger) and forgets it. */
     void remove(String name);

@@ -20,7 +20,7 @@ import vigil.control.Users;
 import vigil.log.LogOptions;
 import vigil.log.TimestampFormat;
 import vigil.loop.EventLoop;
-import vigil.model.ServiceSpec;
+import vigil.model.DirectorySpec;
 import vigil.os.Children;
 import vigil.os.Errno;
 import vigil.os.NativeHeap;
@@ -35,9 +35,9 @@ import vigil.service.Service;
 import vigil.service.ServiceEvent;
 import vigil.service.ServiceListener;
 import vigil.service.SpawnException;
+import vigil.service.Supervisor;
 import vigil.service.UnitListener;
 import vigil.service.UnitService;
-import vigil.service.Supervisor;
 import vigil.service.Want;
 import vigil.supervise.AlreadySupervisedException;
 import vigil.supervise.ControlFifos;
@@ -67,14 +67,14 @@ public final class Daemon implements ServiceHost {
     private final SuperviseFiles supervise;
     private final ControlFifos fifos;
     private final Reporter reporter;
-    /** The systemd units, run beside the service directories. */
+    /** Where the systemd units come from; the supervisor runs them beside the service directories. */
     private UnitTable units;
     private final ServiceLogs logs;
     /** The control socket's request handling; null when there is no control socket. */
     private ControlCommands commands;
     private final List<ServiceTree> trees = new ArrayList<>();
     /** Services whose name is still held by a removed service that has not finished stopping. */
-    private final Map<String, ServiceSpec> waitingForName = new HashMap<>();
+    private final Map<String, DirectorySpec> waitingForName = new HashMap<>();
     private boolean stopping;
     /** A pending heap trim after a burst of work; null when none is due. */
     private EventLoop.Timer trim;
@@ -88,7 +88,7 @@ public final class Daemon implements ServiceHost {
                 runtimeDirectory == null ? null : runtimeDirectory.resolve("supervise"), loop::execute,
                 new LoopClock(loop), new SuperviseOpened());
         this.fifos = new ControlFifos(loop, processes, reporter::say);
-        this.supervisor = new Supervisor(processes, new LoopClock(loop), new Listener());
+        this.supervisor = new Supervisor(processes, processes, new LoopClock(loop), new Listener(), new UnitControl());
     }
 
     /**
@@ -133,10 +133,10 @@ public final class Daemon implements ServiceHost {
             }
             Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
             Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
-            LinuxProcesses processes = new LinuxProcesses(loop, childLimits, notifyDirectory, logs);
+            LinuxProcesses processes = new LinuxProcesses(loop, childLimits, notifyDirectory,
+                    new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime);
-            daemon.units = new UnitTable(loop, processes, processes, new LoopClock(loop), reporter, unitDirs,
-                    notifyDirectory, daemon.new UnitControl());
+            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs);
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
                 t.printStackTrace(err);
@@ -207,7 +207,7 @@ public final class Daemon implements ServiceHost {
     private void startTrees() {
         if (!units.isEmpty()) {
             units.start();
-            reporter.say("running " + units.units().size() + " units");
+            reporter.say("running " + supervisor.units().size() + " units");
         }
         if (trees.isEmpty()) return;
         int[] scanning = {trees.size()};
@@ -253,20 +253,20 @@ public final class Daemon implements ServiceHost {
     /** @param why "got TERM", "shutdown requested by ..." */
     private void shutdown(String why) {
         if (stopping) {
-            reporter.say(why + " again; still stopping " + supervisor.services().size() + " services");
+            reporter.say(why + " again; still stopping " + running());
             return;
         }
         stopping = true;
-        reporter.say(why + "; stopping " + supervisor.services().size() + " services");
+        reporter.say(why + "; stopping " + running());
         for (ServiceTree tree : trees) tree.close();
         waitingForName.clear();
-        // The loop stops once both the services and the units are down.
-        int[] left = {2};
-        Runnable oneDone = () -> {
-            if (--left[0] == 0) loop.stop();
-        };
-        supervisor.shutdown(oneDone);
-        units.shutdown(oneDone);
+        supervisor.shutdown(loop::stop);
+    }
+
+    /** "12 services and 3 units", or without the units when there are none. */
+    private String running() {
+        int unitCount = supervisor.units().size();
+        return supervisor.services().size() + " services" + (unitCount == 0 ? "" : " and " + unitCount + " units");
     }
 
     private void rescan() {
@@ -276,7 +276,7 @@ public final class Daemon implements ServiceHost {
     // ---- ServiceHost: what the trees ask for ----
 
     @Override
-    public void add(ServiceSpec spec) throws CannotSupervise {
+    public void add(DirectorySpec spec) throws CannotSupervise {
         Optional<Service> existing = supervisor.get(spec.name());
         if (existing.isPresent()) {
             if (existing.get().want() == Want.EXIT) {
@@ -291,15 +291,17 @@ public final class Daemon implements ServiceHost {
         } catch (IOException e) {
             throw new CannotSupervise(e.getMessage(), Errno.isShortage(e));
         }
-        Service main;
         try {
-            main = supervisor.add(spec);
+            supervisor.add(spec);
             trimSoon();
         } catch (SpawnException e) {
             supervise.close(spec);
             throw new CannotSupervise("cannot start: " + e.getMessage(), Errno.isShortage(e.errno()));
+        } catch (IllegalArgumentException unitOfThatName) {
+            supervise.close(spec);
+            throw new CannotSupervise("ignored: " + unitOfThatName.getMessage(), false);
         }
-        attachFifos(main);
+        attachFifos(supervisor.get(spec.name()).orElseThrow());
     }
 
     /** Reads the control FIFOs of the service and its logger, of those whose supervise/ is open yet. */
@@ -316,12 +318,12 @@ public final class Daemon implements ServiceHost {
     /** A supervise/ directory made in the background is ready, or could not be had. */
     private final class SuperviseOpened implements SuperviseFiles.Listener {
         @Override
-        public void opened(ServiceSpec spec, SuperviseDir dir) {
+        public void opened(DirectorySpec spec, SuperviseDir dir) {
             supervisor.get(spec.name()).filter(s -> s.spec() == spec).ifPresent(Daemon.this::attachFifo);
         }
 
         @Override
-        public void failed(ServiceSpec spec, IOException reason) {
+        public void failed(DirectorySpec spec, IOException reason) {
             if (reason instanceof AlreadySupervisedException) {
                 String main = spec.name().endsWith("/log") ? spec.name().substring(0, spec.name().length() - 4)
                         : spec.name();
@@ -345,10 +347,10 @@ public final class Daemon implements ServiceHost {
     }
 
     @Override
-    public void rename(String from, ServiceSpec renamed) {
+    public void rename(String from, DirectorySpec renamed) {
         Optional<Service> service = supervisor.get(from);
         if (service.isEmpty()) return;
-        ServiceSpec old = service.get().spec();
+        DirectorySpec old = service.get().spec();
         // The FIFOs are reopened at the new path: stop reading the old fds before they are closed.
         detachFifos(service.get());
         supervisor.rename(from, renamed);
@@ -379,7 +381,7 @@ public final class Daemon implements ServiceHost {
             String name = service.name().endsWith("/log")
                     ? service.name().substring(0, service.name().length() - 4) : service.name();
             if (stopping || supervisor.get(name).isPresent()) return;
-            ServiceSpec waiting = waitingForName.remove(name);
+            DirectorySpec waiting = waitingForName.remove(name);
             if (waiting == null) return;
             try {
                 add(waiting);
@@ -389,7 +391,7 @@ public final class Daemon implements ServiceHost {
         }
     }
 
-    /** Tells the control socket's waiters what units do. */
+    /** Says what units do, and tells the control socket's waiters. */
     private final class UnitControl implements UnitListener {
         @Override
         public void stateChanged(UnitService unit) {
@@ -398,6 +400,7 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public void event(UnitService unit, String message) {
+            reporter.say(unit.name(), message);
             if (commands != null) commands.unitEvent(unit, message);
         }
 
@@ -420,7 +423,7 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
-        public void add(ServiceSpec spec) throws Protocol.Failure {
+        public void add(DirectorySpec spec) throws Protocol.Failure {
             try {
                 Daemon.this.add(spec);
             } catch (CannotSupervise e) {
@@ -441,12 +444,12 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public Collection<UnitService> units() {
-            return units.units();
+            return supervisor.units();
         }
 
         @Override
         public Optional<UnitService> unit(String name) {
-            return units.unit(name);
+            return supervisor.unit(name.contains(".") ? name : name + ".service");
         }
 
         @Override
@@ -483,7 +486,8 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public Optional<Path> logDirectory(UnitService unit) {
-            return units.logDirectory(unit);
+            return unit.output() instanceof Stdio.Log l ? Optional.of(((ServiceLogs.Capture) l.log()).directory())
+                    : Optional.empty();
         }
 
         @Override

@@ -16,14 +16,14 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import vigil.loop.EventLoop;
 import vigil.model.Command;
+import vigil.model.DirectorySpec;
 import vigil.model.ExecOptions;
 import vigil.model.UnitSpec;
-import vigil.model.ServiceSpec;
 import vigil.os.Children;
 import vigil.os.Epoll;
 import vigil.os.Errno;
-import vigil.os.ExitStatus;
 import vigil.os.ExecSpec;
+import vigil.os.ExitStatus;
 import vigil.os.Fds;
 import vigil.os.NotifySocket;
 import vigil.os.OsException;
@@ -67,6 +67,7 @@ final class LinuxProcesses implements Processes, UnitOs {
     private final int pidfdBudget;
     private int pidfds;
     private final Path notifyDirectory;
+    private final UnitNotifySockets unitSockets;
     private long notifySockets;
     private final NotifySocket.Buffers notifyBuffers = new NotifySocket.Buffers();
     /** One buffer for every pipe read: all reads happen on the loop thread. */
@@ -76,11 +77,13 @@ final class LinuxProcesses implements Processes, UnitOs {
      * @param childOpenFiles  the open-files limit Vigil itself started with: services get it back rather than the
      *                        raised limit Vigil needs for thousands of services
      * @param notifyDirectory where the sd_notify sockets of service directories with a {@code notify} file go
+     * @param unitSockets     the units' sd_notify sockets
      */
-    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles, Path notifyDirectory, ServiceLogs logs)
-            throws OsException {
+    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles, Path notifyDirectory, UnitNotifySockets unitSockets,
+                   ServiceLogs logs) throws OsException {
         this.loop = loop;
         this.notifyDirectory = notifyDirectory;
+        this.unitSockets = unitSockets;
         // Restoring the limit takes vigil-exec in every child; when Vigil did not raise its own, spawns can skip it.
         this.childOpenFiles = childOpenFiles.equals(Rlimits.openFiles()) ? Optional.empty()
                 : Optional.of(childOpenFiles);
@@ -225,6 +228,16 @@ final class LinuxProcesses implements Processes, UnitOs {
     @Override
     public void removeDirectories(List<UnitSpec.Directory> directories) {
         UnitDirectories.remove(directories);
+    }
+
+    @Override
+    public Optional<Path> openNotifySocket(String unit, NotifyReceiver receiver) {
+        return unitSockets.open(unit, receiver);
+    }
+
+    @Override
+    public void closeNotifySocket(String unit) {
+        unitSockets.close(unit);
     }
 
     @Override

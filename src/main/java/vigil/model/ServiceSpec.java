@@ -1,55 +1,11 @@
 package vigil.model;
 
-import java.nio.file.Path;
-import java.util.Objects;
-import java.util.Optional;
-
 /**
- * Everything Vigil needs to supervise one service, whatever format it came from. Loaders build it; the supervisor
- * only reads it.
- *
- * @param name      unique within the daemon; a logger is named {@code NAME/log}
- * @param directory where the service lives; its {@code supervise/} state goes here
- * @param finish    run after {@code run} exits, with the exit code and signal appended as runit does
- * @param logger    a {@code log/} service fed by {@code run}'s stdout through a pipe that outlives both
- * @param logDirectory where Vigil's built-in log of this service's output goes, if not the daemon's default
+ * What the supervisor runs: one service, in either of the two formats Vigil reads. The loaders ({@code config}
+ * for service directories, {@code unit} for systemd units) build these; the supervisor takes either and runs it by
+ * that format's rules, beside every other service and under one name table, one shutdown and one control socket.
  */
-public record ServiceSpec(
-        String name,
-        Path directory,
-        Command run,
-        Optional<Command> finish,
-        boolean startsDown,
-        Readiness readiness,
-        StopPolicy stop,
-        RestartPolicy restart,
-        Optional<ServiceSpec> logger,
-        Optional<Path> logDirectory) {
-
-    public ServiceSpec {
-        Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(directory, "directory");
-        Objects.requireNonNull(run, "run");
-        Objects.requireNonNull(finish, "finish");
-        Objects.requireNonNull(readiness, "readiness");
-        Objects.requireNonNull(stop, "stop");
-        Objects.requireNonNull(restart, "restart");
-        Objects.requireNonNull(logger, "logger");
-        Objects.requireNonNull(logDirectory, "logDirectory");
-        if (logger.flatMap(ServiceSpec::logger).isPresent()) {
-            throw new IllegalArgumentException(name + ": a logger cannot have a logger of its own");
-        }
-    }
-
-    /** A service whose output goes to the daemon's default log directory. */
-    public ServiceSpec(String name, Path directory, Command run, Optional<Command> finish, boolean startsDown,
-                       Readiness readiness, StopPolicy stop, RestartPolicy restart, Optional<ServiceSpec> logger) {
-        this(name, directory, run, finish, startsDown, readiness, stop, restart, logger, Optional.empty());
-    }
-
-    /** A plain service: run only, started at once, default stop and restart behaviour. */
-    public static ServiceSpec simple(String name, Path directory, Command run) {
-        return new ServiceSpec(name, directory, run, Optional.empty(), false, new Readiness.OnStart(),
-                StopPolicy.DEFAULT, RestartPolicy.DEFAULT, Optional.empty());
-    }
+public sealed interface ServiceSpec permits DirectorySpec, UnitSpec {
+    /** Unique among everything the daemon supervises: {@code web}, {@code web/log}, {@code nginx.service}. */
+    String name();
 }

@@ -50,7 +50,7 @@ public record UnitSpec(
         Stdio stdout,
         Stdio stderr,
         List<Directory> directories,
-        List<Condition> conditions) {
+        List<Condition> conditions) implements ServiceSpec {
 
     /**
      * One {@code Condition*=} that Vigil evaluates before a start; a unit whose conditions do not hold is skipped,

@@ -1,6 +1,6 @@
 package vigil.scan;
 
-import vigil.model.ServiceSpec;
+import vigil.model.DirectorySpec;
 
 /** What a scanned tree asks of the daemon: supervise a service, stop one, follow a rename. */
 public interface ServiceHost {
@@ -11,13 +11,13 @@ public interface ServiceHost {
      * @throws CannotSupervise with a message for the operator: another supervisor holds its lock, or another
      *                         tree has a live service of that name
      */
-    void add(ServiceSpec spec) throws CannotSupervise;
+    void add(DirectorySpec spec) throws CannotSupervise;
 
     /** Stops the service, then its logger, then forgets both. */
     void remove(String name);
 
     /** The directory was renamed: keep the running service, take its new name and paths. */
-    void rename(String from, ServiceSpec renamed);
+    void rename(String from, DirectorySpec renamed);
 
     /** Why a service could not be supervised; {@code retryable} when it is a passing shortage (fds, memory). */
     final class CannotSupervise extends Exception {

@@ -3,8 +3,8 @@ package vigil.service;
 import java.time.Duration;
 import java.util.Optional;
 import vigil.model.Command;
+import vigil.model.DirectorySpec;
 import vigil.model.Readiness;
-import vigil.model.ServiceSpec;
 import vigil.os.ExitStatus;
 import vigil.os.Signals;
 import vigil.service.ProcessRequest.Stdio;
@@ -33,7 +33,7 @@ public final class Service {
     static final Duration LOGGER_DRAIN_TIMEOUT = Duration.ofSeconds(5);
     private static final Clock.Timer NO_TIMER = () -> {};
 
-    private ServiceSpec spec;
+    private DirectorySpec spec;
     private final Processes processes;
     private final Clock clock;
     private final ServiceListener listener;
@@ -61,7 +61,7 @@ public final class Service {
     private Duration probeInterval = FIRST_PROBE_INTERVAL;
     private Clock.Timer drainTimer = NO_TIMER;
 
-    Service(ServiceSpec spec, Processes processes, Clock clock, ServiceListener listener, Stdio stdin, Stdio stdout,
+    Service(DirectorySpec spec, Processes processes, Clock clock, ServiceListener listener, Stdio stdin, Stdio stdout,
             Stdio stderr, boolean controlScripts) {
         this.spec = spec;
         this.controlScripts = controlScripts;
@@ -91,12 +91,12 @@ public final class Service {
     }
 
     /** Takes a new name and spec (the directory was renamed); what runs now is untouched, the next start uses it. */
-    void respec(ServiceSpec renamed) {
+    void respec(DirectorySpec renamed) {
         name = renamed.name();
         spec = renamed;
     }
 
-    public ServiceSpec spec() {
+    public DirectorySpec spec() {
         return spec;
     }
 

@@ -1,60 +1,92 @@
 package vigil.service;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import vigil.model.DirectorySpec;
 import vigil.model.ServiceSpec;
+import vigil.model.UnitSpec;
 import vigil.service.ProcessRequest.Stdio;
 
 /**
- * All supervised services, by name. It pairs each service that has a logger with that logger through one pipe
- * made when the pair is added and kept until both are gone, so either side may restart without losing a byte.
- * When a service is removed (or Vigil exits), its logger is stopped only after it: the pipe's write end is closed
- * and the logger drains it to EOF, so the last lines are written.
+ * Everything supervised, by name: services from service directories (with their loggers) and systemd units, each
+ * run by its format's state machine ({@link Service}, {@link UnitService}) under one name table and one shutdown.
+ *
+ * <p>It pairs each service that has a logger with that logger through one pipe made when the pair is added and kept
+ * until both are gone, so either side may restart without losing a byte. When a service is removed (or Vigil
+ * exits), its logger is stopped only after it: the pipe's write end is closed and the logger drains it to EOF, so
+ * the last lines are written.
  *
  * <p>The output no logger of the pair reads goes to the pair's {@link OutputLog}, Vigil's built-in log, also made
  * at add and closed only once the whole pair is gone: a lone service's stdout and stderr; for a service with a
  * logger, the logger's own stdout and stderr and the producer's stderr (what runit leaves to runsvdir's stderr).
- * The producer's stdout goes to its logger, as with runit.
+ * The producer's stdout goes to its logger, as with runit. A unit's built-in log is what {@code journal},
+ * {@code syslog} and {@code kmsg} mean; its notify socket is made with it and, like it, outlives its processes.
  */
 public final class Supervisor {
     private final Processes processes;
+    private final UnitOs unitOs;
     private final Clock clock;
     private final ServiceListener listener;
-    private final Map<String, Pair> pairs = new LinkedHashMap<>();
+    private final UnitListener unitListener;
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
     private Runnable whenAllRemoved;
 
+    /** What one name holds. */
+    private sealed interface Entry permits Pair, Unit {}
+
     /** A service, and its logger with the pipe between them if it has one; {@code log} takes the rest. */
-    private record Pair(Service main, Service logger, Pipe pipe, OutputLog log) {
+    private record Pair(Service main, Service logger, Pipe pipe, OutputLog log) implements Entry {
         List<Service> both() {
             return logger == null ? List.of(main) : List.of(main, logger);
         }
     }
 
-    public Supervisor(Processes processes, Clock clock, ServiceListener listener) {
+    /** A unit, with its built-in log; {@code service} is set once made (its notify socket is opened before it). */
+    private static final class Unit implements Entry {
+        final OutputLog log;
+        UnitService service;
+
+        Unit(OutputLog log) {
+            this.log = log;
+        }
+    }
+
+    public Supervisor(Processes processes, UnitOs unitOs, Clock clock, ServiceListener listener,
+                      UnitListener unitListener) {
         this.processes = processes;
+        this.unitOs = unitOs;
         this.clock = clock;
         this.listener = listener;
+        this.unitListener = unitListener;
     }
 
     /**
-     * Starts supervising the spec (and its logger). Neither starts if the pipe between them or
-     * the pipe of their built-in log cannot be made.
+     * Starts supervising the service: a service directory's with its logger, or a unit. Nothing starts if the pipe
+     * of a pair or the built-in log cannot be made.
      *
-     * @throws IllegalArgumentException if a service of that name is already supervised
+     * @throws IllegalArgumentException if something of that name is already supervised
      */
-    public Service add(ServiceSpec spec) throws SpawnException {
-        if (pairs.containsKey(spec.name())) {
+    public void add(ServiceSpec spec) throws SpawnException {
+        if (entries.containsKey(spec.name())) {
             throw new IllegalArgumentException(spec.name() + ": a service of that name is already supervised");
         }
-        if (pairs.isEmpty()) whenAllRemoved = null;
+        if (entries.isEmpty()) whenAllRemoved = null;
+        switch (spec) {
+            case DirectorySpec d -> addPair(d);
+            case UnitSpec u -> addUnit(u);
+        }
+    }
+
+    private void addPair(DirectorySpec spec) throws SpawnException {
         PairListener pairListener = new PairListener();
         Pair pair;
         if (spec.logger().isPresent()) {
-            ServiceSpec loggerSpec = spec.logger().get();
+            DirectorySpec loggerSpec = spec.logger().get();
             Pipe pipe = processes.openPipe();
             OutputLog log;
             try {
@@ -75,59 +107,95 @@ public final class Supervisor {
             pair = new Pair(main, null, null, log);
         }
         pairListener.pair = pair;
-        pairs.put(spec.name(), pair);
+        entries.put(spec.name(), pair);
         if (pair.logger != null) pair.logger.begin();
         pair.main.begin();
-        return pair.main;
     }
 
-    /** The service of that name; a logger is named {@code NAME/log}. */
+    private void addUnit(UnitSpec spec) throws SpawnException {
+        Unit unit = new Unit(processes.openLog(spec.name(), Optional.empty()));
+        // Every unit gets its socket, even with NotifyAccess=none (whose processes are not told of it): a
+        // daemon-reload may change that setting without the unit being made anew.
+        Optional<Path> socket = unitOs.openNotifySocket(spec.name(),
+                (pid, fields) -> unit.service.notify(pid, fields));
+        unit.service = UnitService.create(spec, processes, unitOs, clock, new UnitEntryListener(unit), socket,
+                new Stdio.Log(unit.log));
+        entries.put(spec.name(), unit);
+        unit.service.start();
+    }
+
+    /** The service of that name; a logger is named {@code NAME/log}. Units are not services: see {@link #unit}. */
     public Optional<Service> get(String name) {
         if (name.endsWith("/log")) {
-            Pair pair = pairs.get(name.substring(0, name.length() - 4));
-            return pair == null ? Optional.empty() : Optional.ofNullable(pair.logger);
+            return entries.get(name.substring(0, name.length() - 4)) instanceof Pair pair
+                    ? Optional.ofNullable(pair.logger) : Optional.empty();
         }
-        Pair pair = pairs.get(name);
-        return pair == null ? Optional.empty() : Optional.of(pair.main);
+        return entries.get(name) instanceof Pair pair ? Optional.of(pair.main) : Optional.empty();
     }
 
-    /** Every service, loggers included, in the order they were added. */
+    /** The unit of that full name ({@code foo.service}). */
+    public Optional<UnitService> unit(String name) {
+        return entries.get(name) instanceof Unit unit ? Optional.of(unit.service) : Optional.empty();
+    }
+
+    /** Every service from a service directory or made transient, loggers included, in the order they were added. */
     public Collection<Service> services() {
         List<Service> all = new ArrayList<>();
-        for (Pair pair : pairs.values()) all.addAll(pair.both());
+        for (Entry entry : entries.values()) {
+            if (entry instanceof Pair pair) all.addAll(pair.both());
+        }
         return all;
     }
 
-    /** Stops the service, then its logger, then forgets both. Unknown names are ignored. */
+    /** Every unit, in the order they were added. */
+    public Collection<UnitService> units() {
+        List<UnitService> all = new ArrayList<>();
+        for (Entry entry : entries.values()) {
+            if (entry instanceof Unit unit) all.add(unit.service);
+        }
+        return all;
+    }
+
+    /** Stops the service (then its logger) or the unit, then forgets it. Unknown names are ignored. */
     public void remove(String name) {
-        Pair pair = pairs.get(name);
-        if (pair != null) pair.main.exit();
+        Entry entry = entries.get(name);
+        if (entry != null) exit(entry);
+    }
+
+    private static void exit(Entry entry) {
+        switch (entry) {
+            case Pair pair -> pair.main.exit();
+            case Unit unit -> unit.service.exit();
+        }
     }
 
     /**
      * The service directory was renamed: the same service, with a new name and paths. Nothing is restarted; the
      * new spec applies from the next start. A logger follows its service if both specs have one.
      */
-    public void rename(String from, ServiceSpec renamed) {
+    public void rename(String from, DirectorySpec renamed) {
         String to = renamed.name();
-        if (!from.equals(to) && pairs.containsKey(to)) {
+        if (!from.equals(to) && entries.containsKey(to)) {
             throw new IllegalArgumentException(to + ": a service of that name is already supervised");
         }
-        Pair pair = pairs.remove(from);
-        if (pair == null) return;
+        if (!(entries.get(from) instanceof Pair pair)) return;
+        entries.remove(from);
         pair.main.respec(renamed);
         if (pair.logger != null && renamed.logger().isPresent()) pair.logger.respec(renamed.logger().get());
-        pairs.put(to, pair);
+        entries.put(to, pair);
     }
 
-    /** Removes every service, each logger after its producer, and runs {@code done} once all are gone. */
+    /**
+     * Removes everything: every unit and every service, each logger after its producer; runs {@code done} once
+     * all are gone.
+     */
     public void shutdown(Runnable done) {
         whenAllRemoved = done;
-        if (pairs.isEmpty()) {
+        if (entries.isEmpty()) {
             runWhenAllRemoved();
             return;
         }
-        for (Pair pair : List.copyOf(pairs.values())) pair.main.exit();
+        for (Entry entry : List.copyOf(entries.values())) exit(entry);
     }
 
     private void runWhenAllRemoved() {
@@ -161,9 +229,37 @@ public final class Supervisor {
             if (pair.pipe != null) pair.pipe.close();
             // Before the name is free again: a service of the same name waiting for it opens the same directory.
             pair.log.close();
-            pairs.values().remove(pair);
+            entries.values().remove(pair);
             listener.removed(service);
-            if (pairs.isEmpty()) runWhenAllRemoved();
+            if (entries.isEmpty()) runWhenAllRemoved();
+        }
+    }
+
+    /** Forwards to the daemon's unit listener; once the unit is gone, closes its socket and log and frees its name. */
+    private final class UnitEntryListener implements UnitListener {
+        private final Unit unit;
+
+        UnitEntryListener(Unit unit) {
+            this.unit = unit;
+        }
+
+        @Override
+        public void stateChanged(UnitService service) {
+            unitListener.stateChanged(service);
+        }
+
+        @Override
+        public void event(UnitService service, String message) {
+            unitListener.event(service, message);
+        }
+
+        @Override
+        public void removed(UnitService service) {
+            unitOs.closeNotifySocket(service.name());
+            unit.log.close();
+            entries.values().remove(unit);
+            unitListener.removed(service);
+            if (entries.isEmpty()) runWhenAllRemoved();
         }
     }
 }

@@ -2,6 +2,8 @@ package vigil.service;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import vigil.model.UnitSpec;
 
@@ -36,4 +38,25 @@ public interface UnitOs {
 
     /** Sends a signal to every process of the group; false if the group has no process left. */
     boolean signalGroup(int pgid, int signal);
+
+    /**
+     * Opens the unit's notify socket, its processes' {@code NOTIFY_SOCKET}, which outlives each of them. Every
+     * message that comes in goes to {@code receiver}, on the loop thread.
+     *
+     * @return its path, or empty if it cannot be made (the daemon says why; the unit's sd_notify messages are lost)
+     */
+    Optional<Path> openNotifySocket(String unit, NotifyReceiver receiver);
+
+    /** Closes the unit's notify socket, if it has one, and removes its file. */
+    void closeNotifySocket(String unit);
+
+    /** Takes a unit's sd_notify messages. */
+    @FunctionalInterface
+    interface NotifyReceiver {
+        /**
+         * @param fields the message's {@code KEY=VALUE} lines; the last value of a key wins
+         * @return false if the unit's {@code NotifyAccess=} refused the sender
+         */
+        boolean receive(int senderPid, Map<String, String> fields);
+    }
 }

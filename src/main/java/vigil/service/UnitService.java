@@ -91,7 +91,7 @@ public final class UnitService {
         this.stateSince = clock.nanoTime();
     }
 
-    /** A unit on its own, outside any supervisor (tests, and the daemon's unit table). */
+    /** A unit whose output goes where Vigil's own does (tests). */
     public static UnitService create(UnitSpec spec, Processes processes, UnitOs os, Clock clock,
                                      UnitListener listener, Optional<Path> notifySocket) {
         return create(spec, processes, os, clock, listener, notifySocket, new Stdio.Inherit());
@@ -118,6 +118,11 @@ public final class UnitService {
 
     public UnitState state() {
         return state;
+    }
+
+    /** Where {@code journal}, {@code syslog} and {@code kmsg} send its processes' output. */
+    public Stdio output() {
+        return stdout;
     }
 
     /** Monotonic nanoseconds at which the current state was entered. */

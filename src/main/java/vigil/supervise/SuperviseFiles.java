@@ -14,7 +14,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BiConsumer;
-import vigil.model.ServiceSpec;
+import vigil.model.DirectorySpec;
 import vigil.os.Errno;
 import vigil.os.NativeHeap;
 import vigil.os.OsException;
@@ -40,10 +40,10 @@ public final class SuperviseFiles implements AutoCloseable {
     /** What the writer reports back; called on the loop thread. */
     public interface Listener {
         /** The supervise directory is open and locked: its control FIFO may be read. */
-        void opened(ServiceSpec spec, SuperviseDir dir);
+        void opened(DirectorySpec spec, SuperviseDir dir);
 
         /** It could not be opened: {@link AlreadySupervisedException} means the service must not run here. */
-        void failed(ServiceSpec spec, IOException reason);
+        void failed(DirectorySpec spec, IOException reason);
     }
 
     private final BiConsumer<String, String> say;
@@ -53,7 +53,7 @@ public final class SuperviseFiles implements AutoCloseable {
     private final Clock clock;
     private final Listener listener;
     /** By spec identity, loop thread only: a service's spec is known before its first state change. */
-    private final Map<ServiceSpec, Tracked> bySpec = new IdentityHashMap<>();
+    private final Map<DirectorySpec, Tracked> bySpec = new IdentityHashMap<>();
     private final BlockingQueue<Tracked> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private static final Tracked STOP = new Tracked(null);
@@ -63,7 +63,7 @@ public final class SuperviseFiles implements AutoCloseable {
 
     /** One service's supervise directory, as the loop and the writer share it. */
     private static final class Tracked {
-        final ServiceSpec spec;
+        final DirectorySpec spec;
         // Loop thread only.
         Instant stamp = Instant.now();
         int lastPid = -1;
@@ -80,7 +80,7 @@ public final class SuperviseFiles implements AutoCloseable {
         boolean writeFailed;
         Duration retryDelay = FIRST_RETRY;
 
-        Tracked(ServiceSpec spec) {
+        Tracked(DirectorySpec spec) {
             this.spec = spec;
         }
     }
@@ -103,7 +103,7 @@ public final class SuperviseFiles implements AutoCloseable {
     }
 
     /** The open supervise directory of the service (or logger) with this spec, or null (not yet, or never). */
-    public SuperviseDir directory(ServiceSpec spec) {
+    public SuperviseDir directory(DirectorySpec spec) {
         Tracked tracked = bySpec.get(spec);
         return tracked == null ? null : tracked.open;
     }
@@ -115,7 +115,7 @@ public final class SuperviseFiles implements AutoCloseable {
      *
      * @throws IOException naming the directory, when another supervisor holds an existing lock
      */
-    public void open(ServiceSpec spec) throws IOException {
+    public void open(DirectorySpec spec) throws IOException {
         Tracked main = track(spec);
         if (spec.logger().isPresent()) {
             try {
@@ -129,7 +129,7 @@ public final class SuperviseFiles implements AutoCloseable {
         bySpec.put(spec, main);
     }
 
-    private Tracked track(ServiceSpec spec) throws IOException {
+    private Tracked track(DirectorySpec spec) throws IOException {
         Tracked tracked = new Tracked(spec);
         if (Files.exists(spec.directory().resolve("supervise/lock"))) {
             tracked.open = openFor(spec);
@@ -141,7 +141,7 @@ public final class SuperviseFiles implements AutoCloseable {
     }
 
     /** Releases the lock of this one service (a logger is closed on its own removal), after its last write. */
-    public void close(ServiceSpec spec) {
+    public void close(DirectorySpec spec) {
         Tracked tracked = bySpec.remove(spec);
         if (tracked == null) return;
         tracked.open = null;
@@ -152,12 +152,12 @@ public final class SuperviseFiles implements AutoCloseable {
     }
 
     /** The service directory was renamed: its supervise directories are reopened at the new path. */
-    public void moved(ServiceSpec from, ServiceSpec to) {
+    public void moved(DirectorySpec from, DirectorySpec to) {
         moveOne(from, to);
         if (from.logger().isPresent() && to.logger().isPresent()) moveOne(from.logger().get(), to.logger().get());
     }
 
-    private void moveOne(ServiceSpec from, ServiceSpec to) {
+    private void moveOne(DirectorySpec from, DirectorySpec to) {
         Tracked old = bySpec.get(from);
         if (old == null) return;
         close(from);
@@ -191,7 +191,7 @@ public final class SuperviseFiles implements AutoCloseable {
     /** Writes what is still pending, releases every lock, and stops the writer. */
     @Override
     public void close() {
-        for (ServiceSpec spec : List.copyOf(bySpec.keySet())) close(spec);
+        for (DirectorySpec spec : List.copyOf(bySpec.keySet())) close(spec);
         queue.add(STOP);
         try {
             writer.join();
@@ -329,7 +329,7 @@ public final class SuperviseFiles implements AutoCloseable {
      * {@code DIR/supervise}, or, if the service directory is read-only or closed to Vigil (and there is no
      * {@code supervise} symlink leading somewhere writable), the fallback under the runtime directory.
      */
-    private SuperviseDir openFor(ServiceSpec spec) throws IOException {
+    private SuperviseDir openFor(DirectorySpec spec) throws IOException {
         try {
             return SuperviseDir.open(spec.directory());
         } catch (AlreadySupervisedException e) {

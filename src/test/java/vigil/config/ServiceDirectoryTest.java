@@ -16,9 +16,9 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vigil.model.Command;
+import vigil.model.DirectorySpec;
 import vigil.model.Readiness;
 import vigil.model.RestartPolicy;
-import vigil.model.ServiceSpec;
 import vigil.model.StopPolicy;
 import vigil.os.FileSystem;
 
@@ -40,7 +40,7 @@ class ServiceDirectoryTest {
         return file;
     }
 
-    private static ServiceSpec loaded(Path dir, String name) {
+    private static DirectorySpec loaded(Path dir, String name) {
         LoadResult result = ServiceDirectory.load(dir, name, BASE);
         return assertInstanceOf(LoadResult.Loaded.class, result, () -> "got " + result).spec();
     }
@@ -58,7 +58,7 @@ class ServiceDirectoryTest {
     @Test
     void plainDirectoryGivesRunitDefaults() throws IOException {
         Path dir = service("web");
-        ServiceSpec spec = loaded(dir, "web");
+        DirectorySpec spec = loaded(dir, "web");
         assertEquals("web", spec.name());
         assertEquals(dir, spec.directory());
         assertEquals(new Command(dir.resolve("run"), List.of("./run"), dir, BASE), spec.run());
@@ -97,7 +97,7 @@ class ServiceDirectoryTest {
         Files.writeString(dir.resolve("down-signal"), "HUP\n");
         Files.writeString(dir.resolve("timeout-kill"), "250\n");
         Files.writeString(dir.resolve("timeout-finish"), "0");
-        ServiceSpec spec = loaded(dir, "db");
+        DirectorySpec spec = loaded(dir, "db");
         assertEquals(Optional.of(new Command(dir.resolve("finish"), List.of("./finish"), dir, BASE)), spec.finish());
         assertTrue(spec.startsDown());
         assertEquals(new StopPolicy(1, Duration.ofMillis(250), Duration.ZERO), spec.stop());
@@ -144,7 +144,7 @@ class ServiceDirectoryTest {
         Path env = Files.createDirectory(dir.resolve("env"));
         Files.writeString(env.resolve("GREETING"), "hello\n");
         Files.writeString(env.resolve("HOME"), "");
-        ServiceSpec spec = loaded(dir, "e");
+        DirectorySpec spec = loaded(dir, "e");
         Map<String, String> expected = Map.of("PATH", "/usr/bin:/bin", "GREETING", "hello");
         assertEquals(expected, spec.run().environment());
         assertEquals(expected, spec.finish().orElseThrow().environment());
@@ -164,10 +164,10 @@ class ServiceDirectoryTest {
         // log/log means nothing, even half-written.
         Files.createDirectory(log.resolve("log"));
 
-        ServiceSpec spec = loaded(dir, "app");
+        DirectorySpec spec = loaded(dir, "app");
         assertEquals(2, spec.stop().downSignal());
         assertEquals(BASE, spec.run().environment());
-        ServiceSpec logger = spec.logger().orElseThrow();
+        DirectorySpec logger = spec.logger().orElseThrow();
         assertEquals("app/log", logger.name());
         assertEquals(log, logger.directory());
         var logEnv = Map.of("PATH", "/usr/bin:/bin", "HOME", "/root", "LOGGER", "yes");

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import vigil.testing.Await;
 import vigil.testing.DaemonProcess;
 import vigil.testing.Procs;
+import vigil.testing.ServiceDirs;
 import vigil.testing.Tools;
 
 /** systemd .service units run by a real daemon: each Type=, the exec list, restarts, sd_notify. */
@@ -157,9 +158,14 @@ class UnitsIT {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
         Files.writeString(root.resolve("beside.service"), "[Service]\nWorkingDirectory=" + sandbox
                 + "\nExecStart=/bin/sleep 1004\n");
+        ServiceDirs.service(root, "plain", "exec sleep 1003");
         daemon = DaemonProcess.daemon(sandbox, root);
         daemon.awaitLine("beside.service: running", WAIT);
+        daemon.awaitLine("plain: started", WAIT);
+        // One supervisor holds both, and its shutdown waits for both.
         assertEquals(0, daemon.terminate(WAIT));
+        assertEquals(1, daemon.countLines("got TERM; stopping 1 services and 1 units"));
+        assertEquals(1, daemon.countLines("beside.service: stopped"));
     }
 
     @Test
@@ -172,7 +178,7 @@ class UnitsIT {
                 ExecStart=/bin/sh -c 'sh -c "systemd-notify --ready"; exec sleep 1005'
                 """);
         daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
-        daemon.awaitLine("strict.service: notification from pid \\d+ dropped \\(NotifyAccess=main\\)", WAIT);
+        daemon.awaitLine("strict.service: notification from pid \\d+ dropped: its NotifyAccess= does not allow", WAIT);
         daemon.awaitLine("strict.service: start timed out", WAIT);
         daemon.awaitLine("strict.service: failed with result 'timeout'", WAIT);
         assertEquals(0, daemon.countLines("strict.service: ready"));
@@ -232,7 +238,7 @@ class UnitsIT {
     @Test
     void aServiceDirectoryWithANotifyFileIsReadyOnReady() throws Exception {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
-        Path svc = vigil.testing.ServiceDirs.service(root, "n", "[ -n \"$NOTIFY_SOCKET\" ] || exit 9\n"
+        Path svc = ServiceDirs.service(root, "n", "[ -n \"$NOTIFY_SOCKET\" ] || exit 9\n"
                 + "systemd-notify --ready --status=up\nexec sleep 1007");
         Files.createFile(svc.resolve("notify"));
         daemon = DaemonProcess.daemon(sandbox, root);

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import vigil.model.UnitSpec;
@@ -25,6 +26,8 @@ final class FakeUnitOs implements UnitOs {
     boolean failDirectories;
     /** "Check:argument" of every condition that holds; the rest do not. */
     final Set<String> holding = new HashSet<>();
+    /** The open notify sockets, by unit, with what their messages go to. */
+    final Map<String, NotifyReceiver> notifySockets = new HashMap<>();
 
     static final class Adopted implements RunningProcess {
         final int pid;
@@ -88,5 +91,23 @@ final class FakeUnitOs implements UnitOs {
         if (!liveGroups.contains(pgid)) return false;
         if (signal != 0) groupSignals.add(pgid + ":" + signal);
         return true;
+    }
+
+    @Override
+    public Optional<Path> openNotifySocket(String unit, NotifyReceiver receiver) {
+        notifySockets.put(unit, receiver);
+        return Optional.of(Path.of("/run/vigil/notify", unit));
+    }
+
+    @Override
+    public void closeNotifySocket(String unit) {
+        notifySockets.remove(unit);
+    }
+
+    /** A datagram on the unit's socket; false if its NotifyAccess= refused it. */
+    boolean notify(String unit, int senderPid, Map<String, String> fields) {
+        NotifyReceiver receiver = notifySockets.get(unit);
+        if (receiver == null) throw new AssertionError(unit + " has no notify socket");
+        return receiver.receive(senderPid, fields);
     }
 }

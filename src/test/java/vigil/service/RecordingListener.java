@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Keeps every event and removal, with the service's name, in order. */
-final class RecordingListener implements ServiceListener {
+final class RecordingListener implements ServiceListener, UnitListener {
     final List<String> lines = new ArrayList<>();
     final List<ServiceEvent> events = new ArrayList<>();
     final List<String> removed = new ArrayList<>();
@@ -24,6 +24,21 @@ final class RecordingListener implements ServiceListener {
     @Override
     public void removed(Service service) {
         removed.add(service.name());
+    }
+
+    @Override
+    public void stateChanged(UnitService unit) {
+        stateChanges++;
+    }
+
+    @Override
+    public void event(UnitService unit, String message) {
+        lines.add(unit.name() + ": " + message);
+    }
+
+    @Override
+    public void removed(UnitService unit) {
+        removed.add(unit.name());
     }
 
     <T extends ServiceEvent> List<T> eventsOf(Class<T> type) {

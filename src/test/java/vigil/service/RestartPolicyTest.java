@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import vigil.model.Command;
+import vigil.model.DirectorySpec;
 import vigil.model.RestartPolicy;
 import vigil.model.RestartPolicy.When;
-import vigil.model.ServiceSpec;
 import vigil.os.Signals;
 import vigil.service.FakeProcesses.FakeProcess;
 
@@ -23,17 +23,18 @@ class RestartPolicyTest {
     private final VirtualClock clock = new VirtualClock();
     private final FakeProcesses os = new FakeProcesses();
     private final RecordingListener listener = new RecordingListener();
-    private final Supervisor supervisor = new Supervisor(os, clock, listener);
+    private final Supervisor supervisor = new Supervisor(os, new FakeUnitOs(), clock, listener, listener);
 
     private static Command cmd(String argv0) {
         return new Command(DIR.resolve(argv0.substring(2)), List.of(argv0), DIR, Map.of());
     }
 
     private Service add(When when, boolean withFinish) throws SpawnException {
-        ServiceSpec s = ServiceSpec.simple("job", DIR, cmd("./run"));
-        return supervisor.add(new ServiceSpec(s.name(), s.directory(), s.run(),
+        DirectorySpec s = DirectorySpec.simple("job", DIR, cmd("./run"));
+        supervisor.add(new DirectorySpec(s.name(), s.directory(), s.run(),
                 withFinish ? Optional.of(cmd("./finish")) : Optional.empty(), false, s.readiness(), s.stop(),
                 RestartPolicy.DEFAULT.withWhen(when), Optional.empty()));
+        return supervisor.get(s.name()).orElseThrow();
     }
 
     private void advance(long millis) {

@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import vigil.model.Command;
+import vigil.model.DirectorySpec;
 import vigil.model.Readiness;
 import vigil.model.RestartPolicy;
-import vigil.model.ServiceSpec;
 import vigil.model.StopPolicy;
 import vigil.os.Signals;
 import vigil.service.FakeProcesses.FakeProcess;
@@ -27,43 +27,44 @@ class ServiceTest {
     private final VirtualClock clock = new VirtualClock();
     private final FakeProcesses os = new FakeProcesses();
     private final RecordingListener listener = new RecordingListener();
-    private final Supervisor supervisor = new Supervisor(os, clock, listener);
+    private final Supervisor supervisor = new Supervisor(os, new FakeUnitOs(), clock, listener, listener);
 
     private static Command cmd(String argv0) {
         return new Command(DIR.resolve(argv0.substring(2)), List.of(argv0), DIR, Map.of());
     }
 
-    private static ServiceSpec spec() {
-        return ServiceSpec.simple("web", DIR, cmd("./run"));
+    private static DirectorySpec spec() {
+        return DirectorySpec.simple("web", DIR, cmd("./run"));
     }
 
-    private static ServiceSpec withFinish(ServiceSpec s) {
-        return new ServiceSpec(s.name(), s.directory(), s.run(), Optional.of(cmd("./finish")), s.startsDown(),
+    private static DirectorySpec withFinish(DirectorySpec s) {
+        return new DirectorySpec(s.name(), s.directory(), s.run(), Optional.of(cmd("./finish")), s.startsDown(),
                 s.readiness(), s.stop(), s.restart(), s.logger());
     }
 
-    private static ServiceSpec withStop(ServiceSpec s, StopPolicy stop) {
-        return new ServiceSpec(s.name(), s.directory(), s.run(), s.finish(), s.startsDown(), s.readiness(), stop,
+    private static DirectorySpec withStop(DirectorySpec s, StopPolicy stop) {
+        return new DirectorySpec(s.name(), s.directory(), s.run(), s.finish(), s.startsDown(), s.readiness(), stop,
                 s.restart(), s.logger());
     }
 
-    private static ServiceSpec withReadiness(ServiceSpec s, Readiness r) {
-        return new ServiceSpec(s.name(), s.directory(), s.run(), s.finish(), s.startsDown(), r, s.stop(),
+    private static DirectorySpec withReadiness(DirectorySpec s, Readiness r) {
+        return new DirectorySpec(s.name(), s.directory(), s.run(), s.finish(), s.startsDown(), r, s.stop(),
                 s.restart(), s.logger());
     }
 
-    private static ServiceSpec startingDown(ServiceSpec s) {
-        return new ServiceSpec(s.name(), s.directory(), s.run(), s.finish(), true, s.readiness(), s.stop(),
+    private static DirectorySpec startingDown(DirectorySpec s) {
+        return new DirectorySpec(s.name(), s.directory(), s.run(), s.finish(), true, s.readiness(), s.stop(),
                 s.restart(), s.logger());
     }
 
-    private static ServiceSpec withRestart(ServiceSpec s, RestartPolicy r) {
-        return new ServiceSpec(s.name(), s.directory(), s.run(), s.finish(), s.startsDown(), s.readiness(),
+    private static DirectorySpec withRestart(DirectorySpec s, RestartPolicy r) {
+        return new DirectorySpec(s.name(), s.directory(), s.run(), s.finish(), s.startsDown(), s.readiness(),
                 s.stop(), r, s.logger());
     }
 
-    private Service add(ServiceSpec spec) throws SpawnException {
-        return supervisor.add(spec);
+    private Service add(DirectorySpec spec) throws SpawnException {
+        supervisor.add(spec);
+        return supervisor.get(spec.name()).orElseThrow();
     }
 
     private void advance(long millis) {

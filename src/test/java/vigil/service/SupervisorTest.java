@@ -13,30 +13,36 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import vigil.model.Command;
+import vigil.model.DirectorySpec;
 import vigil.model.Readiness;
 import vigil.model.RestartPolicy;
-import vigil.model.ServiceSpec;
 import vigil.model.StopPolicy;
+import vigil.model.UnitSpec;
+import vigil.model.UnitSpec.UnitCommand;
 import vigil.os.Signals;
 import vigil.service.FakeProcesses.FakeLog;
 import vigil.service.FakeProcesses.FakePipe;
 import vigil.service.FakeProcesses.FakeProcess;
 import vigil.service.ProcessRequest.Stdio;
 
-/** Pairs of service and logger: one pipe for their whole life, and the logger stopped after its producer. */
+/**
+ * Pairs of service and logger (one pipe for their whole life, the logger stopped after its producer), and units run
+ * beside them under the same names and the same shutdown.
+ */
 class SupervisorTest {
     private final VirtualClock clock = new VirtualClock();
     private final FakeProcesses os = new FakeProcesses();
     private final RecordingListener listener = new RecordingListener();
-    private final Supervisor supervisor = new Supervisor(os, clock, listener);
+    private final FakeUnitOs unitOs = new FakeUnitOs();
+    private final Supervisor supervisor = new Supervisor(os, unitOs, clock, listener, listener);
     private boolean allGone;
 
-    private static ServiceSpec withLogger(String name) {
+    private static DirectorySpec withLogger(String name) {
         Path dir = Path.of("/sv", name);
         Command run = new Command(dir.resolve("run"), List.of("./run"), dir, Map.of());
         Command logRun = new Command(dir.resolve("log/run"), List.of("./log/run"), dir.resolve("log"), Map.of());
-        ServiceSpec logger = ServiceSpec.simple(name + "/log", dir.resolve("log"), logRun);
-        return new ServiceSpec(name, dir, run, Optional.empty(), false, new Readiness.OnStart(), StopPolicy.DEFAULT,
+        DirectorySpec logger = DirectorySpec.simple(name + "/log", dir.resolve("log"), logRun);
+        return new DirectorySpec(name, dir, run, Optional.empty(), false, new Readiness.OnStart(), StopPolicy.DEFAULT,
                 RestartPolicy.DEFAULT, Optional.of(logger));
     }
 
@@ -93,7 +99,7 @@ class SupervisorTest {
 
     @Test
     void aServiceWithoutLoggerWritesStdoutAndStderrToOneBuiltInLogThatOutlivesItsRestarts() throws Exception {
-        supervisor.add(ServiceSpec.simple("plain", Path.of("/sv/plain"),
+        supervisor.add(DirectorySpec.simple("plain", Path.of("/sv/plain"),
                 new Command(Path.of("/sv/plain/run"), List.of("./run"), Path.of("/sv/plain"), Map.of())));
         assertEquals(1, os.logs.size());
         FakeLog log = os.logs.getFirst();
@@ -152,7 +158,7 @@ class SupervisorTest {
     @Test
     void removingOneServiceLeavesTheOthersAlone() throws Exception {
         supervisor.add(withLogger("a"));
-        supervisor.add(ServiceSpec.simple("b", Path.of("/sv/b"),
+        supervisor.add(DirectorySpec.simple("b", Path.of("/sv/b"),
                 new Command(Path.of("/sv/b/run"), List.of("./run"), Path.of("/sv/b"), Map.of())));
         FakeProcess b = os.last("./run");
         supervisor.remove("a");
@@ -167,9 +173,9 @@ class SupervisorTest {
 
     @Test
     void aServiceThatIsDownIsRemovedAtOnce() throws Exception {
-        ServiceSpec spec = ServiceSpec.simple("idle", Path.of("/sv/idle"),
+        DirectorySpec spec = DirectorySpec.simple("idle", Path.of("/sv/idle"),
                 new Command(Path.of("/sv/idle/run"), List.of("./run"), Path.of("/sv/idle"), Map.of()));
-        supervisor.add(new ServiceSpec(spec.name(), spec.directory(), spec.run(), spec.finish(), true,
+        supervisor.add(new DirectorySpec(spec.name(), spec.directory(), spec.run(), spec.finish(), true,
                 spec.readiness(), spec.stop(), spec.restart(), spec.logger()));
         supervisor.shutdown(() -> allGone = true);
         assertTrue(allGone);
@@ -178,7 +184,8 @@ class SupervisorTest {
 
     @Test
     void namesAreUniqueAndRenameKeepsTheService() throws Exception {
-        Service a = supervisor.add(withLogger("a"));
+        supervisor.add(withLogger("a"));
+        Service a = supervisor.get("a").orElseThrow();
         assertThrows(IllegalArgumentException.class, () -> supervisor.add(withLogger("a")));
         supervisor.rename("a", withLogger("b"));
         assertEquals(a, supervisor.get("b").orElseThrow());
@@ -191,5 +198,66 @@ class SupervisorTest {
         a.start();
         assertEquals(Path.of("/sv/b"), os.last("./run").request.command().workingDirectory(),
                 "the next start runs in the renamed directory");
+    }
+
+    private static UnitSpec notifyUnit(String name) {
+        Path source = Path.of("/etc/systemd/system", name);
+        Command daemon = new Command(Path.of("/usr/sbin/daemon"), List.of("/usr/sbin/daemon"), Path.of("/"), Map.of());
+        return UnitSpec.builder(name, source).type(UnitSpec.Type.NOTIFY).notifyAccess(UnitSpec.NotifyAccess.MAIN)
+                .commands(UnitSpec.Phase.START, List.of(new UnitCommand(daemon, env -> daemon.argv(), false)))
+                .build();
+    }
+
+    @Test
+    void aUnitRunsBesideTheServicesWithItsSocketAndLog() throws Exception {
+        supervisor.add(withLogger("web"));
+        supervisor.add(notifyUnit("db.service"));
+        FakeProcess daemon = os.last("/usr/sbin/daemon");
+        assertEquals("/run/vigil/notify/db.service", daemon.request.command().environment().get("NOTIFY_SOCKET"));
+        FakeLog log = os.logs.getLast();
+        assertEquals("db.service", log.service);
+        assertEquals(new Stdio.Log(log), daemon.request.stdout(), "journal means the unit's built-in log");
+
+        UnitService db = supervisor.unit("db.service").orElseThrow();
+        assertEquals(UnitState.START, db.state());
+        assertTrue(unitOs.notify("db.service", daemon.pid, Map.of("READY", "1")));
+        assertEquals(UnitState.RUNNING, db.state(), "its socket's messages reach it");
+        assertEquals(List.of(db), List.copyOf(supervisor.units()));
+        assertEquals(List.of("web", "web/log"), supervisor.services().stream().map(Service::name).toList());
+        assertEquals(Optional.empty(), supervisor.get("db.service"), "a unit is not a service directory's service");
+        assertEquals(Optional.empty(), supervisor.unit("web"));
+
+        supervisor.remove("db.service");
+        assertEquals(List.of(Signals.SIGTERM, Signals.SIGCONT), daemon.signals);
+        daemon.killedBy(Signals.SIGTERM);
+        assertEquals(List.of("db.service"), listener.removed);
+        assertTrue(log.closed);
+        assertFalse(unitOs.notifySockets.containsKey("db.service"), "its socket is closed with it");
+        assertEquals(Optional.empty(), supervisor.unit("db.service"));
+    }
+
+    @Test
+    void unitsAndServicesShareOneNameTable() throws Exception {
+        supervisor.add(notifyUnit("web.service"));
+        DirectorySpec sameName = DirectorySpec.simple("web.service", Path.of("/sv/web.service"),
+                new Command(Path.of("/sv/web.service/run"), List.of("./run"), Path.of("/sv/web.service"), Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> supervisor.add(sameName));
+        assertEquals(1, os.started.size(), "nothing of the second one started");
+    }
+
+    @Test
+    void shutdownWaitsForTheUnitsAsWellAsTheServices() throws Exception {
+        supervisor.add(DirectorySpec.simple("plain", Path.of("/sv/plain"),
+                new Command(Path.of("/sv/plain/run"), List.of("./run"), Path.of("/sv/plain"), Map.of())));
+        supervisor.add(notifyUnit("db.service"));
+        FakeProcess plain = os.last("./run");
+        FakeProcess daemon = os.last("/usr/sbin/daemon");
+        supervisor.shutdown(() -> allGone = true);
+        plain.killedBy(Signals.SIGTERM);
+        assertFalse(allGone, "the unit is still stopping");
+        daemon.killedBy(Signals.SIGTERM);
+        assertTrue(allGone);
+        assertTrue(supervisor.units().isEmpty());
+        assertTrue(supervisor.services().isEmpty());
     }
 }

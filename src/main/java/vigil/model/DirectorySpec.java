@@ -1,0 +1,56 @@
+package vigil.model;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A service made of scripts, as runit, daemontools and s6 run them: a service directory's {@code run},
+ * {@code finish} and {@code log/}, or a transient service made through the control socket. The loader builds it;
+ * the supervisor only reads it.
+ *
+ * @param name      unique within the daemon; a logger is named {@code NAME/log}
+ * @param directory where the service lives; its {@code supervise/} state goes here
+ * @param finish    run after {@code run} exits, with the exit code and signal appended as runit does
+ * @param logger    a {@code log/} service fed by {@code run}'s stdout through a pipe that outlives both
+ * @param logDirectory where Vigil's built-in log of this service's output goes, if not the daemon's default
+ */
+public record DirectorySpec(
+        String name,
+        Path directory,
+        Command run,
+        Optional<Command> finish,
+        boolean startsDown,
+        Readiness readiness,
+        StopPolicy stop,
+        RestartPolicy restart,
+        Optional<DirectorySpec> logger,
+        Optional<Path> logDirectory) implements ServiceSpec {
+
+    public DirectorySpec {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(run, "run");
+        Objects.requireNonNull(finish, "finish");
+        Objects.requireNonNull(readiness, "readiness");
+        Objects.requireNonNull(stop, "stop");
+        Objects.requireNonNull(restart, "restart");
+        Objects.requireNonNull(logger, "logger");
+        Objects.requireNonNull(logDirectory, "logDirectory");
+        if (logger.flatMap(DirectorySpec::logger).isPresent()) {
+            throw new IllegalArgumentException(name + ": a logger cannot have a logger of its own");
+        }
+    }
+
+    /** A service whose output goes to the daemon's default log directory. */
+    public DirectorySpec(String name, Path directory, Command run, Optional<Command> finish, boolean startsDown,
+                       Readiness readiness, StopPolicy stop, RestartPolicy restart, Optional<DirectorySpec> logger) {
+        this(name, directory, run, finish, startsDown, readiness, stop, restart, logger, Optional.empty());
+    }
+
+    /** A plain service: run only, started at once, default stop and restart behaviour. */
+    public static DirectorySpec simple(String name, Path directory, Command run) {
+        return new DirectorySpec(name, directory, run, Optional.empty(), false, new Readiness.OnStart(),
+                StopPolicy.DEFAULT, RestartPolicy.DEFAULT, Optional.empty());
+    }
+}
