@@ -221,6 +221,11 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     @Override
+    public Map<String, String> readEnvironmentFile(Path file) throws SpawnException {
+        return UnitEnvironmentFiles.read(file);
+    }
+
+    @Override
     public void makeDirectories(List<UnitSpec.Directory> directories) throws SpawnException {
         UnitDirectories.make(directories);
     }

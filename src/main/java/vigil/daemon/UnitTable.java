@@ -142,15 +142,14 @@ public final class UnitTable {
     }
 
     /**
-     * The unit's files' contents, its EnvironmentFile= ones included (they are read when the unit is loaded):
-     * what decides whether a daemon-reload changes it.
+     * The contents of the unit's file and drop-ins: what decides whether a daemon-reload changes it. Its
+     * EnvironmentFile= files are not part of it: they are read again for every command the unit runs.
      */
     private static String fingerprint(UnitResult.Loaded loaded) {
         var text = new StringBuilder();
         List<Path> files = new ArrayList<>();
         files.add(loaded.unit().file().fragment());
         files.addAll(loaded.unit().file().dropIns());
-        loaded.unit().service().ifPresent(s -> s.exec().environmentFiles().forEach(f -> files.add(Path.of(f.path()))));
         for (Path f : files) {
             try {
                 text.append(f).append('\0').append(Files.readString(f)).append('\0');

@@ -16,12 +16,18 @@ import vigil.os.ExitStatus;
  * typed sections reduced to what the unit state machine acts on. Durations that systemd calls {@code infinity}
  * are empty optionals.
  *
- * @param name          the unit's full name, {@code foo.service}
- * @param source        the fragment it was loaded from, for status
- * @param commands      the Exec*= lists by phase; phases without commands are absent
- * @param pidFile       for {@link Type#FORKING}: where the daemon writes its pid
- * @param reloadSignal  what {@link Type#NOTIFY_RELOAD} sends on reload (SIGHUP)
- * @param watchdog      {@code WatchdogSec=}; empty when off
+ * @param name             the unit's full name, {@code foo.service}
+ * @param source           the fragment it was loaded from, for status
+ * @param commands         the Exec*= lists by phase; phases without commands are absent. A command's environment is
+ *                         what the unit file says, before {@code environmentFiles} and {@code unsetEnvironment} are
+ *                         applied at each run
+ * @param pidFile          for {@link Type#FORKING}: where the daemon writes its pid
+ * @param reloadSignal     what {@link Type#NOTIFY_RELOAD} sends on reload (SIGHUP)
+ * @param watchdog         {@code WatchdogSec=}; empty when off
+ * @param environmentFiles {@code EnvironmentFile=}, in order: read before each command runs, over the commands'
+ *                         own environment
+ * @param unsetEnvironment {@code UnsetEnvironment=}: {@code VAR} or {@code VAR=VALUE}, removed from each command's
+ *                         environment as the last step
  */
 public record UnitSpec(
         String name,
@@ -50,7 +56,9 @@ public record UnitSpec(
         Stdio stdout,
         Stdio stderr,
         List<Directory> directories,
-        List<Condition> conditions) implements ServiceSpec {
+        List<Condition> conditions,
+        List<EnvironmentFile> environmentFiles,
+        List<String> unsetEnvironment) implements ServiceSpec {
 
     /**
      * One {@code Condition*=} that Vigil evaluates before a start; a unit whose conditions do not hold is skipped,
@@ -109,12 +117,35 @@ public record UnitSpec(
     /**
      * A directory made before the unit starts ({@code RuntimeDirectory=} and the like), owned by the unit's user.
      *
-     * @param removeOnStop a runtime directory not preserved: removed once the unit is down for good
+     * @param removal when the unit's stop removes it
      */
-    public record Directory(Path path, int mode, Optional<Credentials> owner, boolean removeOnStop) {
+    public record Directory(Path path, int mode, Optional<Credentials> owner, Removal removal) {
         public Directory {
             Objects.requireNonNull(path, "path");
             Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(removal, "removal");
+        }
+    }
+
+    /** When a {@link Directory} goes: systemd's {@code RuntimeDirectoryPreserve=} for runtime directories. */
+    public enum Removal {
+        /** Never: state, cache, logs and configuration directories, and {@code RuntimeDirectoryPreserve=yes}. */
+        NEVER,
+        /** {@code RuntimeDirectoryPreserve=restart}: kept across restarts, automatic or asked for. */
+        UNLESS_RESTARTING,
+        /** {@code RuntimeDirectoryPreserve=no}: each time the unit stops, a restart's stop too. */
+        EVERY_STOP
+    }
+
+    /**
+     * One {@code EnvironmentFile=}, read each time one of the unit's commands runs, so an edited file takes effect
+     * at the next command without a daemon-reload.
+     *
+     * @param optional the {@code -} prefix: a file that cannot be read is skipped rather than failing the command
+     */
+    public record EnvironmentFile(Path path, boolean optional) {
+        public EnvironmentFile {
+            Objects.requireNonNull(path, "path");
         }
     }
 
@@ -201,6 +232,8 @@ public record UnitSpec(
         Objects.requireNonNull(stderr, "stderr");
         directories = List.copyOf(directories);
         conditions = List.copyOf(conditions);
+        environmentFiles = List.copyOf(environmentFiles);
+        unsetEnvironment = List.copyOf(unsetEnvironment);
         if (type != Type.ONESHOT && commands.getOrDefault(Phase.START, List.of()).size() != 1) {
             throw new IllegalArgumentException(name + ": only Type=oneshot may have other than one ExecStart=");
         }
@@ -249,6 +282,8 @@ public record UnitSpec(
         private Stdio stderr = new Stdio.Log();
         private List<Directory> directories = List.of();
         private List<Condition> conditions = List.of();
+        private List<EnvironmentFile> environmentFiles = List.of();
+        private List<String> unsetEnvironment = List.of();
 
         private Builder(String name, Path source) {
             this.name = name;
@@ -356,11 +391,21 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder environmentFiles(List<EnvironmentFile> list) {
+            environmentFiles = List.copyOf(list);
+            return this;
+        }
+
+        public Builder unsetEnvironment(List<String> list) {
+            unsetEnvironment = List.copyOf(list);
+            return this;
+        }
+
         public UnitSpec build() {
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
-                    stderr, directories, conditions);
+                    stderr, directories, conditions, environmentFiles, unsetEnvironment);
         }
     }
 }

@@ -9,7 +9,8 @@ import vigil.model.UnitSpec;
 
 /**
  * What a unit needs of the operating system beyond starting processes: the main process of a forking daemon is
- * not one Vigil started, and without cgroups a unit's leftover processes are reached through their process group.
+ * not one Vigil started, without cgroups a unit's leftover processes are reached through their process group, and
+ * its files (PID file, environment files, directories) are read or made at the moment the state machine needs them.
  */
 public interface UnitOs {
     /**
@@ -32,6 +33,14 @@ public interface UnitOs {
 
     /** Removes these directories and what is in them; a failure is only reported. */
     void removeDirectories(List<UnitSpec.Directory> directories);
+
+    /**
+     * The variables one {@code EnvironmentFile=} sets, read now: systemd reads a unit's files each time it runs one
+     * of its commands.
+     *
+     * @throws SpawnException saying why the file cannot be read (it does not exist, no permission...)
+     */
+    Map<String, String> readEnvironmentFile(Path file) throws SpawnException;
 
     /** Whether the condition's check holds for its path now, before its {@code !} is applied. */
     boolean holds(UnitSpec.Condition condition);

@@ -5,15 +5,18 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import vigil.model.Command;
 import vigil.model.UnitSpec;
 import vigil.model.UnitSpec.KillMode;
 import vigil.model.UnitSpec.Phase;
+import vigil.model.UnitSpec.Removal;
 import vigil.model.UnitSpec.Type;
 import vigil.model.UnitSpec.UnitCommand;
 import vigil.os.ExitStatus;
@@ -278,6 +281,8 @@ public final class UnitService {
         switch (state) {
             case DEAD, FAILED -> settled();
             case AUTO_RESTART -> {
+                // The restart they were kept for is off.
+                removeDirectories(EnumSet.of(Removal.UNLESS_RESTARTING));
                 enter(UnitState.DEAD);
                 changed();
                 settled();
@@ -581,7 +586,10 @@ public final class UnitService {
         enter(failed ? UnitState.FAILED : UnitState.DEAD);
         say(failed ? "failed with result '" + result.systemdName() + "'"
                 : result == Result.SKIP_CONDITION ? "skipped: a start condition is not met" : "stopped");
-        if (allowRestart && shallRestart()) {
+        boolean autoRestart = allowRestart && shallRestart();
+        removeDirectories(autoRestart || startWhenStopped ? EnumSet.of(Removal.EVERY_STOP)
+                : EnumSet.of(Removal.EVERY_STOP, Removal.UNLESS_RESTARTING));
+        if (autoRestart) {
             Duration delay = restartDelay();
             enter(UnitState.AUTO_RESTART);
             stateTimer = clock.schedule(delay, () -> {
@@ -592,11 +600,17 @@ public final class UnitService {
             return;
         }
         if (want == Want.UP && !startWhenStopped) want = Want.DOWN;
-        List<UnitSpec.Directory> runtime = spec.directories().stream().filter(UnitSpec.Directory::removeOnStop)
-                .toList();
-        if (!runtime.isEmpty() && !startWhenStopped) os.removeDirectories(runtime);
         changed();
         settled();
+    }
+
+    /**
+     * Removes the unit's directories that go now, as RuntimeDirectoryPreserve= says: with {@code no} at every stop
+     * (the next start makes them anew), with {@code restart} only when no start follows.
+     */
+    private void removeDirectories(Set<Removal> going) {
+        List<UnitSpec.Directory> gone = spec.directories().stream().filter(d -> going.contains(d.removal())).toList();
+        if (!gone.isEmpty()) os.removeDirectories(gone);
     }
 
     /** Dead or failed with nothing scheduled: an operator's restart starts now, a removal completes. */
@@ -1068,9 +1082,17 @@ public final class UnitService {
 
     // ---- process requests ----
 
-    private ProcessRequest request(UnitCommand command, Phase phase, boolean isMain) {
+    /**
+     * What one command runs with. Its environment is compiled in systemd's order (systemd.exec(5), "Environment
+     * Variables in Spawned Processes"), later sources winning: what Vigil sets for this run ({@code MAINPID},
+     * {@code NOTIFY_SOCKET}...), the command's own (PATH, the user's and the directories' variables,
+     * PassEnvironment=, Environment=), then each EnvironmentFile= read now; UnsetEnvironment= is the last step.
+     *
+     * @throws SpawnException if a required EnvironmentFile= cannot be read: the command cannot run
+     */
+    private ProcessRequest request(UnitCommand command, Phase phase, boolean isMain) throws SpawnException {
         Command base = command.command();
-        Map<String, String> env = new HashMap<>(base.environment());
+        Map<String, String> env = new HashMap<>();
         List<String> pidVariables = List.of();
         boolean notifies = spec.notifyAccess() != UnitSpec.NotifyAccess.NONE;
         if (notifies) notifySocket.ifPresent(socket -> env.put("NOTIFY_SOCKET", socket.toString()));
@@ -1087,6 +1109,13 @@ public final class UnitService {
                         : Signals.name(mainExit.signal()).substring(3));
             }
         }
+        env.putAll(base.environment());
+        readEnvironmentFiles(env);
+        for (String unset : spec.unsetEnvironment()) {
+            int eq = unset.indexOf('=');
+            if (eq < 0) env.remove(unset);
+            else env.remove(unset.substring(0, eq), unset.substring(eq + 1));
+        }
         List<String> argv = command.argv().expand(env);
         Command expanded = new Command(base.executable(), argv.isEmpty() ? base.argv() : argv,
                 base.workingDirectory(), env, base.user(), base.options());
@@ -1094,6 +1123,23 @@ public final class UnitService {
                 .withStdout(stdio(spec.stdout()))
                 .withStderr(stdio(spec.stderr()))
                 .withPidVariables(pidVariables);
+    }
+
+    /**
+     * Adds each EnvironmentFile= to {@code env}, in order, read now rather than when the unit was loaded, so an
+     * edited file takes effect at the next command without a daemon-reload. An optional file ({@code -}) that cannot
+     * be read is skipped, as systemd skips it.
+     */
+    private void readEnvironmentFiles(Map<String, String> env) throws SpawnException {
+        for (UnitSpec.EnvironmentFile file : spec.environmentFiles()) {
+            try {
+                env.putAll(os.readEnvironmentFile(file.path()));
+            } catch (SpawnException e) {
+                if (!file.optional()) {
+                    throw new SpawnException("EnvironmentFile=" + file.path() + ": " + e.getMessage(), e.errno());
+                }
+            }
+        }
     }
 
     /** The journal and its kin are Vigil's own handling of the unit's output. */

@@ -1,7 +1,5 @@
 package vigil.unit;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,10 +21,12 @@ import vigil.model.UnitSpec.UnitCommand;
  * resolved, the environment is assembled, bare command names are looked up, and everything Vigil does not do is
  * said in {@link Mapped#notes()} rather than silently dropped.
  *
- * <p>The environment is systemd's for a system service: {@code PATH}, then {@code PassEnvironment=} from Vigil's
- * own, {@code Environment=}, {@code EnvironmentFile=} (read now: a changed file takes a daemon-reload), the
- * {@code *_DIRECTORY} variables and, with {@code User=}, {@code USER LOGNAME HOME SHELL}; {@code
- * UnsetEnvironment=} last.
+ * <p>The environment is systemd's for a system service, in systemd.exec(5)'s order, later sources winning:
+ * {@code PATH}, the {@code *_DIRECTORY} variables and, with {@code User=}, {@code USER LOGNAME HOME SHELL}; then
+ * {@code PassEnvironment=} from Vigil's own, then {@code Environment=}. That much is each command's environment here.
+ * {@code EnvironmentFile=} and {@code UnsetEnvironment=} only go into the spec: the unit state machine reads the
+ * files each time it runs a command (so an edited file needs no daemon-reload) and unsets last, over the variables
+ * it sets itself.
  */
 public final class UnitMapper {
     /** systemd's fixed search path for bare command names and the services' PATH. */
@@ -82,7 +82,7 @@ public final class UnitMapper {
             throw new CannotRun("User=: " + e.getMessage());
         }
         Optional<Credentials> credentials = credentials(exec, account, accounts);
-        Map<String, String> env = environment(unit, exec, account, host, vigilEnvironment, notes);
+        Map<String, String> env = environment(exec, account, host, vigilEnvironment);
         Path cwd = workingDirectory(exec, account, notes);
         ExecOptions options = options(exec);
 
@@ -113,6 +113,9 @@ public final class UnitMapper {
         UnitSpec.Stdio err = exec.standardError() instanceof Stdio.Inherit ? out
                 : stdio(exec.standardError(), "StandardError", notes);
         b.stdio(stdio(exec.standardInput(), "StandardInput", notes), out, err);
+        b.environmentFiles(exec.environmentFiles().stream()
+                        .map(f -> new UnitSpec.EnvironmentFile(Path.of(f.path()), f.optional())).toList())
+                .unsetEnvironment(exec.unsetEnvironment());
         b.directories(directories(exec, host, credentials, notes));
         b.conditions(unit.unit().conditions().stream()
                 .filter(c -> UnitSpec.Condition.EVALUATED.contains(c.check()))
@@ -165,24 +168,10 @@ public final class UnitMapper {
         }
     }
 
-    private static Map<String, String> environment(Unit unit, ExecContext exec, Optional<Accounts.Account> account,
-                                                   Host host, Map<String, String> vigilEnvironment,
-                                                   List<String> notes) throws CannotRun {
+    private static Map<String, String> environment(ExecContext exec, Optional<Accounts.Account> account, Host host,
+                                                   Map<String, String> vigilEnvironment) throws CannotRun {
         var env = new LinkedHashMap<String, String>();
         env.put("PATH", PATH);
-        for (String name : exec.passEnvironment()) {
-            String v = vigilEnvironment.get(name);
-            if (v != null) env.put(name, v);
-        }
-        env.putAll(exec.environment());
-        for (ExecContext.EnvironmentFile f : exec.environmentFiles()) {
-            Path path = Path.of(f.path());
-            try {
-                env.putAll(EnvironmentFiles.parse(Files.readString(path, StandardCharsets.UTF_8)));
-            } catch (IOException e) {
-                if (!f.optional()) throw new CannotRun("EnvironmentFile=" + path + ": cannot read: " + e.getMessage());
-            }
-        }
         for (ExecContext.DirectoryKind kind : ExecContext.DirectoryKind.values()) {
             List<String> dirs = exec.directories().getOrDefault(kind, List.of());
             if (dirs.isEmpty()) continue;
@@ -201,11 +190,11 @@ public final class UnitMapper {
             env.put("HOME", a.home().toString());
             env.put("SHELL", a.shell());
         });
-        for (String unset : exec.unsetEnvironment()) {
-            int eq = unset.indexOf('=');
-            if (eq < 0) env.remove(unset);
-            else env.remove(unset.substring(0, eq), unset.substring(eq + 1));
+        for (String name : exec.passEnvironment()) {
+            String v = vigilEnvironment.get(name);
+            if (v != null) env.put(name, v);
         }
+        env.putAll(exec.environment());
         return env;
     }
 
@@ -288,6 +277,16 @@ public final class UnitMapper {
         };
     }
 
+    /** Only runtime directories go when the unit stops, and RuntimeDirectoryPreserve= says which stops. */
+    private static UnitSpec.Removal removal(ExecContext.DirectoryKind kind, ExecContext exec) {
+        if (kind != ExecContext.DirectoryKind.RUNTIME) return UnitSpec.Removal.NEVER;
+        return switch (exec.runtimeDirectoryPreserve()) {
+            case "yes" -> UnitSpec.Removal.NEVER;
+            case "restart" -> UnitSpec.Removal.UNLESS_RESTARTING;
+            default -> UnitSpec.Removal.EVERY_STOP;
+        };
+    }
+
     private static List<UnitSpec.Directory> directories(ExecContext exec, Host host, Optional<Credentials> owner,
                                                         List<String> notes) throws CannotRun {
         var out = new ArrayList<UnitSpec.Directory>();
@@ -304,9 +303,8 @@ public final class UnitMapper {
                 int colon = d.indexOf(':');
                 if (colon >= 0) notes.add(kind.directive() + "=" + d + ": the symlink after ':' is not made");
                 String rel = colon >= 0 ? d.substring(0, colon) : d;
-                boolean runtime = kind == ExecContext.DirectoryKind.RUNTIME
-                        && !exec.runtimeDirectoryPreserve().equals("yes");
-                out.add(new UnitSpec.Directory(root.resolve(rel), exec.directoryMode(kind), owner, runtime));
+                out.add(new UnitSpec.Directory(root.resolve(rel), exec.directoryMode(kind), owner,
+                        removal(kind, exec)));
             }
         }
         return out;

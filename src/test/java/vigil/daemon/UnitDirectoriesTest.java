@@ -24,7 +24,7 @@ class UnitDirectoriesTest {
     void makesDirectoriesWithModeAndOwnerAndRemovesThem() throws Exception {
         boolean root = "root".equals(System.getProperty("user.name"));
         Optional<Credentials> owner = root ? Optional.of(Credentials.of(65534, 65534)) : Optional.empty();
-        var state = new UnitSpec.Directory(dir.resolve("lib/web/data"), 0750, owner, false);
+        var state = new UnitSpec.Directory(dir.resolve("lib/web/data"), 0750, owner, UnitSpec.Removal.NEVER);
         UnitDirectories.make(List.of(state));
         assertEquals("rwxr-x---", PosixFilePermissions.toString(Files.getPosixFilePermissions(state.path())));
         if (root) {
@@ -43,7 +43,8 @@ class UnitDirectoriesTest {
     @Test
     void aPathThatCannotBeADirectoryFailsTheStart() throws Exception {
         Files.writeString(dir.resolve("file"), "");
-        var bad = new UnitSpec.Directory(dir.resolve("file/sub"), 0755, Optional.empty(), true);
+        var bad = new UnitSpec.Directory(dir.resolve("file/sub"), 0755, Optional.empty(),
+                UnitSpec.Removal.EVERY_STOP);
         SpawnException e = assertThrows(SpawnException.class, () -> UnitDirectories.make(List.of(bad)));
         assertTrue(e.getMessage().contains("file/sub"), e.getMessage());
     }

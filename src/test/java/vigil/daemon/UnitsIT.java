@@ -368,6 +368,36 @@ class UnitsIT {
         assertTrue(fails.output().contains("fails.service: failed with result 'exit-code'"), fails.output());
     }
 
+    @Test
+    void anEditedEnvironmentFileIsSeenByTheNextRestartWithoutADaemonReload() throws Exception {
+        Path defaults = sandbox.resolve("defaults");
+        Path out = sandbox.resolve("env.out");
+        Files.writeString(defaults, "GREETING=first\n");
+        Path units = unit("env.service", """
+                Environment=GREETING=from-the-unit OTHER=kept
+                EnvironmentFile=%s
+                EnvironmentFile=-%s/missing
+                ExecStart=/bin/sh -c 'echo "$GREETING $OTHER" >> env.out; exec sleep 1013'
+                """.formatted(defaults, sandbox));
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("env.service: running", WAIT);
+        Await.until("the first start's line", WAIT, () -> lines(out).size() == 1);
+
+        Files.writeString(defaults, "GREETING=second\n");
+        Tools.Result restart = vigil("restart", "env");
+        assertEquals(0, restart.exit(), restart.output());
+        Await.until("the restart's line", WAIT, () -> lines(out).size() == 2);
+        assertEquals(List.of("first kept", "second kept"), lines(out));
+
+        Files.delete(defaults);
+        Tools.Result failed = vigil("restart", "env");
+        assertEquals(1, failed.exit(), failed.output());
+        assertTrue(failed.output().contains("env.service: failed with result 'resources'"), failed.output());
+        daemon.awaitLine(Pattern.quote("env.service: cannot start: EnvironmentFile=" + defaults
+                + ": No such file or directory"), WAIT);
+        assertEquals(2, lines(out).size());
+    }
+
     private static List<String> lines(Path file) {
         try {
             return Files.exists(file) ? Files.readAllLines(file) : List.of();

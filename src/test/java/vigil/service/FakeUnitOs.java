@@ -12,7 +12,7 @@ import java.util.Set;
 import vigil.model.UnitSpec;
 import vigil.os.ExitStatus;
 
-/** PID files, adopted processes and process groups that exist only in memory. */
+/** PID files, environment files, adopted processes and process groups that exist only in memory. */
 final class FakeUnitOs implements UnitOs {
     final Map<Path, Integer> pidFiles = new HashMap<>();
     /** Pids that exist and may be adopted. */
@@ -23,6 +23,12 @@ final class FakeUnitOs implements UnitOs {
     /** "pgid:signal" for every group signal sent to a live group. */
     final List<String> groupSignals = new ArrayList<>();
     final Set<Path> made = new HashSet<>();
+    /** "made PATH" and "removed PATH", in the order the unit asked. */
+    final List<String> directoryLog = new ArrayList<>();
+    /** EnvironmentFile= contents by path, changed as a test likes; a path not here does not exist. */
+    final Map<Path, Map<String, String>> environmentFiles = new HashMap<>();
+    /** Every EnvironmentFile= read, in order. */
+    final List<Path> environmentReads = new ArrayList<>();
     boolean failDirectories;
     /** "Check:argument" of every condition that holds; the rest do not. */
     final Set<String> holding = new HashSet<>();
@@ -71,6 +77,14 @@ final class FakeUnitOs implements UnitOs {
     }
 
     @Override
+    public Map<String, String> readEnvironmentFile(Path file) throws SpawnException {
+        environmentReads.add(file);
+        Map<String, String> content = environmentFiles.get(file);
+        if (content == null) throw new SpawnException("No such file or directory", 2);
+        return content;
+    }
+
+    @Override
     public boolean holds(UnitSpec.Condition condition) {
         return holding.contains(condition.check() + ":" + condition.argument());
     }
@@ -78,12 +92,18 @@ final class FakeUnitOs implements UnitOs {
     @Override
     public void makeDirectories(List<UnitSpec.Directory> directories) throws SpawnException {
         if (failDirectories) throw new SpawnException("Permission denied", 13);
-        for (UnitSpec.Directory d : directories) made.add(d.path());
+        for (UnitSpec.Directory d : directories) {
+            made.add(d.path());
+            directoryLog.add("made " + d.path());
+        }
     }
 
     @Override
     public void removeDirectories(List<UnitSpec.Directory> directories) {
-        for (UnitSpec.Directory d : directories) made.remove(d.path());
+        for (UnitSpec.Directory d : directories) {
+            made.remove(d.path());
+            directoryLog.add("removed " + d.path());
+        }
     }
 
     @Override

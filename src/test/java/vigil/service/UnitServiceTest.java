@@ -22,6 +22,7 @@ import vigil.model.UnitSpec.Kill;
 import vigil.model.UnitSpec.KillMode;
 import vigil.model.UnitSpec.NotifyAccess;
 import vigil.model.UnitSpec.Phase;
+import vigil.model.UnitSpec.Removal;
 import vigil.model.UnitSpec.Restart;
 import vigil.model.UnitSpec.Type;
 import vigil.model.UnitSpec.UnitCommand;
@@ -761,24 +762,180 @@ class UnitServiceTest {
         assertEquals(UnitState.STOP_WATCHDOG, other.state());
     }
 
+    // ---- environment ----
+
+    private static final Path DEFAULTS = Path.of("/etc/default/web");
+
+    private static List<UnitSpec.EnvironmentFile> required(Path... files) {
+        return Arrays.stream(files).map(f -> new UnitSpec.EnvironmentFile(f, false)).toList();
+    }
+
+    @Test
+    void environmentFilesAreReadForEachCommandSoAnEditNeedsNoReload() {
+        unitOs.environmentFiles.put(DEFAULTS, Map.of("PORT", "1"));
+        UnitService web = started(unit("/bin/web --port $PORT")
+                .commands(Phase.START_PRE, List.of(cmd("/bin/pre $PORT")))
+                .environmentFiles(required(DEFAULTS)));
+        FakeProcess pre = os.last("/bin/pre");
+        assertEquals(List.of("/bin/pre", "1"), pre.argv());
+        unitOs.environmentFiles.put(DEFAULTS, Map.of("PORT", "2"));
+        pre.exit(0);
+        FakeProcess first = os.last("/bin/web");
+        assertEquals(List.of("/bin/web", "--port", "2"), first.argv(), "read again for ExecStart=");
+        assertEquals("2", first.request.command().environment().get("PORT"));
+
+        unitOs.environmentFiles.put(DEFAULTS, Map.of("PORT", "3"));
+        web.restart();
+        first.killedBy(Signals.SIGTERM);
+        assertEquals(List.of("/bin/pre", "3"), os.last("/bin/pre").argv());
+        os.last("/bin/pre").exit(0);
+        assertEquals(List.of("/bin/web", "--port", "3"), os.last("/bin/web").argv(), "the restart sees the edit");
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(4, unitOs.environmentReads.size(), "once per command");
+    }
+
+    @Test
+    void fileValuesOverrideEnvironmentLaterFilesWinAndUnsetEnvironmentIsLast() {
+        Path first = Path.of("/etc/web/a.env");
+        Path second = Path.of("/etc/web/b.env");
+        unitOs.environmentFiles.put(first, Map.of("LANG", "de_DE.UTF-8", "A", "a", "B", "a"));
+        unitOs.environmentFiles.put(second, Map.of("B", "b", "C", "b"));
+        started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
+                .environmentFiles(required(first, second))
+                .unsetEnvironment(List.of("A", "C=not-b", "B=a", "NOTIFY_SOCKET")));
+        Map<String, String> env = os.last().request.command().environment();
+        assertEquals("de_DE.UTF-8", env.get("LANG"), "a file overrides Environment=");
+        assertEquals("b", env.get("B"), "the later file wins (and B=a no longer matches)");
+        assertEquals("b", env.get("C"), "VAR=VALUE unsets only that value");
+        assertFalse(env.containsKey("A"));
+        assertFalse(env.containsKey("NOTIFY_SOCKET"), "the last step, over what Vigil sets too");
+        assertEquals(List.of(first, second), unitOs.environmentReads);
+    }
+
+    @Test
+    void aMissingOptionalFileIsSkipped() {
+        unitOs.environmentFiles.put(DEFAULTS, Map.of("PORT", "1"));
+        UnitService web = started(unit("/bin/web").environmentFiles(List.of(
+                new UnitSpec.EnvironmentFile(Path.of("/etc/default/missing"), true),
+                new UnitSpec.EnvironmentFile(DEFAULTS, false))));
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals("1", os.last().request.command().environment().get("PORT"));
+    }
+
+    @Test
+    void aMissingRequiredFileFailsTheStartNamingItUntilItIsThere() {
+        UnitService web = started(unit("/bin/web").environmentFiles(required(DEFAULTS)));
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(Result.RESOURCES, web.result());
+        assertEquals(0, os.started.size());
+        assertTrue(lines.contains("cannot start: EnvironmentFile=/etc/default/web: No such file or directory"),
+                lines.toString());
+
+        unitOs.environmentFiles.put(DEFAULTS, Map.of());
+        web.start();
+        assertEquals(UnitState.RUNNING, web.state(), "the file is read at the start: no reload needed");
+    }
+
+    @Test
+    void aMissingRequiredFileFailsAControlCommandToo() {
+        UnitService pre = started(unit("/bin/web").restart(Restart.ON_FAILURE)
+                .commands(Phase.START_PRE, List.of(cmd("/bin/pre"))).environmentFiles(required(DEFAULTS)));
+        assertEquals(0, os.started.size());
+        assertEquals(UnitState.AUTO_RESTART, pre.state());
+        assertEquals(Result.RESOURCES, pre.result());
+        assertTrue(lines.contains("cannot start /bin/pre: EnvironmentFile=/etc/default/web: No such file or directory"),
+                lines.toString());
+
+        // Gone while the unit runs: ExecStop= cannot run, and the stop goes on with the stop signal.
+        unitOs.environmentFiles.put(DEFAULTS, Map.of());
+        UnitService web = started(unit("/bin/other").name("other.service")
+                .commands(Phase.STOP, List.of(cmd("/bin/stop"))).environmentFiles(required(DEFAULTS)));
+        FakeProcess main = os.last("/bin/other");
+        unitOs.environmentFiles.remove(DEFAULTS);
+        web.stop();
+        assertEquals(0, os.count("/bin/stop"));
+        assertEquals(List.of(Signals.SIGTERM, Signals.SIGCONT), main.signals);
+        main.killedBy(Signals.SIGTERM);
+        assertEquals(UnitState.FAILED, web.state());
+        assertEquals(Result.RESOURCES, web.result());
+    }
+
     // ---- directories ----
+
+    private static final Path RUN = Path.of("/run/web");
+
+    private static UnitSpec.Directory runtime(Removal removal) {
+        return new UnitSpec.Directory(RUN, 0755, Optional.empty(), removal);
+    }
 
     @Test
     void directoriesAreMadeBeforeTheStartAndARuntimeOneGoesWhenStopped() {
-        var runtime = new UnitSpec.Directory(Path.of("/run/web"), 0755, Optional.empty(), true);
-        var state = new UnitSpec.Directory(Path.of("/var/lib/web"), 0700, Optional.empty(), false);
-        UnitService web = started(unit("/bin/web").directories(List.of(runtime, state)));
-        assertEquals(Set.of(runtime.path(), state.path()), unitOs.made);
+        var state = new UnitSpec.Directory(Path.of("/var/lib/web"), 0700, Optional.empty(), Removal.NEVER);
+        UnitService web = started(unit("/bin/web").directories(List.of(runtime(Removal.EVERY_STOP), state)));
+        assertEquals(Set.of(RUN, state.path()), unitOs.made);
         web.stop();
         os.last().killedBy(Signals.SIGTERM);
         assertEquals(Set.of(state.path()), unitOs.made);
     }
 
     @Test
+    void preserveNoRemovesTheRuntimeDirectoryAtEveryStopRestartsIncluded() {
+        UnitService web = started(unit("/bin/web").restart(Restart.ON_FAILURE).restartSec(Duration.ofSeconds(1))
+                .directories(List.of(runtime(Removal.EVERY_STOP))));
+        os.last().exit(1);
+        assertEquals(UnitState.AUTO_RESTART, web.state());
+        assertEquals(Set.of(), unitOs.made, "removed before the automatic restart");
+        advance(1_000);
+        assertEquals(Set.of(RUN), unitOs.made, "and made anew by it");
+        web.restart();
+        os.last().killedBy(Signals.SIGTERM);
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(List.of("made /run/web", "removed /run/web", "made /run/web", "removed /run/web",
+                "made /run/web"), unitOs.directoryLog, "an asked-for restart removes it too");
+    }
+
+    @Test
+    void preserveRestartKeepsTheRuntimeDirectoryAcrossRestartsUntilTheUnitStops() {
+        UnitService web = started(unit("/bin/web").restart(Restart.ON_FAILURE).restartSec(Duration.ofSeconds(1))
+                .directories(List.of(runtime(Removal.UNLESS_RESTARTING))));
+        os.last().exit(1);
+        assertEquals(UnitState.AUTO_RESTART, web.state());
+        assertEquals(Set.of(RUN), unitOs.made, "kept for the automatic restart");
+        advance(1_000);
+        web.restart();
+        os.last().killedBy(Signals.SIGTERM);
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(3, os.count("/bin/web"));
+        assertTrue(unitOs.directoryLog.stream().noneMatch(l -> l.startsWith("removed")),
+                unitOs.directoryLog.toString());
+
+        web.stop();
+        os.last().killedBy(Signals.SIGTERM);
+        assertEquals(UnitState.DEAD, web.state());
+        assertEquals(Set.of(), unitOs.made, "the unit stopped for good");
+
+        web.start();
+        os.last().exit(1);
+        assertEquals(Set.of(RUN), unitOs.made);
+        web.stop();
+        assertEquals(UnitState.DEAD, web.state());
+        assertEquals(Set.of(), unitOs.made, "a stop cancels the automatic restart it was kept for");
+    }
+
+    @Test
+    void preserveYesKeepsTheRuntimeDirectoryAfterTheStop() {
+        UnitService web = started(unit("/bin/web").directories(List.of(runtime(Removal.NEVER))));
+        web.stop();
+        os.last().killedBy(Signals.SIGTERM);
+        assertEquals(UnitState.DEAD, web.state());
+        assertEquals(Set.of(RUN), unitOs.made);
+        assertEquals(List.of("made /run/web"), unitOs.directoryLog);
+    }
+
+    @Test
     void aDirectoryThatCannotBeMadeFailsTheStart() {
         unitOs.failDirectories = true;
-        UnitService web = started(unit("/bin/web").directories(List.of(
-                new UnitSpec.Directory(Path.of("/run/web"), 0755, Optional.empty(), true))));
+        UnitService web = started(unit("/bin/web").directories(List.of(runtime(Removal.EVERY_STOP))));
         assertEquals(UnitState.FAILED, web.state());
         assertEquals(Result.RESOURCES, web.result());
         assertEquals(0, os.started.size());

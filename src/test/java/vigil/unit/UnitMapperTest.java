@@ -114,7 +114,7 @@ class UnitMapperTest {
 
     @Test
     void mapsTheExecContext() throws Exception {
-        Files.writeString(dir.resolve("env"), "# comment\nFROM_FILE='one two'\nexport OTHER=\"q\\\"x\"\nDROP=me\n");
+        Files.writeString(dir.resolve("env"), "FROM_FILE='one two'\n");
         UnitSpec spec = map("""
                 [Service]
                 ExecStart=/bin/web
@@ -142,10 +142,12 @@ class UnitMapperTest {
         assertEquals(Optional.of(new Credentials(1001, 1001, List.of(1001, 4, 120))), c.user());
         assertEquals(Path.of("/srv/web"), c.workingDirectory());
         Map<String, String> env = c.environment();
-        assertEquals("one two", env.get("FROM_FILE"));
-        assertEquals("q\"x", env.get("OTHER"));
+        assertTrue(!env.containsKey("FROM_FILE"), "EnvironmentFile= is read at each command's run, not now");
+        assertEquals(List.of(new UnitSpec.EnvironmentFile(dir.resolve("env"), false),
+                new UnitSpec.EnvironmentFile(Path.of("/does/not/exist"), true)), spec.environmentFiles());
+        assertEquals(List.of("DROP"), spec.unsetEnvironment());
         assertEquals("xterm", env.get("TERM"));
-        assertTrue(!env.containsKey("DROP") && !env.containsKey("MISSING") && !env.containsKey("SECRET"));
+        assertTrue(!env.containsKey("MISSING") && !env.containsKey("SECRET"));
         assertEquals("web", env.get("USER"));
         assertEquals("/srv/web", env.get("HOME"));
         assertEquals("/run/web", env.get("RUNTIME_DIRECTORY"));
@@ -160,8 +162,9 @@ class UnitMapperTest {
         Command post = spec.commands(Phase.START_POST).getFirst().command();
         assertEquals(Optional.empty(), post.user(), "+ runs with full privileges");
         assertEquals(ExecOptions.NONE, post.options());
-        assertEquals(List.of(new UnitSpec.Directory(Path.of("/run/web"), 0755, c.user(), true),
-                new UnitSpec.Directory(Path.of("/var/lib/web/data"), 0700, c.user(), false)), spec.directories());
+        assertEquals(List.of(new UnitSpec.Directory(Path.of("/run/web"), 0755, c.user(), UnitSpec.Removal.EVERY_STOP),
+                new UnitSpec.Directory(Path.of("/var/lib/web/data"), 0700, c.user(), UnitSpec.Removal.NEVER)),
+                spec.directories());
         assertEquals(new UnitSpec.Stdio.File(Path.of("/var/log/web.out"), UnitSpec.Stdio.FileMode.APPEND),
                 spec.stdout());
         assertEquals(new UnitSpec.Stdio.Log(), spec.stderr());
@@ -177,7 +180,39 @@ class UnitMapperTest {
         assertThrows(UnitMapper.CannotRun.class, () -> map("[Service]\nType=dbus\nBusName=org.x.Y\n"
                 + "ExecStart=/bin/x\n"));
         assertThrows(UnitMapper.CannotRun.class, () -> map("[Service]\nExecStart=/bin/x\nUser=nosuchuser\n"));
-        assertThrows(UnitMapper.CannotRun.class, () -> map("[Service]\nExecStart=/bin/x\nEnvironmentFile=/nope\n"));
+        assertEquals(List.of(new UnitSpec.EnvironmentFile(Path.of("/nope"), false)),
+                map("[Service]\nExecStart=/bin/x\nEnvironmentFile=/nope\n").spec().environmentFiles(),
+                "a missing file fails the start that reads it, not the load");
+    }
+
+    @Test
+    void environmentOverridesWhatVigilSetsAndPassEnvironmentIsOverriddenInTurn() throws Exception {
+        Map<String, String> env = map("""
+                [Service]
+                ExecStart=/bin/web
+                User=web
+                RuntimeDirectory=web
+                PassEnvironment=TERM SECRET
+                Environment=HOME=/custom RUNTIME_DIRECTORY=/elsewhere TERM=dumb
+                """).spec().commands(Phase.START).getFirst().command().environment();
+        assertEquals("/custom", env.get("HOME"), "systemd.exec(5): Environment= comes after the manager's variables");
+        assertEquals("/elsewhere", env.get("RUNTIME_DIRECTORY"));
+        assertEquals("web", env.get("USER"));
+        assertEquals("dumb", env.get("TERM"), "Environment= overrides PassEnvironment=");
+        assertEquals("s", env.get("SECRET"));
+    }
+
+    @Test
+    void runtimeDirectoryPreserveDecidesWhichStopsRemoveIt() throws Exception {
+        String unit = "[Service]\nExecStart=/bin/web\nRuntimeDirectory=web\nStateDirectory=web\n";
+        for (var c : Map.of("", UnitSpec.Removal.EVERY_STOP, "RuntimeDirectoryPreserve=no\n",
+                UnitSpec.Removal.EVERY_STOP, "RuntimeDirectoryPreserve=restart\n",
+                UnitSpec.Removal.UNLESS_RESTARTING, "RuntimeDirectoryPreserve=yes\n", UnitSpec.Removal.NEVER)
+                .entrySet()) {
+            List<UnitSpec.Directory> dirs = map(unit + c.getKey()).spec().directories();
+            assertEquals(List.of(c.getValue(), UnitSpec.Removal.NEVER),
+                    dirs.stream().map(UnitSpec.Directory::removal).toList(), c.getKey());
+        }
     }
 
     @Test
@@ -201,7 +236,8 @@ class UnitMapperTest {
 
     @Test
     void environmentFileSyntax() {
-        assertEquals(Map.of("A", "1", "B", "two words", "C", "x\\y", "D", "joined"),
-                EnvironmentFiles.parse("A=1\n; c\n# c\nB=\"two words\"\nC='x\\y'\nnot an assignment\nD=jo\\\nined\n"));
+        assertEquals(Map.of("A", "1", "B", "two words", "C", "x\\y", "D", "joined", "E", "q\"x"),
+                EnvironmentFiles.parse("A=1\n; c\n# c\nB=\"two words\"\nC='x\\y'\nnot an assignment\nD=jo\\\nined\n"
+                        + "export E=\"q\\\"x\"\n"));
     }
 }
