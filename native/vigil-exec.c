@@ -28,7 +28,10 @@
  *   before=PATH        last, just before the execve: if PATH exists and its owner may execute it, run it as
  *                      argv {PATH, ""} and wait for it; its exit status is ignored (runsv's control/u, which gets
  *                      the service's pid as its argument: there is none yet)
- * Always: every signal disposition is reset to the default and the signal mask is emptied.
+ *   block=N            (repeatable) signal N (1-64) is blocked in the program; every other one is not
+ * Always: every signal disposition is reset to the default and the signal mask is emptied (but for block=).
+ * block= is for Vigil's own JVM, started by the launcher with SIGCHLD blocked: a mask survives execve and every
+ * thread the JVM makes inherits it, so a child's death wakes only the signalfd that waits for it.
  *
  * Failure report. On any failure the helper makes one write(2) to the err fd of
  *     ERRNO SP STEP SP SUBJECT
@@ -157,6 +160,8 @@ int main(int argc, char **argv) {
     gid_t groups[MAX_GROUPS];
     int nfds = 0, nlimits = 0, ngroups = -1;
     int new_session = 0, nonewprivs = 0, listen_pid = 0, have_nice = 0, have_umask = 0, npid_env = 0;
+    sigset_t blocked;
+    sigemptyset(&blocked);
     const char *pid_env[4];
     const char *root = NULL, *cwd = NULL, *oom = NULL, *before = NULL;
     const char *nice_text = "", *uid_text = "", *gid_text = "";
@@ -186,6 +191,7 @@ int main(int argc, char **argv) {
         else if (KEY("gid")) { gid = number(v, 10, 0, 4294967294LL, arg); gid_text = v; }
         else if (KEY("nonewprivs")) nonewprivs = number(v, 10, 0, 1, arg);
         else if (KEY("listen-pid")) listen_pid = number(v, 10, 0, 1, arg);
+        else if (KEY("block")) sigaddset(&blocked, number(v, 10, 1, 64, arg));
         else if (KEY("pid-env")) {
             if (!*v || strchr(v, '=') || npid_env == 4) fail("usage", arg, EINVAL);
             pid_env[npid_env++] = v;
@@ -310,9 +316,7 @@ int main(int argc, char **argv) {
     for (int s = 1; s < NSIG && s <= 64; s++)
         if ((ignored >> (s - 1) & 1) && s != SIGKILL && s != SIGSTOP)
             syscall(SYS_rt_sigaction, s, dfl, NULL, sizeof(unsigned long));
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sigprocmask(SIG_SETMASK, &blocked, NULL);
 
     if (before) run_before(before);
     execve(path, program_argv, environ);

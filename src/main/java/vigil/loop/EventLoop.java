@@ -85,6 +85,7 @@ public final class EventLoop implements AutoCloseable {
             loop.watch(wakeup.fd(), Epoll.EPOLLIN, events -> loop.drainWakeup());
             loop.watch(timerFd.fd(), Epoll.EPOLLIN, events -> loop.runDueTimers());
             loop.watch(signals.fd(), Epoll.EPOLLIN, events -> loop.dispatchSignals());
+            loop.watch(signals.signalFd(), Epoll.EPOLLIN, events -> loop.dispatchSignals());
             return loop;
         } catch (OsException e) {
             for (AutoCloseable c : made.reversed()) closeQuietly(c);

@@ -4,12 +4,16 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.IOException;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.stream.Stream;
 import java.util.concurrent.atomic.AtomicLong;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
@@ -32,6 +36,11 @@ import sun.misc.SignalHandler;
  *
  * <p>Handlers are process-wide: every instance watching a signal hears it, and the handler that was there before
  * comes back when the last instance stops watching.
+ *
+ * <p>A signal that every thread of the process blocks is read from a signalfd instead ({@link #signalFd()}), which
+ * is what signalfd is for and costs no thread: the launcher starts Vigil's JVM with SIGCHLD blocked (a mask
+ * survives execve and every thread inherits it), and through the handler each child's death woke the process's
+ * first thread, the dispatcher thread and a new thread, on the two cores a restart needs.
  */
 public final class SignalEvents implements AutoCloseable {
     private static final long DEFAULT_ACTION = 0, IGNORE = 1;
@@ -44,24 +53,47 @@ public final class SignalEvents implements AutoCloseable {
     /** The installed process-wide handlers, by signal number; guarded by itself. */
     private static final Map<Integer, Hook> HOOKS = new HashMap<>();
 
+    private static final MethodHandle SIGNALFD = Native.linkErrno("signalfd",
+            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_INT));
+    private static final int SFD_NONBLOCK = 0x800, SFD_CLOEXEC = 0x80000;
+    /** struct signalfd_siginfo, whose first field is the signal's number. */
+    private static final int SIGINFO_SIZE = 128;
+
     private final EventFd eventFd;
+    private final int signalFd;
+    /** Bit {@code n - 1} is set when signal n is read from the signalfd (it is blocked in every thread). */
+    private long viaSignalFd;
+    private final MemorySegment siginfo = Arena.ofAuto().allocate(SIGINFO_SIZE * 16L, 8);
+    private boolean closed;
     /** Bit {@code n - 1} is set when signal n arrived since the last take(). */
     private final AtomicLong pending = new AtomicLong();
     /** Guarded by HOOKS. */
     private final Set<Integer> watched = new HashSet<>();
 
-    private SignalEvents(EventFd eventFd) {
+    private SignalEvents(EventFd eventFd, int signalFd) {
         this.eventFd = eventFd;
+        this.signalFd = signalFd;
     }
 
     /** A source that watches no signal yet. */
     public static SignalEvents create() throws OsException {
-        return new SignalEvents(EventFd.create());
+        EventFd eventFd = EventFd.create();
+        try {
+            return new SignalEvents(eventFd, setSignalFd(-1, 0));
+        } catch (OsException e) {
+            eventFd.close();
+            throw e;
+        }
     }
 
-    /** Readable when a watched signal arrived; then call {@link #take()}. */
+    /** Readable when a watched signal arrived through its handler; then call {@link #take()}. */
     public int fd() {
         return eventFd.fd();
+    }
+
+    /** Readable when a watched signal that every thread blocks arrived; then call {@link #take()}. */
+    public int signalFd() {
+        return signalFd;
     }
 
     /**
@@ -71,6 +103,12 @@ public final class SignalEvents implements AutoCloseable {
      */
     public void watch(int signal) {
         if (signal < 1 || signal > 64) throw new IllegalArgumentException("no such signal: " + signal);
+        long bit = 1L << (signal - 1);
+        if ((viaSignalFd & bit) != 0) return;
+        if (blockedInEveryThread(bit)) {
+            changeSignalFd(viaSignalFd | bit);
+            return;
+        }
         synchronized (HOOKS) {
             if (watched.contains(signal)) return;
             Hook hook = HOOKS.get(signal);
@@ -85,6 +123,11 @@ public final class SignalEvents implements AutoCloseable {
 
     /** Stops reporting {@code signal}; the previous handler returns once nobody watches it. */
     public void unwatch(int signal) {
+        long bit = signal < 1 || signal > 64 ? 0 : 1L << (signal - 1);
+        if ((viaSignalFd & bit) != 0) {
+            changeSignalFd(viaSignalFd & ~bit);
+            return;
+        }
         synchronized (HOOKS) {
             if (!watched.remove(signal)) return;
             Hook hook = HOOKS.get(signal);
@@ -103,7 +146,62 @@ public final class SignalEvents implements AutoCloseable {
     public long take() throws OsException {
         // Drain first: a handler sets its bit before writing the eventfd, so no bit is left behind unannounced.
         eventFd.drain();
-        return pending.getAndSet(0);
+        long arrived = 0;
+        for (long n; (n = Fds.read(signalFd, siginfo, siginfo.byteSize())) > 0; ) {
+            for (long at = 0; at + SIGINFO_SIZE <= n; at += SIGINFO_SIZE) {
+                arrived |= 1L << (siginfo.get(ValueLayout.JAVA_INT, at) - 1);
+            }
+        }
+        return arrived | pending.getAndSet(0);
+    }
+
+    /**
+     * Whether the signal is blocked in every thread of the process now, so that it stays pending for a signalfd;
+     * threads made later inherit the mask of the thread that makes them. False if /proc cannot say.
+     */
+    private static boolean blockedInEveryThread(long bit) {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            return tasks.allMatch(task -> (blockedMask(task.resolve("status")) & bit) != 0);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The SigBlk: line of a /proc status file; 0 if the thread is gone. */
+    private static long blockedMask(Path status) {
+        try {
+            for (String line : Files.readAllLines(status)) {
+                if (line.startsWith("SigBlk:")) return Long.parseUnsignedLong(line.substring(7).strip(), 16);
+            }
+        } catch (IOException gone) {
+            // A thread that ended between the listing and the read blocks nothing any more.
+        }
+        return 0;
+    }
+
+    private void changeSignalFd(long mask) {
+        try {
+            setSignalFd(signalFd, mask);
+            viaSignalFd = mask;
+        } catch (OsException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** signalfd(2) with the first 64 signals of {@code mask}: makes one ({@code fd} -1) or changes its mask. */
+    private static int setSignalFd(int fd, long mask) throws OsException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(128, 8);
+            set.set(ValueLayout.JAVA_LONG, 0, mask);
+            MemorySegment slot = Native.errnoSlot();
+            int rc = (int) SIGNALFD.invokeExact(slot, fd, set, SFD_NONBLOCK | SFD_CLOEXEC);
+            if (rc < 0) throw new OsException("signalfd", Native.errno(slot));
+            return rc;
+        } catch (OsException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
     }
 
     private void deliver(int signal) {
@@ -116,13 +214,16 @@ public final class SignalEvents implements AutoCloseable {
         }
     }
 
-    /** Stops watching every signal, then closes the fd. Idempotent. */
+    /** Stops watching every signal, then closes the fds. Idempotent. */
     @Override
     public void close() {
         synchronized (HOOKS) {
             for (int signal : Set.copyOf(watched)) unwatch(signal);
         }
         eventFd.close();
+        if (!closed) Fds.close(signalFd);
+        closed = true;
+        viaSignalFd = 0;
     }
 
     /** The one Java handler per signal, fanning out to every watching instance. */

@@ -17,6 +17,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import vigil.os.Signals;
 import vigil.testing.Await;
 import vigil.testing.DaemonProcess;
 import vigil.testing.Procs;
@@ -122,6 +123,16 @@ class LifecycleIT {
         Path svc = service(root, "parent", "(sleep 1 & echo $! > orphan.pid); exec sleep 1000");
         daemon = DaemonProcess.daemon(sandbox, root);
         awaitRunning(svc, WAIT);
+        // The launcher starts the JVM with SIGCHLD blocked in every thread: no handler can ever run, so the
+        // orphan below is reaped only if Vigil reads SIGCHLD from its signalfd.
+        try (var tasks = Files.list(Path.of("/proc/" + daemon.pid() + "/task"))) {
+            for (Path task : tasks.toList()) {
+                String mask = Files.readAllLines(task.resolve("status")).stream()
+                        .filter(l -> l.startsWith("SigBlk:")).findFirst().orElseThrow().substring(7).strip();
+                assertTrue((Long.parseUnsignedLong(mask, 16) & 1L << (Signals.SIGCHLD - 1)) != 0,
+                        "thread " + task.getFileName() + " blocks SIGCHLD: " + mask);
+            }
+        }
         long orphan = Await.value("the orphan's pid", WAIT, () -> {
             List<String> l = lines(svc.resolve("orphan.pid"));
             return l.isEmpty() ? null : Long.parseLong(l.getFirst().strip());

@@ -97,6 +97,16 @@ class VigilExecTest {
     }
 
     @Test
+    void blocksOnlyTheSignalsItIsToldTo() throws Exception {
+        // The shell running the helper may block signals of its own: none of them survives, only block= ones.
+        Result r = sh("exec $HELPER block=17 block=10 -- /bin/grep grep SigBlk /proc/self/status");
+        assertEquals(new Result(0, "SigBlk:\t0000000000010200\n", ""), r);
+        assertEquals(new Result(0, "SigBlk:\t0000000000000000\n", ""),
+                sh("exec $HELPER -- /bin/grep grep SigBlk /proc/self/status"));
+        assertEquals(111, sh("exec $HELPER block=65 -- /bin/true true").exit());
+    }
+
+    @Test
     void setsPidVariablesToItsOwnPid() throws Exception {
         Result r = sh("exec $HELPER pid-env=WATCHDOG_PID pid-env=OTHER -- /bin/sh sh -c "
                 + "'echo $WATCHDOG_PID $OTHER $$'");
