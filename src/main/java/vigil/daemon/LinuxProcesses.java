@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -66,6 +67,10 @@ final class LinuxProcesses implements Processes, UnitOs {
      */
     private final int pidfdBudget;
     private int pidfds;
+    /** How long an orphan may stay a zombie: see {@link #childDied}. */
+    private static final Duration ORPHAN_SWEEP_DELAY = Duration.ofMillis(50);
+    /** The pending sweep for orphans, or null. */
+    private EventLoop.Timer orphanSweep;
     private final Path notifyDirectory;
     private final UnitNotifySockets unitSockets;
     private long notifySockets;
@@ -90,7 +95,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         this.logs = logs;
         this.devNull = Fds.open(Path.of("/dev/null"), Fds.O_RDWR, 0);
         this.pidfdBudget = (int) Math.min(Integer.MAX_VALUE, Rlimits.openFiles().soft() / 5);
-        loop.onSignal(Signals.SIGCHLD, this::reapAll);
+        loop.onSignal(Signals.SIGCHLD, this::childDied);
     }
 
     @Override
@@ -335,7 +340,7 @@ final class LinuxProcesses implements Processes, UnitOs {
 
     /**
      * A pidfd becomes readable when its process exits: the fast path to the loop. SIGCHLD is the backstop (for
-     * orphans, and if no fd is left for a pidfd), but the JVM starts a thread to deliver each signal.
+     * orphans, and if no fd is left for a pidfd), and its sweep looks at every child.
      */
     private WatchedPipe watchExit(int pid) {
         if (pidfds >= pidfdBudget) return null;
@@ -363,6 +368,23 @@ final class LinuxProcesses implements Processes, UnitOs {
                 children.remove(pid);
                 child.reaped(new Reaped(pid, ExitStatus.exited(0)));
             }
+        }
+    }
+
+    /**
+     * SIGCHLD: a child of Vigil's died, or an orphan that Vigil adopted as subreaper. While every child Vigil knows
+     * has a pidfd, which tells of its exit, the signal can only matter for orphans, and their sweep waits a little:
+     * it makes the kernel look at every child (a millisecond at 1000 services), and done at once after a service's
+     * death it took the CPU that the restarted service needs. Deaths in the meantime share one sweep.
+     */
+    private void childDied() {
+        if (children.size() > pidfds) {
+            reapAll();
+        } else if (orphanSweep == null) {
+            orphanSweep = loop.schedule(ORPHAN_SWEEP_DELAY, () -> {
+                orphanSweep = null;
+                reapAll();
+            });
         }
     }
 
