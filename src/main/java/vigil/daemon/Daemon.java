@@ -27,6 +27,7 @@ import vigil.os.NativeHeap;
 import vigil.os.OsException;
 import vigil.os.Rlimits;
 import vigil.os.Signals;
+import vigil.os.Spawner;
 import vigil.scan.DirectoryWatcher;
 import vigil.scan.ServiceHost;
 import vigil.scan.ServiceTree;
@@ -124,7 +125,9 @@ public final class Daemon implements ServiceHost {
         try (EventLoop loop = EventLoop.create()) {
             Rlimits.Limit childLimits = Rlimits.raiseOpenFilesLimit();
             if (Children.getpid() != 1) Children.setChildSubreaper();
-            ServiceLogs logs = new ServiceLogs(loop, logDir.toAbsolutePath(),
+            // Before anything else opens fds: the spawner's own file table starts as a copy of the process's.
+            Spawner spawner = Spawner.start();
+            ServiceLogs logs = new ServiceLogs(loop, spawner, logDir.toAbsolutePath(),
                     LogOptions.DEFAULT.withTimestamps(timestamps), reporter, openLogsBudget());
             try {
                 reporter.logTo(loop, logs.openOwn());
@@ -133,7 +136,7 @@ public final class Daemon implements ServiceHost {
             }
             Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
             Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
-            LinuxProcesses processes = new LinuxProcesses(loop, childLimits, notifyDirectory,
+            LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory,
                     new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime);
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs);

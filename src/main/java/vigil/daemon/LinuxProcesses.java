@@ -53,7 +53,7 @@ final class LinuxProcesses implements Processes, UnitOs {
     private static final int RLIMIT_NOFILE = 7;
 
     private final EventLoop loop;
-    private final Spawner spawner = Spawner.start();
+    private final Spawner spawner;
     /** The open-files limit services get back, if Vigil raised its own; empty if they inherit Vigil's. */
     private final Optional<Rlimits.Limit> childOpenFiles;
     private final ServiceLogs logs;
@@ -84,9 +84,10 @@ final class LinuxProcesses implements Processes, UnitOs {
      * @param notifyDirectory where the sd_notify sockets of service directories with a {@code notify} file go
      * @param unitSockets     the units' sd_notify sockets
      */
-    LinuxProcesses(EventLoop loop, Rlimits.Limit childOpenFiles, Path notifyDirectory, UnitNotifySockets unitSockets,
-                   ServiceLogs logs) throws OsException {
+    LinuxProcesses(EventLoop loop, Spawner spawner, Rlimits.Limit childOpenFiles, Path notifyDirectory,
+                   UnitNotifySockets unitSockets, ServiceLogs logs) throws OsException {
         this.loop = loop;
+        this.spawner = spawner;
         this.notifyDirectory = notifyDirectory;
         this.unitSockets = unitSockets;
         // Restoring the limit takes vigil-exec in every child; when Vigil did not raise its own, spawns can skip it.
@@ -126,16 +127,9 @@ final class LinuxProcesses implements Processes, UnitOs {
                 env.put("NOTIFY_SOCKET", notifyPath.toString());
                 spec.environment(env);
             }
-            // The child gets a write end of its own, closed here with the other opened fds once it has its copy:
-            // none lingers in Vigil, so the pipe reads EOF once the service's processes are gone.
-            int logWriteEnd = -1;
-            if (capture != null) {
-                logWriteEnd = capture.openWriteEnd();
-                opened.add(logWriteEnd);
-            }
-            mapStdio(spec, 0, request.stdin(), opened, logWriteEnd);
-            mapStdio(spec, 1, request.stdout(), opened, logWriteEnd);
-            mapStdio(spec, 2, request.stderr(), opened, logWriteEnd);
+            mapStdio(spec, 0, request.stdin(), opened);
+            mapStdio(spec, 1, request.stdout(), opened);
+            mapStdio(spec, 2, request.stderr(), opened);
             if (request.readinessFd().isPresent()) {
                 readiness = Fds.pipe(0);
                 Fds.setNonBlocking(readiness[0], true);
@@ -301,9 +295,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         }
     }
 
-    /** @param logWriteEnd the write end of the request's built-in log, if it has one */
-    private void mapStdio(ExecSpec.Builder spec, int target, Stdio stdio, List<Integer> opened, int logWriteEnd)
-            throws OsException {
+    private void mapStdio(ExecSpec.Builder spec, int target, Stdio stdio, List<Integer> opened) throws OsException {
         switch (stdio) {
             case Stdio.Inherit i -> {}
             case Stdio.Null n -> spec.fd(target, devNull);
@@ -320,7 +312,7 @@ final class LinuxProcesses implements Processes, UnitOs {
                 opened.add(fd);
                 spec.fd(target, fd);
             }
-            case Stdio.Log l -> spec.fd(target, logWriteEnd);
+            case Stdio.Log l -> spec.keptFd(target, ((ServiceLogs.Capture) l.log()).writeEnd());
         }
     }
 

@@ -16,6 +16,7 @@ import vigil.os.Epoll;
 import vigil.os.Errno;
 import vigil.os.Fds;
 import vigil.os.OsException;
+import vigil.os.Spawner;
 import vigil.service.OutputLog;
 import vigil.service.SpawnException;
 
@@ -28,13 +29,13 @@ import vigil.service.SpawnException;
  * (a log directory cannot hold another, and {@code vigil logs NAME.log} names it without a slash), unless the
  * service directory's {@code log-dir} says otherwise; Vigil's own messages go to {@code ROOT/vigil}.
  *
- * <p><b>One fd per service.</b> Vigil keeps only the pipe's read end. A child gets a write end of its own, opened
- * through {@code /proc/thread-self/fd/READ} just before it is spawned and closed in Vigil right after, so no write end
- * lingers here (two fds per service would not fit 5000 services in a 20000-fd limit that cannot be raised). Once
- * every writer is gone the read end reports EPOLLHUP for ever: it is read to EOF and then not watched until the
- * next spawn. A grandchild that outlives its parent keeps its write end and goes on feeding the same pipe. An open
- * log directory costs two more fds (lock and current) and a buffer: at most {@code maxOpen} are open at once, and
- * the one written least recently is closed to make room; it is reopened when its service writes again.
+ * <p><b>One fd per service.</b> Vigil's table holds only the pipe's read end (two fds per service would not fit 5000
+ * services in a 20000-fd limit that cannot be raised). The write end is the spawner's ({@link Spawner#keep}), in
+ * the file table of its own, and every child gets it from there. So the pipe never hangs up while the service
+ * exists: a service's death wakes Vigil once, for the death, and not first for the pipe's EOF in the middle of the
+ * dying process's exit. A grandchild that outlives its parent goes on feeding the same pipe. An open log directory
+ * costs two more fds (lock and current) and a buffer: at most {@code maxOpen} are open at once, and the one written
+ * least recently is closed to make room; it is reopened when its service writes again.
  *
  * <p>Memory is bounded whatever the services write: one read buffer shared by all pipes (everything runs on the
  * loop thread) and each open writer's fixed buffer. Fairness: a ready pipe is read at most {@link #CHUNK} bytes
@@ -58,6 +59,7 @@ final class ServiceLogs {
     private static final long REMOVAL_REPORT_NANOS = 60_000_000_000L;
 
     private final EventLoop loop;
+    private final Spawner spawner;
     private final Path root;
     private final LogOptions options;
     private final Reporter reporter;
@@ -69,11 +71,13 @@ final class ServiceLogs {
     private long writes;
 
     /**
+     * @param spawner what spawns the services, and keeps the write ends of their pipes
      * @param root    where log directories go unless a service says otherwise
      * @param maxOpen how many log directories may be open at once (two fds each)
      */
-    ServiceLogs(EventLoop loop, Path root, LogOptions options, Reporter reporter, int maxOpen) {
+    ServiceLogs(EventLoop loop, Spawner spawner, Path root, LogOptions options, Reporter reporter, int maxOpen) {
         this.loop = loop;
+        this.spawner = spawner;
         this.root = root;
         this.options = options;
         this.reporter = reporter;
@@ -114,17 +118,30 @@ final class ServiceLogs {
         } catch (OsException e) {
             throw new SpawnException("log: " + e.getMessage(), e.errno());
         }
-        // Children get write ends of their own at spawn: Vigil keeps the read end only.
-        Fds.close(ends[1]);
+        Spawner.Kept writeEnd;
         try {
-            // Only Vigil's end is non-blocking: the flag belongs to the open file description, and the write ends
-            // children get are descriptions of their own.
+            // Only the read end is non-blocking: a service writing faster than its log keeps up waits, as it
+            // would for any logger.
             Fds.setNonBlocking(ends[0], true);
+        } catch (OsException e) {
+            Fds.close(ends[0]);
+            Fds.close(ends[1]);
+            throw new SpawnException("log: " + e.getMessage(), e.errno());
+        }
+        try {
+            writeEnd = spawner.keep(ends[1]);
         } catch (OsException e) {
             Fds.close(ends[0]);
             throw new SpawnException("log: " + e.getMessage(), e.errno());
         }
-        return new Capture(name, dir, ends[0]);
+        Capture capture = new Capture(name, dir, ends[0], writeEnd);
+        try {
+            capture.registration = loop.watch(ends[0], Epoll.EPOLLIN, events -> capture.read());
+        } catch (OsException e) {
+            capture.close();
+            throw new SpawnException("log: " + e.getMessage(), e.errno());
+        }
+        return capture;
     }
 
     /** Closes the log directory written least recently, to make room for another. */
@@ -140,7 +157,9 @@ final class ServiceLogs {
         private final Path dir;
         /** Vigil's read end; -1 once closed. */
         private int readFd;
-        /** Null while no writer may be left (before the first spawn, after EOF). */
+        /** The write end, kept by the spawner for the children; null once released. */
+        private Spawner.Kept writeEnd;
+        /** Null once no writer is left (after the close, at EOF). */
         private EventLoop.Registration registration;
         /** Null until bytes arrive, while the directory cannot be opened, and after it was closed for room. */
         private LoopLog log;
@@ -154,10 +173,11 @@ final class ServiceLogs {
         private long removalToldAt;
         private boolean removalTold;
 
-        private Capture(String name, Path dir, int readFd) {
+        private Capture(String name, Path dir, int readFd, Spawner.Kept writeEnd) {
             this.name = name;
             this.dir = dir;
             this.readFd = readFd;
+            this.writeEnd = writeEnd;
         }
 
         /** The log directory. */
@@ -165,30 +185,19 @@ final class ServiceLogs {
             return dir;
         }
 
-        /**
-         * A new write end for a child about to be spawned; the caller closes it once the child has its copy.
-         * Watches the read end again if it was left at EOF.
-         */
-        int openWriteEnd() throws OsException {
-            if (readFd < 0) throw new OsException("log pipe is closed", Errno.EBADF);
-            int writeFd = Fds.open(Path.of("/proc/thread-self/fd/" + readFd), Fds.O_WRONLY, 0);
-            if (registration == null) {
-                try {
-                    registration = loop.watch(readFd, Epoll.EPOLLIN, events -> read());
-                } catch (OsException e) {
-                    Fds.close(writeFd);
-                    throw e;
-                }
-            }
-            return writeFd;
+        /** The write end for a child about to be spawned. */
+        Spawner.Kept writeEnd() throws OsException {
+            if (writeEnd == null) throw new OsException("log pipe is closed", Errno.EBADF);
+            return writeEnd;
         }
 
         /**
-         * A process writing here exited: what it wrote is logged before its exit is acted on. If it was the last
-         * writer, the pipe reads EOF and a partial last line is ended, so a restart's first line is not glued on.
+         * A process writing here exited: what it wrote is logged before its exit is acted on, and a partial last
+         * line is ended, so a restart's first line is not glued on.
          */
         void afterExit() {
             drain();
+            if (log != null) log.flushPartial();
         }
 
         /** Rotates its log now, opening the directory if need be; false if it cannot be opened. */
@@ -201,6 +210,8 @@ final class ServiceLogs {
         @Override
         public void close() {
             if (readFd < 0) return;
+            if (writeEnd != null) spawner.release(writeEnd);
+            writeEnd = null;
             drain();
             unwatch();
             closeLog();
@@ -235,7 +246,8 @@ final class ServiceLogs {
                     dropped += n;
                 }
             } else if (n == 0) {
-                // No writer is left: level-triggered epoll would report EPOLLHUP for ever.
+                // No writer is left (the pipe was closed, and no orphan holds it): level-triggered epoll would
+                // report EPOLLHUP for ever.
                 unwatch();
                 if (log != null) log.flushPartial();
             }

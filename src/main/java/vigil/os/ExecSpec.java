@@ -86,10 +86,17 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         oomScoreAdj.ifPresent(n -> requireRange(n, -1000, 1000, "oomScoreAdj"));
     }
 
-    /** The file descriptor {@code source} of Vigil appears as {@code target} in the program. */
-    public record FdMapping(int target, int source) {
+    /**
+     * The file descriptor {@code source} of Vigil appears as {@code target} in the program; when {@code kept},
+     * {@code source} is an fd in the table of the spawner's keeper ({@link Spawner#keep}).
+     */
+    public record FdMapping(int target, int source, boolean kept) {
         public FdMapping {
             if (target < 0 || source < 0) throw new IllegalArgumentException("negative fd");
+        }
+
+        public FdMapping(int target, int source) {
+            this(target, source, false);
         }
     }
 
@@ -122,10 +129,10 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         }
     }
 
-    /** This spec with its fds taken from other sources: {@code source} maps each old source to its new one. */
-    public ExecSpec withSources(java.util.function.IntUnaryOperator source) {
+    /** This spec with its fds taken from other sources: {@code source} gives each mapping's new source. */
+    public ExecSpec withSources(java.util.function.ToIntFunction<FdMapping> source) {
         var moved = new ArrayList<FdMapping>(fds.size());
-        for (FdMapping m : fds) moved.add(new FdMapping(m.target(), source.applyAsInt(m.source())));
+        for (FdMapping m : fds) moved.add(new FdMapping(m.target(), source.applyAsInt(m)));
         return new ExecSpec(program, argv, environment, moved, newSession, chroot, workingDirectory, umask, nice,
                 oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges, listenPid, pidVariables, before);
     }
@@ -232,6 +239,12 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         /** Vigil's fd {@code source} becomes the program's fd {@code target}; a later call for a target wins. */
         public Builder fd(int target, int source) {
             fds.put(target, new FdMapping(target, source));
+            return this;
+        }
+
+        /** The fd the spawner keeps as {@code kept} becomes the program's fd {@code target}. */
+        public Builder keptFd(int target, Spawner.Kept kept) {
+            fds.put(target, new FdMapping(target, kept.fd(), kept.inKeeper()));
             return this;
         }
 

@@ -1,15 +1,10 @@
 package vigil.os;
 
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.SynchronousQueue;
 
 /**
  * Spawns processes from a thread of its own whose file table is private and nearly empty.
@@ -20,65 +15,80 @@ import java.util.concurrent.SynchronousQueue;
  * spawner thread unshares its table when it starts, while few fds are open, and for each spawn takes copies of
  * just the fds the child needs (pidfd_getfd), closing them once the child exists.
  *
- * <p>Only {@link Spawn} runs on that thread: an fd the JVM opened there would be invisible to every other thread.
- * Where the table cannot be unshared (a seccomp filter, a kernel before 6.9), spawns run on the caller's thread.
+ * <p>An fd that children get again and again, such as a log pipe's write end, the spawner can {@link #keep} in a
+ * third table, a keeper thread's, from which each spawn copies it. The caller's table is spared an fd per service,
+ * the spawner's stays small, and a service's death does not hang its log pipe up: a hang-up woke the event loop in
+ * the middle of the dying process's exit, before the exit itself could be reported.
+ *
+ * <p>Where a table cannot be unshared (a seccomp filter, a kernel before 6.9), spawns run on the caller's thread
+ * and kept fds stay in the caller's table.
  */
 public final class Spawner implements AutoCloseable {
-    private static final int CLONE_FILES = 0x400;
-    private static final MethodHandle UNSHARE = Native.linkErrno("unshare",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT));
-    private static final MethodHandle GETTID = Native.link("gettid", FunctionDescriptor.of(Native.C_INT));
+    /**
+     * Signals the two threads leave to others: a SIGCHLD from the death it is about to restart would otherwise
+     * land on the sleeping spawner thread. Children get an empty mask anyway.
+     */
+    private static final List<Integer> LEFT_TO_OTHER_THREADS = List.of(Signals.SIGHUP, Signals.SIGINT,
+            Signals.SIGQUIT, Signals.SIGUSR1, Signals.SIGALRM, Signals.SIGTERM, Signals.SIGCHLD, Signals.SIGCONT,
+            Signals.SIGTSTP, Signals.SIGWINCH, Signals.SIGPWR);
 
-    /** A spawn to make, or the request to stop. */
-    private record Request(ExecSpec spec) {
-        static final Request STOP = new Request(null);
+    /**
+     * An fd kept for children: name it in an {@link ExecSpec} with {@link ExecSpec.Builder#keptFd}, and
+     * {@link #release} it when no child will need it again.
+     *
+     * @param fd       its number in the keeper's table, or in the caller's where there is no keeper
+     * @param inKeeper whether it is in the keeper's table
+     */
+    public record Kept(int fd, boolean inKeeper) {}
+
+    /** Empty when spawns run on the caller's thread, and once closed. */
+    private Optional<PrivateTableThread> spawner;
+    /** Empty when kept fds stay in the caller's table, and once closed. */
+    private Optional<PrivateTableThread> keeper;
+    /** A pidfd of the keeper thread in the spawner's table, or -1. */
+    private final int keeperPidfd;
+    /** The error pipe of the last spawn, in the spawner's table: closed at the next call, once the caller has it. */
+    private int handedOver = -1;
+
+    private Spawner(Optional<PrivateTableThread> spawner, Optional<PrivateTableThread> keeper, int keeperPidfd) {
+        this.spawner = spawner;
+        this.keeper = keeper;
+        this.keeperPidfd = keeperPidfd;
     }
 
-    private final SynchronousQueue<Request> requests = new SynchronousQueue<>();
-    /** A {@link Spawned} whose fds are the spawner thread's, or the {@link OsException} that the spawn threw. */
-    private final SynchronousQueue<Object> replies = new SynchronousQueue<>();
-    /** Null when spawns run on the caller's thread. */
-    private Thread thread;
-    private int tid;
-    /** A pidfd of the spawner thread, in the shared table: how the caller copies fds the spawner made. */
-    private int threadPidfd = -1;
-
-    private Spawner() {}
-
-    /** Starts the spawner thread; if it cannot have a file table of its own, spawns will run on the caller's. */
+    /** Starts the threads; whatever cannot have a table of its own is done on the caller's thread instead. */
     public static Spawner start() {
-        Spawner spawner = new Spawner();
-        spawner.startThread();
-        return spawner;
-    }
-
-    private void startThread() {
-        // Class initialisation on this thread, not the spawner's: nothing the JVM opens may land in its table.
+        // Class initialisation here, not on the spawner thread: nothing the JVM opens may land in its table.
         Spawn.helper();
-        Children.getpid();
-        var started = new CompletableFuture<Integer>();
-        Thread spawnerThread = Thread.ofPlatform().name("spawner").daemon().start(() -> serve(started));
-        try {
-            tid = started.get();
-        } catch (ExecutionException | InterruptedException e) {
-            return; // the thread has ended, or will on its own
+        Optional<PrivateTableThread> spawner = PrivateTableThread.start("spawner", LEFT_TO_OTHER_THREADS);
+        Optional<PrivateTableThread> keeper = spawner.isEmpty() ? Optional.empty()
+                : PrivateTableThread.start("fd-keeper", LEFT_TO_OTHER_THREADS);
+        int keeperPidfd = -1;
+        if (keeper.isPresent()) {
+            try {
+                int keeperTid = keeper.get().tid();
+                keeperPidfd = spawner.get().call(() -> Children.pidfdOpenThread(keeperTid));
+            } catch (OsException e) {
+                keeper.get().stop();
+                keeper = Optional.empty();
+            }
         }
-        try {
-            threadPidfd = Children.pidfdOpenThread(tid);
-            thread = spawnerThread;
-        } catch (OsException e) {
-            putUninterruptibly(Request.STOP);
-        }
+        return new Spawner(spawner, keeper, keeperPidfd);
     }
 
     /** Whether spawns run on a thread with a file table of its own. */
     public boolean hasOwnFileTable() {
-        return thread != null;
+        return spawner.isPresent();
     }
 
     /** The spawner thread's id, for looking at its file table in /proc; empty when spawns run on the caller's. */
     public OptionalInt threadId() {
-        return thread == null ? OptionalInt.empty() : OptionalInt.of(tid);
+        return spawner.map(t -> OptionalInt.of(t.tid())).orElse(OptionalInt.empty());
+    }
+
+    /** The keeper thread's id, for looking at its file table in /proc; empty when kept fds are the caller's. */
+    public OptionalInt keeperThreadId() {
+        return keeper.map(t -> OptionalInt.of(t.tid())).orElse(OptionalInt.empty());
     }
 
     /**
@@ -86,132 +96,82 @@ public final class Spawner implements AutoCloseable {
      * One spawn at a time: callers wait for each other.
      */
     public synchronized Spawned spawn(ExecSpec spec) throws OsException {
-        if (thread == null) return Spawn.spawn(spec);
-        putUninterruptibly(new Request(spec));
-        Object reply = takeUninterruptibly();
-        if (reply instanceof OsException e) throw e;
-        if (reply instanceof RuntimeException e) throw e;
-        if (reply instanceof Error e) throw e;
-        Spawned spawned = (Spawned) reply;
+        if (spawner.isEmpty()) return Spawn.spawn(spec);
+        PrivateTableThread thread = spawner.get();
+        Spawned spawned = thread.call(() -> spawnHere(spec, thread.processPidfd()));
         if (spawned.errorPipeReadFd().isEmpty()) return spawned;
         try {
             return new Spawned(spawned.pid(),
-                    OptionalInt.of(Children.pidfdGetfd(threadPidfd, spawned.errorPipeReadFd().getAsInt())));
+                    OptionalInt.of(Children.pidfdGetfd(thread.pidfd(), spawned.errorPipeReadFd().getAsInt())));
         } catch (OsException e) {
             // The child exists and must be reported; without the pipe an exec failure shows only as exit 111.
             return new Spawned(spawned.pid(), OptionalInt.empty());
         }
     }
 
-    /**
-     * Signals the spawner thread leaves to others: a SIGCHLD from the death it is about to restart would otherwise
-     * often land here (the thread is asleep) and run the JVM's handler first. Children get an empty mask anyway.
-     */
-    private static final List<Integer> LEFT_TO_OTHER_THREADS = List.of(Signals.SIGHUP, Signals.SIGINT,
-            Signals.SIGQUIT, Signals.SIGUSR1, Signals.SIGALRM, Signals.SIGTERM, Signals.SIGCHLD, Signals.SIGCONT,
-            Signals.SIGTSTP, Signals.SIGWINCH, Signals.SIGPWR);
-
-    /** The spawner thread: a table of its own, then spawns until told to stop. */
-    private void serve(CompletableFuture<Integer> started) {
-        SignalEvents.blockInCurrentThread(LEFT_TO_OTHER_THREADS);
-        int processPidfd;
-        try {
-            MemorySegment slot = Native.errnoSlot();
-            if ((int) UNSHARE.invokeExact(slot, CLONE_FILES) != 0) {
-                throw new OsException("unshare", Native.errno(slot));
-            }
-            // Opened after the unshare, so in this thread's table; it names the process, whose table is shared.
-            processPidfd = Children.pidfdOpen(Children.getpid());
-            started.complete((int) GETTID.invokeExact());
-        } catch (Throwable t) {
-            started.completeExceptionally(t);
-            return;
+    /** An fd in the caller's table or in the keeper's. */
+    private record Source(int fd, boolean kept) {
+        static Source of(ExecSpec.FdMapping m) {
+            return new Source(m.source(), m.kept());
         }
-        int handedOver = -1;
-        for (Request request = takeRequest(); request != Request.STOP; request = takeRequest()) {
-            // The caller copied the error pipe we made last time before it returned: ours can go.
-            Fds.close(handedOver);
-            handedOver = -1;
-            Object reply = spawnHere(request.spec(), processPidfd);
-            if (reply instanceof Spawned s && s.errorPipeReadFd().isPresent()) {
-                handedOver = s.errorPipeReadFd().getAsInt();
-            }
-            putReply(reply);
-        }
-        Fds.close(handedOver);
-        Fds.close(processPidfd);
     }
 
-    private static Object spawnHere(ExecSpec spec, int processPidfd) {
-        Map<Integer, Integer> copies = new HashMap<>();
+    /** On the spawner thread: copies in the fds the child needs, spawns, and closes the copies. */
+    private Spawned spawnHere(ExecSpec spec, int processPidfd) throws OsException {
+        Fds.close(handedOver);
+        handedOver = -1;
+        // One copy per source: stdout and stderr are often the same.
+        Map<Source, Integer> copies = new HashMap<>();
         try {
             for (ExecSpec.FdMapping m : spec.fds()) {
-                if (!copies.containsKey(m.source())) {
-                    copies.put(m.source(), Children.pidfdGetfd(processPidfd, m.source()));
+                if (!copies.containsKey(Source.of(m))) {
+                    copies.put(Source.of(m), Children.pidfdGetfd(m.kept() ? keeperPidfd : processPidfd, m.source()));
                 }
             }
-            return Spawn.spawn(spec.withSources(copies::get));
-        } catch (OsException | RuntimeException | Error e) {
-            return e;
+            Spawned spawned = Spawn.spawn(spec.withSources(m -> copies.get(Source.of(m))));
+            if (spawned.errorPipeReadFd().isPresent()) handedOver = spawned.errorPipeReadFd().getAsInt();
+            return spawned;
         } finally {
             copies.values().forEach(Fds::close);
         }
     }
 
-    /** Stops the thread; later spawns run on the caller's thread. */
+    /**
+     * Keeps {@code fd} for the children that {@link ExecSpec.Builder#keptFd} gives it to. The fd is the
+     * spawner's from now on: the caller must neither use nor close it.
+     */
+    public synchronized Kept keep(int fd) throws OsException {
+        if (keeper.isEmpty()) return new Kept(fd, false);
+        PrivateTableThread thread = keeper.get();
+        try {
+            return new Kept(thread.call(() -> Children.pidfdGetfd(thread.processPidfd(), fd)), true);
+        } finally {
+            Fds.close(fd);
+        }
+    }
+
+    /** Closes a kept fd: no spawn may name it any more. */
+    public synchronized void release(Kept kept) {
+        if (!kept.inKeeper()) {
+            Fds.close(kept.fd());
+            return;
+        }
+        try {
+            keeper.orElseThrow().call(() -> {
+                Fds.close(kept.fd());
+                return kept;
+            });
+        } catch (OsException cannotHappen) {
+            throw new IllegalStateException(cannotHappen);
+        }
+    }
+
+    /** Stops the threads, closing the kept fds; later spawns run on the caller's thread. */
     @Override
     public synchronized void close() {
-        if (thread == null) return;
-        putUninterruptibly(Request.STOP);
-        thread = null;
-        Fds.close(threadPidfd);
-        threadPidfd = -1;
-    }
-
-    private Request takeRequest() {
-        while (true) {
-            try {
-                return requests.take();
-            } catch (InterruptedException e) {
-                // The spawner thread is never interrupted on purpose; keep serving.
-            }
-        }
-    }
-
-    private void putReply(Object reply) {
-        while (true) {
-            try {
-                replies.put(reply);
-                return;
-            } catch (InterruptedException e) {
-                // As above.
-            }
-        }
-    }
-
-    private void putUninterruptibly(Request request) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                requests.put(request);
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) Thread.currentThread().interrupt();
-    }
-
-    private Object takeUninterruptibly() {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                Object reply = replies.take();
-                if (interrupted) Thread.currentThread().interrupt();
-                return reply;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
+        spawner.ifPresent(PrivateTableThread::stop);
+        keeper.ifPresent(PrivateTableThread::stop);
+        spawner = Optional.empty();
+        keeper = Optional.empty();
     }
 }

@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class SpawnerTest {
@@ -59,6 +60,43 @@ class SpawnerTest {
         long own = openFds(spawnerFds);
         assertTrue(shared > 200, "the test's table holds its pipes: " + shared);
         assertTrue(own < 50, "the spawner's table holds only what was open when it started: " + own);
+    }
+
+    /** How many fds of the table in {@code fdDirectory} are the pipe {@code pipeFd} is an end of. */
+    private static long endsOf(int pipeFd, Path fdDirectory) throws IOException {
+        Path pipe = Files.readSymbolicLink(Path.of("/proc/self/fd/" + pipeFd));
+        try (Stream<Path> fds = Files.list(fdDirectory)) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(pipe);
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aKeptFdLivesInTheSpawnersTableOnlyAndEveryChildGetsIt() throws Exception {
+        int[] pipe = children.fdPair(Fds.pipe(0));
+        Spawner.Kept writeEnd = spawner.keep(pipe[1]);
+        Path keeperFds = Path.of("/proc/self/task/" + spawner.keeperThreadId().orElseThrow() + "/fd");
+        Path spawnerFds = Path.of("/proc/self/task/" + spawner.threadId().orElseThrow() + "/fd");
+        assertEquals(1, endsOf(pipe[0], Path.of("/proc/self/fd")), "the caller's table holds the read end only");
+        assertEquals(1, endsOf(pipe[0], keeperFds), "the keeper's holds the write end");
+        assertEquals(0, endsOf(pipe[0], spawnerFds), "the spawner's does not: every child would get a copy");
+        for (String word : List.of("one", "two")) {
+            Spawned s = children.track(spawner.spawn(sh("echo " + word).keptFd(1, writeEnd).build()));
+            assertEquals(ExitStatus.exited(0), children.reap(s.pid()));
+        }
+        assertEquals(1, endsOf(pipe[0], keeperFds), "still kept after the children are gone");
+        assertEquals(0, endsOf(pipe[0], spawnerFds), "the spawner closed its copies");
+        // The spawner's copy is the last write end: once it is released, the pipe reads to its end.
+        spawner.release(writeEnd);
+        assertEquals("one\ntwo\n", StartedChildren.readAll(pipe[0]));
+        assertThrows(OsException.class, () -> spawner.spawn(sh("true").keptFd(1, writeEnd).build()),
+                "a released fd cannot be named");
     }
 
     @Test

@@ -1,0 +1,158 @@
+package vigil.os;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.SynchronousQueue;
+
+/**
+ * A thread with a file table of its own, running the calls it is handed one at a time. What a call opens is in
+ * that table only; it reaches the process's table through {@link #processPidfd()}, and other threads reach its
+ * table through {@link #pidfd()} (both with pidfd_getfd). Only code that opens nothing behind the JVM's back may
+ * run here: an fd the JVM opened on this thread would be invisible to every other.
+ */
+final class PrivateTableThread {
+    private static final int CLONE_FILES = 0x400;
+    private static final MethodHandle UNSHARE = Native.linkErrno("unshare",
+            FunctionDescriptor.of(Native.C_INT, Native.C_INT));
+    private static final MethodHandle GETTID = Native.link("gettid", FunctionDescriptor.of(Native.C_INT));
+
+    /** Work for the thread; what it returns or throws goes back to the caller. */
+    @FunctionalInterface
+    interface Call<T> {
+        T run() throws OsException;
+    }
+
+    /** What a call returned, or what it threw. */
+    private record Outcome(Object value, Throwable thrown) {}
+
+    /** A call to run; null ends the thread. */
+    private final SynchronousQueue<Optional<Call<?>>> calls = new SynchronousQueue<>();
+    private final SynchronousQueue<Outcome> outcomes = new SynchronousQueue<>();
+    private final List<Integer> blockedSignals;
+    private int tid;
+    private int pidfd = -1;
+    /** A pidfd of the process, in the thread's own table: valid on the thread only. */
+    private int processPidfd = -1;
+
+    private PrivateTableThread(List<Integer> blockedSignals) {
+        this.blockedSignals = blockedSignals;
+    }
+
+    /**
+     * Starts the thread with {@code blockedSignals} blocked; empty if it cannot have a table of its own (a
+     * seccomp filter, or a kernel before 6.9 without thread pidfds).
+     */
+    static Optional<PrivateTableThread> start(String name, List<Integer> blockedSignals) {
+        // Class initialisation on this thread, not the new one: nothing the JVM opens may land in its table.
+        Children.getpid();
+        PrivateTableThread thread = new PrivateTableThread(blockedSignals);
+        var started = new CompletableFuture<Integer>();
+        Thread.ofPlatform().name(name).daemon().start(() -> thread.serve(started));
+        try {
+            thread.tid = started.get();
+        } catch (ExecutionException | InterruptedException e) {
+            return Optional.empty(); // the thread has ended, or will on its own
+        }
+        try {
+            thread.pidfd = Children.pidfdOpenThread(thread.tid);
+        } catch (OsException e) {
+            thread.stop();
+            return Optional.empty();
+        }
+        return Optional.of(thread);
+    }
+
+    int tid() {
+        return tid;
+    }
+
+    /** A pidfd of the thread, in the process's table: how other threads copy the fds it opened. */
+    int pidfd() {
+        return pidfd;
+    }
+
+    /** A pidfd of the process in the thread's own table; for calls, which run on the thread. */
+    int processPidfd() {
+        return processPidfd;
+    }
+
+    /** Runs {@code call} on the thread and returns what it returned; callers wait for each other. */
+    synchronized <T> T call(Call<T> call) throws OsException {
+        putUninterruptibly(calls, Optional.of(call));
+        Outcome outcome = takeUninterruptibly(outcomes);
+        switch (outcome.thrown()) {
+            case null -> { }
+            case OsException e -> throw e;
+            case RuntimeException e -> throw e;
+            case Error e -> throw e;
+            default -> throw new IllegalStateException(outcome.thrown());
+        }
+        @SuppressWarnings("unchecked")
+        T value = (T) outcome.value();
+        return value;
+    }
+
+    /** Ends the thread, closing the pidfds; what its table still holds is closed with it. */
+    synchronized void stop() {
+        putUninterruptibly(calls, Optional.empty());
+        Fds.close(pidfd);
+        pidfd = -1;
+    }
+
+    private void serve(CompletableFuture<Integer> started) {
+        SignalEvents.blockInCurrentThread(blockedSignals);
+        try {
+            MemorySegment slot = Native.errnoSlot();
+            if ((int) UNSHARE.invokeExact(slot, CLONE_FILES) != 0) {
+                throw new OsException("unshare", Native.errno(slot));
+            }
+            // Opened after the unshare, so in this thread's table; it names the process, whose table is shared.
+            processPidfd = Children.pidfdOpen(Children.getpid());
+            started.complete((int) GETTID.invokeExact());
+        } catch (Throwable t) {
+            started.completeExceptionally(t);
+            return;
+        }
+        for (Optional<Call<?>> call = takeUninterruptibly(calls); call.isPresent(); call = takeUninterruptibly(calls)) {
+            Outcome outcome;
+            try {
+                outcome = new Outcome(call.get().run(), null);
+            } catch (OsException | RuntimeException | Error e) {
+                outcome = new Outcome(null, e);
+            }
+            putUninterruptibly(outcomes, outcome);
+        }
+        Fds.close(processPidfd);
+    }
+
+    private static <T> void putUninterruptibly(SynchronousQueue<T> queue, T item) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                queue.put(item);
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    private static <T> T takeUninterruptibly(SynchronousQueue<T> queue) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                T item = queue.take();
+                if (interrupted) Thread.currentThread().interrupt();
+                return item;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+    }
+}
