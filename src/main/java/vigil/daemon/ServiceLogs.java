@@ -30,12 +30,12 @@ import vigil.service.SpawnException;
  * service directory's {@code log-dir} says otherwise; Vigil's own messages go to {@code ROOT/vigil}.
  *
  * <p><b>One fd per service.</b> Vigil's table holds only the pipe's read end (two fds per service would not fit 5000
- * services in a 20000-fd limit that cannot be raised). The write end is the spawner's ({@link Spawner#keep}), in
- * the file table of its own, and every child gets it from there. So the pipe never hangs up while the service
- * exists: a service's death wakes Vigil once, for the death, and not first for the pipe's EOF in the middle of the
- * dying process's exit. A grandchild that outlives its parent goes on feeding the same pipe. An open log directory
- * costs two more fds (lock and current) and a buffer: at most {@code maxOpen} are open at once, and the one written
- * least recently is closed to make room; it is reopened when its service writes again.
+ * services in a 20000-fd limit that cannot be raised). The spawner keeps the write end ({@link Spawner#keep}) in
+ * its fd-keeper thread's file table, and every child gets a copy from there. So the pipe never hangs up while the
+ * service exists: a service's death wakes Vigil once, for the death, and not first for the pipe's EOF in the
+ * middle of the dying process's exit. A grandchild that outlives its parent goes on feeding the same pipe. An open
+ * log directory costs two more fds (lock and current) and a buffer: at most {@code maxOpen} are open at once, and
+ * the one written least recently is closed to make room; it is reopened when its service writes again.
  *
  * <p>Memory is bounded whatever the services write: one read buffer shared by all pipes (everything runs on the
  * loop thread) and each open writer's fixed buffer. Fairness: a ready pipe is read at most {@link #CHUNK} bytes
