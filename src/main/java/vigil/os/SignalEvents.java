@@ -1,10 +1,10 @@
 package vigil.os;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.io.IOException;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +13,8 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
-import java.util.stream.Stream;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
@@ -167,16 +167,17 @@ public final class SignalEvents implements AutoCloseable {
         }
     }
 
-    /** The SigBlk: line of a /proc status file; 0 if the thread is gone. */
+    /** The SigBlk: line of a thread's /proc status file: the signals it blocks. */
     private static long blockedMask(Path status) {
         try {
             for (String line : Files.readAllLines(status)) {
                 if (line.startsWith("SigBlk:")) return Long.parseUnsignedLong(line.substring(7).strip(), 16);
             }
+            return 0;
         } catch (IOException gone) {
-            // A thread that ended between the listing and the read blocks nothing any more.
+            // A thread that ended between the listing and the read can take no signal any more.
+            return -1L;
         }
-        return 0;
     }
 
     private void changeSignalFd(long mask) {
