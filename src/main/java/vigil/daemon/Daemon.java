@@ -125,7 +125,7 @@ public final class Daemon implements ServiceHost {
         try (EventLoop loop = EventLoop.create()) {
             Rlimits.Limit childLimits = Rlimits.raiseOpenFilesLimit();
             if (Children.getpid() != 1) Children.setChildSubreaper();
-            // Before anything else opens fds: the spawner's own file table starts as a copy of the process's.
+            // Early, while few fds are open: the spawner's and the keeper's tables start as copies of the process's.
             Spawner spawner = Spawner.start();
             ServiceLogs logs = new ServiceLogs(loop, spawner, logDir.toAbsolutePath(),
                     LogOptions.DEFAULT.withTimestamps(timestamps), reporter, openLogsBudget());
@@ -457,6 +457,8 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public String daemonReload() {
+            // Units added now would outlive the shutdown's sweep, which stops what is there when it begins.
+            if (stopping) return "not reloaded: Vigil is stopping";
             String summary = units.reload();
             reporter.say("daemon-reload: " + summary);
             return summary;

@@ -146,6 +146,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         } finally {
             opened.forEach(Fds::close);
         }
+        if (capture != null) capture.writerStarted();
         Child child = new Child(spawned.pid(), observer, capture);
         children.put(child.pid, child);
         child.exitWatch = watchExit(child.pid);
@@ -338,8 +339,14 @@ final class LinuxProcesses implements Processes, UnitOs {
         if (pidfds >= pidfdBudget) return null;
         try {
             int pidfd = Children.pidfdOpen(pid);
+            WatchedPipe watch = watchPipe(pidfd, () -> reap(pid));
+            if (watch.registration() == null) {
+                // Out of epoll room: a pidfd not watched tells of nothing; SIGCHLD's sweep reaps the child.
+                Fds.close(pidfd);
+                return null;
+            }
             pidfds++;
-            return watchPipe(pidfd, () -> reap(pid));
+            return watch;
         } catch (OsException e) {
             return null;
         }

@@ -159,6 +159,8 @@ final class ServiceLogs {
         private int readFd;
         /** The write end, kept by the spawner for the children; null once released. */
         private Spawner.Kept writeEnd;
+        /** How many processes Vigil spawned write here and have not exited yet. */
+        private int writers;
         /** Null once no writer is left (after the close, at EOF). */
         private EventLoop.Registration registration;
         /** Null until bytes arrive, while the directory cannot be opened, and after it was closed for room. */
@@ -191,13 +193,20 @@ final class ServiceLogs {
             return writeEnd;
         }
 
+        /** A process Vigil spawned writes here from now on. */
+        void writerStarted() {
+            writers++;
+        }
+
         /**
-         * A process writing here exited: what it wrote is logged before its exit is acted on, and a partial last
-         * line is ended, so a restart's first line is not glued on.
+         * A process writing here exited: what it wrote is logged before its exit is acted on. Once no process
+         * Vigil spawned writes here any more, a partial last line is ended, so a restart's first line is not glued
+         * on (while another still runs, a unit's main process beside a control process, its line may go on).
          */
         void afterExit() {
             drain();
-            if (log != null) log.flushPartial();
+            writers = Math.max(0, writers - 1);
+            if (writers == 0 && log != null) log.flushPartial();
         }
 
         /** Rotates its log now, opening the directory if need be; false if it cannot be opened. */

@@ -53,10 +53,21 @@ final class PrivateTableThread {
         PrivateTableThread thread = new PrivateTableThread(blockedSignals);
         var started = new CompletableFuture<Integer>();
         Thread.ofPlatform().name(name).daemon().start(() -> thread.serve(started));
+        // The thread says at once whether it has a table of its own: wait for that even if interrupted.
+        boolean interrupted = false;
         try {
-            thread.tid = started.get();
-        } catch (ExecutionException | InterruptedException e) {
-            return Optional.empty(); // the thread has ended, or will on its own
+            while (true) {
+                try {
+                    thread.tid = started.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    return Optional.empty(); // the thread has ended
+                }
+            }
+        } finally {
+            if (interrupted) Thread.currentThread().interrupt();
         }
         try {
             thread.pidfd = Children.pidfdOpenThread(thread.tid);
@@ -97,7 +108,7 @@ final class PrivateTableThread {
         return value;
     }
 
-    /** Ends the thread, closing the pidfds; what its table still holds is closed with it. */
+    /** Ends the thread and closes its pidfds; what its table still holds is closed when the thread has exited. */
     synchronized void stop() {
         putUninterruptibly(calls, Optional.empty());
         Fds.close(pidfd);
@@ -105,8 +116,8 @@ final class PrivateTableThread {
     }
 
     private void serve(CompletableFuture<Integer> started) {
-        SignalEvents.blockInCurrentThread(blockedSignals);
         try {
+            SignalEvents.blockInCurrentThread(blockedSignals);
             MemorySegment slot = Native.errnoSlot();
             if ((int) UNSHARE.invokeExact(slot, CLONE_FILES) != 0) {
                 throw new OsException("unshare", Native.errno(slot));

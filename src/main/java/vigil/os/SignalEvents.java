@@ -1,32 +1,32 @@
 package vigil.os;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
 /**
  * POSIX signals as a readable fd, for an epoll loop.
  *
- * <p>signalfd needs the signal blocked in every thread, and the JVM's threads each keep their own mask, so a
- * signal would still reach some JVM thread's handler. Instead this installs a {@code sun.misc.Signal} handler.
- * HotSpot's native handler only posts the number to its "Signal Dispatcher" thread, which starts a new thread per
- * signal to run the Java handler; that handler sets the signal's bit and writes an eventfd. Signals arriving
- * before {@link #take()} coalesce, so receivers must re-check the state a signal announces (e.g. reap every
- * child on SIGCHLD).
+ * <p>Each watched signal is heard both ways. A signal that some thread does not block is delivered to a thread,
+ * and the JVM's threads each keep their own mask, so it reaches a {@code sun.misc.Signal} handler: HotSpot's native
+ * handler only posts the number to its "Signal Dispatcher" thread, which starts a new thread per signal to run the
+ * Java handler; that handler sets the signal's bit and writes an eventfd ({@link #fd()}). A signal that every
+ * thread blocks stays pending for the process, and a signalfd reads it ({@link #signalFd()}), which costs no
+ * thread: the launcher starts Vigil's JVM with SIGCHLD blocked (a mask survives execve and every thread inherits
+ * it), because through the handler each child's death woke the process's first thread, the dispatcher thread and a
+ * new thread, on the two cores a restart needs. A signal is delivered or left pending, never both, so it is heard
+ * once. Signals arriving before {@link #take()} coalesce, so receivers must re-check the state a signal announces
+ * (e.g. reap every child on SIGCHLD).
  *
  * <p>HotSpot refuses QUIT (its thread dump), ILL, FPE, SEGV, KILL and STOP, and with -Xrs also HUP, INT and TERM:
  * {@link #watch} throws IllegalArgumentException for those. A signal inherited as ignored (nohup, or INT and QUIT
@@ -35,12 +35,8 @@ import sun.misc.SignalHandler;
  * still become zombies until waited for.
  *
  * <p>Handlers are process-wide: every instance watching a signal hears it, and the handler that was there before
- * comes back when the last instance stops watching.
- *
- * <p>A signal that every thread of the process blocks is read from a signalfd instead ({@link #signalFd()}), which
- * is what signalfd is for and costs no thread: the launcher starts Vigil's JVM with SIGCHLD blocked (a mask
- * survives execve and every thread inherits it), and through the handler each child's death woke the process's
- * first thread, the dispatcher thread and a new thread, on the two cores a restart needs.
+ * comes back when the last instance stops watching. A signal left pending goes to whichever instance reads its
+ * signalfd first (the daemon has one).
  */
 public final class SignalEvents implements AutoCloseable {
     private static final long DEFAULT_ACTION = 0, IGNORE = 1;
@@ -61,7 +57,7 @@ public final class SignalEvents implements AutoCloseable {
 
     private final EventFd eventFd;
     private final int signalFd;
-    /** Bit {@code n - 1} is set when signal n is read from the signalfd (it is blocked in every thread). */
+    /** Bit {@code n - 1} is set while signal n is in the signalfd's mask. */
     private long viaSignalFd;
     private final MemorySegment siginfo = Arena.ofAuto().allocate(SIGINFO_SIZE * 16L, 8);
     private boolean closed;
@@ -103,12 +99,6 @@ public final class SignalEvents implements AutoCloseable {
      */
     public void watch(int signal) {
         if (signal < 1 || signal > 64) throw new IllegalArgumentException("no such signal: " + signal);
-        long bit = 1L << (signal - 1);
-        if ((viaSignalFd & bit) != 0) return;
-        if (blockedInEveryThread(bit)) {
-            changeSignalFd(viaSignalFd | bit);
-            return;
-        }
         synchronized (HOOKS) {
             if (watched.contains(signal)) return;
             Hook hook = HOOKS.get(signal);
@@ -119,17 +109,14 @@ public final class SignalEvents implements AutoCloseable {
             hook.listeners.add(this);
             watched.add(signal);
         }
+        changeSignalFd(viaSignalFd | 1L << (signal - 1));
     }
 
     /** Stops reporting {@code signal}; the previous handler returns once nobody watches it. */
     public void unwatch(int signal) {
-        long bit = signal < 1 || signal > 64 ? 0 : 1L << (signal - 1);
-        if ((viaSignalFd & bit) != 0) {
-            changeSignalFd(viaSignalFd & ~bit);
-            return;
-        }
         synchronized (HOOKS) {
             if (!watched.remove(signal)) return;
+            changeSignalFd(viaSignalFd & ~(1L << (signal - 1)));
             Hook hook = HOOKS.get(signal);
             hook.listeners.remove(this);
             if (hook.listeners.isEmpty()) {
@@ -153,31 +140,6 @@ public final class SignalEvents implements AutoCloseable {
             }
         }
         return arrived | pending.getAndSet(0);
-    }
-
-    /**
-     * Whether the signal is blocked in every thread of the process now, so that it stays pending for a signalfd;
-     * threads made later inherit the mask of the thread that makes them. False if /proc cannot say.
-     */
-    private static boolean blockedInEveryThread(long bit) {
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-            return tasks.allMatch(task -> (blockedMask(task.resolve("status")) & bit) != 0);
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
-    }
-
-    /** The SigBlk: line of a thread's /proc status file: the signals it blocks. */
-    private static long blockedMask(Path status) {
-        try {
-            for (String line : Files.readAllLines(status)) {
-                if (line.startsWith("SigBlk:")) return Long.parseUnsignedLong(line.substring(7).strip(), 16);
-            }
-            return 0;
-        } catch (IOException gone) {
-            // A thread that ended between the listing and the read can take no signal any more.
-            return -1L;
-        }
     }
 
     private void changeSignalFd(long mask) {

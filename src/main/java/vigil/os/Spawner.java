@@ -96,7 +96,13 @@ public final class Spawner implements AutoCloseable {
      * One spawn at a time: callers wait for each other.
      */
     public synchronized Spawned spawn(ExecSpec spec) throws OsException {
-        if (spawner.isEmpty()) return Spawn.spawn(spec);
+        if (spawner.isEmpty()) {
+            // Only after close(): a kept fd's number is the keeper's, and means nothing in this table.
+            if (spec.fds().stream().anyMatch(ExecSpec.FdMapping::kept)) {
+                throw new OsException("spawn", "a kept fd, after the spawner was closed", Errno.EBADF);
+            }
+            return Spawn.spawn(spec);
+        }
         PrivateTableThread thread = spawner.get();
         Spawned spawned = thread.call(() -> spawnHere(spec, thread.processPidfd()));
         if (spawned.errorPipeReadFd().isEmpty()) return spawned;
@@ -156,8 +162,9 @@ public final class Spawner implements AutoCloseable {
             Fds.close(kept.fd());
             return;
         }
+        if (keeper.isEmpty()) return; // closed: the keeper's table went with its thread
         try {
-            keeper.orElseThrow().call(() -> {
+            keeper.get().call(() -> {
                 Fds.close(kept.fd());
                 return kept;
             });
