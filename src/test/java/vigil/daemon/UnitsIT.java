@@ -140,6 +140,29 @@ class UnitsIT {
     }
 
     @Test
+    void aControlProcessThatExitsDoesNotSplitTheMainProcesssUnfinishedLine() throws Exception {
+        // Both write to the unit's log. The main process prints half a line and says so; ExecStartPost= waits for
+        // that, then exits; only once Vigil has seen that exit (the unit is running) does the main process end it.
+        Path units = unit("halves.service", """
+                ExecStart=/bin/sh -c 'printf first-; touch printed; while [ ! -e go-on ]; do sleep 0.01; done; \
+                    echo half; exec sleep 1013'
+                ExecStartPost=/bin/sh -c 'while [ ! -e printed ]; do sleep 0.01; done'
+                """);
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("halves.service: running", WAIT);
+        Files.writeString(sandbox.resolve("go-on"), "");
+        String log = Await.value("the end of the line in the unit's log", WAIT, () -> {
+            try {
+                String out = vigil("logs", "halves.service").output();
+                return out.contains("half") ? out : null;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertTrue(log.lines().anyMatch(l -> l.endsWith("first-half")), log);
+    }
+
+    @Test
     void aUnitWhoseConditionDoesNotHoldIsSkippedUntilItDoes() throws Exception {
         Path flag = sandbox.resolve("flag");
         Path units = unit("cond.service", "ExecStart=/bin/sleep 1012\n");
