@@ -19,11 +19,15 @@ import vigil.os.Signals;
 final class ActionCommands {
     private ActionCommands() {}
 
-    /** Sends {@code cmd} for each NAME in turn; the first failure's exit code wins, the rest still run. */
+    /**
+     * Sends the request named as the command ({@code start}, {@code reset-failed}...) for each NAME in turn; the
+     * first failure's exit code wins, the rest still run.
+     */
     abstract static class Action extends ClientCommand {
-        abstract List<String> names();
+        @Spec
+        CommandSpec spec;
 
-        abstract String cmd();
+        abstract List<String> names();
 
         void addFields(Map<String, Object> request) {}
 
@@ -31,7 +35,7 @@ final class ActionCommands {
         int run(ControlClient client) throws IOException {
             int exit = OK;
             for (String name : names()) {
-                Map<String, Object> request = client.request(cmd());
+                Map<String, Object> request = client.request(spec.name());
                 request.put("name", name);
                 addFields(request);
                 try {
@@ -86,38 +90,23 @@ final class ActionCommands {
 
     @Command(name = "start", description = "Want the services up and start them; wait until they are up and ready.")
     static final class Start extends WaitingAction {
-        String cmd() {
-            return "start";
-        }
     }
 
     @Command(name = "stop", description = "Want the services down and stop them; wait until they are down.")
     static final class Stop extends WaitingAction {
-        String cmd() {
-            return "stop";
-        }
     }
 
     @Command(name = "restart", description = "Stop the services and start them again at once; wait until they are up.")
     static final class Restart extends WaitingAction {
-        String cmd() {
-            return "restart";
-        }
     }
 
     @Command(name = "once",
             description = "Start the services if they are down, but do not restart them when they exit.")
     static final class Once extends WaitingAction {
-        String cmd() {
-            return "once";
-        }
     }
 
     @Command(name = "kill", description = "Send KILL to the services' processes (they restart if wanted up).")
     static final class Kill extends NamedAction {
-        String cmd() {
-            return "kill";
-        }
     }
 
     @Command(name = "signal", description = "Send a signal (HUP, USR1, 10...) to the services' processes.")
@@ -127,13 +116,6 @@ final class ActionCommands {
 
         @Parameters(index = "1..*", paramLabel = "NAME", arity = "1..*", description = "the services")
         List<String> signalled;
-
-        String cmd() {
-            return "signal";
-        }
-
-        @Spec
-        CommandSpec spec;
 
         @Override
         void addFields(Map<String, Object> request) {
@@ -153,30 +135,18 @@ final class ActionCommands {
 
     @Command(name = "pause", description = "Send STOP to the services' processes and mark them paused.")
     static final class Pause extends NamedAction {
-        String cmd() {
-            return "pause";
-        }
     }
 
     @Command(name = "cont", description = "Send CONT to the services' processes and clear the paused mark.")
     static final class Cont extends NamedAction {
-        String cmd() {
-            return "cont";
-        }
     }
 
     @Command(name = "reload", description = "Reload the units: run their ExecReload=, or send a notify-reload unit "
             + "its reload signal.")
     static final class Reload extends NamedAction {
-        String cmd() {
-            return "reload";
-        }
     }
 
     @Command(name = "reset-failed", description = "Make failed units inactive and forget their start limit.")
     static final class ResetFailed extends NamedAction {
-        String cmd() {
-            return "reset-failed";
-        }
     }
 }

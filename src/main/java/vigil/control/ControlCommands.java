@@ -160,6 +160,10 @@ public final class ControlCommands implements ControlServer.LineHandler {
             }
             case Request.DaemonReload r -> {
                 access.checkOwner(caller, "reload the unit files");
+                // Units added now would outlive the shutdown, which stops what is there when it begins.
+                if (host.stopping()) {
+                    throw new Failure(Error.SHUTTING_DOWN, "the daemon is shutting down: the unit files are not read");
+                }
                 Map<String, Object> reply = Protocol.ok(id);
                 reply.put("summary", host.daemonReload());
                 client.send(reply);

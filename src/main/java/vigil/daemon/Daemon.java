@@ -457,8 +457,6 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public String daemonReload() {
-            // Units added now would outlive the shutdown's sweep, which stops what is there when it begins.
-            if (stopping) return "not reloaded: Vigil is stopping";
             String summary = units.reload();
             reporter.say("daemon-reload: " + summary);
             return summary;

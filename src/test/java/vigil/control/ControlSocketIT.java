@@ -24,6 +24,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import vigil.os.Children;
+import vigil.os.Signals;
 import vigil.testing.Await;
 import vigil.testing.DaemonProcess;
 import vigil.testing.Procs;
@@ -362,6 +364,18 @@ class ControlSocketIT {
         assertEquals(0, daemon.awaitExit(WAIT));
         assertFalse(Procs.running(pid));
         assertFalse(Files.exists(socket), "the socket file is removed");
+    }
+
+    @Test
+    void whileShuttingDownTheUnitFilesAreNotReadAgain() throws Exception {
+        // A service that ignores TERM keeps the shutdown going until it is killed.
+        Path stubborn = service(root, "stubborn", "trap '' TERM; while :; do sleep 0.05; done");
+        startDaemon();
+        long pid = awaitRunning(stubborn, WAIT);
+        assertEquals(true, connect().call("{\"v\":1,\"cmd\":\"shutdown\"}").get("ok"));
+        assertError("shutting-down", connect().call("{\"v\":1,\"cmd\":\"daemon-reload\"}"));
+        Children.sendSignal((int) pid, Signals.SIGKILL);
+        assertEquals(0, daemon.awaitExit(WAIT));
     }
 
     @Test

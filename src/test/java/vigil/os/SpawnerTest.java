@@ -100,6 +100,31 @@ class SpawnerTest {
     }
 
     @Test
+    void aClosedSpawnerRefusesKeptFdsAndReleasingThemIsHarmless() throws Exception {
+        int[] pipe = children.fdPair(Fds.pipe(0));
+        Spawner.Kept writeEnd = spawner.keep(pipe[1]);
+        spawner.close();
+        // Its number is the keeper's, whose table is gone: in this one it could name anything.
+        OsException refused = assertThrows(OsException.class,
+                () -> spawner.spawn(sh("echo hi").keptFd(1, writeEnd).build()));
+        assertEquals(Errno.EBADF, refused.errno());
+        spawner.release(writeEnd);
+    }
+
+    @Test
+    void anInterruptWhileTheThreadsStartDoesNotCostThemTheirTables() {
+        Thread.currentThread().interrupt();
+        Spawner interrupted = Spawner.start();
+        try {
+            assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
+            assertTrue(interrupted.hasOwnFileTable());
+            assertTrue(interrupted.keeperThreadId().isPresent());
+        } finally {
+            interrupted.close();
+        }
+    }
+
+    @Test
     void theSpawnerThreadLeavesSigchldToOtherThreads() throws IOException {
         String status = Files.readString(Path.of("/proc/self/task/" + spawner.threadId().orElseThrow() + "/status"));
         String blocked = status.lines().filter(l -> l.startsWith("SigBlk:")).findFirst().orElseThrow();
