@@ -214,8 +214,10 @@ public final class Daemon implements ServiceHost {
         }
         if (trees.isEmpty()) return;
         int[] scanning = {trees.size()};
+        supervise.scanBegan();
         Runnable treeScanned = () -> {
             if (--scanning[0] > 0) return;
+            supervise.scanEnded();
             reporter.say("supervising " + supervisor.services().size() + " services from "
                     + String.join(", ", trees.stream().map(t -> t.root().toString()).toList()));
             trimSoon();

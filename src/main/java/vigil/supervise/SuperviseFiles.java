@@ -10,9 +10,7 @@ import java.time.Instant;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BiConsumer;
 import vigil.model.DirectorySpec;
 import vigil.os.Errno;
@@ -32,9 +30,10 @@ import vigil.service.ServiceState;
  * directory, two FIFOs, four files) costs milliseconds of journal work on ext4, so a tree of 1000 new services
  * would otherwise come up at disk speed, and a slow or stuck disk would stall every service. The loop hands the
  * writer the latest state of each service; states that follow each other before the writer gets to them are
- * written once. Where {@code supervise/lock} already exists, its lock is taken on the loop before the service
- * starts (that costs no journal work), so a second supervisor of the same directory is refused as with runsv;
- * a brand-new directory is created while its service already runs.
+ * written once, and the writer waits while services are starting ({@link WriteQueue} says why). Where
+ * {@code supervise/lock} already exists, its lock is taken on the loop before the service starts (that costs no
+ * journal work), so a second supervisor of the same directory is refused as with runsv; a brand-new directory is
+ * created once its service runs.
  */
 public final class SuperviseFiles implements AutoCloseable {
     /** What the writer reports back; called on the loop thread. */
@@ -54,12 +53,14 @@ public final class SuperviseFiles implements AutoCloseable {
     private final Listener listener;
     /** By spec identity, loop thread only: a service's spec is known before its first state change. */
     private final Map<DirectorySpec, Tracked> bySpec = new IdentityHashMap<>();
-    private final BlockingQueue<Tracked> queue = new LinkedBlockingQueue<>();
+    private final WriteQueue<Tracked> queue = new WriteQueue<>(System::nanoTime, MAX_HOLD.toNanos());
     private final Thread writer;
     private static final Tracked STOP = new Tracked(null);
     private static final int TRIM_AFTER_WRITES = 64;
     private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
     private static final Duration MAX_RETRY = Duration.ofSeconds(60);
+    /** How long a start that neither ends nor is followed by another may hold the writer back. */
+    private static final Duration MAX_HOLD = Duration.ofSeconds(1);
 
     /** One service's supervise directory, as the loop and the writer share it. */
     private static final class Tracked {
@@ -68,6 +69,8 @@ public final class SuperviseFiles implements AutoCloseable {
         Instant stamp = Instant.now();
         int lastPid = -1;
         ServiceState.Runit lastState = ServiceState.Runit.DOWN;
+        /** Spawned, its exec not done: counted in the queue's starts. */
+        boolean starting;
         SuperviseDir open;
         // Handed from the loop to the writer, under the object's lock.
         SuperviseState pending;
@@ -145,6 +148,7 @@ public final class SuperviseFiles implements AutoCloseable {
         Tracked tracked = bySpec.remove(spec);
         if (tracked == null) return;
         tracked.open = null;
+        setStarting(tracked, false);
         synchronized (tracked) {
             tracked.closing = true;
         }
@@ -180,12 +184,32 @@ public final class SuperviseFiles implements AutoCloseable {
         if (started || wentDown) tracked.stamp = Instant.now();
         tracked.lastPid = pid;
         tracked.lastState = state;
+        setStarting(tracked, service.state() instanceof ServiceState.Up up && !up.execed());
         SuperviseState snapshot = new SuperviseState(runState(state), pid, want(service), service.paused(),
                 service.gotTerm(), tracked.stamp);
         synchronized (tracked) {
             tracked.pending = snapshot;
         }
         submit(tracked);
+    }
+
+    /**
+     * A tree's first scan is under way: its services will start batch by batch, and the writer waits for all of
+     * them, not only for the batch being started, until {@link #scanEnded}.
+     */
+    public void scanBegan() {
+        queue.startBegan();
+    }
+
+    public void scanEnded() {
+        queue.startEnded();
+    }
+
+    private void setStarting(Tracked tracked, boolean starting) {
+        if (tracked.starting == starting) return;
+        tracked.starting = starting;
+        if (starting) queue.startBegan();
+        else queue.startEnded();
     }
 
     /** Writes what is still pending, releases every lock, and stops the writer. */
