@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,8 +56,11 @@ public final class SuperviseFiles implements AutoCloseable {
     private final Map<DirectorySpec, Tracked> bySpec = new IdentityHashMap<>();
     private final WriteQueue<Tracked> queue = new WriteQueue<>(System::nanoTime, MAX_HOLD.toNanos());
     private final Thread writer;
+    /** Reports for the loop not sent yet; writer thread only. */
+    private final List<Runnable> reports = new ArrayList<>();
     private static final Tracked STOP = new Tracked(null);
     private static final int TRIM_AFTER_WRITES = 64;
+    private static final int REPORT_BATCH = 64;
     private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
     private static final Duration MAX_RETRY = Duration.ofSeconds(60);
     /** How long a start that neither ends nor is followed by another may hold the writer back. */
@@ -245,12 +249,16 @@ public final class SuperviseFiles implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            if (tracked == STOP) return;
+            if (tracked == STOP) {
+                sendReports();
+                return;
+            }
             try {
                 writeOne(tracked);
             } catch (RuntimeException e) {
                 post(() -> say.accept(tracked.spec.name(), "supervise/: " + e));
             }
+            if (queue.holdNanos() != 0 || reports.size() >= REPORT_BATCH) sendReports();
             // A burst (a tree coming up) leaves this thread's malloc arena full of freed chunks: give them back
             // once the queue is empty.
             if (++sinceTrim >= TRIM_AFTER_WRITES && queue.isEmpty()) {
@@ -274,12 +282,36 @@ public final class SuperviseFiles implements AutoCloseable {
         });
     }
 
-    /** Runs a report on the loop; once the loop is gone (the daemon is exiting) there is no one left to tell. */
+    /**
+     * Queues a report for the loop. Reports go in batches, sent when the writer is about to wait: each one sent
+     * alone woke the loop, a thousand times when a tree's directories were made one by one on a slow disk.
+     */
     private void post(Runnable report) {
+        reports.add(report);
+    }
+
+    /** Sends the reports; once the loop is gone (the daemon is exiting) there is no one left to tell. */
+    private void sendReports() {
+        if (reports.isEmpty()) return;
+        List<Runnable> batch = List.copyOf(reports);
+        reports.clear();
         try {
-            loop.execute(report);
+            loop.execute(() -> runAll(batch));
         } catch (RuntimeException loopClosed) {
             // Exiting: the files themselves are still written.
+        }
+    }
+
+    /** On the loop: one report that fails still leaves the others to run, after the loop has reported it. */
+    private void runAll(List<Runnable> batch) {
+        for (int i = 0; i < batch.size(); i++) {
+            try {
+                batch.get(i).run();
+            } catch (RuntimeException e) {
+                List<Runnable> rest = batch.subList(i + 1, batch.size());
+                if (!rest.isEmpty()) loop.execute(() -> runAll(rest));
+                throw e;
+            }
         }
     }
 

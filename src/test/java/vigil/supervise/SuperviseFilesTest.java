@@ -1,0 +1,132 @@
+package vigil.supervise;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vigil.model.Command;
+import vigil.model.DirectorySpec;
+import vigil.service.Clock;
+
+class SuperviseFilesTest {
+    @TempDir
+    Path tree;
+
+    /** The loop as the writer sees it: tasks queue up here and run when the test says. */
+    private final LinkedBlockingQueue<Runnable> loopTasks = new LinkedBlockingQueue<>();
+    private final List<String> opened = new ArrayList<>();
+    private final List<String> failed = new ArrayList<>();
+
+    private final Clock noTimers = new Clock() {
+        @Override
+        public long nanoTime() {
+            return System.nanoTime();
+        }
+
+        @Override
+        public Timer schedule(Duration delay, Runnable task) {
+            throw new AssertionError("no retry expected, asked to wait " + delay);
+        }
+    };
+
+    private final SuperviseFiles.Listener listener = new SuperviseFiles.Listener() {
+        @Override
+        public void opened(DirectorySpec spec, SuperviseDir dir) {
+            opened.add(spec.name());
+        }
+
+        @Override
+        public void failed(DirectorySpec spec, IOException reason) {
+            failed.add(spec.name() + ": " + reason.getMessage());
+        }
+    };
+
+    private DirectorySpec service(String name) throws IOException {
+        Path dir = Files.createDirectory(tree.resolve(name));
+        Path run = dir.resolve("run");
+        return DirectorySpec.simple(name, dir, new Command(run, List.of("./run"), dir, Map.of()));
+    }
+
+    /** Runs loop tasks as they come until {@code count} directories are reported; returns how many tasks it took. */
+    private int runLoopUntilOpened(int count) throws InterruptedException {
+        int tasks = 0;
+        while (opened.size() + failed.size() < count) {
+            Runnable task = loopTasks.poll(10, TimeUnit.SECONDS);
+            if (task == null) throw new AssertionError("only " + opened + " and " + failed + " were reported");
+            task.run();
+            tasks++;
+        }
+        return tasks;
+    }
+
+    @Test
+    void directoriesMadeInABurstAreReportedToTheLoopInBatches() throws Exception {
+        int services = 200;
+        try (SuperviseFiles files = new SuperviseFiles((name, line) -> {}, null, loopTasks::add, noTimers, listener)) {
+            files.scanBegan();
+            List<DirectorySpec> specs = new ArrayList<>();
+            for (int i = 0; i < services; i++) {
+                DirectorySpec spec = service("s" + i);
+                specs.add(spec);
+                files.open(spec);
+            }
+            files.scanEnded();
+
+            int tasks = runLoopUntilOpened(services);
+
+            assertEquals(List.of(), failed);
+            assertEquals(services, opened.size());
+            assertTrue(tasks <= services / 64 + 2, services + " directories took " + tasks + " wake-ups of the loop");
+            for (DirectorySpec spec : specs) {
+                assertTrue(Files.exists(spec.directory().resolve("supervise/lock")), spec.name());
+                assertEquals(files.directory(spec).directory(), spec.directory().resolve("supervise"));
+            }
+        }
+    }
+
+    @Test
+    void aReportThatFailsLeavesTheRestOfItsBatchToRun() throws Exception {
+        List<String> seen = new ArrayList<>();
+        SuperviseFiles.Listener failingOnce = new SuperviseFiles.Listener() {
+            @Override
+            public void opened(DirectorySpec spec, SuperviseDir dir) {
+                seen.add(spec.name());
+                if (spec.name().equals("s0")) throw new IllegalStateException("the loop's handler failed");
+            }
+
+            @Override
+            public void failed(DirectorySpec spec, IOException reason) {
+                seen.add("failed " + spec.name());
+            }
+        };
+        try (SuperviseFiles files = new SuperviseFiles((name, line) -> {}, null, loopTasks::add, noTimers,
+                failingOnce)) {
+            files.scanBegan();
+            for (int i = 0; i < 3; i++) files.open(service("s" + i));
+            files.scanEnded();
+
+            int errors = 0;
+            while (seen.size() < 3) {
+                Runnable task = loopTasks.poll(10, TimeUnit.SECONDS);
+                if (task == null) throw new AssertionError("only " + seen + " were reported");
+                try {
+                    task.run();
+                } catch (IllegalStateException expected) {
+                    errors++;
+                }
+            }
+            assertEquals(List.of("s0", "s1", "s2"), seen.stream().sorted().toList());
+            assertEquals(1, errors, "the failure reaches the loop, which reports it");
+        }
+    }
+}
