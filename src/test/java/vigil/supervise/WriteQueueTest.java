@@ -79,13 +79,7 @@ class WriteQueueTest {
         real.startBegan();
         real.add("s1");
         CompletableFuture<String> taken = new CompletableFuture<>();
-        Thread writer = Thread.ofPlatform().start(() -> {
-            try {
-                taken.complete(real.take());
-            } catch (InterruptedException e) {
-                taken.completeExceptionally(e);
-            }
-        });
+        Thread writer = takeOnAThread(real, taken);
         try {
             awaitState(writer, Thread.State.TIMED_WAITING);
             assertFalse(taken.isDone(), "taken while the start was under way");
@@ -101,13 +95,7 @@ class WriteQueueTest {
     void anIdleWriterIsWokenByNewWork() throws Exception {
         WriteQueue<String> real = new WriteQueue<>(System::nanoTime, SECOND);
         CompletableFuture<String> taken = new CompletableFuture<>();
-        Thread writer = Thread.ofPlatform().start(() -> {
-            try {
-                taken.complete(real.take());
-            } catch (InterruptedException e) {
-                taken.completeExceptionally(e);
-            }
-        });
+        Thread writer = takeOnAThread(real, taken);
         try {
             awaitState(writer, Thread.State.WAITING);
             real.add("s1");
@@ -129,6 +117,17 @@ class WriteQueueTest {
         assertEquals("s1", real.take());
         assertTrue(System.nanoTime() - began >= maxHold, "taken before the longest hold was over");
         assertEquals(-1, real.holdNanos(), "nothing left");
+    }
+
+    /** The writer: takes one item from {@code queue} on a thread of its own. */
+    private static Thread takeOnAThread(WriteQueue<String> queue, CompletableFuture<String> taken) {
+        return Thread.ofPlatform().start(() -> {
+            try {
+                taken.complete(queue.take());
+            } catch (InterruptedException e) {
+                taken.completeExceptionally(e);
+            }
+        });
     }
 
     private static void awaitState(Thread thread, Thread.State state) throws TimeoutException, ExecutionException {
