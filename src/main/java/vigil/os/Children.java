@@ -1,8 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -25,24 +23,16 @@ public final class Children {
     /** siginfo_t is 128 bytes; these offsets hold for SIGCHLD on 64-bit Linux. */
     private static final long SIGINFO_SIZE = 128, SI_CODE = 8, SI_PID = 16, SI_STATUS = 24;
 
-    private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-    /** long syscall(long number, ...): every argument passed as a long, unused ones as 0. */
-    private static final MethodHandle SYSCALL = Native.LINKER.downcallHandle(
-            Native.LIBC.find("syscall").orElseThrow(),
-            FunctionDescriptor.of(Native.C_LONG, Native.C_LONG, Native.C_LONG, Native.C_LONG, Native.C_LONG,
-                    Native.C_LONG),
-            Linker.Option.firstVariadicArg(1), ERRNO);
-    private static final MethodHandle PRCTL = Native.LINKER.downcallHandle(
-            Native.LIBC.find("prctl").orElseThrow(),
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_LONG, Native.C_LONG, Native.C_LONG,
-                    Native.C_LONG),
-            Linker.Option.firstVariadicArg(1), ERRNO);
-    private static final MethodHandle WAITID = Native.linkErrno("waitid",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle KILL = Native.linkErrno("kill",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT));
-    private static final MethodHandle GETPID = Native.link("getpid", FunctionDescriptor.of(Native.C_INT));
-    private static final MethodHandle GETUID = Native.link("getuid", FunctionDescriptor.of(Native.C_INT));
+    /**
+     * long syscall(long number, ...) and int prctl(int option, ...): every argument passed as a long, unused ones
+     * as 0; of one shape, so they share the JDK's classes for it.
+     */
+    private static final MethodHandle SYSCALL = Native.linkVariadicErrno("syscall", 5, 1);
+    private static final MethodHandle PRCTL = Native.linkVariadicErrno("prctl", 5, 1);
+    private static final MethodHandle WAITID = Native.linkErrno("waitid", 4);
+    private static final MethodHandle KILL = Native.linkErrno("kill", 2);
+    private static final MethodHandle GETPID = Native.link("getpid", 0);
+    private static final MethodHandle GETUID = Native.link("getuid", 0);
 
     /**
      * A pidfd (close-on-exec) for {@code pid}; it becomes readable when the process exits.
@@ -134,7 +124,7 @@ public final class Children {
     public static void setChildSubreaper() throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
-            int rc = (int) PRCTL.invokeExact(slot, PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
+            int rc = (int) (long) PRCTL.invokeExact(slot, (long) PR_SET_CHILD_SUBREAPER, 1L, 0L, 0L, 0L);
             if (rc < 0) throw new OsException("prctl PR_SET_CHILD_SUBREAPER", Native.errno(slot));
         } catch (OsException e) {
             throw e;
@@ -145,7 +135,7 @@ public final class Children {
 
     public static int getpid() {
         try {
-            return (int) GETPID.invokeExact();
+            return (int) (long) GETPID.invokeExact();
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
@@ -153,7 +143,7 @@ public final class Children {
 
     public static int getuid() {
         try {
-            return (int) GETUID.invokeExact();
+            return (int) (long) GETUID.invokeExact();
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
@@ -171,7 +161,7 @@ public final class Children {
     private static boolean kill(int pid, int signal) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
-            if ((int) KILL.invokeExact(slot, pid, signal) == 0) return true;
+            if ((int) (long) KILL.invokeExact(slot, (long) pid, (long) signal) == 0) return true;
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
@@ -194,7 +184,8 @@ public final class Children {
             MemorySegment info = arena.allocate(SIGINFO_SIZE, 8); // zeroed: si_pid stays 0 if nothing was ready
             MemorySegment slot = Native.errnoSlot();
             while (true) {
-                int rc = (int) WAITID.invokeExact(slot, idType, id, info, options);
+                int rc = (int) (long) WAITID.invokeExact(slot, (long) idType, (long) id, info.address(),
+                        (long) options);
                 if (rc == 0) break;
                 int errno = Native.errno(slot);
                 if (errno == Errno.EINTR) continue;

@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -31,12 +30,9 @@ public final class Epoll implements AutoCloseable {
     private static final long EVENT_SIZE = PACKED ? 12 : 16;
     private static final long DATA_OFFSET = PACKED ? 4 : 8;
 
-    private static final MethodHandle EPOLL_CREATE1 = Native.linkErrno("epoll_create1",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT));
-    private static final MethodHandle EPOLL_CTL = Native.linkErrno("epoll_ctl",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT, Native.C_INT, Native.C_POINTER));
-    private static final MethodHandle EPOLL_WAIT = Native.linkErrno("epoll_wait",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_INT, Native.C_INT));
+    private static final MethodHandle EPOLL_CREATE1 = Native.linkErrno("epoll_create1", 1);
+    private static final MethodHandle EPOLL_CTL = Native.linkErrno("epoll_ctl", 4);
+    private static final MethodHandle EPOLL_WAIT = Native.linkErrno("epoll_wait", 4);
 
     private final int epfd;
     private final Arena arena = Arena.ofShared();
@@ -54,7 +50,7 @@ public final class Epoll implements AutoCloseable {
     public static Epoll create() throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
-            int fd = (int) EPOLL_CREATE1.invokeExact(slot, Fds.O_CLOEXEC);
+            int fd = (int) (long) EPOLL_CREATE1.invokeExact(slot, (long) Fds.O_CLOEXEC);
             if (fd < 0) throw new OsException("epoll_create1", Native.errno(slot));
             return new Epoll(fd);
         } catch (OsException e) {
@@ -91,7 +87,7 @@ public final class Epoll implements AutoCloseable {
         request.set(ValueLayout.JAVA_LONG_UNALIGNED, DATA_OFFSET, Integer.toUnsignedLong(fd));
         MemorySegment slot = Native.errnoSlot();
         try {
-            int rc = (int) EPOLL_CTL.invokeExact(slot, epfd, op, fd, request);
+            int rc = (int) (long) EPOLL_CTL.invokeExact(slot, (long) epfd, (long) op, (long) fd, request.address());
             if (rc < 0) throw new OsException(call, "fd " + fd, Native.errno(slot));
         } catch (OsException e) {
             throw e;
@@ -109,7 +105,8 @@ public final class Epoll implements AutoCloseable {
     public int wait(int timeoutMillis) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
-            int n = (int) EPOLL_WAIT.invokeExact(slot, epfd, events, MAX_EVENTS, timeoutMillis);
+            int n = (int) (long) EPOLL_WAIT.invokeExact(slot, (long) epfd, events.address(), (long) MAX_EVENTS,
+                    (long) timeoutMillis);
             if (n < 0) {
                 int errno = Native.errno(slot);
                 if (errno != Errno.EINTR) throw new OsException("epoll_wait", errno);

@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
@@ -17,8 +16,7 @@ public final class Errno {
     public static final int ENAMETOOLONG = 36, EADDRINUSE = 98, ECONNABORTED = 103, ECONNRESET = 104,
             ENOTCONN = 107, ECONNREFUSED = 111;
 
-    private static final MethodHandle STRERROR_R = Native.link("strerror_r",
-            FunctionDescriptor.of(Native.C_POINTER, Native.C_INT, Native.C_POINTER, Native.C_LONG));
+    private static final MethodHandle STRERROR_R = Native.link("strerror_r", 3);
 
     /**
      * Whether the failure is a shortage that may pass (out of fds, processes or memory), so the same operation is
@@ -44,8 +42,9 @@ public final class Errno {
     public static String describe(int errno) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(256);
-            MemorySegment text = (MemorySegment) STRERROR_R.invokeExact(errno, buf, 256L);
-            return text.reinterpret(256).getString(0);
+            // GNU strerror_r returns the text: in buf, or a static string of its own.
+            long text = (long) STRERROR_R.invokeExact((long) errno, buf.address(), 256L);
+            return MemorySegment.ofAddress(text).reinterpret(256).getString(0);
         } catch (Throwable t) {
             return "errno " + errno;
         }

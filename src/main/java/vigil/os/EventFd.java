@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -11,8 +10,7 @@ import java.lang.invoke.MethodHandle;
  * {@link #fd()} and {@link #drain()}s it. Signals before a drain coalesce into one readable state.
  */
 public final class EventFd implements AutoCloseable {
-    private static final MethodHandle EVENTFD = Native.linkErrno("eventfd",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT));
+    private static final MethodHandle EVENTFD = Native.linkErrno("eventfd", 2);
 
     /** The 8-byte 1 that every signal() writes: only ever read, so all threads may share it. */
     private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
@@ -30,7 +28,7 @@ public final class EventFd implements AutoCloseable {
     public static EventFd create() throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
-            int fd = (int) EVENTFD.invokeExact(slot, 0, Fds.O_NONBLOCK | Fds.O_CLOEXEC);
+            int fd = (int) (long) EVENTFD.invokeExact(slot, 0L, (long) (Fds.O_NONBLOCK | Fds.O_CLOEXEC));
             if (fd < 0) throw new OsException("eventfd", Native.errno(slot));
             return new EventFd(fd);
         } catch (OsException e) {

@@ -1,8 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -25,29 +23,24 @@ public final class Fds {
 
     private static final int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
 
-    /** open and fcntl are variadic: the mode and the argument must be passed the way C varargs are. */
-    private static final MethodHandle OPEN = linkVariadic("open",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT, Native.C_INT), 2);
-    private static final MethodHandle FCNTL_GET = linkVariadic("fcntl",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT), 2);
-    private static final MethodHandle FCNTL_SET = linkVariadic("fcntl",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT, Native.C_INT), 2);
+    /**
+     * open and fcntl are variadic: the mode and the argument must be passed the way C varargs are. fcntl's get
+     * commands read no argument, so they pass 0 through the one handle; open and fcntl then share a shape.
+     */
+    private static final MethodHandle OPEN = Native.linkVariadicErrno("open", 3, 2);
+    private static final MethodHandle FCNTL = Native.linkVariadicErrno("fcntl", 3, 2);
 
-    private static final MethodHandle PIPE2 = Native.linkErrno("pipe2",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle READ = Native.linkErrno("read",
-            FunctionDescriptor.of(Native.C_LONG, Native.C_INT, Native.C_POINTER, Native.C_LONG));
-    private static final MethodHandle WRITE = Native.linkErrno("write",
-            FunctionDescriptor.of(Native.C_LONG, Native.C_INT, Native.C_POINTER, Native.C_LONG));
-    private static final MethodHandle CLOSE = Native.linkErrno("close",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT));
+    private static final MethodHandle PIPE2 = Native.linkErrno("pipe2", 2);
+    private static final MethodHandle READ = Native.linkErrno("read", 3);
+    private static final MethodHandle WRITE = Native.linkErrno("write", 3);
+    private static final MethodHandle CLOSE = Native.linkErrno("close", 1);
 
     /** A pipe, close-on-exec, with the given extra flags (e.g. O_NONBLOCK): {read end, write end}. */
     public static int[] pipe(int flags) throws OsException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(ValueLayout.JAVA_INT, 2);
             MemorySegment slot = Native.errnoSlot();
-            int rc = (int) PIPE2.invokeExact(slot, fds, flags | O_CLOEXEC);
+            int rc = (int) (long) PIPE2.invokeExact(slot, fds.address(), (long) (flags | O_CLOEXEC));
             if (rc < 0) throw new OsException("pipe2", Native.errno(slot));
             return new int[] {fds.getAtIndex(ValueLayout.JAVA_INT, 0), fds.getAtIndex(ValueLayout.JAVA_INT, 1)};
         } catch (OsException e) {
@@ -55,12 +48,6 @@ public final class Fds {
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-    }
-
-    private static MethodHandle linkVariadic(String name, FunctionDescriptor descriptor, int firstVariadic) {
-        MemorySegment symbol = Native.LIBC.find(name).orElseThrow(() -> new LinkageError("libc has no " + name));
-        return Native.LINKER.downcallHandle(symbol, descriptor,
-                Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(firstVariadic));
     }
 
     /**
@@ -72,7 +59,8 @@ public final class Fds {
             MemorySegment cPath = arena.allocateFrom(path.toString());
             MemorySegment slot = Native.errnoSlot();
             while (true) {
-                int fd = (int) OPEN.invokeExact(slot, cPath, flags | O_CLOEXEC, mode);
+                int fd = (int) (long) OPEN.invokeExact(slot, cPath.address(), (long) (flags | O_CLOEXEC),
+                        (long) mode);
                 if (fd >= 0) return fd;
                 int errno = Native.errno(slot);
                 if (errno != Errno.EINTR) throw new OsException("open", path.toString(), errno);
@@ -86,46 +74,35 @@ public final class Fds {
 
     /** Turns O_NONBLOCK on or off for the open file description (shared with every dup of it). */
     public static void setNonBlocking(int fd, boolean nonBlocking) throws OsException {
-        int flags = fcntl(fd, F_GETFL, "fcntl(F_GETFL)");
+        int flags = fcntl(fd, F_GETFL, 0, "fcntl(F_GETFL)");
         int wanted = nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
         if (wanted != flags) fcntl(fd, F_SETFL, wanted, "fcntl(F_SETFL)");
     }
 
     /** Sets or clears FD_CLOEXEC: cleared only on an fd that a child must inherit across execve. */
     public static void setCloseOnExec(int fd, boolean closeOnExec) throws OsException {
-        int flags = fcntl(fd, F_GETFD, "fcntl(F_GETFD)");
+        int flags = fcntl(fd, F_GETFD, 0, "fcntl(F_GETFD)");
         int wanted = closeOnExec ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
         if (wanted != flags) fcntl(fd, F_SETFD, wanted, "fcntl(F_SETFD)");
     }
 
     /** True if FD_CLOEXEC is set on {@code fd}. */
     public static boolean isCloseOnExec(int fd) throws OsException {
-        return (fcntl(fd, F_GETFD, "fcntl(F_GETFD)") & FD_CLOEXEC) != 0;
+        return (fcntl(fd, F_GETFD, 0, "fcntl(F_GETFD)") & FD_CLOEXEC) != 0;
     }
 
     /** The file status flags (O_ACCMODE, O_NONBLOCK, O_APPEND, ...) of the open file description. */
     public static int statusFlags(int fd) throws OsException {
-        return fcntl(fd, F_GETFL, "fcntl(F_GETFL)");
+        return fcntl(fd, F_GETFL, 0, "fcntl(F_GETFL)");
     }
 
-    private static int fcntl(int fd, int cmd, String call) throws OsException {
+    /** fcntl with an int argument (ignored by the get commands): what it returned. */
+    private static int fcntl(int fd, int cmd, int arg, String call) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
-            int rc = (int) FCNTL_GET.invokeExact(slot, fd, cmd);
+            int rc = (int) (long) FCNTL.invokeExact(slot, (long) fd, (long) cmd, (long) arg);
             if (rc < 0) throw new OsException(call, Native.errno(slot));
             return rc;
-        } catch (OsException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    private static void fcntl(int fd, int cmd, int arg, String call) throws OsException {
-        MemorySegment slot = Native.errnoSlot();
-        try {
-            int rc = (int) FCNTL_SET.invokeExact(slot, fd, cmd, arg);
-            if (rc < 0) throw new OsException(call, Native.errno(slot));
         } catch (OsException e) {
             throw e;
         } catch (Throwable t) {
@@ -140,8 +117,9 @@ public final class Fds {
     public static long read(int fd, MemorySegment buffer, long length) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
+            long address = Native.address(buffer);
             while (true) {
-                long n = (long) READ.invokeExact(slot, fd, buffer, length);
+                long n = (long) READ.invokeExact(slot, (long) fd, address, length);
                 if (n >= 0) return n;
                 int errno = Native.errno(slot);
                 if (errno == Errno.EINTR) continue;
@@ -159,8 +137,9 @@ public final class Fds {
     public static long write(int fd, MemorySegment buffer, long length) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
+            long address = Native.address(buffer);
             while (true) {
-                long n = (long) WRITE.invokeExact(slot, fd, buffer, length);
+                long n = (long) WRITE.invokeExact(slot, (long) fd, address, length);
                 if (n >= 0) return n;
                 int errno = Native.errno(slot);
                 if (errno == Errno.EINTR) continue;
@@ -202,7 +181,7 @@ public final class Fds {
     public static void close(int fd) {
         if (fd < 0) return;
         try {
-            int ignored = (int) CLOSE.invokeExact(Native.errnoSlot(), fd);
+            long ignored = (long) CLOSE.invokeExact(Native.errnoSlot(), (long) fd);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

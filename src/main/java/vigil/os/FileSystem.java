@@ -2,8 +2,6 @@ package vigil.os;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
@@ -22,18 +20,11 @@ public final class FileSystem {
     private static final int S_IFMT = 0170000, S_IFIFO = 0010000;
 
     // open(2) is variadic: the mode must be passed as a variadic argument for the ABI to be right.
-    private static final MethodHandle OPEN = Native.LINKER.downcallHandle(
-            Native.LIBC.find("open").orElseThrow(() -> new LinkageError("libc has no open")),
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT, Native.C_INT),
-            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle FLOCK = Native.linkErrno("flock",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT));
-    private static final MethodHandle MKFIFO = Native.linkErrno("mkfifo",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle PWRITE = Native.linkErrno("pwrite",
-            FunctionDescriptor.of(Native.C_LONG, Native.C_INT, Native.C_POINTER, Native.C_LONG, Native.C_LONG));
-    private static final MethodHandle FTRUNCATE = Native.linkErrno("ftruncate",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_LONG));
+    private static final MethodHandle OPEN = Native.linkVariadicErrno("open", 3, 2);
+    private static final MethodHandle FLOCK = Native.linkErrno("flock", 2);
+    private static final MethodHandle MKFIFO = Native.linkErrno("mkfifo", 2);
+    private static final MethodHandle PWRITE = Native.linkErrno("pwrite", 4);
+    private static final MethodHandle FTRUNCATE = Native.linkErrno("ftruncate", 2);
 
     /**
      * flock(2) on the fd: {@code LOCK_SH}, {@code LOCK_EX} or {@code LOCK_UN}, optionally with {@code LOCK_NB}.
@@ -46,7 +37,7 @@ public final class FileSystem {
         MemorySegment slot = Native.errnoSlot();
         try {
             while (true) {
-                int rc = (int) FLOCK.invokeExact(slot, fd, operation);
+                int rc = (int) (long) FLOCK.invokeExact(slot, (long) fd, (long) operation);
                 if (rc == 0) return true;
                 int errno = Native.errno(slot);
                 if (errno == Errno.EINTR) continue;
@@ -65,7 +56,7 @@ public final class FileSystem {
         int errno;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment slot = Native.errnoSlot();
-            int rc = (int) MKFIFO.invokeExact(slot, arena.allocateFrom(path.toString()), mode);
+            int rc = (int) (long) MKFIFO.invokeExact(slot, arena.allocateFrom(path.toString()).address(), (long) mode);
             if (rc == 0) return;
             errno = Native.errno(slot);
         } catch (Throwable t) {
@@ -80,12 +71,12 @@ public final class FileSystem {
      * the fd is a reader, so writers can open the FIFO, and a writer, so reading it never sees end-of-file.
      */
     public static int openFifo(Path path) throws OsException {
-        return open(path, O_RDWR | Fds.O_NONBLOCK, 0);
+        return Fds.open(path, O_RDWR | Fds.O_NONBLOCK, 0);
     }
 
     /** Opens (creating with the mode, less the umask) a file to hold a {@link #flock} on, as runit does. */
     public static int openLockFile(Path path, int mode) throws OsException {
-        return open(path, O_WRONLY | O_APPEND | O_CREAT, mode);
+        return Fds.open(path, O_WRONLY | O_APPEND | O_CREAT, mode);
     }
 
     /**
@@ -102,19 +93,21 @@ public final class FileSystem {
         MemorySegment slot = Native.errnoSlot();
         int fd;
         try {
+            long cPath = Native.address(path);
             do {
-                fd = (int) OPEN.invokeExact(slot, path, O_WRONLY | O_CREAT | Fds.O_CLOEXEC, mode);
+                fd = (int) (long) OPEN.invokeExact(slot, cPath, (long) (O_WRONLY | O_CREAT | Fds.O_CLOEXEC),
+                        (long) mode);
             } while (fd < 0 && Native.errno(slot) == Errno.EINTR);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
         if (fd < 0) throw new OsException("open", path.getString(0), Native.errno(slot));
         try {
-            long rc = (long) PWRITE.invokeExact(slot, fd, data, length, 0L);
+            long rc = (long) PWRITE.invokeExact(slot, (long) fd, Native.address(data), length, 0L);
             if (rc < 0) throw new OsException("write", path.getString(0), Native.errno(slot));
             if (rc < length) throw new OsException("write", path.getString(0), Errno.ENOSPC);
             if (previousLength < 0 || length < previousLength) {
-                int truncated = (int) FTRUNCATE.invokeExact(slot, fd, length);
+                int truncated = (int) (long) FTRUNCATE.invokeExact(slot, (long) fd, length);
                 if (truncated < 0) throw new OsException("ftruncate", path.getString(0), Native.errno(slot));
             }
         } catch (OsException e) {
@@ -123,24 +116,6 @@ public final class FileSystem {
             throw new AssertionError(t);
         } finally {
             Fds.close(fd);
-        }
-    }
-
-    // A private open(2) until Fds offers one.
-    private static int open(Path path, int flags, int mode) throws OsException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment slot = Native.errnoSlot();
-            MemorySegment name = arena.allocateFrom(path.toString());
-            while (true) {
-                int fd = (int) OPEN.invokeExact(slot, name, flags | Fds.O_CLOEXEC, mode);
-                if (fd >= 0) return fd;
-                int errno = Native.errno(slot);
-                if (errno != Errno.EINTR) throw new OsException("open", path.toString(), errno);
-            }
-        } catch (OsException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
         }
     }
 

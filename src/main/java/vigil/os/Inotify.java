@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -29,12 +28,9 @@ public final class Inotify implements AutoCloseable {
     /** struct inotify_event { int wd; uint32_t mask; uint32_t cookie; uint32_t len; char name[len]; } */
     private static final int HEADER_SIZE = 16;
 
-    private static final MethodHandle INOTIFY_INIT1 = Native.linkErrno("inotify_init1",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT));
-    private static final MethodHandle INOTIFY_ADD_WATCH = Native.linkErrno("inotify_add_watch",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle INOTIFY_RM_WATCH = Native.linkErrno("inotify_rm_watch",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT));
+    private static final MethodHandle INOTIFY_INIT1 = Native.linkErrno("inotify_init1", 1);
+    private static final MethodHandle INOTIFY_ADD_WATCH = Native.linkErrno("inotify_add_watch", 3);
+    private static final MethodHandle INOTIFY_RM_WATCH = Native.linkErrno("inotify_rm_watch", 2);
 
     /**
      * One inotify event. {@code name} is the entry's name inside the watched directory, or "" when the event is
@@ -60,7 +56,7 @@ public final class Inotify implements AutoCloseable {
     public static Inotify create() throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
-            int fd = (int) INOTIFY_INIT1.invokeExact(slot, Fds.O_NONBLOCK | Fds.O_CLOEXEC);
+            int fd = (int) (long) INOTIFY_INIT1.invokeExact(slot, (long) (Fds.O_NONBLOCK | Fds.O_CLOEXEC));
             if (fd < 0) throw new OsException("inotify_init1", Native.errno(slot));
             return new Inotify(fd);
         } catch (OsException e) {
@@ -82,7 +78,7 @@ public final class Inotify implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment cPath = call.allocateFrom(path.toString());
             MemorySegment slot = Native.errnoSlot();
-            int wd = (int) INOTIFY_ADD_WATCH.invokeExact(slot, fd, cPath, mask);
+            int wd = (int) (long) INOTIFY_ADD_WATCH.invokeExact(slot, (long) fd, cPath.address(), (long) mask);
             if (wd < 0) throw new OsException("inotify_add_watch", path.toString(), Native.errno(slot));
             return wd;
         } catch (OsException e) {
@@ -96,7 +92,7 @@ public final class Inotify implements AutoCloseable {
     public void removeWatch(int wd) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
-            int rc = (int) INOTIFY_RM_WATCH.invokeExact(slot, fd, wd);
+            int rc = (int) (long) INOTIFY_RM_WATCH.invokeExact(slot, (long) fd, (long) wd);
             if (rc < 0) throw new OsException("inotify_rm_watch", Native.errno(slot));
         } catch (OsException e) {
             throw e;

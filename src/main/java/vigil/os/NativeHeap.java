@@ -1,6 +1,5 @@
 package vigil.os;
 
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.invoke.MethodHandle;
 
 /**
@@ -10,13 +9,12 @@ import java.lang.invoke.MethodHandle;
 public final class NativeHeap {
     private NativeHeap() {}
 
-    private static final MethodHandle MALLOC_TRIM = Native.link("malloc_trim",
-            FunctionDescriptor.of(Native.C_INT, Native.C_LONG));
+    private static final MethodHandle MALLOC_TRIM = Native.link("malloc_trim", 1);
 
     /** malloc_trim(0): returns every free page of every arena to the kernel. */
     public static void trim() {
         try {
-            int ignored = (int) MALLOC_TRIM.invokeExact(0L);
+            long ignored = (long) MALLOC_TRIM.invokeExact(0L);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

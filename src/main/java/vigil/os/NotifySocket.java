@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -30,8 +29,7 @@ public final class NotifySocket {
     /** Room for credentials and systemd's limit of 768 fds. */
     private static final int CONTROL_SIZE = 32 + 16 + 768 * 4;
 
-    private static final MethodHandle RECVMSG = Native.linkErrno("recvmsg",
-            FunctionDescriptor.of(Native.C_LONG, Native.C_INT, Native.C_POINTER, Native.C_INT));
+    private static final MethodHandle RECVMSG = Native.linkErrno("recvmsg", 3);
 
     /** One message as received: who sent it, and its text (empty if it was truncated and must be ignored). */
     public record Datagram(int pid, int uid, int gid, String text, boolean truncated, int fds) {}
@@ -80,7 +78,8 @@ public final class NotifySocket {
         long n;
         try {
             while (true) {
-                n = (long) RECVMSG.invokeExact(slot, fd, b.header, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+                n = (long) RECVMSG.invokeExact(slot, (long) fd, b.header.address(),
+                        (long) (MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
                 if (n >= 0) break;
                 int errno = Native.errno(slot);
                 if (errno == Errno.EINTR) continue;

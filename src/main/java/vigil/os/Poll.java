@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -11,8 +10,7 @@ final class Poll {
     private Poll() {}
 
     private static final short POLLIN = 1;
-    private static final MethodHandle POLL = Native.linkErrno("poll",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_LONG, Native.C_INT));
+    private static final MethodHandle POLL = Native.linkErrno("poll", 3);
 
     /**
      * Waits until {@code fd} is readable (or at EOF, or hung up), at most {@code timeoutMillis} (negative: no
@@ -28,7 +26,7 @@ final class Poll {
             while (true) {
                 int wait = timeoutMillis < 0 ? -1
                         : (int) Math.clamp((deadline - System.nanoTime() + 999_999) / 1_000_000, 0, Integer.MAX_VALUE);
-                int n = (int) POLL.invokeExact(slot, pollfd, 1L, wait);
+                int n = (int) (long) POLL.invokeExact(slot, pollfd.address(), 1L, (long) wait);
                 if (n > 0) return true;
                 if (n == 0) return false;
                 int errno = Native.errno(slot);

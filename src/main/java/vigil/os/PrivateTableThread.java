@@ -1,6 +1,5 @@
 package vigil.os;
 
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.util.List;
@@ -17,9 +16,8 @@ import java.util.concurrent.SynchronousQueue;
  */
 final class PrivateTableThread {
     private static final int CLONE_FILES = 0x400;
-    private static final MethodHandle UNSHARE = Native.linkErrno("unshare",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT));
-    private static final MethodHandle GETTID = Native.link("gettid", FunctionDescriptor.of(Native.C_INT));
+    private static final MethodHandle UNSHARE = Native.linkErrno("unshare", 1);
+    private static final MethodHandle GETTID = Native.link("gettid", 0);
 
     /** Work for the thread; what it returns or throws goes back to the caller. */
     @FunctionalInterface
@@ -119,12 +117,12 @@ final class PrivateTableThread {
         try {
             SignalEvents.blockInCurrentThread(blockedSignals);
             MemorySegment slot = Native.errnoSlot();
-            if ((int) UNSHARE.invokeExact(slot, CLONE_FILES) != 0) {
+            if ((int) (long) UNSHARE.invokeExact(slot, (long) CLONE_FILES) != 0) {
                 throw new OsException("unshare", Native.errno(slot));
             }
             // Opened after the unshare, so in this thread's table; it names the process, whose table is shared.
             processPidfd = Children.pidfdOpen(Children.getpid());
-            started.complete((int) GETTID.invokeExact());
+            started.complete((int) (long) GETTID.invokeExact());
         } catch (Throwable t) {
             started.completeExceptionally(t);
             return;

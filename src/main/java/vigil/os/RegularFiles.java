@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -30,10 +29,8 @@ public final class RegularFiles {
     private static final long STATX_SIZE = 256, STX_MODE = 28, STX_INO = 32, STX_SIZE = 40, STX_DEV_MAJOR = 136,
             STX_DEV_MINOR = 140;
 
-    private static final MethodHandle STATX = Native.linkErrno("statx", FunctionDescriptor.of(Native.C_INT,
-            Native.C_INT, Native.C_POINTER, Native.C_INT, Native.C_INT, Native.C_POINTER));
-    private static final MethodHandle PREAD = Native.linkErrno("pread",
-            FunctionDescriptor.of(Native.C_LONG, Native.C_INT, Native.C_POINTER, Native.C_LONG, Native.C_LONG));
+    private static final MethodHandle STATX = Native.linkErrno("statx", 5);
+    private static final MethodHandle PREAD = Native.linkErrno("pread", 4);
 
     /** The status of the open file {@code fd}. */
     public static Status status(int fd) throws OsException {
@@ -57,7 +54,8 @@ public final class RegularFiles {
         MemorySegment buffer = arena.allocate(STATX_SIZE, 8);
         MemorySegment slot = Native.errnoSlot();
         try {
-            int rc = (int) STATX.invokeExact(slot, dirFd, path, flags, STATX_BASIC_STATS, buffer);
+            int rc = (int) (long) STATX.invokeExact(slot, (long) dirFd, path.address(), (long) flags,
+                    (long) STATX_BASIC_STATS, buffer.address());
             if (rc < 0) throw new OsException("statx", subject, Native.errno(slot));
         } catch (OsException e) {
             throw e;
@@ -75,8 +73,9 @@ public final class RegularFiles {
     public static long pread(int fd, MemorySegment buffer, long length, long offset) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
+            long address = Native.address(buffer);
             while (true) {
-                long n = (long) PREAD.invokeExact(slot, fd, buffer, length, offset);
+                long n = (long) PREAD.invokeExact(slot, (long) fd, address, length, offset);
                 if (n >= 0) return n;
                 int errno = Native.errno(slot);
                 if (errno != Errno.EINTR) throw new OsException("pread", errno);

@@ -2,7 +2,6 @@ package vigil.os;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -28,10 +27,8 @@ public final class Rlimits {
     /** What root raises both limits to, bounded by fs.nr_open: enough for any supervisor, cheap for the kernel. */
     private static final long ROOT_TARGET = 1 << 20;
 
-    private static final MethodHandle GETRLIMIT = Native.linkErrno("getrlimit",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER));
-    private static final MethodHandle SETRLIMIT = Native.linkErrno("setrlimit",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER));
+    private static final MethodHandle GETRLIMIT = Native.linkErrno("getrlimit", 2);
+    private static final MethodHandle SETRLIMIT = Native.linkErrno("setrlimit", 2);
 
     /** A soft and hard limit pair, as struct rlimit holds it; {@link #INFINITY} for unlimited. */
     public record Limit(long soft, long hard) {}
@@ -81,7 +78,7 @@ public final class Rlimits {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment rlimit = arena.allocate(16, 8);
             MemorySegment slot = Native.errnoSlot();
-            int rc = (int) GETRLIMIT.invokeExact(slot, resource, rlimit);
+            int rc = (int) (long) GETRLIMIT.invokeExact(slot, (long) resource, rlimit.address());
             if (rc < 0) throw new OsException("getrlimit", Native.errno(slot));
             return new Limit(rlimit.get(ValueLayout.JAVA_LONG, 0), rlimit.get(ValueLayout.JAVA_LONG, 8));
         } catch (OsException e) {
@@ -97,7 +94,7 @@ public final class Rlimits {
             rlimit.set(ValueLayout.JAVA_LONG, 0, limit.soft());
             rlimit.set(ValueLayout.JAVA_LONG, 8, limit.hard());
             MemorySegment slot = Native.errnoSlot();
-            int rc = (int) SETRLIMIT.invokeExact(slot, resource, rlimit);
+            int rc = (int) (long) SETRLIMIT.invokeExact(slot, (long) resource, rlimit.address());
             if (rc < 0) throw new OsException("setrlimit", Native.errno(slot));
         } catch (OsException e) {
             throw e;

@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -43,14 +42,12 @@ public final class SignalEvents implements AutoCloseable {
     /** glibc's struct sigaction: handler (8), sa_mask (128), sa_flags (int), sa_restorer (8 at 144). */
     private static final long SIGACTION_SIZE = 152;
 
-    private static final MethodHandle SIGACTION = Native.linkErrno("sigaction",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_POINTER));
+    private static final MethodHandle SIGACTION = Native.linkErrno("sigaction", 3);
 
     /** The installed process-wide handlers, by signal number; guarded by itself. */
     private static final Map<Integer, Hook> HOOKS = new HashMap<>();
 
-    private static final MethodHandle SIGNALFD = Native.linkErrno("signalfd",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_INT));
+    private static final MethodHandle SIGNALFD = Native.linkErrno("signalfd", 3);
     private static final int SFD_NONBLOCK = 0x800, SFD_CLOEXEC = 0x80000;
     /** struct signalfd_siginfo, whose first field is the signal's number. */
     private static final int SIGINFO_SIZE = 128;
@@ -157,7 +154,8 @@ public final class SignalEvents implements AutoCloseable {
             MemorySegment set = arena.allocate(128, 8);
             set.set(ValueLayout.JAVA_LONG, 0, mask);
             MemorySegment slot = Native.errnoSlot();
-            int rc = (int) SIGNALFD.invokeExact(slot, fd, set, SFD_NONBLOCK | SFD_CLOEXEC);
+            int rc = (int) (long) SIGNALFD.invokeExact(slot, (long) fd, set.address(),
+                    (long) (SFD_NONBLOCK | SFD_CLOEXEC));
             if (rc < 0) throw new OsException("signalfd", Native.errno(slot));
             return rc;
         } catch (OsException e) {
@@ -227,8 +225,7 @@ public final class SignalEvents implements AutoCloseable {
         }
     }
 
-    private static final MethodHandle PTHREAD_SIGMASK = Native.link("pthread_sigmask",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_POINTER));
+    private static final MethodHandle PTHREAD_SIGMASK = Native.link("pthread_sigmask", 3);
     private static final int SIG_BLOCK = 0, SIG_SETMASK = 2;
 
     /**
@@ -258,7 +255,7 @@ public final class SignalEvents implements AutoCloseable {
             MemorySegment set = arena.allocate(128, 8);
             MemorySegment old = arena.allocate(128, 8);
             set.set(ValueLayout.JAVA_LONG, 0, mask);
-            int rc = (int) PTHREAD_SIGMASK.invokeExact(how, set, old);
+            int rc = (int) (long) PTHREAD_SIGMASK.invokeExact((long) how, set.address(), old.address());
             if (rc != 0) throw new IllegalStateException(new OsException("pthread_sigmask", rc));
             return old.get(ValueLayout.JAVA_LONG, 0);
         } catch (IllegalStateException e) {
@@ -287,7 +284,7 @@ public final class SignalEvents implements AutoCloseable {
     private static void sigaction(int signal, MemorySegment action, MemorySegment old) {
         MemorySegment slot = Native.errnoSlot();
         try {
-            int rc = (int) SIGACTION.invokeExact(slot, signal, action, old);
+            int rc = (int) (long) SIGACTION.invokeExact(slot, (long) signal, action.address(), old.address());
             // EINVAL is the only error: a signal number out of range, or KILL/STOP.
             if (rc < 0) throw new IllegalArgumentException(new OsException("sigaction", Native.errno(slot)));
         } catch (IllegalArgumentException e) {

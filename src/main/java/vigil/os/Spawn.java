@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
@@ -28,22 +27,14 @@ import java.util.OptionalInt;
 public final class Spawn {
     private Spawn() {}
 
-    private static final MethodHandle POSIX_SPAWN = Native.link("posix_spawn", FunctionDescriptor.of(Native.C_INT,
-            Native.C_POINTER, Native.C_POINTER, Native.C_POINTER, Native.C_POINTER, Native.C_POINTER,
-            Native.C_POINTER));
-    private static final MethodHandle FILE_ACTIONS_INIT = Native.link("posix_spawn_file_actions_init",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER));
-    private static final MethodHandle FILE_ACTIONS_ADDDUP2 = Native.link("posix_spawn_file_actions_adddup2",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT, Native.C_INT));
-    private static final MethodHandle FILE_ACTIONS_ADDCLOSE = Native.link("posix_spawn_file_actions_addclose",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle FILE_ACTIONS_ADDCLOSEFROM = Native.link(
-            "posix_spawn_file_actions_addclosefrom_np",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle FILE_ACTIONS_ADDCHDIR = Native.link("posix_spawn_file_actions_addchdir_np",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_POINTER));
-    private static final MethodHandle FILE_ACTIONS_DESTROY = Native.link("posix_spawn_file_actions_destroy",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER));
+    private static final MethodHandle POSIX_SPAWN = Native.link("posix_spawn", 6);
+    private static final MethodHandle FILE_ACTIONS_INIT = Native.link("posix_spawn_file_actions_init", 1);
+    private static final MethodHandle FILE_ACTIONS_ADDDUP2 = Native.link("posix_spawn_file_actions_adddup2", 3);
+    private static final MethodHandle FILE_ACTIONS_ADDCLOSE = Native.link("posix_spawn_file_actions_addclose", 2);
+    private static final MethodHandle FILE_ACTIONS_ADDCLOSEFROM =
+            Native.link("posix_spawn_file_actions_addclosefrom_np", 2);
+    private static final MethodHandle FILE_ACTIONS_ADDCHDIR = Native.link("posix_spawn_file_actions_addchdir_np", 2);
+    private static final MethodHandle FILE_ACTIONS_DESTROY = Native.link("posix_spawn_file_actions_destroy", 1);
 
     /** glibc's posix_spawn_file_actions_t is 80 bytes and posix_spawnattr_t 336; both are opaque, so be generous. */
     private static final long FILE_ACTIONS_SIZE = 256, ATTR_SIZE = 1024;
@@ -61,27 +52,25 @@ public final class Spawn {
     private static final MemorySegment ATTRIBUTES_NEW_SESSION = spawnAttributes(POSIX_SPAWN_SETSID);
 
     private static MemorySegment spawnAttributes(short extraFlags) {
-        MethodHandle init = Native.link("posix_spawnattr_init", FunctionDescriptor.of(Native.C_INT, Native.C_POINTER));
-        MethodHandle setFlags = Native.link("posix_spawnattr_setflags",
-                FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, ValueLayout.JAVA_SHORT));
-        MethodHandle setMask = Native.link("posix_spawnattr_setsigmask",
-                FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_POINTER));
-        MethodHandle setDefault = Native.link("posix_spawnattr_setsigdefault",
-                FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_POINTER));
-        MethodHandle emptySet = Native.link("sigemptyset", FunctionDescriptor.of(Native.C_INT, Native.C_POINTER));
+        MethodHandle init = Native.link("posix_spawnattr_init", 1);
+        MethodHandle setFlags = Native.link("posix_spawnattr_setflags", 2);
+        MethodHandle setMask = Native.link("posix_spawnattr_setsigmask", 2);
+        MethodHandle setDefault = Native.link("posix_spawnattr_setsigdefault", 2);
+        MethodHandle emptySet = Native.link("sigemptyset", 1);
         MemorySegment attr = Arena.global().allocate(ATTR_SIZE, 16);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment none = arena.allocate(128, 8);
             MemorySegment all = arena.allocate(128, 8);
-            int rc = (int) init.invokeExact(attr);
-            rc |= (int) emptySet.invokeExact(none);
+            int rc = (int) (long) init.invokeExact(attr.address());
+            rc |= (int) (long) emptySet.invokeExact(none.address());
             // Every bit by hand: sigfillset leaves out glibc's internal signals 32 and 33, which posix_spawn then
             // hands a directly spawned program ignored.
             all.fill((byte) 0xff);
-            rc |= (int) setMask.invokeExact(attr, none);
-            rc |= (int) setDefault.invokeExact(attr, all);
-            rc |= (int) setFlags.invokeExact(attr,
-                    (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | extraFlags));
+            rc |= (int) (long) setMask.invokeExact(attr.address(), none.address());
+            rc |= (int) (long) setDefault.invokeExact(attr.address(), all.address());
+            // The flags are a C short: sign-extended like an int, the callee reads the low 16 bits.
+            rc |= (int) (long) setFlags.invokeExact(attr.address(),
+                    (long) (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | extraFlags));
             if (rc != 0) throw new AssertionError("posix_spawnattr setup failed");
         } catch (Throwable t) {
             throw new AssertionError(t);
@@ -155,24 +144,25 @@ public final class Spawn {
                 (actions, memory) -> {
                     if (spec.workingDirectory().isPresent()) {
                         MemorySegment cwd = memory.allocateFrom(spec.workingDirectory().get().toString());
-                        check((int) FILE_ACTIONS_ADDCHDIR.invokeExact(actions, cwd),
+                        check((int) (long) FILE_ACTIONS_ADDCHDIR.invokeExact(actions.address(), cwd.address()),
                                 "posix_spawn_file_actions_addchdir_np");
                     }
                     // dup2 clears close-on-exec on the target (for fd == target too, since glibc 2.29); then every
                     // other fd from 3 up is closed, as the helper does, whether or not it was close-on-exec.
                     int highest = 2;
                     for (ExecSpec.FdMapping m : spec.fds()) {
-                        check((int) FILE_ACTIONS_ADDDUP2.invokeExact(actions, m.source(), m.target()),
-                                "posix_spawn_file_actions_adddup2");
+                        int rc = (int) (long) FILE_ACTIONS_ADDDUP2.invokeExact(actions.address(), (long) m.source(),
+                                (long) m.target());
+                        check(rc, "posix_spawn_file_actions_adddup2");
                         highest = Math.max(highest, m.target());
                     }
                     for (int fd = 3; fd < highest; fd++) {
                         if (!isTarget(spec, fd)) {
-                            check((int) FILE_ACTIONS_ADDCLOSE.invokeExact(actions, fd),
+                            check((int) (long) FILE_ACTIONS_ADDCLOSE.invokeExact(actions.address(), (long) fd),
                                     "posix_spawn_file_actions_addclose");
                         }
                     }
-                    check((int) FILE_ACTIONS_ADDCLOSEFROM.invokeExact(actions, highest + 1),
+                    check((int) (long) FILE_ACTIONS_ADDCLOSEFROM.invokeExact(actions.address(), (long) (highest + 1)),
                             "posix_spawn_file_actions_addclosefrom_np");
                 });
         // glibc's child shares our memory until it execs, so posix_spawn has returned only once the exec succeeded
@@ -209,7 +199,7 @@ public final class Spawn {
                 sources.add(pipe[1]);
                 for (ExecSpec.FdMapping m : spec.fds()) sources.add(m.source());
                 for (int fd : sources) {
-                    int rc = (int) FILE_ACTIONS_ADDDUP2.invokeExact(actions, fd, fd);
+                    int rc = (int) (long) FILE_ACTIONS_ADDDUP2.invokeExact(actions.address(), (long) fd, (long) fd);
                     if (rc != 0) throw new OsException("posix_spawn_file_actions_adddup2", String.valueOf(fd), rc);
                 }
             });
@@ -249,16 +239,17 @@ public final class Spawn {
             MemorySegment cEnvp = cStrings(memory, envp);
             MemorySegment cProgram = cStrings(memory, new byte[][] {cProgramBytes}).get(ValueLayout.ADDRESS, 0);
             MemorySegment actions = memory.allocate(FILE_ACTIONS_SIZE, 16);
-            check((int) FILE_ACTIONS_INIT.invokeExact(actions), "posix_spawn_file_actions_init");
+            check((int) (long) FILE_ACTIONS_INIT.invokeExact(actions.address()), "posix_spawn_file_actions_init");
             try {
                 fileActions.add(actions, memory);
                 MemorySegment pid = memory.allocate(ValueLayout.JAVA_INT);
                 // posix_spawn returns an error number rather than setting errno.
-                int rc = (int) POSIX_SPAWN.invokeExact(pid, cProgram, actions, attributes, cArgv, cEnvp);
+                int rc = (int) (long) POSIX_SPAWN.invokeExact(pid.address(), cProgram.address(), actions.address(),
+                        attributes.address(), cArgv.address(), cEnvp.address());
                 if (rc != 0) throw new OsException("posix_spawn", program, rc);
                 return pid.get(ValueLayout.JAVA_INT, 0);
             } finally {
-                int ignored = (int) FILE_ACTIONS_DESTROY.invokeExact(actions);
+                long ignored = (long) FILE_ACTIONS_DESTROY.invokeExact(actions.address());
             }
         } catch (OsException e) {
             throw e;

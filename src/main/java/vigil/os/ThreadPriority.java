@@ -1,6 +1,5 @@
 package vigil.os;
 
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.invoke.MethodHandle;
 
 /** The nice value of one thread: Linux schedules threads on their own, and setpriority takes a thread id. */
@@ -8,9 +7,8 @@ public final class ThreadPriority {
     private ThreadPriority() {}
 
     private static final int PRIO_PROCESS = 0;
-    private static final MethodHandle SETPRIORITY = Native.linkErrno("setpriority",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT, Native.C_INT));
-    private static final MethodHandle GETTID = Native.link("gettid", FunctionDescriptor.of(Native.C_INT));
+    private static final MethodHandle SETPRIORITY = Native.linkErrno("setpriority", 3);
+    private static final MethodHandle GETTID = Native.link("gettid", 0);
 
     /**
      * Makes the calling thread yield the CPU to the rest of the process and to its children when they compete for
@@ -18,8 +16,9 @@ public final class ThreadPriority {
      */
     public static void lowerCurrentThread(int nice) {
         try {
-            int tid = (int) GETTID.invokeExact();
-            int ignored = (int) SETPRIORITY.invokeExact(Native.errnoSlot(), PRIO_PROCESS, tid, nice);
+            int tid = (int) (long) GETTID.invokeExact();
+            long ignored = (long) SETPRIORITY.invokeExact(Native.errnoSlot(), (long) PRIO_PROCESS, (long) tid,
+                    (long) nice);
         } catch (Throwable t) {
             throw new AssertionError(t);
         }

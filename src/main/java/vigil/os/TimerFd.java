@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -15,10 +14,8 @@ public final class TimerFd implements AutoCloseable {
     private static final int CLOCK_MONOTONIC = 1, TFD_TIMER_ABSTIME = 1;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
-    private static final MethodHandle TIMERFD_CREATE = Native.linkErrno("timerfd_create",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT));
-    private static final MethodHandle TIMERFD_SETTIME = Native.linkErrno("timerfd_settime",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_POINTER));
+    private static final MethodHandle TIMERFD_CREATE = Native.linkErrno("timerfd_create", 2);
+    private static final MethodHandle TIMERFD_SETTIME = Native.linkErrno("timerfd_settime", 4);
 
     private final int fd;
     private final Arena arena = Arena.ofShared();
@@ -35,7 +32,8 @@ public final class TimerFd implements AutoCloseable {
     public static TimerFd create() throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
-            int fd = (int) TIMERFD_CREATE.invokeExact(slot, CLOCK_MONOTONIC, Fds.O_NONBLOCK | Fds.O_CLOEXEC);
+            int fd = (int) (long) TIMERFD_CREATE.invokeExact(slot, (long) CLOCK_MONOTONIC,
+                    (long) (Fds.O_NONBLOCK | Fds.O_CLOEXEC));
             if (fd < 0) throw new OsException("timerfd_create", Native.errno(slot));
             return new TimerFd(fd);
         } catch (OsException e) {
@@ -69,7 +67,8 @@ public final class TimerFd implements AutoCloseable {
         spec.set(ValueLayout.JAVA_LONG, 24, nanos);
         MemorySegment slot = Native.errnoSlot();
         try {
-            int rc = (int) TIMERFD_SETTIME.invokeExact(slot, fd, flags, spec, MemorySegment.NULL);
+            int rc = (int) (long) TIMERFD_SETTIME.invokeExact(slot, (long) fd, (long) flags, spec.address(),
+                    MemorySegment.NULL.address());
             if (rc < 0) throw new OsException("timerfd_settime", Native.errno(slot));
         } catch (OsException e) {
             throw e;

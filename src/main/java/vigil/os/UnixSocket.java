@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -31,22 +30,14 @@ public final class UnixSocket {
     /** sizeof(struct sockaddr_un): a 2-byte family, then 108 bytes of path. */
     private static final int SUN_PATH_OFFSET = 2, SUN_PATH_SIZE = 108;
 
-    private static final MethodHandle SOCKET = Native.linkErrno("socket",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT, Native.C_INT));
-    private static final MethodHandle BIND = Native.linkErrno("bind",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle LISTEN = Native.linkErrno("listen",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT));
-    private static final MethodHandle ACCEPT4 = Native.linkErrno("accept4",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle CONNECT = Native.linkErrno("connect",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle GETSOCKOPT = Native.linkErrno("getsockopt", FunctionDescriptor.of(
-            Native.C_INT, Native.C_INT, Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_POINTER));
-    private static final MethodHandle SETSOCKOPT = Native.linkErrno("setsockopt", FunctionDescriptor.of(
-            Native.C_INT, Native.C_INT, Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle SEND = Native.linkErrno("send", FunctionDescriptor.of(
-            Native.C_LONG, Native.C_INT, Native.C_POINTER, Native.C_LONG, Native.C_INT));
+    private static final MethodHandle SOCKET = Native.linkErrno("socket", 3);
+    private static final MethodHandle BIND = Native.linkErrno("bind", 3);
+    private static final MethodHandle LISTEN = Native.linkErrno("listen", 2);
+    private static final MethodHandle ACCEPT4 = Native.linkErrno("accept4", 4);
+    private static final MethodHandle CONNECT = Native.linkErrno("connect", 3);
+    private static final MethodHandle GETSOCKOPT = Native.linkErrno("getsockopt", 5);
+    private static final MethodHandle SETSOCKOPT = Native.linkErrno("setsockopt", 5);
+    private static final MethodHandle SEND = Native.linkErrno("send", 4);
 
     /** Who is at the other end of a connected socket, as the kernel recorded it at connect (or socketpair). */
     public record PeerCredentials(int pid, int uid, int gid) {}
@@ -58,7 +49,7 @@ public final class UnixSocket {
     public static int open(int type) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
-            int fd = (int) SOCKET.invokeExact(slot, AF_UNIX, type | SOCK_CLOEXEC, 0);
+            int fd = (int) (long) SOCKET.invokeExact(slot, (long) AF_UNIX, (long) (type | SOCK_CLOEXEC), 0L);
             if (fd < 0) throw new OsException("socket", Native.errno(slot));
             return fd;
         } catch (OsException e) {
@@ -77,7 +68,8 @@ public final class UnixSocket {
     public static void listen(int fd, int backlog) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
-            if ((int) LISTEN.invokeExact(slot, fd, backlog) < 0) throw new OsException("listen", Native.errno(slot));
+            int rc = (int) (long) LISTEN.invokeExact(slot, (long) fd, (long) backlog);
+            if (rc < 0) throw new OsException("listen", Native.errno(slot));
         } catch (OsException e) {
             throw e;
         } catch (Throwable t) {
@@ -93,8 +85,8 @@ public final class UnixSocket {
         MemorySegment slot = Native.errnoSlot();
         try {
             while (true) {
-                int client = (int) ACCEPT4.invokeExact(slot, fd, MemorySegment.NULL, MemorySegment.NULL,
-                        SOCK_NONBLOCK | SOCK_CLOEXEC);
+                int client = (int) (long) ACCEPT4.invokeExact(slot, (long) fd, MemorySegment.NULL.address(),
+                        MemorySegment.NULL.address(), (long) (SOCK_NONBLOCK | SOCK_CLOEXEC));
                 if (client >= 0) return client;
                 int errno = Native.errno(slot);
                 if (errno == Errno.EINTR) continue;
@@ -119,7 +111,8 @@ public final class UnixSocket {
             MemorySegment ucred = arena.allocate(12, 4);
             MemorySegment length = arena.allocateFrom(ValueLayout.JAVA_INT, 12);
             MemorySegment slot = Native.errnoSlot();
-            int rc = (int) GETSOCKOPT.invokeExact(slot, fd, SOL_SOCKET, SO_PEERCRED, ucred, length);
+            int rc = (int) (long) GETSOCKOPT.invokeExact(slot, (long) fd, (long) SOL_SOCKET, (long) SO_PEERCRED,
+                    ucred.address(), length.address());
             if (rc < 0) throw new OsException("getsockopt(SO_PEERCRED)", Native.errno(slot));
             return new PeerCredentials(ucred.get(ValueLayout.JAVA_INT, 0), ucred.get(ValueLayout.JAVA_INT, 4),
                     ucred.get(ValueLayout.JAVA_INT, 8));
@@ -134,8 +127,8 @@ public final class UnixSocket {
     public static void setOption(int fd, int level, int option, int value) throws OsException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment slot = Native.errnoSlot();
-            int rc = (int) SETSOCKOPT.invokeExact(slot, fd, level, option,
-                    arena.allocateFrom(ValueLayout.JAVA_INT, value), 4);
+            int rc = (int) (long) SETSOCKOPT.invokeExact(slot, (long) fd, (long) level, (long) option,
+                    arena.allocateFrom(ValueLayout.JAVA_INT, value).address(), 4L);
             if (rc < 0) throw new OsException("setsockopt", Native.errno(slot));
         } catch (OsException e) {
             throw e;
@@ -150,7 +143,8 @@ public final class UnixSocket {
             MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
             MemorySegment length = arena.allocateFrom(ValueLayout.JAVA_INT, 4);
             MemorySegment slot = Native.errnoSlot();
-            int rc = (int) GETSOCKOPT.invokeExact(slot, fd, level, option, value, length);
+            int rc = (int) (long) GETSOCKOPT.invokeExact(slot, (long) fd, (long) level, (long) option,
+                    value.address(), length.address());
             if (rc < 0) throw new OsException("getsockopt", Native.errno(slot));
             return value.get(ValueLayout.JAVA_INT, 0);
         } catch (OsException e) {
@@ -167,8 +161,9 @@ public final class UnixSocket {
     public static long send(int fd, MemorySegment buffer, long length) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         try {
+            long address = Native.address(buffer);
             while (true) {
-                long n = (long) SEND.invokeExact(slot, fd, buffer, length, MSG_NOSIGNAL);
+                long n = (long) SEND.invokeExact(slot, (long) fd, address, length, (long) MSG_NOSIGNAL);
                 if (n >= 0) return n;
                 int errno = Native.errno(slot);
                 if (errno == Errno.EINTR) continue;
@@ -193,7 +188,8 @@ public final class UnixSocket {
             MemorySegment.copy(bytes, 0, address, ValueLayout.JAVA_BYTE, SUN_PATH_OFFSET, bytes.length);
             MemorySegment slot = Native.errnoSlot();
             while (true) {
-                int rc = (int) call.invokeExact(slot, fd, address, SUN_PATH_OFFSET + bytes.length + 1);
+                int rc = (int) (long) call.invokeExact(slot, (long) fd, address.address(),
+                        (long) (SUN_PATH_OFFSET + bytes.length + 1));
                 if (rc == 0) return;
                 int errno = Native.errno(slot);
                 // A connect interrupted by a signal goes on in the background; waiting for it is the caller's.

@@ -1,7 +1,6 @@
 package vigil.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -13,24 +12,17 @@ final class TestLibc {
     static final int CLOCK_MONOTONIC = 1;
     static final int SA_NOCLDWAIT = 2;
 
-    private static final MethodHandle CLOCK_GETTIME = Native.link("clock_gettime",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER));
-    private static final MethodHandle KILL = Native.linkErrno("kill",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT));
-    private static final MethodHandle SIGACTION = Native.linkErrno("sigaction",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_POINTER));
-    private static final MethodHandle POSIX_SPAWN = Native.link("posix_spawn",
-            FunctionDescriptor.of(Native.C_INT, Native.C_POINTER, Native.C_POINTER, Native.C_POINTER,
-                    Native.C_POINTER, Native.C_POINTER, Native.C_POINTER));
-    private static final MethodHandle WAITID = Native.linkErrno("waitid",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_INT));
-    private static final MethodHandle WAITPID = Native.linkErrno("waitpid",
-            FunctionDescriptor.of(Native.C_INT, Native.C_INT, Native.C_POINTER, Native.C_INT));
+    private static final MethodHandle CLOCK_GETTIME = Native.link("clock_gettime", 2);
+    private static final MethodHandle KILL = Native.linkErrno("kill", 2);
+    private static final MethodHandle SIGACTION = Native.linkErrno("sigaction", 3);
+    private static final MethodHandle POSIX_SPAWN = Native.link("posix_spawn", 6);
+    private static final MethodHandle WAITID = Native.linkErrno("waitid", 4);
+    private static final MethodHandle WAITPID = Native.linkErrno("waitpid", 3);
 
     static long clockMonotonicNanos() throws Throwable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ts = arena.allocate(16, 8);
-            int rc = (int) CLOCK_GETTIME.invokeExact(CLOCK_MONOTONIC, ts);
+            int rc = (int) (long) CLOCK_GETTIME.invokeExact((long) CLOCK_MONOTONIC, ts.address());
             if (rc != 0) throw new AssertionError("clock_gettime failed");
             return ts.get(ValueLayout.JAVA_LONG, 0) * 1_000_000_000L + ts.get(ValueLayout.JAVA_LONG, 8);
         }
@@ -38,7 +30,7 @@ final class TestLibc {
 
     static void kill(long pid, int signal) throws Throwable {
         MemorySegment slot = Native.errnoSlot();
-        int rc = (int) KILL.invokeExact(slot, (int) pid, signal);
+        int rc = (int) (long) KILL.invokeExact(slot, pid, (long) signal);
         if (rc < 0) throw new OsException("kill", Native.errno(slot));
     }
 
@@ -51,7 +43,8 @@ final class TestLibc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment old = arena.allocate(152, 8);
             MemorySegment slot = Native.errnoSlot();
-            int rc = (int) SIGACTION.invokeExact(slot, signal, MemorySegment.NULL, old);
+            int rc = (int) (long) SIGACTION.invokeExact(slot, (long) signal, MemorySegment.NULL.address(),
+                    old.address());
             if (rc < 0) throw new OsException("sigaction", Native.errno(slot));
             return new long[] {old.get(ValueLayout.JAVA_LONG, 0), old.get(ValueLayout.JAVA_INT, 136)};
         }
@@ -63,7 +56,8 @@ final class TestLibc {
             MemorySegment action = arena.allocate(152, 8);
             action.set(ValueLayout.JAVA_LONG, 0, handler);
             MemorySegment slot = Native.errnoSlot();
-            int rc = (int) SIGACTION.invokeExact(slot, signal, action, MemorySegment.NULL);
+            int rc = (int) (long) SIGACTION.invokeExact(slot, (long) signal, action.address(),
+                    MemorySegment.NULL.address());
             if (rc < 0) throw new OsException("sigaction", Native.errno(slot));
         }
     }
@@ -77,7 +71,8 @@ final class TestLibc {
             argv.setAtIndex(ValueLayout.ADDRESS, 0, cPath);
             argv.setAtIndex(ValueLayout.ADDRESS, 1, MemorySegment.NULL);
             MemorySegment envp = arena.allocate(ValueLayout.ADDRESS, 1);
-            int rc = (int) POSIX_SPAWN.invokeExact(pid, cPath, MemorySegment.NULL, MemorySegment.NULL, argv, envp);
+            int rc = (int) (long) POSIX_SPAWN.invokeExact(pid.address(), cPath.address(), MemorySegment.NULL.address(),
+                    MemorySegment.NULL.address(), argv.address(), envp.address());
             if (rc != 0) throw new OsException("posix_spawn", rc);
             return pid.get(ValueLayout.JAVA_INT, 0);
         }
@@ -91,7 +86,8 @@ final class TestLibc {
             MemorySegment slot = Native.errnoSlot();
             int rc;
             do {
-                rc = (int) WAITID.invokeExact(slot, pPid, pid, info, wExited | wNoWait);
+                rc = (int) (long) WAITID.invokeExact(slot, (long) pPid, (long) pid, info.address(),
+                        (long) (wExited | wNoWait));
             } while (rc < 0 && Native.errno(slot) == Errno.EINTR);
             if (rc < 0) throw new OsException("waitid", Native.errno(slot));
         }
@@ -104,7 +100,7 @@ final class TestLibc {
             MemorySegment slot = Native.errnoSlot();
             int rc;
             do {
-                rc = (int) WAITPID.invokeExact(slot, pid, status, 0);
+                rc = (int) (long) WAITPID.invokeExact(slot, (long) pid, status.address(), 0L);
             } while (rc < 0 && Native.errno(slot) == Errno.EINTR);
             if (rc < 0) throw new OsException("waitpid", Native.errno(slot));
             return status.get(ValueLayout.JAVA_INT, 0);
