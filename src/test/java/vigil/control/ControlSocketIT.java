@@ -256,7 +256,9 @@ class ControlSocketIT {
         @SuppressWarnings("unchecked")
         long pid = (Long) ((Map<String, Object>) added.get("service")).get("pid");
         Await.until("vigil-exec to exec sleep", WAIT, () -> Procs.cmdline(pid).startsWith("sleep 1000"));
-        assertTrue(Files.isDirectory(sandbox.resolve("run/transient/job/supervise")));
+        // Made by the supervise/ writer once the start is over, not before the process runs.
+        Await.until("the transient service's supervise/", WAIT,
+                () -> Files.isDirectory(sandbox.resolve("run/transient/job/supervise")));
         Map<String, Object> status = only(c.call("{\"v\":1,\"cmd\":\"status\",\"names\":[\"job\"]}"));
         assertEquals(true, status.get("transient"));
 
