@@ -86,14 +86,14 @@ public final class ServiceTree implements AutoCloseable {
         return root;
     }
 
-    /** Watches the root, then supervises every service already in it. */
     /**
      * Watches the root, then supervises every service already in it; {@code scanned} runs once every one of them
-     * has been loaded (started, or found waiting).
+     * has been loaded (started, or found waiting). If the root cannot be watched, nothing is loaded and
+     * {@code scanned} will not run.
      */
     public void start(Runnable scanned) throws IOException {
-        whenLoaded = scanned;
         rootWatch = watcher.watch(root, ROOT_EVENTS, this::rootChanged);
+        whenLoaded = scanned;
         rescan();
     }
 

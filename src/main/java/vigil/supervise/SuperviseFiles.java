@@ -58,6 +58,8 @@ public final class SuperviseFiles implements AutoCloseable {
     private final Thread writer;
     /** Reports for the loop not sent yet; writer thread only. */
     private final List<Runnable> reports = new ArrayList<>();
+    /** A first scan is under way (loop thread only): it counts as one start in the queue. */
+    private boolean scanning;
     private static final Tracked STOP = new Tracked(null);
     private static final int TRIM_AFTER_WRITES = 64;
     private static final int REPORT_BATCH = 64;
@@ -202,10 +204,14 @@ public final class SuperviseFiles implements AutoCloseable {
      * them, not only for the batch being started, until {@link #scanEnded}.
      */
     public void scanBegan() {
+        if (scanning) return;
+        scanning = true;
         queue.startBegan();
     }
 
     public void scanEnded() {
+        if (!scanning) return;
+        scanning = false;
         queue.startEnded();
     }
 
@@ -220,6 +226,7 @@ public final class SuperviseFiles implements AutoCloseable {
     @Override
     public void close() {
         for (DirectorySpec spec : List.copyOf(bySpec.keySet())) close(spec);
+        queue.drain();
         queue.add(STOP);
         try {
             writer.join();
@@ -243,12 +250,17 @@ public final class SuperviseFiles implements AutoCloseable {
         ThreadPriority.lowerCurrentThread(10);
         int sinceTrim = 0;
         while (true) {
-            Tracked tracked;
-            try {
-                tracked = queue.take();
-            } catch (InterruptedException e) {
-                return;
+            Tracked next = queue.poll();
+            if (next == null) {
+                // About to wait: what the loop should know goes now, not after the wait.
+                sendReports();
+                try {
+                    next = queue.take();
+                } catch (InterruptedException e) {
+                    return;
+                }
             }
+            Tracked tracked = next;
             if (tracked == STOP) {
                 sendReports();
                 return;
@@ -258,7 +270,7 @@ public final class SuperviseFiles implements AutoCloseable {
             } catch (RuntimeException e) {
                 post(() -> say.accept(tracked.spec.name(), "supervise/: " + e));
             }
-            if (queue.holdNanos() != 0 || reports.size() >= REPORT_BATCH) sendReports();
+            if (reports.size() >= REPORT_BATCH) sendReports();
             // A burst (a tree coming up) leaves this thread's malloc arena full of freed chunks: give them back
             // once the queue is empty.
             if (++sinceTrim >= TRIM_AFTER_WRITES && queue.isEmpty()) {
@@ -283,11 +295,20 @@ public final class SuperviseFiles implements AutoCloseable {
     }
 
     /**
-     * Queues a report for the loop. Reports go in batches, sent when the writer is about to wait: each one sent
-     * alone woke the loop, a thousand times when a tree's directories were made one by one on a slow disk.
+     * Queues a report for the loop. The writer's go in batches, sent when it is about to wait: each one sent alone
+     * woke the loop, a thousand times when a tree's directories were made one by one on a slow disk. The loop's
+     * own (a fallback directory chosen in {@link #open}) go as tasks of their own.
      */
     private void post(Runnable report) {
-        reports.add(report);
+        if (Thread.currentThread() == writer) {
+            reports.add(report);
+            return;
+        }
+        try {
+            loop.execute(report);
+        } catch (RuntimeException loopClosed) {
+            // Exiting: no one is left to tell.
+        }
     }
 
     /** Sends the reports; once the loop is gone (the daemon is exiting) there is no one left to tell. */

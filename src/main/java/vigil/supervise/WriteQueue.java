@@ -27,6 +27,8 @@ final class WriteQueue<T> {
     private long lastStartChange;
     /** What the writer waits for, if it waits: a wake-up costs a context switch, so only a waiting writer gets one. */
     private boolean writerWaitsForWork, writerWaitsForStarts;
+    /** Closing: nothing is held back any more. */
+    private boolean draining;
 
     WriteQueue(LongSupplier nanoTime, long maxHoldNanos) {
         this.nanoTime = nanoTime;
@@ -55,6 +57,17 @@ final class WriteQueue<T> {
         return items.isEmpty();
     }
 
+    /** From now on no start holds work back: the writer is to finish what is queued and stop. */
+    synchronized void drain() {
+        draining = true;
+        notifyAll();
+    }
+
+    /** The next item if the writer may have it now, else null. */
+    synchronized T poll() {
+        return holdNanos() == 0 ? items.poll() : null;
+    }
+
     /** The next item, once there is one and starts no longer hold it back. */
     synchronized T take() throws InterruptedException {
         while (true) {
@@ -78,7 +91,7 @@ final class WriteQueue<T> {
     /** 0: an item may be taken now; above 0: how much longer starts hold it back; below 0: there is none. */
     synchronized long holdNanos() {
         if (items.isEmpty()) return -1;
-        if (starting == 0) return 0;
+        if (starting == 0 || draining) return 0;
         return Math.max(0, lastStartChange + maxHoldNanos - nanoTime.getAsLong());
     }
 }

@@ -95,6 +95,18 @@ class SuperviseFilesTest {
     }
 
     @Test
+    void aScanReportedEndedTwiceStillLetsTheWriterGoOn() throws Exception {
+        try (SuperviseFiles files = new SuperviseFiles((name, line) -> {}, null, loopTasks::add, noTimers, listener)) {
+            files.scanBegan();
+            files.open(service("s0"));
+            files.scanEnded();
+            files.scanEnded();
+            runLoopUntilOpened(1);
+            assertEquals(List.of("s0"), opened);
+        }
+    }
+
+    @Test
     void aReportThatFailsLeavesTheRestOfItsBatchToRun() throws Exception {
         List<String> seen = new ArrayList<>();
         SuperviseFiles.Listener failingOnce = new SuperviseFiles.Listener() {

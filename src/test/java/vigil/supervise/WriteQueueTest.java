@@ -2,6 +2,7 @@ package vigil.supervise;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,6 +67,26 @@ class WriteQueueTest {
         assertEquals(1, queue.holdNanos());
         now.addAndGet(1);
         assertEquals(0, queue.holdNanos());
+    }
+
+    @Test
+    void pollGivesWhatMayBeTakenNowAndNothingElse() {
+        assertNull(queue.poll(), "empty");
+        queue.startBegan();
+        queue.add("s1");
+        assertNull(queue.poll(), "held back by the start");
+        queue.startEnded();
+        assertEquals("s1", queue.poll());
+        assertNull(queue.poll());
+    }
+
+    @Test
+    void drainingReleasesEveryHold() {
+        queue.startBegan();
+        queue.add("s1");
+        queue.drain();
+        assertEquals(0, queue.holdNanos());
+        assertEquals("s1", queue.poll());
     }
 
     @Test
