@@ -56,14 +56,20 @@ public final class Fds {
      */
     public static int open(Path path, int flags, int mode) throws OsException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cPath = arena.allocateFrom(path.toString());
-            MemorySegment slot = Native.errnoSlot();
+            return open(arena.allocateFrom(path.toString()), flags, mode);
+        }
+    }
+
+    /** Like {@link #open(Path, int, int)}, for a path already made a NUL-terminated string in native memory. */
+    static int open(MemorySegment cPath, int flags, int mode) throws OsException {
+        MemorySegment slot = Native.errnoSlot();
+        try {
+            long address = Native.address(cPath);
             while (true) {
-                int fd = (int) (long) OPEN.invokeExact(slot, cPath.address(), (long) (flags | O_CLOEXEC),
-                        (long) mode);
+                int fd = (int) (long) OPEN.invokeExact(slot, address, (long) (flags | O_CLOEXEC), (long) mode);
                 if (fd >= 0) return fd;
                 int errno = Native.errno(slot);
-                if (errno != Errno.EINTR) throw new OsException("open", path.toString(), errno);
+                if (errno != Errno.EINTR) throw new OsException("open", cPath.getString(0), errno);
             }
         } catch (OsException e) {
             throw e;

@@ -19,8 +19,6 @@ public final class FileSystem {
     private static final int O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_APPEND = 0x400;
     private static final int S_IFMT = 0170000, S_IFIFO = 0010000;
 
-    // open(2) is variadic: the mode must be passed as a variadic argument for the ABI to be right.
-    private static final MethodHandle OPEN = Native.linkVariadicErrno("open", 3, 2);
     private static final MethodHandle FLOCK = Native.linkErrno("flock", 2);
     private static final MethodHandle MKFIFO = Native.linkErrno("mkfifo", 2);
     private static final MethodHandle PWRITE = Native.linkErrno("pwrite", 4);
@@ -90,18 +88,8 @@ public final class FileSystem {
      */
     public static void overwrite(MemorySegment path, MemorySegment data, long length, long previousLength, int mode)
             throws OsException {
+        int fd = Fds.open(path, O_WRONLY | O_CREAT, mode);
         MemorySegment slot = Native.errnoSlot();
-        int fd;
-        try {
-            long cPath = Native.address(path);
-            do {
-                fd = (int) (long) OPEN.invokeExact(slot, cPath, (long) (O_WRONLY | O_CREAT | Fds.O_CLOEXEC),
-                        (long) mode);
-            } while (fd < 0 && Native.errno(slot) == Errno.EINTR);
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-        if (fd < 0) throw new OsException("open", path.getString(0), Native.errno(slot));
         try {
             long rc = (long) PWRITE.invokeExact(slot, (long) fd, Native.address(data), length, 0L);
             if (rc < 0) throw new OsException("write", path.getString(0), Native.errno(slot));

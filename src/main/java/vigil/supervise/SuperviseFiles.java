@@ -300,26 +300,23 @@ public final class SuperviseFiles implements AutoCloseable {
      * own (a fallback directory chosen in {@link #open}) go as tasks of their own.
      */
     private void post(Runnable report) {
-        if (Thread.currentThread() == writer) {
-            reports.add(report);
-            return;
-        }
-        try {
-            loop.execute(report);
-        } catch (RuntimeException loopClosed) {
-            // Exiting: no one is left to tell.
-        }
+        if (Thread.currentThread() == writer) reports.add(report);
+        else runOnLoop(report);
     }
 
-    /** Sends the reports; once the loop is gone (the daemon is exiting) there is no one left to tell. */
     private void sendReports() {
         if (reports.isEmpty()) return;
         List<Runnable> batch = List.copyOf(reports);
         reports.clear();
+        runOnLoop(() -> runAll(batch));
+    }
+
+    /** Once the loop is gone (the daemon is exiting) there is no one left to tell; the files are still written. */
+    private void runOnLoop(Runnable task) {
         try {
-            loop.execute(() -> runAll(batch));
+            loop.execute(task);
         } catch (RuntimeException loopClosed) {
-            // Exiting: the files themselves are still written.
+            // Exiting.
         }
     }
 
