@@ -32,13 +32,15 @@ class SignalEventsTest {
         return 1L << (signal - 1);
     }
 
-    /** Collects taken signals until all of {@code wanted} have arrived or 5 s pass; returns what arrived. */
+    /**
+     * Collects taken signals until all of {@code wanted} have arrived or 5 s pass; returns what arrived. A wait that
+     * returns nothing is no timeout: the signals themselves may interrupt it (EINTR) when they reach this thread.
+     */
     private long await(SignalEvents source, Epoll on, long wanted) throws OsException {
         long arrived = 0;
         long deadline = System.nanoTime() + 5_000_000_000L;
-        while ((arrived & wanted) != wanted) {
-            int remaining = (int) Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
-            if (on.wait(remaining) == 0) break;
+        for (long remaining; (arrived & wanted) != wanted && (remaining = deadline - System.nanoTime()) > 0; ) {
+            on.wait((int) Math.max(1, remaining / 1_000_000));
             arrived |= source.take();
         }
         return arrived;
