@@ -185,7 +185,7 @@ public final class ServiceTree implements AutoCloseable {
      * holding an fd until read, pile up).
      */
     private void loadSome() {
-        for (int i = 0; i < LOAD_BATCH && !toLoad.isEmpty(); i++) load(toLoad.poll());
+        for (int i = 0; i < LOAD_BATCH && !toLoad.isEmpty(); i++) loadIsolated(toLoad.poll());
         if (!toLoad.isEmpty()) {
             if (nextBatch == null) nextBatch = clock.schedule(Duration.ZERO, () -> {
                 nextBatch = null;
@@ -205,6 +205,20 @@ public final class ServiceTree implements AutoCloseable {
             return attributes.isDirectory() ? attributes.fileKey() : null;
         } catch (IOException e) {
             return null;
+        }
+    }
+
+    /**
+     * Loads one entry so that a bug met while loading it (an unexpected exception) costs only that service: the
+     * rest of the tree still loads, and the scan still completes.
+     */
+    private void loadIsolated(Entry entry) {
+        try {
+            load(entry);
+        } catch (RuntimeException bug) {
+            problem(entry, "cannot be supervised: internal error: " + bug);
+            // No second look before a change: it would meet the same bug again.
+            watchForChanges(entry, List.of(root.resolve(entry.name)));
         }
     }
 
@@ -249,7 +263,7 @@ public final class ServiceTree implements AutoCloseable {
         say.accept(entry.name, reason + "; retrying in " + delay.toSeconds() + "s");
         entry.retry = clock.schedule(delay, () -> {
             entry.retry = null;
-            load(entry);
+            loadIsolated(entry);
         });
     }
 
@@ -261,18 +275,23 @@ public final class ServiceTree implements AutoCloseable {
     }
 
     private void waitForChanges(Entry entry, List<Path> dirs) {
+        // Something may have changed between the load and the watch: look once more so no change is missed.
+        if (watchForChanges(entry, dirs)) reloadIfChanged(entry);
+    }
+
+    /** Loads the entry again whenever one of {@code dirs} changes; false if none of them could be watched. */
+    private boolean watchForChanges(Entry entry, List<Path> dirs) {
         stopWaiting(entry);
         List<DirectoryWatcher.Watch> watches = new ArrayList<>();
         for (Path dir : dirs) {
             try {
-                watches.add(watcher.watch(dir, SERVICE_DIR_EVENTS, events -> load(entry)));
+                watches.add(watcher.watch(dir, SERVICE_DIR_EVENTS, events -> loadIsolated(entry)));
             } catch (OsException e) {
                 problem(entry, "cannot watch " + dir + " for changes: " + e.getMessage());
             }
         }
         entry.waiting = watches;
-        // Something may have changed between the load and the watch: look once more so no change is missed.
-        if (!watches.isEmpty()) reloadIfChanged(entry);
+        return !watches.isEmpty();
     }
 
     private void reloadIfChanged(Entry entry) {
@@ -304,7 +323,7 @@ public final class ServiceTree implements AutoCloseable {
         byName.put(newName, entry);
         if (!entry.supervised) {
             entry.lastProblem = null;
-            load(entry);
+            loadIsolated(entry);
             return;
         }
         switch (ServiceDirectory.load(root.resolve(newName), newName, environment)) {
