@@ -412,6 +412,7 @@ public final class Daemon implements ServiceHost {
         @Override
         public void removed(UnitService unit) {
             if (commands != null) commands.unitRemoved(unit);
+            if (!stopping) units.nameFreed(unit.name());
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.Set;
 import vigil.model.UnitSpec;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
+import vigil.service.Want;
 import vigil.unit.Accounts;
 import vigil.unit.Diagnostic;
 import vigil.unit.Host;
@@ -37,6 +38,11 @@ public final class UnitTable {
     private final Map<String, String> environment = Map.copyOf(System.getenv());
     /** What each unit this table started was made from: what decides whether a daemon-reload changes it. */
     private final Map<String, String> fingerprints = new LinkedHashMap<>();
+    /** Units whose file came back while the instance removed with the old file was still stopping. */
+    private final Map<String, Waiting> waitingForName = new LinkedHashMap<>();
+
+    /** A loaded unit that starts once its name is free. */
+    private record Waiting(UnitSpec spec, String fingerprint) {}
 
     UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories) {
         this.supervisor = supervisor;
@@ -87,6 +93,13 @@ public final class UnitTable {
             }
         }
         int removed = 0;
+        for (String name : List.copyOf(waitingForName.keySet())) {
+            if (!seen.contains(name)) {
+                reporter.say(name, "unit file removed before the unit could start again");
+                waitingForName.remove(name);
+                removed++;
+            }
+        }
         for (String name : List.copyOf(fingerprints.keySet())) {
             if (!seen.contains(name)) {
                 reporter.say(name, "unit file removed; stopping");
@@ -104,13 +117,17 @@ public final class UnitTable {
         UnitResult result = loader.load(name);
         String existing = fingerprints.get(name);
         if (!(result instanceof UnitResult.Loaded loaded)) {
+            waitingForName.remove(name);
             for (Diagnostic d : result.diagnostics()) if (d.isError()) reporter.say(name, d.format());
             if (result instanceof UnitResult.Masked) reporter.say(name, "masked; not started");
             if (result instanceof UnitResult.NotFound nf) reporter.say(name, "not loaded: " + nf.reason());
             return existing == null ? Outcome.FAILED : Outcome.UNCHANGED;
         }
         String fingerprint = fingerprint(loaded);
-        if (fingerprint.equals(existing)) return Outcome.UNCHANGED;
+        Waiting waiting = waitingForName.get(name);
+        if (fingerprint.equals(existing) || waiting != null && fingerprint.equals(waiting.fingerprint())) {
+            return Outcome.UNCHANGED;
+        }
         UnitMapper.Mapped mapped;
         try {
             mapped = UnitMapper.map(loaded.unit(), host, accounts, environment);
@@ -128,17 +145,35 @@ public final class UnitTable {
             reporter.say(name, "unit file changed; the new settings apply from its next start");
             return Outcome.CHANGED;
         }
-        try {
-            supervisor.add(mapped.spec());
-        } catch (SpawnException e) {
-            reporter.say(name, "cannot start: " + e.getMessage());
-            return Outcome.FAILED;
-        } catch (IllegalArgumentException nameTaken) {
-            reporter.say(name, "ignored: " + nameTaken.getMessage());
-            return Outcome.FAILED;
+        if (supervisor.unit(name).filter(old -> old.want() == Want.EXIT).isPresent()) {
+            waitingForName.put(name, new Waiting(mapped.spec(), fingerprint));
+            reporter.say(name, "starts once the instance removed before has stopped");
+            return waiting == null ? Outcome.ADDED : Outcome.CHANGED;
         }
-        fingerprints.put(name, fingerprint);
-        return Outcome.ADDED;
+        return add(mapped.spec(), fingerprint) ? Outcome.ADDED : Outcome.FAILED;
+    }
+
+    /**
+     * A unit of this name is gone from the supervisor: a unit whose file came back while it was stopping starts
+     * now. Not while the daemon itself stops.
+     */
+    public void nameFreed(String name) {
+        Waiting waiting = waitingForName.remove(name);
+        if (waiting != null) add(waiting.spec(), waiting.fingerprint());
+    }
+
+    private boolean add(UnitSpec spec, String fingerprint) {
+        try {
+            supervisor.add(spec);
+        } catch (SpawnException e) {
+            reporter.say(spec.name(), "cannot start: " + e.getMessage());
+            return false;
+        } catch (IllegalArgumentException nameTaken) {
+            reporter.say(spec.name(), "ignored: " + nameTaken.getMessage());
+            return false;
+        }
+        fingerprints.put(spec.name(), fingerprint);
+        return true;
     }
 
     /**

@@ -259,6 +259,33 @@ class UnitsIT {
     }
 
     @Test
+    void aUnitFileBackWhileItsOldInstanceStopsStartsOnceThatOneHasStopped() throws Exception {
+        // Its stop lasts until the test creates "release".
+        String slow = """
+                ExecStart=/bin/sh -c 'trap "while [ ! -e release ]; do sleep 0.05; done; exit 0" TERM; \
+                echo started >> slow.out; while :; do sleep 0.1; done'
+                """;
+        Path units = unit("slow.service", slow);
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString(), "--control",
+                sandbox.resolve("run/control").toString());
+        daemon.awaitLine("slow.service: running", WAIT);
+
+        Files.delete(units.resolve("slow.service"));
+        assertTrue(vigil("daemon-reload").output().contains("0 added, 0 changed, 1 removed"));
+        unit("slow.service", slow);
+        Tools.Result back = vigil("daemon-reload");
+        assertTrue(back.output().contains("1 added, 0 changed, 0 removed"), back.toString());
+        daemon.awaitLine("slow.service: starts once the instance removed before has stopped", WAIT);
+        assertEquals(List.of("started"), lines(sandbox.resolve("slow.out")), "the old instance still stops");
+
+        Files.createFile(sandbox.resolve("release"));
+        Await.until("the new instance", WAIT, () -> lines(sandbox.resolve("slow.out")).size() == 2);
+        Await.until("the new instance running", WAIT, () -> daemon.countLines("slow.service: running") == 2);
+        Tools.Result status = vigil("status", "slow");
+        assertTrue(status.output().contains("Active:    active (running)"), status.output());
+    }
+
+    @Test
     void aServiceDirectoryWithANotifyFileIsReadyOnReady() throws Exception {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
         Path svc = ServiceDirs.service(root, "n", "[ -n \"$NOTIFY_SOCKET\" ] || exit 9\n"
