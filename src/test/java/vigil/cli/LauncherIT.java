@@ -8,6 +8,7 @@ import static vigil.testing.ServiceDirs.service;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -65,6 +66,44 @@ class LauncherIT {
                 + uncached);
         assertTrue(uncached.size() <= MOST_UNCACHED, "at most " + MOST_UNCACHED + " classes outside the cache: "
                 + uncached);
+    }
+
+    @Test
+    void aRebuildUnderARunningDaemonLeavesItsJarAlone() throws Exception {
+        // A checkout of its own, so the test can put a new jar in place as a build would.
+        Path checkout = sandbox.resolve("checkout");
+        Path repository = Path.of(System.getProperty("vigil.launcher")).getParent();
+        Files.createDirectories(checkout.resolve("build"));
+        Files.copy(repository.resolve("vigil"), checkout.resolve("vigil"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.copy(repository.resolve("build/install-jar"), checkout.resolve("build/install-jar"),
+                StandardCopyOption.COPY_ATTRIBUTES);
+        Files.createDirectories(checkout.resolve("target/lib"));
+        for (String file : List.of("vigil.jar", "vigil-exec")) {
+            Files.copy(repository.resolve("target").resolve(file), checkout.resolve("target").resolve(file),
+                    StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        try (var libs = Files.list(repository.resolve("target/lib"))) {
+            for (Path lib : libs.toList()) Files.copy(lib, checkout.resolve("target/lib").resolve(lib.getFileName()));
+        }
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path web = service(root, "web", "exec sleep 1000");
+        daemon = DaemonProcess.startWith(checkout.resolve("vigil"), sandbox, Map.of(), "daemon", root.toString());
+        awaitRunning(web, WAIT);
+
+        // What the build does once the jar plugin has written target/jar/vigil.jar: here, a jar without Vigil in it.
+        Path rebuilt = Files.createDirectories(checkout.resolve("target/jar")).resolve("vigil.jar");
+        try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(rebuilt))) {
+            out.putNextEntry(new java.util.zip.ZipEntry("empty"));
+        }
+        Path jar = checkout.resolve("target/vigil.jar");
+        Tools.Result install = Tools.run(checkout, checkout.resolve("build/install-jar").toString(),
+                rebuilt.toString(), jar.toString());
+        assertEquals(0, install.exit(), install.output());
+        assertEquals(-1, Files.mismatch(rebuilt, jar), "the new jar is in place");
+
+        // Stopping runs code the daemon had not loaded yet: from the old jar, which it still has open.
+        assertEquals(0, daemon.terminate(WAIT), String.join("\n", daemon.lines()));
+        assertEquals(0, daemon.countLines("Exception|Error"), String.join("\n", daemon.lines()));
     }
 
     private static List<String> loadedClasses(Path log) throws IOException {

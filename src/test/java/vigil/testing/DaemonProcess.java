@@ -49,6 +49,19 @@ public final class DaemonProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(wrapper);
         command.add(launcher());
         command.addAll(List.of(args));
+        return start(sandbox, env, command);
+    }
+
+    /** As {@link #start(Path, Map, String...)}, through another copy of the launcher. */
+    public static DaemonProcess startWith(Path launcher, Path sandbox, Map<String, String> env, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of(launcher.toString()));
+        command.addAll(List.of(args));
+        return start(sandbox, env, command);
+    }
+
+    private static DaemonProcess start(Path sandbox, Map<String, String> env, List<String> command)
+            throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectInput(ProcessBuilder.Redirect.PIPE);
         // The control socket, runtime state and logs stay in the sandbox, not in /run/vigil and /var/log/vigil,
