@@ -219,7 +219,10 @@ public final class EventLoop implements AutoCloseable {
         return Thread.currentThread() == loopThread;
     }
 
-    /** Where exceptions from handlers, timers and tasks go; by default a stack trace on stderr. */
+    /**
+     * Where exceptions from handlers, timers and tasks go; by default a stack trace on stderr, which is also where
+     * they go if the reporter itself throws.
+     */
     public void setErrorReporter(Consumer<Throwable> reporter) {
         errorReporter = Objects.requireNonNull(reporter);
     }
@@ -332,8 +335,13 @@ public final class EventLoop implements AutoCloseable {
         try {
             errorReporter.accept(t);
         } catch (Throwable reporterFailure) {
-            t.addSuppressed(reporterFailure);
-            printError(t);
+            try {
+                t.addSuppressed(reporterFailure);
+                printError(t);
+            } catch (Throwable lastResortFailed) {
+                // Short of memory even for a stack trace on stderr: nothing is left to tell it with, and a report
+                // must never end the loop, which would end the daemon (and, as PID 1, panic the kernel).
+            }
         }
     }
 

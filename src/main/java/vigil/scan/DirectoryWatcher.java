@@ -80,18 +80,33 @@ public final class DirectoryWatcher implements AutoCloseable {
             // The kernel dropped this watch (directory deleted or unmounted): it reuses the number later.
             if ((event.mask() & Inotify.IN_IGNORED) != 0) gone.add(event.wd());
         }
+        // The events are read: a subscriber that fails (a bug) must cost only its own, not the other directories'
+        // in this read, which would never come again. The first failure goes to the loop once all were told.
+        RuntimeException failure = null;
         if (overflow) {
             List<Inotify.Event> rescan = List.of(new Inotify.Event(-1, Inotify.IN_Q_OVERFLOW, 0, ""));
             for (List<Subscription> subs : List.copyOf(byDescriptor.values())) {
-                for (Subscription sub : List.copyOf(subs)) sub.handler.accept(rescan);
+                for (Subscription sub : List.copyOf(subs)) failure = deliver(sub, rescan, failure);
             }
         }
         for (Map.Entry<Integer, List<Inotify.Event>> batch : batches.entrySet()) {
             List<Subscription> subs = byDescriptor.get(batch.getKey());
             if (subs == null) continue;
-            for (Subscription sub : List.copyOf(subs)) sub.handler.accept(batch.getValue());
+            for (Subscription sub : List.copyOf(subs)) failure = deliver(sub, batch.getValue(), failure);
         }
         for (int descriptor : gone) byDescriptor.remove(descriptor);
+        if (failure != null) throw failure;
+    }
+
+    /** Hands {@code events} to the subscriber; returns the first failure so far, later ones added to it. */
+    private static RuntimeException deliver(Subscription sub, List<Inotify.Event> events, RuntimeException failure) {
+        try {
+            sub.handler.accept(events);
+        } catch (RuntimeException e) {
+            if (failure == null) return e;
+            failure.addSuppressed(e);
+        }
+        return failure;
     }
 
     @Override

@@ -187,7 +187,8 @@ public final class Supervisor {
 
     /**
      * Removes everything: every unit and every service, each logger after its producer; runs {@code done} once
-     * all are gone.
+     * all are gone. One that cannot be stopped (its process refuses the signal, or a bug) does not keep the others
+     * running: each is told, and the first failure is thrown once all were.
      */
     public void shutdown(Runnable done) {
         whenAllRemoved = done;
@@ -195,7 +196,16 @@ public final class Supervisor {
             runWhenAllRemoved();
             return;
         }
-        for (Entry entry : List.copyOf(entries.values())) exit(entry);
+        RuntimeException failure = null;
+        for (Entry entry : List.copyOf(entries.values())) {
+            try {
+                exit(entry);
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e;
+                else failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) throw failure;
     }
 
     private void runWhenAllRemoved() {

@@ -250,34 +250,38 @@ public final class SuperviseFiles implements AutoCloseable {
         ThreadPriority.lowerCurrentThread(10);
         int sinceTrim = 0;
         while (true) {
-            Tracked next = queue.poll();
-            if (next == null) {
-                // About to wait: what the loop should know goes now, not after the wait.
-                sendReports();
-                try {
-                    next = queue.take();
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-            Tracked tracked = next;
-            if (tracked == STOP) {
-                sendReports();
-                return;
-            }
+            Tracked next = null;
             try {
-                writeOne(tracked);
-            } catch (RuntimeException e) {
-                post(() -> say.accept(tracked.spec.name(), "supervise/: " + e));
-            }
-            if (reports.size() >= REPORT_BATCH) sendReports();
-            // A burst (a tree coming up) leaves this thread's malloc arena full of freed chunks: give them back
-            // once the queue is empty.
-            if (++sinceTrim >= TRIM_AFTER_WRITES && queue.isEmpty()) {
-                NativeHeap.trim();
-                sinceTrim = 0;
+                next = queue.poll();
+                if (next == null) {
+                    // About to wait: what the loop should know goes now, not after the wait.
+                    sendReports();
+                    next = queue.take();
+                }
+                if (next == STOP) break;
+                writeOne(next);
+                if (reports.size() >= REPORT_BATCH) sendReports();
+                // A burst (a tree coming up) leaves this thread's malloc arena full of freed chunks: give them back
+                // once the queue is empty.
+                if (++sinceTrim >= TRIM_AFTER_WRITES && queue.isEmpty()) {
+                    NativeHeap.trim();
+                    sinceTrim = 0;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException | Error e) {
+                // A bug, or memory short (heap, or the native memory of a new directory's buffers): it costs this
+                // turn, never the writer. A writer that died would leave every supervise/ stale from then on, and
+                // every service whose directory is new without its control FIFO, with no word of it. The loop's
+                // error reporter tells it, with its stack trace, like any internal error.
+                Tracked failed = next;
+                post(() -> {
+                    throw new IllegalStateException("supervise/ writer, " + (failed == null
+                            ? "handing its reports to the loop" : "writing " + failed.spec.name()) + ": " + e, e);
+                });
             }
         }
+        sendReports();
     }
 
     /** Out of fds or memory: try the directory (or the write) again after a delay that doubles up to a minute. */
@@ -307,8 +311,9 @@ public final class SuperviseFiles implements AutoCloseable {
     private void sendReports() {
         if (reports.isEmpty()) return;
         List<Runnable> batch = List.copyOf(reports);
-        reports.clear();
         runOnLoop(() -> runAll(batch));
+        // Only once handed over: reports that could not be (memory short) go with the next batch.
+        reports.clear();
     }
 
     /** Once the loop is gone (the daemon is exiting) there is no one left to tell; the files are still written. */
@@ -325,7 +330,7 @@ public final class SuperviseFiles implements AutoCloseable {
         for (int i = 0; i < batch.size(); i++) {
             try {
                 batch.get(i).run();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 List<Runnable> rest = batch.subList(i + 1, batch.size());
                 if (!rest.isEmpty()) loop.execute(() -> runAll(rest));
                 throw e;

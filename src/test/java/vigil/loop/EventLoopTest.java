@@ -457,6 +457,31 @@ class EventLoopTest {
     }
 
     @Test
+    void theLoopGoesOnWhenEvenTheLastResortReportFails() throws Exception {
+        errorsExpected = true;
+        // Short of memory, the reporter and then the stack trace on stderr both fail as they allocate.
+        loop.setErrorReporter(t -> {
+            throw new OutOfMemoryError("reporter: Java heap space");
+        });
+        start();
+        java.io.PrintStream stderr = System.err;
+        System.setErr(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()) {
+            @Override
+            public void print(String s) {
+                throw new OutOfMemoryError("stderr: Java heap space");
+            }
+        });
+        try {
+            loop.execute(() -> {
+                throw new OutOfMemoryError("task: Java heap space");
+            });
+            assertEquals("still running", onLoop(() -> "still running"));
+        } finally {
+            System.setErr(stderr);
+        }
+    }
+
+    @Test
     void stopFromAHandlerAndStopBeforeRun() throws Exception {
         loop.execute(loop::stop);
         Thread first = Thread.ofPlatform().start(loop::run);

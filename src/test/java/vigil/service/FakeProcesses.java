@@ -20,6 +20,8 @@ final class FakeProcesses implements Processes {
         final ProcessObserver observer;
         final List<Integer> signals = new ArrayList<>();
         boolean exited;
+        /** Signals fail, as LinuxProcesses' do when the kernel refuses them (EPERM: it took another user's uid). */
+        boolean refusesSignals;
 
         FakeProcess(ProcessRequest request, ProcessObserver observer) {
             this.request = request;
@@ -33,6 +35,9 @@ final class FakeProcesses implements Processes {
 
         @Override
         public void signal(int signal) {
+            if (refusesSignals) {
+                throw new IllegalStateException("signal " + signal + " to " + pid + ": Operation not permitted");
+            }
             if (!exited) signals.add(signal);
         }
 

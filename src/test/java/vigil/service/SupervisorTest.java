@@ -246,6 +246,31 @@ class SupervisorTest {
     }
 
     @Test
+    void aServiceThatCannotBeStoppedDoesNotKeepTheOthersRunningAtShutdown() throws Exception {
+        for (String name : List.of("a", "b", "c")) {
+            supervisor.add(DirectorySpec.simple(name, Path.of("/sv", name),
+                    new Command(Path.of("/sv", name, "run"), List.of("./run"), Path.of("/sv", name), Map.of())));
+        }
+        FakeProcess a = os.started.get(0);
+        FakeProcess b = os.started.get(1);
+        FakeProcess c = os.started.get(2);
+        a.refusesSignals = true;
+
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> supervisor.shutdown(() -> allGone = true), "the failure still goes to the loop's reporter");
+        assertTrue(refused.getMessage().contains("Operation not permitted"), refused.getMessage());
+        assertTrue(b.signals.contains(Signals.SIGTERM), "b was stopped: " + b.signals);
+        assertTrue(c.signals.contains(Signals.SIGTERM), "c was stopped: " + c.signals);
+
+        b.killedBy(Signals.SIGTERM);
+        c.killedBy(Signals.SIGTERM);
+        assertFalse(allGone, "a still runs");
+        a.exit(0);
+        assertTrue(allGone, "a is gone once it exits on its own");
+        assertEquals(3, os.started.size(), "nothing restarted");
+    }
+
+    @Test
     void shutdownWaitsForTheUnitsAsWellAsTheServices() throws Exception {
         supervisor.add(DirectorySpec.simple("plain", Path.of("/sv/plain"),
                 new Command(Path.of("/sv/plain/run"), List.of("./run"), Path.of("/sv/plain"), Map.of())));

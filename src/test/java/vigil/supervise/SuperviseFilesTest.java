@@ -1,6 +1,8 @@
 package vigil.supervise;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -10,10 +12,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import vigil.model.Command;
 import vigil.model.DirectorySpec;
 import vigil.service.Clock;
@@ -106,14 +112,39 @@ class SuperviseFilesTest {
         }
     }
 
-    @Test
-    void aReportThatFailsLeavesTheRestOfItsBatchToRun() throws Exception {
+    /** Like the event loop: what a task throws is reported (here: kept) and the loop goes on. */
+    private void runReportingLoopUntilOpened(int count, List<Throwable> reported) throws InterruptedException {
+        while (opened.size() + failed.size() < count) {
+            Runnable task = loopTasks.poll(10, TimeUnit.SECONDS);
+            if (task == null) throw new AssertionError("only " + opened + " and " + failed + " were reported");
+            try {
+                task.run();
+            } catch (RuntimeException | Error e) {
+                reported.add(e);
+            }
+        }
+    }
+
+    /** What a listener on the loop may throw: a bug, or an error such as running out of stack or memory. */
+    static List<Throwable> failures() {
+        return List.of(new IllegalStateException("the loop's handler failed"),
+                new StackOverflowError("the loop's handler ran out of stack"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("failures")
+    void aReportThatFailsLeavesTheRestOfItsBatchToRun(Throwable failure) throws Exception {
         List<String> seen = new ArrayList<>();
         SuperviseFiles.Listener failingOnce = new SuperviseFiles.Listener() {
             @Override
             public void opened(DirectorySpec spec, SuperviseDir dir) {
                 seen.add(spec.name());
-                if (spec.name().equals("s0")) throw new IllegalStateException("the loop's handler failed");
+                if (!spec.name().equals("s0")) return;
+                switch (failure) {
+                    case RuntimeException e -> throw e;
+                    case Error e -> throw e;
+                    default -> throw new AssertionError(failure);
+                }
             }
 
             @Override
@@ -127,18 +158,45 @@ class SuperviseFilesTest {
             for (int i = 0; i < 3; i++) files.open(service("s" + i));
             files.scanEnded();
 
-            int errors = 0;
+            List<Throwable> errors = new ArrayList<>();
             while (seen.size() < 3) {
                 Runnable task = loopTasks.poll(10, TimeUnit.SECONDS);
                 if (task == null) throw new AssertionError("only " + seen + " were reported");
                 try {
                     task.run();
-                } catch (IllegalStateException expected) {
-                    errors++;
+                } catch (RuntimeException | Error e) {
+                    errors.add(e);
                 }
             }
             assertEquals(List.of("s0", "s1", "s2"), seen.stream().sorted().toList());
-            assertEquals(1, errors, "the failure reaches the loop, which reports it");
+            assertEquals(List.of(failure), errors, "the failure reaches the loop, which reports it");
+        }
+    }
+
+    @Test
+    void theWriterOutlivesAnErrorOfItsOwnAndLosesNoReport() throws Exception {
+        // Handing reports to the loop allocates: short of memory, it throws where nothing expects it.
+        AtomicBoolean failNextHandOver = new AtomicBoolean(true);
+        Executor shortOfMemoryOnce = task -> {
+            if (failNextHandOver.getAndSet(false)) throw new OutOfMemoryError("Java heap space");
+            loopTasks.add(task);
+        };
+        List<Throwable> reported = new ArrayList<>();
+        try (SuperviseFiles files = new SuperviseFiles((name, line) -> {}, null, shortOfMemoryOnce, noTimers,
+                listener)) {
+            files.open(service("s0"));
+            runReportingLoopUntilOpened(1, reported);
+            assertFalse(failNextHandOver.get(), "the hand-off failed once");
+            assertEquals(List.of("s0"), opened, "the report that could not be handed over went with the next one");
+
+            DirectorySpec later = service("s1");
+            files.open(later);
+            runReportingLoopUntilOpened(2, reported);
+            assertEquals(List.of("s0", "s1"), opened, "the writer still works");
+            assertTrue(Files.exists(later.directory().resolve("supervise/lock")));
+
+            assertEquals(1, reported.size(), reported.toString());
+            assertInstanceOf(OutOfMemoryError.class, reported.getFirst().getCause(), "told to the loop");
         }
     }
 }
