@@ -352,7 +352,20 @@ public final class Daemon implements ServiceHost {
     }
 
     @Override
-    public void rename(String from, DirectorySpec renamed) {
+    public void rename(String from, DirectorySpec renamed) throws CannotSupervise {
+        String to = renamed.name();
+        Optional<Service> holder = supervisor.get(to);
+        if (holder.isPresent() || supervisor.unit(to).isPresent()) {
+            throw new CannotSupervise(holder.filter(s -> s.want() == Want.EXIT).isPresent()
+                    ? "its new name is still held by a service that is stopping"
+                    : "its new name is taken by another service", false);
+        }
+        // Still waiting for its old name to be free: under its new one, which is free, it starts now.
+        DirectorySpec waiting = waitingForName.remove(from);
+        if (waiting != null) {
+            add(renamed);
+            return;
+        }
         Optional<Service> service = supervisor.get(from);
         if (service.isEmpty()) return;
         DirectorySpec old = service.get().spec();

@@ -16,8 +16,13 @@ public interface ServiceHost {
     /** Stops the service, then its logger, then forgets both. */
     void remove(String name);
 
-    /** The directory was renamed: keep the running service, take its new name and paths. */
-    void rename(String from, DirectorySpec renamed);
+    /**
+     * The directory was renamed: keep the running service, take its new name and paths.
+     *
+     * @throws CannotSupervise if the new name is taken (by a service of another tree, a transient one, or one
+     *                         still stopping); nothing has changed then
+     */
+    void rename(String from, DirectorySpec renamed) throws CannotSupervise;
 
     /** Why a service could not be supervised; {@code retryable} when it is a passing shortage (fds, memory). */
     final class CannotSupervise extends Exception {

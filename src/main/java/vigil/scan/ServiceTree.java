@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -156,14 +157,16 @@ public final class ServiceTree implements AutoCloseable {
             }
         }
         List<String> added = new ArrayList<>();
+        Map<Entry, String> moves = new LinkedHashMap<>();
         for (String name : arrived) {
             Entry moved = departed.remove(identities.get(name));
-            if (moved != null) renamed(moved, name);
+            if (moved != null) moves.put(moved, name);
             else added.add(name);
         }
         // Removals before additions: a name whose symlink now points elsewhere stops its old service first, and
         // the new one starts as soon as the old one is gone.
         for (Entry gone : departed.values()) removed(gone);
+        move(moves);
         for (String name : added) {
             Object identity = identities.get(name);
             Entry same = byIdentity.get(identity);
@@ -238,7 +241,8 @@ public final class ServiceTree implements AutoCloseable {
                         retryLater(entry, e.getMessage());
                     } else {
                         problem(entry, e.getMessage());
-                        waitForChanges(entry, List.of(dir));
+                        // No second look: the directory is fine, so it would only be refused again (and again).
+                        watchForChanges(entry, List.of(dir));
                     }
                 }
             }
@@ -317,24 +321,75 @@ public final class ServiceTree implements AutoCloseable {
         }
     }
 
-    private void renamed(Entry entry, String newName) {
+    /**
+     * Renames entries in an order that frees each name before it is taken: after {@code mv foo foo.old; mv foo.new
+     * foo}, read in one batch, foo must become foo.old before foo.new can become foo. A service that cannot keep
+     * running under its new name (names swapped among themselves, or the new name held outside this tree) stops
+     * under the old one and starts again under the new one, once that name is free.
+     */
+    private void move(Map<Entry, String> moves) {
+        List<Entry> restarts = new ArrayList<>();
+        for (boolean progress = true; progress; ) {
+            progress = false;
+            for (var it = moves.entrySet().iterator(); it.hasNext(); ) {
+                var move = it.next();
+                if (heldByAnotherMove(moves, move.getKey(), move.getValue())) continue;
+                it.remove();
+                progress = true;
+                if (!renamed(move.getKey(), move.getValue())) restarts.add(move.getKey());
+            }
+        }
+        for (var cycle : moves.entrySet()) {
+            Entry entry = cycle.getKey();
+            String oldName = entry.name;
+            entry.name = cycle.getValue();
+            byName.put(entry.name, entry);
+            stopForRestart(entry, oldName, "its new name was another's, renamed at the same time");
+            restarts.add(entry);
+        }
+        // Every stop first: in a swap, each name is free only once the service that held it has stopped.
+        for (Entry entry : restarts) loadIsolated(entry);
+    }
+
+    private static boolean heldByAnotherMove(Map<Entry, String> moves, Entry entry, String newName) {
+        for (Entry other : moves.keySet()) {
+            if (other != entry && other.name.equals(newName)) return true;
+        }
+        return false;
+    }
+
+    private void stopForRestart(Entry entry, String oldName, String why) {
+        if (!entry.supervised) return;
+        say.accept(entry.name, "renamed from " + oldName + ", but " + why + ": restarting under the new name");
+        host.remove(oldName);
+        entry.supervised = false;
+    }
+
+    /** Returns false if the service must restart under its new name: the host refused the rename. */
+    private boolean renamed(Entry entry, String newName) {
         String oldName = entry.name;
         entry.name = newName;
         byName.put(newName, entry);
         if (!entry.supervised) {
             entry.lastProblem = null;
             loadIsolated(entry);
-            return;
+            return true;
         }
         switch (ServiceDirectory.load(root.resolve(newName), newName, environment)) {
             case LoadResult.Loaded loaded -> {
-                say.accept(newName, "renamed from " + oldName);
-                host.rename(oldName, loaded.spec());
+                try {
+                    host.rename(oldName, loaded.spec());
+                    say.accept(newName, "renamed from " + oldName);
+                } catch (ServiceHost.CannotSupervise taken) {
+                    stopForRestart(entry, oldName, taken.getMessage());
+                    return false;
+                }
             }
             case LoadResult.Incomplete incomplete -> renamedToBroken(entry, oldName, "waiting: " + incomplete.reason());
             case LoadResult.Invalid invalid -> renamedToBroken(entry, oldName, invalid.message());
             case LoadResult.Unavailable unavailable -> renamedToBroken(entry, oldName, unavailable.reason());
         }
+        return true;
     }
 
     private void renamedToBroken(Entry entry, String oldName, String problem) {

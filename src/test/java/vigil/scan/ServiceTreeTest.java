@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -32,7 +35,10 @@ class ServiceTreeTest {
     private final EventLoop loop = EventLoop.create();
     private final List<Throwable> loopErrors = new CopyOnWriteArrayList<>();
     private final Thread loopThread;
-    private final List<String> added = new CopyOnWriteArrayList<>();
+    /** What the host supervises, by name, in the order added; as the daemon's, a name is held at most once. */
+    private final Map<String, Path> running = Collections.synchronizedMap(new LinkedHashMap<>());
+    /** The host's calls, in order. */
+    private final List<String> calls = new CopyOnWriteArrayList<>();
     private final List<String> said = new CopyOnWriteArrayList<>();
     /** The service whose add throws, as a bug in the supervisor would. */
     private volatile String buggy = "";
@@ -86,19 +92,27 @@ class ServiceTreeTest {
             DirectoryWatcher watcher = new DirectoryWatcher(loop);
             tree = new ServiceTree(root, watcher, new ServiceHost() {
                 @Override
-                public void add(DirectorySpec spec) {
+                public void add(DirectorySpec spec) throws CannotSupervise {
+                    calls.add("add " + spec.name());
                     if (spec.name().equals(buggy)) throw new IllegalStateException("a bug in add");
-                    added.add(spec.name());
+                    if (running.containsKey(spec.name())) throw new CannotSupervise("the name is taken", false);
+                    running.put(spec.name(), spec.directory());
                 }
 
                 @Override
                 public void remove(String name) {
-                    added.remove(name);
+                    calls.add("remove " + name);
+                    running.remove(name);
                 }
 
                 @Override
-                public void rename(String from, DirectorySpec renamed) {
-                    added.set(added.indexOf(from), renamed.name());
+                public void rename(String from, DirectorySpec renamed) throws CannotSupervise {
+                    calls.add("rename " + from + " -> " + renamed.name());
+                    if (running.containsKey(renamed.name())) {
+                        throw new CannotSupervise("its new name is taken", false);
+                    }
+                    running.remove(from);
+                    running.put(renamed.name(), renamed.directory());
                 }
             }, clock, Map.of(), (name, message) -> said.add(name + ": " + message));
             tree.start(() -> scanned.complete(null));
@@ -114,7 +128,7 @@ class ServiceTreeTest {
 
         startTree().get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
-        assertEquals(List.of("a", "c"), added, "the services after the failing one still load");
+        assertEquals(List.of("a", "c"), names(), "the services after the failing one still load");
         assertEquals(List.of("b: cannot be supervised: internal error: java.lang.IllegalStateException: a bug in add"),
                 said);
     }
@@ -124,11 +138,11 @@ class ServiceTreeTest {
         ServiceDirs.service(root, "b", "exec sleep 100");
         buggy = "b";
         startTree().get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        assertTrue(added.isEmpty());
+        assertEquals(List.of(), names());
 
         buggy = "";
         Files.writeString(root.resolve("b/down"), "");
-        Await.until("b loaded after its directory changed", WAIT, () -> added.equals(List.of("b")));
+        Await.until("b loaded after its directory changed", WAIT, () -> names().equals(List.of("b")));
     }
 
     @Test
@@ -138,6 +152,95 @@ class ServiceTreeTest {
         startTree().get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
         ServiceDirs.service(root, "d", "exec sleep 100");
-        Await.until("d loaded", WAIT, () -> added.equals(List.of("d")));
+        Await.until("d loaded", WAIT, () -> names().equals(List.of("d")));
+    }
+
+    private List<String> names() {
+        synchronized (running) {
+            return List.copyOf(running.keySet());
+        }
+    }
+
+    /** A service directory marked with its own id, to tell which directory a name holds after moves. */
+    private void service(String name, String id) throws IOException {
+        ServiceDirs.service(root, name, "exec sleep 100");
+        Files.writeString(root.resolve(name).resolve("id"), id);
+    }
+
+    private String idOf(String name) throws IOException {
+        return Files.readString(running.get(name).resolve("id"));
+    }
+
+    /** Moves entries of the root while the loop is busy, so that the tree reads all their events at once. */
+    private void moveAtOnce(String... fromTo) throws Exception {
+        onLoop(() -> {
+            for (int i = 0; i < fromTo.length; i += 2) Files.move(root.resolve(fromTo[i]), root.resolve(fromTo[i + 1]));
+            return null;
+        });
+    }
+
+    @Test
+    void aDeploySwapRenamesBothServicesWithoutRestartingEither() throws Exception {
+        service("web", "old");
+        service("web.new", "new");
+        startTree().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        calls.clear();
+
+        moveAtOnce("web", "web.old", "web.new", "web");
+
+        Await.until("both renamed", WAIT, () -> calls.size() == 2);
+        assertEquals(List.of("rename web -> web.old", "rename web.new -> web"), calls, "the name is freed first");
+        assertEquals("new", idOf("web"));
+        assertEquals("old", idOf("web.old"));
+    }
+
+    @Test
+    void servicesWhoseNamesAreSwappedRestartUnderTheirNewNames() throws Exception {
+        service("a", "A");
+        service("b", "B");
+        startTree().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        calls.clear();
+
+        moveAtOnce("a", ".swap", "b", "a", ".swap", "b");
+
+        Await.until("both started again", WAIT, () -> calls.size() == 4);
+        assertEquals(List.of("remove a", "remove b"), calls.subList(0, 2).stream().sorted().toList(),
+                "both stop before either starts: " + calls);
+        assertEquals("B", idOf("a"));
+        assertEquals("A", idOf("b"));
+        assertTrue(said.contains("a: renamed from b, but its new name was another's, renamed at the same time: "
+                + "restarting under the new name"), said.toString());
+    }
+
+    @Test
+    void aServiceRenamedToANameTakenElsewhereStopsAndSaysWhy() throws Exception {
+        service("web", "W");
+        running.put("api", root.resolveSibling("another-tree").resolve("api"));
+        startTree().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        calls.clear();
+
+        moveAtOnce("web", "api");
+
+        Await.until("the new name refused", WAIT, () -> calls.size() == 3);
+        assertEquals(List.of("rename web -> api", "remove web", "add api"), calls);
+        assertEquals(List.of("api"), names());
+        assertTrue(said.contains("api: renamed from web, but its new name is taken: restarting under the new name"),
+                said.toString());
+        assertTrue(said.contains("api: the name is taken"), said.toString());
+    }
+
+    @Test
+    void aServiceWhoseNameIsTakenElsewhereIsRefusedOnceAndWaitsForAChange() throws Exception {
+        running.put("web", root.resolveSibling("another-tree").resolve("web"));
+        service("web", "W");
+
+        startTree().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+        assertEquals(List.of("add web"), calls, "asked once, not again and again");
+        assertEquals(List.of("web: the name is taken"), said);
+        running.remove("web");
+        Files.writeString(root.resolve("web/down"), "");
+        Await.until("web added after its directory changed", WAIT, () -> calls.size() == 2);
+        assertEquals("W", idOf("web"));
     }
 }
