@@ -53,6 +53,15 @@ final class LogDirs {
         return text.toString();
     }
 
+    /**
+     * How many lines of {@code text} are whole: a follower copies what it reads, which may end part way through a
+     * line still being written (a writer's buffer flushed mid-line, a write spanning pages), so a count of lines
+     * that includes the unfinished last one can be reached before that line is.
+     */
+    static long wholeLines(String text) {
+        return text.chars().filter(c -> c == '\n').count();
+    }
+
     static List<String> lines(String text) {
         List<String> lines = new ArrayList<>(List.of(text.split("\n", -1)));
         if (lines.getLast().isEmpty()) lines.removeLast();

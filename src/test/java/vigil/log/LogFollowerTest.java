@@ -50,9 +50,10 @@ class LogFollowerTest {
         if (follower != null) follower.close();
     }
 
-    /** Waits until {@code count} lines are printed, failing at once if the follower failed. */
+    /** Waits until {@code count} whole lines are printed, failing at once if the follower failed. */
     private void awaitLines(String what, int count) {
-        Await.until(what, Duration.ofSeconds(30), () -> loopFailure.get() != null || printed().size() >= count);
+        Await.until(what, Duration.ofSeconds(30), () -> loopFailure.get() != null
+                || LogDirs.wholeLines(out.toString(StandardCharsets.ISO_8859_1)) >= count);
         if (loopFailure.get() != null) throw new AssertionError("the follower failed", loopFailure.get());
     }
 

@@ -211,7 +211,7 @@ class RealLoggersTest {
                 for (int i = 0; i < total; i++) input.append("line ").append(i).append('\n');
                 svlogd(dir, input.toString().getBytes(StandardCharsets.US_ASCII));
                 Await.until("every line", Duration.ofSeconds(30), () -> !failures.isEmpty()
-                        || LogDirs.lines(out.toString(StandardCharsets.US_ASCII)).size() >= total);
+                        || LogDirs.wholeLines(out.toString(StandardCharsets.US_ASCII)) >= total);
             } finally {
                 loop.stop();
                 thread.join(10_000);

@@ -33,10 +33,17 @@ class InotifyTest {
         inotify.close();
     }
 
-    /** Reads events until {@code count} have arrived or 5 s pass without any. */
+    /**
+     * Reads events until {@code count} have arrived or 5 s pass. A wait that returns nothing is no timeout: epoll
+     * returns 0 for EINTR too, when a signal meant for the process interrupts this thread.
+     */
     private List<Inotify.Event> await(int count) throws OsException {
         List<Inotify.Event> events = new ArrayList<>();
-        while (events.size() < count && epoll.wait(5000) == 1) events.addAll(inotify.readEvents());
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        for (long remaining; events.size() < count && (remaining = deadline - System.nanoTime()) > 0; ) {
+            epoll.wait((int) Math.max(1, remaining / 1_000_000));
+            events.addAll(inotify.readEvents());
+        }
         return events;
     }
 

@@ -78,14 +78,13 @@ class SuperviseFilesTest {
     @Test
     void directoriesMadeInABurstAreReportedToTheLoopInBatches() throws Exception {
         int services = 200;
+        // The service directories are made first: a scan holds the writer back for at most a second, and the
+        // opens must all come within it, or the writer would catch up with them in many small batches.
+        List<DirectorySpec> specs = new ArrayList<>();
+        for (int i = 0; i < services; i++) specs.add(service("s" + i));
         try (SuperviseFiles files = new SuperviseFiles((name, line) -> {}, null, loopTasks::add, noTimers, listener)) {
             files.scanBegan();
-            List<DirectorySpec> specs = new ArrayList<>();
-            for (int i = 0; i < services; i++) {
-                DirectorySpec spec = service("s" + i);
-                specs.add(spec);
-                files.open(spec);
-            }
+            for (DirectorySpec spec : specs) files.open(spec);
             files.scanEnded();
 
             int tasks = runLoopUntilOpened(services);

@@ -132,8 +132,9 @@ class WriteQueueTest {
     void aWriterHeldBackByAStartThatNeverEndsTakesTheWorkAfterTheLongestHold() throws Exception {
         long maxHold = TimeUnit.MILLISECONDS.toNanos(50);
         WriteQueue<String> real = new WriteQueue<>(System::nanoTime, maxHold);
-        real.startBegan();
+        // Read before the start begins: the hold is timed from startBegan, a moment later.
         long began = System.nanoTime();
+        real.startBegan();
         real.add("s1");
         assertEquals("s1", real.take());
         assertTrue(System.nanoTime() - began >= maxHold, "taken before the longest hold was over");
