@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,6 +56,8 @@ public final class ControlCommands implements ControlServer.LineHandler {
     private final Consumer<String> say;
     /** Transient services by name, with the uid that added them. */
     private final Map<String, Integer> transients = new HashMap<>();
+    /** Removed transient services whose files the daemon has not closed yet; their directories go after. */
+    private final Set<Service> closingTransients = new HashSet<>();
     /** Each subscriber with the service names it follows (empty: all). */
     private final Map<ControlServer.Client, Set<String>> subscribers = new LinkedHashMap<>();
     private final Map<Service, List<Waiter>> waiters = new IdentityHashMap<>();
@@ -553,17 +556,35 @@ public final class ControlCommands implements ControlServer.LineHandler {
     public void removed(Service service) {
         lastState.remove(service);
         publish(service, event(service, "removed"));
+        String name = service.name();
+        boolean transientClosing = !name.endsWith("/log") && transients.remove(name) != null;
+        if (transientClosing) closingTransients.add(service);
         List<Waiter> list = waiters.get(service);
         if (list != null) {
             for (Waiter w : List.copyOf(list)) {
-                finish(w, w.goal.equals("gone") ? Protocol.ok(w.id)
-                        : Protocol.error(w.id, Error.UNKNOWN_SERVICE, service.name() + ": was removed"));
+                // A transient service is gone once its directory is too: see filesClosed.
+                if (!w.goal.equals("gone")) {
+                    finish(w, Protocol.error(w.id, Error.UNKNOWN_SERVICE, service.name() + ": was removed"));
+                } else if (!transientClosing) {
+                    finish(w, Protocol.ok(w.id));
+                }
             }
         }
+    }
+
+    /**
+     * The daemon has written a removed service's last state and closed its files: a transient's directory can go
+     * now, unless the name was added again (or another instance of it is still closing). Deleted sooner, the writer
+     * could recreate a file in it and leave it behind.
+     */
+    public void filesClosed(Service service) {
+        if (!closingTransients.remove(service)) return;
         String name = service.name();
-        if (!name.endsWith("/log") && transients.remove(name) != null) {
-            deleteTree(transientRoot.resolve(name));
-        }
+        boolean inUse = transients.containsKey(name)
+                || closingTransients.stream().anyMatch(other -> other.name().equals(name));
+        if (!inUse) deleteTree(transientRoot.resolve(name));
+        List<Waiter> gone = waiters.get(service);
+        if (gone != null) for (Waiter w : List.copyOf(gone)) finish(w, Protocol.ok(w.id));
     }
 
     private void publish(Service service, Map<String, Object> event) {

@@ -394,8 +394,12 @@ public final class Daemon implements ServiceHost {
         @Override
         public void removed(Service service) {
             fifos.detach(service);
-            supervise.close(service.spec());
-            if (commands != null) commands.removed(service);
+            if (commands != null) {
+                commands.removed(service);
+                supervise.close(service.spec(), () -> commands.filesClosed(service));
+            } else {
+                supervise.close(service.spec());
+            }
             String name = service.name().endsWith("/log")
                     ? service.name().substring(0, service.name().length() - 4) : service.name();
             if (stopping || supervisor.get(name).isPresent()) return;

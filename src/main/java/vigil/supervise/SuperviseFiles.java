@@ -82,6 +82,8 @@ public final class SuperviseFiles implements AutoCloseable {
         SuperviseState pending;
         SuperviseDir locked;
         boolean closing;
+        /** Runs on the loop once the writer has closed the files, after its last write. */
+        Runnable whenClosed;
         boolean queued;
         // Writer thread only.
         SuperviseDir dir;
@@ -151,12 +153,24 @@ public final class SuperviseFiles implements AutoCloseable {
 
     /** Releases the lock of this one service (a logger is closed on its own removal), after its last write. */
     public void close(DirectorySpec spec) {
+        close(spec, null);
+    }
+
+    /**
+     * As {@link #close(DirectorySpec)}, then runs {@code whenClosed} on the loop once the writer is done with the
+     * service's files: from then on nothing writes them, and whoever owns the directory may delete it.
+     */
+    public void close(DirectorySpec spec, Runnable whenClosed) {
         Tracked tracked = bySpec.remove(spec);
-        if (tracked == null) return;
+        if (tracked == null) {
+            if (whenClosed != null) whenClosed.run();
+            return;
+        }
         tracked.open = null;
         setStarting(tracked, false);
         synchronized (tracked) {
             tracked.closing = true;
+            tracked.whenClosed = whenClosed;
         }
         submit(tracked);
     }
@@ -341,10 +355,13 @@ public final class SuperviseFiles implements AutoCloseable {
     private void writeOne(Tracked tracked) {
         SuperviseState state;
         boolean closing;
+        Runnable whenClosed;
         synchronized (tracked) {
             state = tracked.pending;
             tracked.pending = null;
             closing = tracked.closing;
+            whenClosed = tracked.whenClosed;
+            tracked.whenClosed = null;
             tracked.queued = false;
             if (tracked.locked != null) {
                 tracked.dir = tracked.locked;
@@ -383,7 +400,8 @@ public final class SuperviseFiles implements AutoCloseable {
                 tracked.writeFailed = false;
                 tracked.retryDelay = FIRST_RETRY;
             } catch (OsException e) {
-                if (Errno.isShortage(e.errno())) {
+                // A closed service's files get this one turn: nothing retries them once it is gone.
+                if (Errno.isShortage(e.errno()) && !closing) {
                     // Written later, unless a newer state comes first; the lock stays until then.
                     synchronized (tracked) {
                         if (tracked.pending == null) tracked.pending = state;
@@ -402,6 +420,7 @@ public final class SuperviseFiles implements AutoCloseable {
             tracked.dir.close();
             tracked.dir = null;
         }
+        if (whenClosed != null) post(whenClosed);
     }
 
     /**

@@ -100,6 +100,29 @@ class SuperviseFilesTest {
     }
 
     @Test
+    void whatWaitsForTheCloseRunsOnTheLoopOnceTheWriterHasLetTheFilesGo() throws Exception {
+        try (SuperviseFiles files = new SuperviseFiles((name, line) -> {}, null, loopTasks::add, noTimers, listener)) {
+            DirectorySpec spec = service("gone");
+            files.open(spec);
+            runLoopUntilOpened(1);
+            AtomicBoolean closed = new AtomicBoolean();
+            files.close(spec, () -> closed.set(true));
+            assertFalse(closed.get(), "not before the writer's turn");
+            while (!closed.get()) {
+                Runnable task = loopTasks.poll(10, TimeUnit.SECONDS);
+                if (task == null) throw new AssertionError("the close was never reported");
+                task.run();
+            }
+            // The writer holds supervise/lock while it has the files: free now, as it is for a new supervisor.
+            SuperviseDir.open(spec.directory()).close();
+
+            AtomicBoolean unknown = new AtomicBoolean();
+            files.close(spec, () -> unknown.set(true));
+            assertTrue(unknown.get(), "a service whose files are closed already is reported at once");
+        }
+    }
+
+    @Test
     void aScanReportedEndedTwiceStillLetsTheWriterGoOn() throws Exception {
         try (SuperviseFiles files = new SuperviseFiles((name, line) -> {}, null, loopTasks::add, noTimers, listener)) {
             files.scanBegan();
