@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
                 "  4  unknown service"})
 final class RootCommand implements Runnable {
     /** Every subcommand's name, in the order help lists them. */
-    private static final List<String> COMMANDS = List.of("daemon", "status", "start", "stop", "restart", "once",
+    private static final List<String> COMMANDS = List.of("daemon", "init", "status", "start", "stop", "restart", "once",
             "kill", "signal", "pause", "cont", "reload", "reset-failed", "wait", "add", "remove", "rescan",
             "daemon-reload", "shutdown", "events", "logs", "verify", "cat", "demo", "version");
 
@@ -26,6 +26,7 @@ final class RootCommand implements Runnable {
     private static Object command(String name) {
         return switch (name) {
             case "daemon" -> new DaemonCommand();
+            case "init" -> new InitCommand();
             case "status" -> new StatusCommand();
             case "start" -> new ActionCommands.Start();
             case "stop" -> new ActionCommands.Stop();

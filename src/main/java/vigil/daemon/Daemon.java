@@ -11,6 +11,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.IntConsumer;
 import vigil.control.ControlCommands;
 import vigil.control.ControlHost;
 import vigil.control.ControlPaths;
@@ -77,6 +79,8 @@ public final class Daemon implements ServiceHost {
     /** Services whose name is still held by a removed service that has not finished stopping. */
     private final Map<String, DirectorySpec> waitingForName = new HashMap<>();
     private boolean stopping;
+    /** Hears what began the stop. */
+    private IntConsumer stoppedBy = cause -> {};
     /** A pending heap trim after a burst of work; null when none is due. */
     private EventLoop.Timer trim;
 
@@ -104,6 +108,18 @@ public final class Daemon implements ServiceHost {
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
                           TimestampFormat timestamps, PrintStream err) {
+        return run(roots, unitDirectories, control, logDir, timestamps, err, Set.of(Signals.SIGTERM, Signals.SIGINT),
+                stoppedBy -> {});
+    }
+
+    /**
+     * As {@link #run(List, List, Path, Path, TimestampFormat, PrintStream)}, stopped by any of {@code stopSignals}
+     * (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop: the signal's number,
+     * or 0 for a request over the control socket.
+     */
+    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
+                          TimestampFormat timestamps, PrintStream err, Set<Integer> stopSignals,
+                          IntConsumer stoppedBy) {
         Reporter reporter = new Reporter(err);
         int uid = ControlPaths.currentUid();
         Path socket = control != null ? control : ControlPaths.socket(System.getenv(), uid).orElse(null);
@@ -139,6 +155,7 @@ public final class Daemon implements ServiceHost {
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory,
                     new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime);
+            daemon.stoppedBy = stoppedBy;
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs);
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
@@ -162,8 +179,9 @@ public final class Daemon implements ServiceHost {
                 }
             }
             // Before any service starts: a TERM that comes once one runs must stop it, not kill the JVM.
-            loop.onSignal(Signals.SIGTERM, () -> daemon.shutdown("got TERM"));
-            loop.onSignal(Signals.SIGINT, () -> daemon.shutdown("got INT"));
+            for (int signal : stopSignals) {
+                loop.onSignal(signal, () -> daemon.shutdown("got " + Signals.name(signal).substring(3), signal));
+            }
             loop.onSignal(Signals.SIGHUP, daemon::rescan);
             loop.onSignal(Signals.SIGALRM, daemon::rescan);
             DirectoryWatcher watcher = new DirectoryWatcher(loop);
@@ -255,13 +273,17 @@ public final class Daemon implements ServiceHost {
         });
     }
 
-    /** @param why "got TERM", "shutdown requested by ..." */
-    private void shutdown(String why) {
+    /**
+     * @param why   "got TERM", "shutdown requested by ..."
+     * @param cause the signal that asked for it, 0 for a control request
+     */
+    private void shutdown(String why, int cause) {
         if (stopping) {
             reporter.say(why + " again; still stopping " + running());
             return;
         }
         stopping = true;
+        stoppedBy.accept(cause);
         reporter.say(why + "; stopping " + running());
         for (ServiceTree tree : trees) tree.close();
         waitingForName.clear();
@@ -489,7 +511,7 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public void shutdown(String why) {
-            Daemon.this.shutdown(why);
+            Daemon.this.shutdown(why, 0);
         }
 
         @Override

@@ -17,7 +17,7 @@ public final class Children {
     private static final long SYS_PIDFD_SEND_SIGNAL = 424, SYS_PIDFD_OPEN = 434, SYS_PIDFD_GETFD = 438;
     /** pidfd_open's flag for a pidfd of one thread rather than of a whole process (Linux 6.9). */
     private static final int PIDFD_THREAD = 0x80; // O_EXCL
-    private static final int P_ALL = 0, P_PID = 1, WNOHANG = 1, WEXITED = 4;
+    private static final int P_ALL = 0, P_PID = 1, WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000;
     private static final int CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
     private static final int PR_SET_CHILD_SUBREAPER = 36;
     /** siginfo_t is 128 bytes; these offsets hold for SIGCHLD on 64-bit Linux. */
@@ -111,6 +111,17 @@ public final class Children {
         return waitid(P_ALL, 0, WEXITED | WNOHANG, true);
     }
 
+    /** Whether this process has any child, running or exited but not reaped yet; reaps none. */
+    public static boolean hasChildren() throws OsException {
+        try {
+            waitid(P_ALL, 0, WEXITED | WNOHANG | WNOWAIT, false);
+            return true;
+        } catch (OsException e) {
+            if (e.errno() == Errno.ECHILD) return false;
+            throw e;
+        }
+    }
+
     /**
      * Reaps {@code pid} once it has exited; with {@code block} false, empty if it is still running.
      *
@@ -156,6 +167,17 @@ public final class Children {
     public static boolean signalGroup(int pgid, int signal) throws OsException {
         if (pgid <= 1) throw new IllegalArgumentException("not a process group: " + pgid);
         return kill(-pgid, signal);
+    }
+
+    /**
+     * Sends {@code signal} to every process but this one (kill(-1)): init's last word at shutdown. Only PID 1 may,
+     * so that nothing but an init (of the machine, or of a PID namespace) can ever signal the whole system.
+     *
+     * @return false if there was no process left to signal
+     */
+    public static boolean signalEveryOtherProcess(int signal) throws OsException {
+        if (getpid() != 1) throw new IllegalStateException("only PID 1 signals every process");
+        return kill(-1, signal);
     }
 
     private static boolean kill(int pid, int signal) throws OsException {

@@ -1,0 +1,68 @@
+package vigil.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import vigil.init.Init;
+import vigil.log.LogLocation;
+import vigil.log.TimestampFormat;
+import vigil.os.Children;
+
+@Command(name = "init",
+        description = {"Run as PID 1 (the system's init, or a container's): run the boot script, supervise as "
+                + "vigil daemon does, and on a signal stop every service, run the shutdown script, stop every "
+                + "process left and end the system.",
+                "TERM, USR2 and PWR power off; INT (Ctrl-Alt-Del) reboots; USR1 halts; vigil shutdown powers off.",
+                "Refuses to run as any other process: it ends by signalling every process."})
+final class InitCommand implements Callable<Integer> {
+    static final Path DEFAULT_BOOT = Path.of("/etc/vigil/boot"), DEFAULT_SHUTDOWN = Path.of("/etc/vigil/shutdown");
+    static final Path DEFAULT_SERVICES = Path.of("/etc/service");
+
+    @Option(names = "--boot", paramLabel = "FILE",
+            description = "run first, to its end; exit 100 skips to the shutdown (default: /etc/vigil/boot if it "
+                    + "exists)")
+    Path boot;
+
+    @Option(names = "--shutdown", paramLabel = "FILE",
+            description = "run once the services have stopped, with poweroff, reboot or halt as its argument "
+                    + "(default: /etc/vigil/shutdown if it exists)")
+    Path shutdown;
+
+    @Option(names = "--control", paramLabel = "PATH", description = "the control socket (default /run/vigil/control)")
+    Path control;
+
+    @Option(names = "--units", arity = "1..*", paramLabel = "DIR", description = "directories of systemd unit files")
+    List<Path> units = new ArrayList<>();
+
+    @Option(names = "--log-dir", paramLabel = "LOGDIR", description = "where log directories go (default "
+            + "/var/log/vigil)")
+    Path logDir;
+
+    @Parameters(arity = "0..*", paramLabel = "DIR",
+            description = "directories of service directories (default: /etc/service)")
+    List<Path> roots = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        if (Children.getpid() != 1) {
+            System.err.println("vigil init: not PID 1; to supervise services as any other process, use vigil daemon");
+            return 2;
+        }
+        List<Path> services = roots.isEmpty() && units.isEmpty() ? List.of(DEFAULT_SERVICES) : roots;
+        new Init(script(boot, DEFAULT_BOOT), script(shutdown, DEFAULT_SHUTDOWN), services, units, control,
+                logDir != null ? logDir : LogLocation.defaultRoot(), TimestampFormat.ISO).run(System.err);
+        throw new AssertionError("the init returned");
+    }
+
+    /** The script given, or the default one if it exists. */
+    private static Optional<Path> script(Path given, Path fallback) {
+        if (given != null) return Optional.of(given.toAbsolutePath());
+        return Files.exists(fallback) ? Optional.of(fallback) : Optional.empty();
+    }
+}

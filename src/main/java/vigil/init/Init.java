@@ -1,0 +1,96 @@
+package vigil.init;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import vigil.daemon.Daemon;
+import vigil.log.TimestampFormat;
+import vigil.os.ExitStatus;
+import vigil.os.OsException;
+import vigil.os.Power;
+
+/**
+ * {@code vigil init}: Vigil as PID 1, in runit's three stages. The boot script runs to its end, the daemon then
+ * supervises until a signal (or {@code vigil shutdown}) says how the system should end, the shutdown script runs,
+ * every process left is stopped, and reboot(2) ends the system. Nothing here returns: PID 1 exiting panics the
+ * kernel, so a failure anywhere ends in the same shutdown, with {@link Ending#HALT} (the console keeps what went
+ * wrong on screen, where a reboot would loop).
+ *
+ * @param boot     run first, to its end (runit's /etc/runit/1); exit 100 skips to the shutdown, as in runit
+ * @param shutdown run once the services are stopped, with "poweroff", "reboot" or "halt" as its argument
+ */
+public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> roots, List<Path> unitDirectories,
+                   Path control, Path logDir, TimestampFormat timestamps) {
+    /** How long the shutdown script may take before the init goes on without it. */
+    static final Duration SHUTDOWN_SCRIPT_LIMIT = Duration.ofSeconds(90);
+    /** How long processes left at the end get after TERM, and then after KILL. */
+    static final Duration TERM_GRACE = Duration.ofSeconds(5), KILL_GRACE = Duration.ofSeconds(5);
+    /** runit's exit code of stage 1 that means "skip stage 2". */
+    static final int SKIP_TO_SHUTDOWN = 100;
+
+    /** Runs the system to its end; never returns. */
+    public void run(PrintStream console) {
+        Stages stages;
+        try {
+            stages = new Stages(new LinuxInitOs(), line -> console.println("vigil init: " + line));
+        } catch (OsException | RuntimeException e) {
+            console.println("vigil init: cannot set up: " + e);
+            halt();
+            return;
+        }
+        Ending ending = Ending.HALT;
+        try {
+            // Ctrl-Alt-Del then sends INT to PID 1 (a reboot, in order) instead of rebooting at once. A PID
+            // namespace's init cannot change it (EINVAL), and has no keyboard of its own.
+            try {
+                Power.reboot(Power.CAD_OFF);
+            } catch (OsException ignored) {
+                // Not the machine's init.
+            }
+            ending = supervise(stages, console);
+        } catch (Throwable t) {
+            console.println("vigil init: internal error: " + t);
+            t.printStackTrace(console);
+        }
+        if (shutdown.isPresent()) {
+            Path script = shutdown.get();
+            stages.runScript(script, List.of(script.toString(), ending.word()), Optional.of(SHUTDOWN_SCRIPT_LIMIT));
+        }
+        stages.stopEverything(TERM_GRACE, KILL_GRACE);
+        stages.end(ending);
+    }
+
+    /** Stages 1 and 2; returns how the system should end. */
+    private Ending supervise(Stages stages, PrintStream console) {
+        if (boot.isPresent()) {
+            Path script = boot.get();
+            Optional<ExitStatus> booted = stages.runScript(script, List.of(script.toString()), Optional.empty());
+            if (booted.filter(status -> status.code() == SKIP_TO_SHUTDOWN).isPresent()) {
+                console.println("vigil init: " + script + " exited " + SKIP_TO_SHUTDOWN + ": no services, shutting down");
+                return Ending.POWER_OFF;
+            }
+            if (booted.isPresent() && booted.get().code() != 0) {
+                console.println("vigil init: " + script + ": " + booted.get().describe()
+                        + "; starting the services anyway");
+            }
+        }
+        AtomicReference<Ending> requested = new AtomicReference<>(Ending.POWER_OFF);
+        int code = Daemon.run(roots, unitDirectories, control, logDir, timestamps, console, Ending.SIGNALS,
+                cause -> requested.set(Ending.forSignal(cause).orElse(Ending.POWER_OFF)));
+        return code == 0 ? requested.get() : Ending.HALT;
+    }
+
+    /** The last resort when not even the stages can be set up. */
+    private static void halt() {
+        Power.sync();
+        try {
+            Power.reboot(Power.HALT);
+        } catch (OsException ignored) {
+            // Nothing left to try; PID 1 must still not exit.
+        }
+        while (true) java.util.concurrent.locks.LockSupport.park();
+    }
+}

@@ -1,0 +1,35 @@
+package vigil.init;
+
+import java.nio.file.Path;
+import java.util.List;
+import vigil.os.OsException;
+import vigil.os.Reaped;
+
+/**
+ * What the init's stages ask of the system; {@link LinuxInitOs} for real, a fake with a virtual clock in tests.
+ * Everything here runs on the init's one thread, outside the daemon's event loop (before it, or after it ended).
+ */
+public interface InitOs {
+    /** Starts a stage script in "/", with the init's own stdio (the console) and environment; returns its pid. */
+    int start(Path script, List<String> argv) throws OsException;
+
+    /** Reaps every child that has exited, without blocking. */
+    Reaping reap() throws OsException;
+
+    /** What {@link #reap} collected, and whether any child is still alive. */
+    record Reaping(List<Reaped> exited, boolean childrenLeft) {}
+
+    /** Blocks until a child may have exited, at most {@code timeoutNanos}. */
+    void awaitChildExit(long timeoutNanos) throws OsException;
+
+    /** Monotonic nanoseconds. */
+    long nanoTime();
+
+    /** kill(-1, signal); false if no other process was left. */
+    boolean signalEveryOtherProcess(int signal) throws OsException;
+
+    void sync();
+
+    /** Ends the system; returns only if that failed. */
+    void reboot(Ending ending) throws OsException;
+}

@@ -1,0 +1,91 @@
+package vigil.init;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import vigil.os.Children;
+import vigil.os.Epoll;
+import vigil.os.ExecFailure;
+import vigil.os.ExecSpec;
+import vigil.os.OsException;
+import vigil.os.Power;
+import vigil.os.Reaped;
+import vigil.os.SignalEvents;
+import vigil.os.Signals;
+import vigil.os.Spawn;
+import vigil.os.Spawned;
+
+/**
+ * The init's system calls. A child's death is heard as SIGCHLD, read from a signalfd (or through the JVM's
+ * handler if the signal is not blocked): the init waits for orphans it has no pidfd for.
+ */
+final class LinuxInitOs implements InitOs, AutoCloseable {
+    private final SignalEvents childSignals;
+    private final Epoll epoll;
+
+    LinuxInitOs() throws OsException {
+        childSignals = SignalEvents.create();
+        try {
+            epoll = Epoll.create();
+            epoll.add(childSignals.fd(), Epoll.EPOLLIN);
+            epoll.add(childSignals.signalFd(), Epoll.EPOLLIN);
+            childSignals.watch(Signals.SIGCHLD);
+        } catch (OsException | RuntimeException e) {
+            childSignals.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public int start(Path script, List<String> argv) throws OsException {
+        Spawned spawned = Spawn.spawn(ExecSpec.builder(script, argv).environment(System.getenv())
+                .workingDirectory(Path.of("/")).build());
+        Optional<ExecFailure> failure = spawned.awaitExec();
+        if (failure.isPresent()) {
+            // The helper exits 111 after its report; the caller's reaping collects it.
+            throw new OsException(failure.get().step(), script.toString(), failure.get().errno());
+        }
+        return spawned.pid();
+    }
+
+    @Override
+    public Reaping reap() throws OsException {
+        List<Reaped> exited = new ArrayList<>();
+        for (Optional<Reaped> one; (one = Children.waitAny()).isPresent(); ) exited.add(one.get());
+        return new Reaping(exited, Children.hasChildren());
+    }
+
+    @Override
+    public void awaitChildExit(long timeoutNanos) throws OsException {
+        long millis = timeoutNanos == Long.MAX_VALUE ? -1 : Math.max(1, timeoutNanos / 1_000_000);
+        epoll.wait((int) Math.min(millis, Integer.MAX_VALUE));
+        childSignals.take();
+    }
+
+    @Override
+    public long nanoTime() {
+        return System.nanoTime();
+    }
+
+    @Override
+    public boolean signalEveryOtherProcess(int signal) throws OsException {
+        return Children.signalEveryOtherProcess(signal);
+    }
+
+    @Override
+    public void sync() {
+        Power.sync();
+    }
+
+    @Override
+    public void reboot(Ending ending) throws OsException {
+        Power.reboot(ending.command());
+    }
+
+    @Override
+    public void close() {
+        epoll.close();
+        childSignals.close();
+    }
+}

@@ -1,0 +1,117 @@
+package vigil.init;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import vigil.os.ExitStatus;
+import vigil.os.OsException;
+import vigil.os.Reaped;
+import vigil.os.Signals;
+
+/**
+ * The init's own steps around the daemon, as runit's stages 1 and 3 frame its stage 2: run the boot and shutdown
+ * scripts, then stop every process left and end the system. As PID 1 every orphan of the system is this process's
+ * child, so each wait here also reaps whatever else exits meanwhile.
+ */
+public final class Stages {
+    private final InitOs os;
+    private final Consumer<String> say;
+
+    /** @param say receives one line per event for the console */
+    public Stages(InitOs os, Consumer<String> say) {
+        this.os = os;
+        this.say = say;
+    }
+
+    /**
+     * Runs a stage script to its end. Empty if it could not start (said why) or had not ended within
+     * {@code limit}: then it is left to the final TERM and KILL of {@link #stopEverything}.
+     */
+    public Optional<ExitStatus> runScript(Path script, List<String> argv, Optional<Duration> limit) {
+        int pid;
+        try {
+            pid = os.start(script, argv);
+        } catch (OsException e) {
+            say.accept(script + ": cannot run it: " + e.getMessage());
+            return Optional.empty();
+        }
+        long started = os.nanoTime();
+        try {
+            while (true) {
+                for (Reaped exited : os.reap().exited()) {
+                    if (exited.pid() == pid) return Optional.of(exited.status());
+                }
+                if (limit.isEmpty()) {
+                    os.awaitChildExit(Long.MAX_VALUE);
+                    continue;
+                }
+                long remaining = limit.get().toNanos() - (os.nanoTime() - started);
+                if (remaining <= 0) {
+                    say.accept(script + ": still running after " + limit.get().toSeconds()
+                            + "s; going on without it");
+                    return Optional.empty();
+                }
+                os.awaitChildExit(remaining);
+            }
+        } catch (OsException e) {
+            say.accept(script + ": cannot wait for it: " + e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Stops every process left: TERM (and CONT, so a stopped one can act on it), then KILL for those still there
+     * after {@code termGrace}, then waits at most {@code killGrace} for the last to go (a process stuck in the
+     * kernel may never).
+     */
+    public void stopEverything(Duration termGrace, Duration killGrace) {
+        try {
+            if (!os.signalEveryOtherProcess(Signals.SIGTERM)) return;
+            os.signalEveryOtherProcess(Signals.SIGCONT);
+            say.accept("sent TERM to every process left");
+            if (awaitNoChildren(termGrace)) return;
+            if (os.signalEveryOtherProcess(Signals.SIGKILL)) {
+                say.accept("sent KILL to the processes still there after " + termGrace.toSeconds() + "s");
+                if (!awaitNoChildren(killGrace)) say.accept("some processes did not die; ending the system anyway");
+            }
+        } catch (OsException e) {
+            say.accept("cannot stop the processes left: " + e.getMessage());
+        }
+    }
+
+    /** Reaps until no child is left (true) or {@code timeout} has passed (false). */
+    private boolean awaitNoChildren(Duration timeout) throws OsException {
+        long deadline = os.nanoTime() + timeout.toNanos();
+        while (os.reap().childrenLeft()) {
+            long remaining = deadline - os.nanoTime();
+            if (remaining <= 0) return false;
+            os.awaitChildExit(remaining);
+        }
+        return true;
+    }
+
+    /**
+     * Syncs the disks and ends the system. Never returns: if reboot(2) fails, it says so and goes on reaping, since
+     * PID 1 must not exit (the kernel would panic).
+     */
+    public void end(Ending ending) {
+        say.accept("syncing disks; " + ending.word());
+        os.sync();
+        try {
+            os.reboot(ending);
+            say.accept("reboot(2) returned without ending the system");
+        } catch (OsException e) {
+            say.accept("cannot " + ending.word() + ": " + e.getMessage() + "; staying up, reaping orphans");
+        }
+        while (true) {
+            try {
+                os.reap();
+                os.awaitChildExit(Long.MAX_VALUE);
+            } catch (OsException e) {
+                // Nothing to report it to that would change anything; PID 1 goes on.
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package vigil.init;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static vigil.testing.ServiceDirs.script;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import vigil.os.Signals;
+import vigil.testing.Await;
+import vigil.testing.DaemonProcess;
+import vigil.testing.Procs;
+import vigil.testing.Tools;
+
+/**
+ * {@code vigil init} as PID 1 of a fresh PID namespace ({@code unshare --pid --fork --mount-proc}). There,
+ * reboot(2) ends the namespace's init with SIGINT (power off, halt) or SIGHUP (reboot), which unshare reports as
+ * its exit code 128 + that signal; every process left in the namespace dies with its init.
+ */
+class InitIT {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path sandbox;
+    private DaemonProcess unshare;
+
+    @BeforeEach
+    void needsPidNamespaces() throws Exception {
+        assumeTrue(Tools.run(sandbox, "unshare", "--pid", "--fork", "--mount-proc", "true").exit() == 0,
+                "cannot make a PID namespace here");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (unshare != null) unshare.close();
+    }
+
+    /** Starts {@code vigil init ARGS} as PID 1 of a new namespace; returns the init's pid as seen from here. */
+    private long startInit(String... args) {
+        List<String> command = new ArrayList<>(List.of("init", "--control", sandbox.resolve("control").toString(),
+                "--log-dir", sandbox.resolve("log").toString()));
+        command.addAll(List.of(args));
+        try {
+            // --kill-child: if unshare is killed (the test's cleanup), the namespace's init and all in it go too.
+            unshare = DaemonProcess.start(sandbox, Map.of(), List.of("unshare", "--pid", "--fork", "--mount-proc",
+                    "--kill-child"), command.toArray(String[]::new));
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        return Await.value("the namespace's init", WAIT, () -> {
+            List<Long> children = Procs.children(unshare.pid());
+            return children.isEmpty() ? null : children.getFirst();
+        });
+    }
+
+    private static void signal(long pid, String signal) throws Exception {
+        assertEquals(0, Tools.run(Path.of("/"), "kill", "-" + signal, Long.toString(pid)).exit());
+    }
+
+    @Test
+    void termStopsTheServicesRunsTheShutdownScriptStopsWhatIsLeftAndPowersOff() throws Exception {
+        Path order = sandbox.resolve("order");
+        Path boot = script(sandbox.resolve("boot"), """
+                echo boot >> %1$s
+                touch %2$s/booted
+                # Not a service: only the init's final TERM stops it.
+                setsid sh -c 'trap "echo stray TERM >> %1$s; exit 0" TERM; while :; do sleep 0.1; done' &
+                """.formatted(order, sandbox));
+        Path shutdown = script(sandbox.resolve("shutdown"), "echo \"shutdown $1\" >> " + order);
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        script(root.resolve("web/run"), """
+                [ -e %2$s/booted ] || exit 9
+                echo web up >> %1$s
+                trap 'echo web TERM >> %1$s; exit 0' TERM
+                while :; do sleep 0.1; done
+                """.formatted(order, sandbox));
+        // Its background job outlives the sh that started it: an orphan, which only PID 1 can reap.
+        script(root.resolve("orphans/run"), "sh -c 'sleep 2.5 &'; exec sleep 1000");
+
+        long init = startInit("--boot", boot.toString(), "--shutdown", shutdown.toString(), root.toString());
+        Await.until("web up", WAIT, () -> lines(order).contains("web up"));
+        long orphan = Await.value("the orphan, a child of the init", WAIT, () -> Procs.children(init).stream()
+                .filter(pid -> Procs.cmdline(pid).startsWith("sleep 2.5")).findFirst().orElse(null));
+        Await.until("the orphan reaped once it exited", WAIT, () -> !Procs.exists(orphan));
+
+        signal(init, "TERM");
+
+        assertEquals(128 + Signals.SIGINT, unshare.awaitExit(WAIT), String.join("\n", unshare.lines()));
+        assertEquals(List.of("boot", "web up", "web TERM", "shutdown poweroff", "stray TERM"), lines(order));
+        unshare.awaitLine("vigil init: sent TERM to every process left", WAIT);
+        unshare.awaitLine("vigil init: syncing disks; poweroff", WAIT);
+    }
+
+    @Test
+    void intReboots() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        script(root.resolve("idle/run"), "exec sleep 1000");
+        long init = startInit(root.toString());
+        unshare.awaitLine("supervising 1 services", WAIT);
+
+        signal(init, "INT");
+
+        assertEquals(128 + Signals.SIGHUP, unshare.awaitExit(WAIT), String.join("\n", unshare.lines()));
+        unshare.awaitLine("vigil init: syncing disks; reboot", WAIT);
+    }
+
+    @Test
+    void aBootScriptThatExits100SkipsTheServices() throws Exception {
+        Path boot = script(sandbox.resolve("boot"), "exit 100");
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        script(root.resolve("never/run"), "touch " + sandbox.resolve("ran") + "; exec sleep 1000");
+
+        startInit("--boot", boot.toString(), root.toString());
+
+        assertEquals(128 + Signals.SIGINT, unshare.awaitExit(WAIT), String.join("\n", unshare.lines()));
+        assertTrue(Files.notExists(sandbox.resolve("ran")), "no service started");
+        unshare.awaitLine("exited 100: no services, shutting down", WAIT);
+    }
+
+    @Test
+    void refusesToRunAsAnyOtherProcess() throws Exception {
+        Tools.Result result = Tools.run(sandbox, System.getProperty("vigil.launcher"), "init",
+                sandbox.toString());
+        assertEquals(2, result.exit(), result.output());
+        assertTrue(result.output().contains("vigil init: not PID 1"), result.output());
+    }
+
+    private static List<String> lines(Path file) {
+        try {
+            return Files.exists(file) ? Files.readAllLines(file) : List.of();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
