@@ -646,6 +646,13 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 if (!s.why().isEmpty()) ev.put("reason", s.why());
                 out.add(ev);
             }
+            case ServiceEvent.SignalRefused r -> {
+                Map<String, Object> ev = event(service, "signal-refused");
+                ev.put("signal", Signals.name(r.signal()));
+                ev.put("pid", r.pid());
+                ev.put("reason", r.reason());
+                out.add(ev);
+            }
             case ServiceEvent.ExecFailed f -> {
                 Map<String, Object> ev = event(service, "failed");
                 ev.put("reason", f.describe());

@@ -387,17 +387,37 @@ final class LinuxProcesses implements Processes, UnitOs {
         }
     }
 
-    /** Reaps every child that has exited, ours or orphans, and tells the observers of ours. */
-    private void reapAll() {
+    /**
+     * Reaps every child that has exited, ours or orphans, then tells the observers of ours. All are reaped first:
+     * an observer that throws (a bug) must not leave the other dead children unreaped until the next SIGCHLD, which
+     * may never come, nor keep the ones already reaped from ever being told. Each is told, and the first failure
+     * is thrown (to the loop's reporter) once all were.
+     */
+    void reapAll() {
+        List<Death> dead = new ArrayList<>();
+        RuntimeException failure = null;
         try {
             for (Optional<Reaped> reaped = Children.waitAny(); reaped.isPresent(); reaped = Children.waitAny()) {
                 Child child = children.remove(reaped.get().pid());
-                if (child != null) child.reaped(reaped.get());
+                if (child != null) dead.add(new Death(child, reaped.get()));
             }
         } catch (OsException e) {
-            throw new IllegalStateException("waitid failed: " + e.getMessage(), e);
+            // Those reaped so far are still told: their pids are free for reuse, and nothing else will tell.
+            failure = new IllegalStateException("waitid failed: " + e.getMessage(), e);
         }
+        for (Death d : dead) {
+            try {
+                d.child().reaped(d.how());
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e;
+                else failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) throw failure;
     }
+
+    /** A child of ours that {@link #reapAll} reaped, and how it ended: its observer is told after the sweep. */
+    private record Death(Child child, Reaped how) {}
 
     /** An fd Vigil polls on the loop (a pipe end or a pidfd), closed once it is of no more use. */
     private record WatchedPipe(int fd, EventLoop.Registration registration) {
@@ -437,14 +457,16 @@ final class LinuxProcesses implements Processes, UnitOs {
         }
 
         @Override
-        public void signal(int signal) {
-            if (reaped) return;
+        public Optional<String> signal(int signal) {
+            if (reaped) return Optional.empty();
             try {
+                // Both say ESRCH (false) for a process that is gone: its exit is on its way to the observer.
                 if (exitWatch != null) Children.pidfdSendSignal(exitWatch.fd(), signal);
                 else Children.sendSignal(pid, signal);
+                return Optional.empty();
             } catch (OsException e) {
-                throw new IllegalStateException("signal " + Signals.name(signal) + " to " + pid + ": "
-                        + e.getMessage(), e);
+                // EPERM (it took a uid this Vigil may not signal), or EINVAL: the state machine reports it.
+                return Optional.of(Errno.describe(e.errno()));
             }
         }
 

@@ -235,8 +235,8 @@ public final class Service {
     /** CONT to run if it runs, leaving the paused flag as it is: runsv's wake-up after stopping a service. */
     public void wake() {
         switch (state) {
-            case Up u -> u.run().signal(Signals.SIGCONT);
-            case Stopping s -> s.run().signal(Signals.SIGCONT);
+            case Up u -> send(u.run(), Signals.SIGCONT);
+            case Stopping s -> send(s.run(), Signals.SIGCONT);
             default -> {}
         }
     }
@@ -265,17 +265,22 @@ public final class Service {
         }
     }
 
-    /** Sends a signal to run if it runs (runit {@code t k h a i q 1 2}); STOP and CONT also set the paused flag. */
+    /**
+     * Sends a signal to run if it runs (runit {@code t k h a i q 1 2}); STOP and CONT also set the paused flag,
+     * unless run refused the signal.
+     */
     public void signal(int signal) {
-        if (signal == Signals.SIGSTOP) paused = true;
-        if (signal == Signals.SIGCONT) paused = false;
         RunningProcess run = switch (state) {
             case Up u -> u.run();
             case Stopping s -> s.run();
             default -> null;
         };
-        if (run != null) {
-            run.signal(signal);
+        boolean sent = run != null && send(run, signal);
+        if (run == null || sent) {
+            if (signal == Signals.SIGSTOP) paused = true;
+            if (signal == Signals.SIGCONT) paused = false;
+        }
+        if (sent) {
             if (signal == Signals.SIGTERM) gotTerm = true;
             emit(new ServiceEvent.Signalled(signal, ""));
         }
@@ -302,24 +307,29 @@ public final class Service {
         }
     }
 
+    /**
+     * Stopping, even if run refuses the down-signal: it is stopping once it exits on its own or the KILL of
+     * timeout-kill gets through, and the refusal is reported.
+     */
     private void sendDownSignal(Up up, String why) {
         int signal = spec.stop().downSignal();
         RunningProcess run = up.run();
-        run.signal(signal);
-        if (signal == Signals.SIGTERM) gotTerm = true;
-        // A paused process must wake up to act on the signal.
-        if (signal != Signals.SIGCONT && signal != Signals.SIGKILL) run.signal(Signals.SIGCONT);
         Stopping stopping = new Stopping(run, up.sinceNanos());
         enter(stopping);
+        boolean sent = send(run, signal);
+        if (sent && signal == Signals.SIGTERM) gotTerm = true;
+        // A paused process must wake up to act on the signal.
+        if (sent && signal != Signals.SIGCONT && signal != Signals.SIGKILL) send(run, Signals.SIGCONT);
         Duration timeoutKill = spec.stop().timeoutKill();
         if (!timeoutKill.isZero()) {
             stateTimer = clock.schedule(timeoutKill, () -> {
                 if (state != stopping) return;
-                run.signal(Signals.SIGKILL);
-                emit(new ServiceEvent.Signalled(Signals.SIGKILL, "still running after timeout-kill"));
+                if (send(run, Signals.SIGKILL)) {
+                    emit(new ServiceEvent.Signalled(Signals.SIGKILL, "still running after timeout-kill"));
+                }
             });
         }
-        emit(new ServiceEvent.Signalled(signal, why.isEmpty() ? "stopping" : why));
+        if (sent) emit(new ServiceEvent.Signalled(signal, why.isEmpty() ? "stopping" : why));
         listener.stateChanged(this);
     }
 
@@ -414,8 +424,9 @@ public final class Service {
         enter(finishing);
         stateTimer = clock.schedule(spec.stop().timeoutFinish(), () -> {
             if (state != finishing) return;
-            process.signal(Signals.SIGKILL);
-            emit(new ServiceEvent.Signalled(Signals.SIGKILL, "finish still running after timeout-finish"));
+            if (send(process, Signals.SIGKILL)) {
+                emit(new ServiceEvent.Signalled(Signals.SIGKILL, "finish still running after timeout-finish"));
+            }
         });
         listener.stateChanged(this);
     }
@@ -545,7 +556,7 @@ public final class Service {
         probeTimer.cancel();
         probeTimer = NO_TIMER;
         if (probe != null) {
-            probe.signal(Signals.SIGKILL);
+            send(probe, Signals.SIGKILL);
             probe = null;
         }
     }
@@ -559,6 +570,13 @@ public final class Service {
     private void markExeced(Up up) {
         enter(new Up(up.run(), up.sinceNanos(), true, up.ready()));
         listener.stateChanged(this);
+    }
+
+    /** Sends {@code signal} to {@code process}; returns whether it was sent, after reporting why not if not. */
+    private boolean send(RunningProcess process, int signal) {
+        Optional<String> refused = process.signal(signal);
+        refused.ifPresent(why -> emit(new ServiceEvent.SignalRefused(signal, process.pid(), why)));
+        return refused.isEmpty();
     }
 
     private void emit(ServiceEvent event) {

@@ -43,6 +43,16 @@ public sealed interface ServiceEvent {
         }
     }
 
+    /**
+     * The kernel refused a signal to one of the service's processes (EPERM: it took a uid this Vigil may not
+     * signal). What was under way goes on: a stop waits for the process to exit on its own, or for timeout-kill.
+     */
+    record SignalRefused(int signal, int pid, String reason) implements ServiceEvent {
+        public String describe() {
+            return "cannot send " + Signals.name(signal) + " to pid " + pid + ": " + reason;
+        }
+    }
+
     /** execve in the child failed: the run file is missing, not executable, has a bad interpreter... */
     record ExecFailed(String reason) implements ServiceEvent {
         public String describe() {

@@ -240,10 +240,15 @@ public final class UnitService {
             return true;
         }
         if (spec.type() == Type.NOTIFY_RELOAD && main != null) {
+            if (!send(main, spec.reloadSignal())) {
+                // As systemd: a reload signal that cannot be sent fails the reload at once; the unit runs on.
+                reloadResult = Result.RESOURCES;
+                changed();
+                return true;
+            }
             reloadResult = Result.SUCCESS;
             enter(UnitState.RELOAD);
             armTimeout(spec.timeoutStart());
-            main.signal(spec.reloadSignal());
             say("sent " + Signals.name(spec.reloadSignal()) + " to reload");
             changed();
             return true;
@@ -263,10 +268,7 @@ public final class UnitService {
 
     /** Sends a signal to the main process ({@code systemctl kill --kill-whom=main}). */
     public void signal(int signal) {
-        if (main != null) {
-            main.signal(signal);
-            say("sent " + Signals.name(signal));
-        }
+        if (main != null && send(main, signal)) say("sent " + Signals.name(signal));
     }
 
     /** Stop, then forget the unit: it was removed, or Vigil is exiting. */
@@ -542,9 +544,8 @@ public final class UnitService {
             }
             boolean sent = !signalledGroups.isEmpty();
             for (RunningProcess p : alive()) {
-                if (signalledGroups.contains(p.pid())) continue;
-                p.signal(signal);
-                extra.forEach(p::signal);
+                if (signalledGroups.contains(p.pid()) || !send(p, signal)) continue;
+                for (int s : extra) send(p, s);
                 sent = true;
             }
             if (sent) say("sent " + Signals.name(signal) + (signalledGroups.isEmpty() ? "" : " to the process group"));
@@ -1037,7 +1038,7 @@ public final class UnitService {
             case CONDITION, START_PRE, START -> enterSignal(UnitState.STOP_SIGTERM, Result.TIMEOUT);
             case START_POST -> enterStop(Result.TIMEOUT);
             case RELOAD -> {
-                if (control != null) control.signal(Signals.SIGKILL);
+                if (control != null) send(control, Signals.SIGKILL);
                 control = null;
                 reloadResult = Result.TIMEOUT;
                 enterRunning(Result.SUCCESS);
@@ -1159,6 +1160,16 @@ public final class UnitService {
         stateDeadline = Long.MAX_VALUE;
         if (next != state) stateSince = clock.nanoTime();
         state = next;
+    }
+
+    /**
+     * Sends {@code signal} to {@code process}; returns whether it was sent, after saying why not if not. A refused
+     * signal changes no transition: a stop still waits for the process and times out as after any signal.
+     */
+    private boolean send(RunningProcess process, int signal) {
+        Optional<String> refused = process.signal(signal);
+        refused.ifPresent(why -> say("cannot send " + Signals.name(signal) + " to pid " + process.pid() + ": " + why));
+        return refused.isEmpty();
     }
 
     private void say(String message) {

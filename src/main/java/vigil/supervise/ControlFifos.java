@@ -103,18 +103,29 @@ public final class ControlFifos {
             if (n <= 0) return;
             pending = buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
             next = 0;
-            applyPending();
+            applyPending(() -> {});
         }
 
-        /** Applies bytes until they run out or one starts a script; then waits for that script. */
-        void applyPending() {
-            while (!closed && !scriptRunning && next < pending.length) apply((char) (pending[next++] & 0xff));
-            if (closed) return;
-            try {
-                registration.modify(scriptRunning ? 0 : Epoll.EPOLLIN);
-            } catch (OsException e) {
-                say.accept(service.name(), "supervise/control is not read any more: " + e.getMessage());
+        /**
+         * Runs {@code first} (the rest of the command whose script has just ended), then applies bytes until they
+         * run out or one starts a script; then waits for that script. A command that throws (a bug) costs only
+         * itself: the bytes after it still apply, and the FIFO is watched again, or every later command to the
+         * service would be ignored. The first failure goes to the loop once that is done.
+         */
+        void applyPending(Runnable first) {
+            RuntimeException failure = attempt(first, null);
+            while (!closed && !scriptRunning && next < pending.length) {
+                char c = (char) (pending[next++] & 0xff);
+                failure = attempt(() -> apply(c), failure);
             }
+            if (!closed) {
+                try {
+                    registration.modify(scriptRunning ? 0 : Epoll.EPOLLIN);
+                } catch (OsException e) {
+                    say.accept(service.name(), "supervise/control is not read any more: " + e.getMessage());
+                }
+            }
+            if (failure != null) throw failure;
         }
 
         void close() {
@@ -236,10 +247,21 @@ public final class ControlFifos {
             public void exited(ExitStatus status) {
                 scriptRunning = false;
                 if (closed) return;
-                then.accept(status.exited() && status.code() == 0);
-                applyPending();
+                boolean ok = status.exited() && status.code() == 0;
+                applyPending(() -> then.accept(ok));
             }
         }
+    }
+
+    /** Runs {@code step}; returns the first failure so far, a new one added to it as suppressed. */
+    private static RuntimeException attempt(Runnable step, RuntimeException failure) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            if (failure == null) return e;
+            failure.addSuppressed(e);
+        }
+        return failure;
     }
 
     private static boolean ownerExecutable(Path script) {

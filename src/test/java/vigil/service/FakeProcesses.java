@@ -20,8 +20,10 @@ final class FakeProcesses implements Processes {
         final ProcessObserver observer;
         final List<Integer> signals = new ArrayList<>();
         boolean exited;
-        /** Signals fail, as LinuxProcesses' do when the kernel refuses them (EPERM: it took another user's uid). */
+        /** The kernel refuses its signals, as for a process that took a uid Vigil may not signal (EPERM). */
         boolean refusesSignals;
+        /** Thrown by every signal: a bug on the way, which the callers cannot expect. */
+        RuntimeException signalBug;
 
         FakeProcess(ProcessRequest request, ProcessObserver observer) {
             this.request = request;
@@ -34,11 +36,12 @@ final class FakeProcesses implements Processes {
         }
 
         @Override
-        public void signal(int signal) {
-            if (refusesSignals) {
-                throw new IllegalStateException("signal " + signal + " to " + pid + ": Operation not permitted");
-            }
-            if (!exited) signals.add(signal);
+        public Optional<String> signal(int signal) {
+            if (signalBug != null) throw signalBug;
+            if (exited) return Optional.empty();
+            if (refusesSignals) return Optional.of("Operation not permitted");
+            signals.add(signal);
+            return Optional.empty();
         }
 
         List<String> argv() {

@@ -52,8 +52,9 @@ final class FakeUnitOs implements UnitOs {
         }
 
         @Override
-        public void signal(int signal) {
+        public Optional<String> signal(int signal) {
             if (!exited) signals.add(signal);
+            return Optional.empty();
         }
 
         void exit(ExitStatus status) {

@@ -218,6 +218,44 @@ class ServiceTest {
     }
 
     @Test
+    void aStopWhoseSignalIsRefusedIsReportedAndStillKillsAfterTimeoutKill() throws Exception {
+        Service web = add(withStop(spec(), new StopPolicy(Signals.SIGTERM, Duration.ofSeconds(3),
+                Duration.ofSeconds(5))));
+        FakeProcess run = os.last("./run");
+        run.refusesSignals = true;
+        web.stop();
+        assertInstanceOf(ServiceState.Stopping.class, web.state(), "stopping, though the signal did not get through");
+        assertEquals(Want.DOWN, web.want());
+        assertFalse(web.gotTerm());
+        assertEquals(List.of(new ServiceEvent.SignalRefused(Signals.SIGTERM, run.pid, "Operation not permitted")),
+                listener.eventsOf(ServiceEvent.SignalRefused.class), "one refusal: no CONT follows a TERM not sent");
+        assertEquals(List.of(), listener.eventsOf(ServiceEvent.Signalled.class));
+        assertEquals("web: cannot send SIGTERM to pid " + run.pid + ": Operation not permitted",
+                listener.lines.getLast());
+
+        run.refusesSignals = false;
+        advance(3000);
+        assertEquals(List.of(Signals.SIGKILL), run.signals, "timeout-kill was armed all the same");
+        run.killedBy(Signals.SIGKILL);
+        assertInstanceOf(ServiceState.Down.class, web.state());
+    }
+
+    @Test
+    void aRefusedSignalIsReportedAndSetsNoFlag() throws Exception {
+        Service web = add(spec());
+        FakeProcess run = os.last("./run");
+        run.refusesSignals = true;
+        web.signal(Signals.SIGSTOP);
+        web.signal(Signals.SIGTERM);
+        assertFalse(web.paused());
+        assertFalse(web.gotTerm());
+        assertEquals(List.of(Signals.SIGSTOP, Signals.SIGTERM), listener.eventsOf(ServiceEvent.SignalRefused.class)
+                .stream().map(ServiceEvent.SignalRefused::signal).toList());
+        assertEquals(List.of(), listener.eventsOf(ServiceEvent.Signalled.class));
+        assertInstanceOf(ServiceState.Up.class, web.state());
+    }
+
+    @Test
     void onceRunsWithoutRestarting() throws Exception {
         Service web = add(startingDown(spec()));
         web.once();

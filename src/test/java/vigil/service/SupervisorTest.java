@@ -254,11 +254,12 @@ class SupervisorTest {
         FakeProcess a = os.started.get(0);
         FakeProcess b = os.started.get(1);
         FakeProcess c = os.started.get(2);
-        a.refusesSignals = true;
+        a.signalBug = new IllegalStateException("a bug in signal");
 
-        IllegalStateException refused = assertThrows(IllegalStateException.class,
+        IllegalStateException bug = assertThrows(IllegalStateException.class,
                 () -> supervisor.shutdown(() -> allGone = true), "the failure still goes to the loop's reporter");
-        assertTrue(refused.getMessage().contains("Operation not permitted"), refused.getMessage());
+        assertEquals("a bug in signal", bug.getMessage());
+        a.signalBug = null;
         assertTrue(b.signals.contains(Signals.SIGTERM), "b was stopped: " + b.signals);
         assertTrue(c.signals.contains(Signals.SIGTERM), "c was stopped: " + c.signals);
 
@@ -268,6 +269,26 @@ class SupervisorTest {
         a.exit(0);
         assertTrue(allGone, "a is gone once it exits on its own");
         assertEquals(3, os.started.size(), "nothing restarted");
+    }
+
+    @Test
+    void aServiceThatRefusesTheSignalIsReportedAndWaitedForAtShutdown() throws Exception {
+        for (String name : List.of("a", "b")) {
+            supervisor.add(DirectorySpec.simple(name, Path.of("/sv", name),
+                    new Command(Path.of("/sv", name, "run"), List.of("./run"), Path.of("/sv", name), Map.of())));
+        }
+        FakeProcess a = os.started.get(0);
+        FakeProcess b = os.started.get(1);
+        a.refusesSignals = true;
+
+        supervisor.shutdown(() -> allGone = true);
+        assertTrue(listener.lines.contains("a: cannot send SIGTERM to pid " + a.pid + ": Operation not permitted"),
+                listener.lines.toString());
+        assertEquals(List.of(Signals.SIGTERM, Signals.SIGCONT), b.signals);
+        b.killedBy(Signals.SIGTERM);
+        assertFalse(allGone, "a still runs");
+        a.exit(0);
+        assertTrue(allGone);
     }
 
     @Test

@@ -265,6 +265,20 @@ class UnitServiceTest {
     }
 
     @Test
+    void notifyReloadWhoseSignalIsRefusedFailsAtOnce() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY_RELOAD).notifyAccess(NotifyAccess.MAIN));
+        FakeProcess main = os.last();
+        web.notify(main.pid, msg("READY=1"));
+        main.refusesSignals = true;
+        assertTrue(web.reload());
+        assertEquals("cannot send SIGHUP to pid " + main.pid + ": Operation not permitted", lines.getLast());
+        assertEquals(UnitState.RUNNING, web.state(), "no reload to wait for");
+        assertEquals(Result.RESOURCES, web.reloadResult());
+        advance(600_000);
+        assertEquals(UnitState.RUNNING, web.state());
+    }
+
+    @Test
     void reloadingAnnouncedByTheServiceItself() {
         UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
         FakeProcess main = os.last();
@@ -615,6 +629,35 @@ class UnitServiceTest {
         main.killedBy(Signals.SIGKILL);
         assertEquals(UnitState.FAILED, web.state());
         assertEquals(Result.TIMEOUT, web.result());
+    }
+
+    @Test
+    void aStopWhoseSignalsAreRefusedSaysSoAndStillTimesOut() {
+        UnitService web = started(unit("/bin/web").timeouts(Optional.of(Duration.ofSeconds(5)),
+                Optional.of(Duration.ofSeconds(2)), Optional.empty()));
+        FakeProcess main = os.last();
+        main.refusesSignals = true;
+        web.stop();
+        assertEquals(UnitState.STOP_SIGTERM, web.state());
+        String refused = "cannot send %s to pid " + main.pid + ": Operation not permitted";
+        assertEquals(refused.formatted("SIGTERM"), lines.getLast(), "no CONT follows a TERM not sent");
+        assertFalse(lines.contains("sent SIGTERM"), lines.toString());
+        advance(2_000);
+        assertEquals(UnitState.STOP_SIGKILL, web.state());
+        assertTrue(lines.contains(refused.formatted("SIGKILL")), lines.toString());
+        advance(2_000);
+        assertEquals(UnitState.FAILED, web.state(), "gave up on the process");
+        assertEquals(Result.TIMEOUT, web.result());
+    }
+
+    @Test
+    void aRefusedKillCommandSaysSo() {
+        UnitService web = started(unit("/bin/web"));
+        FakeProcess main = os.last();
+        main.refusesSignals = true;
+        web.signal(Signals.SIGUSR1);
+        assertEquals("cannot send SIGUSR1 to pid " + main.pid + ": Operation not permitted", lines.getLast());
+        assertEquals(UnitState.RUNNING, web.state());
     }
 
     @Test
