@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "vigil",
         mixinStandardHelpOptions = true,
         versionProvider = RootCommand.Version.class,
-        description = "Vigil supervises services: it starts them, restarts them when they die, and stops them in order.",
+        description = "Vigil supervises services: it starts them, restarts them when they die, and stops them in "
+                + "order.",
         footer = {"", "Exit codes:",
                 "  0  ok",
                 "  1  failure: the reason is on stderr (permission denied, timeout, cannot start...)",

@@ -41,7 +41,6 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
             halt();
             return;
         }
-        Ending ending = Ending.HALT;
         try {
             // Ctrl-Alt-Del then sends INT to PID 1 (a reboot, in order) instead of rebooting at once. A PID
             // namespace's init cannot change it (EINVAL), and has no keyboard of its own.
@@ -50,37 +49,47 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
             } catch (OsException ignored) {
                 // Not the machine's init.
             }
-            ending = supervise(stages, console);
+            supervise(stages, console);
         } catch (Throwable t) {
             console.println("vigil init: internal error: " + t);
             t.printStackTrace(console);
         }
+        stages.decide(Ending.HALT);
         if (shutdown.isPresent()) {
             Path script = shutdown.get();
-            stages.runScript(script, List.of(script.toString(), ending.word()), Optional.of(SHUTDOWN_SCRIPT_LIMIT));
+            String word = stages.ending().orElseThrow().word();
+            stages.runScript(script, List.of(script.toString(), word), Optional.of(SHUTDOWN_SCRIPT_LIMIT));
         }
         stages.stopEverything(TERM_GRACE, KILL_GRACE);
-        stages.end(ending);
+        stages.end();
     }
 
-    /** Stages 1 and 2; returns how the system should end. */
-    private Ending supervise(Stages stages, PrintStream console) {
+    /** Stages 1 and 2, until the ending is decided. */
+    private void supervise(Stages stages, PrintStream console) {
         if (boot.isPresent()) {
             Path script = boot.get();
             Optional<ExitStatus> booted = stages.runScript(script, List.of(script.toString()), Optional.empty());
             if (booted.filter(status -> status.code() == SKIP_TO_SHUTDOWN).isPresent()) {
-                console.println("vigil init: " + script + " exited " + SKIP_TO_SHUTDOWN + ": no services, shutting down");
-                return Ending.POWER_OFF;
+                console.println("vigil init: " + script + " exited " + SKIP_TO_SHUTDOWN
+                        + ": no services, shutting down");
+                stages.decide(Ending.POWER_OFF);
+                return;
             }
             if (booted.isPresent() && booted.get().code() != 0) {
                 console.println("vigil init: " + script + ": " + booted.get().describe()
                         + "; starting the services anyway");
             }
         }
+        if (stages.ending().isPresent()) {
+            console.println("vigil init: not starting the services");
+            return;
+        }
         AtomicReference<Ending> requested = new AtomicReference<>(Ending.POWER_OFF);
         int code = Daemon.run(roots, unitDirectories, control, logDir, timestamps, console, Ending.SIGNALS,
                 cause -> requested.set(Ending.forSignal(cause).orElse(Ending.POWER_OFF)));
-        return code == 0 ? requested.get() : Ending.HALT;
+        // The daemon heard the signal that stopped it; the stages heard it too, and must not take it as news.
+        stages.forgetSignals();
+        stages.decide(code == 0 ? requested.get() : Ending.HALT);
     }
 
     /** The last resort when not even the stages can be set up. */

@@ -19,8 +19,12 @@ public interface InitOs {
     /** What {@link #reap} collected, and whether any child is still alive. */
     record Reaping(List<Reaped> exited, boolean childrenLeft) {}
 
-    /** Blocks until a child may have exited, at most {@code timeoutNanos}. */
-    void awaitChildExit(long timeoutNanos) throws OsException;
+    /**
+     * Blocks until a child may have exited or one of {@link Ending#SIGNALS} came, at most {@code timeoutNanos}
+     * ({@code Long.MAX_VALUE}: no limit, 0: do not block); returns those signals that came, bit {@code n - 1} for
+     * signal n.
+     */
+    long await(long timeoutNanos) throws OsException;
 
     /** Monotonic nanoseconds. */
     long nanoTime();

@@ -18,7 +18,9 @@ import vigil.os.Spawned;
 
 /**
  * The init's system calls. A child's death is heard as SIGCHLD, read from a signalfd (or through the JVM's
- * handler if the signal is not blocked): the init waits for orphans it has no pidfd for.
+ * handler if the signal is not blocked): the init waits for orphans it has no pidfd for. The signals that end the
+ * system are watched from the start to the end: otherwise, before the daemon runs and after it stopped, the JVM's
+ * own handlers would take TERM, INT and HUP, and end the JVM, which is PID 1.
  */
 final class LinuxInitOs implements InitOs, AutoCloseable {
     private final SignalEvents childSignals;
@@ -31,6 +33,7 @@ final class LinuxInitOs implements InitOs, AutoCloseable {
             epoll.add(childSignals.fd(), Epoll.EPOLLIN);
             epoll.add(childSignals.signalFd(), Epoll.EPOLLIN);
             childSignals.watch(Signals.SIGCHLD);
+            for (int signal : Ending.SIGNALS) childSignals.watch(signal);
         } catch (OsException | RuntimeException e) {
             childSignals.close();
             throw e;
@@ -57,10 +60,11 @@ final class LinuxInitOs implements InitOs, AutoCloseable {
     }
 
     @Override
-    public void awaitChildExit(long timeoutNanos) throws OsException {
-        long millis = timeoutNanos == Long.MAX_VALUE ? -1 : Math.max(1, timeoutNanos / 1_000_000);
+    public long await(long timeoutNanos) throws OsException {
+        long millis = timeoutNanos == Long.MAX_VALUE ? -1
+                : timeoutNanos <= 0 ? 0 : Math.max(1, timeoutNanos / 1_000_000);
         epoll.wait((int) Math.min(millis, Integer.MAX_VALUE));
-        childSignals.take();
+        return childSignals.take() & ~(1L << (Signals.SIGCHLD - 1));
     }
 
     @Override

@@ -18,6 +18,8 @@ import vigil.os.Signals;
 public final class Stages {
     private final InitOs os;
     private final Consumer<String> say;
+    /** How the system is to end, once a signal or the daemon said so; null until then. */
+    private Ending ending;
 
     /** @param say receives one line per event for the console */
     public Stages(InitOs os, Consumer<String> say) {
@@ -44,7 +46,7 @@ public final class Stages {
                     if (exited.pid() == pid) return Optional.of(exited.status());
                 }
                 if (limit.isEmpty()) {
-                    os.awaitChildExit(Long.MAX_VALUE);
+                    await(Long.MAX_VALUE);
                     continue;
                 }
                 long remaining = limit.get().toNanos() - (os.nanoTime() - started);
@@ -53,7 +55,7 @@ public final class Stages {
                             + "s; going on without it");
                     return Optional.empty();
                 }
-                os.awaitChildExit(remaining);
+                await(remaining);
             }
         } catch (OsException e) {
             say.accept(script + ": cannot wait for it: " + e.getMessage());
@@ -87,16 +89,53 @@ public final class Stages {
         while (os.reap().childrenLeft()) {
             long remaining = deadline - os.nanoTime();
             if (remaining <= 0) return false;
-            os.awaitChildExit(remaining);
+            await(remaining);
         }
         return true;
+    }
+
+    /** Waits as {@link InitOs#await}; a signal that asks for an ending decides it, if none was decided yet. */
+    private void await(long timeoutNanos) throws OsException {
+        long signals = os.await(timeoutNanos);
+        for (int signal = 1; signals != 0; signal++, signals >>>= 1) {
+            if ((signals & 1) == 0) continue;
+            String name = Signals.name(signal).substring("SIG".length());
+            Optional<Ending> asked = Ending.forSignal(signal);
+            if (asked.isEmpty()) continue;
+            if (ending == null) {
+                ending = asked.get();
+                say.accept("got " + name + ": " + ending.word() + " next");
+            } else {
+                say.accept("got " + name + ": already on the way to " + ending.word());
+            }
+        }
+    }
+
+    /** Drops the signals that came and were not waited for yet. */
+    public void forgetSignals() {
+        try {
+            os.await(0);
+        } catch (OsException e) {
+            // Then there is nothing to forget.
+        }
+    }
+
+    /** The ending decided so far, if any. */
+    public Optional<Ending> ending() {
+        return Optional.ofNullable(ending);
+    }
+
+    /** Decides the ending, unless a signal did first. */
+    public void decide(Ending decided) {
+        if (ending == null) ending = decided;
     }
 
     /**
      * Syncs the disks and ends the system. Never returns: if reboot(2) fails, it says so and goes on reaping, since
      * PID 1 must not exit (the kernel would panic).
      */
-    public void end(Ending ending) {
+    public void end() {
+        Ending ending = this.ending != null ? this.ending : Ending.HALT;
         say.accept("syncing disks; " + ending.word());
         os.sync();
         try {
@@ -108,7 +147,7 @@ public final class Stages {
         while (true) {
             try {
                 os.reap();
-                os.awaitChildExit(Long.MAX_VALUE);
+                os.await(Long.MAX_VALUE);
             } catch (OsException e) {
                 // Nothing to report it to that would change anything; PID 1 goes on.
             }

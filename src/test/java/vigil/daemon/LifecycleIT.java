@@ -110,9 +110,11 @@ class LifecycleIT {
     @Test
     void termLetsTheLoggerWriteTheLastLines() throws Exception {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
-        Path svc = service(root, "last", "trap 'echo last words; exit 0' TERM; echo first; while :; do sleep 0.05; done");
+        Path svc = service(root, "last",
+                "trap 'echo last words; exit 0' TERM; echo first; while :; do sleep 0.05; done");
         script(svc.resolve("finish"), "echo finish ran");
-        script(svc.resolve("log/run"), "while IFS= read -r line; do echo \"$line\" >> ../lines; done; echo eof >> ../lines");
+        script(svc.resolve("log/run"),
+                "while IFS= read -r line; do echo \"$line\" >> ../lines; done; echo eof >> ../lines");
         daemon = DaemonProcess.daemon(sandbox, root);
         awaitRunning(svc, WAIT);
         Await.until("the first line", WAIT, () -> lines(svc.resolve("lines")).contains("first"));

@@ -41,6 +41,8 @@ final class FakeInitOs implements InitOs {
     /** What each script does when started, by path: its run time and exit code. */
     private final Map<Path, long[]> scripts = new HashMap<>();
     final List<String> calls = new ArrayList<>();
+    /** Signals to PID 1, by when they come: each becomes part of the first await that reaches its time. */
+    private final java.util.TreeMap<Long, Integer> signals = new java.util.TreeMap<>();
     OsException rebootFailure;
 
     /** A script that exits {@code code} after {@code runNanos}; one never set fails to start (ENOENT). */
@@ -79,11 +81,20 @@ final class FakeInitOs implements InitOs {
         return new Reaping(exited, !children.isEmpty());
     }
 
+    /** A signal to PID 1 at {@code atNanos}. */
+    void signalAt(long atNanos, int signal) {
+        signals.put(atNanos, signal);
+    }
+
     @Override
-    public void awaitChildExit(long timeoutNanos) {
-        long next = children.stream().mapToLong(c -> c.exitAt).min().orElse(Long.MAX_VALUE);
+    public long await(long timeoutNanos) {
+        long next = Math.min(children.stream().mapToLong(c -> c.exitAt).min().orElse(Long.MAX_VALUE),
+                signals.isEmpty() ? Long.MAX_VALUE : signals.firstKey());
         if (next == Long.MAX_VALUE && timeoutNanos == Long.MAX_VALUE) throw new BlockedForever();
         now = Math.max(now, Math.min(next, timeoutNanos == Long.MAX_VALUE ? next : now + timeoutNanos));
+        long came = 0;
+        while (!signals.isEmpty() && signals.firstKey() <= now) came |= 1L << (signals.pollFirstEntry().getValue() - 1);
+        return came;
     }
 
     @Override

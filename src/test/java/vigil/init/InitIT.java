@@ -127,6 +127,24 @@ class InitIT {
     }
 
     @Test
+    void aTermDuringBootEndsTheSystemOnceTheBootScriptIsDone() throws Exception {
+        Path boot = script(sandbox.resolve("boot"), "touch %1$s/booting; while [ ! -e %1$s/go ]; do sleep 0.05; done"
+                .formatted(sandbox));
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        script(root.resolve("never/run"), "touch " + sandbox.resolve("ran") + "; exec sleep 1000");
+        long init = startInit("--boot", boot.toString(), root.toString());
+        Await.until("the boot script running", WAIT, () -> Files.exists(sandbox.resolve("booting")));
+
+        // Before the daemon runs: the JVM's own TERM handler would make PID 1 exit.
+        signal(init, "TERM");
+        unshare.awaitLine("vigil init: got TERM: poweroff next", WAIT);
+        Files.createFile(sandbox.resolve("go"));
+
+        assertEquals(128 + Signals.SIGINT, unshare.awaitExit(WAIT), String.join("\n", unshare.lines()));
+        assertTrue(Files.notExists(sandbox.resolve("ran")), "no service started");
+    }
+
+    @Test
     void refusesToRunAsAnyOtherProcess() throws Exception {
         Tools.Result result = Tools.run(sandbox, System.getProperty("vigil.launcher"), "init",
                 sandbox.toString());

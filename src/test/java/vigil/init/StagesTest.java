@@ -94,7 +94,8 @@ class StagesTest {
 
     @Test
     void theEndSyncsThenAsksTheKernelForTheEnding() {
-        assertThrows(FakeInitOs.BlockedForever.class, () -> stages.end(Ending.REBOOT));
+        stages.decide(Ending.REBOOT);
+        assertThrows(FakeInitOs.BlockedForever.class, stages::end);
 
         assertEquals(List.of("sync", "reboot reboot"), os.calls);
         assertEquals(List.of("syncing disks; reboot"), said);
@@ -106,7 +107,8 @@ class StagesTest {
         int orphan = os.child(SECOND, Set.of());
 
         // The fake throws where the real init would wait forever: once the orphan is reaped.
-        assertThrows(FakeInitOs.BlockedForever.class, () -> stages.end(Ending.POWER_OFF));
+        stages.decide(Ending.POWER_OFF);
+        assertThrows(FakeInitOs.BlockedForever.class, stages::end);
 
         assertEquals(List.of("sync", "reboot poweroff"), os.calls);
         assertEquals(2, said.size());
@@ -114,6 +116,36 @@ class StagesTest {
         assertTrue(said.get(1).endsWith("; staying up, reaping orphans"), said.toString());
         assertEquals(SECOND, os.nanoTime(), "orphan " + orphan + " was waited for and reaped");
         assertFalse(os.reap().childrenLeft());
+    }
+
+    @Test
+    void theFirstSignalDuringAScriptDecidesTheEndingAndTheScriptRunsOn() {
+        os.script(BOOT, 3 * SECOND, 0);
+        os.signalAt(SECOND, Signals.SIGTERM);
+        os.signalAt(2 * SECOND, Signals.SIGINT);
+
+        assertEquals(Optional.of(ExitStatus.exited(0)), stages.runScript(BOOT, List.of(BOOT.toString()),
+                Optional.empty()));
+        assertEquals(3 * SECOND, os.nanoTime());
+        assertEquals(List.of("got TERM: poweroff next", "got INT: already on the way to poweroff"), said);
+        stages.decide(Ending.REBOOT);
+        assertEquals(Optional.of(Ending.POWER_OFF), stages.ending(), "a signal decided first");
+    }
+
+    @Test
+    void signalsLeftOverAreForgotten() {
+        os.signalAt(0, Signals.SIGTERM);
+        stages.forgetSignals();
+        os.script(BOOT, SECOND, 0);
+        stages.runScript(BOOT, List.of(BOOT.toString()), Optional.empty());
+        assertEquals(List.of(), said);
+        assertEquals(Optional.empty(), stages.ending());
+    }
+
+    @Test
+    void withNothingDecidedTheSystemHalts() {
+        assertThrows(FakeInitOs.BlockedForever.class, stages::end);
+        assertEquals(List.of("sync", "reboot halt"), os.calls);
     }
 
     @Test

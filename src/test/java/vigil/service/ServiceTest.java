@@ -192,7 +192,8 @@ class ServiceTest {
 
     @Test
     void aCustomDownSignalAndTimeoutKill() throws Exception {
-        Service web = add(withStop(spec(), new StopPolicy(Signals.SIGHUP, Duration.ofSeconds(3), Duration.ofSeconds(5))));
+        Service web = add(withStop(spec(),
+                new StopPolicy(Signals.SIGHUP, Duration.ofSeconds(3), Duration.ofSeconds(5))));
         FakeProcess run = os.last("./run");
         web.stop();
         assertEquals(List.of(Signals.SIGHUP, Signals.SIGCONT), run.signals);
@@ -207,7 +208,8 @@ class ServiceTest {
 
     @Test
     void noKillTimerFiresAfterTheProcessExitedInTime() throws Exception {
-        Service web = add(withStop(spec(), new StopPolicy(Signals.SIGTERM, Duration.ofSeconds(3), Duration.ofSeconds(5))));
+        Service web = add(withStop(spec(),
+                new StopPolicy(Signals.SIGTERM, Duration.ofSeconds(3), Duration.ofSeconds(5))));
         FakeProcess run = os.last("./run");
         web.stop();
         run.exit(0);

@@ -23,7 +23,9 @@ public final class Await {
         while (true) {
             T value = probe.get();
             if (value != null) return value;
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + timeout + " waiting for " + what.get());
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what.get());
+            }
             java.util.concurrent.locks.LockSupport.parkNanos(pauseMicros * 1000);
             pauseMicros = Math.min(pauseMicros * 2, 20_000);
         }

@@ -15,9 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * A real {@code vigil daemon}, started by the repository's launcher, for integration tests: its stderr lines are collected, and
- * {@link #close} leaves nothing running: the daemon, every descendant, and every process whose working directory
- * is inside the test's directory (in case the daemon died and its children were reparented).
+ * A real {@code vigil daemon}, started by the repository's launcher, for integration tests: its stderr lines are
+ * collected, and {@link #close} leaves nothing running: the daemon, every descendant, and every process whose
+ * working directory is inside the test's directory (in case the daemon died and its children were reparented).
  */
 public final class DaemonProcess implements AutoCloseable {
     private final Process process;
