@@ -134,12 +134,25 @@ final class ManageCommands {
         }
     }
 
-    @Command(name = "shutdown", description = "Stop every service in order (each logger after its service), then "
-            + "the daemon; return once it has exited.")
+    @Command(name = "shutdown", description = {"Stop every service in order (each logger after its service), then "
+            + "the daemon; return once it has exited.",
+            "Under vigil init the system then powers off, or reboots or halts as asked."})
     static final class Shutdown extends ClientCommand {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--reboot", description = "under vigil init: reboot once everything has stopped")
+        boolean reboot;
+
+        @Option(names = "--halt", description = "under vigil init: halt once everything has stopped")
+        boolean halt;
+
         @Override
         int run(ControlClient client) throws IOException, Failed {
-            Map<String, Object> reply = expectOk(client, client.request("shutdown"));
+            if (reboot && halt) throw new ParameterException(spec.commandLine(), "give --reboot or --halt, not both");
+            Map<String, Object> request = client.request("shutdown");
+            if (reboot || halt) request.put("then", reboot ? "reboot" : "halt");
+            Map<String, Object> reply = expectOk(client, request);
             // The daemon keeps the connection until it exits.
             while (client.read().isPresent()) {
                 continue;

@@ -195,7 +195,8 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 client.send(reply);
                 // The connection stays open until the daemon exits: its end tells the client the job is done.
                 client.hold();
-                host.shutdown("shutdown requested over the control socket by uid " + caller.uid());
+                host.shutdown("shutdown" + s.then().map(then -> " (then " + then.word() + ")").orElse("")
+                        + " requested over the control socket by uid " + caller.uid(), s.then());
             }
             case Request.Subscribe s -> {
                 client.send(Protocol.ok(id));

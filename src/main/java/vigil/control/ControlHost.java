@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Optional;
 import vigil.model.DirectorySpec;
+import vigil.os.Ending;
 import vigil.service.Service;
 import vigil.service.UnitService;
 
@@ -37,8 +38,11 @@ public interface ControlHost {
     /** Looks at every scanned directory again. */
     void rescan();
 
-    /** Stops every service in order and then exits; {@code why} is said in the daemon's log. */
-    void shutdown(String why);
+    /**
+     * Stops every service in order and then exits; {@code why} is said in the daemon's log. {@code then} is how
+     * the system should end afterwards: only {@code vigil init} acts on it.
+     */
+    void shutdown(String why, Optional<Ending> then);
 
     /** True once a shutdown has begun. */
     boolean stopping();

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import vigil.model.RestartPolicy;
+import vigil.os.Ending;
 
 /** One control request, checked and typed; {@link RequestParser} makes them from JSON objects. */
 public sealed interface Request {
@@ -54,7 +55,8 @@ public sealed interface Request {
     record Rescan() implements Request {}
 
     /** Stop every service in order, then exit; the reply comes at once, the connection closes at the exit. */
-    record Shutdown() implements Request {}
+    /** @param then how the system should end after, under {@code vigil init} */
+    record Shutdown(Optional<Ending> then) implements Request {}
 
     /**
      * Rotate the built-in log of service {@code name} ({@code NAME.log} or {@code NAME/log}: of its logger;

@@ -13,6 +13,7 @@ import vigil.control.Protocol.Error;
 import vigil.control.Protocol.Failure;
 import vigil.control.Request.Action;
 import vigil.model.RestartPolicy;
+import vigil.os.Ending;
 import vigil.os.Signals;
 
 /**
@@ -72,7 +73,7 @@ public final class RequestParser {
             case "reload" -> new Request.Reload(f.name());
             case "reset-failed" -> new Request.ResetFailed(f.name());
             case "daemon-reload" -> new Request.DaemonReload();
-            case "shutdown" -> new Request.Shutdown();
+            case "shutdown" -> f.shutdown();
             case "subscribe" -> new Request.Subscribe(f.names());
             default -> throw bad("unknown command \"" + cmd + "\"; known: hello, status, start, stop, restart, "
                     + "once, kill, signal, pause, cont, wait, add, remove, rescan, rotate, reload, reset-failed, "
@@ -113,6 +114,14 @@ public final class RequestParser {
         Optional<String> optionalString(String key) throws Failure {
             used.add(key);
             return string(map, key);
+        }
+
+        Request.Shutdown shutdown() throws Failure {
+            Optional<String> then = optionalString("then");
+            if (then.isEmpty()) return new Request.Shutdown(Optional.empty());
+            Ending ending = Ending.parse(then.get()).orElseThrow(() -> bad("\"then\" must be poweroff, reboot or "
+                    + "halt, not \"" + then.get() + "\""));
+            return new Request.Shutdown(Optional.of(ending));
         }
 
         String name() throws Failure {

@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.IntConsumer;
+import java.util.function.Consumer;
 import vigil.control.ControlCommands;
 import vigil.control.ControlHost;
 import vigil.control.ControlPaths;
@@ -24,6 +24,7 @@ import vigil.log.TimestampFormat;
 import vigil.loop.EventLoop;
 import vigil.model.DirectorySpec;
 import vigil.os.Children;
+import vigil.os.Ending;
 import vigil.os.Errno;
 import vigil.os.NativeHeap;
 import vigil.os.OsException;
@@ -80,7 +81,7 @@ public final class Daemon implements ServiceHost {
     private final Map<String, DirectorySpec> waitingForName = new HashMap<>();
     private boolean stopping;
     /** Hears what began the stop. */
-    private IntConsumer stoppedBy = cause -> {};
+    private Consumer<StopCause> stoppedBy = cause -> {};
     /** A pending heap trim after a burst of work; null when none is due. */
     private EventLoop.Timer trim;
 
@@ -109,17 +110,16 @@ public final class Daemon implements ServiceHost {
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
                           TimestampFormat timestamps, PrintStream err) {
         return run(roots, unitDirectories, control, logDir, timestamps, err, Set.of(Signals.SIGTERM, Signals.SIGINT),
-                stoppedBy -> {});
+                cause -> {});
     }
 
     /**
      * As {@link #run(List, List, Path, Path, TimestampFormat, PrintStream)}, stopped by any of {@code stopSignals}
-     * (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop: the signal's number,
-     * or 0 for a request over the control socket.
+     * (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
                           TimestampFormat timestamps, PrintStream err, Set<Integer> stopSignals,
-                          IntConsumer stoppedBy) {
+                          Consumer<StopCause> stoppedBy) {
         Reporter reporter = new Reporter(err);
         int uid = ControlPaths.currentUid();
         Path socket = control != null ? control : ControlPaths.socket(System.getenv(), uid).orElse(null);
@@ -180,7 +180,8 @@ public final class Daemon implements ServiceHost {
             }
             // Before any service starts: a TERM that comes once one runs must stop it, not kill the JVM.
             for (int signal : stopSignals) {
-                loop.onSignal(signal, () -> daemon.shutdown("got " + Signals.name(signal).substring(3), signal));
+                loop.onSignal(signal, () -> daemon.shutdown("got " + Signals.name(signal).substring(3),
+                        new StopCause.Signalled(signal)));
             }
             loop.onSignal(Signals.SIGHUP, daemon::rescan);
             loop.onSignal(Signals.SIGALRM, daemon::rescan);
@@ -275,9 +276,9 @@ public final class Daemon implements ServiceHost {
 
     /**
      * @param why   "got TERM", "shutdown requested by ..."
-     * @param cause the signal that asked for it, 0 for a control request
+     * @param cause what asked for it
      */
-    private void shutdown(String why, int cause) {
+    private void shutdown(String why, StopCause cause) {
         if (stopping) {
             reporter.say(why + " again; still stopping " + running());
             return;
@@ -510,8 +511,8 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
-        public void shutdown(String why) {
-            Daemon.this.shutdown(why, 0);
+        public void shutdown(String why, Optional<Ending> then) {
+            Daemon.this.shutdown(why, new StopCause.Requested(then));
         }
 
         @Override

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import vigil.daemon.Daemon;
+import vigil.daemon.StopCause;
 import vigil.log.TimestampFormat;
+import vigil.os.Ending;
 import vigil.os.ExitStatus;
 import vigil.os.OsException;
 import vigil.os.Power;
@@ -54,14 +56,19 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
             console.println("vigil init: internal error: " + t);
             t.printStackTrace(console);
         }
-        stages.decide(Ending.HALT);
-        if (shutdown.isPresent()) {
-            Path script = shutdown.get();
-            String word = stages.ending().orElseThrow().word();
-            stages.runScript(script, List.of(script.toString(), word), Optional.of(SHUTDOWN_SCRIPT_LIMIT));
+        try {
+            stages.decide(Ending.HALT);
+            if (shutdown.isPresent()) {
+                Path script = shutdown.get();
+                String word = stages.ending().orElseThrow().word();
+                stages.runScript(script, List.of(script.toString(), word), Optional.of(SHUTDOWN_SCRIPT_LIMIT));
+            }
+            stages.stopEverything(TERM_GRACE, KILL_GRACE);
+            stages.end();
+        } catch (Throwable t) {
+            console.println("vigil init: internal error while shutting down: " + t);
+            halt();
         }
-        stages.stopEverything(TERM_GRACE, KILL_GRACE);
-        stages.end();
     }
 
     /** Stages 1 and 2, until the ending is decided. */
@@ -85,8 +92,11 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
             return;
         }
         AtomicReference<Ending> requested = new AtomicReference<>(Ending.POWER_OFF);
-        int code = Daemon.run(roots, unitDirectories, control, logDir, timestamps, console, Ending.SIGNALS,
-                cause -> requested.set(Ending.forSignal(cause).orElse(Ending.POWER_OFF)));
+        int code = Daemon.run(roots, unitDirectories, control, logDir, timestamps, console, EndingSignals.SIGNALS,
+                cause -> requested.set(switch (cause) {
+                    case StopCause.Signalled s -> EndingSignals.forSignal(s.signal()).orElse(Ending.POWER_OFF);
+                    case StopCause.Requested r -> r.then().orElse(Ending.POWER_OFF);
+                }));
         // The daemon heard the signal that stopped it; the stages heard it too, and must not take it as news.
         stages.forgetSignals();
         stages.decide(code == 0 ? requested.get() : Ending.HALT);

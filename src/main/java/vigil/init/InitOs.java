@@ -2,6 +2,7 @@ package vigil.init;
 
 import java.nio.file.Path;
 import java.util.List;
+import vigil.os.Ending;
 import vigil.os.OsException;
 import vigil.os.Reaped;
 

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import vigil.os.Children;
+import vigil.os.Ending;
 import vigil.os.Epoll;
 import vigil.os.ExecFailure;
 import vigil.os.ExecSpec;
@@ -33,7 +34,7 @@ final class LinuxInitOs implements InitOs, AutoCloseable {
             epoll.add(childSignals.fd(), Epoll.EPOLLIN);
             epoll.add(childSignals.signalFd(), Epoll.EPOLLIN);
             childSignals.watch(Signals.SIGCHLD);
-            for (int signal : Ending.SIGNALS) childSignals.watch(signal);
+            for (int signal : EndingSignals.SIGNALS) childSignals.watch(signal);
         } catch (OsException | RuntimeException e) {
             childSignals.close();
             throw e;
@@ -84,7 +85,7 @@ final class LinuxInitOs implements InitOs, AutoCloseable {
 
     @Override
     public void reboot(Ending ending) throws OsException {
-        Power.reboot(ending.command());
+        Power.reboot(ending);
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import vigil.os.Ending;
 import vigil.os.ExitStatus;
 import vigil.os.OsException;
 import vigil.os.Reaped;
@@ -100,7 +101,7 @@ public final class Stages {
         for (int signal = 1; signals != 0; signal++, signals >>>= 1) {
             if ((signals & 1) == 0) continue;
             String name = Signals.name(signal).substring("SIG".length());
-            Optional<Ending> asked = Ending.forSignal(signal);
+            Optional<Ending> asked = EndingSignals.forSignal(signal);
             if (asked.isEmpty()) continue;
             if (ending == null) {
                 ending = asked.get();

@@ -29,6 +29,11 @@ public final class Power {
      *
      * @throws OsException EPERM without CAP_SYS_BOOT
      */
+    public static void reboot(Ending ending) throws OsException {
+        reboot(ending.command());
+    }
+
+    /** As {@link #reboot(Ending)}, with reboot(2)'s command itself ({@link #CAD_OFF}, say). */
     public static void reboot(int command) throws OsException {
         MemorySegment slot = Native.errnoSlot();
         int rc;

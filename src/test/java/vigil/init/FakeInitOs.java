@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import vigil.os.Ending;
 import vigil.os.Errno;
 import vigil.os.ExitStatus;
 import vigil.os.OsException;

@@ -114,6 +114,22 @@ class InitIT {
     }
 
     @Test
+    void vigilShutdownRebootAsksTheInitToReboot() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        script(root.resolve("idle/run"), "exec sleep 1000");
+        startInit(root.toString());
+        unshare.awaitLine("supervising 1 services", WAIT);
+
+        Tools.Result shutdown = Tools.run(sandbox, Map.of("VIGIL_CONTROL", sandbox.resolve("control").toString()),
+                null, List.of(System.getProperty("vigil.launcher"), "shutdown", "--reboot"));
+
+        assertEquals(0, shutdown.exit(), shutdown.output());
+        assertTrue(shutdown.output().contains("the daemon stopped 1 services and exited"), shutdown.output());
+        assertEquals(128 + Signals.SIGHUP, unshare.awaitExit(WAIT), String.join("\n", unshare.lines()));
+        unshare.awaitLine("shutdown \\(then reboot\\) requested over the control socket", WAIT);
+    }
+
+    @Test
     void aBootScriptThatExits100SkipsTheServices() throws Exception {
         Path boot = script(sandbox.resolve("boot"), "exit 100");
         Path root = Files.createDirectories(sandbox.resolve("sv"));

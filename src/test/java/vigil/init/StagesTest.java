@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import vigil.os.Ending;
 import vigil.os.Errno;
 import vigil.os.ExitStatus;
 import vigil.os.OsException;
@@ -150,12 +151,12 @@ class StagesTest {
 
     @Test
     void eachSignalAsksForItsEnding() {
-        assertEquals(Optional.of(Ending.POWER_OFF), Ending.forSignal(Signals.SIGTERM));
-        assertEquals(Optional.of(Ending.POWER_OFF), Ending.forSignal(Signals.SIGUSR2));
-        assertEquals(Optional.of(Ending.POWER_OFF), Ending.forSignal(Signals.SIGPWR));
-        assertEquals(Optional.of(Ending.REBOOT), Ending.forSignal(Signals.SIGINT));
-        assertEquals(Optional.of(Ending.HALT), Ending.forSignal(Signals.SIGUSR1));
-        assertEquals(Optional.empty(), Ending.forSignal(Signals.SIGHUP));
-        for (int signal : Ending.SIGNALS) assertTrue(Ending.forSignal(signal).isPresent(), Signals.name(signal));
+        assertEquals(Optional.of(Ending.POWER_OFF), EndingSignals.forSignal(Signals.SIGTERM));
+        assertEquals(Optional.of(Ending.POWER_OFF), EndingSignals.forSignal(Signals.SIGUSR2));
+        assertEquals(Optional.of(Ending.POWER_OFF), EndingSignals.forSignal(Signals.SIGPWR));
+        assertEquals(Optional.of(Ending.REBOOT), EndingSignals.forSignal(Signals.SIGINT));
+        assertEquals(Optional.of(Ending.HALT), EndingSignals.forSignal(Signals.SIGUSR1));
+        assertEquals(Optional.empty(), EndingSignals.forSignal(Signals.SIGHUP));
+        for (int signal : EndingSignals.SIGNALS) assertTrue(EndingSignals.forSignal(signal).isPresent(), Signals.name(signal));
     }
 }
