@@ -17,7 +17,6 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import vigil.loop.EventLoop;
 import vigil.model.Command;
-import vigil.model.DirectorySpec;
 import vigil.model.ExecOptions;
 import vigil.model.UnitSpec;
 import vigil.os.Children;

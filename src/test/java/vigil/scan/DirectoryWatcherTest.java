@@ -1,23 +1,19 @@
 package vigil.scan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import vigil.loop.EventLoop;
 import vigil.os.Inotify;
 import vigil.os.OsException;
 import vigil.testing.Await;
+import vigil.testing.LoopThread;
 
 /** One inotify instance on a real event loop, shared by subscribers that may fail like a bug. */
 class DirectoryWatcherTest {
@@ -26,38 +22,18 @@ class DirectoryWatcherTest {
     @TempDir
     Path dirs;
 
-    private final EventLoop loop = EventLoop.create();
-    private final List<Throwable> loopErrors = new CopyOnWriteArrayList<>();
-    private final Thread loopThread;
+    private final LoopThread loop = new LoopThread("watcher-loop");
     private DirectoryWatcher watcher;
 
-    DirectoryWatcherTest() throws OsException {
-        loop.setErrorReporter(loopErrors::add);
-        loopThread = Thread.ofPlatform().name("watcher-loop").start(loop::run);
-    }
+    DirectoryWatcherTest() throws OsException {}
 
     @AfterEach
     void stop() throws Exception {
-        onLoop(() -> {
+        loop.call(() -> {
             if (watcher != null) watcher.close();
             return null;
         });
-        loop.stop();
-        loopThread.join(WAIT.toMillis());
-        assertFalse(loopThread.isAlive(), "the loop stopped");
         loop.close();
-    }
-
-    private <T> T onLoop(Callable<T> task) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                result.complete(task.call());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        });
-        return result.get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
     @Test
@@ -65,8 +41,8 @@ class DirectoryWatcherTest {
         Path first = Files.createDirectory(dirs.resolve("first"));
         Path second = Files.createDirectory(dirs.resolve("second"));
         List<String> heard = new CopyOnWriteArrayList<>();
-        onLoop(() -> {
-            watcher = new DirectoryWatcher(loop);
+        loop.call(() -> {
+            watcher = new DirectoryWatcher(loop.loop());
             watcher.watch(first, Inotify.IN_CREATE, events -> {
                 throw new IllegalStateException("the first subscriber's bug");
             });
@@ -78,7 +54,7 @@ class DirectoryWatcherTest {
         });
 
         Await.until("the second subscriber heard of b", WAIT, () -> heard.contains("b"));
-        Await.until("the failure reached the loop's reporter", WAIT, () -> !loopErrors.isEmpty());
-        assertEquals(List.of("the first subscriber's bug"), loopErrors.stream().map(Throwable::getMessage).toList());
+        Await.until("the failure reached the loop's reporter", WAIT, () -> !loop.errors().isEmpty());
+        assertEquals(List.of("the first subscriber's bug"), loop.errors().stream().map(Throwable::getMessage).toList());
     }
 }

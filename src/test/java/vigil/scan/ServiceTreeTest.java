@@ -1,7 +1,6 @@
 package vigil.scan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -18,11 +17,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import vigil.loop.EventLoop;
 import vigil.model.DirectorySpec;
 import vigil.os.OsException;
 import vigil.service.Clock;
 import vigil.testing.Await;
+import vigil.testing.LoopThread;
 import vigil.testing.ServiceDirs;
 
 /** A tree on a real event loop and inotify, with a host that records what it is asked and can fail like a bug. */
@@ -32,9 +31,7 @@ class ServiceTreeTest {
     @TempDir
     Path root;
 
-    private final EventLoop loop = EventLoop.create();
-    private final List<Throwable> loopErrors = new CopyOnWriteArrayList<>();
-    private final Thread loopThread;
+    private final LoopThread loop = new LoopThread("tree-loop");
     /** What the host supervises, by name, in the order added; as the daemon's, a name is held at most once. */
     private final Map<String, Path> running = Collections.synchronizedMap(new LinkedHashMap<>());
     /** The host's calls, in order. */
@@ -44,40 +41,22 @@ class ServiceTreeTest {
     private volatile String buggy = "";
     private ServiceTree tree;
 
-    ServiceTreeTest() throws OsException {
-        loop.setErrorReporter(loopErrors::add);
-        loopThread = Thread.ofPlatform().name("tree-loop").start(loop::run);
-    }
+    ServiceTreeTest() throws OsException {}
 
     @AfterEach
     void stop() throws Exception {
-        onLoop(() -> {
+        loop.call(() -> {
             if (tree != null) tree.close();
             return null;
         });
-        loop.stop();
-        loopThread.join(WAIT.toMillis());
-        assertFalse(loopThread.isAlive(), "the loop stopped");
         loop.close();
-        assertEquals(List.of(), loopErrors, "nothing escaped to the loop");
-    }
-
-    private <T> T onLoop(java.util.concurrent.Callable<T> task) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                result.complete(task.call());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        });
-        return result.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(List.of(), loop.errors(), "nothing escaped to the loop");
     }
 
     /** Starts the tree on the loop; the future completes when its first scan has loaded every entry. */
     private CompletableFuture<Void> startTree() throws Exception {
         CompletableFuture<Void> scanned = new CompletableFuture<>();
-        onLoop(() -> {
+        loop.call(() -> {
             Clock clock = new Clock() {
                 @Override
                 public long nanoTime() {
@@ -86,10 +65,10 @@ class ServiceTreeTest {
 
                 @Override
                 public Timer schedule(Duration delay, Runnable task) {
-                    return loop.schedule(delay, task)::cancel;
+                    return loop.loop().schedule(delay, task)::cancel;
                 }
             };
-            DirectoryWatcher watcher = new DirectoryWatcher(loop);
+            DirectoryWatcher watcher = new DirectoryWatcher(loop.loop());
             tree = new ServiceTree(root, watcher, new ServiceHost() {
                 @Override
                 public void add(DirectorySpec spec) throws CannotSupervise {
@@ -173,7 +152,7 @@ class ServiceTreeTest {
 
     /** Moves entries of the root while the loop is busy, so that the tree reads all their events at once. */
     private void moveAtOnce(String... fromTo) throws Exception {
-        onLoop(() -> {
+        loop.call(() -> {
             for (int i = 0; i < fromTo.length; i += 2) Files.move(root.resolve(fromTo[i]), root.resolve(fromTo[i + 1]));
             return null;
         });

@@ -13,15 +13,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import vigil.loop.EventLoop;
 import vigil.model.Command;
 import vigil.model.DirectorySpec;
 import vigil.os.ExitStatus;
@@ -40,6 +35,7 @@ import vigil.service.ServiceState;
 import vigil.service.Supervisor;
 import vigil.service.Want;
 import vigil.testing.Await;
+import vigil.testing.LoopThread;
 
 /** The control FIFO against a real loop and FIFO, with processes that exist only in memory. */
 class ControlFifosTest {
@@ -48,10 +44,8 @@ class ControlFifosTest {
     @TempDir
     Path tmp;
     private Path dir;
-    private EventLoop loop;
-    private Thread loopThread;
+    private LoopThread loop;
     private SuperviseDir supervise;
-    private final List<Throwable> loopFailures = new CopyOnWriteArrayList<>();
     private final FakeProcesses processes = new FakeProcesses();
     private Service web;
 
@@ -65,10 +59,8 @@ class ControlFifosTest {
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
         supervise = SuperviseDir.open(dir);
-        loop = EventLoop.create();
-        loop.setErrorReporter(loopFailures::add);
-        loopThread = Thread.ofPlatform().name("control-fifos").start(loop::run);
-        ControlFifos fifos = new ControlFifos(loop, processes, (name, message) -> {});
+        loop = new LoopThread("control-fifos");
+        ControlFifos fifos = new ControlFifos(loop.loop(), processes, (name, message) -> {});
         ServiceListener quiet = new ServiceListener() {
             @Override
             public void stateChanged(Service service) {}
@@ -78,7 +70,7 @@ class ControlFifosTest {
         };
         // Service directories only: no unit needs the operating system here.
         Supervisor supervisor = new Supervisor(processes, null, new StillClock(), quiet, null);
-        web = onLoop(() -> {
+        web = loop.call(() -> {
             supervisor.add(DirectorySpec.simple("web", dir,
                     new Command(dir.resolve("run"), List.of("./run"), dir, Map.of())));
             Service service = supervisor.get("web").orElseThrow();
@@ -89,24 +81,8 @@ class ControlFifosTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (loop != null) {
-            loop.stop();
-            loopThread.join(TIMEOUT.toMillis());
-            loop.close();
-        }
+        if (loop != null) loop.close();
         if (supervise != null) supervise.close();
-    }
-
-    private <T> T onLoop(Callable<T> task) throws Exception {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                result.complete(task.call());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        });
-        return result.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void send(String commands) throws IOException {
@@ -117,7 +93,7 @@ class ControlFifosTest {
     private void awaitWant(Want want) {
         Await.until("web wanted " + want, TIMEOUT, () -> {
             try {
-                return onLoop(web::want) == want;
+                return loop.call(web::want) == want;
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
@@ -131,8 +107,8 @@ class ControlFifosTest {
         run.buggySignal = Signals.SIGKILL;
         send("kd");
         awaitWant(Want.DOWN);
-        assertEquals(List.of("a bug in signal"), loopFailures.stream().map(Throwable::getMessage).toList());
-        assertInstanceOf(ServiceState.Stopping.class, onLoop(web::state));
+        assertEquals(List.of("a bug in signal"), loop.errors().stream().map(Throwable::getMessage).toList());
+        assertInstanceOf(ServiceState.Stopping.class, loop.call(web::state));
         assertEquals(Signals.SIGTERM, run.signals.getFirst(), "d sent the down-signal");
 
         send("u");
@@ -148,12 +124,12 @@ class ControlFifosTest {
         FakeProcess script = Await.value("control/k started", TIMEOUT,
                 () -> processes.started.size() == 2 ? processes.started.get(1) : null);
         assertEquals(List.of("control/k", Integer.toString(run.pid)), script.request.command().argv());
-        assertEquals(Want.UP, onLoop(web::want), "d waits for control/k");
+        assertEquals(Want.UP, loop.call(web::want), "d waits for control/k");
 
         // control/k exits 1, so k's SIGKILL follows, and throws; d, held up by the script, must still apply.
-        loop.execute(() -> script.observer.exited(ExitStatus.exited(1)));
+        loop.loop().execute(() -> script.observer.exited(ExitStatus.exited(1)));
         awaitWant(Want.DOWN);
-        assertEquals(List.of("a bug in signal"), loopFailures.stream().map(Throwable::getMessage).toList());
+        assertEquals(List.of("a bug in signal"), loop.errors().stream().map(Throwable::getMessage).toList());
         assertEquals(Signals.SIGTERM, run.signals.getFirst(), "d sent the down-signal");
 
         send("u");
