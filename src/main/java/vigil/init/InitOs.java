@@ -37,4 +37,10 @@ public interface InitOs {
 
     /** Ends the system; returns only if that failed. */
     void reboot(Ending ending) throws OsException;
+
+    /** Whether this is the machine's init, whose exit panics the kernel, rather than a container's. */
+    boolean machineInit();
+
+    /** Ends this process: what a container's init does when it may not reboot(2) (no CAP_SYS_BOOT). */
+    void exit(int code);
 }

@@ -9,6 +9,7 @@ import vigil.os.Ending;
 import vigil.os.Epoll;
 import vigil.os.ExecFailure;
 import vigil.os.ExecSpec;
+import vigil.os.Namespaces;
 import vigil.os.OsException;
 import vigil.os.Power;
 import vigil.os.Reaped;
@@ -86,6 +87,16 @@ final class LinuxInitOs implements InitOs, AutoCloseable {
     @Override
     public void reboot(Ending ending) throws OsException {
         Power.reboot(ending);
+    }
+
+    @Override
+    public boolean machineInit() {
+        return Namespaces.inInitialPidNamespace();
+    }
+
+    @Override
+    public void exit(int code) {
+        System.exit(code);
     }
 
     @Override

@@ -132,8 +132,9 @@ public final class Stages {
     }
 
     /**
-     * Syncs the disks and ends the system. Never returns: if reboot(2) fails, it says so and goes on reaping, since
-     * PID 1 must not exit (the kernel would panic).
+     * Syncs the disks and ends the system. Never returns. If reboot(2) fails, the machine's init says so and goes
+     * on reaping, since its exit would panic the kernel; a container's init (commonly without CAP_SYS_BOOT) exits,
+     * which ends the container.
      */
     public void end() {
         Ending ending = this.ending != null ? this.ending : Ending.HALT;
@@ -143,6 +144,10 @@ public final class Stages {
             os.reboot(ending);
             say.accept("reboot(2) returned without ending the system");
         } catch (OsException e) {
+            if (!os.machineInit()) {
+                say.accept("cannot " + ending.word() + " (" + e.getMessage() + "); a container's init: exiting");
+                os.exit(0);
+            }
             say.accept("cannot " + ending.word() + ": " + e.getMessage() + "; staying up, reaping orphans");
         }
         while (true) {

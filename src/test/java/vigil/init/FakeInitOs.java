@@ -45,6 +45,17 @@ final class FakeInitOs implements InitOs {
     /** Signals to PID 1, by when they come: each becomes part of the first await that reaches its time. */
     private final java.util.TreeMap<Long, Integer> signals = new java.util.TreeMap<>();
     OsException rebootFailure;
+    /** False for a container's init. */
+    boolean machineInit = true;
+
+    /** Thrown where the real init would exit. */
+    static final class Exited extends RuntimeException {
+        final int code;
+
+        Exited(int code) {
+            this.code = code;
+        }
+    }
 
     /** A script that exits {@code code} after {@code runNanos}; one never set fails to start (ENOENT). */
     void script(Path path, long runNanos, int code) {
@@ -120,6 +131,17 @@ final class FakeInitOs implements InitOs {
     @Override
     public void sync() {
         calls.add("sync");
+    }
+
+    @Override
+    public boolean machineInit() {
+        return machineInit;
+    }
+
+    @Override
+    public void exit(int code) {
+        calls.add("exit " + code);
+        throw new Exited(code);
     }
 
     @Override

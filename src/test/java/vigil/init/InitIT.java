@@ -46,13 +46,20 @@ class InitIT {
 
     /** Starts {@code vigil init ARGS} as PID 1 of a new namespace; returns the init's pid as seen from here. */
     private long startInit(String... args) {
+        return startInit(List.of(), args);
+    }
+
+    /** As {@link #startInit(String...)}, the init started through {@code wrapper} (inside the namespace). */
+    private long startInit(List<String> wrapper, String... args) {
         List<String> command = new ArrayList<>(List.of("init", "--control", sandbox.resolve("control").toString(),
                 "--log-dir", sandbox.resolve("log").toString()));
         command.addAll(List.of(args));
         try {
             // --kill-child: if unshare is killed (the test's cleanup), the namespace's init and all in it go too.
-            unshare = DaemonProcess.start(sandbox, Map.of(), List.of("unshare", "--pid", "--fork", "--mount-proc",
-                    "--kill-child"), command.toArray(String[]::new));
+            List<String> prefix = new ArrayList<>(List.of("unshare", "--pid", "--fork", "--mount-proc",
+                    "--kill-child"));
+            prefix.addAll(wrapper);
+            unshare = DaemonProcess.start(sandbox, Map.of(), prefix, command.toArray(String[]::new));
         } catch (java.io.IOException e) {
             throw new AssertionError(e);
         }
@@ -127,6 +134,20 @@ class InitIT {
         assertTrue(shutdown.output().contains("the daemon stopped 1 services and exited"), shutdown.output());
         assertEquals(128 + Signals.SIGHUP, unshare.awaitExit(WAIT), String.join("\n", unshare.lines()));
         unshare.awaitLine("shutdown \\(then reboot\\) requested over the control socket", WAIT);
+    }
+
+    @Test
+    void aContainersInitWithoutCapSysBootExitsAtTheEnd() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        script(root.resolve("idle/run"), "exec sleep 1000");
+        // As in a container: PID 1 of its own namespace, without CAP_SYS_BOOT.
+        long init = startInit(List.of("setpriv", "--bounding-set", "-sys_boot", "--"), root.toString());
+        unshare.awaitLine("supervising 1 services", WAIT);
+
+        signal(init, "TERM");
+
+        assertEquals(0, unshare.awaitExit(WAIT), String.join("\n", unshare.lines()));
+        unshare.awaitLine("vigil init: cannot poweroff \\(.*\\); a container's init: exiting", WAIT);
     }
 
     @Test

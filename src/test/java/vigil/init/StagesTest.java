@@ -150,6 +150,19 @@ class StagesTest {
     }
 
     @Test
+    void aContainersInitThatMayNotRebootExits() {
+        os.rebootFailure = new OsException("reboot", Errno.EPERM);
+        os.machineInit = false;
+        stages.decide(Ending.POWER_OFF);
+
+        FakeInitOs.Exited exited = assertThrows(FakeInitOs.Exited.class, stages::end);
+
+        assertEquals(0, exited.code);
+        assertEquals(List.of("sync", "reboot poweroff", "exit 0"), os.calls);
+        assertTrue(said.get(1).endsWith("; a container's init: exiting"), said.toString());
+    }
+
+    @Test
     void eachSignalAsksForItsEnding() {
         assertEquals(Optional.of(Ending.POWER_OFF), EndingSignals.forSignal(Signals.SIGTERM));
         assertEquals(Optional.of(Ending.POWER_OFF), EndingSignals.forSignal(Signals.SIGUSR2));
