@@ -252,8 +252,8 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case ONCE -> s.once();
             case KILL -> signal(s, Signals.SIGKILL);
             case SIGNAL -> signal(s, a.signal());
-            case PAUSE -> s.signal(Signals.SIGSTOP);
-            case CONT -> s.signal(Signals.SIGCONT);
+            case PAUSE -> refused(s.name(), Signals.SIGSTOP, s.signal(Signals.SIGSTOP));
+            case CONT -> refused(s.name(), Signals.SIGCONT, s.signal(Signals.SIGCONT));
         }
         if (!a.await()) {
             client.send(okWith(id, s));
@@ -293,7 +293,8 @@ public final class ControlCommands implements ControlServer.LineHandler {
             }
             case KILL, SIGNAL -> {
                 if (u.mainPid() == 0) throw new Failure(Error.NOT_RUNNING, u.name() + ": has no main process");
-                u.signal(a.action() == Action.KILL ? Signals.SIGKILL : a.signal());
+                int signal = a.action() == Action.KILL ? Signals.SIGKILL : a.signal();
+                refused(u.name(), signal, u.signal(signal));
             }
             case ONCE, PAUSE, CONT -> throw new Failure(Error.BAD_REQUEST, verb + " is for service directories, "
                     + "not for units");
@@ -341,7 +342,13 @@ public final class ControlCommands implements ControlServer.LineHandler {
         if (!(s.state() instanceof ServiceState.Up) && !(s.state() instanceof ServiceState.Stopping)) {
             throw new Failure(Error.NOT_RUNNING, s.name() + ": not running, so not sent " + Signals.name(signal));
         }
-        s.signal(signal);
+        refused(s.name(), signal, s.signal(signal));
+    }
+
+    /** Fails the request if the kernel refused the signal (the daemon has logged it too). */
+    private static void refused(String name, int signal, Optional<String> why) throws Failure {
+        if (why.isPresent()) throw new Failure(Error.FAILED, name + ": cannot send " + Signals.name(signal) + ": "
+                + why.get());
     }
 
     /** Up with its program running: a process that is still only about to exec does not count. */

@@ -267,24 +267,25 @@ public final class Service {
 
     /**
      * Sends a signal to run if it runs (runit {@code t k h a i q 1 2}); STOP and CONT also set the paused flag,
-     * unless run refused the signal.
+     * unless run refused the signal. Returns why the kernel refused it, if it did (reported as an event too).
      */
-    public void signal(int signal) {
+    public Optional<String> signal(int signal) {
         RunningProcess run = switch (state) {
             case Up u -> u.run();
             case Stopping s -> s.run();
             default -> null;
         };
-        boolean sent = run != null && send(run, signal);
-        if (run == null || sent) {
+        Optional<String> refused = run == null ? Optional.empty() : trySend(run, signal);
+        if (refused.isEmpty()) {
             if (signal == Signals.SIGSTOP) paused = true;
             if (signal == Signals.SIGCONT) paused = false;
         }
-        if (sent) {
+        if (run != null && refused.isEmpty()) {
             if (signal == Signals.SIGTERM) gotTerm = true;
             emit(new ServiceEvent.Signalled(signal, ""));
         }
         listener.stateChanged(this);
+        return refused;
     }
 
     // ---- transitions ----
@@ -574,9 +575,14 @@ public final class Service {
 
     /** Sends {@code signal} to {@code process}; returns whether it was sent, after reporting why not if not. */
     private boolean send(RunningProcess process, int signal) {
+        return trySend(process, signal).isEmpty();
+    }
+
+    /** Sends {@code signal} to {@code process}; returns why not, after reporting it, if the kernel refused. */
+    private Optional<String> trySend(RunningProcess process, int signal) {
         Optional<String> refused = process.signal(signal);
         refused.ifPresent(why -> emit(new ServiceEvent.SignalRefused(signal, process.pid(), why)));
-        return refused.isEmpty();
+        return refused;
     }
 
     private void emit(ServiceEvent event) {

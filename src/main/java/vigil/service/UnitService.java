@@ -266,9 +266,15 @@ public final class UnitService {
         }
     }
 
-    /** Sends a signal to the main process ({@code systemctl kill --kill-whom=main}). */
-    public void signal(int signal) {
-        if (main != null && send(main, signal)) say("sent " + Signals.name(signal));
+    /**
+     * Sends a signal to the main process ({@code systemctl kill --kill-whom=main}). Returns why the kernel refused
+     * it, if it did (said too).
+     */
+    public Optional<String> signal(int signal) {
+        if (main == null) return Optional.empty();
+        Optional<String> refused = trySend(main, signal);
+        if (refused.isEmpty()) say("sent " + Signals.name(signal));
+        return refused;
     }
 
     /** Stop, then forget the unit: it was removed, or Vigil is exiting. */
@@ -1167,9 +1173,14 @@ public final class UnitService {
      * signal changes no transition: a stop still waits for the process and times out as after any signal.
      */
     private boolean send(RunningProcess process, int signal) {
+        return trySend(process, signal).isEmpty();
+    }
+
+    /** Sends {@code signal} to {@code process}; returns why not, after saying it, if the kernel refused. */
+    private Optional<String> trySend(RunningProcess process, int signal) {
         Optional<String> refused = process.signal(signal);
         refused.ifPresent(why -> say("cannot send " + Signals.name(signal) + " to pid " + process.pid() + ": " + why));
-        return refused.isEmpty();
+        return refused;
     }
 
     private void say(String message) {

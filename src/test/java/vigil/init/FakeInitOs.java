@@ -105,7 +105,9 @@ final class FakeInitOs implements InitOs {
         if (next == Long.MAX_VALUE && timeoutNanos == Long.MAX_VALUE) throw new BlockedForever();
         now = Math.max(now, Math.min(next, timeoutNanos == Long.MAX_VALUE ? next : now + timeoutNanos));
         long came = 0;
-        while (!signals.isEmpty() && signals.firstKey() <= now) came |= 1L << (signals.pollFirstEntry().getValue() - 1);
+        while (!signals.isEmpty() && signals.firstKey() <= now) {
+            came |= 1L << (signals.pollFirstEntry().getValue() - 1);
+        }
         return came;
     }
 

@@ -170,6 +170,8 @@ class StagesTest {
         assertEquals(Optional.of(Ending.REBOOT), EndingSignals.forSignal(Signals.SIGINT));
         assertEquals(Optional.of(Ending.HALT), EndingSignals.forSignal(Signals.SIGUSR1));
         assertEquals(Optional.empty(), EndingSignals.forSignal(Signals.SIGHUP));
-        for (int signal : EndingSignals.SIGNALS) assertTrue(EndingSignals.forSignal(signal).isPresent(), Signals.name(signal));
+        for (int signal : EndingSignals.SIGNALS) {
+            assertTrue(EndingSignals.forSignal(signal).isPresent(), Signals.name(signal));
+        }
     }
 }

@@ -247,8 +247,8 @@ class ServiceTest {
         Service web = add(spec());
         FakeProcess run = os.last("./run");
         run.refusesSignals = true;
-        web.signal(Signals.SIGSTOP);
-        web.signal(Signals.SIGTERM);
+        assertEquals(Optional.of("Operation not permitted"), web.signal(Signals.SIGSTOP));
+        assertEquals(Optional.of("Operation not permitted"), web.signal(Signals.SIGTERM));
         assertFalse(web.paused());
         assertFalse(web.gotTerm());
         assertEquals(List.of(Signals.SIGSTOP, Signals.SIGTERM), listener.eventsOf(ServiceEvent.SignalRefused.class)

@@ -655,8 +655,10 @@ class UnitServiceTest {
         UnitService web = started(unit("/bin/web"));
         FakeProcess main = os.last();
         main.refusesSignals = true;
-        web.signal(Signals.SIGUSR1);
+        assertEquals(Optional.of("Operation not permitted"), web.signal(Signals.SIGUSR1));
         assertEquals("cannot send SIGUSR1 to pid " + main.pid + ": Operation not permitted", lines.getLast());
+        main.refusesSignals = false;
+        assertEquals(Optional.empty(), web.signal(Signals.SIGUSR1));
         assertEquals(UnitState.RUNNING, web.state());
     }
 
