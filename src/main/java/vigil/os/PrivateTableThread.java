@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.SynchronousQueue;
 
 /**
  * A thread with a file table of its own, running the calls it is handed one at a time. What a call opens is in
@@ -24,18 +25,12 @@ final class PrivateTableThread {
         T run() throws OsException;
     }
 
-    /**
-     * The hand-off between a caller and the thread, all under {@code this}: plain fields and wait/notify, so that
-     * nothing is allocated on the way. A thread that died for want of memory while handing a result back (a queue
-     * node, a result record) would have left its caller, the event loop, waiting for ever.
-     */
-    private Call<?> pending;
-    private boolean stopping;
-    private boolean done;
-    private Object value;
-    private Throwable thrown;
-    /** Held by the caller from hand-off to result: callers wait for each other. */
-    private final Object callers = new Object();
+    /** What a call returned, or what it threw. */
+    private record Outcome(Object value, Throwable thrown) {}
+
+    /** A call to run; null ends the thread. */
+    private final SynchronousQueue<Optional<Call<?>>> calls = new SynchronousQueue<>();
+    private final SynchronousQueue<Outcome> outcomes = new SynchronousQueue<>();
     private final List<Integer> blockedSignals;
     private int tid;
     private int pidfd = -1;
@@ -96,51 +91,26 @@ final class PrivateTableThread {
     }
 
     /** Runs {@code call} on the thread and returns what it returned; callers wait for each other. */
-    <T> T call(Call<T> call) throws OsException {
-        Object result;
-        Throwable failure;
-        boolean interrupted = false;
-        synchronized (callers) {
-            synchronized (this) {
-                pending = call;
-                done = false;
-                notifyAll();
-                while (!done) {
-                    try {
-                        wait();
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-                result = value;
-                failure = thrown;
-                value = null;
-                thrown = null;
-            }
-        }
-        if (interrupted) Thread.currentThread().interrupt();
-        switch (failure) {
+    synchronized <T> T call(Call<T> call) throws OsException {
+        putUninterruptibly(calls, Optional.of(call));
+        Outcome outcome = takeUninterruptibly(outcomes);
+        switch (outcome.thrown()) {
             case null -> { }
             case OsException e -> throw e;
             case RuntimeException e -> throw e;
             case Error e -> throw e;
-            default -> throw new IllegalStateException(failure);
+            default -> throw new IllegalStateException(outcome.thrown());
         }
         @SuppressWarnings("unchecked")
-        T value = (T) result;
+        T value = (T) outcome.value();
         return value;
     }
 
     /** Ends the thread and closes its pidfds; what its table still holds is closed when the thread has exited. */
-    void stop() {
-        synchronized (callers) {
-            synchronized (this) {
-                stopping = true;
-                notifyAll();
-            }
-            Fds.close(pidfd);
-            pidfd = -1;
-        }
+    synchronized void stop() {
+        putUninterruptibly(calls, Optional.empty());
+        Fds.close(pidfd);
+        pidfd = -1;
     }
 
     private void serve(CompletableFuture<Integer> started) {
@@ -157,34 +127,41 @@ final class PrivateTableThread {
             started.completeExceptionally(t);
             return;
         }
-        while (true) {
-            Call<?> call;
-            synchronized (this) {
-                while (pending == null && !stopping) {
-                    try {
-                        wait();
-                    } catch (InterruptedException e) {
-                        // Nothing interrupts this thread: stop() says so through stopping.
-                    }
-                }
-                if (pending == null) break;
-                call = pending;
-                pending = null;
-            }
-            Object result = null;
-            Throwable failure = null;
+        for (Optional<Call<?>> call = takeUninterruptibly(calls); call.isPresent(); call = takeUninterruptibly(calls)) {
+            Outcome outcome;
             try {
-                result = call.run();
-            } catch (Throwable t) {
-                failure = t;
+                outcome = new Outcome(call.get().run(), null);
+            } catch (OsException | RuntimeException | Error e) {
+                outcome = new Outcome(null, e);
             }
-            synchronized (this) {
-                value = result;
-                thrown = failure;
-                done = true;
-                notifyAll();
-            }
+            putUninterruptibly(outcomes, outcome);
         }
         Fds.close(processPidfd);
+    }
+
+    private static <T> void putUninterruptibly(SynchronousQueue<T> queue, T item) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                queue.put(item);
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    private static <T> T takeUninterruptibly(SynchronousQueue<T> queue) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                T item = queue.take();
+                if (interrupted) Thread.currentThread().interrupt();
+                return item;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
     }
 }
