@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A thread with a file table of its own, running the calls it is handed one at a time. What a call opens is in
@@ -32,6 +33,8 @@ final class PrivateTableThread {
     private final SynchronousQueue<Optional<Call<?>>> calls = new SynchronousQueue<>();
     private final SynchronousQueue<Outcome> outcomes = new SynchronousQueue<>();
     private final List<Integer> blockedSignals;
+    /** How long the thread waits before it tries a hand-off again that failed for want of memory. */
+    private static final long MEMORY_RETRY_NANOS = 10_000_000;
     private int tid;
     private int pidfd = -1;
     /** A pidfd of the process, in the thread's own table: valid on the thread only. */
@@ -127,14 +130,34 @@ final class PrivateTableThread {
             started.completeExceptionally(t);
             return;
         }
-        for (Optional<Call<?>> call = takeUninterruptibly(calls); call.isPresent(); call = takeUninterruptibly(calls)) {
-            Outcome outcome;
-            try {
-                outcome = new Outcome(call.get().run(), null);
-            } catch (OsException | RuntimeException | Error e) {
-                outcome = new Outcome(null, e);
+        // The hand-offs allocate (a queue node, an Outcome). Were the heap short at that moment, the thread would
+        // die and its caller, the event loop, wait for ever: it waits for memory instead, as long as it takes.
+        while (true) {
+            Optional<Call<?>> call;
+            while (true) {
+                try {
+                    call = takeUninterruptibly(calls);
+                    break;
+                } catch (OutOfMemoryError e) {
+                    LockSupport.parkNanos(MEMORY_RETRY_NANOS);
+                }
             }
-            putUninterruptibly(outcomes, outcome);
+            if (call.isEmpty()) break;
+            Object value = null;
+            Throwable thrown = null;
+            try {
+                value = call.get().run();
+            } catch (OsException | RuntimeException | Error e) {
+                thrown = e;
+            }
+            while (true) {
+                try {
+                    putUninterruptibly(outcomes, new Outcome(value, thrown));
+                    break;
+                } catch (OutOfMemoryError e) {
+                    LockSupport.parkNanos(MEMORY_RETRY_NANOS);
+                }
+            }
         }
         Fds.close(processPidfd);
     }
