@@ -20,7 +20,7 @@ import vigil.log.TimestampFormat;
                 "Listens for control requests (the vigil commands) on a unix socket; runtime state (transient "
                         + "services, supervise/ of read-only service directories) is kept beside it.",
                 "Each service's stdout and stderr are logged to LOGDIR/NAME (a logger NAME/log's own output, and "
-                        + "its producer's stderr, to LOGDIR/NAME.log), Vigil's messages to LOGDIR/vigil: read them "
+                        + "its producer's stderr, to LOGDIR/NAME.log), Vigil's messages to LOGDIR/.vigil: read them "
                         + "with vigil logs NAME."})
 final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--control", paramLabel = "PATH",

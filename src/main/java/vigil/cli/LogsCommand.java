@@ -147,7 +147,7 @@ final class LogsCommand implements Callable<Integer> {
      */
     private Path directory() {
         if (name.indexOf('/') >= 0) return Path.of(name);
-        if (logDir != null) return LogLocation.serviceDirectory(logDir, name);
+        if (logDir != null) return LogLocation.directoryOf(logDir, name);
         // A name that could leave a log root is refused before anyone is asked.
         LogLocation.serviceDirectory(LogLocation.defaultRoot(), name);
         try (ControlClient client = connect()) {
@@ -162,13 +162,13 @@ final class LogsCommand implements Callable<Integer> {
                     return Path.of(dir);
                 }
                 if (client.call(client.request("hello")).get("log_dir") instanceof String root) {
-                    return LogLocation.serviceDirectory(Path.of(root), name);
+                    return LogLocation.directoryOf(Path.of(root), name);
                 }
             }
         } catch (IOException e) {
             // No daemon to ask (or it went away): the default place.
         }
-        return LogLocation.serviceDirectory(LogLocation.defaultRoot(), name);
+        return LogLocation.directoryOf(LogLocation.defaultRoot(), name);
     }
 
     /** The daemon's control socket, or null if there is none to talk to. */

@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 import vigil.control.Protocol.Error;
 import vigil.control.Protocol.Failure;
 import vigil.control.Request.Action;
+import vigil.log.LogLocation;
 import vigil.loop.EventLoop;
 import vigil.model.Command;
 import vigil.model.Credentials;
@@ -179,7 +180,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case Request.Rotate r -> {
                 String name = r.name().endsWith(".log") ? r.name().substring(0, r.name().length() - 4) + "/log"
                         : r.name();
-                if (name.equals("vigil") && host.service(name).isEmpty()) {
+                if (name.equals(LogLocation.OWN) && host.service(name).isEmpty()) {
                     access.checkOwner(caller, "rotate the daemon's own log");
                 } else {
                     access.checkControl(caller, find(name), "rotate the log of");

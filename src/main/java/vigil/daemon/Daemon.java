@@ -19,6 +19,7 @@ import vigil.control.ControlPaths;
 import vigil.control.ControlServer;
 import vigil.control.Protocol;
 import vigil.control.Users;
+import vigil.log.LogLocation;
 import vigil.log.LogOptions;
 import vigil.log.TimestampFormat;
 import vigil.loop.EventLoop;
@@ -539,11 +540,11 @@ public final class Daemon implements ServiceHost {
         @Override
         public Path rotateLog(String name) throws Protocol.Failure {
             Optional<Service> service = supervisor.get(name);
-            if (service.isEmpty() && name.equals(ServiceLogs.OWN_LOG)) {
+            if (service.isEmpty() && name.equals(LogLocation.OWN)) {
                 if (!reporter.rotateLog()) {
                     throw new Protocol.Failure(Protocol.Error.FAILED, "Vigil's own log is not open");
                 }
-                return logs.root().resolve(ServiceLogs.OWN_LOG);
+                return LogLocation.ownDirectory(logs.root());
             }
             if (service.isEmpty()) {
                 throw new Protocol.Failure(Protocol.Error.UNKNOWN_SERVICE, name + ": no such service");

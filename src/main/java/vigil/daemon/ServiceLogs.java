@@ -27,7 +27,8 @@ import vigil.service.SpawnException;
  *
  * <p>Log directories are {@code ROOT/NAME} for a service and {@code ROOT/NAME.log} for the logger {@code NAME/log}
  * (a log directory cannot hold another, and {@code vigil logs NAME.log} names it without a slash), unless the
- * service directory's {@code log-dir} says otherwise; Vigil's own messages go to {@code ROOT/vigil}.
+ * service directory's {@code log-dir} says otherwise; Vigil's own messages go to {@code ROOT/.vigil}, a name no
+ * service can have.
  *
  * <p><b>One fd per service.</b> Vigil's table holds only the pipe's read end (two fds per service would not fit 5000
  * services in a 20000-fd limit that cannot be raised). The spawner keeps the write end ({@link Spawner#keep}) in
@@ -45,8 +46,6 @@ import vigil.service.SpawnException;
  * {@link vigil.log.LogWriter}): it never blocks a pipe.
  */
 final class ServiceLogs {
-    /** Name of the log directory that holds Vigil's own messages. */
-    static final String OWN_LOG = "vigil";
     /** The most read from one pipe per loop turn; also the size of a pipe's buffer on Linux by default. */
     static final int CHUNK = 64 * 1024;
     /**
@@ -97,7 +96,7 @@ final class ServiceLogs {
 
     /** Opens Vigil's own log; its problems are told on stderr only, never logged to itself. */
     LoopLog openOwn() throws IOException {
-        return LoopLog.open(loop, directory(root, OWN_LOG), options,
+        return LoopLog.open(loop, LogLocation.ownDirectory(root), options,
                 event -> reporter.sayOnStderr("log: " + event.describe()));
     }
 

@@ -27,6 +27,25 @@ public final class LogLocation {
         return base.resolve("vigil").resolve("log");
     }
 
+    /** The name that stands for Vigil's own log where a service's name would ({@code vigil logs vigil}). */
+    public static final String OWN = "vigil";
+
+    /**
+     * Vigil's own log directory under {@code root}: a dot-name, which no service can have (a scan ignores
+     * dot-directories, and transient services may not start with a dot), so no service's log can ever be it.
+     */
+    public static Path ownDirectory(Path root) {
+        return root.resolve(".vigil");
+    }
+
+    /**
+     * The log directory that {@code name} stands for under {@code root} when no running service answers for it:
+     * {@link #OWN} is Vigil's own log, anything else a service's ({@link #serviceDirectory}).
+     */
+    public static Path directoryOf(Path root, String name) {
+        return name.equals(OWN) ? ownDirectory(root) : serviceDirectory(root, name);
+    }
+
     /**
      * The log directory of service {@code name} under {@code root}.
      *

@@ -161,6 +161,24 @@ class LoggingIT {
     }
 
     @Test
+    void aServiceNamedVigilHasALogOfItsOwnBesideVigils() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path svc = service(root, "vigil", "echo from the service named vigil; exec sleep 1000");
+        daemon = DaemonProcess.daemon(sandbox, root);
+        awaitRunning(svc, WAIT);
+        Path logs = DaemonProcess.logDir(sandbox);
+        Await.until("the service's line logged", WAIT,
+                () -> texts(logs.resolve("vigil")).contains("from the service named vigil"));
+        assertEquals(0, daemon.terminate(WAIT));
+        assertEquals(0, daemon.countLines("holds it|dropped"), String.join("\n", daemon.lines()));
+        // Vigil's own log is LOGDIR/.vigil, and still "vigil" to vigil logs; the service's is reached by its path.
+        assertTrue(Files.isDirectory(logs.resolve(".vigil")));
+        List<String> own = stripStamps(vigilLogs("vigil"));
+        assertTrue(own.stream().anyMatch(l -> l.startsWith("vigil: vigil: started")), "own log: " + own);
+        assertEquals(List.of("from the service named vigil"), stripStamps(vigilLogs(logs.resolve("vigil").toString())));
+    }
+
+    @Test
     void aFloodingServiceNeitherStarvesAnotherNorGrowsTheDaemon() throws Exception {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
         Path logs = DaemonProcess.logDir(sandbox);
