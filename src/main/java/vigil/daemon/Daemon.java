@@ -82,13 +82,14 @@ public final class Daemon implements ServiceHost {
     private final Map<String, DirectorySpec> waitingForName = new HashMap<>();
     private boolean stopping;
     /** Hears what began the stop. */
-    private Consumer<StopCause> stoppedBy = cause -> {};
+    private final Consumer<StopCause> stoppedBy;
     /** A pending heap trim after a burst of work; null when none is due. */
     private EventLoop.Timer trim;
 
     private Daemon(EventLoop loop, LinuxProcesses processes, ServiceLogs logs, Reporter reporter,
-                   Path runtimeDirectory) {
+                   Path runtimeDirectory, Consumer<StopCause> stoppedBy) {
         this.loop = loop;
+        this.stoppedBy = stoppedBy;
         this.reporter = reporter;
         this.logs = logs;
         this.supervise = new SuperviseFiles(reporter::say,
@@ -155,8 +156,7 @@ public final class Daemon implements ServiceHost {
             Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory,
                     new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
-            Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime);
-            daemon.stoppedBy = stoppedBy;
+            Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs);
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
@@ -418,12 +418,8 @@ public final class Daemon implements ServiceHost {
         @Override
         public void removed(Service service) {
             fifos.detach(service);
-            if (commands != null) {
-                commands.removed(service);
-                supervise.close(service.spec(), () -> commands.filesClosed(service));
-            } else {
-                supervise.close(service.spec());
-            }
+            if (commands != null) commands.removed(service);
+            supervise.close(service.spec(), commands == null ? null : () -> commands.filesClosed(service));
             String name = service.name().endsWith("/log")
                     ? service.name().substring(0, service.name().length() - 4) : service.name();
             if (stopping || supervisor.get(name).isPresent()) return;

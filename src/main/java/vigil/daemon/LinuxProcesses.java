@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import vigil.loop.EventLoop;
+import vigil.loop.Failures;
 import vigil.model.Command;
 import vigil.model.ExecOptions;
 import vigil.model.UnitSpec;
@@ -394,7 +395,7 @@ final class LinuxProcesses implements Processes, UnitOs {
      */
     void reapAll() {
         List<Death> dead = new ArrayList<>();
-        RuntimeException failure = null;
+        Failures failures = new Failures();
         try {
             for (Optional<Reaped> reaped = Children.waitAny(); reaped.isPresent(); reaped = Children.waitAny()) {
                 Child child = children.remove(reaped.get().pid());
@@ -402,17 +403,10 @@ final class LinuxProcesses implements Processes, UnitOs {
             }
         } catch (OsException e) {
             // Those reaped so far are still told: their pids are free for reuse, and nothing else will tell.
-            failure = new IllegalStateException("waitid failed: " + e.getMessage(), e);
+            failures.add(new IllegalStateException("waitid failed: " + e.getMessage(), e));
         }
-        for (Death d : dead) {
-            try {
-                d.child().reaped(d.how());
-            } catch (RuntimeException e) {
-                if (failure == null) failure = e;
-                else failure.addSuppressed(e);
-            }
-        }
-        if (failure != null) throw failure;
+        for (Death d : dead) failures.attempt(() -> d.child().reaped(d.how()));
+        failures.throwIfAny();
     }
 
     /** A child of ours that {@link #reapAll} reaped, and how it ended: its observer is told after the sweep. */

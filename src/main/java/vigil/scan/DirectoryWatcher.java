@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import vigil.loop.EventLoop;
+import vigil.loop.Failures;
 import vigil.os.Epoll;
 import vigil.os.Inotify;
 import vigil.os.OsException;
@@ -82,31 +83,20 @@ public final class DirectoryWatcher implements AutoCloseable {
         }
         // The events are read: a subscriber that fails (a bug) must cost only its own, not the other directories'
         // in this read, which would never come again. The first failure goes to the loop once all were told.
-        RuntimeException failure = null;
+        Failures failures = new Failures();
         if (overflow) {
             List<Inotify.Event> rescan = List.of(new Inotify.Event(-1, Inotify.IN_Q_OVERFLOW, 0, ""));
             for (List<Subscription> subs : List.copyOf(byDescriptor.values())) {
-                for (Subscription sub : List.copyOf(subs)) failure = deliver(sub, rescan, failure);
+                for (Subscription sub : List.copyOf(subs)) failures.attempt(() -> sub.handler.accept(rescan));
             }
         }
         for (Map.Entry<Integer, List<Inotify.Event>> batch : batches.entrySet()) {
             List<Subscription> subs = byDescriptor.get(batch.getKey());
             if (subs == null) continue;
-            for (Subscription sub : List.copyOf(subs)) failure = deliver(sub, batch.getValue(), failure);
+            for (Subscription sub : List.copyOf(subs)) failures.attempt(() -> sub.handler.accept(batch.getValue()));
         }
         for (int descriptor : gone) byDescriptor.remove(descriptor);
-        if (failure != null) throw failure;
-    }
-
-    /** Hands {@code events} to the subscriber; returns the first failure so far, later ones added to it. */
-    private static RuntimeException deliver(Subscription sub, List<Inotify.Event> events, RuntimeException failure) {
-        try {
-            sub.handler.accept(events);
-        } catch (RuntimeException e) {
-            if (failure == null) return e;
-            failure.addSuppressed(e);
-        }
-        return failure;
+        failures.throwIfAny();
     }
 
     @Override

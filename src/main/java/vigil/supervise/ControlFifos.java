@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import vigil.loop.EventLoop;
+import vigil.loop.Failures;
 import vigil.model.Command;
 import vigil.os.Epoll;
 import vigil.os.ExitStatus;
@@ -113,10 +114,11 @@ public final class ControlFifos {
          * service would be ignored. The first failure goes to the loop once that is done.
          */
         void applyPending(Runnable first) {
-            RuntimeException failure = attempt(first, null);
+            Failures failures = new Failures();
+            failures.attempt(first);
             while (!closed && !scriptRunning && next < pending.length) {
                 char c = (char) (pending[next++] & 0xff);
-                failure = attempt(() -> apply(c), failure);
+                failures.attempt(() -> apply(c));
             }
             if (!closed) {
                 try {
@@ -125,7 +127,7 @@ public final class ControlFifos {
                     say.accept(service.name(), "supervise/control is not read any more: " + e.getMessage());
                 }
             }
-            if (failure != null) throw failure;
+            failures.throwIfAny();
         }
 
         void close() {
@@ -251,17 +253,6 @@ public final class ControlFifos {
                 applyPending(() -> then.accept(ok));
             }
         }
-    }
-
-    /** Runs {@code step}; returns the first failure so far, a new one added to it as suppressed. */
-    private static RuntimeException attempt(Runnable step, RuntimeException failure) {
-        try {
-            step.run();
-        } catch (RuntimeException e) {
-            if (failure == null) return e;
-            failure.addSuppressed(e);
-        }
-        return failure;
     }
 
     private static boolean ownerExecutable(Path script) {

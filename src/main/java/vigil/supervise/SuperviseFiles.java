@@ -60,6 +60,8 @@ public final class SuperviseFiles implements AutoCloseable {
     private final List<Runnable> reports = new ArrayList<>();
     /** A first scan is under way (loop thread only): it counts as one start in the queue. */
     private boolean scanning;
+    /** Closes queued and not done yet (loop thread only): while there are some, a lock found held may be ours. */
+    private int closesPending;
     private static final Tracked STOP = new Tracked(null);
     private static final int TRIM_AFTER_WRITES = 64;
     private static final int REPORT_BATCH = 64;
@@ -143,8 +145,15 @@ public final class SuperviseFiles implements AutoCloseable {
     private Tracked track(DirectorySpec spec) throws IOException {
         Tracked tracked = new Tracked(spec);
         if (Files.exists(spec.directory().resolve("supervise/lock"))) {
-            tracked.open = openFor(spec);
-            tracked.locked = tracked.open;
+            try {
+                tracked.open = openFor(spec);
+                tracked.locked = tracked.open;
+            } catch (AlreadySupervisedException e) {
+                // The holder may be this very process: a service of this directory that is closing, its close
+                // still queued (a directory renamed onto a name that was taken restarts under it). The writer
+                // opens the directory after that close; if another supervisor holds it, Listener#failed says so.
+                if (closesPending == 0) throw e;
+            }
         }
         bySpec.put(spec, tracked);
         submit(tracked);
@@ -168,9 +177,13 @@ public final class SuperviseFiles implements AutoCloseable {
         }
         tracked.open = null;
         setStarting(tracked, false);
+        closesPending++;
         synchronized (tracked) {
             tracked.closing = true;
-            tracked.whenClosed = whenClosed;
+            tracked.whenClosed = () -> {
+                closesPending--;
+                if (whenClosed != null) whenClosed.run();
+            };
         }
         submit(tracked);
     }

@@ -85,6 +85,35 @@ class ScanningIT {
     }
 
     @Test
+    void aRenameOntoANameStillHeldByAStoppingServiceStartsOnceThatOneHasStopped() throws Exception {
+        Path root = root();
+        Path release = sandbox.resolve("release");
+        // web's stop lasts until the test creates release.
+        service(root, "web", "trap 'while [ ! -e " + release + " ]; do sleep 0.05; done; exit 0' TERM; "
+                + "while :; do sleep 0.1; done");
+        Path next = service(root, "next", "exec sleep 1002");
+        daemon = DaemonProcess.daemon(sandbox, root);
+        awaitRunning(root.resolve("web"), WAIT);
+        long nextPid = awaitRunning(next, WAIT);
+
+        Files.move(root.resolve("web"), sandbox.resolve("web.gone"));
+        daemon.awaitLine("web: removed from .*; stopping", WAIT);
+        Files.move(next, root.resolve("web"));
+        daemon.awaitLine("web: renamed from next, but its new name is still held by a service that is stopping: "
+                + "restarting under the new name", WAIT);
+        Await.until("next's process stopped", WAIT, () -> !Procs.running(nextPid));
+
+        Files.createFile(release);
+        // Until the old web has stopped, its supervise/ writes may still land at its old path, where next's
+        // directory now is: the process table, not supervise/status, says when the new web runs.
+        long pid = Await.value(() -> "next's run, now as web; the daemon said:\n" + String.join("\n", daemon.lines()),
+                WAIT, () -> Procs.descendants(daemon.pid()).stream()
+                .filter(p -> p != nextPid && Procs.cmdline(p).startsWith("sleep 1002")).findFirst().orElse(null));
+        Await.until("web's status naming it", WAIT, () -> status(root.resolve("web")) != null
+                && status(root.resolve("web")).pid() == pid);
+    }
+
+    @Test
     void aSymlinkedServiceIsFollowedAndRetargetingMakesANewService() throws Exception {
         Path root = root();
         Path first = service(sandbox.resolve("elsewhere"), "one", "exec sleep 1001");

@@ -123,6 +123,25 @@ class SuperviseFilesTest {
     }
 
     @Test
+    void aDirectoryReopenedUnderANewNameWhileItsCloseIsQueuedOpensOnceThatIsDone() throws Exception {
+        DirectorySpec old = service("next");
+        DirectorySpec renamed = DirectorySpec.simple("web", old.directory(), old.run());
+        try (SuperviseFiles files = new SuperviseFiles((name, line) -> {}, null, loopTasks::add, noTimers, listener)) {
+            files.open(old);
+            runLoopUntilOpened(1);
+            // A scan holds the writer's work back, so its close of "next" is still queued, with the lock held.
+            files.scanBegan();
+            files.close(old);
+            files.open(renamed);
+            files.scanEnded();
+
+            runLoopUntilOpened(2);
+            assertEquals(List.of("next", "web"), opened);
+            assertEquals(List.of(), failed);
+        }
+    }
+
+    @Test
     void aScanReportedEndedTwiceStillLetsTheWriterGoOn() throws Exception {
         try (SuperviseFiles files = new SuperviseFiles((name, line) -> {}, null, loopTasks::add, noTimers, listener)) {
             files.scanBegan();
