@@ -119,12 +119,15 @@ class MainPidIT {
     }
 
     /** {@code vigil stop NAME}, which waits for the stop to complete. */
-    private void stop(String name) throws Exception {
+    private Tools.Result stop(String name) throws Exception {
         List<String> command = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), "vigil.cli.Main", "stop", name));
-        Tools.Result stop = Tools.run(sandbox, Map.of("VIGIL_CONTROL", control().toString()), null, command);
-        assertEquals(0, stop.exit(), stop.toString() + "\n" + String.join("\n", daemon.lines()));
+        return Tools.run(sandbox, Map.of("VIGIL_CONTROL", control().toString()), null, command);
+    }
+
+    private void assertStopped(String name, Tools.Result stop) {
+        assertEquals(0, stop.exit(), stop + "\n" + String.join("\n", daemon.lines()));
         assertTrue(stop.output().contains(name + ".service: inactive"), stop.output());
     }
 
@@ -139,12 +142,13 @@ class MainPidIT {
         startDaemon(units);
         daemon.awaitLine("claim.service: running", WAIT);
         String refusal = daemon.awaitLine("claim.service: (refusing MAINPID|main process is now pid)", WAIT);
+
+        Tools.Result stop = stop("claim");
+        assertTrue(victim.isAlive(), "the victim was never the unit's, so it was not signalled");
+        assertStopped("claim", stop);
         assertTrue(refusal.contains("refusing MAINPID=" + victim.pid() + " from pid ")
                 && refusal.contains("(uid 65534): pid " + victim.pid() + " is not one of the unit's processes"),
                 refusal);
-
-        stop("claim");
-        assertTrue(victim.isAlive(), "the victim was never the unit's, so it was not signalled");
         assertEquals(1, daemon.countLines("refusing MAINPID"));
     }
 
@@ -162,11 +166,12 @@ class MainPidIT {
                 "MAINPID=" + victim.pid());
         assertEquals(0, sent.exit(), sent.output());
         String refusal = daemon.awaitLine("open.service: (refusing MAINPID|main process is now pid)", WAIT);
+
+        Tools.Result stop = stop("open");
+        assertTrue(victim.isAlive(), "the victim was never the unit's, so it was not signalled");
+        assertStopped("open", stop);
         assertTrue(refusal.contains("(uid 65534): pid " + victim.pid() + " is not one of the unit's processes"),
                 refusal);
-
-        stop("open");
-        assertTrue(victim.isAlive(), "the victim was never the unit's, so it was not signalled");
     }
 
     @Test
@@ -182,12 +187,13 @@ class MainPidIT {
         long self = daemon.pid();
         daemon.awaitLine("self.service: running", WAIT);
         String refusal = daemon.awaitLine("self.service: (refusing MAINPID|main process is now pid)", WAIT);
+
+        Tools.Result stop = stop("self");
+        assertTrue(daemon.alive(), "Vigil did not signal itself");
+        assertStopped("self", stop);
+        assertEquals(0, daemon.countLines("self.service: .*timed out"), String.join("\n", daemon.lines()));
         assertTrue(refusal.contains("refusing MAINPID=" + self + " from pid ")
                 && refusal.contains("(uid 0): pid " + self + " is Vigil itself"), refusal);
-
-        stop("self");
-        assertTrue(daemon.alive(), "Vigil did not signal itself");
-        assertEquals(0, daemon.countLines("self.service: .*timed out"), String.join("\n", daemon.lines()));
     }
 
     @Test
@@ -206,7 +212,7 @@ class MainPidIT {
         long forked = Long.parseLong(m.group(1));
         assertEquals(daemon.pid(), Procs.parent(forked), "reparented to Vigil, the subreaper");
 
-        stop("forks");
+        assertStopped("forks", stop("forks"));
         Await.until("the double-forked daemon is stopped", WAIT, () -> !Procs.running(forked));
         assertFalse(Procs.running(forked));
     }
