@@ -197,6 +197,28 @@ class MainPidIT {
     }
 
     @Test
+    void aServiceUsersPidFileCannotNameAnotherProcess() throws Exception {
+        // The PID file's directory is the service user's, so the file says whatever he likes.
+        Path run = Files.createDirectory(sandbox.resolve("nobody-run"));
+        Files.setAttribute(run, "unix:uid", Nobody.UID);
+        Path units = unit("forking.service", """
+                Type=forking
+                User=nobody
+                PIDFile=%s
+                ExecStart=/bin/sh -c 'echo %d > %s'
+                """.formatted(run.resolve("forking.pid"), victim.pid(), run.resolve("forking.pid")));
+        startDaemon(units);
+        String refusal = daemon.awaitLine("forking.service: (refusing pid|main process is pid)", WAIT);
+
+        stop("forking");
+        assertTrue(victim.isAlive(), "the victim was never the unit's, so it was not signalled");
+        assertTrue(refusal.contains("refusing pid " + victim.pid() + " from PID file " + run.resolve("forking.pid")
+                + ": pid " + victim.pid() + " is not one of the unit's processes"), refusal);
+        assertTrue(refusal.contains("(in " + run + ", a directory owned by uid 65534)"), refusal);
+        daemon.awaitLine("forking.service: failed with result 'protocol'", WAIT);
+    }
+
+    @Test
     void aDaemonThatDoubleForksIsStillTakenAsTheMainProcess() throws Exception {
         Path units = unit("forks.service", """
                 Type=notify
