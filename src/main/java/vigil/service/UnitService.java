@@ -797,7 +797,8 @@ public final class UnitService {
             say(refused.get().errno() == Errno.ESRCH
                     ? "PID file " + file + " names pid " + pid + ", which does not exist"
                     : "refusing pid " + pid + " from PID file " + file + ": " + refused.get().getMessage()
-                    + ", and the file is not root's alone (" + read.get().untrusted().orElse("") + ")");
+                    + read.get().untrusted().map(why -> ", and the file is not root's alone (" + why + ")")
+                    .orElse(""));
             enterSignal(UnitState.STOP_SIGTERM, Result.PROTOCOL);
             return;
         }
