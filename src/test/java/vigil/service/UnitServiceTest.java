@@ -286,6 +286,20 @@ class UnitServiceTest {
     }
 
     @Test
+    void theControlProcessIsNoMainProcessEvenOnRootsWord() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.ALL)
+                .commands(Phase.START_POST, List.of(cmd("/bin/post"))));
+        FakeProcess main = os.last();
+        web.notify(main.pid, ROOT, msg("READY=1"));
+        FakeProcess post = os.last("/bin/post");
+        unitOs.existing.add(post.pid);
+        web.notify(main.pid, ROOT, msg("MAINPID=" + post.pid));
+        assertEquals(main.pid, web.mainPid());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("pid " + post.pid + " is the unit's control process")),
+                lines.toString());
+    }
+
+    @Test
     void aForeignMainPidIsNeverSignalledAtStop() {
         UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
         FakeProcess main = os.last();
