@@ -24,6 +24,7 @@ import vigil.log.LogOptions;
 import vigil.log.TimestampFormat;
 import vigil.loop.EventLoop;
 import vigil.model.DirectorySpec;
+import vigil.model.StopPolicy;
 import vigil.os.Children;
 import vigil.os.Ending;
 import vigil.os.Errno;
@@ -83,6 +84,10 @@ public final class Daemon implements ServiceHost {
     private final Leftovers leftovers;
     /** Services held back, by name, until what a previous Vigil left running of them is gone. */
     private final Map<String, HeldBack> waitingForLeftovers = new HashMap<>();
+    /** Where units' pids are written down for the next Vigil, if anywhere. */
+    private UnitPidFiles unitPids;
+    /** The units wait until what a previous Vigil left of them is gone. */
+    private boolean unitsHeldBack;
     private boolean stopping;
     /** Hears what began the stop. */
     private final Consumer<StopCause> stoppedBy;
@@ -192,6 +197,9 @@ public final class Daemon implements ServiceHost {
                     reporter.say("no control socket: " + e.getMessage());
                 }
             }
+            if (runtime != null && Files.isDirectory(runtime)) {
+                daemon.unitPids = UnitPidFiles.open(runtime.resolve("units"), reporter).orElse(null);
+            }
             // Before any service starts: a TERM that comes once one runs must stop it, not kill the JVM.
             for (int signal : stopSignals) {
                 loop.onSignal(signal, () -> daemon.shutdown("got " + Signals.name(signal).substring(3),
@@ -210,6 +218,7 @@ public final class Daemon implements ServiceHost {
             loop.execute(daemon::startTrees);
             loop.run();
             daemon.supervise.close();
+            if (daemon.unitPids != null) daemon.unitPids.close();
             if (server != null) server.close();
             watcher.close();
             reporter.say("all services stopped; exiting");
@@ -241,10 +250,7 @@ public final class Daemon implements ServiceHost {
 
     /** The first scan of every tree; says how many services there are once all were loaded. */
     private void startTrees() {
-        if (!units.isEmpty()) {
-            units.start();
-            reporter.say("running " + supervisor.units().size() + " units");
-        }
+        stopUnitLeftovers(this::startUnits);
         if (trees.isEmpty()) return;
         int[] scanning = {trees.size()};
         supervise.scanBegan();
@@ -268,6 +274,40 @@ public final class Daemon implements ServiceHost {
                 tree.rescan();
             }
         }
+    }
+
+    private void startUnits() {
+        if (units.isEmpty() || stopping) return;
+        units.start();
+        reporter.say("running " + supervisor.units().size() + " units");
+    }
+
+    /**
+     * Stops what a previous Vigil left running of its units, as it wrote their pids down (even of units no longer
+     * configured: what it ran, it no longer supervises), then runs {@code then}. The units wait, not the trees.
+     */
+    private void stopUnitLeftovers(Runnable then) {
+        if (unitPids == null) {
+            then.run();
+            return;
+        }
+        // Counted down once per unit with leftovers, and once for this loop: a stop may end at once.
+        int[] left = {1};
+        Runnable oneGone = () -> {
+            if (--left[0] > 0) return;
+            unitsHeldBack = false;
+            then.run();
+        };
+        unitsHeldBack = true;
+        for (UnitPidFiles.RecordedUnit recorded : unitPids.takeRecorded()) {
+            StopPolicy policy = new StopPolicy(recorded.signal(), recorded.killAfter(), Duration.ZERO);
+            List<Leftovers.Found> found = new ArrayList<>();
+            for (var pid : recorded.pids()) leftovers.check(recorded.unit(), pid, policy).ifPresent(found::add);
+            if (found.isEmpty()) continue;
+            left[0]++;
+            leftovers.stop(recorded.unit(), found, oneGone);
+        }
+        oneGone.run();
     }
 
     /**
@@ -512,6 +552,7 @@ public final class Daemon implements ServiceHost {
     private final class UnitControl implements UnitListener {
         @Override
         public void stateChanged(UnitService unit) {
+            if (unitPids != null) unitPids.changed(unit);
             if (commands != null) commands.unitChanged(unit);
         }
 
@@ -523,6 +564,7 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public void removed(UnitService unit) {
+            if (unitPids != null) unitPids.removed(unit);
             if (commands != null) commands.unitRemoved(unit);
             if (!stopping) units.nameFreed(unit.name());
         }
@@ -578,6 +620,9 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public String daemonReload() {
+            if (unitsHeldBack) {
+                return "not yet: the units start once what a previous Vigil left of them is gone";
+            }
             String summary = units.reload();
             reporter.say("daemon-reload: " + summary);
             return summary;

@@ -158,15 +158,22 @@ final class Leftovers {
 
     /** What {@code /proc/PID/stat} says; empty if there is no such process. */
     private Optional<ProcessFacts> facts(int pid) throws OsException {
-        String stat;
         try {
-            stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"), StandardCharsets.ISO_8859_1);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
+            if (bootTime == null) bootTime = bootTime();
+            return facts(pid, bootTime);
+        } catch (IOException | RuntimeException e) {
             throw new OsException("read", "/proc/" + pid + "/stat", Errno.EIO);
         }
-        return Optional.of(parseStat(stat, bootTime()));
+    }
+
+    /** What {@code /proc/PID/stat} says, the start counted from {@code bootTime}; empty if there is no such process. */
+    static Optional<ProcessFacts> facts(int pid, Instant bootTime) throws IOException {
+        try {
+            return Optional.of(parseStat(Files.readString(Path.of("/proc", Integer.toString(pid), "stat"),
+                    StandardCharsets.ISO_8859_1), bootTime));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -182,17 +189,11 @@ final class Leftovers {
         return new ProcessFacts(started, parent);
     }
 
-    /** Now less the time since boot (suspend included, as the start times count it): to 10 ms. */
-    private Instant bootTime() throws OsException {
-        if (bootTime != null) return bootTime;
-        try {
-            String uptime = Files.readString(Path.of("/proc/uptime"), StandardCharsets.ISO_8859_1);
-            double seconds = Double.parseDouble(uptime.substring(0, uptime.indexOf(' ')));
-            bootTime = Instant.now().minusNanos(Math.round(seconds * 1e9));
-            return bootTime;
-        } catch (IOException | RuntimeException e) {
-            throw new OsException("read", "/proc/uptime", Errno.EIO);
-        }
+    /** When the machine booted by the wall clock: now less the time since, suspend included as start times count it. */
+    static Instant bootTime() throws IOException {
+        String uptime = Files.readString(Path.of("/proc/uptime"), StandardCharsets.ISO_8859_1);
+        double seconds = Double.parseDouble(uptime.substring(0, uptime.indexOf(' ')));
+        return Instant.now().minusNanos(Math.round(seconds * 1e9));
     }
 
     /**

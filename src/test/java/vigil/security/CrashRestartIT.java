@@ -7,6 +7,7 @@ import static vigil.testing.ServiceDirs.script;
 import static vigil.testing.ServiceDirs.service;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -53,6 +54,13 @@ class CrashRestartIT {
         return daemon;
     }
 
+    private DaemonProcess daemon(Path root, Path units) throws IOException {
+        DaemonProcess daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--log-dir",
+                DaemonProcess.logDir(sandbox).toString(), root.toString(), "--units", units.toString());
+        daemons.add(daemon);
+        return daemon;
+    }
+
     @Test
     void aRestartAfterKillNineStopsWhatTheDeadDaemonLeftAndRunsOneCopyOfEach() throws Exception {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
@@ -67,16 +75,53 @@ class CrashRestartIT {
         all.add(dirs.get(0).resolve("log"));
         all.add(dirs.get(1).resolve("log"));
 
-        DaemonProcess first = daemon(root);
+        // Two units, each with a working directory of its own to tell its copies by.
+        Path units = Files.createDirectories(sandbox.resolve("units"));
+        List<Path> unitDirs = new ArrayList<>();
+        for (String unit : List.of("u1", "u2")) {
+            Path work = Files.createDirectories(sandbox.resolve("unitwork/" + unit));
+            Files.writeString(units.resolve(unit + ".service"), "[Service]\nWorkingDirectory=" + work
+                    + "\nExecStart=/bin/sleep 1000\n");
+            unitDirs.add(work);
+        }
+
+        DaemonProcess first = daemon(root, units);
         Map<Path, Long> oldPids = new TreeMap<>();
         for (Path dir : all) oldPids.put(dir, awaitRunning(dir, WAIT));
+        for (Path work : unitDirs) {
+            long pid = Await.value(work + "'s unit running", WAIT, () -> {
+                List<Long> copies = processesIn(work);
+                return copies.size() == 1 ? copies.get(0) : null;
+            });
+            // Written down in the background: the crash must come after, as it would on any real machine.
+            Path record = sandbox.resolve("run/units/" + work.getFileName() + ".service");
+            Await.until(record + " to name pid " + pid, WAIT, () -> readOrEmpty(record).contains("main " + pid + " "));
+            oldPids.put(work, pid);
+        }
         first.signal("KILL");
         first.awaitExit(WAIT);
         for (Path dir : all) {
             assertTrue(Procs.running(oldPids.get(dir)), dir + "'s process outlives the killed daemon");
         }
 
-        DaemonProcess second = daemon(root);
+        for (Path work : unitDirs) {
+            assertTrue(Procs.running(oldPids.get(work)), work + "'s unit outlives the killed daemon");
+        }
+
+        DaemonProcess second = daemon(root, units);
+        for (Path work : unitDirs) {
+            String unit = work.getFileName() + ".service";
+            second.awaitLine("^vigil: " + unit + ": found pid " + oldPids.get(work) + " left by a previous Vigil "
+                    + "\\(started [^)]+\\); stopping it before starting anew$", WAIT);
+            Await.until(work + "'s old process " + oldPids.get(work) + " to be gone", WAIT,
+                    () -> !Procs.running(oldPids.get(work)));
+            second.awaitLine("^vigil: " + unit + ": running", WAIT);
+            long fresh = Await.value(work + "'s unit running anew", WAIT, () -> {
+                List<Long> copies = processesIn(work);
+                return copies.size() == 1 && copies.get(0) != oldPids.get(work).longValue() ? copies.get(0) : null;
+            });
+            assertEquals(List.of(fresh), processesIn(work), unit + ": exactly one copy, the new one");
+        }
         for (Path dir : all) {
             ServiceDirs.awaitRestarted(dir, oldPids.get(dir), WAIT);
             Await.until(dir + "'s old process " + oldPids.get(dir) + " to be gone", WAIT,
@@ -154,11 +199,19 @@ class CrashRestartIT {
         return boot.plusMillis(Procs.startTime(pid) * 10);
     }
 
+    private static String readOrEmpty(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     /** Running processes whose working directory is exactly {@code dir}: the copies of that service. */
-    private static List<Long> processesIn(Path dir) throws IOException {
-        Path real = dir.toRealPath();
+    private static List<Long> processesIn(Path dir) {
         List<Long> found = new ArrayList<>();
         try (Stream<Path> entries = Files.list(Path.of("/proc"))) {
+            Path real = dir.toRealPath();
             for (Path entry : entries.toList()) {
                 String name = entry.getFileName().toString();
                 if (!name.chars().allMatch(Character::isDigit)) continue;
@@ -171,6 +224,8 @@ class CrashRestartIT {
                     // Exited while we looked.
                 }
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         return found;
     }
