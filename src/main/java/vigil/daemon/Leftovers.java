@@ -259,7 +259,7 @@ final class Leftovers {
         private void kill(Found current) {
             if (left.peek() != current) return;
             reporter.say(current.owner(), "pid " + current.pid() + " left by a previous Vigil did not stop within "
-                    + current.killAfter().toSeconds() + "s; sending KILL");
+                    + seconds(current.killAfter()) + "; sending KILL");
             try {
                 if (!signal(current, Signals.SIGKILL)) {
                     gone(current);
@@ -275,6 +275,10 @@ final class Leftovers {
                             + service + " is not started until it is gone, so that it never runs twice");
                 }
             });
+        }
+
+        private static String seconds(Duration d) {
+            return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() / 1000.0 + "s";
         }
 
         private boolean signal(Found f, int signal) throws OsException {

@@ -141,6 +141,34 @@ class CrashRestartIT {
     }
 
     @Test
+    void aLeftoverThatIgnoresItsStopSignalIsKilledAndOnlyThenIsTheServiceStarted() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        // An ignored signal stays ignored across exec: sleep ignores TERM.
+        Path dir = service(root, "stubborn", "trap '' TERM\nexec sleep 1000");
+        Files.writeString(dir.resolve("timeout-kill"), "1000\n");
+        DaemonProcess first = daemon(root);
+        long old = awaitRunning(dir, WAIT);
+        first.signal("KILL");
+        first.awaitExit(WAIT);
+
+        DaemonProcess second = daemon(root);
+        long fresh = ServiceDirs.awaitRestarted(dir, old, WAIT);
+        Await.until("the old copy " + old + " to be gone", WAIT, () -> !Procs.running(old));
+        assertEquals(List.of(fresh), processesIn(dir));
+        List<String> lines = second.lines();
+        int killed = indexOf(lines, "stubborn: pid " + old + " left by a previous Vigil did not stop within 1s; "
+                + "sending KILL");
+        int started = indexOf(lines, "stubborn: started (pid " + fresh + ")");
+        assertTrue(killed >= 0 && started > killed, "KILL, then the start; the daemon said:\n"
+                + String.join("\n", lines));
+    }
+
+    private static int indexOf(List<String> lines, String part) {
+        for (int i = 0; i < lines.size(); i++) if (lines.get(i).contains(part)) return i;
+        return -1;
+    }
+
+    @Test
     void aRecordedPidThatAnotherProcessHasNowIsLeftAlone() throws Exception {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
         Path dir = service(root, "web", "exec sleep 1000");
