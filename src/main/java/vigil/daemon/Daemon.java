@@ -2,7 +2,10 @@ package vigil.daemon;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +31,8 @@ import vigil.model.StopPolicy;
 import vigil.os.Children;
 import vigil.os.Ending;
 import vigil.os.Errno;
+import vigil.os.Fds;
+import vigil.os.FileSystem;
 import vigil.os.NativeHeap;
 import vigil.os.OsException;
 import vigil.os.Rlimits;
@@ -84,6 +89,8 @@ public final class Daemon implements ServiceHost {
     private final Leftovers leftovers;
     /** Services held back, by name, until what a previous Vigil left running of them is gone. */
     private final Map<String, HeldBack> waitingForLeftovers = new HashMap<>();
+    /** Where transient services keep their supervise/, if there is a runtime directory. */
+    private Path transientRoot;
     /** Where units' pids are written down for the next Vigil, if anywhere. */
     private UnitPidFiles unitPids;
     /** The units wait until what a previous Vigil left of them is gone. */
@@ -197,6 +204,7 @@ public final class Daemon implements ServiceHost {
                     reporter.say("no control socket: " + e.getMessage());
                 }
             }
+            if (runtime != null) daemon.transientRoot = runtime.resolve("transient");
             if (runtime != null && Files.isDirectory(runtime)) {
                 daemon.unitPids = UnitPidFiles.open(runtime.resolve("units"), reporter).orElse(null);
             }
@@ -250,6 +258,7 @@ public final class Daemon implements ServiceHost {
 
     /** The first scan of every tree; says how many services there are once all were loaded. */
     private void startTrees() {
+        if (transientRoot != null) stopTransientLeftovers(transientRoot);
         stopUnitLeftovers(this::startUnits);
         if (trees.isEmpty()) return;
         int[] scanning = {trees.size()};
@@ -273,6 +282,47 @@ public final class Daemon implements ServiceHost {
                 treeScanned.run();
                 tree.rescan();
             }
+        }
+    }
+
+    /**
+     * Transient services do not outlive their daemon: what a previous one left running of them is stopped, and not
+     * started anew. Only where this daemon gets the {@code supervise/lock}: a live supervisor's service is no
+     * leftover. The lock is held until the leftover is gone: an {@code add} of the name is refused till then.
+     */
+    private void stopTransientLeftovers(Path root) {
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+            for (Path dir : dirs) {
+                Path superviseDir = dir.resolve("supervise");
+                if (!Files.isDirectory(superviseDir, LinkOption.NOFOLLOW_LINKS)) continue;
+                String name = dir.getFileName().toString();
+                int lock;
+                try {
+                    lock = FileSystem.openLockFile(superviseDir.resolve("lock"), 0600);
+                } catch (OsException e) {
+                    reporter.say(name, "cannot check what a previous Vigil left of this transient service: "
+                            + e.getMessage());
+                    continue;
+                }
+                boolean held = false;
+                try {
+                    if (!FileSystem.flock(lock, FileSystem.LOCK_EX | FileSystem.LOCK_NB)) continue;
+                    Optional<Leftovers.Found> found = leftovers.recordedIn(name, superviseDir)
+                            .flatMap(recorded -> leftovers.check(name, recorded, StopPolicy.DEFAULT));
+                    if (found.isEmpty()) continue;
+                    held = true;
+                    leftovers.stop(name, List.of(found.get()),
+                            "(a transient service is not started again by a new Vigil)", () -> Fds.close(lock));
+                } catch (OsException e) {
+                    reporter.say(name, "cannot lock " + superviseDir.resolve("lock") + ": " + e.getMessage());
+                } finally {
+                    if (!held) Fds.close(lock);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // No transient service was ever added here.
+        } catch (IOException e) {
+            reporter.say("cannot read " + root + ": " + e.getMessage());
         }
     }
 

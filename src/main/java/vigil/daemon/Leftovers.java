@@ -202,9 +202,14 @@ final class Leftovers {
      * {@code whenGone} on the loop once every one is gone; never while one still runs.
      */
     void stop(String service, List<Found> found, Runnable whenGone) {
+        stop(service, found, "before starting anew", whenGone);
+    }
+
+    /** As {@link #stop(String, List, Runnable)}, saying {@code then} ("before starting anew") of each. */
+    void stop(String service, List<Found> found, String then, Runnable whenGone) {
         for (Found f : found) {
             reporter.say(f.owner(), "found pid " + f.pid() + " left by a previous Vigil (started " + f.started()
-                    + "); stopping it before starting anew");
+                    + "); stopping it " + then);
         }
         new Stopping(service, new ArrayDeque<>(found), whenGone).next();
     }

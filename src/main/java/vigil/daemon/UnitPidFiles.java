@@ -22,6 +22,7 @@ import java.util.Optional;
 import vigil.daemon.LeftoverCheck.ProcessFacts;
 import vigil.daemon.LeftoverCheck.Recorded;
 import vigil.os.Children;
+import vigil.os.FileSystem;
 import vigil.os.Fds;
 import vigil.os.OsException;
 import vigil.os.ThreadPriority;
@@ -70,10 +71,14 @@ final class UnitPidFiles implements AutoCloseable {
     private final Map<String, Snapshot> pending = new LinkedHashMap<>();
     private boolean closing;
     private final Thread writer;
+    /** The flock on {@link #LOCK}, held until {@link #close}. */
+    private final int lock;
+    private static final String LOCK = ".lock";
 
-    private UnitPidFiles(Path directory, Reporter reporter) {
+    private UnitPidFiles(Path directory, Reporter reporter, int lock) {
         this.directory = directory;
         this.reporter = reporter;
+        this.lock = lock;
         this.writer = Thread.ofPlatform().name("unit-pid-writer").daemon().start(this::writeAll);
     }
 
@@ -106,7 +111,22 @@ final class UnitPidFiles implements AutoCloseable {
             reporter.say("cannot read " + directory + ": " + e.getMessage());
             return Optional.empty();
         }
-        return Optional.of(new UnitPidFiles(directory, reporter));
+        // Held for the daemon's life: a second Vigil on the same runtime directory (its control socket taken, it
+        // went on without one) must neither read this one's records as leftovers nor overwrite them.
+        int lock;
+        try {
+            lock = Fds.open(directory.resolve(LOCK), Fds.O_WRONLY | Fds.O_CREAT | Fds.O_NOFOLLOW, 0600);
+            if (!FileSystem.flock(lock, FileSystem.LOCK_EX | FileSystem.LOCK_NB)) {
+                Fds.close(lock);
+                reporter.say(directory + " is kept by another running Vigil, so units' pids are not written down "
+                        + "there and none recorded there are taken for leftovers");
+                return Optional.empty();
+            }
+        } catch (OsException e) {
+            reporter.say("cannot lock " + directory.resolve(LOCK) + ": " + e.getMessage());
+            return Optional.empty();
+        }
+        return Optional.of(new UnitPidFiles(directory, reporter, lock));
     }
 
     /**
@@ -119,7 +139,8 @@ final class UnitPidFiles implements AutoCloseable {
             for (Path file : files) {
                 String name = file.getFileName().toString();
                 if (name.startsWith(".")) {
-                    Files.deleteIfExists(file);
+                    // A temporary file a write did not get to rename.
+                    if (name.endsWith(".new")) Files.deleteIfExists(file);
                     continue;
                 }
                 try {
@@ -232,6 +253,7 @@ final class UnitPidFiles implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        Fds.close(lock);
     }
 
     // ---- the writer thread ----

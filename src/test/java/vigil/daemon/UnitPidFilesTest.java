@@ -32,6 +32,17 @@ class UnitPidFilesTest {
     }
 
     @Test
+    void aDirectoryAnotherRunningVigilKeepsIsLeftToIt() throws Exception {
+        Path units = dir.resolve("units");
+        try (UnitPidFiles first = UnitPidFiles.open(units, reporter).orElseThrow()) {
+            Files.writeString(units.resolve("web.service"), "stop 15 0\nmain 4321 1796663852 0\n");
+            assertTrue(UnitPidFiles.open(units, reporter).isEmpty());
+            assertTrue(said.toString().contains("is kept by another running Vigil"), said.toString());
+            assertTrue(Files.exists(units.resolve("web.service")), "its records are not taken");
+        }
+    }
+
+    @Test
     void aMissingDirectoryIsMadeClosedToOthers() throws Exception {
         Path units = dir.resolve("units");
         try (UnitPidFiles files = UnitPidFiles.open(units, reporter).orElseThrow()) {
@@ -58,7 +69,8 @@ class UnitPidFilesTest {
                     said.toString());
             assertTrue(said.toString().contains("garbage.service: cannot read"), said.toString());
             try (var left = Files.list(units)) {
-                assertFalse(left.findAny().isPresent(), "every record is read once, then removed");
+                assertFalse(left.anyMatch(f -> f.getFileName().toString().endsWith(".service")),
+                        "every record is read once, then removed");
             }
         }
     }

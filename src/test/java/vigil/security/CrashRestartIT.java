@@ -26,6 +26,7 @@ import vigil.testing.Await;
 import vigil.testing.DaemonProcess;
 import vigil.testing.Procs;
 import vigil.testing.ServiceDirs;
+import vigil.testing.Tools;
 
 /**
  * kill -9 of the daemon leaves its services running, reparented; a new daemon on the same tree must stop them
@@ -161,6 +162,28 @@ class CrashRestartIT {
         int started = indexOf(lines, "stubborn: started (pid " + fresh + ")");
         assertTrue(killed >= 0 && started > killed, "KILL, then the start; the daemon said:\n"
                 + String.join("\n", lines));
+    }
+
+    @Test
+    void aTransientServiceADeadDaemonLeftIsStoppedAndNotStartedAgain() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path work = Files.createDirectories(sandbox.resolve("jobwork"));
+        DaemonProcess first = daemon(root);
+        first.awaitLine("supervising 0 services", WAIT);
+        Tools.Result add = Tools.run(sandbox, Map.of("VIGIL_CONTROL", sandbox.resolve("run/control").toString()),
+                null, List.of(System.getProperty("vigil.launcher"), "add", "job", "--cwd", work.toString(), "--",
+                        "sleep", "1000"));
+        assertEquals(0, add.exit(), add.output());
+        long old = awaitRunning(sandbox.resolve("run/transient/job"), WAIT);
+        first.signal("KILL");
+        first.awaitExit(WAIT);
+        assertTrue(Procs.running(old), "the transient service outlives the killed daemon");
+
+        DaemonProcess second = daemon(root);
+        second.awaitLine("job: found pid " + old + " left by a previous Vigil \\(started [^)]+\\); stopping it "
+                + "\\(a transient service is not started again by a new Vigil\\)", WAIT);
+        Await.until("the old copy " + old + " to be gone", WAIT, () -> !Procs.running(old));
+        assertEquals(List.of(), processesIn(work));
     }
 
     private static int indexOf(List<String> lines, String part) {
