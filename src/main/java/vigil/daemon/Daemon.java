@@ -2,10 +2,7 @@ package vigil.daemon;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,12 +24,9 @@ import vigil.log.LogOptions;
 import vigil.log.TimestampFormat;
 import vigil.loop.EventLoop;
 import vigil.model.DirectorySpec;
-import vigil.model.StopPolicy;
 import vigil.os.Children;
 import vigil.os.Ending;
 import vigil.os.Errno;
-import vigil.os.Fds;
-import vigil.os.FileSystem;
 import vigil.os.NativeHeap;
 import vigil.os.OsException;
 import vigil.os.Rlimits;
@@ -258,8 +252,16 @@ public final class Daemon implements ServiceHost {
 
     /** The first scan of every tree; says how many services there are once all were loaded. */
     private void startTrees() {
-        if (transientRoot != null) stopTransientLeftovers(transientRoot);
-        stopUnitLeftovers(this::startUnits);
+        if (transientRoot != null) leftovers.stopTransients(transientRoot);
+        if (unitPids == null) {
+            startUnits();
+        } else {
+            unitsHeldBack = true;
+            leftovers.stopUnits(unitPids.takeRecorded(), () -> {
+                unitsHeldBack = false;
+                startUnits();
+            });
+        }
         if (trees.isEmpty()) return;
         int[] scanning = {trees.size()};
         supervise.scanBegan();
@@ -285,79 +287,10 @@ public final class Daemon implements ServiceHost {
         }
     }
 
-    /**
-     * Transient services do not outlive their daemon: what a previous one left running of them is stopped, and not
-     * started anew. Only where this daemon gets the {@code supervise/lock}: a live supervisor's service is no
-     * leftover. The lock is held until the leftover is gone: an {@code add} of the name is refused till then.
-     */
-    private void stopTransientLeftovers(Path root) {
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
-            for (Path dir : dirs) {
-                Path superviseDir = dir.resolve("supervise");
-                if (!Files.isDirectory(superviseDir, LinkOption.NOFOLLOW_LINKS)) continue;
-                String name = dir.getFileName().toString();
-                int lock;
-                try {
-                    lock = FileSystem.openLockFile(superviseDir.resolve("lock"), 0600);
-                } catch (OsException e) {
-                    reporter.say(name, "cannot check what a previous Vigil left of this transient service: "
-                            + e.getMessage());
-                    continue;
-                }
-                boolean held = false;
-                try {
-                    if (!FileSystem.flock(lock, FileSystem.LOCK_EX | FileSystem.LOCK_NB)) continue;
-                    Optional<Leftovers.Found> found = leftovers.recordedIn(name, superviseDir)
-                            .flatMap(recorded -> leftovers.check(name, recorded, StopPolicy.DEFAULT));
-                    if (found.isEmpty()) continue;
-                    held = true;
-                    leftovers.stop(name, List.of(found.get()),
-                            "(a transient service is not started again by a new Vigil)", () -> Fds.close(lock));
-                } catch (OsException e) {
-                    reporter.say(name, "cannot lock " + superviseDir.resolve("lock") + ": " + e.getMessage());
-                } finally {
-                    if (!held) Fds.close(lock);
-                }
-            }
-        } catch (NoSuchFileException e) {
-            // No transient service was ever added here.
-        } catch (IOException e) {
-            reporter.say("cannot read " + root + ": " + e.getMessage());
-        }
-    }
-
     private void startUnits() {
         if (units.isEmpty() || stopping) return;
         units.start();
         reporter.say("running " + supervisor.units().size() + " units");
-    }
-
-    /**
-     * Stops what a previous Vigil left running of its units, as it wrote their pids down (even of units no longer
-     * configured: what it ran, it no longer supervises), then runs {@code then}. The units wait, not the trees.
-     */
-    private void stopUnitLeftovers(Runnable then) {
-        if (unitPids == null) {
-            then.run();
-            return;
-        }
-        // Counted down once per unit with leftovers, and once for this loop: a stop may end at once.
-        int[] left = {1};
-        Runnable oneGone = () -> {
-            if (--left[0] > 0) return;
-            unitsHeldBack = false;
-            then.run();
-        };
-        unitsHeldBack = true;
-        for (UnitPidFiles.RecordedUnit recorded : unitPids.takeRecorded()) {
-            StopPolicy policy = new StopPolicy(recorded.signal(), recorded.killAfter(), Duration.ZERO);
-            List<Leftovers.Found> found = new ArrayList<>();
-            for (var pid : recorded.pids()) leftovers.check(recorded.unit(), pid, policy).ifPresent(found::add);
-            if (found.isEmpty()) continue;
-            left[0]++;
-            leftovers.stop(recorded.unit(), found, oneGone);
-        }
-        oneGone.run();
     }
 
     /**

@@ -2,12 +2,15 @@ package vigil.daemon;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +23,7 @@ import vigil.os.Children;
 import vigil.os.Epoll;
 import vigil.os.Errno;
 import vigil.os.Fds;
+import vigil.os.FileSystem;
 import vigil.os.OsException;
 import vigil.os.Signals;
 import vigil.supervise.StatusFile;
@@ -29,7 +33,8 @@ import vigil.supervise.SuperviseState;
  * Finds what a previous Vigil left running when it died (kill -9, a crash: its services are reparented and keep
  * running), and stops it before the service starts anew, so that no service ever runs twice. Until cgroups say
  * which processes are a service's, the record is what that Vigil wrote: the pid and start time in
- * {@code supervise/status}.
+ * {@code supervise/status} (of service directories and of transient services, which are stopped and not started
+ * again), and in each unit's record ({@link UnitPidFiles}).
  *
  * <p>A pid alone proves nothing (it may have been recycled), so a pidfd is taken first, then {@code /proc/PID/stat}
  * read, then the pidfd checked to be still running: the facts are those of the process the pidfd holds, and every
@@ -212,6 +217,68 @@ final class Leftovers {
                     + "); stopping it " + then);
         }
         new Stopping(service, new ArrayDeque<>(found), whenGone).next();
+    }
+
+    /**
+     * Transient services do not outlive their daemon: what a previous one left running of them is stopped, and not
+     * started anew. Only where this daemon gets the {@code supervise/lock}: a live supervisor's service is no
+     * leftover. The lock is held until the leftover is gone: an {@code add} of the name is refused till then.
+     */
+    void stopTransients(Path root) {
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root)) {
+            for (Path dir : dirs) {
+                Path superviseDir = dir.resolve("supervise");
+                if (!Files.isDirectory(superviseDir, LinkOption.NOFOLLOW_LINKS)) continue;
+                String name = dir.getFileName().toString();
+                int lock;
+                try {
+                    lock = FileSystem.openLockFile(superviseDir.resolve("lock"), 0600);
+                } catch (OsException e) {
+                    reporter.say(name, "cannot check what a previous Vigil left of this transient service: "
+                            + e.getMessage());
+                    continue;
+                }
+                boolean held = false;
+                try {
+                    if (!FileSystem.flock(lock, FileSystem.LOCK_EX | FileSystem.LOCK_NB)) continue;
+                    Optional<Found> found = recordedIn(name, superviseDir)
+                            .flatMap(recorded -> check(name, recorded, StopPolicy.DEFAULT));
+                    if (found.isEmpty()) continue;
+                    held = true;
+                    stop(name, List.of(found.get()),
+                            "(a transient service is not started again by a new Vigil)", () -> Fds.close(lock));
+                } catch (OsException e) {
+                    reporter.say(name, "cannot lock " + superviseDir.resolve("lock") + ": " + e.getMessage());
+                } finally {
+                    if (!held) Fds.close(lock);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // No transient service was ever added here.
+        } catch (IOException e) {
+            reporter.say("cannot read " + root + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Stops what a previous Vigil left running of its units, as it wrote their pids down (even of units no longer
+     * configured: what it ran, it no longer supervises), then runs {@code then}: the units start after.
+     */
+    void stopUnits(List<UnitPidFiles.RecordedUnit> records, Runnable then) {
+        // Counted down once per unit with leftovers, and once for this loop: a stop may end at once.
+        int[] left = {1};
+        Runnable oneGone = () -> {
+            if (--left[0] == 0) then.run();
+        };
+        for (UnitPidFiles.RecordedUnit recorded : records) {
+            StopPolicy policy = new StopPolicy(recorded.signal(), recorded.killAfter(), Duration.ZERO);
+            List<Found> found = new ArrayList<>();
+            for (Recorded pid : recorded.pids()) check(recorded.unit(), pid, policy).ifPresent(found::add);
+            if (found.isEmpty()) continue;
+            left[0]++;
+            stop(recorded.unit(), found, oneGone);
+        }
+        oneGone.run();
     }
 
     /** One service's leftovers being stopped, the first of {@code left} now. */
