@@ -80,6 +80,15 @@ public final class Daemon implements ServiceHost {
     private final List<ServiceTree> trees = new ArrayList<>();
     /** Services whose name is still held by a removed service that has not finished stopping. */
     private final Map<String, DirectorySpec> waitingForName = new HashMap<>();
+    private final Leftovers leftovers;
+    /** Services held back, by name, until what a previous Vigil left running of them is gone. */
+    private final Map<String, HeldBack> waitingForLeftovers = new HashMap<>();
+    /** Where transient services keep their supervise/, if there is a runtime directory. */
+    private Path transientRoot;
+    /** Where units' pids are written down for the next Vigil, if anywhere. */
+    private UnitPidFiles unitPids;
+    /** The units wait until what a previous Vigil left of them is gone. */
+    private boolean unitsHeldBack;
     private boolean stopping;
     /** Hears what began the stop. */
     private final Consumer<StopCause> stoppedBy;
@@ -97,6 +106,16 @@ public final class Daemon implements ServiceHost {
                 new LoopClock(loop), new SuperviseOpened());
         this.fifos = new ControlFifos(loop, processes, reporter::say);
         this.supervisor = new Supervisor(processes, processes, new LoopClock(loop), new Listener(), new UnitControl());
+        this.leftovers = new Leftovers(loop, reporter);
+    }
+
+    /** A service waiting for leftovers to go; its spec follows a rename meanwhile. */
+    private static final class HeldBack {
+        DirectorySpec spec;
+
+        HeldBack(DirectorySpec spec) {
+            this.spec = spec;
+        }
     }
 
     /**
@@ -179,6 +198,10 @@ public final class Daemon implements ServiceHost {
                     reporter.say("no control socket: " + e.getMessage());
                 }
             }
+            if (runtime != null) daemon.transientRoot = runtime.resolve("transient");
+            if (runtime != null && Files.isDirectory(runtime)) {
+                daemon.unitPids = UnitPidFiles.open(runtime.resolve("units"), reporter).orElse(null);
+            }
             // Before any service starts: a TERM that comes once one runs must stop it, not kill the JVM.
             for (int signal : stopSignals) {
                 loop.onSignal(signal, () -> daemon.shutdown("got " + Signals.name(signal).substring(3),
@@ -197,6 +220,7 @@ public final class Daemon implements ServiceHost {
             loop.execute(daemon::startTrees);
             loop.run();
             daemon.supervise.close();
+            if (daemon.unitPids != null) daemon.unitPids.close();
             if (server != null) server.close();
             watcher.close();
             reporter.say("all services stopped; exiting");
@@ -228,9 +252,15 @@ public final class Daemon implements ServiceHost {
 
     /** The first scan of every tree; says how many services there are once all were loaded. */
     private void startTrees() {
-        if (!units.isEmpty()) {
-            units.start();
-            reporter.say("running " + supervisor.units().size() + " units");
+        if (transientRoot != null) leftovers.stopTransients(transientRoot);
+        if (unitPids == null) {
+            startUnits();
+        } else {
+            unitsHeldBack = true;
+            leftovers.stopUnits(unitPids.takeRecorded(), () -> {
+                unitsHeldBack = false;
+                startUnits();
+            });
         }
         if (trees.isEmpty()) return;
         int[] scanning = {trees.size()};
@@ -238,8 +268,12 @@ public final class Daemon implements ServiceHost {
         Runnable treeScanned = () -> {
             if (--scanning[0] > 0) return;
             supervise.scanEnded();
-            reporter.say("supervising " + supervisor.services().size() + " services from "
-                    + String.join(", ", trees.stream().map(t -> t.root().toString()).toList()));
+            int heldBack = waitingForLeftovers.values().stream()
+                    .mapToInt(held -> held.spec.logger().isPresent() ? 2 : 1).sum();
+            reporter.say("supervising " + (supervisor.services().size() + heldBack) + " services from "
+                    + String.join(", ", trees.stream().map(t -> t.root().toString()).toList())
+                    + (heldBack == 0 ? "" : " (" + heldBack + " to start once what a previous Vigil left of them "
+                    + "is gone)"));
             trimSoon();
         };
         for (ServiceTree tree : trees) {
@@ -251,6 +285,12 @@ public final class Daemon implements ServiceHost {
                 tree.rescan();
             }
         }
+    }
+
+    private void startUnits() {
+        if (units.isEmpty() || stopping) return;
+        units.start();
+        reporter.say("running " + supervisor.units().size() + " units");
     }
 
     /**
@@ -289,6 +329,9 @@ public final class Daemon implements ServiceHost {
         reporter.say(why + "; stopping " + running());
         for (ServiceTree tree : trees) tree.close();
         waitingForName.clear();
+        // They never started; their leftovers have had their signal, and whoever ends them now is not Vigil.
+        for (HeldBack held : waitingForLeftovers.values()) supervise.close(held.spec);
+        waitingForLeftovers.clear();
         supervisor.shutdown(loop::stop);
     }
 
@@ -315,11 +358,57 @@ public final class Daemon implements ServiceHost {
             throw new CannotSupervise("ignored: a service of that name is already supervised from "
                     + existing.get().spec().directory(), false);
         }
+        HeldBack waiting = waitingForLeftovers.get(spec.name());
+        if (waiting != null) {
+            throw new CannotSupervise("ignored: a service of that name is already supervised from "
+                    + waiting.spec.directory(), false);
+        }
         try {
             supervise.open(spec);
         } catch (IOException e) {
             throw new CannotSupervise(e.getMessage(), Errno.isShortage(e));
         }
+        // Only now that its supervise/lock is ours: a process some live supervisor runs is no leftover.
+        List<Leftovers.Found> found = findLeftovers(spec);
+        if (!found.isEmpty()) {
+            HeldBack held = new HeldBack(spec);
+            waitingForLeftovers.put(spec.name(), held);
+            leftovers.stop(spec.name(), found, () -> leftoversGone(held));
+            return;
+        }
+        start(spec);
+    }
+
+    /**
+     * What a previous Vigil left running of the service and its logger, as their {@code supervise/status} records
+     * it, producer first.
+     */
+    private List<Leftovers.Found> findLeftovers(DirectorySpec spec) {
+        List<Leftovers.Found> found = new ArrayList<>();
+        List<DirectorySpec> both = new ArrayList<>(List.of(spec));
+        spec.logger().ifPresent(both::add);
+        for (DirectorySpec one : both) {
+            SuperviseDir dir = supervise.directory(one);
+            if (dir == null) continue;
+            leftovers.recordedIn(one.name(), dir.directory())
+                    .flatMap(recorded -> leftovers.check(one.name(), recorded, one.stop()))
+                    .ifPresent(found::add);
+        }
+        return found;
+    }
+
+    /** Starts a held-back service once its leftovers are gone, unless it was removed meanwhile. */
+    private void leftoversGone(HeldBack held) {
+        if (!waitingForLeftovers.remove(held.spec.name(), held)) return;
+        try {
+            start(held.spec);
+        } catch (CannotSupervise e) {
+            reporter.say(held.spec.name(), e.getMessage());
+        }
+    }
+
+    /** Starts the service whose supervise/ is open. */
+    private void start(DirectorySpec spec) throws CannotSupervise {
         try {
             supervisor.add(spec);
             trimSoon();
@@ -372,6 +461,8 @@ public final class Daemon implements ServiceHost {
     @Override
     public void remove(String name) {
         waitingForName.remove(name);
+        HeldBack held = waitingForLeftovers.remove(name);
+        if (held != null) supervise.close(held.spec);
         supervisor.remove(name);
     }
 
@@ -379,7 +470,7 @@ public final class Daemon implements ServiceHost {
     public void rename(String from, DirectorySpec renamed) throws CannotSupervise {
         String to = renamed.name();
         Optional<Service> holder = supervisor.get(to);
-        if (holder.isPresent() || supervisor.unit(to).isPresent()) {
+        if (holder.isPresent() || supervisor.unit(to).isPresent() || waitingForLeftovers.containsKey(to)) {
             throw new CannotSupervise(holder.filter(s -> s.want() == Want.EXIT).isPresent()
                     ? "its new name is still held by a service that is stopping"
                     : "its new name is taken by another service", false);
@@ -388,6 +479,13 @@ public final class Daemon implements ServiceHost {
         DirectorySpec waiting = waitingForName.remove(from);
         if (waiting != null) {
             add(renamed);
+            return;
+        }
+        HeldBack held = waitingForLeftovers.remove(from);
+        if (held != null) {
+            supervise.moved(held.spec, renamed);
+            held.spec = renamed;
+            waitingForLeftovers.put(to, held);
             return;
         }
         Optional<Service> service = supervisor.get(from);
@@ -437,6 +535,7 @@ public final class Daemon implements ServiceHost {
     private final class UnitControl implements UnitListener {
         @Override
         public void stateChanged(UnitService unit) {
+            if (unitPids != null) unitPids.changed(unit);
             if (commands != null) commands.unitChanged(unit);
         }
 
@@ -448,6 +547,7 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public void removed(UnitService unit) {
+            if (unitPids != null) unitPids.removed(unit);
             if (commands != null) commands.unitRemoved(unit);
             if (!stopping) units.nameFreed(unit.name());
         }
@@ -471,6 +571,12 @@ public final class Daemon implements ServiceHost {
                 Daemon.this.add(spec);
             } catch (CannotSupervise e) {
                 throw new Protocol.Failure(Protocol.Error.FAILED, spec.name() + ": " + e.getMessage());
+            }
+            if (waitingForLeftovers.containsKey(spec.name())) {
+                // What a previous Vigil left of it is being stopped: no start that the reply cannot show.
+                Daemon.this.remove(spec.name());
+                throw new Protocol.Failure(Protocol.Error.FAILED, spec.name() + ": a copy left running by a "
+                        + "previous Vigil is being stopped; add it again once it is gone");
             }
             if (supervisor.get(spec.name()).isEmpty()) {
                 // Its name is still held by a service that is stopping; it would start once that one is gone.
@@ -497,6 +603,9 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public String daemonReload() {
+            if (unitsHeldBack) {
+                return "not yet: the units start once what a previous Vigil left of them is gone";
+            }
             String summary = units.reload();
             reporter.say("daemon-reload: " + summary);
             return summary;
