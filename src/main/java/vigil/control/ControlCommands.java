@@ -59,7 +59,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         Executor io = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("vigil-transient-io").daemon()
                 .factory());
         this.transients = new TransientServices(loop, host, access, runtimeDirectory.resolve("transient"), users, io,
-                waits, this::okWith, say);
+                waits, this::okWith, say, TransientServices.DEFAULT_LIMIT_PER_USER);
     }
 
     // ---- requests ----
@@ -355,6 +355,14 @@ public final class ControlCommands implements ControlServer.LineHandler {
         lastState.remove(service);
         publish(service, event(service, "removed"));
         waits.removed(service, transients.removed(service));
+    }
+
+    /**
+     * Root's configuration ({@code where}) claims {@code name}: true if another user's transient service held it
+     * and is now being removed, so the claim must wait for the name to be free.
+     */
+    public boolean giveWay(String name, String where) {
+        return transients.giveWay(name, where);
     }
 
     /** The daemon has written a removed service's last state and closed its files. */

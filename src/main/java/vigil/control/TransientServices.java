@@ -25,8 +25,11 @@ import vigil.model.DirectorySpec;
 import vigil.model.Readiness;
 import vigil.model.RestartPolicy;
 import vigil.model.StopPolicy;
+import vigil.os.FsCredentials;
+import vigil.os.OsException;
 import vigil.os.UnixSocket.PeerCredentials;
 import vigil.service.Service;
+import vigil.service.Want;
 
 /**
  * The services that {@code vigil add} makes: supervised from memory, with their {@code supervise/} state in a
@@ -37,6 +40,8 @@ import vigil.service.Service;
 final class TransientServices {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,63}");
     private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** How many transient services one user other than root (or the daemon's owner) may have at once. */
+    static final int DEFAULT_LIMIT_PER_USER = 64;
 
     private final EventLoop loop;
     private final ControlHost host;
@@ -47,21 +52,27 @@ final class TransientServices {
     private final ServiceWaits waits;
     private final BiFunction<Object, Service, Map<String, Object>> okWith;
     private final Consumer<String> say;
+    private final int limitPerUser;
     /** Transient services by name, with the uid that added them. */
     private final Map<String, Integer> byName = new HashMap<>();
-    /** Names of adds whose disk work is under way: taken, so that two adds of one name cannot both go ahead. */
-    private final Set<String> pending = new HashSet<>();
+    /**
+     * Names of adds whose disk work is under way, with the uid adding each: taken, so that two adds of one name
+     * cannot both go ahead, and counted against the uid's limit.
+     */
+    private final Map<String, Integer> pending = new HashMap<>();
     /** Removed transient services whose files the daemon has not closed yet; their directories go after. */
     private final Set<Service> closing = new HashSet<>();
 
     /**
      * @param root   where each transient service gets its directory
      * @param io     runs the disk work, off the loop thread, in the order given
-     * @param okWith the ok reply to a request, with the service's status
+     * @param okWith       the ok reply to a request, with the service's status
+     * @param limitPerUser how many transient services each user but root and the daemon's owner may have
      */
     TransientServices(EventLoop loop, ControlHost host, Access access, Path root, Users users, Executor io,
                       ServiceWaits waits, BiFunction<Object, Service, Map<String, Object>> okWith,
-                      Consumer<String> say) {
+                      Consumer<String> say, int limitPerUser) {
+        this.limitPerUser = limitPerUser;
         this.loop = loop;
         this.host = host;
         this.access = access;
@@ -75,6 +86,22 @@ final class TransientServices {
 
     boolean contains(String name) {
         return byName.containsKey(name);
+    }
+
+    /**
+     * Root's configuration ({@code where}: a service directory or a unit file) claims {@code name}: if another
+     * user's transient service holds it, that one is stopped and removed, with a message, and true is returned
+     * (the claim then waits for the name to be free). Root's and the daemon owner's own transient services are
+     * theirs to remove, so they keep the name.
+     */
+    boolean giveWay(String name, String where) {
+        Integer uid = byName.get(name);
+        if (uid == null || uid == 0 || uid == access.daemonUid()) return false;
+        if (host.service(name).filter(s -> s.want() == Want.EXIT).isPresent()) return true; // on its way out
+        say.accept(name + ": the transient service added by uid " + uid + " is stopped and removed: " + where
+                + " takes the name");
+        host.remove(name);
+        return true;
     }
 
     /** What the disk work of an add made: the command to run and the service's directory. */
@@ -93,9 +120,10 @@ final class TransientServices {
         if (host.stopping()) throw new Failure(Error.SHUTTING_DOWN, a.name() + ": the daemon is shutting down");
         checkFree(a.name());
         checkMayRunAs(caller, a);
+        checkLimit(caller, a.name());
         Path cwd = Path.of(a.cwd());
         if (!cwd.isAbsolute()) throw new Failure(Error.BAD_REQUEST, "\"cwd\" must be an absolute path");
-        pending.add(a.name());
+        pending.put(a.name(), caller.uid());
         client.hold();
         io.execute(() -> {
             Prepared prepared = null;
@@ -126,7 +154,22 @@ final class TransientServices {
                     : "supervised from " + existing.get().spec().directory();
             throw new Failure(Error.EXISTS, name + ": the name is taken (" + where + ")");
         }
-        if (pending.contains(name)) throw new Failure(Error.EXISTS, name + ": the name is being added");
+        if (pending.containsKey(name)) throw new Failure(Error.EXISTS, name + ": the name is being added");
+        if (name.contains(".") && host.unit(name).isPresent()) {
+            throw new Failure(Error.EXISTS, name + ": the name is taken (a unit)");
+        }
+    }
+
+    /** Each user but root and the daemon's owner may have {@link #limitPerUser} transient services at most. */
+    private void checkLimit(PeerCredentials caller, String name) throws Failure {
+        if (access.isOwner(caller)) return;
+        int uid = caller.uid();
+        long held = byName.values().stream().filter(u -> u == uid).count()
+                + pending.values().stream().filter(u -> u == uid).count();
+        if (held >= limitPerUser) {
+            throw new Failure(Error.LIMIT, name + ": refused: uid " + uid + " already has " + held
+                    + " transient services, the most this daemon allows a user other than root; remove one first");
+        }
     }
 
     /** Who may choose the user, and whether this daemon can start processes as the caller at all. */
@@ -150,9 +193,11 @@ final class TransientServices {
     private Prepared prepare(PeerCredentials caller, Request.Add a, Path cwd) throws Failure {
         Optional<Credentials> user = runAs(caller, a);
         Credentials effective = user.orElse(Credentials.of(access.daemonUid(), access.daemonUid()));
-        Access.checkReachable(cwd, effective);
         Map<String, String> env = new LinkedHashMap<>(a.environment());
-        Path program = program(a, env, cwd);
+        Path program = asUser(effective, a.name(), () -> {
+            Access.checkReachable(cwd, effective.uid());
+            return program(a, env, cwd, effective);
+        });
         Path directory = root.resolve(a.name());
         try {
             Files.createDirectories(directory,
@@ -161,6 +206,20 @@ final class TransientServices {
             throw new Failure(Error.FAILED, a.name() + ": cannot make " + directory + ": " + e.getMessage());
         }
         return new Prepared(new Command(program, a.argv(), cwd, env, user), directory);
+    }
+
+    /**
+     * Runs the checks as the service's user, when that is not the daemon's own: as root they would answer with
+     * what only root can see (whether a path exists in a directory the user cannot enter).
+     */
+    private Path asUser(Credentials as, String name, FsCredentials.Work<Path, Failure> checks) throws Failure {
+        if (access.daemonUid() != 0 || as.uid() == 0) return checks.run();
+        try {
+            return FsCredentials.run(as.uid(), as.gid(), as.groups(), checks);
+        } catch (OsException e) {
+            throw new Failure(Error.FAILED, name + ": cannot check its working directory and program as uid "
+                    + as.uid() + ": " + e.getMessage());
+        }
     }
 
     /** Back on the loop: supervise it, unless the name was taken or the daemon began to stop meanwhile. */
@@ -205,17 +264,40 @@ final class TransientServices {
         return Optional.of(Credentials.of(caller.uid(), caller.gid()));
     }
 
-    /** The file to execute: a path as given, or a bare name looked up in the service's PATH. */
-    private static Path program(Request.Add a, Map<String, String> env, Path cwd) throws Failure {
+    /**
+     * The file to execute: a path as given, or a bare name looked up in the service's PATH, as its user sees them
+     * (this runs as that user: see {@link #asUser}).
+     */
+    private static Path program(Request.Add a, Map<String, String> env, Path cwd, Credentials as) throws Failure {
         String name = a.program();
         if (name.isEmpty()) throw new Failure(Error.BAD_REQUEST, a.name() + ": empty program name");
         if (name.indexOf('/') >= 0) return cwd.resolve(name);
         for (String dir : env.getOrDefault("PATH", DEFAULT_PATH).split(":")) {
             if (dir.isEmpty()) continue;
             Path candidate = Path.of(dir, name);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) return candidate;
+            if (executableBy(candidate, as)) return candidate;
         }
         throw new Failure(Error.BAD_REQUEST, a.name() + ": " + name + ": command not found in PATH");
+    }
+
+    /**
+     * A regular file with the execute bit that applies to the user. Not access(2), which asks for the real uid
+     * (root's) rather than the thread's file-system uid. ACLs are not read: at worst the exec fails, as that user.
+     */
+    private static boolean executableBy(Path file, Credentials as) {
+        try {
+            Map<String, Object> attributes = Files.readAttributes(file, "unix:mode,uid,gid");
+            int mode = (Integer) attributes.get("mode");
+            int owner = (Integer) attributes.get("uid");
+            int group = (Integer) attributes.get("gid");
+            if ((mode & 0170000) != 0100000) return false;
+            if (as.uid() == 0) return (mode & 0111) != 0;
+            if (owner == as.uid()) return (mode & 0100) != 0;
+            if (group == as.gid() || as.groups().contains(group)) return (mode & 0010) != 0;
+            return (mode & 0001) != 0;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     void remove(ControlServer.Client client, Object id, Request.Remove r) throws Failure {
@@ -255,7 +337,7 @@ final class TransientServices {
 
     /** Deletes the directory of {@code name} off the loop, then runs {@code then} on the loop. */
     private void deleteUnlessInUse(String name, Runnable then) {
-        boolean inUse = byName.containsKey(name) || pending.contains(name)
+        boolean inUse = byName.containsKey(name) || pending.containsKey(name)
                 || closing.stream().anyMatch(other -> other.name().equals(name));
         if (inUse) {
             then.run();

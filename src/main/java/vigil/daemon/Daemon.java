@@ -157,7 +157,8 @@ public final class Daemon implements ServiceHost {
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory,
                     new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
-            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs);
+            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs,
+                    (name, file) -> daemon.giveWay(name, "the unit file " + file));
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
                 t.printStackTrace(err);
@@ -308,7 +309,8 @@ public final class Daemon implements ServiceHost {
     public void add(DirectorySpec spec) throws CannotSupervise {
         Optional<Service> existing = supervisor.get(spec.name());
         if (existing.isPresent()) {
-            if (existing.get().want() == Want.EXIT) {
+            if (existing.get().want() == Want.EXIT || giveWay(spec.name(), "the service directory "
+                    + spec.directory())) {
                 waitingForName.put(spec.name(), spec);
                 return;
             }
@@ -324,13 +326,30 @@ public final class Daemon implements ServiceHost {
             supervisor.add(spec);
             trimSoon();
         } catch (SpawnException e) {
-            supervise.close(spec);
+            forgetHalfAdded(spec);
             throw new CannotSupervise("cannot start: " + e.getMessage(), Errno.isShortage(e.errno()));
         } catch (IllegalArgumentException unitOfThatName) {
-            supervise.close(spec);
+            forgetHalfAdded(spec);
             throw new CannotSupervise("ignored: " + unitOfThatName.getMessage(), false);
         }
         attachFifos(supervisor.get(spec.name()).orElseThrow());
+    }
+
+    /**
+     * A failed add leaves nothing behind: not its supervise/ files, nor its name, if the supervisor took it before
+     * the service failed to begin.
+     */
+    private void forgetHalfAdded(DirectorySpec spec) {
+        if (supervisor.get(spec.name()).filter(s -> s.spec() == spec).isPresent()) supervisor.remove(spec.name());
+        supervise.close(spec);
+    }
+
+    /**
+     * Root's configuration claims a name: true if another user's transient service held it and is being removed
+     * (see {@link ControlCommands#giveWay}).
+     */
+    private boolean giveWay(String name, String where) {
+        return commands != null && commands.giveWay(name, where);
     }
 
     /** Reads the control FIFOs of the service and its logger, of those whose supervise/ is open yet. */
@@ -424,7 +443,12 @@ public final class Daemon implements ServiceHost {
                     ? service.name().substring(0, service.name().length() - 4) : service.name();
             if (stopping || supervisor.get(name).isPresent()) return;
             DirectorySpec waiting = waitingForName.remove(name);
-            if (waiting == null) return;
+            if (waiting == null) {
+                // A directory or unit refused while the name was taken gets it now.
+                for (ServiceTree tree : trees) tree.nameFreed(name);
+                units.nameFreed(name);
+                return;
+            }
             try {
                 add(waiting);
             } catch (CannotSupervise e) {
