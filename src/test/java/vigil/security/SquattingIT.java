@@ -39,6 +39,7 @@ class SquattingIT {
     @TempDir
     Path sandbox;
     private Path tree;
+    private Path units;
     private Path socket;
     private DaemonProcess daemon;
     private RawControl root;
@@ -50,8 +51,10 @@ class SquattingIT {
         Nobody.letIn(sandbox);
         tree = Files.createDirectories(sandbox.resolve("sv"));
         service(tree, "rootsvc", "exec sleep 1000");
+        units = Files.createDirectories(sandbox.resolve("units"));
         socket = sandbox.resolve("run/control");
-        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--control", socket.toString(), tree.toString());
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--control", socket.toString(), tree.toString(),
+                "--units", units.toString());
         awaitRunning(tree.resolve("rootsvc"), WAIT);
         Await.until("the control socket", WAIT, () -> Files.exists(socket));
         root = new RawControl(socket);
@@ -106,6 +109,22 @@ class SquattingIT {
         assertEquals(rootsPid, now.get("pid"));
         Await.until("nobody's sleep to be gone", WAIT, () -> !Procs.running(nobodysPid));
         assertEquals("exists", asNobody(add("newsvc", "")).get("error"), "root's name is not nobody's to take");
+    }
+
+    @Test
+    void rootsUnitFileTakesTheNameFromNobodysTransientService() throws Exception {
+        assertEquals(true, asNobody(add("late.service", "")).get("ok"));
+        Files.writeString(units.resolve("late.service"), "[Service]\nExecStart=/bin/sleep 998\n");
+
+        assertEquals(true, root.call("{\"v\":1,\"cmd\":\"daemon-reload\"}").get("ok"));
+
+        daemon.awaitLine("late.service: the transient service added by uid 65534 is stopped and removed: the unit "
+                + "file " + units.resolve("late.service") + " takes the name", WAIT);
+        daemon.awaitLine("late.service: running", WAIT);
+        Map<String, Object> now = status("late.service");
+        assertEquals("active", now.get("state"), now.toString());
+        assertEquals("unknown-service", root.call("{\"v\":1,\"cmd\":\"remove\",\"name\":\"late.service\"}")
+                .get("error"), "nobody's transient service is gone");
     }
 
     /** A transient service of root's own keeps its name; once root removes it, root's directory gets it. */
