@@ -33,6 +33,9 @@ import vigil.service.Want;
  * listener's calls to {@link #stateChanged}, {@link #event} and {@link #removed}.
  */
 public final class ControlCommands implements ControlServer.LineHandler {
+    /** How many transient services one user other than root (or the daemon's owner) may have at once. */
+    public static final int DEFAULT_USER_SERVICES = 64;
+
     private final ControlHost host;
     private final Access access;
     private final Consumer<String> say;
@@ -46,10 +49,11 @@ public final class ControlCommands implements ControlServer.LineHandler {
 
     /**
      * @param runtimeDirectory where transient services keep their {@code supervise/} state
+     * @param userServices     how many transient services each user but root and the daemon's owner may have
      * @param say              lines for the daemon's log
      */
     public ControlCommands(EventLoop loop, ControlHost host, int daemonUid, Path runtimeDirectory, Users users,
-                           Consumer<String> say) {
+                           int userServices, Consumer<String> say) {
         this.host = host;
         this.access = new Access(daemonUid);
         this.say = say;
@@ -59,7 +63,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         Executor io = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("vigil-transient-io").daemon()
                 .factory());
         this.transients = new TransientServices(loop, host, access, runtimeDirectory.resolve("transient"), users, io,
-                waits, this::okWith, say, TransientServices.DEFAULT_LIMIT_PER_USER);
+                waits, this::okWith, say, userServices);
     }
 
     // ---- requests ----

@@ -40,8 +40,6 @@ import vigil.service.Want;
 final class TransientServices {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,63}");
     private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    /** How many transient services one user other than root (or the daemon's owner) may have at once. */
-    static final int DEFAULT_LIMIT_PER_USER = 64;
 
     private final EventLoop loop;
     private final ControlHost host;
@@ -166,6 +164,10 @@ final class TransientServices {
         int uid = caller.uid();
         long held = byName.values().stream().filter(u -> u == uid).count()
                 + pending.values().stream().filter(u -> u == uid).count();
+        if (limitPerUser == 0) {
+            throw new Failure(Error.LIMIT, name + ": refused: this daemon takes no transient services from users "
+                    + "other than root");
+        }
         if (held >= limitPerUser) {
             throw new Failure(Error.LIMIT, name + ": refused: uid " + uid + " already has " + held
                     + " transient services, the most this daemon allows a user other than root; remove one first");

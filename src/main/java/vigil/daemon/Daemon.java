@@ -108,19 +108,21 @@ public final class Daemon implements ServiceHost {
      *                        up with a warning if it cannot be had, where a path asked for is required
      * @param logDir          where the log directories of services and of Vigil itself go
      * @param timestamps      how their lines are stamped
+     * @param userServices    how many transient services each user other than root (and the daemon's owner) may
+     *                        have at once; 0: none ({@link ControlCommands#DEFAULT_USER_SERVICES} by default)
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, PrintStream err) {
-        return run(roots, unitDirectories, control, logDir, timestamps, err, Set.of(Signals.SIGTERM, Signals.SIGINT),
-                cause -> {});
+                          TimestampFormat timestamps, int userServices, PrintStream err) {
+        return run(roots, unitDirectories, control, logDir, timestamps, userServices, err,
+                Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {});
     }
 
     /**
-     * As {@link #run(List, List, Path, Path, TimestampFormat, PrintStream)}, stopped by any of {@code stopSignals}
-     * (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
+     * As {@link #run(List, List, Path, Path, TimestampFormat, int, PrintStream)}, stopped by any of
+     * {@code stopSignals} (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, PrintStream err, Set<Integer> stopSignals,
+                          TimestampFormat timestamps, int userServices, PrintStream err, Set<Integer> stopSignals,
                           Consumer<StopCause> stoppedBy) {
         Reporter reporter = new Reporter(err);
         int uid = ControlPaths.currentUid();
@@ -168,7 +170,7 @@ public final class Daemon implements ServiceHost {
                 reporter.say("no control socket: XDG_RUNTIME_DIR is not set; give one with --control PATH");
             } else {
                 ControlCommands commands = new ControlCommands(loop, daemon.new Control(), uid, runtime,
-                        Users.system(), reporter::say);
+                        Users.system(), userServices, reporter::say);
                 try {
                     server = ControlServer.open(loop, socket, commands, reporter::say);
                     daemon.commands = commands;

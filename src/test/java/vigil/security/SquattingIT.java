@@ -172,6 +172,29 @@ class SquattingIT {
         assertEquals(true, asNobody(add("n65", "")).get("ok"), "a removed service frees its place");
     }
 
+    @Test
+    void theDaemonsOptionSetsTheLimit() throws Exception {
+        root.close();
+        daemon.close();
+        Files.deleteIfExists(socket);
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--control", socket.toString(), "--user-services",
+                "1", tree.toString());
+        Await.until("the control socket", WAIT, () -> Files.exists(socket));
+        root = new RawControl(socket);
+        Await.until("the daemon to answer", WAIT, () -> {
+            try {
+                return Boolean.TRUE.equals(asNobody("{\"v\":1,\"cmd\":\"hello\"}").get("ok"));
+            } catch (Exception | AssertionError notYet) {
+                return false;
+            }
+        });
+
+        assertEquals(true, asNobody(add("one", "")).get("ok"));
+        Map<String, Object> refused = asNobody(add("two", ""));
+        assertEquals("limit", refused.get("error"), refused.toString());
+        assertTrue(((String) refused.get("message")).contains("already has 1 transient services"), refused.toString());
+    }
+
     /**
      * Whether a path exists inside a directory nobody cannot enter must not show in the reply to his add, neither
      * through its working directory nor through a program looked up in PATH.
