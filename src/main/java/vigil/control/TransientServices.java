@@ -1,6 +1,7 @@
 package vigil.control;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -126,18 +127,19 @@ final class TransientServices {
         io.execute(() -> {
             Prepared prepared = null;
             Failure failure = null;
-            RuntimeException bug = null;
+            Throwable bug = null;
             try {
                 prepared = prepare(caller, a, cwd);
             } catch (Failure f) {
                 failure = f;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | java.lang.Error e) {
+                // Out of threads or memory, or a bug: the client still gets its answer and its connection back.
                 bug = e;
                 failure = new Failure(Error.FAILED, "internal error: " + e);
             }
             Prepared made = prepared;
             Failure failed = failure;
-            RuntimeException internal = bug;
+            Throwable internal = bug;
             loop.execute(() -> {
                 if (internal != null) say.accept("control: internal error on add " + a.name() + ": " + internal);
                 finishAdd(client, id, caller, a, made, failed);
@@ -348,15 +350,18 @@ final class TransientServices {
         Path dir = root.resolve(name);
         // On io, after any add's directory made before: the order of the two is kept.
         io.execute(() -> {
-            deleteTree(dir);
-            loop.execute(then);
+            try {
+                deleteTree(dir);
+            } finally {
+                loop.execute(then);
+            }
         });
     }
 
     private void deleteTree(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
+        } catch (IOException | UncheckedIOException e) {
             loop.execute(() -> say.accept("cannot remove " + dir + ": " + e.getMessage()));
         }
     }
