@@ -179,8 +179,7 @@ class SquattingIT {
         Files.deleteIfExists(socket);
         daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--control", socket.toString(), "--user-services",
                 "1", tree.toString());
-        Await.until("the control socket", WAIT, () -> Files.exists(socket));
-        root = new RawControl(socket);
+        // The socket file may exist a moment before the daemon listens on it: wait for an answer.
         Await.until("the daemon to answer", WAIT, () -> {
             try {
                 return Boolean.TRUE.equals(asNobody("{\"v\":1,\"cmd\":\"hello\"}").get("ok"));
@@ -188,6 +187,7 @@ class SquattingIT {
                 return false;
             }
         });
+        root = new RawControl(socket);
 
         assertEquals(true, asNobody(add("one", "")).get("ok"));
         Map<String, Object> refused = asNobody(add("two", ""));
