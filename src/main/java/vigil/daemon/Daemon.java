@@ -127,19 +127,21 @@ public final class Daemon implements ServiceHost {
      *                        up with a warning if it cannot be had, where a path asked for is required
      * @param logDir          where the log directories of services and of Vigil itself go
      * @param timestamps      how their lines are stamped
+     * @param userServices    how many transient services each user other than root (and the daemon's owner) may
+     *                        have at once; 0: none ({@link ControlCommands#DEFAULT_USER_SERVICES} by default)
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, PrintStream err) {
-        return run(roots, unitDirectories, control, logDir, timestamps, err, Set.of(Signals.SIGTERM, Signals.SIGINT),
-                cause -> {});
+                          TimestampFormat timestamps, int userServices, PrintStream err) {
+        return run(roots, unitDirectories, control, logDir, timestamps, userServices, err,
+                Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {});
     }
 
     /**
-     * As {@link #run(List, List, Path, Path, TimestampFormat, PrintStream)}, stopped by any of {@code stopSignals}
-     * (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
+     * As {@link #run(List, List, Path, Path, TimestampFormat, int, PrintStream)}, stopped by any of
+     * {@code stopSignals} (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, PrintStream err, Set<Integer> stopSignals,
+                          TimestampFormat timestamps, int userServices, PrintStream err, Set<Integer> stopSignals,
                           Consumer<StopCause> stoppedBy) {
         Reporter reporter = new Reporter(err);
         int uid = ControlPaths.currentUid();
@@ -176,7 +178,8 @@ public final class Daemon implements ServiceHost {
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory,
                     new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
-            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs);
+            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs,
+                    (name, file) -> daemon.giveWay(name, "the unit file " + file));
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
                 t.printStackTrace(err);
@@ -186,7 +189,7 @@ public final class Daemon implements ServiceHost {
                 reporter.say("no control socket: XDG_RUNTIME_DIR is not set; give one with --control PATH");
             } else {
                 ControlCommands commands = new ControlCommands(loop, daemon.new Control(), uid, runtime,
-                        Users.system(), reporter::say);
+                        Users.system(), userServices, reporter::say);
                 try {
                     server = ControlServer.open(loop, socket, commands, reporter::say);
                     daemon.commands = commands;
@@ -351,7 +354,8 @@ public final class Daemon implements ServiceHost {
     public void add(DirectorySpec spec) throws CannotSupervise {
         Optional<Service> existing = supervisor.get(spec.name());
         if (existing.isPresent()) {
-            if (existing.get().want() == Want.EXIT) {
+            if (existing.get().want() == Want.EXIT || giveWay(spec.name(), "the service directory "
+                    + spec.directory())) {
                 waitingForName.put(spec.name(), spec);
                 return;
             }
@@ -413,13 +417,30 @@ public final class Daemon implements ServiceHost {
             supervisor.add(spec);
             trimSoon();
         } catch (SpawnException e) {
-            supervise.close(spec);
+            forgetHalfAdded(spec);
             throw new CannotSupervise("cannot start: " + e.getMessage(), Errno.isShortage(e.errno()));
         } catch (IllegalArgumentException unitOfThatName) {
-            supervise.close(spec);
+            forgetHalfAdded(spec);
             throw new CannotSupervise("ignored: " + unitOfThatName.getMessage(), false);
         }
         attachFifos(supervisor.get(spec.name()).orElseThrow());
+    }
+
+    /**
+     * A failed add leaves nothing behind: not its supervise/ files, nor its name, if the supervisor took it before
+     * the service failed to begin.
+     */
+    private void forgetHalfAdded(DirectorySpec spec) {
+        if (supervisor.get(spec.name()).filter(s -> s.spec() == spec).isPresent()) supervisor.remove(spec.name());
+        supervise.close(spec);
+    }
+
+    /**
+     * Root's configuration claims a name: true if another user's transient service held it and is being removed
+     * (see {@link ControlCommands#giveWay}).
+     */
+    private boolean giveWay(String name, String where) {
+        return commands != null && commands.giveWay(name, where);
     }
 
     /** Reads the control FIFOs of the service and its logger, of those whose supervise/ is open yet. */
@@ -522,7 +543,12 @@ public final class Daemon implements ServiceHost {
                     ? service.name().substring(0, service.name().length() - 4) : service.name();
             if (stopping || supervisor.get(name).isPresent()) return;
             DirectorySpec waiting = waitingForName.remove(name);
-            if (waiting == null) return;
+            if (waiting == null) {
+                // A directory or unit refused while the name was taken gets it now.
+                for (ServiceTree tree : trees) tree.nameFreed(name);
+                units.nameFreed(name);
+                return;
+            }
             try {
                 add(waiting);
             } catch (CannotSupervise e) {
