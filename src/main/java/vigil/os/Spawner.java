@@ -156,6 +156,20 @@ public final class Spawner implements AutoCloseable {
         }
     }
 
+    /**
+     * A copy of a kept fd in the caller's table (close-on-exec), for {@code daemon-reexec}: the keeper's table
+     * does not survive an exec, the process's does.
+     */
+    public synchronized int copyOut(Kept kept) throws OsException {
+        if (kept.inKeeper() && keeper.isPresent()) return Children.pidfdGetfd(keeper.get().pidfd(), kept.fd());
+        int self = Children.pidfdOpen(Children.getpid());
+        try {
+            return Children.pidfdGetfd(self, kept.fd());
+        } finally {
+            Fds.close(self);
+        }
+    }
+
     /** Closes a kept fd: no spawn may name it any more. */
     public synchronized void release(Kept kept) {
         if (!kept.inKeeper()) {
