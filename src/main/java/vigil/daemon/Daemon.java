@@ -174,6 +174,7 @@ public final class Daemon implements ServiceHost {
             if (Children.getpid() != 1) Children.setChildSubreaper();
             // Early, while few fds are open: the spawner's and the keeper's tables start as copies of the process's.
             Spawner spawner = Spawner.start();
+            if (handover.isPresent()) spawner.forgetInherited(handover.get().fds());
             ServiceLogs logs = new ServiceLogs(loop, spawner, logDir.toAbsolutePath(),
                     LogOptions.DEFAULT.withTimestamps(timestamps), reporter, openLogsBudget());
             try {
