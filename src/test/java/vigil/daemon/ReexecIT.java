@@ -36,6 +36,18 @@ import vigil.testing.Tools;
 class ReexecIT {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final Pattern NUMBERED = Pattern.compile("line (\\d+)$");
+    /**
+     * Numbered lines as fast as the shell makes them, with a breath every 50 (so the log stays within its default
+     * 10 rotated files for the whole test) taken in the middle of a line, before its number's last digit: most
+     * re-execs then come while the daemon holds a partial line, which must not be ended early.
+     */
+    private static final String COUNTER = """
+            i=0
+            while :; do
+              j=0
+              while [ $j -lt 49 ]; do i=$((i+1)); j=$((j+1)); echo "line $i"; done
+              i=$((i+1)); printf 'line %s' "${i%?}"; sleep 0.01; echo "${i#"${i%?}"}"
+            done""";
 
     @TempDir
     Path sandbox;
@@ -87,11 +99,7 @@ class ReexecIT {
     @Test
     void tenReexecsKeepPidsAndLoseNoLogLine() throws Exception {
         Path sv = Tools.require("sv", "runit");
-        // Numbered lines as fast as the shell makes them, with a breath every 50 so the log stays within its
-        // default 10 rotated files for the whole test.
-        Path counter = service(root, "counter",
-                "i=0\nwhile :; do\n  j=0\n  while [ $j -lt 50 ]; do i=$((i+1)); j=$((j+1)); echo \"line $i\"; done\n"
-                        + "  sleep 0.01\ndone");
+        Path counter = service(root, "counter", COUNTER);
         Path plain = service(root, "plain", "exec sleep 1000");
         // A service with a logger of its own: the pipe between them is handed over too, and must still reach EOF
         // when the service stops (the logger then exits on its own, as runit's do).
@@ -163,9 +171,7 @@ class ReexecIT {
 
     @Test
     void aFailedExecLeavesTheOldDaemonAsItWas() throws Exception {
-        Path counter = service(root, "counter",
-                "i=0\nwhile :; do\n  j=0\n  while [ $j -lt 50 ]; do i=$((i+1)); j=$((j+1)); echo \"line $i\"; done\n"
-                        + "  sleep 0.01\ndone");
+        Path counter = service(root, "counter", COUNTER);
         Path plain = service(root, "plain", "exec sleep 1000");
         // Started without the launcher's -jar, the daemon cannot find its command line again: the exec is refused
         // after the state was gathered (logs closed, writer paused), which must all be put back.
@@ -206,7 +212,8 @@ class ReexecIT {
         for (Path file : files) {
             for (String line : Files.readAllLines(file)) {
                 Matcher m = NUMBERED.matcher(line);
-                if (m.find()) numbers.add(Long.parseLong(m.group(1)));
+                if (!m.find()) throw new AssertionError(file + ": a line that is no counter's: " + line);
+                numbers.add(Long.parseLong(m.group(1)));
             }
         }
         return numbers;
