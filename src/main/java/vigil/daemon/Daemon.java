@@ -90,7 +90,7 @@ public final class Daemon implements ServiceHost {
     /** A pending heap trim after a burst of work; null when none is due. */
     private EventLoop.Timer trim;
     /** daemon-reexec, both ends. */
-    private DaemonHandover handover;
+    private DaemonHandover reexec;
     /** After a re-exec: what the old daemon handed over, by name, until the scan finds each directory. */
     private final Map<String, Handover.Pair> resuming = new HashMap<>();
     /** After a re-exec: the request to answer once the first scan is done. */
@@ -146,7 +146,7 @@ public final class Daemon implements ServiceHost {
                           Consumer<StopCause> stoppedBy, Optional<Handover> handover) {
         Reporter reporter = new Reporter(err);
         try {
-            // First of all: until then, any fd the daemon opens is marked close-on-exec and these are not.
+            // Before anything is spawned: the handed-over fds came through the exec without close-on-exec.
             if (handover.isPresent()) Reexec.adoptFds(handover.get());
         } catch (OsException e) {
             reporter.say("re-exec: cannot take over the fds: " + e.getMessage());
@@ -188,7 +188,7 @@ public final class Daemon implements ServiceHost {
                     new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs);
-            daemon.handover = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
+            daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, daemon::cannotHandOver);
             handover.ifPresent(h -> {
                 for (Handover.Pair pair : h.pairs()) daemon.resuming.put(pair.name(), pair);
@@ -210,7 +210,7 @@ public final class Daemon implements ServiceHost {
                             ? ControlServer.adopt(loop, socket, handedOver.getAsInt(), commands, reporter::say)
                             : ControlServer.open(loop, socket, commands, reporter::say);
                     daemon.commands = commands;
-                    daemon.handover.controlSocket(server.listenFd());
+                    daemon.reexec.controlSocket(server.listenFd());
                 } catch (IOException e) {
                     if (control != null) {
                         reporter.say("cannot listen on the control socket " + socket + ": " + e.getMessage());
@@ -304,7 +304,7 @@ public final class Daemon implements ServiceHost {
     private void resumed() {
         for (Handover.Pair pair : resuming.values()) {
             reporter.say(pair.name(), "its directory " + pair.directory() + " is gone since the re-exec; stopping it");
-            handover.abandon(pair, true);
+            reexec.abandon(pair, true);
         }
         resuming.clear();
         if (reexecReply.isEmpty()) return;
@@ -399,7 +399,7 @@ public final class Daemon implements ServiceHost {
         Handover.Pair handedOver = resuming.remove(spec.name());
         if (handedOver != null && handedOver.directory().equals(spec.directory().toString())) {
             try {
-                handover.resume(spec, handedOver);
+                reexec.resume(spec, handedOver);
             } catch (SpawnException e) {
                 throw new CannotSupervise(e.getMessage(), false);
             }
@@ -409,7 +409,7 @@ public final class Daemon implements ServiceHost {
         if (handedOver != null) {
             reporter.say(spec.name(), "its directory is now " + spec.directory() + ", not " + handedOver.directory()
                     + "; stopping what ran from the old one");
-            handover.abandon(handedOver, true);
+            reexec.abandon(handedOver, true);
         }
         try {
             supervise.open(spec);
@@ -605,7 +605,7 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public void daemonReexec(int replyFd, Object id, Consumer<String> failed) {
-            handover.request(replyFd, id, failed);
+            reexec.request(replyFd, id, failed);
         }
 
         @Override

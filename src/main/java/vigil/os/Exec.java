@@ -25,13 +25,13 @@ public final class Exec {
     // replaces itself (posix_spawn would make a new process, and services would lose their parent).
     private static final MethodHandle MEMFD_CREATE = Native.linkErrno("memfd_create", 2);
     private static final MethodHandle EXECVE = Native.linkErrno("execve", 3);
+    private static final int MFD_CLOEXEC = 1;
 
     /** An anonymous file holding {@code content}, its offset back at 0; close-on-exec until told otherwise. */
     public static int memoryFile(String name, byte[] content) throws OsException {
         int fd;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment slot = Native.errnoSlot();
-            final int MFD_CLOEXEC = 1;
             fd = (int) (long) MEMFD_CREATE.invokeExact(slot, arena.allocateFrom(name).address(), (long) MFD_CLOEXEC);
             if (fd < 0) throw new OsException("memfd_create", Native.errno(slot));
         } catch (OsException e) {
