@@ -179,7 +179,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 }
                 // The new daemon answers on this connection once it is up; no other request is read meanwhile.
                 client.hold();
-                host.daemonReexec(client.fd(), id, why -> {
+                host.daemonReexec(client, id, why -> {
                     client.send(Protocol.error(id, Error.FAILED, why));
                     client.resume();
                 });

@@ -65,8 +65,8 @@ public interface ControlHost {
     Path rotateLog(String name) throws Protocol.Failure;
 
     /**
-     * {@code daemon-reexec}: hands everything to a fresh exec of the daemon, which answers on {@code replyFd} (the
-     * requesting connection) once it is up; {@code failed} hears why, if the old daemon goes on instead.
+     * {@code daemon-reexec}: hands everything to a fresh exec of the daemon, which answers on {@code client}'s
+     * connection once it is up; {@code failed} hears why, if the old daemon goes on instead.
      */
-    void daemonReexec(int replyFd, Object id, java.util.function.Consumer<String> failed);
+    void daemonReexec(ControlServer.Client client, Object id, java.util.function.Consumer<String> failed);
 }

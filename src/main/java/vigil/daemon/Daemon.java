@@ -604,8 +604,8 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
-        public void daemonReexec(int replyFd, Object id, Consumer<String> failed) {
-            reexec.request(replyFd, id, failed);
+        public void daemonReexec(ControlServer.Client client, Object id, Consumer<String> failed) {
+            reexec.request(client, id, failed);
         }
 
         @Override

@@ -13,6 +13,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import vigil.control.ControlServer;
 import vigil.control.Json;
 import vigil.control.Protocol;
 import vigil.loop.EventLoop;
@@ -79,24 +80,30 @@ final class DaemonHandover {
 
     /**
      * Re-executes once nothing is between two states, waiting up to {@link #QUIET_WAIT} for that. The new daemon
-     * answers on {@code replyFd}; {@code failed} hears why not if it does not happen.
+     * answers on {@code client}'s connection; {@code failed} hears why not if it does not happen.
      */
-    void request(int replyFd, Object id, Consumer<String> failed) {
+    void request(ControlServer.Client client, Object id, Consumer<String> failed) {
         if (underWay) {
             failed.accept("a re-exec is already under way");
             return;
         }
         underWay = true;
-        attempt(replyFd, id, failed, System.nanoTime() + QUIET_WAIT.toNanos());
+        attempt(client, id, failed, System.nanoTime() + QUIET_WAIT.toNanos());
     }
 
     /** Why the daemon cannot hand over now, and whether waiting may help (a process is between two states). */
     private record Busy(String why, boolean passes) {}
 
-    private void attempt(int replyFd, Object id, Consumer<String> failed, long deadline) {
+    private void attempt(ControlServer.Client client, Object id, Consumer<String> failed, long deadline) {
+        if (!client.isOpen()) {
+            // Its fd may be another file's by now: nothing may be handed over as the reply's.
+            underWay = false;
+            reporter.say("re-exec called off: the client that asked for it has gone");
+            return;
+        }
         Optional<Busy> busy = notQuiet();
         if (busy.isPresent() && busy.get().passes() && System.nanoTime() - deadline < 0) {
-            loop.schedule(QUIET_RETRY, () -> attempt(replyFd, id, failed, deadline));
+            loop.schedule(QUIET_RETRY, () -> attempt(client, id, failed, deadline));
             return;
         }
         underWay = false;
@@ -105,7 +112,7 @@ final class DaemonHandover {
                     + QUIET_WAIT.toSeconds() + "s)" : ""));
             return;
         }
-        String why = execNow(replyFd, id);
+        String why = execNow(client.fd(), id);
         reporter.say("re-exec failed, carrying on: " + why);
         failed.accept("re-exec failed: " + why);
     }
