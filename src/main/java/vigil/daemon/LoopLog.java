@@ -54,6 +54,14 @@ final class LoopLog implements AutoCloseable {
         reschedule();
     }
 
+    /** Closes without ending a partial line, and returns its text (see {@link LogWriter#closeKeepingPartial}). */
+    byte[] closeKeepingPartial() {
+        if (closed) return new byte[0];
+        closed = true;
+        if (timer != null) timer.cancel();
+        return writer.closeKeepingPartial();
+    }
+
     @Override
     public void close() {
         if (closed) return;

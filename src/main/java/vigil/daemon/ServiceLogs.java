@@ -143,6 +143,25 @@ final class ServiceLogs {
         return capture;
     }
 
+    /**
+     * A capture an old daemon handed over ({@code daemon-reexec}): the same pipe, whose unread bytes wait in it, and
+     * the partial line the old daemon had read but not ended, which the next bytes go on.
+     */
+    Capture adopt(String name, Optional<Path> directory, int readFd, int writeFd, byte[] partial)
+            throws OsException {
+        Path dir = directory.orElseGet(() -> directory(root, name)).toAbsolutePath();
+        Spawner.Kept writeEnd = spawner.keep(writeFd);
+        Capture capture = new Capture(name, dir, readFd, writeEnd);
+        try {
+            capture.registration = loop.watch(readFd, Epoll.EPOLLIN, events -> capture.read());
+        } catch (OsException e) {
+            capture.close();
+            throw e;
+        }
+        capture.carryOn(partial);
+        return capture;
+    }
+
     /** Closes the log directory written least recently, to make room for another. */
     private void closeLeastRecent() {
         Capture oldest = null;
@@ -190,6 +209,39 @@ final class ServiceLogs {
         Spawner.Kept writeEnd() throws OsException {
             if (writeEnd == null) throw new OsException("log pipe is closed", Errno.EBADF);
             return writeEnd;
+        }
+
+        /** The pipe's fds and the partial line, as {@code daemon-reexec} hands them over. */
+        record HandedOver(int readFd, int writeFd, byte[] partial) {}
+
+        /**
+         * Gets ready for the exec: the log directory is closed (its lines written, a partial one kept back, not
+         * ended) and the write end copied into the process's table. The read end stays watched: if the exec fails,
+         * {@link #execFailed} puts things back.
+         */
+        HandedOver handOver() throws OsException {
+            int write = spawner.copyOut(writeEnd());
+            byte[] partial = new byte[0];
+            if (log != null) {
+                partial = log.closeKeepingPartial();
+                log = null;
+                open.remove(this);
+            }
+            return new HandedOver(readFd, write, partial);
+        }
+
+        /** The exec failed: the copy of the write end goes, and the partial line is taken up again. */
+        void execFailed(HandedOver handedOver) {
+            Fds.close(handedOver.writeFd());
+            carryOn(handedOver.partial());
+        }
+
+        private void carryOn(byte[] partial) {
+            if (partial.length == 0 || !openLog()) return;
+            MemorySegment bytes = Arena.ofAuto().allocate(partial.length);
+            MemorySegment.copy(partial, 0, bytes, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, partial.length);
+            log.append(bytes, partial.length);
+            lastWrite = ++writes;
         }
 
         /** A process Vigil spawned writes here from now on. */

@@ -220,6 +220,24 @@ public final class LogWriter implements AutoCloseable {
         arena.close();
     }
 
+    /**
+     * As {@link #close}, but a partial line is not ended: its text is returned instead, for whoever reads the rest
+     * of it ({@code daemon-reexec}: the new daemon reads on from the same pipe). Empty if no line is in progress.
+     */
+    public byte[] closeKeepingPartial() {
+        checkOpen();
+        byte[] partial = new byte[0];
+        if (inLine) {
+            partial = buffer.asSlice(fill - lineLength, lineLength).toArray(ValueLayout.JAVA_BYTE);
+            // The line, stamp and all, is [complete, fill): it is taken back whole.
+            fill = complete;
+            inLine = false;
+            lineLength = 0;
+        }
+        close();
+        return partial;
+    }
+
     private void checkOpen() {
         if (closed) throw new IllegalStateException("log writer is closed");
     }

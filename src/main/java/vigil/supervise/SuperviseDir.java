@@ -125,6 +125,21 @@ public final class SuperviseDir implements AutoCloseable {
         }
     }
 
+    /**
+     * The fds an old daemon held for {@code directory} and handed over ({@code daemon-reexec}): the lock is still
+     * held (it belongs to the open file, which the exec kept), and the FIFOs kept what clients wrote meanwhile.
+     *
+     * @param okFd -1 when {@code ok} is the control FIFO's second name
+     */
+    public static SuperviseDir adopt(Path directory, int lockFd, int controlFd, int okFd) {
+        return new SuperviseDir(directory, lockFd, controlFd, okFd);
+    }
+
+    /** The fds to hand over: lock, control, ok (-1 when ok is the control FIFO). */
+    public int[] fds() {
+        return new int[] {lockFd, controlFd, okFd};
+    }
+
     /** runit's rule: {@code supervise} may be a symlink, e.g. into /run, and then its target is created. */
     private static void makeDirectory(Path directory) throws IOException {
         if (Files.isDirectory(directory)) return;

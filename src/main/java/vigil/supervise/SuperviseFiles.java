@@ -63,6 +63,11 @@ public final class SuperviseFiles implements AutoCloseable {
     /** Closes queued and not done yet (loop thread only): while there are some, a lock found held may be ours. */
     private int closesPending;
     private static final Tracked STOP = new Tracked(null);
+    /** Holds the writer until {@link #resumeWriter}: see {@link #pauseWriter}. */
+    private static final Tracked PAUSE = new Tracked(null);
+    /** Whether the writer is held at {@link #PAUSE}, under {@link #pause}'s lock. */
+    private final Object pause = new Object();
+    private boolean pauseWanted, paused;
     private static final int TRIM_AFTER_WRITES = 64;
     private static final int REPORT_BATCH = 64;
     private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
@@ -249,6 +254,83 @@ public final class SuperviseFiles implements AutoCloseable {
         else queue.startEnded();
     }
 
+    /**
+     * For {@code daemon-reexec}: waits until the writer has written everything queued so far, then holds it, so no
+     * file is half written when the process execs. False if that took longer than {@code timeout} (a stuck disk);
+     * either way, call {@link #resumeWriter} unless the exec succeeds.
+     */
+    public boolean pauseWriter(Duration timeout) {
+        synchronized (pause) {
+            pauseWanted = true;
+        }
+        queue.add(PAUSE);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (pause) {
+            while (!paused) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                try {
+                    pause.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Lets the writer go on after {@link #pauseWriter}. */
+    public void resumeWriter() {
+        synchronized (pause) {
+            pauseWanted = false;
+            pause.notifyAll();
+        }
+    }
+
+    private void holdWhilePaused() throws InterruptedException {
+        synchronized (pause) {
+            paused = true;
+            pause.notifyAll();
+            while (pauseWanted) pause.wait();
+            paused = false;
+        }
+    }
+
+    /** What {@code daemon-reexec} hands over of one service's supervise/: its open files and runit's timestamp. */
+    public record HandedOver(SuperviseDir dir, Instant stamp, int lastPid, ServiceState.Runit lastState) {}
+
+    /**
+     * The open supervise directory of {@code spec}, with its state, once {@link #pauseWriter} returned true; null
+     * if it has none (it could not be made).
+     */
+    public HandedOver handOver(DirectorySpec spec) {
+        Tracked tracked = bySpec.get(spec);
+        if (tracked == null || tracked.dir == null) return null;
+        return new HandedOver(tracked.dir, tracked.stamp, tracked.lastPid, tracked.lastState);
+    }
+
+    /**
+     * Keeps the supervise directory an old daemon handed over, as {@link #open} would have opened it; with
+     * {@code handedOver} null (the old daemon had none open), opens it as {@link #open} does.
+     *
+     * @throws IOException as {@link #open}, for a directory not handed over
+     */
+    public void adopt(DirectorySpec spec, HandedOver handedOver) throws IOException {
+        if (handedOver == null) {
+            track(spec);
+            return;
+        }
+        Tracked tracked = new Tracked(spec);
+        tracked.open = handedOver.dir();
+        tracked.locked = handedOver.dir();
+        tracked.stamp = handedOver.stamp();
+        tracked.lastPid = handedOver.lastPid();
+        tracked.lastState = handedOver.lastState();
+        bySpec.put(spec, tracked);
+        submit(tracked);
+    }
+
     /** Writes what is still pending, releases every lock, and stops the writer. */
     @Override
     public void close() {
@@ -286,6 +368,11 @@ public final class SuperviseFiles implements AutoCloseable {
                     next = queue.take();
                 }
                 if (next == STOP) break;
+                if (next == PAUSE) {
+                    sendReports();
+                    holdWhilePaused();
+                    continue;
+                }
                 writeOne(next);
                 if (reports.size() >= REPORT_BATCH) sendReports();
                 // A burst (a tree coming up) leaves this thread's malloc arena full of freed chunks: give them back

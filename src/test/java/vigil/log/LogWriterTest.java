@@ -1,5 +1,6 @@
 package vigil.log;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -69,6 +70,23 @@ class LogWriterTest {
             append(writer, "y\n");
             assertEquals("@400000006b0195da00000000 x\ny\n", current());
         }
+    }
+
+    @Test
+    void closingForAReexecGivesThePartialLineBackInsteadOfEndingIt() throws IOException {
+        LogWriter writer = open(LogOptions.DEFAULT);
+        append(writer, "one\ntwo\nthr");
+        assertArrayEquals("thr".getBytes(StandardCharsets.US_ASCII), writer.closeKeepingPartial());
+        assertEquals(T0 + "one\n" + T0 + "two\n", current(), "the whole lines are written, the partial one not");
+        // The next writer of the directory (the new daemon) logs it first, and the rest of the line after it.
+        try (LogWriter next = open(LogOptions.DEFAULT)) {
+            append(next, "thr");
+            append(next, "ee\n");
+            assertEquals(T0 + "one\n" + T0 + "two\n" + T0 + "three\n", current());
+        }
+        LogWriter idle = open(NO_STAMPS);
+        append(idle, "four\n");
+        assertEquals(0, idle.closeKeepingPartial().length, "no line in progress: nothing to give back");
     }
 
     @Test
