@@ -18,7 +18,7 @@ import java.nio.file.Path;
  *       with {@code O_EXCL}, or by writing a new file and renaming it over the name;</li>
  *   <li>modes and owners are set through the file's own fd ({@link #chmod}, {@link #chown}), never by name.</li>
  * </ul>
- * Every fd it opens is close-on-exec. Confined to one thread at a time (its status buffer is shared by calls).
+ * Every fd it opens is close-on-exec.
  */
 public final class DirFd implements AutoCloseable {
     private static final int AT_FDCWD = -100, AT_EMPTY_PATH = 0x1000, AT_SYMLINK_NOFOLLOW = 0x100;
@@ -66,19 +66,18 @@ public final class DirFd implements AutoCloseable {
         }
     }
 
+    /** statx's buffer, one per thread, so that an open directory costs no native memory of its own. */
+    private static final ThreadLocal<MemorySegment> STAT_BUFFER =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(STATX_SIZE, 8));
+    private static final MemorySegment EMPTY = Arena.global().allocateFrom("");
+
     private final int fd;
     private final Path path;
-    private final MemorySegment statBuffer;
-    private final MemorySegment empty;
     private boolean closed;
 
     private DirFd(int fd, Path path) {
         this.fd = fd;
         this.path = path;
-        // Automatic: lives as long as this object, on whichever thread uses it.
-        Arena arena = Arena.ofAuto();
-        this.statBuffer = arena.allocate(STATX_SIZE, 8);
-        this.empty = arena.allocateFrom("");
     }
 
     /**
@@ -94,6 +93,30 @@ public final class DirFd implements AutoCloseable {
         try (DirFd up = openPath(parent, 0)) {
             return up.openDirectory(absolute.getFileName().toString(), up.writableOnlyByUs(), absolute);
         }
+    }
+
+    /**
+     * Opens the directory {@code cPath} (a NUL-terminated path) again if it is still the directory {@code same}
+     * describes, following symlinks: whatever led there, it is that very directory. Null if the path leads
+     * nowhere or elsewhere now (the directory was moved, or something put in its place).
+     */
+    public static DirFd reopen(MemorySegment cPath, Path shown, Entry same) throws OsException {
+        int fd;
+        try {
+            fd = Fds.open(cPath, Fds.O_RDONLY | Fds.O_DIRECTORY, 0);
+        } catch (OsException e) {
+            if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR) return null;
+            throw e;
+        }
+        DirFd dir = new DirFd(fd, shown);
+        try {
+            if (dir.status().sameFile(same)) return dir;
+        } catch (OsException | RuntimeException e) {
+            dir.close();
+            throw e;
+        }
+        dir.close();
+        return null;
     }
 
     private static DirFd openPath(Path dir, int extraFlags) throws OsException {
@@ -168,12 +191,12 @@ public final class DirFd implements AutoCloseable {
 
     /** The directory itself. */
     public Entry status() throws OsException {
-        return statx(fd, empty, AT_EMPTY_PATH, path.toString());
+        return statx(fd, EMPTY, AT_EMPTY_PATH, path.toString());
     }
 
     /** The open file {@code file}, through this object's buffer. */
     public Entry status(int file) throws OsException {
-        return statx(file, empty, AT_EMPTY_PATH, "fd " + file);
+        return statx(file, EMPTY, AT_EMPTY_PATH, "fd " + file);
     }
 
     /** The entry {@code name} itself (a symlink is not followed), or null if there is none. */
@@ -523,14 +546,14 @@ public final class DirFd implements AutoCloseable {
         MemorySegment slot = Native.errnoSlot();
         try {
             int rc = (int) (long) Native.At.STATX.invokeExact(slot, (long) dirFd, Native.address(name),
-                    (long) flags, (long) STATX_BASIC_STATS, statBuffer.address());
+                    (long) flags, (long) STATX_BASIC_STATS, STAT_BUFFER.get().address());
             if (rc < 0) throw new OsException("statx", subject, Native.errno(slot));
         } catch (OsException e) {
             throw e;
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
-        MemorySegment b = statBuffer;
+        MemorySegment b = STAT_BUFFER.get();
         long device = (long) b.get(ValueLayout.JAVA_INT, STX_DEV_MAJOR) << 32
                 | Integer.toUnsignedLong(b.get(ValueLayout.JAVA_INT, STX_DEV_MINOR));
         return new Entry(Short.toUnsignedInt(b.get(ValueLayout.JAVA_SHORT, STX_MODE)),

@@ -15,6 +15,7 @@ import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
 import vigil.model.DirectorySpec;
 import vigil.os.Errno;
+import vigil.os.ForeignDirectoryException;
 import vigil.os.NativeHeap;
 import vigil.os.OsException;
 import vigil.os.ThreadPriority;
@@ -454,10 +455,16 @@ public final class SuperviseFiles implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether Vigil may not write the directory: read-only, closed to it, another user's
+     * ({@link ForeignDirectoryException}), or with a symlink as {@code supervise} that someone other than root may
+     * have put there (ELOOP). The state then goes to the fallback, where no one else can reach it.
+     */
     private static boolean cannotWrite(IOException e) {
         return switch (e) {
+            case ForeignDirectoryException foreign -> true;
             case OsException os -> os.errno() == Errno.EROFS || os.errno() == Errno.EACCES
-                    || os.errno() == Errno.EPERM;
+                    || os.errno() == Errno.EPERM || os.errno() == Errno.ELOOP;
             case AccessDeniedException denied -> true;
             case FileSystemException fs -> Errno.describe(Errno.EROFS).equals(fs.getReason());
             default -> false;
