@@ -18,6 +18,7 @@ import java.util.OptionalInt;
 import vigil.loop.EventLoop;
 import vigil.loop.Failures;
 import vigil.model.Command;
+import vigil.model.Credentials;
 import vigil.model.ExecOptions;
 import vigil.model.UnitSpec;
 import vigil.os.Children;
@@ -146,7 +147,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         } finally {
             opened.forEach(Fds::close);
         }
-        if (capture != null) capture.writerStarted();
+        if (capture != null) capture.writerStarted(command.user().map(Credentials::uid).orElse(-1));
         Child child = new Child(spawned.pid(), observer, capture);
         children.put(child.pid, child);
         child.exitWatch = watchExit(child.pid);

@@ -25,7 +25,7 @@ public record LogOwner(int uid, int gid) {
     public static final LogOwner KEEP = new LogOwner(-1, -1);
 
     /** The group that reads every log of root's services, after root, if the system has one by that name. */
-    static final String READERS = "adm";
+    public static final String READERS = "adm";
 
     /** The owner for a log of a service running as {@code serviceUid}, when the daemon runs as root. */
     public static LogOwner forService(int serviceUid, OptionalInt readers) {
