@@ -82,8 +82,12 @@ final class LogFiles implements AutoCloseable {
             parsed.ignored().forEach(events);
             LogFiles log = new LogFiles(files, owner, lockFd, parsed.config(),
                     RotatedNames.list(files.listingPath()), events);
+            DirFd.Entry found = files.status(CURRENT);
             log.saveUnfinished(now);
             log.reopen();
+            // A current that others may read was left by an older Vigil (0644, 0744) or by svlogd: its rotated
+            // files are as open, and are closed too, once. Otherwise they were made as they should be.
+            if (found != null && found.isRegular() && (found.permissions() & 0007) != 0) log.closeRotatedToOthers();
             return log;
         } catch (IOException | RuntimeException e) {
             Fds.close(lockFd);
@@ -171,6 +175,28 @@ final class LogFiles implements AutoCloseable {
         reopen();
         removeExcess();
         return true;
+    }
+
+    /** Gives each rotated file the owner and mode of a complete file of this log (see {@link LogOwner}). */
+    private void closeRotatedToOthers() {
+        for (String name : rotated) {
+            int file;
+            try {
+                file = files.open(name, Fds.O_RDONLY | Fds.O_NONBLOCK, 0);
+            } catch (OsException e) {
+                continue;
+            }
+            try {
+                DirFd.Entry status = files.status(file);
+                if (!status.isRegular() || status.links() != 1) continue;
+                if (owner.uid() >= 0 || owner.gid() >= 0) DirFd.chown(file, owner.uid(), owner.gid());
+                DirFd.chmod(file, COMPLETE);
+            } catch (OsException e) {
+                // Left as it was: the log itself is unharmed.
+            } finally {
+                Fds.close(file);
+            }
+        }
     }
 
     /** Whether the name {@code current} still leads to the file this writer holds. */

@@ -365,4 +365,21 @@ class LogWriterTest {
             assertEquals("rw-r-----", LogDirs.mode(dir().resolve("current")));
         }
     }
+
+    @Test
+    void closesToOthersTheFilesAnOlderVersionLeftReadableByAll() throws IOException {
+        Files.createDirectories(dir());
+        Path old = dir().resolve("@400000006a1f000000000000.s");
+        LogDirs.write(old, "old secret\n");
+        LogDirs.write(dir().resolve("current"), "older secret\n");
+        for (Path file : List.of(old, dir().resolve("current"))) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr--r--"));
+        }
+        try (LogWriter writer = open(NO_STAMPS)) {
+            append(writer, "new\n");
+            assertEquals("rw-r-----", LogDirs.mode(dir().resolve("current")));
+        }
+        for (String name : LogDirs.rotated(dir())) assertEquals("rwxr-----", LogDirs.mode(dir().resolve(name)), name);
+        assertEquals(List.of(old.getFileName().toString()), LogDirs.rotated(dir()));
+    }
 }
