@@ -34,8 +34,8 @@ import vigil.os.OsException;
  * </ul>
  *
  * Two fds per service in all (three with runsv's separate {@code ok}): the directory is reopened for each write
- * and checked to be the one locked, and every file in it reached through that fd ({@link DirFd}), so someone
- * who may write it cannot lead a write elsewhere. Not thread-safe: one thread at a time.
+ * (unless {@link #keepOpen} keeps it) and checked to be the one locked, and every file in it reached through
+ * that fd ({@link DirFd}), so someone who may write it cannot lead a write elsewhere. Not thread-safe: one thread at a time.
  */
 public final class SuperviseDir implements AutoCloseable {
     private static final FileAttribute<Set<PosixFilePermission>> MODE_0700 =
@@ -59,6 +59,8 @@ public final class SuperviseDir implements AutoCloseable {
     private int writtenPid = -1;
     /** How long each file is now, -1 until this object wrote it: a shorter write must truncate. */
     private long pidLength = -1, statLength = -1, statusLength = -1;
+    /** The directory, kept open between writes while its owner's fd budget allows ({@link #keepOpen}); or null. */
+    private DirFd held;
     private boolean closed;
 
     private SuperviseDir(Path directory, DirFd.Entry identity, int lockFd, int controlFd, int okFd) {
@@ -203,7 +205,8 @@ public final class SuperviseDir implements AutoCloseable {
      */
     public void write(SuperviseState s) throws OsException {
         if (closed) throw new IllegalStateException(directory + " is closed");
-        try (DirFd files = reopen()) {
+        DirFd files = held != null ? held : reopen();
+        try {
             if (s.pid() != writtenPid) {
                 int length = encodePid(s.pid(), buffer);
                 files.overwrite(pid, pidNew, buffer, length, pidLength, MODE_0644);
@@ -216,13 +219,32 @@ public final class SuperviseDir implements AutoCloseable {
             StatusFile.encode(s, buffer);
             files.overwrite(status, statusNew, buffer, StatusFile.SIZE, statusLength, MODE_0644);
             statusLength = StatusFile.SIZE;
+        } finally {
+            if (files != held) files.close();
         }
     }
 
     /**
-     * The directory, opened for this write. No fd on it is kept between writes: runit's protocol already costs
-     * two per service (lock, control), and a third would not fit 5000 services in a 20000-fd limit. Reopening it
-     * costs an open, a statx and a close on the supervise writer's thread, off the restart path.
+     * Keeps the directory open from now on, so a write skips reopening it (an open, a statx and a close): for
+     * the services written most often, as many as the caller's fd budget allows.
+     */
+    public void keepOpen() throws OsException {
+        if (closed || held != null) return;
+        held = reopen();
+    }
+
+    /** Closes the directory kept open, if it is: later writes reopen it each time. */
+    public void release() {
+        if (held == null) return;
+        held.close();
+        held = null;
+    }
+
+    /**
+     * The directory, opened for a write. No fd on it is kept between writes unless {@link #keepOpen} said so:
+     * runit's protocol already costs two per service (lock, control), and a third for every service would not fit
+     * 5000 services in a 20000-fd limit. Reopening it costs an open, a statx and a close on the supervise
+     * writer's thread, off the restart path.
      */
     private DirFd reopen() throws OsException {
         DirFd files = DirFd.reopen(cDirectory, directory, identity);
@@ -267,6 +289,7 @@ public final class SuperviseDir implements AutoCloseable {
     @Override
     public void close() {
         if (closed) return;
+        release();
         closed = true;
         Fds.close(okFd);
         Fds.close(controlFd);
