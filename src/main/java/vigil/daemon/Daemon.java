@@ -285,9 +285,10 @@ public final class Daemon implements ServiceHost {
     }
 
     /**
-     * How many log directories may be open at once, two fds each. Per service Vigil holds its supervise/ fds and
+     * How many log directories may be open at once, three fds each (the directory, lock and current). Per service Vigil holds its supervise/ fds and
      * one log pipe's read end; pidfds take a fifth of the limit and give way when short. What is left is small: a
-     * hundredth of the limit (200 directories of 20000 fds) leaves room for 5000 services at three fds each.
+     * hundredth of the limit (200 directories of 20000 fds), with a two-hundredth for supervise/ directories kept
+     * open (see SuperviseFiles), leaves room for 5000 services at three fds each.
      */
     private static int openLogsBudget() throws OsException {
         return (int) Math.clamp(Rlimits.openFiles().soft() / 100, 2, 256);
