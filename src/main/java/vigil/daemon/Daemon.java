@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import vigil.control.ControlCommands;
 import vigil.control.ControlHost;
+import vigil.control.ControlLimits;
 import vigil.control.ControlPaths;
 import vigil.control.ControlServer;
 import vigil.control.Protocol;
@@ -169,7 +170,8 @@ public final class Daemon implements ServiceHost {
                 ControlCommands commands = new ControlCommands(loop, daemon.new Control(), uid, runtime,
                         Users.system(), reporter::say);
                 try {
-                    server = ControlServer.open(loop, socket, commands, reporter::say);
+                    server = ControlServer.open(loop, socket, commands, reporter::say,
+                            ControlLimits.defaults(Rlimits.openFiles().soft()));
                     daemon.commands = commands;
                 } catch (IOException e) {
                     if (control != null) {
