@@ -257,26 +257,47 @@ public final class ControlServer implements AutoCloseable {
         for (int i = 0; i < ACCEPTS_PER_TURN && reserveFd >= 0; i++) {
             Fds.close(reserveFd);
             reserveFd = -1;
-            int fd;
+            ReserveAccept taken = ReserveAccept.NONE;
             try {
-                fd = UnixSocket.accept(listenFd);
-            } catch (OsException e) {
-                fd = -1; // another thread took the freed fd first
+                taken = acceptOnReserve();
+            } finally {
+                // Even if the accept threw: the reserve must be had back, or root's way in is lost.
+                if (taken != ReserveAccept.ROOT_KEPT) reserveFd = openReserve();
             }
-            UnixSocket.PeerCredentials peer = fd < 0 ? null : credentials(fd);
-            if (peer != null && peer.uid() == ClientQuotas.ROOT) {
-                take(fd, peer);
-                break;
-            }
-            if (peer != null) refuse(fd, peer, "refused a connection", "the daemon is out of file descriptors");
-            reserveFd = openReserve();
-            if (fd < 0) break;
+            if (taken != ReserveAccept.OTHER_REFUSED) break;
         }
         if (complaints.allow("file descriptors")) {
             say.accept("control: out of file descriptors (" + shortage.getMessage() + "); accepting only root's "
                     + "connections until some are free");
         }
         pauseAccepting();
+    }
+
+    /** What became of one accept on the fd the reserve gave up. */
+    private enum ReserveAccept {
+        /** Root's connection, which keeps the fd. */
+        ROOT_KEPT,
+        /** Someone else's, told and closed. */
+        OTHER_REFUSED,
+        /** None was waiting, or another thread took the fd first. */
+        NONE
+    }
+
+    private ReserveAccept acceptOnReserve() {
+        int fd;
+        try {
+            fd = UnixSocket.accept(listenFd);
+        } catch (OsException e) {
+            return ReserveAccept.NONE;
+        }
+        UnixSocket.PeerCredentials peer = fd < 0 ? null : credentials(fd);
+        if (peer == null) return ReserveAccept.NONE;
+        if (peer.uid() == ClientQuotas.ROOT) {
+            take(fd, peer);
+            return ReserveAccept.ROOT_KEPT;
+        }
+        refuse(fd, peer, "refused a connection", "the daemon is out of file descriptors");
+        return ReserveAccept.OTHER_REFUSED;
     }
 
     private void pauseAccepting() {

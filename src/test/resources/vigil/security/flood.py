@@ -1,7 +1,10 @@
 # FloodIT's hostile client, run as uid 65534. Every socket it opens dies with it.
-#   flood.py hold PATH COUNT PAYLOAD   open COUNT connections, each sending PAYLOAD bytes with no newline; print
-#                                       "connected N"; on a line "count" on stdin, print "open N" (connections the
-#                                       daemon has not closed); exit at the end of stdin
+#   flood.py hold PATH COUNT PAYLOAD [go]
+#                                       open COUNT connections (after a line "go" on stdin, if asked), each sending
+#                                       PAYLOAD bytes with no newline; print "connected N"; on a line "count" on
+#                                       stdin, print "open N" (connections the daemon has not closed); exit at the
+#                                       end of stdin
+#   flood.py probe PATH                 on a line "go", send one status request; print "reply MS LINE"
 #   flood.py requests PATH CONNS EACH SECONDS
 #                                       open CONNS connections, pipeline EACH status requests on each, count the
 #                                       replies that come within SECONDS; print "sending" once connected, then
@@ -24,7 +27,9 @@ def closed_by_peer(s):
     except OSError:
         return True
 
-def hold(path, count, payload):
+def hold(path, count, payload, wait):
+    if wait:
+        sys.stdin.readline()
     socks = []
     for _ in range(count):
         try:
@@ -65,8 +70,20 @@ def requests(path, conns, each, seconds):
             replies += data.count(b"\n")
     print("replies", replies, "elapsed", round(time.monotonic() - start, 3), flush=True)
 
+def probe(path):
+    sys.stdin.readline()
+    start = time.monotonic()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(path)
+    s.sendall(b'{"v":1,"cmd":"status"}\n')
+    reply = s.makefile("rb").readline().decode().strip()
+    print("reply", round((time.monotonic() - start) * 1000), reply, flush=True)
+
 mode = sys.argv[1]
 if mode == "hold":
-    hold(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    hold(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), len(sys.argv) > 5)
+elif mode == "probe":
+    probe(sys.argv[2])
 else:
     requests(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
