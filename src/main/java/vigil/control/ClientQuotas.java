@@ -7,7 +7,8 @@ import java.util.Optional;
 
 /**
  * Who holds what on the control socket, by uid, against the {@link ControlLimits}: connections, buffer bytes and
- * request tokens. Root (uid 0) is counted by none of them and refused nothing. Pure bookkeeping on the loop
+ * request tokens. Root (uid 0) and the daemon's own user (whose daemon it is, when it is not root's) are counted by
+ * none of them and refused nothing. Pure bookkeeping on the loop
  * thread, with the time passed in, so it is tested without sockets or clocks.
  */
 final class ClientQuotas {
@@ -16,6 +17,7 @@ final class ClientQuotas {
     private static final int SWEEP_AT = 1024;
 
     private final ControlLimits limits;
+    private final int owner;
     private final Map<Integer, User> users = new HashMap<>();
     private int userConnections;
     private long bufferBytes;
@@ -31,13 +33,20 @@ final class ClientQuotas {
         }
     }
 
-    ClientQuotas(ControlLimits limits) {
+    /** @param owner the uid the daemon runs as */
+    ClientQuotas(ControlLimits limits, int owner) {
         this.limits = limits;
+        this.owner = owner;
+    }
+
+    /** Root, or the daemon's own user: bound by no limit. */
+    boolean isExempt(int uid) {
+        return uid == ROOT || uid == owner;
     }
 
     /** Takes a connection from {@code uid}; if it is over a limit, nothing is taken and the reason is returned. */
     Optional<String> admit(int uid, long now) {
-        if (uid == ROOT) return Optional.empty();
+        if (isExempt(uid)) return Optional.empty();
         User user = user(uid, now);
         if (user.connections >= limits.connectionsPerUser()) {
             return Optional.of("uid " + uid + " has " + user.connections + " connections open, the most allowed");
@@ -52,7 +61,7 @@ final class ClientQuotas {
 
     /** A connection {@link #admit admitted} has closed. */
     void closed(int uid) {
-        if (uid == ROOT) return;
+        if (isExempt(uid)) return;
         User user = users.get(uid);
         if (user == null || user.connections == 0) throw new IllegalStateException("uid " + uid + " had no connection");
         user.connections--;
@@ -61,7 +70,7 @@ final class ClientQuotas {
 
     /** Whether a connection of {@code uid} may hold {@code bytes} more of buffers; if so they are counted. */
     boolean grow(int uid, long bytes) {
-        if (uid == ROOT) return true;
+        if (isExempt(uid)) return true;
         if (bufferBytes + bytes > limits.bufferBudget()) return false;
         bufferBytes += bytes;
         return true;
@@ -69,14 +78,14 @@ final class ClientQuotas {
 
     /** A connection of {@code uid} gave {@code bytes} of buffers back. */
     void shrink(int uid, long bytes) {
-        if (uid == ROOT) return;
+        if (isExempt(uid)) return;
         bufferBytes -= bytes;
         if (bufferBytes < 0) throw new IllegalStateException("more buffer bytes given back than taken");
     }
 
     /** One request from {@code uid} at {@code now}: 0 if it may go ahead, else the nanoseconds until it may. */
     long takeRequest(int uid, long now) {
-        if (uid == ROOT) return 0;
+        if (isExempt(uid)) return 0;
         return user(uid, now).requests.take(now);
     }
 

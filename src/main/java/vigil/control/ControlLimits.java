@@ -2,7 +2,7 @@ package vigil.control;
 
 /**
  * What the control socket lets users other than root make the daemon hold, so that none can exhaust its memory,
- * fds or time. Root is bound by none of them: it always has a way in.
+ * fds or time. Root is bound by none of them: it always has a way in; nor is the user the daemon runs as.
  *
  * @param connectionsPerUser at most this many connections open at once from one uid; more are refused at once
  * @param userConnections    at most this many from all uids but root together: the fds held for the daemon's own

@@ -48,7 +48,8 @@ import vigil.os.UnixSocket;
  *       loop never spins on accept. A reserve fd is given up for a moment to take one waiting client: root's is
  *       kept, anyone else's is told and closed.
  * </ul>
- * Root is subject to none of these limits: uid 0 always has a way in.
+ * Root is subject to none of these limits: uid 0 always has a way in. Nor is the daemon's own user, whose daemon it
+ * is when it is not root's.
  */
 public final class ControlServer implements AutoCloseable {
     static final int READ_CHUNK = 16 * 1024;
@@ -120,7 +121,7 @@ public final class ControlServer implements AutoCloseable {
         this.listenFd = listenFd;
         this.handler = handler;
         this.say = say;
-        this.quotas = new ClientQuotas(limits);
+        this.quotas = new ClientQuotas(limits, ControlPaths.currentUid());
         this.complaints = new ReportLimiter(COMPLAINT_INTERVAL, COMPLAINTS_SAID, loop::schedule,
                 (about, unsaid, interval) -> say.accept("control: " + unsaid + " more like that about " + about
                         + " in the last " + interval.toSeconds() + " s"));
@@ -292,7 +293,7 @@ public final class ControlServer implements AutoCloseable {
         }
         UnixSocket.PeerCredentials peer = fd < 0 ? null : credentials(fd);
         if (peer == null) return ReserveAccept.NONE;
-        if (peer.uid() == ClientQuotas.ROOT) {
+        if (quotas.isExempt(peer.uid())) {
             take(fd, peer);
             return ReserveAccept.ROOT_KEPT;
         }

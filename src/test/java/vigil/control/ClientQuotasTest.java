@@ -8,9 +8,9 @@ import org.junit.jupiter.api.Test;
 
 class ClientQuotasTest {
     private static final long SECOND = 1_000_000_000L;
-    private static final int ROOT = 0, NOBODY = 65534, OTHER = 1000;
+    private static final int ROOT = 0, NOBODY = 65534, OTHER = 1000, OWNER = 1001;
 
-    private final ClientQuotas quotas = new ClientQuotas(new ControlLimits(3, 5, 1000, 10, 2));
+    private final ClientQuotas quotas = new ClientQuotas(new ControlLimits(3, 5, 1000, 10, 2), OWNER);
 
     @Test
     void eachUidGetsItsNumberOfConnectionsAndAClosedOneIsGivenBack() {
@@ -27,6 +27,16 @@ class ClientQuotasTest {
         assertTrue(quotas.admit(6, 0).isPresent());
         for (int i = 0; i < 100; i++) assertTrue(quotas.admit(ROOT, 0).isEmpty());
         assertEquals(5, quotas.userConnections());
+    }
+
+    @Test
+    void theDaemonsOwnUserIsAsRootToIt() {
+        for (int i = 0; i < 100; i++) {
+            assertTrue(quotas.admit(OWNER, 0).isEmpty());
+            assertEquals(0, quotas.takeRequest(OWNER, 0));
+        }
+        assertTrue(quotas.grow(OWNER, 1 << 20));
+        assertEquals(0, quotas.userConnections());
     }
 
     @Test
