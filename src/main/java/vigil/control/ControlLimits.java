@@ -31,18 +31,16 @@ public record ControlLimits(int connectionsPerUser, int userConnections, long bu
         }
     }
 
-    /**
-     * The defaults, with the users' connections also kept to a quarter of {@code openFilesLimit}: the other three
-     * quarters stay for services, logs and pidfds.
-     */
-    public static ControlLimits defaults(long openFilesLimit) {
-        return new ControlLimits(DEFAULT_CONNECTIONS_PER_USER, userConnectionsFor(openFilesLimit, DEFAULT_USER_CONNECTIONS),
-                DEFAULT_BUFFER_BUDGET, DEFAULT_REQUESTS_PER_SECOND, DEFAULT_REQUEST_BURST);
-    }
+    public static final ControlLimits DEFAULT = new ControlLimits(DEFAULT_CONNECTIONS_PER_USER,
+            DEFAULT_USER_CONNECTIONS, DEFAULT_BUFFER_BUDGET, DEFAULT_REQUESTS_PER_SECOND, DEFAULT_REQUEST_BURST);
 
-    /** {@code wanted}, but at most a quarter of the open-files limit (at least 1); an unlimited limit is no bound. */
-    public static int userConnectionsFor(long openFilesLimit, int wanted) {
-        if (openFilesLimit < 0) return wanted;
-        return (int) Math.max(1, Math.min(wanted, openFilesLimit / 4));
+    /**
+     * These limits with the users' connections also kept to a quarter of {@code openFilesLimit} (at least 1; a
+     * negative limit is unlimited): the other three quarters stay for services, logs and pidfds.
+     */
+    public ControlLimits within(long openFilesLimit) {
+        if (openFilesLimit < 0) return this;
+        int users = (int) Math.max(1, Math.min(userConnections, openFilesLimit / 4));
+        return new ControlLimits(connectionsPerUser, users, bufferBudget, requestsPerSecond, requestBurst);
     }
 }

@@ -112,17 +112,23 @@ public final class Daemon implements ServiceHost {
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
                           TimestampFormat timestamps, PrintStream err) {
-        return run(roots, unitDirectories, control, logDir, timestamps, err, Set.of(Signals.SIGTERM, Signals.SIGINT),
-                cause -> {});
+        return run(roots, unitDirectories, control, logDir, timestamps, ControlLimits.DEFAULT, err);
+    }
+
+    /** As {@link #run(List, List, Path, Path, TimestampFormat, PrintStream)}, with what users may make it hold. */
+    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
+                          TimestampFormat timestamps, ControlLimits controlLimits, PrintStream err) {
+        return run(roots, unitDirectories, control, logDir, timestamps, controlLimits, err,
+                Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {});
     }
 
     /**
-     * As {@link #run(List, List, Path, Path, TimestampFormat, PrintStream)}, stopped by any of {@code stopSignals}
-     * (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
+     * As {@link #run(List, List, Path, Path, TimestampFormat, ControlLimits, PrintStream)}, stopped by any of
+     * {@code stopSignals} (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, PrintStream err, Set<Integer> stopSignals,
-                          Consumer<StopCause> stoppedBy) {
+                          TimestampFormat timestamps, ControlLimits controlLimits, PrintStream err,
+                          Set<Integer> stopSignals, Consumer<StopCause> stoppedBy) {
         Reporter reporter = new Reporter(err);
         int uid = ControlPaths.currentUid();
         Path socket = control != null ? control : ControlPaths.socket(System.getenv(), uid).orElse(null);
@@ -171,7 +177,7 @@ public final class Daemon implements ServiceHost {
                         Users.system(), reporter::say);
                 try {
                     server = ControlServer.open(loop, socket, commands, reporter::say,
-                            ControlLimits.defaults(Rlimits.openFiles().soft()));
+                            controlLimits.within(Rlimits.openFiles().soft()));
                     daemon.commands = commands;
                 } catch (IOException e) {
                     if (control != null) {
