@@ -168,9 +168,11 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 if (host.stopping()) {
                     throw new Failure(Error.SHUTTING_DOWN, "the daemon is shutting down: the unit files are not read");
                 }
-                Map<String, Object> reply = Protocol.ok(id);
-                reply.put("summary", host.daemonReload());
-                client.send(reply);
+                host.daemonReload(summary -> {
+                    Map<String, Object> reply = Protocol.ok(id);
+                    reply.put("summary", summary);
+                    client.send(reply);
+                });
             }
             case Request.Rescan r -> {
                 access.checkOwner(caller, "rescan the service directories");

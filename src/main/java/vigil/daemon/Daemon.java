@@ -48,6 +48,7 @@ import vigil.supervise.AlreadySupervisedException;
 import vigil.supervise.ControlFifos;
 import vigil.supervise.SuperviseDir;
 import vigil.supervise.SuperviseFiles;
+import vigil.unit.Accounts;
 
 /**
  * {@code vigil daemon DIR...}: one event loop supervising every service directory in each DIR, until TERM or INT
@@ -157,7 +158,8 @@ public final class Daemon implements ServiceHost {
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory,
                     new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
-            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs);
+            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
+                    () -> daemon.stopping);
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
                 t.printStackTrace(err);
@@ -229,8 +231,7 @@ public final class Daemon implements ServiceHost {
     /** The first scan of every tree; says how many services there are once all were loaded. */
     private void startTrees() {
         if (!units.isEmpty()) {
-            units.start();
-            reporter.say("running " + supervisor.units().size() + " units");
+            units.reload(summary -> reporter.say("running " + supervisor.units().size() + " units"));
         }
         if (trees.isEmpty()) return;
         int[] scanning = {trees.size()};
@@ -496,10 +497,11 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
-        public String daemonReload() {
-            String summary = units.reload();
-            reporter.say("daemon-reload: " + summary);
-            return summary;
+        public void daemonReload(Consumer<String> done) {
+            units.reload(summary -> {
+                reporter.say("daemon-reload: " + summary);
+                done.accept(summary);
+            });
         }
 
         @Override
