@@ -281,10 +281,16 @@ public final class Json {
                 try {
                     return Long.parseLong(text);
                 } catch (NumberFormatException tooBig) {
-                    return Double.parseDouble(text);
+                    // A double, below.
                 }
             }
-            return Double.parseDouble(text);
+            double d = Double.parseDouble(text);
+            // 1e999 would be Infinity, which JSON cannot say: echoing it back as a request's id could not be written.
+            if (Double.isInfinite(d)) {
+                at = start;
+                throw error("number out of range: " + (text.length() > 40 ? text.substring(0, 40) + "..." : text));
+            }
+            return d;
         }
 
         void digits() throws ParseException {

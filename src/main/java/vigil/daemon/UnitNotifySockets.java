@@ -4,15 +4,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import vigil.loop.EventLoop;
 import vigil.os.Epoll;
 import vigil.os.Fds;
 import vigil.os.NotifySocket;
 import vigil.os.OsException;
+import vigil.service.NotifyMessage;
 import vigil.service.UnitOs.NotifyReceiver;
 
 /**
@@ -88,11 +87,11 @@ final class UnitNotifySockets {
                             + NotifySocket.MAX_MESSAGE + " bytes");
                     continue;
                 }
-                Map<String, String> fields = parse(d.get().text());
-                // A barrier's only effect, closing its fd, is done; it needs no NotifyAccess= (systemd-notify
-                // sends it from its own pid after speaking for its parent).
-                if (fields.isEmpty() || fields.keySet().equals(Set.of("BARRIER"))) continue;
-                if (!socket.receiver.receive(d.get().pid(), fields) && !socket.saidDropped) {
+                NotifyMessage message = NotifyMessage.parse(d.get().text());
+                // A barrier needs no NotifyAccess= (systemd-notify sends it from its own pid after speaking for
+                // its parent).
+                if (message.isEmpty()) continue;
+                if (!socket.receiver.receive(d.get().pid(), message.fields()) && !socket.saidDropped) {
                     socket.saidDropped = true;
                     reporter.say(unit, "notification from pid " + d.get().pid()
                             + " dropped: its NotifyAccess= does not allow that sender; further drops are not reported");
@@ -101,15 +100,5 @@ final class UnitNotifySockets {
         } catch (OsException e) {
             reporter.say(unit, "notify socket: " + e.getMessage());
         }
-    }
-
-    /** sd_notify's newline-separated KEY=VALUE lines; the last value of a key wins. */
-    static Map<String, String> parse(String text) {
-        var fields = new LinkedHashMap<String, String>();
-        for (String line : text.split("\n")) {
-            int eq = line.indexOf('=');
-            if (eq > 0) fields.put(line.substring(0, eq), line.substring(eq + 1));
-        }
-        return fields;
     }
 }

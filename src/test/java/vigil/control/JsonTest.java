@@ -38,6 +38,14 @@ class JsonTest {
         assertEquals(0L, Json.parse("-0"));
     }
 
+    /** A number beyond a double would be Infinity, which cannot be written back (as a reply's id). */
+    @ParameterizedTest
+    @ValueSource(strings = {"1e999", "-1e999", "{\"v\":1,\"id\":1e999,\"cmd\":\"hello\"}", "[2e308]"})
+    void rejectsNumbersBeyondADouble(String text) {
+        Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse(text));
+        assertTrue(e.getMessage().contains("number out of range"), e.getMessage());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", " ", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1,]", "[1 2]", "{a:1}",
         "'a'", "01", "1.", ".5", "1e", "-", "+1", "tru", "nul", "\"abc", "\"a\nb\"", "\"\\x\"", "\"\\u12\"",
