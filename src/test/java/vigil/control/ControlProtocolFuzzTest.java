@@ -12,7 +12,7 @@ import java.util.Map;
  * otherwise its seeds and past findings run as regression tests.
  */
 class ControlProtocolFuzzTest {
-    @FuzzTest(maxDuration = "40s")
+    @FuzzTest(maxDuration = "30s")
     void everyLineIsARequestOrACleanError(byte[] input) throws Exception {
         String line = new String(input, StandardCharsets.UTF_8);
         Object json;

@@ -32,7 +32,7 @@ class NotifyMessageFuzzTest {
         public void removed(UnitService unit) {}
     };
 
-    @FuzzTest(maxDuration = "40s")
+    @FuzzTest(maxDuration = "30s")
     void everyDatagramIsFieldsAUnitCanTake(byte[] input) {
         NotifyMessage message = NotifyMessage.parse(new String(input, StandardCharsets.UTF_8));
         for (Map.Entry<String, String> f : message.fields().entrySet()) {

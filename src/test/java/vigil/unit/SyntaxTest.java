@@ -90,6 +90,19 @@ class SyntaxTest {
         assertEquals("/units/a.service:3: missing '=' in 'junk here'", d.format());
     }
 
+    /** A file of garbage is one problem: its first errors and a count, not a log line for each of its lines. */
+    @Test
+    void aFileOfGarbageGivesTheFirstErrorsAndACount() {
+        String garbage = ("x".repeat(500) + "\n").repeat(1000);
+        Parser.ParsedFile f = Parser.parse(FILE, "[Service]\n" + garbage);
+        List<String> said = f.diagnostics().stream().map(Diagnostic::format).toList();
+        assertEquals(Parser.MAX_SYNTAX_ERRORS + 1, said.size());
+        assertEquals("/units/a.service:2: missing '=' in '" + "x".repeat(80) + "...'", said.getFirst());
+        assertEquals("/units/a.service: " + (1000 - Parser.MAX_SYNTAX_ERRORS) + " more syntax problems, not shown",
+                said.getLast());
+        assertTrue(f.diagnostics().getLast().isError());
+    }
+
     @Test
     void brokenSectionHeaderIsAnError() {
         Parser.ParsedFile f = Parser.parse(FILE, "[Unit\nA=b\n");

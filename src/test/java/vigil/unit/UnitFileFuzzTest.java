@@ -19,7 +19,7 @@ class UnitFileFuzzTest {
     /** No passwd or group file: every user name is unknown, and says so. */
     private static final Accounts ACCOUNTS = new Accounts(Path.of("/nonexistent/passwd"), Path.of("/nonexistent/group"));
 
-    @FuzzTest(maxDuration = "40s")
+    @FuzzTest(maxDuration = "30s")
     void everyUnitFileLoadsOrFailsWithItsErrors(byte[] input) throws Exception {
         // Malformed UTF-8 is replaced, as the loader decodes it.
         Parser.ParsedFile parsed = Parser.parse(FILE, new String(input, StandardCharsets.UTF_8));
