@@ -120,34 +120,43 @@ public final class UnitTable {
         List<Consumer<String>> waiting = nextRead;
         nextRead = new ArrayList<>();
         reading = true;
-        Thread.ofPlatform().daemon().name("vigil-unit-reader").start(() -> {
-            Reading result;
-            try {
-                result = read();
-            } catch (Throwable t) {
-                // Whatever happens there, the requests waiting for this read get an answer.
-                result = new Unreadable("cannot read the unit files: " + t);
-            }
-            Reading read = result;
-            loop.execute(() -> readDone(read, waiting));
-        });
+        try {
+            Thread.ofPlatform().daemon().name("vigil-unit-reader").start(() -> {
+                Reading result;
+                try {
+                    result = read();
+                } catch (Throwable t) {
+                    // Whatever happens there, the requests waiting for this read get an answer.
+                    result = new Unreadable("cannot read the unit files: " + t);
+                }
+                Reading read = result;
+                loop.execute(() -> readDone(read, waiting));
+            });
+        } catch (OutOfMemoryError | RuntimeException noThread) {
+            // No thread to be had (out of memory or tasks): this reload fails, and the next may work.
+            reading = false;
+            for (Consumer<String> done : waiting) done.accept("cannot read the unit files: " + noThread);
+        }
     }
 
     private void readDone(Reading read, List<Consumer<String>> waiting) {
         reading = false;
-        String summary;
         if (stopping.getAsBoolean()) {
             // Units added now would outlive the shutdown, which stops what was there when it began.
-            summary = "the daemon is shutting down: the unit files are not applied";
-        } else {
-            summary = switch (read) {
-                case Unreadable u -> {
-                    reporter.say(u.why());
-                    yield u.why();
-                }
-                case Units u -> apply(u.units());
-            };
+            List<Consumer<String>> all = new ArrayList<>(waiting);
+            all.addAll(nextRead);
+            nextRead.clear();
+            String why = "the daemon is shutting down: the unit files are not applied";
+            for (Consumer<String> done : all) done.accept(why);
+            return;
         }
+        String summary = switch (read) {
+            case Unreadable u -> {
+                reporter.say(u.why());
+                yield u.why();
+            }
+            case Units u -> apply(u.units());
+        };
         for (Consumer<String> done : waiting) done.accept(summary);
         if (!nextRead.isEmpty()) startRead();
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,12 +33,13 @@ class NotifyMessageFuzzTest {
         public void removed(UnitService unit) {}
     };
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "25s")
     void everyDatagramIsFieldsAUnitCanTake(byte[] input) {
         NotifyMessage message = NotifyMessage.parse(new String(input, StandardCharsets.UTF_8));
         for (Map.Entry<String, String> f : message.fields().entrySet()) {
             assertFalse(f.getKey().isEmpty());
-            assertFalse(f.getKey().contains("=") || f.getKey().contains("\n") || f.getValue().contains("\n"), f::toString);
+            assertFalse(f.getKey().contains("=") || f.getKey().contains("\n") || f.getValue().contains("\n"),
+                    f::toString);
         }
         if (message.isEmpty()) return;
         var os = new FakeProcesses();
@@ -49,7 +51,7 @@ class NotifyMessageFuzzTest {
         assertTrue(unit.notify(main, Map.of("READY", "1")));
         unit.notify(main, message.fields());
         // Whatever it set off (a watchdog, a timeout) runs too.
-        clock.advance(java.time.Duration.ofDays(1));
+        clock.advance(Duration.ofDays(1));
     }
 
     private static UnitSpec spec() {

@@ -17,9 +17,10 @@ import java.util.Map;
 class UnitFileFuzzTest {
     private static final Path FILE = Path.of("/etc/systemd/system/fuzz@one.service");
     /** No passwd or group file: every user name is unknown, and says so. */
-    private static final Accounts ACCOUNTS = new Accounts(Path.of("/nonexistent/passwd"), Path.of("/nonexistent/group"));
+    private static final Accounts ACCOUNTS =
+            new Accounts(Path.of("/nonexistent/passwd"), Path.of("/nonexistent/group"));
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "25s")
     void everyUnitFileLoadsOrFailsWithItsErrors(byte[] input) throws Exception {
         // Malformed UTF-8 is replaced, as the loader decodes it.
         Parser.ParsedFile parsed = Parser.parse(FILE, new String(input, StandardCharsets.UTF_8));
