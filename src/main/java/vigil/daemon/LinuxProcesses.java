@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import vigil.loop.EventLoop;
 import vigil.loop.Failures;
@@ -44,6 +45,7 @@ import vigil.service.Processes;
 import vigil.service.RunningProcess;
 import vigil.service.SpawnException;
 import vigil.service.UnitOs;
+import vigil.service.UnitSnapshot;
 
 /**
  * The state machines' {@link Processes}, for real: posix_spawn of vigil-exec, the exec-error and readiness pipes
@@ -221,6 +223,86 @@ final class LinuxProcesses implements Processes, UnitOs {
         // A process that died during the exec is a zombie: its new pidfd is readable at once, and it is reaped.
         child.exitWatch = watchExit(pid);
         return child;
+    }
+
+    @Override
+    public OptionalLong startTicks(RunningProcess process) {
+        Child child = (Child) process;
+        if (child.reaped || children.get(child.pid) != child) return OptionalLong.empty();
+        long ticks = startTicksOf(child.pid);
+        try {
+            // An adopted process is no child, whose pid would stay its own until reaped: its pidfd must show it
+            // still alive after the read, or the pid may be another process's by then.
+            if (ticks < 0 || child.adopted && child.exitWatch != null
+                    && !Children.pidfdSendSignal(child.exitWatch.fd(), 0)) {
+                return OptionalLong.empty();
+            }
+        } catch (OsException e) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(ticks);
+    }
+
+    @Override
+    public RunningProcess retake(UnitSnapshot.Main main, Stdio stdout, ProcessObserver observer)
+            throws SpawnException {
+        int pid = main.pid();
+        if (children.containsKey(pid)) throw new SpawnException("pid " + pid + " is taken over twice", Errno.EEXIST);
+        // Pinned first, then checked: a pid read after the pin is the pinned process's, or the check fails.
+        int pidfd = pin(pid);
+        try {
+            if (startTicksOf(pid) != main.startTicks()) {
+                throw new SpawnException("pid " + pid + " is another process now (it started later)", Errno.ESRCH);
+            }
+            if (parentOf(pid) == self) {
+                Fds.close(pidfd);
+                pidfd = -1;
+                return resume(pid, stdout, stdout, observer);
+            }
+            if (!Children.pidfdSendSignal(pidfd, 0)) throw new SpawnException("no such process " + pid, Errno.ESRCH);
+        } catch (OsException e) {
+            Fds.close(pidfd);
+            throw new SpawnException("cannot check pid " + pid + ": " + e.getMessage(), e.errno());
+        } catch (SpawnException e) {
+            if (pidfd >= 0) Fds.close(pidfd);
+            throw e;
+        }
+        Child child = new Child(pid, observer, null);
+        child.adopted = true;
+        child.exitWatch = watchPinned(pid, pidfd);
+        children.put(pid, child);
+        return child;
+    }
+
+    /**
+     * Sends {@code signal} to the process {@code main} records, through a pidfd, if that pid is still that process;
+     * false if not (gone, or its pid is another's now).
+     */
+    boolean signalIfSame(UnitSnapshot.Main main, int signal) {
+        int pidfd;
+        try {
+            pidfd = Children.pidfdOpen(main.pid());
+        } catch (OsException e) {
+            return false;
+        }
+        try {
+            return startTicksOf(main.pid()) == main.startTicks() && Children.pidfdSendSignal(pidfd, signal);
+        } catch (OsException e) {
+            return false;
+        } finally {
+            Fds.close(pidfd);
+        }
+    }
+
+    /** When {@code pid} started, in clock ticks since boot ({@code /proc/PID/stat}'s field 22); -1 if it is gone. */
+    private static long startTicksOf(int pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[22 - 3]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /** The parent pid of {@code pid} from /proc; 0 if it is gone. */

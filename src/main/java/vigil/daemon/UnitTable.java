@@ -35,6 +35,7 @@ public final class UnitTable {
     private final Reporter reporter;
     private final List<Path> directories;
     private final BiPredicate<String, Path> giveWay;
+    private final HandedOver handedOver;
     private final Host host = Host.current();
     private final Accounts accounts = Accounts.system();
     private final Map<String, String> environment = Map.copyOf(System.getenv());
@@ -46,15 +47,27 @@ public final class UnitTable {
     /** A loaded unit that starts once its name is free. */
     private record Waiting(UnitSpec spec, String fingerprint) {}
 
+    /** After a re-exec: takes up the unit the old daemon handed over under the spec's name, if it did. */
+    @FunctionalInterface
+    interface HandedOver {
+        /**
+         * @return false if no unit of that name was handed over: then it starts anew
+         * @throws SpawnException if it was, and cannot be taken up
+         */
+        boolean resume(UnitSpec spec) throws SpawnException;
+    }
+
     /**
      * @param giveWay asked with a unit's name and file when a service directory or transient service holds the
      *                name: true if it is another user's transient service, which gives the name up, so the unit
      *                waits for it
+     * @param handedOver  takes up what a re-exec's old daemon ran of a unit, instead of starting it
      */
     UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories,
-              BiPredicate<String, Path> giveWay) {
+              BiPredicate<String, Path> giveWay, HandedOver handedOver) {
         this.supervisor = supervisor;
         this.giveWay = giveWay;
+        this.handedOver = handedOver;
         this.reporter = reporter;
         this.directories = List.copyOf(directories);
     }
@@ -175,7 +188,7 @@ public final class UnitTable {
 
     private boolean add(UnitSpec spec, String fingerprint) {
         try {
-            supervisor.add(spec);
+            if (!handedOver.resume(spec)) supervisor.add(spec);
         } catch (SpawnException e) {
             reporter.say(spec.name(), "cannot start: " + e.getMessage());
             return false;

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import vigil.model.UnitSpec;
 
 /**
@@ -28,6 +29,23 @@ public interface UnitOs {
      *                        its message saying why
      */
     RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, boolean vouched, ProcessObserver observer)
+            throws SpawnException;
+
+    /**
+     * When {@code process} started, in clock ticks since boot, for {@code daemon-reexec}'s {@link #retake}; empty if
+     * it has exited.
+     */
+    OptionalLong startTicks(RunningProcess process);
+
+    /**
+     * The new daemon's side of {@code daemon-reexec}: watches a unit's main process again. A child of this process
+     * (the pid is the same across the exec) is watched as one, its output going to {@code stdout}; another process
+     * (a forking daemon's or a {@code MAINPID=}'s that is not Vigil's child) is pinned by a new pidfd, then
+     * accepted only if it started when {@code main} says, so that a process that got the pid since is never taken.
+     *
+     * @throws SpawnException if the process is gone, or the pid is another process's now
+     */
+    RunningProcess retake(UnitSnapshot.Main main, ProcessRequest.Stdio stdout, ProcessObserver observer)
             throws SpawnException;
 
     /** The pid in a PID file, if the file exists and holds one, and whether only root could have written it. */
