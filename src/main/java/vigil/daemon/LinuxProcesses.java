@@ -199,6 +199,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         if (known != null) {
             // Already ours (a spawned process named again by MAINPID=): one observer per child, the newest.
             known.observer = observer;
+            known.released = false;
             return known;
         }
         Child child = new Child(pid, observer, null);
@@ -223,6 +224,12 @@ final class LinuxProcesses implements Processes, UnitOs {
         // A process that died during the exec is a zombie: its new pidfd is readable at once, and it is reaped.
         child.exitWatch = watchExit(pid);
         return child;
+    }
+
+    @Override
+    public void release(RunningProcess process) {
+        Child child = (Child) process;
+        if (children.get(child.pid) == child) child.released = true;
     }
 
     @Override
@@ -323,6 +330,7 @@ final class LinuxProcesses implements Processes, UnitOs {
      */
     Optional<String> notQuiet(java.util.Set<Integer> servicePids) {
         for (Child child : children.values()) {
+            if (child.released) continue;
             if (!servicePids.contains(child.pid)) {
                 return Optional.of("pid " + child.pid + " (a finish, check or control script) is running");
             }
@@ -643,6 +651,8 @@ final class LinuxProcesses implements Processes, UnitOs {
         ProcessObserver observer;
         /** Not spawned by Vigil: a forking daemon's main process, or a MAINPID=. */
         boolean adopted;
+        /** No unit follows it any more (see {@link #release}): it is only reaped. */
+        boolean released;
         /** The built-in log its output goes to, or null. */
         ServiceLogs.Capture capture;
         WatchedPipe exitWatch;

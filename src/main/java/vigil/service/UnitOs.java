@@ -48,6 +48,13 @@ public interface UnitOs {
     RunningProcess retake(UnitSnapshot.Main main, ProcessRequest.Stdio stdout, ProcessObserver observer)
             throws SpawnException;
 
+    /**
+     * The unit no longer follows {@code process}: a {@code MAINPID=} named another main process while it still ran
+     * (a wrapper that stays, waiting for the daemon it started). It is reaped when it ends, and nothing waits for it:
+     * not a {@code daemon-reexec}'s quiet moment either.
+     */
+    void release(RunningProcess process);
+
     /** The pid in a PID file, if the file exists and holds one, and whether only root could have written it. */
     Optional<PidFile> readPidFile(Path file);
 

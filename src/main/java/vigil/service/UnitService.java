@@ -896,6 +896,7 @@ public final class UnitService {
         try {
             RunningProcess process = os.adopt(pid, alive(), vouched, observer);
             observer.process = process;
+            if (main != null && main != process) os.release(main);
             main = process;
             return Optional.empty();
         } catch (SpawnException e) {

@@ -169,6 +169,22 @@ class ReexecIT {
                 sys.stdout.write(str(i)[-1] + "\\n")
             """;
 
+    /**
+     * A wrapper that starts the real daemon, names it with MAINPID= and waits for it: the unit's main process is then
+     * no child of Vigil's, and a re-exec must take it again through a pidfd and its start time.
+     */
+    private static final String WRAPPER = """
+            import os, socket, time
+            pid = os.fork()
+            if pid == 0:
+                while True:
+                    time.sleep(1000)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            s.connect(os.environ["NOTIFY_SOCKET"])
+            s.send(("MAINPID=%d\\nREADY=1" % pid).encode())
+            os.waitpid(pid, 0)
+            """;
+
     @Test
     void unitsAndTransientServicesGoOnAcrossFiveReexecs() throws Exception {
         Nobody.require();
@@ -178,6 +194,10 @@ class ReexecIT {
         Files.writeString(script, NOTIFY_COUNTER);
         Files.writeString(units.resolve("counter.service"), "[Service]\nType=notify\nExecStart=/usr/bin/python3 "
                 + script + "\n");
+        Path wrapper = sandbox.resolve("wrapper.py");
+        Files.writeString(wrapper, WRAPPER);
+        Files.writeString(units.resolve("wrapped.service"), "[Service]\nType=notify\nExecStart=/usr/bin/python3 "
+                + wrapper + "\n");
         Files.writeString(units.resolve("simple.service"),
                 "[Service]\nExecStart=/bin/sleep 1000\nRestart=always\nRestartSec=0\n");
         // A limit of one transient service per user: a second add by the same owner is refused, after the re-execs
@@ -188,6 +208,9 @@ class ReexecIT {
         Await.until("the control socket", WAIT, () -> Files.exists(socket));
         long counterPid = awaitUnit("counter", "active (running)");
         long simplePid = awaitUnit("simple", "active (running)");
+        long wrappedPid = awaitUnit("wrapped", "active (running)");
+        long wrapperPid = Procs.parent(wrappedPid);
+        assertNotEquals(daemon.pid(), wrapperPid, "the wrapped daemon is no child of Vigil's");
         Tools.Result added = asNobody("add", "job", "--", "sleep", "1000");
         assertEquals(0, added.exit(), added.output());
         long jobPid = Await.value("the transient job's pid", WAIT, () -> {
@@ -202,6 +225,7 @@ class ReexecIT {
             reexec();
             assertEquals(counterPid, awaitUnit("counter", "active (running)"), "counter's pid, re-exec " + (i + 1));
             assertEquals(simplePid, awaitUnit("simple", "active (running)"), "simple's pid, re-exec " + (i + 1));
+            assertEquals(wrappedPid, awaitUnit("wrapped", "active (running)"), "wrapped's pid, re-exec " + (i + 1));
             assertEquals(jobPid, transientPid("job"), "the transient job's pid, re-exec " + (i + 1));
             Await.until("the unit's lines logged after re-exec " + (i + 1), WAIT,
                     () -> lastNumber(log) > before + 500);
@@ -230,6 +254,11 @@ class ReexecIT {
         Await.until("the unit to be inactive", WAIT,
                 () -> statusOf("counter").contains("inactive (dead)"));
         assertConsecutive(numbers(log));
+        // The adopted main process is reached through the pidfd the new daemon took.
+        assertEquals(0, vigil("stop", "wrapped").exit());
+        Await.until("the wrapped daemon to be gone", WAIT, () -> !Procs.exists(wrappedPid));
+        Await.until("its wrapper to be gone", WAIT, () -> !Procs.exists(wrapperPid));
+        Await.until("wrapped to be inactive", WAIT, () -> statusOf("wrapped").contains("inactive (dead)"));
 
         Tools.Result removed = asNobody("remove", "job");
         assertEquals(0, removed.exit(), removed.output());

@@ -105,6 +105,14 @@ final class FakeUnitOs implements UnitOs {
         return a;
     }
 
+    /** Processes the unit let go of. */
+    final List<RunningProcess> released = new ArrayList<>();
+
+    @Override
+    public void release(RunningProcess process) {
+        released.add(process);
+    }
+
     @Override
     public Optional<PidFile> readPidFile(Path file) {
         Integer pid = pidFiles.get(file);
