@@ -1185,6 +1185,18 @@ class UnitServiceTest {
     }
 
     @Test
+    void aMainProcessReplacedByMainPidIsLetGoSoNothingWaitsForIt() {
+        UnitService web = started(unit("/bin/wrapper").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
+        FakeProcess wrapper = os.last("/bin/wrapper");
+        unitOs.existing.add(9000);
+        unitOs.parents.put(9000, wrapper.pid);
+        web.notify(wrapper.pid, ROOT, msg("MAINPID=9000", "READY=1"));
+        assertEquals(9000, web.mainPid());
+        assertEquals(List.of(wrapper), unitOs.released);
+        assertTrue(web.snapshot() instanceof Service.Result.Ready<UnitSnapshot>);
+    }
+
+    @Test
     void aUnitWithAControlProcessIsNotHandedOver() {
         UnitService web = started(unit("/bin/web").commands(Phase.START_POST, List.of(cmd("/bin/post"))));
         assertTrue(web.snapshot() instanceof Service.Result.Busy<UnitSnapshot> b
