@@ -230,6 +230,13 @@ class ReexecIT {
             Await.until("the unit's lines logged after re-exec " + (i + 1), WAIT,
                     () -> lastNumber(log) > before + 500);
         }
+        // The units' pid records, which a Vigil started after a crash reads, name the processes that run.
+        Path records = socket.getParent().resolve("units");
+        for (String unit : List.of("counter", "simple", "wrapped")) {
+            long pid = awaitUnit(unit, "active (running)");
+            Await.until(unit + "'s record of pid " + pid, WAIT, () -> recordedMain(records.resolve(unit + ".service"))
+                    .equals("main " + pid + " "));
+        }
         String job = statusOf("job");
         assertTrue(Pattern.compile("runs as:\\s+uid " + Nobody.UID + "\n").matcher(job).find(), job);
         assertTrue(Pattern.compile("transient:\\s+yes").matcher(job).find(), job);
@@ -265,6 +272,46 @@ class ReexecIT {
         Await.until("the transient job's process to be gone", WAIT, () -> !Procs.exists(jobPid));
         assertEquals(4, vigil("status", "job").exit());
         assertEquals(0, daemon.terminate(WAIT), String.join("\n", daemon.lines()));
+    }
+
+    /** The "main PID " that begins the unit's pid record's main line; empty if none. */
+    private static String recordedMain(Path record) {
+        try {
+            for (String line : Files.readAllLines(record)) {
+                Matcher m = Pattern.compile("^main \\d+ ").matcher(line);
+                if (m.find()) return m.group();
+            }
+            return "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void aUnitWithAControlProcessHoldsTheReexecBackUntilItIsRefused() throws Exception {
+        Path units = Files.createDirectories(sandbox.resolve("units"));
+        Files.writeString(units.resolve("slow.service"), "[Service]\nExecStartPre=/bin/sleep 1000\n"
+                + "ExecStart=/bin/sleep 1000\nTimeoutStartSec=infinity\n");
+        Path plain = service(root, "plain", "exec sleep 1000");
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--control", socket.toString(), "--log-dir",
+                DaemonProcess.logDir(sandbox).toString(), root.toString(), "--units", units.toString());
+        Await.until("the control socket", WAIT, () -> Files.exists(socket));
+        long pid = awaitRunning(plain, WAIT);
+        awaitUnit("slow", "activating (start-pre)");
+        Tools.Result result = vigil("daemon-reexec");
+        assertEquals(1, result.exit(), result.output());
+        assertTrue(result.output().contains("not re-executed: slow.service: it is start-pre, with control process "
+                + "pid") && result.output().contains("(waited 10s)"), result.output());
+        assertEquals(pid, ServiceDirs.status(plain).pid());
+        assertTrue(!Procs.cmdline(daemon.pid()).contains("--reexec-state"));
+        // Once the control process is done, the unit is handed over like any, failed as it is then.
+        Matcher control = Pattern.compile("Control:\\s+(\\d+)").matcher(statusOf("slow"));
+        assertTrue(control.find(), statusOf("slow"));
+        assertEquals(0, Tools.run(sandbox, "kill", "-KILL", control.group(1)).exit());
+        awaitUnit("slow", "failed");
+        reexec();
+        assertTrue(statusOf("slow").contains("Active:    failed"), statusOf("slow"));
+        assertEquals(pid, ServiceDirs.status(plain).pid());
     }
 
     /** Waits for the unit to be in {@code active} ("active (running)") and returns its main pid (0 if none). */
