@@ -288,6 +288,29 @@ class ReexecIT {
     }
 
     @Test
+    void aUnitWhoseFileWentAwayIsStoppedByTheNewDaemon() throws Exception {
+        Path units = Files.createDirectories(sandbox.resolve("units"));
+        Files.writeString(units.resolve("gone.service"), "[Service]\nExecStart=/bin/sleep 1000\n");
+        Files.writeString(units.resolve("kept.service"), "[Service]\nExecStart=/bin/sleep 1000\n");
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--control", socket.toString(), "--log-dir",
+                DaemonProcess.logDir(sandbox).toString(), root.toString(), "--units", units.toString());
+        Await.until("the control socket", WAIT, () -> Files.exists(socket));
+        long gone = awaitUnit("gone", "active (running)");
+        long kept = awaitUnit("kept", "active (running)");
+        Path goneSocket = socket.getParent().resolve("notify/gone.service");
+        assertTrue(Files.exists(goneSocket));
+        Files.delete(units.resolve("gone.service"));
+
+        reexec();
+        daemon.awaitLine("gone.service: its unit file is gone or no longer loads since the re-exec; stopping it",
+                WAIT);
+        Await.until("the unit's process to be gone", WAIT, () -> !Procs.exists(gone));
+        assertEquals(4, vigil("status", "gone").exit());
+        assertTrue(!Files.exists(goneSocket), "its notify socket is removed");
+        assertEquals(kept, awaitUnit("kept", "active (running)"));
+    }
+
+    @Test
     void aUnitWithAControlProcessHoldsTheReexecBackUntilItIsRefused() throws Exception {
         Path units = Files.createDirectories(sandbox.resolve("units"));
         Files.writeString(units.resolve("slow.service"), "[Service]\nExecStartPre=/bin/sleep 1000\n"
