@@ -35,9 +35,6 @@ import vigil.service.Want;
  * listener's calls to {@link #stateChanged}, {@link #event} and {@link #removed}.
  */
 public final class ControlCommands implements ControlServer.LineHandler {
-    /** How many transient services one user other than root (or the daemon's owner) may have at once. */
-    public static final int DEFAULT_USER_SERVICES = 64;
-
     private final ControlHost host;
     private final Access access;
     private final Consumer<String> say;
@@ -146,9 +143,14 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 if (host.stopping()) {
                     throw new Failure(Error.SHUTTING_DOWN, "the daemon is shutting down: the unit files are not read");
                 }
-                Map<String, Object> reply = Protocol.ok(id);
-                reply.put("summary", host.daemonReload());
-                client.send(reply);
+                // Answered once the read is applied: no later request of this client is read before.
+                client.hold();
+                host.daemonReload(summary -> {
+                    Map<String, Object> reply = Protocol.ok(id);
+                    reply.put("summary", summary);
+                    client.send(reply);
+                    client.resume();
+                });
             }
             case Request.DaemonReexec r -> {
                 access.checkOwner(caller, "re-execute the daemon");

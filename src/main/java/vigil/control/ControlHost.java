@@ -3,6 +3,7 @@ package vigil.control;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Optional;
+import java.util.function.Consumer;
 import vigil.model.DirectorySpec;
 import vigil.os.Ending;
 import vigil.service.Service;
@@ -32,8 +33,11 @@ public interface ControlHost {
     /** The unit of that name ({@code foo} means {@code foo.service}). */
     Optional<UnitService> unit(String name);
 
-    /** Reads the unit files again; returns what changed, in one line. */
-    String daemonReload();
+    /**
+     * Reads the unit files again, off the loop; {@code done} gets what changed, in one line, on the loop thread
+     * once it is applied.
+     */
+    void daemonReload(Consumer<String> done);
 
     /** Looks at every scanned directory again. */
     void rescan();

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import vigil.control.ControlCommands;
 import vigil.control.ControlHost;
+import vigil.control.ControlLimits;
 import vigil.control.ControlPaths;
 import vigil.control.ControlServer;
 import vigil.control.Protocol;
@@ -53,6 +54,7 @@ import vigil.supervise.AlreadySupervisedException;
 import vigil.supervise.ControlFifos;
 import vigil.supervise.SuperviseDir;
 import vigil.supervise.SuperviseFiles;
+import vigil.unit.Accounts;
 
 /**
  * {@code vigil daemon DIR...}: one event loop supervising every service directory in each DIR, until TERM or INT
@@ -113,6 +115,8 @@ public final class Daemon implements ServiceHost {
     /** This daemon took over from an old one: what runs is its own, not a crashed Vigil's leftovers. */
     private boolean reexecuted;
     private UnitNotifySockets unitSockets;
+    /** What is to end before {@link #resumed}: the first scan, and after a re-exec the units' first load too. */
+    private int resumeSteps = 1;
 
     private Daemon(EventLoop loop, LinuxProcesses processes, ServiceLogs logs, Reporter reporter,
                    Path runtimeDirectory, Consumer<StopCause> stoppedBy) {
@@ -147,33 +151,22 @@ public final class Daemon implements ServiceHost {
      *                        up with a warning if it cannot be had, where a path asked for is required
      * @param logDir          where the log directories of services and of Vigil itself go
      * @param timestamps      how their lines are stamped
-     * @param userServices    how many transient services each user other than root (and the daemon's owner) may
-     *                        have at once; 0: none ({@link ControlCommands#DEFAULT_USER_SERVICES} by default)
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, int userServices, PrintStream err) {
-        return run(roots, unitDirectories, control, logDir, timestamps, userServices, err,
-                Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {});
+                          TimestampFormat timestamps, PrintStream err) {
+        return run(roots, unitDirectories, control, logDir, timestamps, ControlLimits.DEFAULT, err,
+                Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {}, Optional.empty());
     }
 
     /**
-     * As {@link #run(List, List, Path, Path, TimestampFormat, int, PrintStream)}, stopped by any of
-     * {@code stopSignals} (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
+     * As {@link #run(List, List, Path, Path, TimestampFormat, PrintStream)}, with what users other than root may
+     * make it hold, stopped by any of {@code stopSignals} (an init tells apart what each asks for); {@code stoppedBy}
+     * hears what began the stop. When {@code handover} is given ({@code daemon-reexec}), it takes over from an old
+     * daemon: its services go on as they were.
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, int userServices, PrintStream err, Set<Integer> stopSignals,
-                          Consumer<StopCause> stoppedBy) {
-        return run(roots, unitDirectories, control, logDir, timestamps, userServices, err, stopSignals, stoppedBy,
-                Optional.empty());
-    }
-
-    /**
-     * As {@link #run(List, List, Path, Path, TimestampFormat, int, PrintStream, Set, Consumer)}, taking over from
-     * an old daemon when {@code handover} is given ({@code daemon-reexec}): its services go on as they were.
-     */
-    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, int userServices, PrintStream err, Set<Integer> stopSignals,
-                          Consumer<StopCause> stoppedBy, Optional<Handover> handover) {
+                          TimestampFormat timestamps, ControlLimits controlLimits, PrintStream err,
+                          Set<Integer> stopSignals, Consumer<StopCause> stoppedBy, Optional<Handover> handover) {
         Reporter reporter = new Reporter(err);
         try {
             // Before anything is spawned: the handed-over fds came through the exec without close-on-exec.
@@ -219,8 +212,9 @@ public final class Daemon implements ServiceHost {
                     logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.unitSockets = unitSockets;
-            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs,
-                    (name, file) -> daemon.giveWay(name, "the unit file " + file), daemon::resumeUnit);
+            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
+                    () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file),
+                    daemon::resumeUnit);
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, unitSockets, daemon::cannotHandOver,
                     () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners());
@@ -230,6 +224,7 @@ public final class Daemon implements ServiceHost {
                 daemon.resumingTransients = h.transients();
                 daemon.reexecReply = h.reply();
                 daemon.reexecuted = true;
+                daemon.resumeSteps = 2;
             });
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
@@ -240,12 +235,13 @@ public final class Daemon implements ServiceHost {
                 reporter.say("no control socket: XDG_RUNTIME_DIR is not set; give one with --control PATH");
             } else {
                 ControlCommands commands = new ControlCommands(loop, daemon.new Control(), uid, runtime,
-                        Users.system(), userServices, reporter::say);
+                        Users.system(), controlLimits.servicesPerUser(), reporter::say);
                 try {
+                    ControlLimits limits = controlLimits.within(Rlimits.openFiles().soft());
                     OptionalInt handedOver = handover.map(Handover::controlFd).orElse(OptionalInt.empty());
                     server = handedOver.isPresent()
-                            ? ControlServer.adopt(loop, socket, handedOver.getAsInt(), commands, reporter::say)
-                            : ControlServer.open(loop, socket, commands, reporter::say);
+                            ? ControlServer.adopt(loop, socket, handedOver.getAsInt(), commands, reporter::say, limits)
+                            : ControlServer.open(loop, socket, commands, reporter::say, limits);
                     daemon.commands = commands;
                     daemon.reexec.controlSocket(server.listenFd());
                 } catch (IOException e) {
@@ -300,9 +296,10 @@ public final class Daemon implements ServiceHost {
     }
 
     /**
-     * How many log directories may be open at once, two fds each. Per service Vigil holds its supervise/ fds and
+     * How many log directories may be open at once, three fds each (the directory, lock and current). Per service Vigil holds its supervise/ fds and
      * one log pipe's read end; pidfds take a fifth of the limit and give way when short. What is left is small: a
-     * hundredth of the limit (200 directories of 20000 fds) leaves room for 5000 services at three fds each.
+     * hundredth of the limit (200 directories of 20000 fds), with a two-hundredth for supervise/ directories kept
+     * open (see SuperviseFiles), leaves room for 5000 services at three fds each.
      */
     private static int openLogsBudget() throws OsException {
         return (int) Math.clamp(Rlimits.openFiles().soft() / 100, 2, 256);
@@ -359,16 +356,29 @@ public final class Daemon implements ServiceHost {
     }
 
     private void startUnits() {
-        if (!units.isEmpty() && !stopping) {
-            units.start();
-            reporter.say("running " + supervisor.units().size() + " units");
+        if (units.isEmpty() || stopping) {
+            unitsTakenUp();
+            return;
         }
+        units.reload(summary -> {
+            reporter.say("running " + supervisor.units().size() + " units");
+            unitsTakenUp();
+        });
+    }
+
+    /**
+     * After a re-exec, once the unit files were read and applied: a unit handed over whose file is gone (or no
+     * longer loads) is stopped, and the request is answered once the first scan is done too.
+     */
+    private void unitsTakenUp() {
+        if (!reexecuted) return;
         for (Handover.Unit unit : resumingUnits.values()) {
             reporter.say(unit.name(), "its unit file is gone or no longer loads since the re-exec; stopping it");
             reexec.abandonUnit(unit);
         }
         resumingUnits.clear();
         unitSockets.closeUntaken();
+        resumed();
     }
 
     /** After a re-exec: takes up a unit the old daemon handed over under this name, if it did. */
@@ -395,10 +405,11 @@ public final class Daemon implements ServiceHost {
     }
 
     /**
-     * After a re-exec, once the first scan is done: what it did not find is stopped, children that died during the
-     * exec are reaped, and the request is answered.
+     * After a re-exec, once the first scan is done and the units were taken up: what the scan did not find is
+     * stopped, children that died during the exec are reaped, and the request is answered.
      */
     private void resumed() {
+        if (--resumeSteps > 0) return;
         for (Handover.Pair pair : resuming.values()) {
             reporter.say(pair.name(), "its directory " + pair.directory() + " is gone since the re-exec; stopping it");
             reexec.abandon(pair, true);
@@ -415,6 +426,9 @@ public final class Daemon implements ServiceHost {
     private Optional<String> cannotHandOver() {
         if (stopping) return Optional.of("the daemon is shutting down");
         if (unitsHeldBack) return Optional.of("the units wait for what a previous Vigil left of them to stop");
+        if (units.reading() || !resumingUnits.isEmpty()) {
+            return Optional.of("the unit files are being read; try again once that is done");
+        }
         if (!waitingForName.isEmpty()) {
             return Optional.of(waitingForName.keySet().iterator().next() + " is waiting for its name to be free");
         }
@@ -772,13 +786,15 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
-        public String daemonReload() {
+        public void daemonReload(Consumer<String> done) {
             if (unitsHeldBack) {
-                return "not yet: the units start once what a previous Vigil left of them is gone";
+                done.accept("not yet: the units start once what a previous Vigil left of them is gone");
+                return;
             }
-            String summary = units.reload();
-            reporter.say("daemon-reload: " + summary);
-            return summary;
+            units.reload(summary -> {
+                reporter.say("daemon-reload: " + summary);
+                done.accept(summary);
+            });
         }
 
         @Override

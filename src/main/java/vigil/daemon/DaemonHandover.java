@@ -280,10 +280,11 @@ final class DaemonHandover {
         }
     }
 
-    private static SuperviseFiles.HandedOver handedOver(Optional<Handover.Supervise> s) {
-        return s.map(d -> new SuperviseFiles.HandedOver(
-                SuperviseDir.adopt(Path.of(d.directory()), d.lockFd(), d.controlFd(), d.okFd()), d.stamp(),
-                d.lastPid(), d.lastState())).orElse(null);
+    private static SuperviseFiles.HandedOver handedOver(Optional<Handover.Supervise> s) throws IOException {
+        if (s.isEmpty()) return null;
+        Handover.Supervise d = s.get();
+        return new SuperviseFiles.HandedOver(SuperviseDir.adopt(Path.of(d.directory()), d.lockFd(), d.controlFd(),
+                d.okFd()), d.stamp(), d.lastPid(), d.lastState());
     }
 
     /**

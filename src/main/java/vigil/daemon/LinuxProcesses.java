@@ -17,9 +17,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import vigil.control.ControlPaths;
 import vigil.loop.EventLoop;
 import vigil.loop.Failures;
 import vigil.model.Command;
+import vigil.model.Credentials;
 import vigil.model.ExecOptions;
 import vigil.model.UnitSpec;
 import vigil.os.Children;
@@ -151,7 +153,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         } finally {
             opened.forEach(Fds::close);
         }
-        if (capture != null) capture.writerStarted();
+        if (capture != null) capture.writerStarted(command.user().map(Credentials::uid).orElse(-1));
         Child child = new Child(spawned.pid(), observer, capture);
         children.put(child.pid, child);
         child.exitWatch = watchExit(child.pid);
@@ -218,7 +220,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         }
         ServiceLogs.Capture capture = stdout instanceof Stdio.Log l ? (ServiceLogs.Capture) l.log()
                 : stderr instanceof Stdio.Log l ? (ServiceLogs.Capture) l.log() : null;
-        if (capture != null) capture.writerStarted();
+        if (capture != null) capture.writerStarted(userOf(pid));
         Child child = new Child(pid, observer, capture);
         children.put(pid, child);
         // A process that died during the exec is a zombie: its new pidfd is readable at once, and it is reaped.
@@ -307,6 +309,19 @@ final class LinuxProcesses implements Processes, UnitOs {
             String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             return Long.parseLong(fields[22 - 3]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Whom a handed-over process writes its log as, for {@link ServiceLogs.Capture#writerStarted}: the owner of
+     * its /proc directory (its effective uid), or -1 (Vigil) when that is Vigil's own user or cannot be read.
+     */
+    private static int userOf(int pid) {
+        try {
+            int uid = (Integer) Files.getAttribute(Path.of("/proc", Integer.toString(pid)), "unix:uid");
+            return uid == ControlPaths.currentUid() ? -1 : uid;
         } catch (IOException | RuntimeException e) {
             return -1;
         }

@@ -1,7 +1,6 @@
 package vigil.daemon;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,6 +10,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiPredicate;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import vigil.loop.EventLoop;
 import vigil.model.UnitSpec;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
@@ -29,6 +31,12 @@ import vigil.unit.UnitType;
  * template, loaded and mapped to a {@link UnitSpec} that the daemon's one {@link Supervisor} runs beside the service
  * directories. {@link #reload} is {@code daemon-reload}: units whose files changed take their new spec for their
  * next start, new units start, vanished ones stop; unchanged ones are not touched.
+ *
+ * <p>The files are read, parsed and mapped on a thread of their own, and only the result is applied on the loop:
+ * a reload of big or many unit files (or a slow disk) must not hold up a restart or a status request. The loop
+ * never waits for that thread; the result comes back through {@link EventLoop#execute}. One read runs at a time:
+ * reloads asked for while one runs are served together by one more read once it ends, so each sees the files as
+ * they were after it was asked for.
  */
 public final class UnitTable {
     private final Supervisor supervisor;
@@ -36,13 +44,19 @@ public final class UnitTable {
     private final List<Path> directories;
     private final BiPredicate<String, Path> giveWay;
     private final HandedOver handedOver;
+    private final EventLoop loop;
+    private final BooleanSupplier stopping;
     private final Host host = Host.current();
-    private final Accounts accounts = Accounts.system();
+    private final Accounts accounts;
     private final Map<String, String> environment = Map.copyOf(System.getenv());
     /** What each unit this table started was made from: what decides whether a daemon-reload changes it. */
     private final Map<String, String> fingerprints = new LinkedHashMap<>();
     /** Units whose file came back while the instance removed with the old file was still stopping. */
     private final Map<String, Waiting> waitingForName = new LinkedHashMap<>();
+    /** True while a read of the unit files is under way. */
+    private boolean reading;
+    /** Who asked for a reload while a read was under way: the next read is theirs. */
+    private List<Consumer<String>> nextRead = new ArrayList<>();
 
     /** A loaded unit that starts once its name is free. */
     private record Waiting(UnitSpec spec, String fingerprint) {}
@@ -57,19 +71,49 @@ public final class UnitTable {
         boolean resume(UnitSpec spec) throws SpawnException;
     }
 
+    /** What the reading thread made of the unit directories: every unit, or why they could not be read. */
+    private sealed interface Reading {}
+
+    private record Units(List<ReadUnit> units) implements Reading {}
+
+    private record Unreadable(String why) implements Reading {}
+
+    /** One unit as read. */
+    private sealed interface ReadUnit {
+        String name();
+    }
+
+    /** Failed, masked or not found: nothing to map. */
+    private record NotLoaded(String name, UnitResult result) implements ReadUnit {}
+
+    /** Loaded; {@code fingerprint} tells whether its files changed since it was last applied. */
+    private record Loaded(String name, UnitResult.Loaded loaded, String fingerprint, Mapping mapping)
+            implements ReadUnit {}
+
+    /** What a loaded unit maps to. */
+    private sealed interface Mapping {}
+
+    private record Runs(UnitMapper.Mapped mapped) implements Mapping {}
+
+    private record CannotRun(String why) implements Mapping {}
+
     /**
-     * @param giveWay asked with a unit's name and file when a service directory or transient service holds the
-     *                name: true if it is another user's transient service, which gives the name up, so the unit
-     *                waits for it
-     * @param handedOver  takes up what a re-exec's old daemon ran of a unit, instead of starting it
+     * @param stopping whether the daemon is shutting down: a read that ends then adds nothing
+     * @param giveWay  asked with a unit's name and file when a service directory or transient service holds the
+     *                 name: true if it is another user's transient service, which gives the name up, so the unit
+     *                 waits for it
+     * @param handedOver takes up what a re-exec's old daemon ran of a unit, instead of starting it
      */
-    UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories,
-              BiPredicate<String, Path> giveWay, HandedOver handedOver) {
+    UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories, EventLoop loop, Accounts accounts,
+              BooleanSupplier stopping, BiPredicate<String, Path> giveWay, HandedOver handedOver) {
         this.supervisor = supervisor;
         this.giveWay = giveWay;
         this.handedOver = handedOver;
         this.reporter = reporter;
         this.directories = List.copyOf(directories);
+        this.loop = loop;
+        this.accounts = accounts;
+        this.stopping = stopping;
     }
 
     /** The unit directories' {@code .service} files, or none if there are no unit directories. */
@@ -77,37 +121,113 @@ public final class UnitTable {
         return directories.isEmpty();
     }
 
-    /** Loads every unit and starts it; says what failed to load and why. */
-    public void start() {
-        reload();
+    /** Whether a read of the unit files is under way, whose result is not applied yet. */
+    public boolean reading() {
+        return reading;
     }
 
     /**
-     * Reads the unit directories again: new units start, units whose files vanished stop and are forgotten, and
-     * a changed unit takes its new spec, used from its next start on. Returns a one-line summary.
+     * Reads the unit directories again, off the loop: new units start, units whose files vanished stop and are
+     * forgotten, and a changed unit takes its new spec, used from its next start on. {@code done} gets a one-line
+     * summary on the loop thread once that is done. Loop thread only.
      */
-    public String reload() {
-        if (directories.isEmpty()) return "no unit directories";
+    public void reload(Consumer<String> done) {
+        if (directories.isEmpty()) {
+            done.accept("no unit directories");
+            return;
+        }
+        nextRead.add(done);
+        if (!reading) startRead();
+    }
+
+    private void startRead() {
+        List<Consumer<String>> waiting = nextRead;
+        nextRead = new ArrayList<>();
+        reading = true;
+        try {
+            Thread.ofPlatform().daemon().name("vigil-unit-reader").start(() -> {
+                Reading result;
+                try {
+                    result = read();
+                } catch (Throwable t) {
+                    // Whatever happens there, the requests waiting for this read get an answer.
+                    result = new Unreadable("cannot read the unit files: " + t);
+                }
+                Reading read = result;
+                loop.execute(() -> readDone(read, waiting));
+            });
+        } catch (OutOfMemoryError | RuntimeException noThread) {
+            // No thread to be had (out of memory or tasks): this reload fails, and the next may work.
+            reading = false;
+            for (Consumer<String> done : waiting) done.accept("cannot read the unit files: " + noThread);
+        }
+    }
+
+    private void readDone(Reading read, List<Consumer<String>> waiting) {
+        reading = false;
+        if (stopping.getAsBoolean()) {
+            // Units added now would outlive the shutdown, which stops what was there when it began.
+            List<Consumer<String>> all = new ArrayList<>(waiting);
+            all.addAll(nextRead);
+            nextRead.clear();
+            String why = "the daemon is shutting down: the unit files are not applied";
+            for (Consumer<String> done : all) done.accept(why);
+            return;
+        }
+        String summary = switch (read) {
+            case Unreadable u -> {
+                reporter.say(u.why());
+                yield u.why();
+            }
+            case Units u -> apply(u.units());
+        };
+        for (Consumer<String> done : waiting) done.accept(summary);
+        if (!nextRead.isEmpty()) startRead();
+    }
+
+    /** On the reading thread: every unit's files, read, parsed and mapped. Touches no state of the table. */
+    private Reading read() {
         UnitLoader loader;
         try {
             loader = UnitLoader.scan(directories, host);
         } catch (IOException e) {
-            reporter.say("cannot read the unit directories: " + e.getMessage());
-            return "cannot read the unit directories: " + e.getMessage();
+            return new Unreadable("cannot read the unit directories: " + e.getMessage());
         }
-        Set<String> seen = new LinkedHashSet<>();
-        int added = 0, changed = 0, failed = 0;
         // Every service file, and every instance named by a link to its template (foo@bar.service).
         List<String> names = new ArrayList<>();
         for (Path dir : directories) names.addAll(loader.unitFilesIn(dir));
         for (String name : loader.names()) {
             if (UnitName.parse(name).filter(UnitName::isInstance).isPresent()) names.add(name);
         }
+        Set<String> seen = new LinkedHashSet<>();
+        List<ReadUnit> units = new ArrayList<>();
         for (String name : names) {
             Optional<UnitName> parsed = UnitName.parse(name);
             if (parsed.isEmpty() || parsed.get().type() != UnitType.SERVICE || parsed.get().isTemplate()) continue;
             if (!seen.add(name)) continue;
-            switch (load(loader, name)) {
+            UnitResult result = loader.load(name);
+            if (!(result instanceof UnitResult.Loaded loaded)) {
+                units.add(new NotLoaded(name, result));
+                continue;
+            }
+            Mapping mapping;
+            try {
+                mapping = new Runs(UnitMapper.map(loaded.unit(), host, accounts, environment));
+            } catch (UnitMapper.CannotRun e) {
+                mapping = new CannotRun(e.getMessage());
+            }
+            units.add(new Loaded(name, loaded, fingerprint(loader, loaded), mapping));
+        }
+        return new Units(units);
+    }
+
+    /** On the loop: what was read becomes what runs. Returns the summary. */
+    private String apply(List<ReadUnit> units) {
+        Set<String> seen = new LinkedHashSet<>();
+        int added = 0, changed = 0, failed = 0;
+        for (ReadUnit unit : units) {
+            seen.add(unit.name());
+            switch (apply(unit)) {
                 case ADDED -> added++;
                 case CHANGED -> changed++;
                 case FAILED -> failed++;
@@ -135,30 +255,36 @@ public final class UnitTable {
 
     private enum Outcome { ADDED, CHANGED, UNCHANGED, FAILED }
 
-    private Outcome load(UnitLoader loader, String name) {
-        UnitResult result = loader.load(name);
+    private Outcome apply(ReadUnit unit) {
+        return switch (unit) {
+            case NotLoaded u -> notLoaded(u.name(), u.result());
+            case Loaded u -> loaded(u);
+        };
+    }
+
+    private Outcome notLoaded(String name, UnitResult result) {
+        waitingForName.remove(name);
+        for (Diagnostic d : result.diagnostics()) if (d.isError()) reporter.say(name, d.format());
+        if (result instanceof UnitResult.Masked) reporter.say(name, "masked; not started");
+        if (result instanceof UnitResult.NotFound nf) reporter.say(name, "not loaded: " + nf.reason());
+        return fingerprints.containsKey(name) ? Outcome.UNCHANGED : Outcome.FAILED;
+    }
+
+    private Outcome loaded(Loaded read) {
+        String name = read.name();
+        String fingerprint = read.fingerprint();
         String existing = fingerprints.get(name);
-        if (!(result instanceof UnitResult.Loaded loaded)) {
-            waitingForName.remove(name);
-            for (Diagnostic d : result.diagnostics()) if (d.isError()) reporter.say(name, d.format());
-            if (result instanceof UnitResult.Masked) reporter.say(name, "masked; not started");
-            if (result instanceof UnitResult.NotFound nf) reporter.say(name, "not loaded: " + nf.reason());
-            return existing == null ? Outcome.FAILED : Outcome.UNCHANGED;
-        }
-        String fingerprint = fingerprint(loaded);
         Waiting waiting = waitingForName.get(name);
         if (fingerprint.equals(existing) || waiting != null && fingerprint.equals(waiting.fingerprint())) {
             return Outcome.UNCHANGED;
         }
-        UnitMapper.Mapped mapped;
-        try {
-            mapped = UnitMapper.map(loaded.unit(), host, accounts, environment);
-        } catch (UnitMapper.CannotRun e) {
-            reporter.say(name, "cannot run: " + e.getMessage());
+        if (read.mapping() instanceof CannotRun(String why)) {
+            reporter.say(name, "cannot run: " + why);
             return Outcome.FAILED;
         }
+        UnitMapper.Mapped mapped = ((Runs) read.mapping()).mapped();
         if (existing == null) {
-            for (Diagnostic d : loaded.diagnostics()) reporter.say(name, d.format());
+            for (Diagnostic d : read.loaded().diagnostics()) reporter.say(name, d.format());
         }
         mapped.notes().forEach(n -> reporter.say(name, n));
         if (existing != null) {
@@ -167,10 +293,11 @@ public final class UnitTable {
             reporter.say(name, "unit file changed; the new settings apply from its next start");
             return Outcome.CHANGED;
         }
-        boolean stopping = supervisor.unit(name).filter(old -> old.want() == Want.EXIT).isPresent();
-        if (stopping || supervisor.get(name).isPresent() && giveWay.test(name, loaded.unit().file().fragment())) {
+        boolean removedOneStops = supervisor.unit(name).filter(old -> old.want() == Want.EXIT).isPresent();
+        if (removedOneStops
+                || supervisor.get(name).isPresent() && giveWay.test(name, read.loaded().unit().file().fragment())) {
             waitingForName.put(name, new Waiting(mapped.spec(), fingerprint));
-            reporter.say(name, stopping ? "starts once the instance removed before has stopped"
+            reporter.say(name, removedOneStops ? "starts once the instance removed before has stopped"
                     : "starts once the transient service that held its name has stopped");
             return waiting == null ? Outcome.ADDED : Outcome.CHANGED;
         }
@@ -201,21 +328,16 @@ public final class UnitTable {
     }
 
     /**
-     * The contents of the unit's file and drop-ins: what decides whether a daemon-reload changes it. Its
-     * EnvironmentFile= files are not part of it: they are read again for every command the unit runs.
+     * The digests of the unit's file and drop-ins, as the loader read them: what decides whether a daemon-reload
+     * changes it. Digests, not the text, so no unit's text is kept. Its EnvironmentFile= files are not part of it:
+     * they are read again for every command the unit runs.
      */
-    private static String fingerprint(UnitResult.Loaded loaded) {
+    private static String fingerprint(UnitLoader loader, UnitResult.Loaded loaded) {
         var text = new StringBuilder();
         List<Path> files = new ArrayList<>();
         files.add(loaded.unit().file().fragment());
         files.addAll(loaded.unit().file().dropIns());
-        for (Path f : files) {
-            try {
-                text.append(f).append('\0').append(Files.readString(f)).append('\0');
-            } catch (IOException e) {
-                text.append(f).append("\0?\0");
-            }
-        }
+        for (Path f : files) text.append(f).append('\0').append(loader.digest(f).orElse("?")).append('\0');
         return text.toString();
     }
 }

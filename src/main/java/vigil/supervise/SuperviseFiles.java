@@ -9,14 +9,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
 import vigil.model.DirectorySpec;
 import vigil.os.Errno;
+import vigil.os.ForeignDirectoryException;
 import vigil.os.NativeHeap;
 import vigil.os.OsException;
+import vigil.os.Rlimits;
 import vigil.os.ThreadPriority;
 import vigil.service.Clock;
 import vigil.service.Service;
@@ -56,6 +59,13 @@ public final class SuperviseFiles implements AutoCloseable {
     private final Map<DirectorySpec, Tracked> bySpec = new IdentityHashMap<>();
     private final WriteQueue<Tracked> queue = new WriteQueue<>(System::nanoTime, MAX_HOLD.toNanos());
     private final Thread writer;
+    /**
+     * The services whose supervise directory is kept open between writes, least recently written first; writer
+     * thread only. A restart writes its service's state twice or more; keeping the directory of the services
+     * written most often saves reopening it each time, and the budget keeps 5000 services within the fd limit.
+     */
+    private final LinkedHashMap<Tracked, Boolean> keptOpen = new LinkedHashMap<>(16, 0.75f, true);
+    private final int keepOpenBudget = keepOpenBudget();
     /** Reports for the loop not sent yet; writer thread only. */
     private final List<Runnable> reports = new ArrayList<>();
     /** A first scan is under way (loop thread only): it counts as one start in the queue. */
@@ -499,6 +509,7 @@ public final class SuperviseFiles implements AutoCloseable {
                 tracked.dir.write(state);
                 tracked.writeFailed = false;
                 tracked.retryDelay = FIRST_RETRY;
+                if (!closing) keepOpen(tracked);
             } catch (OsException e) {
                 // A closed service's files get this one turn: nothing retries them once it is gone.
                 if (Errno.isShortage(e.errno()) && !closing) {
@@ -517,10 +528,36 @@ public final class SuperviseFiles implements AutoCloseable {
             }
         }
         if (closing && tracked.dir != null) {
+            keptOpen.remove(tracked);
             tracked.dir.close();
             tracked.dir = null;
         }
         if (whenClosed != null) post(whenClosed);
+    }
+
+    /** Keeps the service's directory open, closing the one written least recently if the budget is spent. */
+    private void keepOpen(Tracked tracked) {
+        if (keptOpen.get(tracked) != null) return;
+        if (keptOpen.size() >= keepOpenBudget) {
+            Tracked eldest = keptOpen.keySet().iterator().next();
+            keptOpen.remove(eldest);
+            if (eldest.dir != null) eldest.dir.release();
+        }
+        try {
+            tracked.dir.keepOpen();
+            keptOpen.put(tracked, Boolean.TRUE);
+        } catch (OsException e) {
+            // Reopened at each write instead, which reports what goes wrong.
+        }
+    }
+
+    /** A two-hundredth of the open-files limit (100 of 20000): the rest is the services' own fds. */
+    private static int keepOpenBudget() {
+        try {
+            return (int) Math.clamp(Rlimits.openFiles().soft() / 200, 2, 128);
+        } catch (OsException e) {
+            return 2;
+        }
     }
 
     /**
@@ -541,10 +578,16 @@ public final class SuperviseFiles implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether Vigil may not write the directory: read-only, closed to it, another user's
+     * ({@link ForeignDirectoryException}), or with a symlink as {@code supervise} that someone other than root may
+     * have put there (ELOOP). The state then goes to the fallback, where no one else can reach it.
+     */
     private static boolean cannotWrite(IOException e) {
         return switch (e) {
+            case ForeignDirectoryException foreign -> true;
             case OsException os -> os.errno() == Errno.EROFS || os.errno() == Errno.EACCES
-                    || os.errno() == Errno.EPERM;
+                    || os.errno() == Errno.EPERM || os.errno() == Errno.ELOOP;
             case AccessDeniedException denied -> true;
             case FileSystemException fs -> Errno.describe(Errno.EROFS).equals(fs.getReason());
             default -> false;
