@@ -39,7 +39,7 @@ import vigil.supervise.SuperviseFiles;
  * {@code daemon-reexec}, the daemon's side of both ends. The old daemon waits for a quiet moment (no process
  * between two states), gathers every service directory's state and fds into a {@link Handover}, and execs (see
  * {@link Reexec}); if the exec fails it puts everything back and goes on. The new daemon takes each pair up again
- * when its scan finds the directory, and answers the request once the scan is done.
+ * when its scan finds the directory, and answers the request once the scan is done and the units are taken up.
  *
  * <p>Units are handed over in their state (running, exited, dead, failed, waiting to restart) with their log pipe
  * and notify socket; a unit with a control process running, or in a phase with a timeout, is waited for as a

@@ -37,6 +37,11 @@ final class UnitNotifySockets {
     private final Reporter reporter;
     private final NotifySocket.Buffers buffers = new NotifySocket.Buffers();
     private final Map<String, Socket> sockets = new HashMap<>();
+    /**
+     * After a re-exec: the sockets the old daemon handed over, by unit, each taken by {@link #open} instead of a new
+     * one, so a message sent during the exec waits in it and the unit's processes keep their {@code NOTIFY_SOCKET}.
+     */
+    private final Map<String, Integer> handedOver = new HashMap<>();
     private final ReportLimiter drops;
 
     /** One unit's socket. */
@@ -60,12 +65,6 @@ final class UnitNotifySockets {
                 (unit, unsaid, interval) -> reporter.say(unit, unsaid + " more notifications dropped in the last "
                         + interval.toSeconds() + " s (too long, or from a sender its NotifyAccess= does not allow)"));
     }
-
-    /**
-     * After a re-exec: the sockets the old daemon handed over, by unit, each taken by {@link #open} instead of a new
-     * one, so a message sent during the exec waits in it and the unit's processes keep their {@code NOTIFY_SOCKET}.
-     */
-    private final Map<String, Integer> handedOver = new HashMap<>();
 
     /** The old daemon's socket of {@code unit} is {@code fd}: the unit's {@link #open} takes it up. */
     void handedOver(String unit, int fd) {
