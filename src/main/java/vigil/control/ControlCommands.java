@@ -18,6 +18,8 @@ import vigil.control.Protocol.Failure;
 import vigil.control.Request.Action;
 import vigil.log.LogLocation;
 import vigil.loop.EventLoop;
+import vigil.model.Command;
+import vigil.model.RestartPolicy;
 import vigil.os.ExitStatus;
 import vigil.os.Signals;
 import vigil.os.UnixSocket.PeerCredentials;
@@ -373,6 +375,20 @@ public final class ControlCommands implements ControlServer.LineHandler {
         lastState.remove(service);
         publish(service, event(service, "removed"));
         waits.removed(service, transients.removed(service));
+    }
+
+    /** Every transient service's name, with the uid that added it. */
+    public Map<String, Integer> transientOwners() {
+        return transients.owners();
+    }
+
+    /**
+     * After a re-exec: takes up a transient service the old daemon handed over (see
+     * {@link TransientServices#resume}).
+     */
+    public void resumeTransient(String name, int owner, Command run, RestartPolicy.When restart)
+            throws Protocol.Failure {
+        transients.resume(name, owner, run, restart);
     }
 
     /**

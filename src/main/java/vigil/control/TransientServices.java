@@ -236,10 +236,7 @@ final class TransientServices {
                 throw new Failure(Error.SHUTTING_DOWN, a.name() + ": the daemon is shutting down");
             }
             checkFree(a.name());
-            DirectorySpec spec = new DirectorySpec(a.name(), prepared.directory(), prepared.run(), Optional.empty(),
-                    false, new Readiness.OnStart(), StopPolicy.DEFAULT,
-                    RestartPolicy.DEFAULT.withWhen(a.restart()), Optional.empty());
-            host.add(spec);
+            host.add(spec(a.name(), prepared.run(), a.restart()));
             byName.put(a.name(), caller.uid());
             say.accept(a.name() + ": added by uid " + caller.uid() + ": " + prepared.run().display());
             client.send(okWith.apply(id, host.service(a.name()).orElseThrow()));
@@ -248,6 +245,28 @@ final class TransientServices {
             client.send(Protocol.error(id, f.error(), f.getMessage()));
         }
         client.resume();
+    }
+
+    /** A transient service's spec: its command, restarted as asked, with its supervise/ in its own directory. */
+    private DirectorySpec spec(String name, Command run, RestartPolicy.When restart) {
+        return new DirectorySpec(name, root.resolve(name), run, Optional.empty(), false, new Readiness.OnStart(),
+                StopPolicy.DEFAULT, RestartPolicy.DEFAULT.withWhen(restart), Optional.empty());
+    }
+
+    /** Every transient service's name, with the uid that added it: what {@code daemon-reexec} hands over. */
+    Map<String, Integer> owners() {
+        return Map.copyOf(byName);
+    }
+
+    /**
+     * After a re-exec: the transient service {@code name} that {@code owner} added is supervised again, its spec
+     * made as its add made it, its state as the old daemon handed it over.
+     *
+     * @throws Failure if the daemon cannot take it up
+     */
+    void resume(String name, int owner, Command run, RestartPolicy.When restart) throws Failure {
+        host.add(spec(name, run, restart));
+        byName.put(name, owner);
     }
 
     /** Who a transient service runs as: the caller, unless root (or the daemon's own user) names someone. */

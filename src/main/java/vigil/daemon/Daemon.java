@@ -25,7 +25,9 @@ import vigil.log.LogLocation;
 import vigil.log.LogOptions;
 import vigil.log.TimestampFormat;
 import vigil.loop.EventLoop;
+import vigil.model.Command;
 import vigil.model.DirectorySpec;
+import vigil.model.UnitSpec;
 import vigil.os.Children;
 import vigil.os.Ending;
 import vigil.os.Errno;
@@ -106,6 +108,15 @@ public final class Daemon implements ServiceHost {
     private final Map<String, Handover.Pair> resuming = new HashMap<>();
     /** After a re-exec: the request to answer once the first scan is done. */
     private Optional<Handover.Reply> reexecReply = Optional.empty();
+    /** After a re-exec: the units the old daemon handed over, by name, until their files are loaded. */
+    private final Map<String, Handover.Unit> resumingUnits = new HashMap<>();
+    /** After a re-exec: what makes each transient service, taken up before the first scan. */
+    private List<Handover.Transient> resumingTransients = List.of();
+    /** This daemon took over from an old one: what runs is its own, not a crashed Vigil's leftovers. */
+    private boolean reexecuted;
+    private UnitNotifySockets unitSockets;
+    /** What is to end before {@link #resumed}: the first scan, and after a re-exec the units' first load too. */
+    private int resumeSteps = 1;
 
     private Daemon(EventLoop loop, LinuxProcesses processes, ServiceLogs logs, Reporter reporter,
                    Path runtimeDirectory, Consumer<StopCause> stoppedBy) {
@@ -196,16 +207,24 @@ public final class Daemon implements ServiceHost {
             }
             Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
             Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
-            LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory,
-                    new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
+            UnitNotifySockets unitSockets = new UnitNotifySockets(loop, notifyDirectory, reporter);
+            LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory, unitSockets,
+                    logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
+            daemon.unitSockets = unitSockets;
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
-                    () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file));
+                    () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file),
+                    daemon::resumeUnit);
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
-                    reporter, daemon::cannotHandOver);
+                    reporter, unitSockets, daemon::cannotHandOver,
+                    () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners());
             handover.ifPresent(h -> {
                 for (Handover.Pair pair : h.pairs()) daemon.resuming.put(pair.name(), pair);
+                for (Handover.Unit unit : h.units()) daemon.resumingUnits.put(unit.name(), unit);
+                daemon.resumingTransients = h.transients();
                 daemon.reexecReply = h.reply();
+                daemon.reexecuted = true;
+                daemon.resumeSteps = 2;
             });
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
@@ -288,15 +307,24 @@ public final class Daemon implements ServiceHost {
 
     /** The first scan of every tree; says how many services there are once all were loaded. */
     private void startTrees() {
-        if (transientRoot != null) leftovers.stopTransients(transientRoot);
-        if (unitPids == null) {
+        if (reexecuted) {
+            // What runs is this daemon's own, handed over, not a dead Vigil's leftovers.
+            resumeTransients();
+            // The old daemon's records are dropped (its writer may have been cut short by the exec): each unit
+            // taken up writes its pids down again.
+            if (unitPids != null) unitPids.takeRecorded();
             startUnits();
         } else {
-            unitsHeldBack = true;
-            leftovers.stopUnits(unitPids.takeRecorded(), () -> {
-                unitsHeldBack = false;
+            if (transientRoot != null) leftovers.stopTransients(transientRoot);
+            if (unitPids == null) {
                 startUnits();
-            });
+            } else {
+                unitsHeldBack = true;
+                leftovers.stopUnits(unitPids.takeRecorded(), () -> {
+                    unitsHeldBack = false;
+                    startUnits();
+                });
+            }
         }
         if (trees.isEmpty()) {
             resumed();
@@ -328,15 +356,60 @@ public final class Daemon implements ServiceHost {
     }
 
     private void startUnits() {
-        if (units.isEmpty() || stopping) return;
-        units.reload(summary -> reporter.say("running " + supervisor.units().size() + " units"));
+        if (units.isEmpty() || stopping) {
+            unitsTakenUp();
+            return;
+        }
+        units.reload(summary -> {
+            reporter.say("running " + supervisor.units().size() + " units");
+            unitsTakenUp();
+        });
     }
 
     /**
-     * After a re-exec, once the first scan is done: what it did not find is stopped, children that died during the
-     * exec are reaped, and the request is answered.
+     * After a re-exec, once the unit files were read and applied: a unit handed over whose file is gone (or no
+     * longer loads) is stopped, and the request is answered once the first scan is done too.
+     */
+    private void unitsTakenUp() {
+        if (!reexecuted) return;
+        for (Handover.Unit unit : resumingUnits.values()) {
+            reporter.say(unit.name(), "its unit file is gone or no longer loads since the re-exec; stopping it");
+            reexec.abandonUnit(unit);
+        }
+        resumingUnits.clear();
+        unitSockets.closeUntaken();
+        resumed();
+    }
+
+    /** After a re-exec: takes up a unit the old daemon handed over under this name, if it did. */
+    private boolean resumeUnit(UnitSpec spec) throws SpawnException {
+        Handover.Unit unit = resumingUnits.remove(spec.name());
+        if (unit == null) return false;
+        reexec.resumeUnit(spec, unit);
+        return true;
+    }
+
+    /** After a re-exec: every transient service is supervised again before the trees are scanned. */
+    private void resumeTransients() {
+        for (Handover.Transient t : resumingTransients) {
+            Command run = new Command(Path.of(t.executable()), t.argv(), Path.of(t.cwd()), t.environment(),
+                    t.user());
+            try {
+                if (commands == null) throw new Protocol.Failure(Protocol.Error.FAILED, "there is no control socket");
+                commands.resumeTransient(t.name(), t.owner(), run, t.restart());
+            } catch (Protocol.Failure e) {
+                reporter.say(t.name(), "cannot take this transient service up after the re-exec: " + e.getMessage());
+            }
+        }
+        resumingTransients = List.of();
+    }
+
+    /**
+     * After a re-exec, once the first scan is done and the units were taken up: what the scan did not find is
+     * stopped, children that died during the exec are reaped, and the request is answered.
      */
     private void resumed() {
+        if (--resumeSteps > 0) return;
         for (Handover.Pair pair : resuming.values()) {
             reporter.say(pair.name(), "its directory " + pair.directory() + " is gone since the re-exec; stopping it");
             reexec.abandon(pair, true);
@@ -352,9 +425,9 @@ public final class Daemon implements ServiceHost {
     /** Why this daemon cannot be re-executed at all now, if so: what the handover does not carry. */
     private Optional<String> cannotHandOver() {
         if (stopping) return Optional.of("the daemon is shutting down");
-        if (!supervisor.units().isEmpty()) {
-            return Optional.of(supervisor.units().size() + " systemd units are loaded, and re-exec does not hand "
-                    + "units over yet");
+        if (unitsHeldBack) return Optional.of("the units wait for what a previous Vigil left of them to stop");
+        if (units.reading() || !resumingUnits.isEmpty()) {
+            return Optional.of("the unit files are being read; try again once that is done");
         }
         if (!waitingForName.isEmpty()) {
             return Optional.of(waitingForName.keySet().iterator().next() + " is waiting for its name to be free");
@@ -362,13 +435,6 @@ public final class Daemon implements ServiceHost {
         if (!waitingForLeftovers.isEmpty()) {
             return Optional.of(waitingForLeftovers.keySet().iterator().next() + " is waiting for what a previous "
                     + "Vigil left of it to stop");
-        }
-        for (Service service : supervisor.services()) {
-            Path directory = service.spec().directory();
-            if (trees.stream().noneMatch(t -> directory.startsWith(t.root()))) {
-                return Optional.of(service.name() + " is a transient service, which re-exec does not hand over; "
-                        + "remove it first");
-            }
         }
         return Optional.empty();
     }

@@ -17,7 +17,9 @@ import vigil.control.ControlServer;
 import vigil.control.Json;
 import vigil.control.Protocol;
 import vigil.loop.EventLoop;
+import vigil.model.Command;
 import vigil.model.DirectorySpec;
+import vigil.model.UnitSpec;
 import vigil.os.Children;
 import vigil.os.Fds;
 import vigil.os.OsException;
@@ -28,6 +30,8 @@ import vigil.service.Service;
 import vigil.service.ServiceSnapshot;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
+import vigil.service.UnitService;
+import vigil.service.UnitSnapshot;
 import vigil.supervise.SuperviseDir;
 import vigil.supervise.SuperviseFiles;
 
@@ -35,12 +39,19 @@ import vigil.supervise.SuperviseFiles;
  * {@code daemon-reexec}, the daemon's side of both ends. The old daemon waits for a quiet moment (no process
  * between two states), gathers every service directory's state and fds into a {@link Handover}, and execs (see
  * {@link Reexec}); if the exec fails it puts everything back and goes on. The new daemon takes each pair up again
- * when its scan finds the directory, and answers the request once the scan is done.
+ * when its scan finds the directory, and answers the request once the scan is done and the units are taken up.
  *
- * <p>What is not handed over: units (a daemon with units refuses), transient services (likewise), the control
- * connections other than the one that asked (their clients see the connection end), pidfds and every fd that can
- * be made again (epoll, inotify, signalfd, timers, log files). pidfds are opened anew: a child's pid cannot be
- * reused before its parent reaps it, and the parent is still this process.
+ * <p>Units are handed over in their state (running, exited, dead, failed, waiting to restart) with their log pipe
+ * and notify socket; a unit with a control process running, or in a phase with a timeout, is waited for as a
+ * service between two states is. The new daemon loads the unit files again (a changed file applies from the unit's
+ * next start, as after systemd's daemon-reexec) and takes each unit up when its file is loaded. Transient services
+ * are pairs like the others, with what made them (command, user, restart rule, owner) beside.
+ *
+ * <p>What is not handed over: the control connections other than the one that asked (their clients see the
+ * connection end), pidfds and every fd that can be made again (epoll, inotify, signalfd, timers, log files). pidfds
+ * are opened anew: a child's pid cannot be reused before its parent reaps it, and the parent is still this process;
+ * a unit's main process that is no child (a forking daemon's, a {@code MAINPID=}'s) is pinned by a new pidfd and
+ * taken only if it started when the old daemon recorded (see {@link LinuxProcesses#retake}).
  */
 final class DaemonHandover {
     /** How long a request waits for a quiet moment before it is refused. */
@@ -55,20 +66,26 @@ final class DaemonHandover {
     private final LinuxProcesses processes;
     private final ServiceLogs logs;
     private final Reporter reporter;
-    /** Why the daemon as a whole cannot hand over now (units, transient services, a shutdown), if so. */
+    private final UnitNotifySockets unitSockets;
+    /** Why the daemon as a whole cannot hand over now (a shutdown, services waiting), if so. */
     private final Supplier<Optional<String>> daemonBusy;
+    /** The transient services' names, with the uid that added each. */
+    private final Supplier<Map<String, Integer>> transientOwners;
     private OptionalInt controlFd = OptionalInt.empty();
     private boolean underWay;
 
     DaemonHandover(EventLoop loop, Supervisor supervisor, SuperviseFiles supervise, LinuxProcesses processes,
-                   ServiceLogs logs, Reporter reporter, Supplier<Optional<String>> daemonBusy) {
+                   ServiceLogs logs, Reporter reporter, UnitNotifySockets unitSockets,
+                   Supplier<Optional<String>> daemonBusy, Supplier<Map<String, Integer>> transientOwners) {
         this.loop = loop;
         this.supervisor = supervisor;
         this.supervise = supervise;
         this.processes = processes;
         this.logs = logs;
         this.reporter = reporter;
+        this.unitSockets = unitSockets;
         this.daemonBusy = daemonBusy;
+        this.transientOwners = transientOwners;
     }
 
     /** The listening control socket to hand over. */
@@ -132,6 +149,14 @@ final class DaemonHandover {
                 }
             }
         }
+        for (UnitService unit : supervisor.units()) {
+            switch (unit.snapshot()) {
+                case Service.Result.Busy<UnitSnapshot> b -> {
+                    return Optional.of(new Busy(b.why(), true));
+                }
+                case Service.Result.Ready<UnitSnapshot> r -> r.value().main().ifPresent(m -> running.add(m.pid()));
+            }
+        }
         return processes.notQuiet(running).map(why -> new Busy(why, true));
     }
 
@@ -145,8 +170,15 @@ final class DaemonHandover {
         try {
             List<Handover.Pair> pairs = new ArrayList<>();
             for (Supervisor.PairView view : supervisor.pairs()) pairs.add(pair(view, undo));
-            Handover handover = new Handover(controlFd, Optional.of(new Handover.Reply(replyFd, id)), pairs);
-            reporter.say("re-executing, handing over " + supervisor.services().size() + " services");
+            List<Handover.Unit> units = new ArrayList<>();
+            for (Supervisor.UnitView view : supervisor.unitViews()) units.add(unit(view, undo));
+            List<Handover.Transient> transients = new ArrayList<>();
+            transientOwners.get().forEach((name, owner) -> supervisor.get(name)
+                    .ifPresent(service -> transients.add(transientService(service.spec(), owner))));
+            Handover handover = new Handover(controlFd, Optional.of(new Handover.Reply(replyFd, id)), pairs, units,
+                    transients);
+            reporter.say("re-executing, handing over " + supervisor.services().size() + " services ("
+                    + transients.size() + " transient) and " + units.size() + " units");
             reporter.closeLog();
             undo.add(this::reopenOwnLog);
             processes.closeReadySockets();
@@ -173,6 +205,26 @@ final class DaemonHandover {
                 snapshot(view.main()), Optional.ofNullable(view.logger()).map(DaemonHandover::snapshot), pipe,
                 new Handover.LogPipe(log.readFd(), log.writeFd(), log.partial()), supervise(view.main()),
                 Optional.ofNullable(view.logger()).flatMap(this::supervise));
+    }
+
+    private Handover.Unit unit(Supervisor.UnitView view, List<Runnable> undo) throws OsException {
+        String name = view.unit().name();
+        if (!(view.unit().snapshot() instanceof Service.Result.Ready<UnitSnapshot> state)) {
+            throw new IllegalStateException(name + " is no longer quiet");
+        }
+        ServiceLogs.Capture capture = (ServiceLogs.Capture) view.log();
+        ServiceLogs.Capture.HandedOver log = capture.handOver();
+        undo.add(() -> capture.execFailed(log));
+        OptionalInt notify = unitSockets.handOver(name);
+        undo.add(() -> unitSockets.execFailed(name));
+        return new Handover.Unit(name, state.value(), new Handover.LogPipe(log.readFd(), log.writeFd(),
+                log.partial()), notify);
+    }
+
+    private static Handover.Transient transientService(DirectorySpec spec, int owner) {
+        Command run = spec.run();
+        return new Handover.Transient(spec.name(), owner, run.executable().toString(), run.argv(),
+                run.workingDirectory().toString(), run.environment(), run.user(), spec.restart().when());
     }
 
     private static ServiceSnapshot snapshot(Service service) {
@@ -269,7 +321,42 @@ final class DaemonHandover {
         }
     }
 
-    /** Tells the client that asked: the new daemon is up and has taken over every service it could. */
+    /**
+     * Supervises a unit as the old daemon left it, with {@code spec} as its file says now: its log and notify
+     * socket taken over, its main process taken again.
+     *
+     * @throws SpawnException if its log cannot be taken over; its fds are closed and its main process stopped
+     */
+    void resumeUnit(UnitSpec spec, Handover.Unit unit) throws SpawnException {
+        ServiceLogs.Capture log;
+        try {
+            log = logs.adopt(spec.name(), Optional.empty(), unit.log().readFd(), unit.log().writeFd(),
+                    unit.log().partial());
+        } catch (OsException e) {
+            abandonUnit(unit);
+            throw new SpawnException("cannot take it over after the re-exec: " + e.getMessage(), e.errno());
+        }
+        unit.notifyFd().ifPresent(fd -> unitSockets.handedOver(spec.name(), fd));
+        supervisor.resumeUnit(spec, log, unit.state());
+    }
+
+    /**
+     * A unit the new daemon does not take up (its file is gone or no longer loads): its main process is asked to
+     * stop, if it is still the one recorded, and its log pipe closed. Its notify socket goes with
+     * {@link UnitNotifySockets#closeUntaken}.
+     */
+    void abandonUnit(Handover.Unit unit) {
+        unit.state().main().ifPresent(main -> {
+            if (!processes.signalIfSame(main, Signals.SIGTERM) || !processes.signalIfSame(main, Signals.SIGCONT)) {
+                reporter.say(unit.name(), "main process pid " + main.pid() + " is gone since the re-exec");
+            }
+        });
+        Fds.close(unit.log().readFd());
+        Fds.close(unit.log().writeFd());
+        unit.notifyFd().ifPresent(fd -> unitSockets.handedOver(unit.name(), fd));
+    }
+
+        /** Tells the client that asked: the new daemon is up and has taken over every service it could. */
     static void reply(Handover.Reply reply, int services) {
         Map<String, Object> ok = Protocol.ok(reply.id());
         ok.put("pid", (long) Children.getpid());

@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import vigil.control.ControlPaths;
 import vigil.loop.EventLoop;
@@ -46,6 +47,7 @@ import vigil.service.Processes;
 import vigil.service.RunningProcess;
 import vigil.service.SpawnException;
 import vigil.service.UnitOs;
+import vigil.service.UnitSnapshot;
 
 /**
  * The state machines' {@link Processes}, for real: posix_spawn of vigil-exec, the exec-error and readiness pipes
@@ -199,6 +201,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         if (known != null) {
             // Already ours (a spawned process named again by MAINPID=): one observer per child, the newest.
             known.observer = observer;
+            known.released = false;
             return known;
         }
         Child child = new Child(pid, observer, null);
@@ -223,6 +226,92 @@ final class LinuxProcesses implements Processes, UnitOs {
         // A process that died during the exec is a zombie: its new pidfd is readable at once, and it is reaped.
         child.exitWatch = watchExit(pid);
         return child;
+    }
+
+    @Override
+    public void release(RunningProcess process) {
+        Child child = (Child) process;
+        if (children.get(child.pid) == child) child.released = true;
+    }
+
+    @Override
+    public OptionalLong startTicks(RunningProcess process) {
+        Child child = (Child) process;
+        if (child.reaped || children.get(child.pid) != child) return OptionalLong.empty();
+        long ticks = startTicksOf(child.pid);
+        try {
+            // An adopted process is no child, whose pid would stay its own until reaped: its pidfd must show it
+            // still alive after the read, or the pid may be another process's by then.
+            if (ticks < 0 || child.adopted && child.exitWatch != null
+                    && !Children.pidfdSendSignal(child.exitWatch.fd(), 0)) {
+                return OptionalLong.empty();
+            }
+        } catch (OsException e) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(ticks);
+    }
+
+    @Override
+    public RunningProcess retake(UnitSnapshot.Main main, Stdio stdout, ProcessObserver observer)
+            throws SpawnException {
+        int pid = main.pid();
+        if (children.containsKey(pid)) throw new SpawnException("pid " + pid + " is taken over twice", Errno.EEXIST);
+        // Pinned first, then checked: a pid read after the pin is the pinned process's, or the check fails.
+        int pidfd = pin(pid);
+        try {
+            if (startTicksOf(pid) != main.startTicks()) {
+                throw new SpawnException("pid " + pid + " is another process now (it started later)", Errno.ESRCH);
+            }
+            if (parentOf(pid) == self) {
+                Fds.close(pidfd);
+                pidfd = -1;
+                return resume(pid, stdout, stdout, observer);
+            }
+            if (!Children.pidfdSendSignal(pidfd, 0)) throw new SpawnException("no such process " + pid, Errno.ESRCH);
+        } catch (OsException e) {
+            Fds.close(pidfd);
+            throw new SpawnException("cannot check pid " + pid + ": " + e.getMessage(), e.errno());
+        } catch (SpawnException e) {
+            if (pidfd >= 0) Fds.close(pidfd);
+            throw e;
+        }
+        Child child = new Child(pid, observer, null);
+        child.adopted = true;
+        child.exitWatch = watchPinned(pid, pidfd);
+        children.put(pid, child);
+        return child;
+    }
+
+    /**
+     * Sends {@code signal} to the process {@code main} records, through a pidfd, if that pid is still that process;
+     * false if not (gone, or its pid is another's now).
+     */
+    boolean signalIfSame(UnitSnapshot.Main main, int signal) {
+        int pidfd;
+        try {
+            pidfd = Children.pidfdOpen(main.pid());
+        } catch (OsException e) {
+            return false;
+        }
+        try {
+            return startTicksOf(main.pid()) == main.startTicks() && Children.pidfdSendSignal(pidfd, signal);
+        } catch (OsException e) {
+            return false;
+        } finally {
+            Fds.close(pidfd);
+        }
+    }
+
+    /** When {@code pid} started, in clock ticks since boot ({@code /proc/PID/stat}'s field 22); -1 if it is gone. */
+    private static long startTicksOf(int pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[22 - 3]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     /**
@@ -256,6 +345,7 @@ final class LinuxProcesses implements Processes, UnitOs {
      */
     Optional<String> notQuiet(java.util.Set<Integer> servicePids) {
         for (Child child : children.values()) {
+            if (child.released) continue;
             if (!servicePids.contains(child.pid)) {
                 return Optional.of("pid " + child.pid + " (a finish, check or control script) is running");
             }
@@ -576,6 +666,8 @@ final class LinuxProcesses implements Processes, UnitOs {
         ProcessObserver observer;
         /** Not spawned by Vigil: a forking daemon's main process, or a MAINPID=. */
         boolean adopted;
+        /** No unit follows it any more (see {@link #release}): it is only reaped. */
+        boolean released;
         /** The built-in log its output goes to, or null. */
         ServiceLogs.Capture capture;
         WatchedPipe exitWatch;

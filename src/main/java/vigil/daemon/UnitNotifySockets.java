@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import vigil.loop.EventLoop;
 import vigil.loop.ReportLimiter;
 import vigil.os.Epoll;
@@ -36,6 +37,11 @@ final class UnitNotifySockets {
     private final Reporter reporter;
     private final NotifySocket.Buffers buffers = new NotifySocket.Buffers();
     private final Map<String, Socket> sockets = new HashMap<>();
+    /**
+     * After a re-exec: the sockets the old daemon handed over, by unit, each taken by {@link #open} instead of a new
+     * one, so a message sent during the exec waits in it and the unit's processes keep their {@code NOTIFY_SOCKET}.
+     */
+    private final Map<String, Integer> handedOver = new HashMap<>();
     private final ReportLimiter drops;
 
     /** One unit's socket. */
@@ -60,9 +66,53 @@ final class UnitNotifySockets {
                         + interval.toSeconds() + " s (too long, or from a sender its NotifyAccess= does not allow)"));
     }
 
+    /** The old daemon's socket of {@code unit} is {@code fd}: the unit's {@link #open} takes it up. */
+    void handedOver(String unit, int fd) {
+        handedOver.put(unit, fd);
+    }
+
+    /** The handed-over sockets that no unit took up (its file is gone since the exec): closed and removed. */
+    void closeUntaken() {
+        for (Map.Entry<String, Integer> e : handedOver.entrySet()) {
+            Fds.close(e.getValue());
+            try {
+                Files.deleteIfExists(directory.resolve(e.getKey()));
+            } catch (IOException ignored) {
+                // A stale socket file is replaced when the unit comes back.
+            }
+        }
+        handedOver.clear();
+    }
+
+    /**
+     * Before the exec: the unit's socket fd, no longer watched (what arrives waits for the new daemon); empty if it
+     * has none. {@link #execFailed} watches it again.
+     */
+    OptionalInt handOver(String unit) {
+        Socket socket = sockets.get(unit);
+        if (socket == null) return OptionalInt.empty();
+        if (socket.watch != null) socket.watch.cancel();
+        socket.watch = null;
+        return OptionalInt.of(socket.fd);
+    }
+
+    /** The exec failed: the unit's socket is watched again. */
+    void execFailed(String unit) {
+        Socket socket = sockets.get(unit);
+        if (socket == null || socket.watch != null) return;
+        watch(unit, socket);
+    }
+
     Optional<Path> open(String unit, NotifyReceiver receiver) {
-        close(unit);
         Path path = directory.resolve(unit);
+        Integer inherited = handedOver.remove(unit);
+        if (inherited != null) {
+            Socket socket = new Socket(inherited, receiver);
+            sockets.put(unit, socket);
+            watch(unit, socket);
+            return Optional.of(path);
+        }
+        close(unit);
         Socket socket;
         try {
             Files.createDirectories(directory);
@@ -72,12 +122,16 @@ final class UnitNotifySockets {
             return Optional.empty();
         }
         sockets.put(unit, socket);
+        watch(unit, socket);
+        return Optional.of(path);
+    }
+
+    private void watch(String unit, Socket socket) {
         try {
             socket.watch = loop.watch(socket.fd, Epoll.EPOLLIN, events -> receive(unit, socket));
         } catch (OsException e) {
             reporter.say(unit, "cannot watch its notify socket, so sd_notify messages are lost: " + e.getMessage());
         }
-        return Optional.of(path);
     }
 
     void close(String unit) {

@@ -43,6 +43,7 @@ public final class UnitTable {
     private final Reporter reporter;
     private final List<Path> directories;
     private final BiPredicate<String, Path> giveWay;
+    private final HandedOver handedOver;
     private final EventLoop loop;
     private final BooleanSupplier stopping;
     private final Host host = Host.current();
@@ -59,6 +60,16 @@ public final class UnitTable {
 
     /** A loaded unit that starts once its name is free. */
     private record Waiting(UnitSpec spec, String fingerprint) {}
+
+    /** After a re-exec: takes up the unit the old daemon handed over under the spec's name, if it did. */
+    @FunctionalInterface
+    interface HandedOver {
+        /**
+         * @return false if no unit of that name was handed over: then it starts anew
+         * @throws SpawnException if it was, and cannot be taken up
+         */
+        boolean resume(UnitSpec spec) throws SpawnException;
+    }
 
     /** What the reading thread made of the unit directories: every unit, or why they could not be read. */
     private sealed interface Reading {}
@@ -91,11 +102,13 @@ public final class UnitTable {
      * @param giveWay  asked with a unit's name and file when a service directory or transient service holds the
      *                 name: true if it is another user's transient service, which gives the name up, so the unit
      *                 waits for it
+     * @param handedOver takes up what a re-exec's old daemon ran of a unit, instead of starting it
      */
     UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories, EventLoop loop, Accounts accounts,
-              BooleanSupplier stopping, BiPredicate<String, Path> giveWay) {
+              BooleanSupplier stopping, BiPredicate<String, Path> giveWay, HandedOver handedOver) {
         this.supervisor = supervisor;
         this.giveWay = giveWay;
+        this.handedOver = handedOver;
         this.reporter = reporter;
         this.directories = List.copyOf(directories);
         this.loop = loop;
@@ -106,6 +119,11 @@ public final class UnitTable {
     /** The unit directories' {@code .service} files, or none if there are no unit directories. */
     public boolean isEmpty() {
         return directories.isEmpty();
+    }
+
+    /** Whether a read of the unit files is under way, whose result is not applied yet. */
+    public boolean reading() {
+        return reading;
     }
 
     /**
@@ -297,7 +315,7 @@ public final class UnitTable {
 
     private boolean add(UnitSpec spec, String fingerprint) {
         try {
-            supervisor.add(spec);
+            if (!handedOver.resume(spec)) supervisor.add(spec);
         } catch (SpawnException e) {
             reporter.say(spec.name(), "cannot start: " + e.getMessage());
             return false;

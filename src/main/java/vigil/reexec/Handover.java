@@ -2,26 +2,71 @@ package vigil.reexec;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import vigil.model.Credentials;
+import vigil.model.RestartPolicy;
 import vigil.service.ServiceSnapshot;
 import vigil.service.ServiceState;
+import vigil.service.UnitSnapshot;
 
 /**
- * What an old daemon hands to the new one across {@code daemon-reexec}: the state of every service directory and
- * the number of every fd the new one takes over. The fds themselves survive the exec (their close-on-exec flag is
- * cleared); this says what each one is.
+ * What an old daemon hands to the new one across {@code daemon-reexec}: the state of every service directory, unit
+ * and transient service, and the number of every fd the new one takes over. The fds themselves survive the exec
+ * (their close-on-exec flag is cleared); this says what each one is.
  *
- * @param controlFd the listening control socket, if the daemon has one
- * @param reply     the connection that asked for the re-exec, to be answered by the new daemon once it is up
- * @param pairs     every service directory, with its logger
+ * @param controlFd  the listening control socket, if the daemon has one
+ * @param reply      the connection that asked for the re-exec, to be answered by the new daemon once it is up
+ * @param pairs      every service directory, with its logger (transient services' included)
+ * @param units      every systemd unit
+ * @param transients what makes each transient service, whose pair is in {@code pairs}
  */
-public record Handover(OptionalInt controlFd, Optional<Reply> reply, List<Pair> pairs) {
+public record Handover(OptionalInt controlFd, Optional<Reply> reply, List<Pair> pairs, List<Unit> units,
+                       List<Transient> transients) {
     public Handover {
         Objects.requireNonNull(controlFd);
         Objects.requireNonNull(reply);
         pairs = List.copyOf(pairs);
+        units = List.copyOf(units);
+        transients = List.copyOf(transients);
+    }
+
+    /**
+     * One systemd unit. The new daemon loads its file again and takes it up in this state.
+     *
+     * @param log      its built-in log's pipe (where {@code journal} output goes)
+     * @param notifyFd its sd_notify socket, if it has one
+     */
+    public record Unit(String name, UnitSnapshot state, LogPipe log, OptionalInt notifyFd) {
+        public Unit {
+            Objects.requireNonNull(name);
+            Objects.requireNonNull(state);
+            Objects.requireNonNull(log);
+            Objects.requireNonNull(notifyFd);
+        }
+    }
+
+    /**
+     * What makes a transient service ({@code vigil add}) beside its pair: nothing on disk says it, so the new
+     * daemon makes its spec again from this.
+     *
+     * @param owner the uid that added it
+     * @param user  who it runs as; empty: as the daemon
+     */
+    public record Transient(String name, int owner, String executable, List<String> argv, String cwd,
+                            Map<String, String> environment, Optional<Credentials> user,
+                            RestartPolicy.When restart) {
+        public Transient {
+            Objects.requireNonNull(name);
+            Objects.requireNonNull(executable);
+            argv = List.copyOf(argv);
+            Objects.requireNonNull(cwd);
+            environment = Map.copyOf(environment);
+            Objects.requireNonNull(user);
+            Objects.requireNonNull(restart);
+        }
     }
 
     /** @param id the request's id, as the client sent it (a JSON number or string, or null) */
@@ -108,6 +153,11 @@ public record Handover(OptionalInt controlFd, Optional<Reply> reply, List<Pair> 
                     if (d.okFd() >= 0) fds.add(d.okFd());
                 });
             }
+        }
+        for (Unit u : units) {
+            fds.add(u.log().readFd());
+            fds.add(u.log().writeFd());
+            u.notifyFd().ifPresent(fds::add);
         }
         return fds;
     }

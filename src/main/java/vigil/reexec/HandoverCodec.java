@@ -10,10 +10,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import vigil.control.Json;
+import vigil.model.Credentials;
+import vigil.model.RestartPolicy;
 import vigil.os.ExitStatus;
 import vigil.service.ServiceSnapshot;
 import vigil.service.ServiceSnapshot.Phase;
 import vigil.service.ServiceState;
+import vigil.service.UnitSnapshot;
+import vigil.service.UnitState;
 import vigil.service.Want;
 
 /**
@@ -22,7 +26,7 @@ import vigil.service.Want;
  */
 public final class HandoverCodec {
     /** Raised with every change of the format. */
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     private HandoverCodec() {}
 
@@ -46,7 +50,79 @@ public final class HandoverCodec {
         List<Object> pairs = new ArrayList<>();
         for (Handover.Pair p : h.pairs()) pairs.add(pair(p));
         out.put("pairs", pairs);
+        List<Object> units = new ArrayList<>();
+        for (Handover.Unit u : h.units()) units.add(unit(u));
+        out.put("units", units);
+        List<Object> transients = new ArrayList<>();
+        for (Handover.Transient t : h.transients()) transients.add(transientService(t));
+        out.put("transients", transients);
         return Json.write(out);
+    }
+
+    private static Map<String, Object> unit(Handover.Unit u) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", u.name());
+        m.put("state", unitSnapshot(u.state()));
+        m.put("log", logPipe(u.log()));
+        m.put("notify_fd", u.notifyFd().isPresent() ? (Object) (long) u.notifyFd().getAsInt() : null);
+        return m;
+    }
+
+    private static Map<String, Object> unitSnapshot(UnitSnapshot s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("state", s.state().name());
+        m.put("since", s.sinceNanos());
+        m.put("result", s.result().name());
+        m.put("reload_result", s.reloadResult().name());
+        m.put("want", s.want().name());
+        m.put("main", s.main().map(p -> {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("pid", (long) p.pid());
+            x.put("start_ticks", p.startTicks());
+            return (Object) x;
+        }).orElse(null));
+        m.put("main_group", (long) s.mainGroup());
+        m.put("main_exit", s.mainExit().map(e -> (Object) exit(e)).orElse(null));
+        m.put("control_exit", s.controlExit().map(e -> (Object) exit(e)).orElse(null));
+        m.put("restarts", (long) s.restarts());
+        m.put("recent_starts", new ArrayList<Object>(s.recentStarts()));
+        m.put("status_text", s.statusText());
+        m.put("errno", s.errno().isPresent() ? (Object) (long) s.errno().getAsInt() : null);
+        m.put("restart_due", s.restartDue());
+        return m;
+    }
+
+    private static Map<String, Object> transientService(Handover.Transient t) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", t.name());
+        m.put("owner", (long) t.owner());
+        m.put("executable", t.executable());
+        m.put("argv", new ArrayList<Object>(t.argv()));
+        m.put("cwd", t.cwd());
+        m.put("environment", new LinkedHashMap<String, Object>(t.environment()));
+        m.put("user", t.user().map(c -> {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("uid", (long) c.uid());
+            x.put("gid", (long) c.gid());
+            x.put("groups", new ArrayList<Object>(c.groups().stream().map(g -> (Object) (long) g).toList()));
+            return (Object) x;
+        }).orElse(null));
+        m.put("restart", t.restart().name());
+        return m;
+    }
+
+    private static Map<String, Object> logPipe(Handover.LogPipe log) {
+        Map<String, Object> m = fdPair(log.readFd(), log.writeFd());
+        m.put("partial", Base64.getEncoder().encodeToString(log.partial()));
+        return m;
+    }
+
+    private static Map<String, Object> exit(ExitStatus e) {
+        Map<String, Object> x = new LinkedHashMap<>();
+        x.put("code", (long) e.code());
+        x.put("signal", (long) e.signal());
+        x.put("core", e.coreDumped());
+        return x;
     }
 
     private static Map<String, Object> pair(Handover.Pair p) {
@@ -56,9 +132,7 @@ public final class HandoverCodec {
         m.put("main", snapshot(p.main()));
         m.put("logger", p.logger().map(s -> (Object) snapshot(s)).orElse(null));
         m.put("pipe", p.pipe().map(f -> (Object) fdPair(f.readFd(), f.writeFd())).orElse(null));
-        Map<String, Object> log = fdPair(p.log().readFd(), p.log().writeFd());
-        log.put("partial", Base64.getEncoder().encodeToString(p.log().partial()));
-        m.put("log", log);
+        m.put("log", logPipe(p.log()));
         m.put("supervise", p.superviseMain().map(s -> (Object) supervise(s)).orElse(null));
         m.put("logger_supervise", p.superviseLogger().map(s -> (Object) supervise(s)).orElse(null));
         return m;
@@ -107,13 +181,7 @@ public final class HandoverCodec {
         m.put("got_term", s.gotTerm());
         m.put("backoff_nanos", s.backoff().toNanos());
         m.put("restarts", (long) s.restarts());
-        m.put("last_exit", s.lastExit().map(e -> {
-            Map<String, Object> x = new LinkedHashMap<>();
-            x.put("code", (long) e.code());
-            x.put("signal", (long) e.signal());
-            x.put("core", e.coreDumped());
-            return (Object) x;
-        }).orElse(null));
+        m.put("last_exit", s.lastExit().map(e -> (Object) exit(e)).orElse(null));
         return m;
     }
 
@@ -140,18 +208,83 @@ public final class HandoverCodec {
         }
         List<Handover.Pair> pairs = new ArrayList<>();
         for (Object p : top.list("pairs")) pairs.add(pair(Fields.of(p, "a pair")));
-        return new Handover(control, reply, pairs);
+        List<Handover.Unit> units = new ArrayList<>();
+        for (Object u : top.list("units")) units.add(unit(Fields.of(u, "a unit")));
+        List<Handover.Transient> transients = new ArrayList<>();
+        for (Object t : top.list("transients")) transients.add(transientService(Fields.of(t, "a transient service")));
+        return new Handover(control, reply, pairs, units, transients);
     }
 
-    private static Handover.Pair pair(Fields p) throws MalformedException {
-        String name = p.string("name");
-        Fields log = p.object("log");
+    private static Handover.Unit unit(Fields u) throws MalformedException {
+        return new Handover.Unit(u.string("name"), unitSnapshot(u.object("state")), logPipe(u.object("log")),
+                u.has("notify_fd") ? OptionalInt.of(u.fd("notify_fd")) : OptionalInt.empty());
+    }
+
+    private static UnitSnapshot unitSnapshot(Fields s) throws MalformedException {
+        Optional<UnitSnapshot.Main> main = Optional.empty();
+        if (s.has("main")) {
+            Fields m = s.object("main");
+            main = Optional.of(new UnitSnapshot.Main(m.fd("pid"), m.number("start_ticks")));
+        }
+        List<Long> recent = new ArrayList<>();
+        for (Object o : s.list("recent_starts")) {
+            if (!(o instanceof Long n)) throw new MalformedException(s.what() + ": recent_starts holds a non-integer");
+            recent.add(n);
+        }
+        return new UnitSnapshot(s.enumValue("state", UnitState.class), s.number("since"),
+                s.enumValue("result", UnitState.Result.class), s.enumValue("reload_result", UnitState.Result.class),
+                s.enumValue("want", Want.class), main, s.fd("main_group"),
+                s.has("main_exit") ? Optional.of(exit(s.object("main_exit"))) : Optional.empty(),
+                s.has("control_exit") ? Optional.of(exit(s.object("control_exit"))) : Optional.empty(),
+                (int) s.number("restarts"), recent, s.string("status_text"),
+                s.has("errno") ? OptionalInt.of((int) s.number("errno")) : OptionalInt.empty(),
+                s.number("restart_due"));
+    }
+
+    private static Handover.Transient transientService(Fields t) throws MalformedException {
+        String name = t.string("name");
+        List<String> argv = new ArrayList<>();
+        for (Object o : t.list("argv")) {
+            if (!(o instanceof String a)) throw new MalformedException(name + ": argv holds a non-string");
+            argv.add(a);
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : t.object("environment").map().entrySet()) {
+            if (!(e.getValue() instanceof String v)) {
+                throw new MalformedException(name + ": environment " + e.getKey() + " is not a string");
+            }
+            env.put((String) e.getKey(), v);
+        }
+        Optional<Credentials> user = Optional.empty();
+        if (t.has("user")) {
+            Fields u = t.object("user");
+            List<Integer> groups = new ArrayList<>();
+            for (Object o : u.list("groups")) {
+                if (!(o instanceof Long g)) throw new MalformedException(name + ": user.groups holds a non-integer");
+                groups.add(g.intValue());
+            }
+            user = Optional.of(new Credentials(u.fd("uid"), u.fd("gid"), groups));
+        }
+        return new Handover.Transient(name, t.fd("owner"), t.string("executable"), argv, t.string("cwd"), env, user,
+                t.enumValue("restart", RestartPolicy.When.class));
+    }
+
+    private static Handover.LogPipe logPipe(Fields log) throws MalformedException {
         byte[] partial;
         try {
             partial = Base64.getDecoder().decode(log.string("partial"));
         } catch (IllegalArgumentException e) {
-            throw new MalformedException(name + ": partial: " + e.getMessage());
+            throw new MalformedException(log.what() + ": partial: " + e.getMessage());
         }
+        return new Handover.LogPipe(log.fd("read"), log.fd("write"), partial);
+    }
+
+    private static ExitStatus exit(Fields x) throws MalformedException {
+        return new ExitStatus((int) x.number("code"), (int) x.number("signal"), x.bool("core"));
+    }
+
+    private static Handover.Pair pair(Fields p) throws MalformedException {
+        String name = p.string("name");
         Optional<Handover.PipeFds> pipe = Optional.empty();
         if (p.has("pipe")) {
             Fields f = p.object("pipe");
@@ -159,7 +292,7 @@ public final class HandoverCodec {
         }
         return new Handover.Pair(name, p.string("directory"), snapshot(p.object("main")),
                 p.has("logger") ? Optional.of(snapshot(p.object("logger"))) : Optional.empty(), pipe,
-                new Handover.LogPipe(log.fd("read"), log.fd("write"), partial),
+                logPipe(p.object("log")),
                 p.has("supervise") ? Optional.of(supervise(p.object("supervise"))) : Optional.empty(),
                 p.has("logger_supervise") ? Optional.of(supervise(p.object("logger_supervise")))
                         : Optional.empty());
@@ -180,10 +313,7 @@ public final class HandoverCodec {
             default -> throw new MalformedException("unknown phase \"" + phaseName + "\"");
         };
         Optional<ExitStatus> lastExit = Optional.empty();
-        if (s.has("last_exit")) {
-            Fields x = s.object("last_exit");
-            lastExit = Optional.of(new ExitStatus((int) x.number("code"), (int) x.number("signal"), x.bool("core")));
-        }
+        if (s.has("last_exit")) lastExit = Optional.of(exit(s.object("last_exit")));
         return new ServiceSnapshot(phase, s.enumValue("want", Want.class), s.bool("paused"), s.bool("got_term"),
                 Duration.ofNanos(s.number("backoff_nanos")), (int) s.number("restarts"), lastExit);
     }

@@ -179,6 +179,39 @@ public final class Supervisor {
         unit.service.start();
     }
 
+    /** What a unit's entry holds, for {@code daemon-reexec}: the unit and its built-in log. */
+    public record UnitView(UnitService unit, OutputLog log) {}
+
+    /** Every unit with its built-in log, in the order they were added. */
+    public List<UnitView> unitViews() {
+        List<UnitView> all = new ArrayList<>();
+        for (Entry entry : entries.values()) {
+            if (entry instanceof Unit unit) all.add(new UnitView(unit.service, unit.log));
+        }
+        return all;
+    }
+
+    /**
+     * Supervises a unit an old daemon handed over ({@code daemon-reexec}) with {@code spec} as the unit files say
+     * now: its log as it was, its notify socket taken up by {@link UnitOs#openNotifySocket}, its state as
+     * {@code state} says, nothing started anew.
+     *
+     * @throws IllegalArgumentException if something of that name is already supervised
+     */
+    public void resumeUnit(UnitSpec spec, OutputLog log, UnitSnapshot state) {
+        if (entries.containsKey(spec.name())) {
+            throw new IllegalArgumentException(spec.name() + ": a service of that name is already supervised");
+        }
+        if (entries.isEmpty()) whenAllRemoved = null;
+        Unit unit = new Unit(log);
+        Optional<Path> socket = unitOs.openNotifySocket(spec.name(),
+                (pid, uid, fields) -> unit.service.notify(pid, uid, fields));
+        unit.service = UnitService.create(spec, processes, unitOs, clock, new UnitEntryListener(unit), socket,
+                new Stdio.Log(unit.log));
+        entries.put(spec.name(), unit);
+        unit.service.resume(state);
+    }
+
     /** The service of that name; a logger is named {@code NAME/log}. Units are not services: see {@link #unit}. */
     public Optional<Service> get(String name) {
         if (name.endsWith("/log")) {

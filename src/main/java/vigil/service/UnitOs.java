@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import vigil.model.UnitSpec;
 
 /**
@@ -29,6 +30,30 @@ public interface UnitOs {
      */
     RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, boolean vouched, ProcessObserver observer)
             throws SpawnException;
+
+    /**
+     * When {@code process} started, in clock ticks since boot, for {@code daemon-reexec}'s {@link #retake}; empty if
+     * it has exited.
+     */
+    OptionalLong startTicks(RunningProcess process);
+
+    /**
+     * The new daemon's side of {@code daemon-reexec}: watches a unit's main process again. A child of this process
+     * (the pid is the same across the exec) is watched as one, its output going to {@code stdout}; another process
+     * (a forking daemon's or a {@code MAINPID=}'s that is not Vigil's child) is pinned by a new pidfd, then
+     * accepted only if it started when {@code main} says, so that a process that got the pid since is never taken.
+     *
+     * @throws SpawnException if the process is gone, or the pid is another process's now
+     */
+    RunningProcess retake(UnitSnapshot.Main main, ProcessRequest.Stdio stdout, ProcessObserver observer)
+            throws SpawnException;
+
+    /**
+     * The unit no longer follows {@code process}: a {@code MAINPID=} named another main process while it still ran
+     * (a wrapper that stays, waiting for the daemon it started). It is reaped when it ends, and nothing waits for it:
+     * not a {@code daemon-reexec}'s quiet moment either.
+     */
+    void release(RunningProcess process);
 
     /** The pid in a PID file, if the file exists and holds one, and whether only root could have written it. */
     Optional<PidFile> readPidFile(Path file);

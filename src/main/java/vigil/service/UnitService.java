@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import vigil.model.Command;
 import vigil.model.UnitSpec;
@@ -78,6 +79,8 @@ public final class UnitService {
     private boolean startWhenStopped;
     private boolean stoppingForRestart;
     private int restarts;
+    /** When the automatic restart is due ({@link Clock#nanoTime()}), in {@link UnitState#AUTO_RESTART}. */
+    private long restartDue;
     private final Deque<Long> recentStarts = new ArrayDeque<>();
     private String statusText = "";
     private OptionalInt errno = OptionalInt.empty();
@@ -182,6 +185,75 @@ public final class UnitService {
     /** Takes a re-read unit file; what runs is untouched, the next start uses it. */
     public void respec(UnitSpec changed) {
         spec = changed;
+    }
+
+    // ---- daemon-reexec ----
+
+    /**
+     * The state to hand over to a new daemon ({@code daemon-reexec}), or why not now: a control process, a phase
+     * with its timeout, or a main process that is exiting would be lost in between.
+     */
+    public Service.Result<UnitSnapshot> snapshot() {
+        boolean quiet = switch (state) {
+            case RUNNING, EXITED, DEAD, FAILED, AUTO_RESTART -> true;
+            default -> false;
+        };
+        if (!quiet || control != null || want == Want.EXIT || startWhenStopped) {
+            return new Service.Result.Busy<>(name() + ": it is " + state.subState()
+                    + (control == null ? "" : ", with control process pid " + control.pid()));
+        }
+        Optional<UnitSnapshot.Main> mainNow = Optional.empty();
+        if (main != null) {
+            OptionalLong ticks = os.startTicks(main);
+            if (ticks.isEmpty()) return new Service.Result.Busy<>(name() + ": its main process is exiting");
+            mainNow = Optional.of(new UnitSnapshot.Main(main.pid(), ticks.getAsLong()));
+        }
+        return new Service.Result.Ready<>(new UnitSnapshot(state, stateSince, result, reloadResult, want, mainNow,
+                mainGroup, Optional.ofNullable(mainExit), Optional.ofNullable(controlExit), restarts,
+                List.copyOf(recentStarts), statusText, errno, state == UnitState.AUTO_RESTART ? restartDue : 0));
+    }
+
+    /**
+     * Takes up the state an old daemon handed over, instead of {@link #start}: the main process is taken again
+     * (see {@link UnitOs#retake}), an automatic restart is scheduled for when it was due. The spec may be newer
+     * than the one the process was started from: as after systemd's daemon-reexec, it applies from the next start.
+     * A main process that is gone since (or whose pid another process has now) ends the run as an exit would.
+     */
+    void resume(UnitSnapshot s) {
+        state = s.state();
+        stateSince = s.sinceNanos();
+        result = s.result();
+        reloadResult = s.reloadResult();
+        want = s.want();
+        mainGroup = s.mainGroup();
+        mainExit = s.mainExit().orElse(null);
+        controlExit = s.controlExit().orElse(null);
+        restarts = s.restarts();
+        recentStarts.addAll(s.recentStarts());
+        statusText = s.statusText();
+        errno = s.errno();
+        if (s.main().isPresent()) {
+            MainObserver observer = new MainObserver();
+            try {
+                main = os.retake(s.main().get(), stdio(spec.stdout()), observer);
+                observer.process = main;
+            } catch (SpawnException e) {
+                say("main process pid " + s.main().get().pid() + " is lost since the re-exec: " + e.getMessage());
+                main = null;
+                mainExit = null;
+                if (state == UnitState.RUNNING) enterRunning(Result.SUCCESS);
+                return;
+            }
+        }
+        switch (state) {
+            case RUNNING -> {
+                armWatchdog();
+                if (main == null && spec.type() == Type.FORKING) watchGroup();
+            }
+            case AUTO_RESTART -> scheduleRestart(Duration.ofNanos(Math.max(0, s.restartDue() - clock.nanoTime())));
+            default -> { }
+        }
+        changed();
     }
 
     // ---- commands ----
@@ -603,9 +675,7 @@ public final class UnitService {
         if (autoRestart) {
             Duration delay = restartDelay();
             enter(UnitState.AUTO_RESTART);
-            stateTimer = clock.schedule(delay, () -> {
-                if (state == UnitState.AUTO_RESTART) restartNow();
-            });
+            scheduleRestart(delay);
             say("scheduled restart in " + ServiceEvent.seconds(delay) + " (restart " + (restarts + 1) + ")");
             changed();
             return;
@@ -613,6 +683,14 @@ public final class UnitService {
         if (want == Want.UP && !startWhenStopped) want = Want.DOWN;
         changed();
         settled();
+    }
+
+    /** The automatic restart, due in {@code delay}. */
+    private void scheduleRestart(Duration delay) {
+        restartDue = clock.nanoTime() + delay.toNanos();
+        stateTimer = clock.schedule(delay, () -> {
+            if (state == UnitState.AUTO_RESTART) restartNow();
+        });
     }
 
     /**
@@ -818,6 +896,7 @@ public final class UnitService {
         try {
             RunningProcess process = os.adopt(pid, alive(), vouched, observer);
             observer.process = process;
+            if (main != null && main != process) os.release(main);
             main = process;
             return Optional.empty();
         } catch (SpawnException e) {

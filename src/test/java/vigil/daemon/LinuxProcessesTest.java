@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -36,6 +37,7 @@ import vigil.service.ProcessRequest;
 import vigil.service.ProcessRequest.Stdio;
 import vigil.service.RunningProcess;
 import vigil.service.SpawnException;
+import vigil.service.UnitSnapshot;
 import vigil.testing.Await;
 import vigil.testing.Procs;
 
@@ -157,6 +159,37 @@ class LinuxProcessesTest {
             }
         } finally {
             outsider.destroyForcibly();
+            ProcessHandle.of(grandchild).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
+    void aReexecRetakesAMainProcessOnlyIfItStartedWhenRecorded() throws Exception {
+        Path pidFile = tmp.resolve("grandchild.pid");
+        start(new Observer(false), "/bin/sh", "-c", "sleep 63 & echo $! > " + pidFile + "; wait");
+        int grandchild = Await.value("the grandchild's pid", TIMEOUT, () -> {
+            try {
+                String text = Files.readString(pidFile).strip();
+                return text.isEmpty() ? null : Integer.valueOf(text);
+            } catch (IOException e) {
+                return null;
+            }
+        });
+        try {
+            long started = Procs.startTime(grandchild);
+            // The pid now names a process that started later than the recorded one: never taken.
+            SpawnException recycled = assertThrows(SpawnException.class, () -> processes.retake(
+                    new UnitSnapshot.Main(grandchild, started - 1), new Stdio.Null(), new Observer(false)));
+            assertEquals(Errno.ESRCH, recycled.errno());
+            assertEquals("pid " + grandchild + " is another process now (it started later)", recycled.getMessage());
+
+            RunningProcess taken = processes.retake(new UnitSnapshot.Main(grandchild, started), new Stdio.Null(),
+                    new Observer(false));
+            assertEquals(grandchild, taken.pid());
+            assertEquals(OptionalLong.of(started), processes.startTicks(taken));
+            assertEquals(Optional.empty(), taken.signal(Signals.SIGKILL), "signalled through its new pidfd");
+            Await.until("the taken process killed", TIMEOUT, () -> !Procs.running(grandchild));
+        } finally {
             ProcessHandle.of(grandchild).ifPresent(ProcessHandle::destroyForcibly);
         }
     }

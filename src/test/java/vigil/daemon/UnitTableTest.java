@@ -44,7 +44,8 @@ class UnitTableTest {
         try (LoopThread thread = new LoopThread("unit-table-test")) {
             var table = new UnitTable(new Supervisor(null, null, null, null, null),
                     new Reporter(new PrintStream(said, true, StandardCharsets.UTF_8)), List.of(units), thread.loop(),
-                    new Accounts(passwd, dir.resolve("group")), () -> false, (name, file) -> false);
+                    new Accounts(passwd, dir.resolve("group")), () -> false, (name, file) -> false,
+                    spec -> false);
             var summary = new CompletableFuture<String>();
             var timerRan = new CountDownLatch(1);
             thread.loop().execute(() -> {

@@ -9,13 +9,18 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
+import vigil.model.Credentials;
+import vigil.model.RestartPolicy;
 import vigil.os.ExitStatus;
 import vigil.service.ServiceSnapshot;
 import vigil.service.ServiceSnapshot.Phase;
 import vigil.service.ServiceState;
+import vigil.service.UnitSnapshot;
+import vigil.service.UnitState;
 import vigil.service.Want;
 
 /** The re-exec state, through JSON and back: every field and every shape comes back the same. */
@@ -40,8 +45,29 @@ class HandoverCodecTest {
                 Optional.of(supervise(24)), Optional.of(supervise(26)));
         Handover.Pair lone = new Handover.Pair("db \"x\" ü", "/srv/db", BACKING_OFF, Optional.empty(),
                 Optional.empty(), new Handover.LogPipe(30, 31, new byte[0]), Optional.empty(), Optional.empty());
-        return new Handover(OptionalInt.of(5), Optional.of(new Handover.Reply(9, 17L)), List.of(withLogger, lone));
+        Handover.Unit running = new Handover.Unit("web.service", RUNNING_UNIT,
+                new Handover.LogPipe(40, 41, new byte[] {'h', 'a', 'l', 'f'}), OptionalInt.of(42));
+        Handover.Unit restarting = new Handover.Unit("db@1.service", RESTARTING_UNIT,
+                new Handover.LogPipe(43, 44, new byte[0]), OptionalInt.empty());
+        Handover.Transient job = new Handover.Transient("job", 65534, "/bin/sleep", List.of("sleep", "1000"),
+                "/tmp/work dir", Map.of("GREETING", "hi \"there\"", "EMPTY", ""),
+                Optional.of(new Credentials(65534, 65534, List.of(65534, 100))), RestartPolicy.When.ON_FAILURE);
+        Handover.Transient asDaemon = new Handover.Transient("plain", 0, "/usr/bin/env", List.of("env"), "/",
+                Map.of(), Optional.empty(), RestartPolicy.When.NEVER);
+        return new Handover(OptionalInt.of(5), Optional.of(new Handover.Reply(9, 17L)), List.of(withLogger, lone),
+                List.of(running, restarting), List.of(job, asDaemon));
     }
+
+    /** Running with a main pid adopted from MAINPID=, and every optional field set. */
+    private static final UnitSnapshot RUNNING_UNIT = new UnitSnapshot(UnitState.RUNNING, 987_654_321L,
+            UnitState.Result.SUCCESS, UnitState.Result.TIMEOUT, Want.UP,
+            Optional.of(new UnitSnapshot.Main(31337, 1_234_567_890_123L)), 31330,
+            Optional.of(new ExitStatus(0, 15, false)), Optional.of(ExitStatus.exited(3)), 4,
+            List.of(-10L, 20L, Long.MAX_VALUE), "serving \"3\" clients\n", OptionalInt.of(11), 0);
+    /** Waiting for its restart, with no process and no optional field. */
+    private static final UnitSnapshot RESTARTING_UNIT = new UnitSnapshot(UnitState.AUTO_RESTART, -1L,
+            UnitState.Result.EXIT_CODE, UnitState.Result.SUCCESS, Want.UP, Optional.empty(), 0, Optional.empty(),
+            Optional.empty(), 0, List.of(), "", OptionalInt.empty(), 555_000_000_000L);
 
     @Test
     void everyFieldComesBack() throws Exception {
@@ -54,22 +80,23 @@ class HandoverCodecTest {
 
     @Test
     void aDaemonWithoutSocketNorRequestComesBackSo() throws Exception {
-        Handover h = new Handover(OptionalInt.empty(), Optional.empty(), List.of());
+        Handover h = new Handover(OptionalInt.empty(), Optional.empty(), List.of(), List.of(), List.of());
         assertEquals(h, HandoverCodec.decode(HandoverCodec.encode(h)));
-        Handover stringId = new Handover(OptionalInt.empty(), Optional.of(new Handover.Reply(3, "abc")), List.of());
+        Handover stringId = new Handover(OptionalInt.empty(), Optional.of(new Handover.Reply(3, "abc")), List.of(),
+                List.of(), List.of());
         assertEquals(stringId, HandoverCodec.decode(HandoverCodec.encode(stringId)));
     }
 
     @Test
     void theFdsAreExactlyTheOnesNamed() {
-        assertEquals(List.of(5, 9, 20, 21, 22, 23, 24, 25, 26, 27, 30, 31), sample().fds());
+        assertEquals(List.of(5, 9, 20, 21, 22, 23, 24, 25, 26, 27, 30, 31, 40, 41, 42, 43, 44), sample().fds());
     }
 
     @Test
     void anotherFormatIsRefusedWithItsVersion() {
-        String other = HandoverCodec.encode(sample()).replace("\"version\":1", "\"version\":2");
+        String other = HandoverCodec.encode(sample()).replace("\"version\":2", "\"version\":1");
         var e = assertThrows(HandoverCodec.MalformedException.class, () -> HandoverCodec.decode(other));
-        assertTrue(e.getMessage().contains("format 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("format 1"), e.getMessage());
     }
 
     @Test
@@ -80,17 +107,23 @@ class HandoverCodecTest {
         String negative = HandoverCodec.encode(sample()).replace("\"read\":22", "\"read\":-7");
         e = assertThrows(HandoverCodec.MalformedException.class, () -> HandoverCodec.decode(negative));
         assertTrue(e.getMessage().contains("read is out of range"), e.getMessage());
-        e = assertThrows(HandoverCodec.MalformedException.class, () -> HandoverCodec.decode("{\"version\":1"));
+        e = assertThrows(HandoverCodec.MalformedException.class, () -> HandoverCodec.decode("{\"version\":2"));
         assertTrue(e.getMessage().startsWith("re-exec state: not JSON"), e.getMessage());
         String phase = HandoverCodec.encode(sample()).replace("\"backing-off\"", "\"sleeping\"");
         e = assertThrows(HandoverCodec.MalformedException.class, () -> HandoverCodec.decode(phase));
         assertTrue(e.getMessage().contains("unknown phase \"sleeping\""), e.getMessage());
+        String unitState = HandoverCodec.encode(sample()).replace("\"AUTO_RESTART\"", "\"NAPPING\"");
+        e = assertThrows(HandoverCodec.MalformedException.class, () -> HandoverCodec.decode(unitState));
+        assertTrue(e.getMessage().contains("state \"NAPPING\" is unknown"), e.getMessage());
+        String noTicks = HandoverCodec.encode(sample()).replace("\"start_ticks\":1234567890123", "\"x\":1");
+        e = assertThrows(HandoverCodec.MalformedException.class, () -> HandoverCodec.decode(noTicks));
+        assertTrue(e.getMessage().contains("start_ticks is missing"), e.getMessage());
     }
 
     @Test
     void theStateIsPlainJson() {
         String json = HandoverCodec.encode(sample());
-        assertTrue(json.startsWith("{\"version\":1,"), json);
+        assertTrue(json.startsWith("{\"version\":2,"), json);
         assertEquals(json, new String(json.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
     }
 }

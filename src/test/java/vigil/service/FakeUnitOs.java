@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import vigil.model.UnitSpec;
 import vigil.os.ExitStatus;
@@ -82,6 +83,34 @@ final class FakeUnitOs implements UnitOs {
             if (unitProcesses.stream().anyMatch(u -> u.pid() == p)) return true;
         }
         return false;
+    }
+
+    /** The start of each fake process, in ticks: what a re-exec's retake compares; 0 for one not set. */
+    final Map<Integer, Long> startTicks = new HashMap<>();
+
+    @Override
+    public OptionalLong startTicks(RunningProcess process) {
+        return OptionalLong.of(startTicks.getOrDefault(process.pid(), 0L));
+    }
+
+    @Override
+    public RunningProcess retake(UnitSnapshot.Main main, ProcessRequest.Stdio stdout, ProcessObserver observer)
+            throws SpawnException {
+        if (!existing.contains(main.pid())) throw new SpawnException("no such process " + main.pid(), 3);
+        if (startTicks.getOrDefault(main.pid(), 0L) != main.startTicks()) {
+            throw new SpawnException("pid " + main.pid() + " is another process now", 3);
+        }
+        Adopted a = new Adopted(main.pid(), observer);
+        adopted.put(main.pid(), a);
+        return a;
+    }
+
+    /** Processes the unit let go of. */
+    final List<RunningProcess> released = new ArrayList<>();
+
+    @Override
+    public void release(RunningProcess process) {
+        released.add(process);
     }
 
     @Override

@@ -1083,4 +1083,125 @@ class UnitServiceTest {
         assertEquals(List.of("web.service"), removed);
         assertEquals(Want.EXIT, web.want());
     }
+
+    // ---- daemon-reexec ----
+
+    /** The unit as a new daemon takes it up from {@code old}'s snapshot, with {@code spec} as its file says now. */
+    private UnitService resumed(UnitService old, UnitSpec.Builder spec) {
+        UnitSnapshot state = ((Service.Result.Ready<UnitSnapshot>) old.snapshot()).value();
+        UnitService unit = UnitService.create(spec.build(), os, unitOs, clock, listener, Optional.of(SOCKET));
+        unit.resume(state);
+        return unit;
+    }
+
+    @Test
+    void aRunningUnitGoesOnWithTheSameMainProcessAndIsRestartedWhenItDies() {
+        UnitService old = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
+                .restart(Restart.ALWAYS));
+        FakeProcess main = os.last("/bin/web");
+        old.notify(main.pid, NOBODY, msg("READY=1", "STATUS=serving"));
+        assertEquals(UnitState.RUNNING, old.state());
+        unitOs.existing.add(main.pid);
+        unitOs.startTicks.put(main.pid, 4242L);
+
+        UnitService web = resumed(old, unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
+                .restart(Restart.ALWAYS));
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(main.pid, web.mainPid());
+        assertEquals("serving", web.statusText());
+        assertEquals(0, web.restarts());
+        int started = os.started.size();
+        unitOs.adopted.get(main.pid).exit(ExitStatus.killed(Signals.SIGKILL));
+        assertEquals(UnitState.AUTO_RESTART, web.state());
+        advance(100);
+        assertEquals(started + 1, os.started.size(), "restarted per Restart=always");
+        assertEquals(1, web.restarts());
+    }
+
+    @Test
+    void aStopAfterTheReexecSignalsTheMainProcessTakenAgain() {
+        UnitService old = started(unit("/bin/web"));
+        FakeProcess main = os.last("/bin/web");
+        unitOs.existing.add(main.pid);
+
+        UnitService web = resumed(old, unit("/bin/web"));
+        web.stop();
+        assertEquals(List.of(Signals.SIGTERM, Signals.SIGCONT), unitOs.adopted.get(main.pid).signals);
+        assertEquals(UnitState.STOP_SIGTERM, web.state());
+        unitOs.adopted.get(main.pid).exit(ExitStatus.killed(Signals.SIGTERM));
+        assertEquals(UnitState.DEAD, web.state());
+    }
+
+    @Test
+    void aChangedUnitFileAppliesFromTheNextStartOnly() {
+        UnitService old = started(unit("/bin/web").restart(Restart.ALWAYS));
+        FakeProcess main = os.last("/bin/web");
+        unitOs.existing.add(main.pid);
+
+        UnitService web = resumed(old, unit("/bin/web2").restart(Restart.ALWAYS));
+        assertEquals(main.pid, web.mainPid(), "the old process runs on");
+        unitOs.adopted.get(main.pid).exit(ExitStatus.exited(1));
+        advance(100);
+        assertEquals("/bin/web2", os.last().argv().getFirst());
+    }
+
+    @Test
+    void aMainPidThatIsAnotherProcessNowIsNotTakenAndTheRunEnds() {
+        UnitService old = started(unit("/bin/web").restart(Restart.ALWAYS));
+        FakeProcess main = os.last("/bin/web");
+        unitOs.existing.add(main.pid);
+        unitOs.startTicks.put(main.pid, 100L);
+        UnitSnapshot state = ((Service.Result.Ready<UnitSnapshot>) old.snapshot()).value();
+        // The process died during the exec and its pid went to another, which started later.
+        unitOs.startTicks.put(main.pid, 900L);
+
+        UnitService web = UnitService.create(unit("/bin/web").restart(Restart.ALWAYS).build(), os, unitOs, clock,
+                listener, Optional.of(SOCKET));
+        web.resume(state);
+        assertTrue(unitOs.adopted.isEmpty(), "the other process is not taken");
+        assertEquals(0, web.mainPid());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("is lost since the re-exec")), lines.toString());
+        assertEquals(UnitState.AUTO_RESTART, web.state());
+    }
+
+    @Test
+    void aRestartThatWasDueIsKeptAcrossTheReexec() {
+        UnitService old = started(unit("/bin/web").restart(Restart.ALWAYS).restartSec(Duration.ofSeconds(5)));
+        os.last("/bin/web").exit(1);
+        advance(2000);
+        assertEquals(UnitState.AUTO_RESTART, old.state());
+        int started = os.started.size();
+
+        UnitService web = resumed(old, unit("/bin/web").restart(Restart.ALWAYS).restartSec(Duration.ofSeconds(5)));
+        // The old daemon's timers end with its exec.
+        old.exit();
+        assertEquals(UnitState.AUTO_RESTART, web.state());
+        advance(2900);
+        assertEquals(started, os.started.size(), "not before it was due");
+        advance(200);
+        assertEquals(started + 1, os.started.size());
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(1, web.restarts());
+    }
+
+    @Test
+    void aMainProcessReplacedByMainPidIsLetGoSoNothingWaitsForIt() {
+        UnitService web = started(unit("/bin/wrapper").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
+        FakeProcess wrapper = os.last("/bin/wrapper");
+        unitOs.existing.add(9000);
+        unitOs.parents.put(9000, wrapper.pid);
+        web.notify(wrapper.pid, ROOT, msg("MAINPID=9000", "READY=1"));
+        assertEquals(9000, web.mainPid());
+        assertEquals(List.of(wrapper), unitOs.released);
+        assertTrue(web.snapshot() instanceof Service.Result.Ready<UnitSnapshot>);
+    }
+
+    @Test
+    void aUnitWithAControlProcessIsNotHandedOver() {
+        UnitService web = started(unit("/bin/web").commands(Phase.START_POST, List.of(cmd("/bin/post"))));
+        assertTrue(web.snapshot() instanceof Service.Result.Busy<UnitSnapshot> b
+                && b.why().contains("start-post") && b.why().contains("control process"), web.snapshot().toString());
+        os.last("/bin/post").exit(0);
+        assertTrue(web.snapshot() instanceof Service.Result.Ready<UnitSnapshot>);
+    }
 }
