@@ -39,9 +39,10 @@ class FaultsIT {
         Path root = Files.createDirectories(sandbox.resolve("sv"));
         List<Path> services = new ArrayList<>();
         for (int i = 0; i < 20; i++) services.add(service(root, String.format("s%02d", i), "exec sleep 1000"));
-        // About 17 fds for the JVM itself and Vigil's own log, and 4 or 5 per running service (supervise/, a pidfd,
-        // its log pipe's read end): room for some services, not all.
-        daemon = DaemonProcess.start(sandbox, Map.of(), List.of("prlimit", "--nofile=64:64"),
+        // About 20 fds for the JVM itself, Vigil's own log and the control socket's reserve, and about 8 per running
+        // service (supervise/'s lock and FIFOs, a pidfd, its log pipe's read end, and its log directory with current
+        // and lock, each log reached through its directory's fd): room for some services, not all.
+        daemon = DaemonProcess.start(sandbox, Map.of(), List.of("prlimit", "--nofile=80:80"),
                 "daemon", root.toString());
         daemon.awaitLine("Too many open files; retrying in 1s", WAIT);
         // supervise/ is written by a background thread, a moment after the services start.
