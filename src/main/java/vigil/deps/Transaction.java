@@ -149,10 +149,18 @@ final class Transaction {
         }
     }
 
-    /** Deletes a job, and with it every job that only it pulled in. */
+    /**
+     * Deletes a job that nothing the anchor requires needs; with it go the jobs that require it (as systemd's
+     * transaction_delete_job) and every job that only these pulled in.
+     */
     private void delete(Pending job) {
-        jobs.remove(job.unit);
-        for (Pending p : jobs.values()) p.pulled.remove(job);
+        if (!jobs.remove(job.unit, job)) return;
+        for (Pending p : List.copyOf(jobs.values())) {
+            if (Boolean.TRUE.equals(p.pulled.remove(job))) {
+                messages.add("left out the " + p.type.word() + " of " + p.unit + ", which needs " + job.unit);
+                delete(p);
+            }
+        }
         collectGarbage();
     }
 

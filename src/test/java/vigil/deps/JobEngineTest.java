@@ -196,13 +196,14 @@ class JobEngineTest {
 
     @Test
     void aWantedJobPlannedFirstMakesWayForARequiredOneLater() {
-        unit("a.service", "Wants=b.service", "Conflicts=b.service");
-        unit("b.service");
+        unit("a.service", "Wants=b.service", "Conflicts=c.service");
+        unit("b.service", "PartOf=c.service");
+        unit("c.service");
         engine();
-        units.given("b.service", Activity.ACTIVE);
+        units.given("c.service", Activity.ACTIVE);
         engine.enqueue(JobType.START, "a.service");
-        assertEquals(Set.of("start a.service", "stop b.service"), Set.copyOf(units.calls));
-        assertEquals(List.of("a.service: left out the start of b.service, which only Wants= pulled in: a.service "
+        assertEquals(Set.of("start a.service", "stop c.service"), Set.copyOf(units.calls));
+        assertEquals(List.of("a.service: left out the start of b.service, which only Wants= pulled in: c.service "
                 + "needs its stop"), said);
     }
 
