@@ -5,7 +5,10 @@ import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import vigil.unit.Dependency;
+import vigil.unit.Unit;
+import vigil.unit.UnitType;
 
 /**
  * One unit of the graph, with the units it names.
@@ -23,6 +26,22 @@ public record Node(String name, Kind kind, String source, Map<Dependency, Set<St
         var copy = new EnumMap<Dependency, Set<String>>(Dependency.class);
         edges.forEach((k, v) -> copy.put(k, Collections.unmodifiableSet(new LinkedHashSet<>(v))));
         edges = Collections.unmodifiableMap(copy);
+    }
+
+    /**
+     * The node of a loaded unit file: a target or a service, with every dependency it sets (its {@code .wants/} and
+     * {@code .requires/} entries included), each name as {@code canonical} gives it, so that an alias names the
+     * unit it stands for.
+     */
+    public static Node of(Unit unit, UnaryOperator<String> canonical) {
+        var edges = new EnumMap<Dependency, Set<String>>(Dependency.class);
+        unit.unit().dependencies().forEach((kind, names) -> {
+            Set<String> resolved = new LinkedHashSet<>();
+            for (String n : names) resolved.add(canonical.apply(n));
+            edges.put(kind, resolved);
+        });
+        Kind kind = unit.name().type() == UnitType.TARGET ? Kind.TARGET : Kind.SERVICE;
+        return new Node(unit.name().toString(), kind, unit.file().fragment().toString(), edges);
     }
 
     public Set<String> get(Dependency kind) {
