@@ -9,6 +9,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import vigil.control.ControlCommands;
 import vigil.daemon.Daemon;
 import vigil.log.LogLocation;
 import vigil.log.TimestampFormat;
@@ -45,6 +46,11 @@ final class DaemonCommand implements Callable<Integer> {
             description = "how log lines are stamped: tai64n (as svlogd -t), iso (the default, UTC) or none")
     TimestampFormat timestamps = TimestampFormat.ISO;
 
+    @Option(names = "--user-services", paramLabel = "N",
+            description = "how many transient services (vigil add) each user other than root may have at once; 0: "
+                    + "none (default: " + ControlCommands.DEFAULT_USER_SERVICES + ")")
+    int userServices = ControlCommands.DEFAULT_USER_SERVICES;
+
     /**
      * The command for {@code daemon [--control PATH] [--log-dir DIR] [--log-timestamps F] [--] DIR...} parsed
      * without picocli (whose start-up would delay every service by ~150 ms), or null if the arguments hold anything
@@ -72,8 +78,12 @@ final class DaemonCommand implements Callable<Integer> {
             System.err.println("vigil daemon: give at least one DIR of service directories or --units DIR");
             return 2;
         }
+        if (userServices < 0) {
+            System.err.println("vigil daemon: --user-services must be 0 or more, not " + userServices);
+            return 2;
+        }
         return Daemon.run(roots, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
-                timestamps, System.err);
+                timestamps, userServices, System.err);
     }
 
     /** tai64n, iso or none. */

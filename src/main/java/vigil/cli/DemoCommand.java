@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import vigil.control.ControlCommands;
 import vigil.daemon.Daemon;
 import vigil.log.TimestampFormat;
 
@@ -48,7 +49,8 @@ final class DemoCommand implements Callable<Integer> {
                     Ctrl-C stops everything in order and removes %2$s.
 
                     """.formatted(examples, dir, port, logs));
-            return Daemon.run(List.of(dir), List.of(), null, logs, TimestampFormat.ISO, System.err);
+            return Daemon.run(List.of(dir), List.of(), null, logs, TimestampFormat.ISO,
+                    ControlCommands.DEFAULT_USER_SERVICES, System.err);
         } finally {
             deleteTree(dir);
         }

@@ -1,12 +1,18 @@
 package vigil.control;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Iterator;
+import java.util.Locale;
 import vigil.control.Protocol.Error;
 import vigil.control.Protocol.Failure;
 import vigil.model.Credentials;
+import vigil.os.FsCredentials;
 import vigil.os.UnixSocket.PeerCredentials;
 import vigil.service.Service;
 
@@ -56,45 +62,47 @@ final class Access {
     }
 
     /**
-     * The caller must be able to reach {@code dir} itself. vigil-exec enters the directory only after it has
-     * dropped to the service's uid, so the kernel has the last word; this check is there so that {@code add}
-     * refuses with a clear message, rather than the service failing every start with exit 111. Checks search
-     * permission on every component of the real path by owner, group and other bits (ACLs are not read, so this
-     * may refuse what an ACL would allow, never the other way round).
+     * The service's user must be able to enter {@code dir}. Runs as that user (see {@link FsCredentials}), so the
+     * kernel decides, ACLs and all, and the answer tells the caller nothing the user could not learn himself: a
+     * path inside a directory he cannot enter gets the same answer whether it exists or not. vigil-exec enters the
+     * directory only after it has dropped to the service's uid, so the kernel has the last word anyway; this check
+     * is there so that {@code add} refuses with a clear message, rather than the service failing every start.
      */
-    static void checkReachable(Path dir, Credentials as) throws Failure {
-        Path real;
+    static void checkReachable(Path dir, int uid) throws Failure {
+        // A lookup of "." inside it needs search permission on it and on every directory above it.
         try {
-            real = dir.toRealPath();
-        } catch (IOException e) {
-            throw new Failure(Error.BAD_REQUEST, "working directory " + dir + ": " + describe(e));
-        }
-        if (!Files.isDirectory(real)) {
-            throw new Failure(Error.BAD_REQUEST, "working directory " + dir + ": not a directory");
-        }
-        if (as.uid() == 0) return;
-        for (Path p = real; p != null; p = p.getParent()) {
-            try {
-                int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-                int owner = (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-                int group = (Integer) Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS);
-                boolean searchable = owner == as.uid() ? (mode & 0100) != 0
-                        : as.groups().contains(group) || group == as.gid() ? (mode & 0010) != 0
-                        : (mode & 0001) != 0;
-                if (!searchable) {
-                    throw new Failure(Error.PERMISSION_DENIED, "permission denied: uid " + as.uid()
-                            + " cannot enter " + p + ", so a service running as uid " + as.uid()
-                            + " cannot work in " + dir);
+            Files.readAttributes(dir.resolve("."), BasicFileAttributes.class);
+            return;
+        } catch (AccessDeniedException e) {
+            // Which one: the first, from the top, that this user cannot search.
+            Path p = dir.getRoot();
+            for (Iterator<Path> names = dir.iterator(); ; p = p.resolve(names.next())) {
+                if (!enterable(p)) {
+                    throw new Failure(Error.PERMISSION_DENIED, "permission denied: uid " + uid + " cannot enter "
+                            + p + ", so a service running as uid " + uid + " cannot work in " + dir);
                 }
-            } catch (IOException e) {
-                throw new Failure(Error.BAD_REQUEST, "working directory " + dir + ": " + describe(e));
+                if (!names.hasNext()) break;
             }
+            throw new Failure(Error.PERMISSION_DENIED, "working directory " + dir + ": permission denied");
+        } catch (NoSuchFileException e) {
+            throw new Failure(Error.BAD_REQUEST, "working directory " + dir + ": no such directory");
+        } catch (FileSystemException e) {
+            throw new Failure(Error.BAD_REQUEST, "working directory " + dir + ": "
+                    + (e.getReason() != null ? e.getReason().toLowerCase(Locale.ROOT) : e.getMessage()));
+        } catch (IOException e) {
+            throw new Failure(Error.BAD_REQUEST, "working directory " + dir + ": " + e.getMessage());
         }
     }
 
-    private static String describe(IOException e) {
-        if (e instanceof java.nio.file.NoSuchFileException) return "no such directory";
-        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
-        return e.getMessage();
+    /** False only when the kernel says this user may not search {@code dir} (or a directory above it). */
+    private static boolean enterable(Path dir) {
+        try {
+            Files.readAttributes(dir.resolve("."), BasicFileAttributes.class);
+            return true;
+        } catch (AccessDeniedException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
     }
 }

@@ -1,14 +1,7 @@
 package vigil.control;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,21 +9,15 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import vigil.control.Protocol.Error;
 import vigil.control.Protocol.Failure;
 import vigil.control.Request.Action;
 import vigil.log.LogLocation;
 import vigil.loop.EventLoop;
-import vigil.model.Command;
-import vigil.model.Credentials;
-import vigil.model.DirectorySpec;
-import vigil.model.Readiness;
-import vigil.model.RestartPolicy;
-import vigil.model.StopPolicy;
 import vigil.os.ExitStatus;
 import vigil.os.Signals;
 import vigil.os.UnixSocket.PeerCredentials;
@@ -46,40 +33,37 @@ import vigil.service.Want;
  * listener's calls to {@link #stateChanged}, {@link #event} and {@link #removed}.
  */
 public final class ControlCommands implements ControlServer.LineHandler {
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,63}");
-    private static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** How many transient services one user other than root (or the daemon's owner) may have at once. */
+    public static final int DEFAULT_USER_SERVICES = 64;
 
-    private final EventLoop loop;
     private final ControlHost host;
     private final Access access;
-    private final Path transientRoot;
-    private final Users users;
     private final Consumer<String> say;
-    /** Transient services by name, with the uid that added them. */
-    private final Map<String, Integer> transients = new HashMap<>();
-    /** Removed transient services whose files the daemon has not closed yet; their directories go after. */
-    private final Set<Service> closingTransients = new HashSet<>();
+    private final TransientServices transients;
     /** Each subscriber with the service names it follows (empty: all). */
     private final Map<ControlServer.Client, Set<String>> subscribers = new LinkedHashMap<>();
-    private final Map<Service, List<Waiter>> waiters = new IdentityHashMap<>();
-    private final Map<ControlServer.Client, Waiter> waiterOf = new IdentityHashMap<>();
+    private final ServiceWaits waits;
     /** The state each service was last seen in, to tell subscribers when one comes to a stop. */
     private final Map<Service, ServiceState> lastState = new IdentityHashMap<>();
     private final UnitWaits unitWaits;
 
     /**
      * @param runtimeDirectory where transient services keep their {@code supervise/} state
+     * @param userServices     how many transient services each user but root and the daemon's owner may have
      * @param say              lines for the daemon's log
      */
     public ControlCommands(EventLoop loop, ControlHost host, int daemonUid, Path runtimeDirectory, Users users,
-                           Consumer<String> say) {
-        this.loop = loop;
+                           int userServices, Consumer<String> say) {
         this.host = host;
         this.access = new Access(daemonUid);
-        this.transientRoot = runtimeDirectory.resolve("transient");
-        this.users = users;
         this.say = say;
         this.unitWaits = new UnitWaits(loop);
+        this.waits = new ServiceWaits(loop, this::okWith);
+        // One thread, so the disk work of adds and removes is done in the order asked.
+        Executor io = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("vigil-transient-io").daemon()
+                .factory());
+        this.transients = new TransientServices(loop, host, access, runtimeDirectory.resolve("transient"), users, io,
+                waits, this::okWith, say, userServices);
     }
 
     // ---- requests ----
@@ -108,15 +92,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     public void closed(ControlServer.Client client) {
         subscribers.remove(client);
         unitWaits.closed(client);
-        Waiter w = waiterOf.remove(client);
-        if (w != null) {
-            w.timer.cancel();
-            List<Waiter> list = waiters.get(w.service);
-            if (list != null) {
-                list.remove(w);
-                if (list.isEmpty()) waiters.remove(w.service);
-            }
-        }
+        waits.closed(client);
     }
 
     private void execute(ControlServer.Client client, Object id, Request request) throws Failure {
@@ -137,15 +113,15 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case Request.Wait w -> {
                 Service service = find(w.name());
                 Predicate<Service> done = switch (w.until()) {
-                    case UP -> ControlCommands::isUp;
+                    case UP -> ServiceWaits::isUp;
                     case READY -> Service::ready;
                     case DOWN -> ControlCommands::isDown;
                 };
-                await(client, id, service, w.until().name().toLowerCase(Locale.ROOT), done, false,
-                        w.timeout().orElse(null));
+                waits.await(client, id, service, w.until().name().toLowerCase(Locale.ROOT), done, false,
+                        w.timeout().orElse(null), service.pid());
             }
-            case Request.Add a -> add(client, id, a);
-            case Request.Remove r -> remove(client, id, r);
+            case Request.Add a -> transients.add(client, id, a);
+            case Request.Remove r -> transients.remove(client, id, r);
             case Request.Reload r -> {
                 UnitService u = findUnit(r.name());
                 access.checkOwner(caller, "reload " + u.name());
@@ -261,12 +237,12 @@ public final class ControlCommands implements ControlServer.LineHandler {
             return;
         }
         switch (a.action()) {
-            case START -> await(client, id, s, "up", Service::ready, true, a.timeout(), pidBefore);
-            case RESTART -> await(client, id, s, "up", svc -> svc.ready() && svc.pid() != pidBefore, true,
+            case START -> waits.await(client, id, s, "up", Service::ready, true, a.timeout(), pidBefore);
+            case RESTART -> waits.await(client, id, s, "up", svc -> svc.ready() && svc.pid() != pidBefore, true,
                     a.timeout(), pidBefore);
-            case ONCE -> await(client, id, s, "up", svc -> isUp(svc) || svc.pid() != pidBefore, true, a.timeout(),
-                    pidBefore);
-            case STOP -> await(client, id, s, "down", ControlCommands::isDown, false, a.timeout());
+            case ONCE -> waits.await(client, id, s, "up", svc -> ServiceWaits.isUp(svc) || svc.pid() != pidBefore,
+                    true, a.timeout(), pidBefore);
+            case STOP -> waits.await(client, id, s, "down", ControlCommands::isDown, false, a.timeout(), s.pid());
             default -> client.send(okWith(id, s));
         }
     }
@@ -352,11 +328,6 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 + why.get());
     }
 
-    /** Up with its program running: a process that is still only about to exec does not count. */
-    private static boolean isUp(Service s) {
-        return s.execed();
-    }
-
     private static boolean isDown(Service s) {
         return s.state().runitState() == ServiceState.Runit.DOWN;
     }
@@ -367,166 +338,6 @@ public final class ControlCommands implements ControlServer.LineHandler {
         return reply;
     }
 
-    // ---- transient services ----
-
-    private void add(ControlServer.Client client, Object id, Request.Add a) throws Failure {
-        PeerCredentials caller = client.peer();
-        if (!NAME.matcher(a.name()).matches()) {
-            throw new Failure(Error.BAD_REQUEST, "\"" + a.name() + "\" is not a service name: use letters, digits "
-                    + "and _.@:+- (64 at most), starting with a letter or digit");
-        }
-        if (host.stopping()) throw new Failure(Error.SHUTTING_DOWN, a.name() + ": the daemon is shutting down");
-        Optional<Service> existing = host.service(a.name());
-        if (existing.isPresent()) {
-            String where = transients.containsKey(a.name()) ? "a transient service"
-                    : "supervised from " + existing.get().spec().directory();
-            throw new Failure(Error.EXISTS, a.name() + ": the name is taken (" + where + ")");
-        }
-        Optional<Credentials> user = runAs(caller, a);
-        Path cwd = Path.of(a.cwd());
-        if (!cwd.isAbsolute()) throw new Failure(Error.BAD_REQUEST, "\"cwd\" must be an absolute path");
-        Credentials effective = user.orElse(Credentials.of(access.daemonUid(), access.daemonUid()));
-        Access.checkReachable(cwd, effective);
-        Map<String, String> env = new LinkedHashMap<>(a.environment());
-        Path program = program(a, env, cwd);
-        Path directory = transientRoot.resolve(a.name());
-        try {
-            Files.createDirectories(directory,
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        } catch (IOException e) {
-            throw new Failure(Error.FAILED, a.name() + ": cannot make " + directory + ": " + e.getMessage());
-        }
-        Command run = new Command(program, a.argv(), cwd, env, user);
-        DirectorySpec spec = new DirectorySpec(a.name(), directory, run, Optional.empty(), false,
-                new Readiness.OnStart(), StopPolicy.DEFAULT, RestartPolicy.DEFAULT.withWhen(a.restart()),
-                Optional.empty());
-        try {
-            host.add(spec);
-        } catch (Failure f) {
-            deleteTree(directory);
-            throw f;
-        }
-        transients.put(a.name(), caller.uid());
-        say.accept(a.name() + ": added by uid " + caller.uid() + ": " + run.display());
-        client.send(okWith(id, find(a.name())));
-    }
-
-    /** Who a transient service runs as: the caller, unless root (or the daemon's own user) names someone. */
-    private Optional<Credentials> runAs(PeerCredentials caller, Request.Add a) throws Failure {
-        if (a.user().isPresent()) {
-            if (caller.uid() != 0) {
-                throw new Failure(Error.PERMISSION_DENIED, a.name() + ": permission denied: only root may choose "
-                        + "the user a service runs as; services added by uid " + caller.uid() + " run as uid "
-                        + caller.uid());
-            }
-            try {
-                Credentials c = users.resolve(a.user().get());
-                if (c.uid() != access.daemonUid() && access.daemonUid() != 0) {
-                    throw new Failure(Error.PERMISSION_DENIED, a.name() + ": this daemon runs as uid "
-                            + access.daemonUid() + " and cannot start processes as uid " + c.uid());
-                }
-                return Optional.of(c);
-            } catch (IOException | IllegalArgumentException e) {
-                throw new Failure(Error.BAD_REQUEST, a.name() + ": " + e.getMessage());
-            }
-        }
-        if (caller.uid() == access.daemonUid()) return Optional.empty();
-        if (access.daemonUid() != 0) {
-            throw new Failure(Error.PERMISSION_DENIED, a.name() + ": permission denied: this daemon runs as uid "
-                    + access.daemonUid() + " and cannot start processes as uid " + caller.uid()
-                    + "; a daemon run by uid " + caller.uid() + " or by root can");
-        }
-        return Optional.of(Credentials.of(caller.uid(), caller.gid()));
-    }
-
-    /** The file to execute: a path as given, or a bare name looked up in the service's PATH. */
-    private static Path program(Request.Add a, Map<String, String> env, Path cwd) throws Failure {
-        String name = a.program();
-        if (name.isEmpty()) throw new Failure(Error.BAD_REQUEST, a.name() + ": empty program name");
-        if (name.indexOf('/') >= 0) return cwd.resolve(name);
-        for (String dir : env.getOrDefault("PATH", DEFAULT_PATH).split(":")) {
-            if (dir.isEmpty()) continue;
-            Path candidate = Path.of(dir, name);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) return candidate;
-        }
-        throw new Failure(Error.BAD_REQUEST, a.name() + ": " + name + ": command not found in PATH");
-    }
-
-    private void remove(ControlServer.Client client, Object id, Request.Remove r) throws Failure {
-        Service s = find(r.name());
-        if (!transients.containsKey(s.name())) {
-            throw new Failure(Error.FAILED, s.name() + ": not a transient service; it is supervised from "
-                    + s.spec().directory() + ": remove that directory to remove it, or stop it");
-        }
-        access.checkControl(client.peer(), s, "remove");
-        host.remove(s.name());
-        if (r.await() && host.service(r.name()).isPresent()) {
-            await(client, id, s, "gone", svc -> false, false, r.timeout());
-        } else {
-            client.send(Protocol.ok(id));
-        }
-    }
-
-    // ---- waiting ----
-
-    /** A client waiting for a service to reach a goal, or fail on the way. */
-    private final class Waiter {
-        final ControlServer.Client client;
-        final Object id;
-        final Service service;
-        final String goal;
-        final Predicate<Service> done;
-        final boolean failOnDeath;
-        final int pidBefore;
-        boolean sawStart;
-        EventLoop.Timer timer = () -> {};
-
-        Waiter(ControlServer.Client client, Object id, Service service, String goal, Predicate<Service> done,
-               boolean failOnDeath, int pidBefore) {
-            this.client = client;
-            this.id = id;
-            this.service = service;
-            this.goal = goal;
-            this.done = done;
-            this.failOnDeath = failOnDeath;
-            this.pidBefore = pidBefore;
-            this.sawStart = isUp(service) && service.pid() != pidBefore;
-        }
-    }
-
-    private void await(ControlServer.Client client, Object id, Service s, String goal, Predicate<Service> done,
-                       boolean failOnDeath, Duration timeout) {
-        await(client, id, s, goal, done, failOnDeath, timeout, s.pid());
-    }
-
-    private void await(ControlServer.Client client, Object id, Service s, String goal, Predicate<Service> done,
-                       boolean failOnDeath, Duration timeout, int pidBefore) {
-        if (done.test(s)) {
-            client.send(okWith(id, s));
-            return;
-        }
-        Waiter w = new Waiter(client, id, s, goal, done, failOnDeath, pidBefore);
-        client.hold();
-        waiters.computeIfAbsent(s, k -> new ArrayList<>()).add(w);
-        waiterOf.put(client, w);
-        if (timeout != null) {
-            w.timer = loop.schedule(timeout, () -> finish(w, Protocol.error(id, Error.TIMEOUT, s.name()
-                    + ": not " + goal + " after " + ServiceEvent.seconds(timeout) + " (" + stateWord(s) + ")")));
-        }
-    }
-
-    private void finish(Waiter w, Map<String, Object> reply) {
-        w.timer.cancel();
-        waiterOf.remove(w.client);
-        List<Waiter> list = waiters.get(w.service);
-        if (list != null) {
-            list.remove(w);
-            if (list.isEmpty()) waiters.remove(w.service);
-        }
-        w.client.send(reply);
-        w.client.resume();
-    }
-
     // ---- what services do: from the daemon's listener ----
 
     public void stateChanged(Service service) {
@@ -535,65 +346,32 @@ public final class ControlCommands implements ControlServer.LineHandler {
         if (now instanceof ServiceState.Down && before != null && !(before instanceof ServiceState.Down)) {
             publish(service, event(service, "stopped"));
         }
-        List<Waiter> list = waiters.get(service);
-        if (list == null) return;
-        for (Waiter w : List.copyOf(list)) {
-            if (w.done.test(service)) finish(w, okWith(w.id, service));
-        }
+        waits.changed(service);
     }
 
     public void event(Service service, ServiceEvent e) {
         List<Map<String, Object>> events = describe(service, e);
         for (Map<String, Object> ev : events) publish(service, ev);
-        List<Waiter> list = waiters.get(service);
-        if (list == null) return;
-        for (Waiter w : List.copyOf(list)) {
-            if (!w.failOnDeath) continue;
-            switch (e) {
-                case ServiceEvent.Started s -> w.sawStart = true;
-                case ServiceEvent.ExecFailed f -> finish(w, Protocol.error(w.id, Error.FAILED,
-                        service.name() + ": " + f.describe()));
-                case ServiceEvent.SpawnFailed f -> finish(w, Protocol.error(w.id, Error.FAILED,
-                        service.name() + ": " + f.describe()));
-                case ServiceEvent.Exited x when w.sawStart -> finish(w, Protocol.error(w.id, Error.FAILED,
-                        service.name() + ": " + x.describe()));
-                default -> {}
-            }
-        }
+        waits.event(service, e);
     }
 
     public void removed(Service service) {
         lastState.remove(service);
         publish(service, event(service, "removed"));
-        String name = service.name();
-        boolean transientClosing = !name.endsWith("/log") && transients.remove(name) != null;
-        if (transientClosing) closingTransients.add(service);
-        List<Waiter> list = waiters.get(service);
-        if (list != null) {
-            for (Waiter w : List.copyOf(list)) {
-                // A transient service is gone once its directory is too: see filesClosed.
-                if (!w.goal.equals("gone")) {
-                    finish(w, Protocol.error(w.id, Error.UNKNOWN_SERVICE, service.name() + ": was removed"));
-                } else if (!transientClosing) {
-                    finish(w, Protocol.ok(w.id));
-                }
-            }
-        }
+        waits.removed(service, transients.removed(service));
     }
 
     /**
-     * The daemon has written a removed service's last state and closed its files: a transient's directory can go
-     * now, unless the name was added again (or another instance of it is still closing). Deleted sooner, the writer
-     * could recreate a file in it and leave it behind.
+     * Root's configuration ({@code where}) claims {@code name}: true if another user's transient service held it
+     * and is now being removed, so the claim must wait for the name to be free.
      */
+    public boolean giveWay(String name, String where) {
+        return transients.giveWay(name, where);
+    }
+
+    /** The daemon has written a removed service's last state and closed its files. */
     public void filesClosed(Service service) {
-        if (!closingTransients.remove(service)) return;
-        String name = service.name();
-        boolean inUse = transients.containsKey(name)
-                || closingTransients.stream().anyMatch(other -> other.name().equals(name));
-        if (!inUse) deleteTree(transientRoot.resolve(name));
-        List<Waiter> gone = waiters.get(service);
-        if (gone != null) for (Waiter w : List.copyOf(gone)) finish(w, Protocol.ok(w.id));
+        transients.filesClosed(service, () -> waits.gone(service));
     }
 
     private void publish(Service service, Map<String, Object> event) {
@@ -732,7 +510,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         }
         m.put("last_exit", last);
         m.put("uid", access.uidOf(s));
-        boolean isTransient = transients.containsKey(s.name());
+        boolean isTransient = transients.contains(s.name());
         m.put("transient", isTransient);
         if (!isTransient) m.put("directory", s.spec().directory().toString());
         host.logDirectory(s).ifPresent(dir -> m.put("log", dir.toString()));
@@ -740,7 +518,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         return m;
     }
 
-    private static String stateWord(Service s) {
+    static String stateWord(Service s) {
         return switch (s.state()) {
             case ServiceState.Up u -> s.ready() ? "up" : "starting";
             case ServiceState.Stopping st -> "stopping";
@@ -753,13 +531,5 @@ public final class ControlCommands implements ControlServer.LineHandler {
     private static String version() {
         String v = ControlCommands.class.getPackage().getImplementationVersion();
         return v == null ? "development build" : v;
-    }
-
-    private void deleteTree(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            say.accept("cannot remove " + dir + ": " + e.getMessage());
-        }
     }
 }

@@ -9,8 +9,9 @@ import java.util.Map;
  * The little JSON the control protocol needs, both ways, with no dependency: objects become {@link Map}s that
  * keep their key order, arrays {@link List}s, numbers {@link Long} when integral and {@link Double} otherwise,
  * and {@code null} Java's null. The parser rejects what a strict reader should (trailing commas, leading zeros,
- * bare control characters, duplicate keys; lone surrogates are let through, as most parsers do) and nests at
- * most {@link #MAX_DEPTH} deep, so no input can exhaust the loop thread's stack.
+ * bare control characters, duplicate keys, numbers beyond a double; lone surrogates are let through, as most
+ * parsers do) and nests at most {@link #MAX_DEPTH} deep, so no input can exhaust the loop thread's stack. An
+ * error inside an object names the key it was under.
  *
  * <p>Why not a library: the protocol's messages are flat, the CLI's start-up time counts every class loaded, and
  * limits on depth and size have to be ours anyway. The smallest well-kept libraries bring 30-500 KB and
@@ -172,7 +173,12 @@ public final class Json {
                 if (peek() != ':') throw error("expected ':'");
                 at++;
                 skipSpace();
-                Object value = value(depth);
+                Object value;
+                try {
+                    value = value(depth);
+                } catch (ParseException e) {
+                    throw new ParseException(e.getMessage() + ", in \"" + key + "\"");
+                }
                 if (map.containsKey(key)) throw error("duplicate key \"" + key + "\"");
                 map.put(key, value);
                 skipSpace();
@@ -281,10 +287,16 @@ public final class Json {
                 try {
                     return Long.parseLong(text);
                 } catch (NumberFormatException tooBig) {
-                    return Double.parseDouble(text);
+                    // Read as a double below.
                 }
             }
-            return Double.parseDouble(text);
+            double d = Double.parseDouble(text);
+            // Infinity has no JSON form: an id of 1e999 could not be echoed in its reply.
+            if (Double.isInfinite(d)) {
+                at = start;
+                throw error("number " + text + " is out of range");
+            }
+            return d;
         }
 
         void digits() throws ParseException {

@@ -27,6 +27,8 @@ public final class Protocol {
         PERMISSION_DENIED("permission-denied", 1),
         /** A transient service's name is taken. */
         EXISTS("exists", 1),
+        /** The caller has as many of something (transient services) as the daemon allows one user. */
+        LIMIT("limit", 1),
         /** The service is not running (and the request needed it to be). */
         NOT_RUNNING("not-running", 3),
         /** What was waited for did not happen in time. */

@@ -205,7 +205,8 @@ public final class RequestParser {
             String name = name();
             List<String> argv = strings("argv");
             if (argv.isEmpty()) throw bad("\"add\" needs \"argv\": the command and its arguments");
-            String program = optionalString("program").orElse(argv.getFirst());
+            for (String arg : argv) osString(name, "argv", arg);
+            String program = osString(name, "program", optionalString("program").orElse(argv.getFirst()));
             used.add("env");
             Map<String, String> env = new LinkedHashMap<>();
             Object rawEnv = map.get("env");
@@ -217,10 +218,10 @@ public final class RequestParser {
                     if (key.isEmpty() || key.indexOf('=') >= 0 || key.indexOf('\0') >= 0) {
                         throw bad("bad environment variable name \"" + key + "\"");
                     }
-                    env.put(key, value);
+                    env.put(key, osString(name, "env", value));
                 }
             }
-            String cwd = optionalString("cwd").orElse("/");
+            String cwd = osString(name, "cwd", optionalString("cwd").orElse("/"));
             String restart = optionalString("restart").orElse("always");
             RestartPolicy.When when = switch (restart.toLowerCase(Locale.ROOT)) {
                 case "always" -> RestartPolicy.When.ALWAYS;
@@ -229,7 +230,27 @@ public final class RequestParser {
                 default -> throw bad("\"restart\" must be always, on-failure or no, not \"" + restart + "\"");
             };
             Optional<String> user = optionalString("user");
+            if (user.isPresent()) osString(name, "user", user.get());
             return new Request.Add(name, program, argv, env, cwd, when, user);
+        }
+
+        /**
+         * {@code value} if the kernel can take it as a C string, in UTF-8: no NUL (it would end the string, or
+         * make a path invalid) and no lone surrogate (it has no UTF-8 form).
+         */
+        private static String osString(String service, String field, String value) throws Failure {
+            if (value.indexOf('\0') >= 0) throw bad(service + ": \"" + field + "\" must not contain NUL");
+            for (int i = 0; i < value.length(); i++) {
+                char c = value.charAt(i);
+                boolean paired = Character.isHighSurrogate(c) && i + 1 < value.length()
+                        && Character.isLowSurrogate(value.charAt(i + 1));
+                if (paired) {
+                    i++;
+                } else if (Character.isSurrogate(c)) {
+                    throw bad(service + ": \"" + field + "\" must be valid Unicode (a lone surrogate)");
+                }
+            }
+            return value;
         }
     }
 }

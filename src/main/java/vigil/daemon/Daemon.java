@@ -80,6 +80,15 @@ public final class Daemon implements ServiceHost {
     private final List<ServiceTree> trees = new ArrayList<>();
     /** Services whose name is still held by a removed service that has not finished stopping. */
     private final Map<String, DirectorySpec> waitingForName = new HashMap<>();
+    private final Leftovers leftovers;
+    /** Services held back, by name, until what a previous Vigil left running of them is gone. */
+    private final Map<String, HeldBack> waitingForLeftovers = new HashMap<>();
+    /** Where transient services keep their supervise/, if there is a runtime directory. */
+    private Path transientRoot;
+    /** Where units' pids are written down for the next Vigil, if anywhere. */
+    private UnitPidFiles unitPids;
+    /** The units wait until what a previous Vigil left of them is gone. */
+    private boolean unitsHeldBack;
     private boolean stopping;
     /** Hears what began the stop. */
     private final Consumer<StopCause> stoppedBy;
@@ -97,6 +106,16 @@ public final class Daemon implements ServiceHost {
                 new LoopClock(loop), new SuperviseOpened());
         this.fifos = new ControlFifos(loop, processes, reporter::say);
         this.supervisor = new Supervisor(processes, processes, new LoopClock(loop), new Listener(), new UnitControl());
+        this.leftovers = new Leftovers(loop, reporter);
+    }
+
+    /** A service waiting for leftovers to go; its spec follows a rename meanwhile. */
+    private static final class HeldBack {
+        DirectorySpec spec;
+
+        HeldBack(DirectorySpec spec) {
+            this.spec = spec;
+        }
     }
 
     /**
@@ -108,19 +127,21 @@ public final class Daemon implements ServiceHost {
      *                        up with a warning if it cannot be had, where a path asked for is required
      * @param logDir          where the log directories of services and of Vigil itself go
      * @param timestamps      how their lines are stamped
+     * @param userServices    how many transient services each user other than root (and the daemon's owner) may
+     *                        have at once; 0: none ({@link ControlCommands#DEFAULT_USER_SERVICES} by default)
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, PrintStream err) {
-        return run(roots, unitDirectories, control, logDir, timestamps, err, Set.of(Signals.SIGTERM, Signals.SIGINT),
-                cause -> {});
+                          TimestampFormat timestamps, int userServices, PrintStream err) {
+        return run(roots, unitDirectories, control, logDir, timestamps, userServices, err,
+                Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {});
     }
 
     /**
-     * As {@link #run(List, List, Path, Path, TimestampFormat, PrintStream)}, stopped by any of {@code stopSignals}
-     * (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
+     * As {@link #run(List, List, Path, Path, TimestampFormat, int, PrintStream)}, stopped by any of
+     * {@code stopSignals} (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, PrintStream err, Set<Integer> stopSignals,
+                          TimestampFormat timestamps, int userServices, PrintStream err, Set<Integer> stopSignals,
                           Consumer<StopCause> stoppedBy) {
         Reporter reporter = new Reporter(err);
         int uid = ControlPaths.currentUid();
@@ -157,7 +178,8 @@ public final class Daemon implements ServiceHost {
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory,
                     new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
-            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs);
+            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs,
+                    (name, file) -> daemon.giveWay(name, "the unit file " + file));
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
                 t.printStackTrace(err);
@@ -167,7 +189,7 @@ public final class Daemon implements ServiceHost {
                 reporter.say("no control socket: XDG_RUNTIME_DIR is not set; give one with --control PATH");
             } else {
                 ControlCommands commands = new ControlCommands(loop, daemon.new Control(), uid, runtime,
-                        Users.system(), reporter::say);
+                        Users.system(), userServices, reporter::say);
                 try {
                     server = ControlServer.open(loop, socket, commands, reporter::say);
                     daemon.commands = commands;
@@ -178,6 +200,10 @@ public final class Daemon implements ServiceHost {
                     }
                     reporter.say("no control socket: " + e.getMessage());
                 }
+            }
+            if (runtime != null) daemon.transientRoot = runtime.resolve("transient");
+            if (runtime != null && Files.isDirectory(runtime)) {
+                daemon.unitPids = UnitPidFiles.open(runtime.resolve("units"), reporter).orElse(null);
             }
             // Before any service starts: a TERM that comes once one runs must stop it, not kill the JVM.
             for (int signal : stopSignals) {
@@ -197,6 +223,7 @@ public final class Daemon implements ServiceHost {
             loop.execute(daemon::startTrees);
             loop.run();
             daemon.supervise.close();
+            if (daemon.unitPids != null) daemon.unitPids.close();
             if (server != null) server.close();
             watcher.close();
             reporter.say("all services stopped; exiting");
@@ -228,9 +255,15 @@ public final class Daemon implements ServiceHost {
 
     /** The first scan of every tree; says how many services there are once all were loaded. */
     private void startTrees() {
-        if (!units.isEmpty()) {
-            units.start();
-            reporter.say("running " + supervisor.units().size() + " units");
+        if (transientRoot != null) leftovers.stopTransients(transientRoot);
+        if (unitPids == null) {
+            startUnits();
+        } else {
+            unitsHeldBack = true;
+            leftovers.stopUnits(unitPids.takeRecorded(), () -> {
+                unitsHeldBack = false;
+                startUnits();
+            });
         }
         if (trees.isEmpty()) return;
         int[] scanning = {trees.size()};
@@ -238,8 +271,12 @@ public final class Daemon implements ServiceHost {
         Runnable treeScanned = () -> {
             if (--scanning[0] > 0) return;
             supervise.scanEnded();
-            reporter.say("supervising " + supervisor.services().size() + " services from "
-                    + String.join(", ", trees.stream().map(t -> t.root().toString()).toList()));
+            int heldBack = waitingForLeftovers.values().stream()
+                    .mapToInt(held -> held.spec.logger().isPresent() ? 2 : 1).sum();
+            reporter.say("supervising " + (supervisor.services().size() + heldBack) + " services from "
+                    + String.join(", ", trees.stream().map(t -> t.root().toString()).toList())
+                    + (heldBack == 0 ? "" : " (" + heldBack + " to start once what a previous Vigil left of them "
+                    + "is gone)"));
             trimSoon();
         };
         for (ServiceTree tree : trees) {
@@ -251,6 +288,12 @@ public final class Daemon implements ServiceHost {
                 tree.rescan();
             }
         }
+    }
+
+    private void startUnits() {
+        if (units.isEmpty() || stopping) return;
+        units.start();
+        reporter.say("running " + supervisor.units().size() + " units");
     }
 
     /**
@@ -289,6 +332,9 @@ public final class Daemon implements ServiceHost {
         reporter.say(why + "; stopping " + running());
         for (ServiceTree tree : trees) tree.close();
         waitingForName.clear();
+        // They never started; their leftovers have had their signal, and whoever ends them now is not Vigil.
+        for (HeldBack held : waitingForLeftovers.values()) supervise.close(held.spec);
+        waitingForLeftovers.clear();
         supervisor.shutdown(loop::stop);
     }
 
@@ -308,29 +354,93 @@ public final class Daemon implements ServiceHost {
     public void add(DirectorySpec spec) throws CannotSupervise {
         Optional<Service> existing = supervisor.get(spec.name());
         if (existing.isPresent()) {
-            if (existing.get().want() == Want.EXIT) {
+            if (existing.get().want() == Want.EXIT || giveWay(spec.name(), "the service directory "
+                    + spec.directory())) {
                 waitingForName.put(spec.name(), spec);
                 return;
             }
             throw new CannotSupervise("ignored: a service of that name is already supervised from "
                     + existing.get().spec().directory(), false);
         }
+        HeldBack waiting = waitingForLeftovers.get(spec.name());
+        if (waiting != null) {
+            throw new CannotSupervise("ignored: a service of that name is already supervised from "
+                    + waiting.spec.directory(), false);
+        }
         try {
             supervise.open(spec);
         } catch (IOException e) {
             throw new CannotSupervise(e.getMessage(), Errno.isShortage(e));
         }
+        // Only now that its supervise/lock is ours: a process some live supervisor runs is no leftover.
+        List<Leftovers.Found> found = findLeftovers(spec);
+        if (!found.isEmpty()) {
+            HeldBack held = new HeldBack(spec);
+            waitingForLeftovers.put(spec.name(), held);
+            leftovers.stop(spec.name(), found, () -> leftoversGone(held));
+            return;
+        }
+        start(spec);
+    }
+
+    /**
+     * What a previous Vigil left running of the service and its logger, as their {@code supervise/status} records
+     * it, producer first.
+     */
+    private List<Leftovers.Found> findLeftovers(DirectorySpec spec) {
+        List<Leftovers.Found> found = new ArrayList<>();
+        List<DirectorySpec> both = new ArrayList<>(List.of(spec));
+        spec.logger().ifPresent(both::add);
+        for (DirectorySpec one : both) {
+            SuperviseDir dir = supervise.directory(one);
+            if (dir == null) continue;
+            leftovers.recordedIn(one.name(), dir.directory())
+                    .flatMap(recorded -> leftovers.check(one.name(), recorded, one.stop()))
+                    .ifPresent(found::add);
+        }
+        return found;
+    }
+
+    /** Starts a held-back service once its leftovers are gone, unless it was removed meanwhile. */
+    private void leftoversGone(HeldBack held) {
+        if (!waitingForLeftovers.remove(held.spec.name(), held)) return;
+        try {
+            start(held.spec);
+        } catch (CannotSupervise e) {
+            reporter.say(held.spec.name(), e.getMessage());
+        }
+    }
+
+    /** Starts the service whose supervise/ is open. */
+    private void start(DirectorySpec spec) throws CannotSupervise {
         try {
             supervisor.add(spec);
             trimSoon();
         } catch (SpawnException e) {
-            supervise.close(spec);
+            forgetHalfAdded(spec);
             throw new CannotSupervise("cannot start: " + e.getMessage(), Errno.isShortage(e.errno()));
         } catch (IllegalArgumentException unitOfThatName) {
-            supervise.close(spec);
+            forgetHalfAdded(spec);
             throw new CannotSupervise("ignored: " + unitOfThatName.getMessage(), false);
         }
         attachFifos(supervisor.get(spec.name()).orElseThrow());
+    }
+
+    /**
+     * A failed add leaves nothing behind: not its supervise/ files, nor its name, if the supervisor took it before
+     * the service failed to begin.
+     */
+    private void forgetHalfAdded(DirectorySpec spec) {
+        if (supervisor.get(spec.name()).filter(s -> s.spec() == spec).isPresent()) supervisor.remove(spec.name());
+        supervise.close(spec);
+    }
+
+    /**
+     * Root's configuration claims a name: true if another user's transient service held it and is being removed
+     * (see {@link ControlCommands#giveWay}).
+     */
+    private boolean giveWay(String name, String where) {
+        return commands != null && commands.giveWay(name, where);
     }
 
     /** Reads the control FIFOs of the service and its logger, of those whose supervise/ is open yet. */
@@ -372,6 +482,8 @@ public final class Daemon implements ServiceHost {
     @Override
     public void remove(String name) {
         waitingForName.remove(name);
+        HeldBack held = waitingForLeftovers.remove(name);
+        if (held != null) supervise.close(held.spec);
         supervisor.remove(name);
     }
 
@@ -379,7 +491,7 @@ public final class Daemon implements ServiceHost {
     public void rename(String from, DirectorySpec renamed) throws CannotSupervise {
         String to = renamed.name();
         Optional<Service> holder = supervisor.get(to);
-        if (holder.isPresent() || supervisor.unit(to).isPresent()) {
+        if (holder.isPresent() || supervisor.unit(to).isPresent() || waitingForLeftovers.containsKey(to)) {
             throw new CannotSupervise(holder.filter(s -> s.want() == Want.EXIT).isPresent()
                     ? "its new name is still held by a service that is stopping"
                     : "its new name is taken by another service", false);
@@ -388,6 +500,13 @@ public final class Daemon implements ServiceHost {
         DirectorySpec waiting = waitingForName.remove(from);
         if (waiting != null) {
             add(renamed);
+            return;
+        }
+        HeldBack held = waitingForLeftovers.remove(from);
+        if (held != null) {
+            supervise.moved(held.spec, renamed);
+            held.spec = renamed;
+            waitingForLeftovers.put(to, held);
             return;
         }
         Optional<Service> service = supervisor.get(from);
@@ -424,7 +543,12 @@ public final class Daemon implements ServiceHost {
                     ? service.name().substring(0, service.name().length() - 4) : service.name();
             if (stopping || supervisor.get(name).isPresent()) return;
             DirectorySpec waiting = waitingForName.remove(name);
-            if (waiting == null) return;
+            if (waiting == null) {
+                // A directory or unit refused while the name was taken gets it now.
+                for (ServiceTree tree : trees) tree.nameFreed(name);
+                units.nameFreed(name);
+                return;
+            }
             try {
                 add(waiting);
             } catch (CannotSupervise e) {
@@ -437,6 +561,7 @@ public final class Daemon implements ServiceHost {
     private final class UnitControl implements UnitListener {
         @Override
         public void stateChanged(UnitService unit) {
+            if (unitPids != null) unitPids.changed(unit);
             if (commands != null) commands.unitChanged(unit);
         }
 
@@ -448,6 +573,7 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public void removed(UnitService unit) {
+            if (unitPids != null) unitPids.removed(unit);
             if (commands != null) commands.unitRemoved(unit);
             if (!stopping) units.nameFreed(unit.name());
         }
@@ -471,6 +597,12 @@ public final class Daemon implements ServiceHost {
                 Daemon.this.add(spec);
             } catch (CannotSupervise e) {
                 throw new Protocol.Failure(Protocol.Error.FAILED, spec.name() + ": " + e.getMessage());
+            }
+            if (waitingForLeftovers.containsKey(spec.name())) {
+                // What a previous Vigil left of it is being stopped: no start that the reply cannot show.
+                Daemon.this.remove(spec.name());
+                throw new Protocol.Failure(Protocol.Error.FAILED, spec.name() + ": a copy left running by a "
+                        + "previous Vigil is being stopped; add it again once it is gone");
             }
             if (supervisor.get(spec.name()).isEmpty()) {
                 // Its name is still held by a service that is stopping; it would start once that one is gone.
@@ -497,6 +629,9 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public String daemonReload() {
+            if (unitsHeldBack) {
+                return "not yet: the units start once what a previous Vigil left of them is gone";
+            }
             String summary = units.reload();
             reporter.say("daemon-reload: " + summary);
             return summary;

@@ -11,10 +11,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
+import java.util.Set;
 import vigil.loop.EventLoop;
 import vigil.loop.Failures;
 import vigil.model.Command;
@@ -66,6 +67,8 @@ final class LinuxProcesses implements Processes, UnitOs {
      * reaped through SIGCHLD.
      */
     private final int pidfdBudget;
+    /** Vigil's own pid: never a unit's main process. */
+    private final int self = Children.getpid();
     private int pidfds;
     /** How long an orphan may stay a zombie: see {@link #childDied}. */
     private static final Duration ORPHAN_SWEEP_DELAY = Duration.ofMillis(50);
@@ -172,10 +175,25 @@ final class LinuxProcesses implements Processes, UnitOs {
      * Watches a process Vigil did not spawn. As subreaper Vigil inherits a forking daemon once its parent exits,
      * so it is usually a child to reap; one that is not (a pid named by MAINPID=) is seen to end through its pidfd,
      * without a status, which counts as exit 0 as in systemd.
+     *
+     * <p>The pidfd is taken first and the process is checked after: checked by pid, a process that died meanwhile
+     * could have passed its pid to another, which Vigil would then signal at the next stop. Once checked, the pidfd
+     * must still name a live process, and it is the one signals go through.
      */
     @Override
-    public RunningProcess adopt(int pid, ProcessObserver observer) throws SpawnException {
+    public RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, boolean vouched,
+                                ProcessObserver observer) throws SpawnException {
+        if (pid == self) throw refused("pid " + pid + " is Vigil itself");
+        if (pid == 1) throw refused("pid 1 is the init process");
         Child known = children.get(pid);
+        // A child of Vigil's is pinned already: its pid stays its own until Vigil reaps it.
+        int pidfd = known != null ? -1 : pin(pid);
+        try {
+            check(pid, pidfd, unitProcesses, vouched);
+        } catch (SpawnException e) {
+            if (pidfd >= 0) Fds.close(pidfd);
+            throw e;
+        }
         if (known != null) {
             // Already ours (a spawned process named again by MAINPID=): one observer per child, the newest.
             known.observer = observer;
@@ -183,27 +201,67 @@ final class LinuxProcesses implements Processes, UnitOs {
         }
         Child child = new Child(pid, observer, null);
         child.adopted = true;
-        child.exitWatch = watchExit(pid);
-        if (child.exitWatch == null) {
-            try {
-                if (!Children.sendSignal(pid, 0)) throw new SpawnException("no such process " + pid, Errno.ESRCH);
-            } catch (OsException e) {
-                throw new SpawnException(e.getMessage(), e.errno());
-            }
-        }
+        child.exitWatch = watchPinned(pid, pidfd);
         children.put(pid, child);
         return child;
     }
 
-    @Override
-    public OptionalInt readPidFile(Path file) {
+    /** Refuses a process outside the unit unless vouched for; then checks that the pinned one still lives. */
+    private void check(int pid, int pidfd, List<RunningProcess> unitProcesses, boolean vouched)
+            throws SpawnException {
         try {
-            String text = Files.readString(file).strip();
-            int pid = Integer.parseInt(text);
-            return pid > 1 ? OptionalInt.of(pid) : OptionalInt.empty();
-        } catch (IOException | NumberFormatException e) {
-            return OptionalInt.empty();
+            if (!vouched && !belongs(pid, unitProcesses)) {
+                throw refused("pid " + pid + " is not one of the unit's processes, nor descends from one");
+            }
+            if (pidfd >= 0 && !Children.pidfdSendSignal(pidfd, 0)) {
+                throw new SpawnException("no such process " + pid, Errno.ESRCH);
+            }
+        } catch (OsException e) {
+            throw new SpawnException("cannot check pid " + pid + ": " + e.getMessage(), e.errno());
         }
+    }
+
+    private static SpawnException refused(String why) {
+        return new SpawnException(why, Errno.EPERM);
+    }
+
+    /** A pidfd for {@code pid}, for the check and then the watch. */
+    private static int pin(int pid) throws SpawnException {
+        try {
+            return Children.pidfdOpen(pid);
+        } catch (OsException e) {
+            if (e.errno() == Errno.ESRCH) throw new SpawnException("no such process " + pid, Errno.ESRCH);
+            throw new SpawnException("cannot check pid " + pid + ": " + e.getMessage(), e.errno());
+        }
+    }
+
+    /**
+     * Without cgroups, the process's ancestry decides (see {@link Ancestry}), from the unit's processes that are
+     * pinned: Vigil's unreaped children, and adopted ones through their pidfd, which must still be live after the
+     * walk. A cgroup check replaces this once Vigil has per-unit cgroups.
+     */
+    private boolean belongs(int pid, List<RunningProcess> unitProcesses) throws OsException {
+        Set<Integer> anchors = new HashSet<>();
+        List<Child> adopted = new ArrayList<>();
+        for (RunningProcess p : unitProcesses) {
+            if (!(p instanceof Child c) || c.reaped || children.get(c.pid) != c) continue;
+            if (!c.adopted) {
+                anchors.add(c.pid);
+            } else if (c.exitWatch != null) {
+                anchors.add(c.pid);
+                adopted.add(c);
+            }
+        }
+        if (!Ancestry.belongs(pid, anchors, self)) return false;
+        for (Child c : adopted) {
+            if (!Children.pidfdSendSignal(c.exitWatch.fd(), 0)) return false;
+        }
+        return true;
+    }
+
+    @Override
+    public Optional<UnitOs.PidFile> readPidFile(Path file) {
+        return PidFiles.read(file);
     }
 
     @Override
@@ -338,18 +396,26 @@ final class LinuxProcesses implements Processes, UnitOs {
     private WatchedPipe watchExit(int pid) {
         if (pidfds >= pidfdBudget) return null;
         try {
-            int pidfd = Children.pidfdOpen(pid);
-            WatchedPipe watch = watchPipe(pidfd, () -> reap(pid));
-            if (watch.registration() == null) {
-                // Out of epoll room: a pidfd not watched tells of nothing; SIGCHLD's sweep reaps the child.
-                Fds.close(pidfd);
-                return null;
-            }
-            pidfds++;
-            return watch;
+            return watchPinned(pid, Children.pidfdOpen(pid));
         } catch (OsException e) {
             return null;
         }
+    }
+
+    /** Watches {@code pidfd} (then owned here) if the budget allows; closed, and null, if not. */
+    private WatchedPipe watchPinned(int pid, int pidfd) {
+        if (pidfds >= pidfdBudget) {
+            Fds.close(pidfd);
+            return null;
+        }
+        WatchedPipe watch = watchPipe(pidfd, () -> reap(pid));
+        if (watch.registration() == null) {
+            // Out of epoll room: a pidfd not watched tells of nothing; SIGCHLD's sweep reaps the child.
+            Fds.close(pidfd);
+            return null;
+        }
+        pidfds++;
+        return watch;
     }
 
     /** Reaps one known child: waitid(P_PID) looks at that child only, where P_ALL scans all of them. */

@@ -92,7 +92,7 @@ final class UnitNotifySockets {
                 // A barrier's only effect, closing its fd, is done; it needs no NotifyAccess= (systemd-notify
                 // sends it from its own pid after speaking for its parent).
                 if (fields.isEmpty() || fields.keySet().equals(Set.of("BARRIER"))) continue;
-                if (!socket.receiver.receive(d.get().pid(), fields) && !socket.saidDropped) {
+                if (!socket.receiver.receive(d.get().pid(), d.get().uid(), fields) && !socket.saidDropped) {
                     socket.saidDropped = true;
                     reporter.say(unit, "notification from pid " + d.get().pid()
                             + " dropped: its NotifyAccess= does not allow that sender; further drops are not reported");

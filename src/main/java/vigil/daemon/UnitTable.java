@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import vigil.model.UnitSpec;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
@@ -33,6 +34,7 @@ public final class UnitTable {
     private final Supervisor supervisor;
     private final Reporter reporter;
     private final List<Path> directories;
+    private final BiPredicate<String, Path> giveWay;
     private final Host host = Host.current();
     private final Accounts accounts = Accounts.system();
     private final Map<String, String> environment = Map.copyOf(System.getenv());
@@ -44,8 +46,15 @@ public final class UnitTable {
     /** A loaded unit that starts once its name is free. */
     private record Waiting(UnitSpec spec, String fingerprint) {}
 
-    UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories) {
+    /**
+     * @param giveWay asked with a unit's name and file when a service directory or transient service holds the
+     *                name: true if it is another user's transient service, which gives the name up, so the unit
+     *                waits for it
+     */
+    UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories,
+              BiPredicate<String, Path> giveWay) {
         this.supervisor = supervisor;
+        this.giveWay = giveWay;
         this.reporter = reporter;
         this.directories = List.copyOf(directories);
     }
@@ -145,9 +154,11 @@ public final class UnitTable {
             reporter.say(name, "unit file changed; the new settings apply from its next start");
             return Outcome.CHANGED;
         }
-        if (supervisor.unit(name).filter(old -> old.want() == Want.EXIT).isPresent()) {
+        boolean stopping = supervisor.unit(name).filter(old -> old.want() == Want.EXIT).isPresent();
+        if (stopping || supervisor.get(name).isPresent() && giveWay.test(name, loaded.unit().file().fragment())) {
             waitingForName.put(name, new Waiting(mapped.spec(), fingerprint));
-            reporter.say(name, "starts once the instance removed before has stopped");
+            reporter.say(name, stopping ? "starts once the instance removed before has stopped"
+                    : "starts once the transient service that held its name has stopped");
             return waiting == null ? Outcome.ADDED : Outcome.CHANGED;
         }
         return add(mapped.spec(), fingerprint) ? Outcome.ADDED : Outcome.FAILED;

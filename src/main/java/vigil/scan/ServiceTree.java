@@ -9,10 +9,12 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
 import vigil.config.LoadResult;
@@ -98,7 +100,10 @@ public final class ServiceTree implements AutoCloseable {
         rescan();
     }
 
-    /** Looks at every entry again, as after an inotify overflow. */
+    /**
+     * Looks at every entry again, as after an inotify overflow, and tries again each one not supervised: one
+     * refused because its name was taken has nothing in its directory to change once the name is free.
+     */
     public void rescan() {
         TreeSet<String> names = new TreeSet<>(byName.keySet());
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
@@ -106,7 +111,25 @@ public final class ServiceTree implements AutoCloseable {
         } catch (IOException e) {
             say.accept(root.toString(), "cannot list the directory: " + e.getMessage());
         }
+        Set<Entry> queued = new HashSet<>(toLoad);
+        for (Entry entry : byName.values()) {
+            if (!entry.supervised && !queued.contains(entry)) {
+                stopWaiting(entry);
+                toLoad.add(entry);
+            }
+        }
         reconcile(names);
+    }
+
+    /**
+     * The daemon no longer supervises anything of this name: the entry refused for it, if any, is tried again at
+     * once.
+     */
+    public void nameFreed(String name) {
+        Entry entry = byName.get(name);
+        if (entry == null || entry.supervised || toLoad.contains(entry)) return;
+        stopWaiting(entry);
+        loadIsolated(entry);
     }
 
     /** Stops watching; the services themselves stay until the daemon stops them. */

@@ -118,7 +118,7 @@ public final class Supervisor {
         // Every unit gets its socket, even with NotifyAccess=none (whose processes are not told of it): a
         // daemon-reload may change that setting without the unit being made anew.
         Optional<Path> socket = unitOs.openNotifySocket(spec.name(),
-                (pid, fields) -> unit.service.notify(pid, fields));
+                (pid, uid, fields) -> unit.service.notify(pid, uid, fields));
         unit.service = UnitService.create(spec, processes, unitOs, clock, new UnitEntryListener(unit), socket,
                 new Stdio.Log(unit.log));
         entries.put(spec.name(), unit);

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import vigil.model.UnitSpec;
 
 /**
@@ -15,14 +14,32 @@ import vigil.model.UnitSpec;
 public interface UnitOs {
     /**
      * Watches a process Vigil did not start itself (a forking daemon's real main process, reparented to Vigil as
-     * subreaper, or a pid named by {@code MAINPID=}). The observer hears only its exit.
+     * subreaper, or a pid named by {@code MAINPID=}) as a unit's new main process. The observer hears only its exit.
      *
-     * @throws SpawnException if the process does not exist (any more)
+     * <p>It must belong to the unit: be one of {@code unitProcesses} or descend from one. systemd asks the unit's
+     * cgroup; without cgroups the implementation follows the process's ancestry. A process outside the unit is taken
+     * only if the claim is {@code vouched} for by root, as systemd takes it; never Vigil itself nor PID 1. The
+     * process is pinned (a pidfd) before it is checked, so its pid cannot be reused by another between the check and
+     * the signals Vigil later sends it.
+     *
+     * @param vouched the claim comes from root: a {@code MAINPID=} sent by uid 0, or a PID file only root could
+     *                have written ({@link PidFile#untrusted} empty)
+     * @throws SpawnException if the process does not exist (any more): {@code ESRCH}; or is refused: {@code EPERM},
+     *                        its message saying why
      */
-    RunningProcess adopt(int pid, ProcessObserver observer) throws SpawnException;
+    RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, boolean vouched, ProcessObserver observer)
+            throws SpawnException;
 
-    /** The pid in a PID file, if the file exists and holds one. */
-    OptionalInt readPidFile(Path file);
+    /** The pid in a PID file, if the file exists and holds one, and whether only root could have written it. */
+    Optional<PidFile> readPidFile(Path file);
+
+    /**
+     * What a PID file says.
+     *
+     * @param untrusted why someone other than root could have written it (it, a directory on its way or a symlink
+     *                  that leads to it is owned by another user), or empty: then its pid is believed as root's word
+     */
+    record PidFile(int pid, Optional<String> untrusted) {}
 
     /**
      * Makes the unit's directories (and their parents) if missing, with their mode and owner.
@@ -63,9 +80,11 @@ public interface UnitOs {
     @FunctionalInterface
     interface NotifyReceiver {
         /**
+         * @param senderUid the sender's uid as the kernel saw it (SCM_CREDENTIALS): root's {@code MAINPID=} is
+         *                  believed for any pid
          * @param fields the message's {@code KEY=VALUE} lines; the last value of a key wins
          * @return false if the unit's {@code NotifyAccess=} refused the sender
          */
-        boolean receive(int senderPid, Map<String, String> fields);
+        boolean receive(int senderPid, int senderUid, Map<String, String> fields);
     }
 }

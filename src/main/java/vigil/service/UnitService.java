@@ -19,6 +19,7 @@ import vigil.model.UnitSpec.Phase;
 import vigil.model.UnitSpec.Removal;
 import vigil.model.UnitSpec.Type;
 import vigil.model.UnitSpec.UnitCommand;
+import vigil.os.Errno;
 import vigil.os.ExitStatus;
 import vigil.os.Signals;
 import vigil.service.ProcessRequest.Stdio;
@@ -81,6 +82,8 @@ public final class UnitService {
     private String statusText = "";
     private OptionalInt errno = OptionalInt.empty();
     private boolean saidNoCgroups;
+    /** A refused MAINPID= was reported this run: a hostile service may send them in a loop, so one line is all. */
+    private boolean saidRefusedMainPid;
 
     UnitService(UnitSpec spec, Processes processes, UnitOs os, Clock clock, UnitListener listener,
                 Optional<Path> notifySocket, Stdio stdout) {
@@ -339,6 +342,7 @@ public final class UnitService {
         statusText = "";
         errno = OptionalInt.empty();
         watchdogOverride = Optional.empty();
+        saidRefusedMainPid = false;
         if (!spec.commands(Phase.CONDITION).isEmpty()) {
             enter(UnitState.CONDITION);
             armTimeout(spec.timeoutStart());
@@ -765,8 +769,9 @@ public final class UnitService {
             enterStartPost();
             return;
         }
-        OptionalInt pid = os.readPidFile(spec.pidFile().get());
-        if (pid.isEmpty()) {
+        Path file = spec.pidFile().get();
+        Optional<UnitOs.PidFile> read = os.readPidFile(file);
+        if (read.isEmpty()) {
             // Still in START with the start timeout armed: poll until the file appears or the timeout fires.
             stateTimer.cancel();
             Clock.Timer timeout = clock.schedule(Duration.ofNanos(Math.max(0, stateDeadline - clock.nanoTime())),
@@ -785,24 +790,38 @@ public final class UnitService {
             return;
         }
         armTimeoutAt(stateDeadline);
-        if (!adoptMain(pid.getAsInt())) {
-            say("PID file " + spec.pidFile().get() + " names pid " + pid.getAsInt() + ", which does not exist");
+        int pid = read.get().pid();
+        Optional<SpawnException> refused = adoptMain(pid, read.get().untrusted().isEmpty());
+        if (refused.isPresent()) {
+            // systemd's rule: a PID file that others could have written names only a process of the unit.
+            say(refused.get().errno() == Errno.ESRCH
+                    ? "PID file " + file + " names pid " + pid + ", which does not exist"
+                    : "refusing pid " + pid + " from PID file " + file + ": " + refused.get().getMessage()
+                    + read.get().untrusted().map(why -> ", and the file is not root's alone (" + why + ")")
+                    .orElse(""));
             enterSignal(UnitState.STOP_SIGTERM, Result.PROTOCOL);
             return;
         }
-        say("main process is pid " + pid.getAsInt() + " (from " + spec.pidFile().get() + ")");
+        say("main process is pid " + pid + " (from " + file + ")");
         enterStartPost();
     }
 
-    private boolean adoptMain(int pid) {
+    /**
+     * Makes {@code pid} the main process if it is the unit's, or if {@code vouched} for by root and neither the
+     * control process nor the OS refuses it (systemd's service_is_suitable_main_pid()); returns why not, if not.
+     */
+    private Optional<SpawnException> adoptMain(int pid, boolean vouched) {
+        if (control != null && control.pid() == pid) {
+            return Optional.of(new SpawnException("pid " + pid + " is the unit's control process", Errno.EPERM));
+        }
         MainObserver observer = new MainObserver();
         try {
-            RunningProcess process = os.adopt(pid, observer);
+            RunningProcess process = os.adopt(pid, alive(), vouched, observer);
             observer.process = process;
             main = process;
-            return true;
+            return Optional.empty();
         } catch (SpawnException e) {
-            return false;
+            return Optional.of(e);
         }
     }
 
@@ -872,11 +891,13 @@ public final class UnitService {
 
     /**
      * An sd_notify datagram from {@code senderPid}, its {@code KEY=VALUE} lines in order. Messages that
-     * NotifyAccess= does not allow from that pid are dropped.
+     * NotifyAccess= does not allow from that pid are dropped. A {@code MAINPID=} naming a process that is not the
+     * unit's is believed only from root ({@code senderUid} 0), as in systemd: otherwise a service user could have
+     * Vigil kill any process at the next stop.
      *
      * @return false if the message was dropped
      */
-    public boolean notify(int senderPid, Map<String, String> fields) {
+    public boolean notify(int senderPid, int senderUid, Map<String, String> fields) {
         boolean allowed = switch (spec.notifyAccess()) {
             case NONE -> false;
             case MAIN -> main != null && main.pid() == senderPid;
@@ -889,8 +910,17 @@ public final class UnitService {
         if (mainPid != null && (state.starting() || state == UnitState.RUNNING || state == UnitState.RELOAD)) {
             int pid = parsePid(mainPid);
             if (pid > 0 && pid != mainPid()) {
-                if (adoptMain(pid)) say("main process is now pid " + pid);
-                visible = true;
+                Optional<SpawnException> refused = adoptMain(pid, senderUid == 0);
+                if (refused.isEmpty()) {
+                    say("main process is now pid " + pid);
+                    visible = true;
+                } else if (!saidRefusedMainPid) {
+                    saidRefusedMainPid = true;
+                    say("refusing MAINPID=" + pid + " from pid " + senderPid + " (uid " + senderUid + "): "
+                            + refused.get().getMessage() + "; the main process stays "
+                            + (main == null ? "unknown" : "pid " + main.pid())
+                            + " (further refusals until the next start are not reported)");
+                }
             }
         }
         String status = fields.get("STATUS");

@@ -38,6 +38,23 @@ class JsonTest {
         assertEquals(0L, Json.parse("-0"));
     }
 
+    /** Infinity has no JSON form: such an id could never be echoed in the reply (which once went unanswered). */
+    @ParameterizedTest
+    @ValueSource(strings = {"1e999", "-1e999", "1E400", "123456789012345678901234567890e300"})
+    void refusesNumbersBeyondADouble(String number) {
+        Json.ParseException e = assertThrows(Json.ParseException.class,
+                () -> Json.parse("{\"v\":1,\"id\":" + number + "}"));
+        assertEquals("malformed JSON at character 13: number " + number + " is out of range, in \"id\"",
+                e.getMessage());
+    }
+
+    @Test
+    void refusesAnIntegerBeyondADouble() {
+        String huge = "1" + "0".repeat(400);
+        Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse("[" + huge + "]"));
+        assertTrue(e.getMessage().contains("is out of range"), e.getMessage());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", " ", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1,]", "[1 2]", "{a:1}",
         "'a'", "01", "1.", ".5", "1e", "-", "+1", "tru", "nul", "\"abc", "\"a\nb\"", "\"\\x\"", "\"\\u12\"",

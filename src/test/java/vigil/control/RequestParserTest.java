@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import vigil.os.Ending;
 
 class RequestParserTest {
@@ -29,5 +31,26 @@ class RequestParserTest {
                 () -> parse("{\"v\":1,\"cmd\":\"shutdown\",\"then\":\"explode\"}"));
         assertEquals(Protocol.Error.BAD_REQUEST, failure.error());
         assertEquals("\"then\" must be poweroff, reboot or halt, not \"explode\"", failure.getMessage());
+    }
+
+    private static Protocol.Failure refused(String json) {
+        return assertThrows(Protocol.Failure.class, () -> parse(json));
+    }
+
+    /** Each once reached the daemon: a NUL in argv or env left the name registered, one in cwd an internal error. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"argv\":[\"sleep\",\"1\\u0000\"]                          | \"argv\" must not contain NUL",
+        "\"argv\":[\"sleep\",\"1\"],\"cwd\":\"/tmp\\u0000x\"          | \"cwd\" must not contain NUL",
+        "\"argv\":[\"sleep\",\"1\"],\"env\":{\"A\":\"b\\u0000c\"}    | \"env\" must not contain NUL",
+        "\"argv\":[\"sleep\",\"1\"],\"program\":\"/bin/\\u0000\"      | \"program\" must not contain NUL",
+        "\"argv\":[\"sleep\",\"1\"],\"user\":\"root\\u0000\"          | \"user\" must not contain NUL",
+        "\"argv\":[\"sleep\",\"1\"],\"cwd\":\"/tmp/\\ud800\"           | \"cwd\" must be valid Unicode (a lone surrogate)",
+        "\"argv\":[\"sleep\",\"\\udc00\"]                            | \"argv\" must be valid Unicode (a lone surrogate)",
+    })
+    void addRefusesWhatNoPathOrArgumentCanHold(String fields, String message) {
+        Protocol.Failure failure = refused("{\"v\":1,\"cmd\":\"add\",\"name\":\"web\"," + fields + "}");
+        assertEquals(Protocol.Error.BAD_REQUEST, failure.error());
+        assertEquals("web: " + message, failure.getMessage());
     }
 }

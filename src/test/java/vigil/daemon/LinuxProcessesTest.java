@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +35,7 @@ import vigil.service.ProcessObserver;
 import vigil.service.ProcessRequest;
 import vigil.service.ProcessRequest.Stdio;
 import vigil.service.RunningProcess;
+import vigil.service.SpawnException;
 import vigil.testing.Await;
 import vigil.testing.Procs;
 
@@ -124,6 +127,38 @@ class LinuxProcessesTest {
         assertEquals(Set.of("observer of " + a.pid(), "observer of " + b.pid()), reported,
                 "the first failure is thrown, the other added to it");
         assertFalse(Procs.exists(a.pid()) || Procs.exists(b.pid()), "both were reaped");
+    }
+
+    @Test
+    void adoptTakesADescendantOfTheUnitAndAnOutsiderOnlyOnRootsWord() throws Exception {
+        Path pidFile = tmp.resolve("grandchild.pid");
+        RunningProcess unit = start(new Observer(false), "/bin/sh", "-c", "sleep 61 & echo $! > " + pidFile + "; wait");
+        int grandchild = Await.value("the grandchild's pid", TIMEOUT, () -> {
+            try {
+                String text = Files.readString(pidFile).strip();
+                return text.isEmpty() ? null : Integer.valueOf(text);
+            } catch (IOException e) {
+                return null;
+            }
+        });
+        Process outsider = new ProcessBuilder("sleep", "62").start();
+        try {
+            assertEquals(grandchild, processes.adopt(grandchild, List.of(unit), false, new Observer(false)).pid());
+            SpawnException refused = assertThrows(SpawnException.class,
+                    () -> processes.adopt((int) outsider.pid(), List.of(unit), false, new Observer(false)));
+            assertEquals(Errno.EPERM, refused.errno());
+            assertEquals("pid " + outsider.pid() + " is not one of the unit's processes, nor descends from one",
+                    refused.getMessage());
+            assertEquals(outsider.pid(),
+                    processes.adopt((int) outsider.pid(), List.of(unit), true, new Observer(false)).pid());
+            for (int never : List.of((int) ProcessHandle.current().pid(), 1)) {
+                assertEquals(Errno.EPERM, assertThrows(SpawnException.class,
+                        () -> processes.adopt(never, List.of(unit), true, new Observer(false))).errno());
+            }
+        } finally {
+            outsider.destroyForcibly();
+            ProcessHandle.of(grandchild).ifPresent(ProcessHandle::destroyForcibly);
+        }
     }
 
     /** Records the exits it hears of; one that throws stands for an observer with a bug. */

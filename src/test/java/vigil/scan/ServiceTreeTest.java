@@ -222,4 +222,42 @@ class ServiceTreeTest {
         Await.until("web added after its directory changed", WAIT, () -> calls.size() == 2);
         assertEquals("W", idOf("web"));
     }
+
+    /** Once a transient service of root's held web, root's tree/web stayed refused, even after a rescan. */
+    @Test
+    void aRescanLoadsAServiceRefusedBeforeForItsName() throws Exception {
+        running.put("web", root.resolveSibling("elsewhere").resolve("web"));
+        service("web", "W");
+        startTree().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(List.of("add web"), calls);
+
+        running.remove("web");
+        loop.call(() -> {
+            tree.rescan();
+            return null;
+        });
+
+        Await.until("web added by the rescan", WAIT, () -> calls.size() == 2);
+        assertEquals("W", idOf("web"));
+    }
+
+    @Test
+    void aServiceRefusedForItsNameIsLoadedOnceTheNameIsFreed() throws Exception {
+        running.put("web", root.resolveSibling("elsewhere").resolve("web"));
+        service("web", "W");
+        service("api", "A");
+        startTree().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        calls.clear();
+
+        running.remove("web");
+        loop.call(() -> {
+            tree.nameFreed("web");
+            tree.nameFreed("api");
+            tree.nameFreed("other");
+            return null;
+        });
+
+        assertEquals(List.of("add web"), calls, "only the refused service is tried again");
+        assertEquals("W", idOf("web"));
+    }
 }

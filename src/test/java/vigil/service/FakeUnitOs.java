@@ -7,7 +7,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Set;
 import vigil.model.UnitSpec;
 import vigil.os.ExitStatus;
@@ -15,8 +14,12 @@ import vigil.os.ExitStatus;
 /** PID files, environment files, adopted processes and process groups that exist only in memory. */
 final class FakeUnitOs implements UnitOs {
     final Map<Path, Integer> pidFiles = new HashMap<>();
+    /** Why a PID file is not root's alone, by path; one not here is trusted. */
+    final Map<Path, String> untrustedPidFiles = new HashMap<>();
     /** Pids that exist and may be adopted. */
     final Set<Integer> existing = new HashSet<>();
+    /** The parent of each pid that has one worth knowing: what tells a unit's descendants from other processes. */
+    final Map<Integer, Integer> parents = new HashMap<>();
     final Map<Integer, Adopted> adopted = new HashMap<>();
     /** Process groups with processes in them. */
     final Set<Integer> liveGroups = new HashSet<>();
@@ -64,17 +67,28 @@ final class FakeUnitOs implements UnitOs {
     }
 
     @Override
-    public RunningProcess adopt(int pid, ProcessObserver observer) throws SpawnException {
+    public RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, boolean vouched,
+                                ProcessObserver observer) throws SpawnException {
         if (!existing.contains(pid)) throw new SpawnException("no such process " + pid, 3);
+        if (!vouched && !descends(pid, unitProcesses)) throw new SpawnException("pid " + pid + " is foreign", 1);
         Adopted a = new Adopted(pid, observer);
         adopted.put(pid, a);
         return a;
     }
 
+    private boolean descends(int pid, List<RunningProcess> unitProcesses) {
+        for (Integer at = pid; at != null; at = parents.get(at)) {
+            int p = at;
+            if (unitProcesses.stream().anyMatch(u -> u.pid() == p)) return true;
+        }
+        return false;
+    }
+
     @Override
-    public OptionalInt readPidFile(Path file) {
+    public Optional<PidFile> readPidFile(Path file) {
         Integer pid = pidFiles.get(file);
-        return pid == null ? OptionalInt.empty() : OptionalInt.of(pid);
+        return pid == null ? Optional.empty()
+                : Optional.of(new PidFile(pid, Optional.ofNullable(untrustedPidFiles.get(file))));
     }
 
     @Override
@@ -126,9 +140,9 @@ final class FakeUnitOs implements UnitOs {
     }
 
     /** A datagram on the unit's socket; false if its NotifyAccess= refused it. */
-    boolean notify(String unit, int senderPid, Map<String, String> fields) {
+    boolean notify(String unit, int senderPid, int senderUid, Map<String, String> fields) {
         NotifyReceiver receiver = notifySockets.get(unit);
         if (receiver == null) throw new AssertionError(unit + " has no notify socket");
-        return receiver.receive(senderPid, fields);
+        return receiver.receive(senderPid, senderUid, fields);
     }
 }

@@ -222,7 +222,7 @@ class SupervisorTest {
 
         UnitService db = supervisor.unit("db.service").orElseThrow();
         assertEquals(UnitState.START, db.state());
-        assertTrue(unitOs.notify("db.service", daemon.pid, Map.of("READY", "1")));
+        assertTrue(unitOs.notify("db.service", daemon.pid, 0, Map.of("READY", "1")));
         assertEquals(UnitState.RUNNING, db.state(), "its socket's messages reach it");
         assertEquals(List.of(db), List.copyOf(supervisor.units()));
         assertEquals(List.of("web", "web/log"), supervisor.services().stream().map(Service::name).toList());

@@ -35,6 +35,10 @@ import vigil.service.UnitState.Result;
 class UnitServiceTest {
     private static final Path SOURCE = Path.of("/etc/systemd/system/web.service");
     private static final Path SOCKET = Path.of("/run/vigil/notify");
+    /** The uid of an sd_notify sender whose word is law. */
+    private static final int ROOT = 0;
+    /** The uid of a service user's (or anyone's) sd_notify sender. */
+    private static final int NOBODY = 65534;
 
     private final VirtualClock clock = new VirtualClock();
     private final FakeProcesses os = new FakeProcesses();
@@ -205,11 +209,11 @@ class UnitServiceTest {
         FakeProcess main = os.last();
         assertEquals(SOCKET.toString(), main.request.command().environment().get("NOTIFY_SOCKET"));
         assertEquals(UnitState.START, web.state());
-        assertFalse(web.notify(main.pid + 1, msg("READY=1")), "NotifyAccess=main: only the main process");
+        assertFalse(web.notify(main.pid + 1, ROOT, msg("READY=1")), "NotifyAccess=main: only the main process");
         assertEquals(UnitState.START, web.state());
-        assertTrue(web.notify(main.pid, msg("STATUS=warming up")));
+        assertTrue(web.notify(main.pid, ROOT, msg("STATUS=warming up")));
         assertEquals("warming up", web.statusText());
-        web.notify(main.pid, msg("READY=1", "STATUS=serving"));
+        web.notify(main.pid, ROOT, msg("READY=1", "STATUS=serving"));
         assertEquals(UnitState.RUNNING, web.state());
         assertEquals("serving", web.statusText());
     }
@@ -217,15 +221,15 @@ class UnitServiceTest {
     @Test
     void notifyAccessNoneDropsEverythingAndExecHearsControlProcesses() {
         UnitService quiet = started(unit("/bin/web").type(Type.SIMPLE));
-        assertFalse(quiet.notify(os.last().pid, msg("STATUS=x")));
+        assertFalse(quiet.notify(os.last().pid, ROOT, msg("STATUS=x")));
         assertEquals("", quiet.statusText());
         assertTrue(!os.last().request.command().environment().containsKey("NOTIFY_SOCKET"));
 
         UnitService web = started(unit("/bin/web2").type(Type.NOTIFY).notifyAccess(NotifyAccess.EXEC)
                 .commands(Phase.START_POST, List.of(cmd("/bin/post"))));
-        web.notify(os.last("/bin/web2").pid, msg("READY=1"));
+        web.notify(os.last("/bin/web2").pid, ROOT, msg("READY=1"));
         assertEquals(UnitState.START_POST, web.state());
-        assertTrue(web.notify(os.last("/bin/post").pid, msg("STATUS=from post")));
+        assertTrue(web.notify(os.last("/bin/post").pid, ROOT, msg("STATUS=from post")));
         assertEquals("from post", web.statusText());
     }
 
@@ -242,7 +246,7 @@ class UnitServiceTest {
         UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.ALL));
         FakeProcess launcher = os.last();
         unitOs.existing.add(777);
-        web.notify(launcher.pid, msg("MAINPID=777", "READY=1"));
+        web.notify(launcher.pid, ROOT, msg("MAINPID=777", "READY=1"));
         assertEquals(777, web.mainPid());
         launcher.exit(0);
         assertEquals(UnitState.RUNNING, web.state(), "the old main process no longer counts");
@@ -251,16 +255,98 @@ class UnitServiceTest {
     }
 
     @Test
+    void mainPidOfAForeignProcessIsRefusedFromAServiceUserAndBelievedFromRoot() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.ALL));
+        FakeProcess main = os.last();
+        unitOs.existing.add(777);
+        web.notify(main.pid, NOBODY, msg("MAINPID=777", "READY=1"));
+        web.notify(main.pid + 1, NOBODY, msg("MAINPID=777"));
+        assertEquals(main.pid, web.mainPid(), "a process outside the unit is not its main process");
+        assertTrue(unitOs.adopted.isEmpty());
+        assertEquals(1, lines.stream().filter(l -> l.startsWith("refusing MAINPID=777 from pid " + main.pid
+                + " (uid 65534): pid 777 is foreign; the main process stays pid " + main.pid)).count(), lines.toString());
+        assertEquals(1, lines.stream().filter(l -> l.startsWith("refusing")).count(), "one line, however many tries");
+
+        web.notify(main.pid, ROOT, msg("MAINPID=777"));
+        assertEquals(777, web.mainPid(), "root may name any live process, as in systemd");
+    }
+
+    @Test
+    void mainPidOfADescendantIsBelievedFromAServiceUser() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
+        FakeProcess main = os.last();
+        unitOs.existing.add(900);
+        unitOs.parents.put(900, 899);
+        unitOs.parents.put(899, main.pid);
+        web.notify(main.pid, NOBODY, msg("MAINPID=900", "READY=1"));
+        assertEquals(900, web.mainPid());
+        assertEquals(UnitState.RUNNING, web.state());
+        web.stop();
+        assertEquals(List.of(Signals.SIGTERM, Signals.SIGCONT), unitOs.adopted.get(900).signals);
+    }
+
+    @Test
+    void theControlProcessIsNoMainProcessEvenOnRootsWord() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.ALL)
+                .commands(Phase.START_POST, List.of(cmd("/bin/post"))));
+        FakeProcess main = os.last();
+        web.notify(main.pid, ROOT, msg("READY=1"));
+        FakeProcess post = os.last("/bin/post");
+        unitOs.existing.add(post.pid);
+        web.notify(main.pid, ROOT, msg("MAINPID=" + post.pid));
+        assertEquals(main.pid, web.mainPid());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("pid " + post.pid + " is the unit's control process")),
+                lines.toString());
+    }
+
+    @Test
+    void aForeignMainPidIsNeverSignalledAtStop() {
+        UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
+        FakeProcess main = os.last();
+        unitOs.existing.add(1234);
+        web.notify(main.pid, NOBODY, msg("READY=1", "MAINPID=1234"));
+        web.stop();
+        assertTrue(unitOs.adopted.isEmpty(), "the foreign process was never the unit's");
+        assertEquals(List.of(Signals.SIGTERM, Signals.SIGCONT), main.signals);
+    }
+
+    @Test
+    void anUntrustedPidFileNamingAForeignPidIsRefused() {
+        Path pidFile = Path.of("/run/web/web.pid");
+        UnitService web = started(unit("/usr/sbin/webd").type(Type.FORKING).pidFile(pidFile));
+        unitOs.existing.add(4242);
+        unitOs.pidFiles.put(pidFile, 4242);
+        unitOs.untrustedPidFiles.put(pidFile, "owned by uid 1000");
+        os.last("/usr/sbin/webd").exit(0);
+        assertTrue(unitOs.adopted.isEmpty());
+        assertEquals(0, web.mainPid());
+        assertTrue(lines.contains("refusing pid 4242 from PID file /run/web/web.pid: pid 4242 is foreign, and the "
+                + "file is not root's alone (owned by uid 1000)"), lines.toString());
+        assertEquals(Result.PROTOCOL, web.result());
+    }
+
+    @Test
+    void aRootOwnedPidFileIsBelievedForAnyLivePid() {
+        Path pidFile = Path.of("/run/web.pid");
+        UnitService web = started(unit("/usr/sbin/webd").type(Type.FORKING).pidFile(pidFile));
+        unitOs.existing.add(4242);
+        unitOs.pidFiles.put(pidFile, 4242);
+        os.last("/usr/sbin/webd").exit(0);
+        assertEquals(4242, web.mainPid(), "a forking daemon is reparented away from the unit: only root's file tells");
+        assertEquals(UnitState.RUNNING, web.state());
+    }
+
+    @Test
     void notifyReloadSendsTheSignalAndWaitsForReady() {
         UnitService web = started(unit("/bin/web").type(Type.NOTIFY_RELOAD).notifyAccess(NotifyAccess.MAIN));
         FakeProcess main = os.last();
-        web.notify(main.pid, msg("READY=1"));
+        web.notify(main.pid, ROOT, msg("READY=1"));
         assertTrue(web.reload());
         assertEquals(List.of(Signals.SIGHUP), main.signals);
         assertEquals(UnitState.RELOAD, web.state());
         assertEquals("reloading", web.state().activeState());
-        web.notify(main.pid, msg("RELOADING=1", "MONOTONIC_USEC=1"));
-        web.notify(main.pid, msg("READY=1"));
+        web.notify(main.pid, ROOT, msg("RELOADING=1", "MONOTONIC_USEC=1"));
+        web.notify(main.pid, ROOT, msg("READY=1"));
         assertEquals(UnitState.RUNNING, web.state());
     }
 
@@ -268,7 +354,7 @@ class UnitServiceTest {
     void notifyReloadWhoseSignalIsRefusedFailsAtOnce() {
         UnitService web = started(unit("/bin/web").type(Type.NOTIFY_RELOAD).notifyAccess(NotifyAccess.MAIN));
         FakeProcess main = os.last();
-        web.notify(main.pid, msg("READY=1"));
+        web.notify(main.pid, ROOT, msg("READY=1"));
         main.refusesSignals = true;
         assertTrue(web.reload());
         assertEquals("cannot send SIGHUP to pid " + main.pid + ": Operation not permitted", lines.getLast());
@@ -282,10 +368,10 @@ class UnitServiceTest {
     void reloadingAnnouncedByTheServiceItself() {
         UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
         FakeProcess main = os.last();
-        web.notify(main.pid, msg("READY=1"));
-        web.notify(main.pid, msg("RELOADING=1"));
+        web.notify(main.pid, ROOT, msg("READY=1"));
+        web.notify(main.pid, ROOT, msg("RELOADING=1"));
         assertEquals(UnitState.RELOAD, web.state());
-        web.notify(main.pid, msg("READY=1"));
+        web.notify(main.pid, ROOT, msg("READY=1"));
         assertEquals(UnitState.RUNNING, web.state());
     }
 
@@ -294,8 +380,8 @@ class UnitServiceTest {
         UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
                 .restart(Restart.ON_FAILURE));
         FakeProcess main = os.last();
-        web.notify(main.pid, msg("READY=1"));
-        web.notify(main.pid, msg("STOPPING=1"));
+        web.notify(main.pid, ROOT, msg("READY=1"));
+        web.notify(main.pid, ROOT, msg("STOPPING=1"));
         assertEquals(UnitState.STOP_SIGTERM, web.state());
         assertEquals(List.of(), main.signals);
         main.exit(0);
@@ -402,7 +488,7 @@ class UnitServiceTest {
                 .commands(Phase.START_POST, List.of(cmd("/bin/post $MAINPID"))));
         FakeProcess main = os.last();
         assertEquals(0, os.count("/bin/post"));
-        web.notify(main.pid, msg("READY=1"));
+        web.notify(main.pid, ROOT, msg("READY=1"));
         FakeProcess post = os.last("/bin/post");
         assertEquals(List.of("/bin/post", Integer.toString(main.pid)), post.argv());
         assertEquals(UnitState.START_POST, web.state());
@@ -505,7 +591,7 @@ class UnitServiceTest {
     @Test
     void rowWatchdog() {
         assertRow(web -> {
-            web.notify(lastMain(web).pid, msg("READY=1"));
+            web.notify(lastMain(web).pid, ROOT, msg("READY=1"));
             advance(5_000);
             lastMain(web).killedBy(Signals.SIGABRT);
         }, unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN).watchdog(
@@ -680,7 +766,7 @@ class UnitServiceTest {
                 .timeouts(Optional.of(Duration.ofSeconds(5)), Optional.of(Duration.ofSeconds(5)), Optional.empty()));
         FakeProcess main = os.last();
         advance(4_000);
-        web.notify(main.pid, msg("EXTEND_TIMEOUT_USEC=10000000"));
+        web.notify(main.pid, ROOT, msg("EXTEND_TIMEOUT_USEC=10000000"));
         advance(9_000);
         assertEquals(UnitState.START, web.state());
         advance(1_000);
@@ -773,10 +859,10 @@ class UnitServiceTest {
         FakeProcess main = os.last();
         assertEquals("4000000", main.request.command().environment().get("WATCHDOG_USEC"));
         assertEquals(List.of("WATCHDOG_PID"), main.request.pidVariables());
-        web.notify(main.pid, msg("READY=1"));
+        web.notify(main.pid, ROOT, msg("READY=1"));
         for (int i = 0; i < 5; i++) {
             advance(3_000);
-            web.notify(main.pid, msg("WATCHDOG=1"));
+            web.notify(main.pid, ROOT, msg("WATCHDOG=1"));
         }
         assertEquals(UnitState.RUNNING, web.state());
         advance(4_000);
@@ -793,7 +879,7 @@ class UnitServiceTest {
     void watchdogTriggerAndUsecChange() {
         UnitService web = started(unit("/bin/web").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN));
         FakeProcess main = os.last();
-        web.notify(main.pid, msg("READY=1", "WATCHDOG_USEC=2000000"));
+        web.notify(main.pid, ROOT, msg("READY=1", "WATCHDOG_USEC=2000000"));
         assertEquals(Optional.of(Duration.ofSeconds(2)), web.watchdogInterval());
         advance(2_000);
         assertEquals(UnitState.STOP_WATCHDOG, web.state());
@@ -802,8 +888,8 @@ class UnitServiceTest {
         UnitService other = started(unit("/bin/other").type(Type.NOTIFY).notifyAccess(NotifyAccess.MAIN)
                 .name("other.service"));
         FakeProcess second = os.last("/bin/other");
-        other.notify(second.pid, msg("READY=1"));
-        other.notify(second.pid, msg("WATCHDOG=trigger"));
+        other.notify(second.pid, ROOT, msg("READY=1"));
+        other.notify(second.pid, ROOT, msg("WATCHDOG=trigger"));
         assertEquals(UnitState.STOP_WATCHDOG, other.state());
     }
 
