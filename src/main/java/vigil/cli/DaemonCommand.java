@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -37,6 +38,11 @@ final class DaemonCommand implements Callable<Integer> {
     @Parameters(arity = "0..*", paramLabel = "DIR", description = "directories of service directories; .service "
             + "files in them are run as units")
     List<Path> roots = new ArrayList<>();
+
+    @Option(names = "--target", paramLabel = "NAME",
+            description = "the target to start the units with (default: default.target; without one in the unit "
+                    + "directories, every unit starts)")
+    String target;
 
     @Option(names = "--log-dir", paramLabel = "LOGDIR",
             description = "where log directories go (default /var/log/vigil as root, else $XDG_STATE_HOME/vigil/log)")
@@ -83,7 +89,7 @@ final class DaemonCommand implements Callable<Integer> {
             return 2;
         }
         return Daemon.run(roots, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
-                timestamps, userServices, System.err);
+                timestamps, userServices, Optional.ofNullable(target), System.err);
     }
 
     /** tai64n, iso or none. */

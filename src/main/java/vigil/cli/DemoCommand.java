@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -50,7 +51,7 @@ final class DemoCommand implements Callable<Integer> {
 
                     """.formatted(examples, dir, port, logs));
             return Daemon.run(List.of(dir), List.of(), null, logs, TimestampFormat.ISO,
-                    ControlCommands.DEFAULT_USER_SERVICES, System.err);
+                    ControlCommands.DEFAULT_USER_SERVICES, Optional.empty(), System.err);
         } finally {
             deleteTree(dir);
         }

@@ -3,6 +3,8 @@ package vigil.control;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Optional;
+import vigil.deps.JobEngine;
+import vigil.deps.JobType;
 import vigil.model.DirectorySpec;
 import vigil.os.Ending;
 import vigil.service.Service;
@@ -31,6 +33,9 @@ public interface ControlHost {
 
     /** The unit of that name ({@code foo} means {@code foo.service}). */
     Optional<UnitService> unit(String name);
+
+    /** Starts, stops or restarts a unit through a transaction of the job engine, with what it needs. */
+    JobEngine.Outcome unitJob(JobType type, String name);
 
     /** Reads the unit files again; returns what changed, in one line. */
     String daemonReload();

@@ -41,6 +41,11 @@ import vigil.service.ServiceEvent;
 import vigil.service.ServiceListener;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
+import vigil.deps.Job;
+import vigil.deps.JobEngine;
+import vigil.deps.JobListener;
+import vigil.deps.JobResult;
+import vigil.deps.JobType;
 import vigil.service.UnitListener;
 import vigil.service.UnitService;
 import vigil.service.Want;
@@ -129,20 +134,21 @@ public final class Daemon implements ServiceHost {
      * @param timestamps      how their lines are stamped
      * @param userServices    how many transient services each user other than root (and the daemon's owner) may
      *                        have at once; 0: none ({@link ControlCommands#DEFAULT_USER_SERVICES} by default)
+     * @param target          the target the units start with ({@code --target}); default.target if empty
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, int userServices, PrintStream err) {
-        return run(roots, unitDirectories, control, logDir, timestamps, userServices, err,
+                          TimestampFormat timestamps, int userServices, Optional<String> target, PrintStream err) {
+        return run(roots, unitDirectories, control, logDir, timestamps, userServices, target, err,
                 Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {});
     }
 
     /**
-     * As {@link #run(List, List, Path, Path, TimestampFormat, int, PrintStream)}, stopped by any of
+     * As {@link #run(List, List, Path, Path, TimestampFormat, int, Optional, PrintStream)}, stopped by any of
      * {@code stopSignals} (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, int userServices, PrintStream err, Set<Integer> stopSignals,
-                          Consumer<StopCause> stoppedBy) {
+                          TimestampFormat timestamps, int userServices, Optional<String> target, PrintStream err,
+                          Set<Integer> stopSignals, Consumer<StopCause> stoppedBy) {
         Reporter reporter = new Reporter(err);
         int uid = ControlPaths.currentUid();
         Path socket = control != null ? control : ControlPaths.socket(System.getenv(), uid).orElse(null);
@@ -179,7 +185,7 @@ public final class Daemon implements ServiceHost {
                     new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs,
-                    (name, file) -> daemon.giveWay(name, "the unit file " + file));
+                    (name, file) -> daemon.giveWay(name, "the unit file " + file), target, daemon.new UnitJobs());
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
                 t.printStackTrace(err);
@@ -335,7 +341,8 @@ public final class Daemon implements ServiceHost {
         // They never started; their leftovers have had their signal, and whoever ends them now is not Vigil.
         for (HeldBack held : waitingForLeftovers.values()) supervise.close(held.spec);
         waitingForLeftovers.clear();
-        supervisor.shutdown(loop::stop);
+        // The units first, in reverse dependency order; then the services and their loggers.
+        units.stopAll(() -> supervisor.shutdown(loop::stop));
     }
 
     /** "12 services and 3 units", or without the units when there are none. */
@@ -562,6 +569,8 @@ public final class Daemon implements ServiceHost {
         @Override
         public void stateChanged(UnitService unit) {
             if (unitPids != null) unitPids.changed(unit);
+            // The engine first: a job this change ends is over when the control socket's waiters look.
+            units.unitChanged(unit.name());
             if (commands != null) commands.unitChanged(unit);
         }
 
@@ -576,6 +585,21 @@ public final class Daemon implements ServiceHost {
             if (unitPids != null) unitPids.removed(unit);
             if (commands != null) commands.unitRemoved(unit);
             if (!stopping) units.nameFreed(unit.name());
+        }
+    }
+
+    /** Says what the job engine did; a job that ended some other way than done is news to its waiters too. */
+    private final class UnitJobs implements JobListener {
+        @Override
+        public void finished(Job job, JobResult result) {
+            if (result == JobResult.DONE) return;
+            reporter.say(job.unit(), job.type().word() + " job ended: " + result.word());
+            if (commands != null) supervisor.unit(job.unit()).ifPresent(commands::unitChanged);
+        }
+
+        @Override
+        public void say(String unit, String message) {
+            reporter.say(unit, message);
         }
     }
 
@@ -625,6 +649,11 @@ public final class Daemon implements ServiceHost {
         @Override
         public Optional<UnitService> unit(String name) {
             return supervisor.unit(name.contains(".") ? name : name + ".service");
+        }
+
+        @Override
+        public JobEngine.Outcome unitJob(JobType type, String name) {
+            return units.job(type, name);
         }
 
         @Override

@@ -11,11 +11,19 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiPredicate;
+import java.util.function.UnaryOperator;
+import vigil.deps.Graph;
+import vigil.deps.JobEngine;
+import vigil.deps.JobListener;
+import vigil.deps.JobType;
+import vigil.deps.Node;
+import vigil.deps.SupervisedUnits;
 import vigil.model.UnitSpec;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
 import vigil.service.Want;
 import vigil.unit.Accounts;
+import vigil.unit.Dependency;
 import vigil.unit.Diagnostic;
 import vigil.unit.Host;
 import vigil.unit.UnitLoader;
@@ -29,12 +37,22 @@ import vigil.unit.UnitType;
  * template, loaded and mapped to a {@link UnitSpec} that the daemon's one {@link Supervisor} runs beside the service
  * directories. {@link #reload} is {@code daemon-reload}: units whose files changed take their new spec for their
  * next start, new units start, vanished ones stop; unchanged ones are not touched.
+ *
+ * <p>The units and the {@code .target} files form one dependency graph, which a {@link JobEngine} runs: units are
+ * started and stopped by its jobs, in dependency order. At start-up the engine starts the target named by
+ * {@code --target}, else {@code default.target}; without a {@code default.target} file, one that wants every unit
+ * stands in, so every unit starts as it did before there was a graph.
  */
 public final class UnitTable {
     private final Supervisor supervisor;
     private final Reporter reporter;
     private final List<Path> directories;
     private final BiPredicate<String, Path> giveWay;
+    private final Optional<String> target;
+    private final JobEngine engine;
+    /** The graph's nodes: the units this table holds (or waits to add), and the targets of the unit directories. */
+    private final Map<String, Node> nodes = new LinkedHashMap<>();
+    private boolean started;
     private final Host host = Host.current();
     private final Accounts accounts = Accounts.system();
     private final Map<String, String> environment = Map.copyOf(System.getenv());
@@ -51,9 +69,15 @@ public final class UnitTable {
      *                name: true if it is another user's transient service, which gives the name up, so the unit
      *                waits for it
      */
+    /**
+     * @param target the target to start instead of {@code default.target} ({@code --target})
+     * @param jobs   hears of the jobs' ends and of what a transaction left out
+     */
     UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories,
-              BiPredicate<String, Path> giveWay) {
+              BiPredicate<String, Path> giveWay, Optional<String> target, JobListener jobs) {
         this.supervisor = supervisor;
+        this.target = target;
+        this.engine = new JobEngine(new Graph(List.of()), new SupervisedUnits(supervisor), jobs);
         this.giveWay = giveWay;
         this.reporter = reporter;
         this.directories = List.copyOf(directories);
@@ -64,9 +88,24 @@ public final class UnitTable {
         return directories.isEmpty();
     }
 
-    /** Loads every unit and starts it; says what failed to load and why. */
+    /** Loads every unit and starts the target; says what failed to load and why. */
     public void start() {
         reload();
+    }
+
+    /** A unit's state changed: its job may be done, or what waits for it may run. */
+    public void unitChanged(String name) {
+        engine.unitChanged(name);
+    }
+
+    /** {@code start}, {@code stop} or {@code restart} of a unit or target, as a transaction. */
+    public JobEngine.Outcome job(JobType type, String name) {
+        return engine.enqueue(type, name);
+    }
+
+    /** Stops every unit in reverse dependency order; {@code done} runs once all are down. */
+    public void stopAll(Runnable done) {
+        engine.stopAll(done);
     }
 
     /**
@@ -83,6 +122,9 @@ public final class UnitTable {
             return "cannot read the unit directories: " + e.getMessage();
         }
         Set<String> seen = new LinkedHashSet<>();
+        List<String> toStart = new ArrayList<>();
+        UnaryOperator<String> canonical = name -> loader.locate(name).name().map(UnitName::toString).orElse(name);
+        nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET);
         int added = 0, changed = 0, failed = 0;
         // Every service file, and every instance named by a link to its template (foo@bar.service).
         List<String> names = new ArrayList<>();
@@ -92,10 +134,18 @@ public final class UnitTable {
         }
         for (String name : names) {
             Optional<UnitName> parsed = UnitName.parse(name);
-            if (parsed.isEmpty() || parsed.get().type() != UnitType.SERVICE || parsed.get().isTemplate()) continue;
+            if (parsed.isEmpty() || parsed.get().isTemplate()) continue;
+            if (parsed.get().type() == UnitType.TARGET) {
+                loadTarget(loader, name, canonical);
+                continue;
+            }
+            if (parsed.get().type() != UnitType.SERVICE) continue;
             if (!seen.add(name)) continue;
-            switch (load(loader, name)) {
-                case ADDED -> added++;
+            switch (load(loader, name, canonical)) {
+                case ADDED -> {
+                    added++;
+                    if (supervisor.unit(name).isPresent()) toStart.add(name);
+                }
                 case CHANGED -> changed++;
                 case FAILED -> failed++;
                 case UNCHANGED -> { }
@@ -106,6 +156,7 @@ public final class UnitTable {
             if (!seen.contains(name)) {
                 reporter.say(name, "unit file removed before the unit could start again");
                 waitingForName.remove(name);
+                nodes.remove(name);
                 removed++;
             }
         }
@@ -113,16 +164,56 @@ public final class UnitTable {
             if (!seen.contains(name)) {
                 reporter.say(name, "unit file removed; stopping");
                 fingerprints.remove(name);
+                nodes.remove(name);
                 supervisor.remove(name);
                 removed++;
             }
         }
+        engine.graph(graph());
+        if (!started) {
+            started = true;
+            startTarget();
+        } else {
+            for (String name : toStart) engine.enqueue(JobType.START, name);
+        }
         return added + " added, " + changed + " changed, " + removed + " removed, " + failed + " failed to load";
+    }
+
+    private static final String DEFAULT_TARGET = "default.target";
+
+    /** The nodes, and a {@code default.target} that wants every unit if the unit directories have none. */
+    private Graph graph() {
+        List<Node> all = new ArrayList<>(nodes.values());
+        if (!nodes.containsKey(DEFAULT_TARGET)) {
+            Set<String> every = new LinkedHashSet<>();
+            for (Node n : nodes.values()) if (n.kind() == Node.Kind.SERVICE) every.add(n.name());
+            all.add(new Node(DEFAULT_TARGET, Node.Kind.TARGET, "every unit (no default.target in the unit directories)",
+                    Map.of(Dependency.WANTS, every)));
+        }
+        return new Graph(all);
+    }
+
+    private void startTarget() {
+        String name = target.orElse(DEFAULT_TARGET);
+        if (!engine.graph().contains(name)) {
+            reporter.say(name + ": no such target in the unit directories; no unit started");
+            return;
+        }
+        engine.enqueue(JobType.START, name);
+    }
+
+    private void loadTarget(UnitLoader loader, String name, UnaryOperator<String> canonical) {
+        UnitResult result = loader.load(name);
+        if (result instanceof UnitResult.Loaded loaded) {
+            nodes.put(name, Node.of(loaded.unit(), canonical));
+            return;
+        }
+        for (Diagnostic d : result.diagnostics()) if (d.isError()) reporter.say(name, d.format());
     }
 
     private enum Outcome { ADDED, CHANGED, UNCHANGED, FAILED }
 
-    private Outcome load(UnitLoader loader, String name) {
+    private Outcome load(UnitLoader loader, String name, UnaryOperator<String> canonical) {
         UnitResult result = loader.load(name);
         String existing = fingerprints.get(name);
         if (!(result instanceof UnitResult.Loaded loaded)) {
@@ -137,6 +228,7 @@ public final class UnitTable {
         if (fingerprint.equals(existing) || waiting != null && fingerprint.equals(waiting.fingerprint())) {
             return Outcome.UNCHANGED;
         }
+        Node node = Node.of(loaded.unit(), canonical);
         UnitMapper.Mapped mapped;
         try {
             mapped = UnitMapper.map(loaded.unit(), host, accounts, environment);
@@ -150,6 +242,7 @@ public final class UnitTable {
         mapped.notes().forEach(n -> reporter.say(name, n));
         if (existing != null) {
             fingerprints.put(name, fingerprint);
+            nodes.put(name, node);
             supervisor.unit(name).ifPresent(unit -> unit.respec(mapped.spec()));
             reporter.say(name, "unit file changed; the new settings apply from its next start");
             return Outcome.CHANGED;
@@ -157,11 +250,14 @@ public final class UnitTable {
         boolean stopping = supervisor.unit(name).filter(old -> old.want() == Want.EXIT).isPresent();
         if (stopping || supervisor.get(name).isPresent() && giveWay.test(name, loaded.unit().file().fragment())) {
             waitingForName.put(name, new Waiting(mapped.spec(), fingerprint));
+            nodes.put(name, node);
             reporter.say(name, stopping ? "starts once the instance removed before has stopped"
                     : "starts once the transient service that held its name has stopped");
             return waiting == null ? Outcome.ADDED : Outcome.CHANGED;
         }
-        return add(mapped.spec(), fingerprint) ? Outcome.ADDED : Outcome.FAILED;
+        if (!add(mapped.spec(), fingerprint)) return Outcome.FAILED;
+        nodes.put(name, node);
+        return Outcome.ADDED;
     }
 
     /**
@@ -170,7 +266,13 @@ public final class UnitTable {
      */
     public void nameFreed(String name) {
         Waiting waiting = waitingForName.remove(name);
-        if (waiting != null) add(waiting.spec(), waiting.fingerprint());
+        if (waiting == null) return;
+        if (add(waiting.spec(), waiting.fingerprint())) {
+            engine.enqueue(JobType.START, name);
+        } else {
+            nodes.remove(name);
+            engine.graph(graph());
+        }
     }
 
     private boolean add(UnitSpec spec, String fingerprint) {

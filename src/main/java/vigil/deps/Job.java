@@ -1,5 +1,7 @@
 package vigil.deps;
 
+import java.util.Optional;
+
 /**
  * A job installed in the engine: one per unit at most. A restart becomes a start once its unit is down, and is
  * ordered as a start from then on.
@@ -9,6 +11,7 @@ public final class Job {
     private final String unit;
     private JobType type;
     private boolean running;
+    private JobResult result;
 
     Job(long id, String unit, JobType type) {
         this.id = id;
@@ -31,6 +34,15 @@ public final class Job {
     /** Acting on its unit, as opposed to waiting for the jobs it is ordered after. */
     public boolean running() {
         return running;
+    }
+
+    /** How it ended; empty while it is installed. */
+    public Optional<JobResult> result() {
+        return Optional.ofNullable(result);
+    }
+
+    void end(JobResult how) {
+        result = how;
     }
 
     void run() {

@@ -120,6 +120,7 @@ public final class JobEngine {
             if (old.type() == type || old.type() == JobType.RESTART && type == JobType.START) return old;
             // As systemd's transaction_apply: the replaced job is canceled without failing its dependents.
             jobs.remove(unit);
+            old.end(JobResult.CANCELED);
             listener.finished(old, JobResult.CANCELED);
         }
         Job job = new Job(nextId++, unit, type);
@@ -178,7 +179,7 @@ public final class JobEngine {
             // Already where the job would take it: the port is not bothered (systemd's -EALREADY).
             if (units.activity(unit) != Activity.ACTIVE) units.start(unit);
         } else if (!units.activity(unit).down()) {
-            units.stop(unit);
+            units.stop(unit, job.type() == JobType.RESTART);
         }
         settle(job);
     }
@@ -205,6 +206,7 @@ public final class JobEngine {
 
     private void finish(Job job, JobResult result) {
         jobs.remove(job.unit());
+        job.end(result);
         listener.finished(job, result);
         if (result != JobResult.DONE && job.type() == JobType.START) failDependents(job);
         dispatch();

@@ -26,8 +26,8 @@ public final class SupervisedUnits implements UnitPort {
     }
 
     @Override
-    public void stop(String name) {
-        supervisor.unit(name).ifPresent(UnitService::stop);
+    public void stop(String name, boolean restarting) {
+        supervisor.unit(name).ifPresent(restarting ? UnitService::stopForRestart : UnitService::stop);
     }
 
     /** Reloading counts as active: the unit is up, and a start job on it is done. */

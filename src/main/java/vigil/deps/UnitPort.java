@@ -11,6 +11,10 @@ public interface UnitPort {
     /** Starts the unit, unless it is active or on its way. */
     void start(String name);
 
-    /** Stops the unit; no automatic restart follows. */
-    void stop(String name);
+    /**
+     * Stops the unit; no automatic restart follows.
+     *
+     * @param restarting the first half of a restart, whose job starts it again (RestartKillSignal= applies)
+     */
+    void stop(String name, boolean restarting);
 }

@@ -94,7 +94,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
         }
         AtomicReference<Ending> requested = new AtomicReference<>(Ending.POWER_OFF);
         int code = Daemon.run(roots, unitDirectories, control, logDir, timestamps,
-                ControlCommands.DEFAULT_USER_SERVICES, console, EndingSignals.SIGNALS,
+                ControlCommands.DEFAULT_USER_SERVICES, Optional.empty(), console, EndingSignals.SIGNALS,
                 cause -> requested.set(switch (cause) {
                     case StopCause.Signalled s -> EndingSignals.forSignal(s.signal()).orElse(Ending.POWER_OFF);
                     case StopCause.Requested r -> r.then().orElse(Ending.POWER_OFF);

@@ -32,23 +32,38 @@ class DependenciesIT {
         return dir;
     }
 
-    private List<String> events() throws Exception {
+    private List<String> events() {
         Path f = sandbox.resolve("events");
-        return Files.exists(f) ? Files.readAllLines(f) : List.of();
+        try {
+            return Files.exists(f) ? Files.readAllLines(f) : List.of();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
     void whatRequiresANotifyUnitStartsOnceItIsReadyAndStopsBeforeIt() throws Exception {
         // db takes a while to be ready; app, listed first, records whether db had said so when it started. db
         // records when it is told to stop, app once it has stopped.
+        Files.writeString(sandbox.resolve("app.sh"), """
+                if test -e db.ready; then echo "app started after db was ready"
+                else echo "app started before db was ready"; fi >> events
+                exec sleep 1000
+                """);
+        Files.writeString(sandbox.resolve("db.sh"), """
+                trap 'echo "db told to stop" >> events; exit 0' TERM
+                sleep 1
+                touch db.ready
+                systemd-notify --ready
+                sleep 1001 & wait
+                """);
         unit("app.service", """
                 [Unit]
                 Requires=db.service
                 After=db.service
                 [Service]
                 WorkingDirectory=@SANDBOX@
-                ExecStart=/bin/sh -c 'if test -e db.ready; then echo "app started after db was ready"; \
-                else echo "app started before db was ready"; fi >> events; exec sleep 1000'
+                ExecStart=/bin/sh app.sh
                 ExecStopPost=/bin/sh -c 'echo "app stopped" >> events'
                 """);
         Path units = unit("db.service", """
@@ -56,8 +71,7 @@ class DependenciesIT {
                 Type=notify
                 NotifyAccess=all
                 WorkingDirectory=@SANDBOX@
-                ExecStart=/bin/sh -c 'trap "echo \\"db told to stop\\" >> events; exit 0" TERM; sleep 1; \
-                touch db.ready; systemd-notify --ready; sleep 1001 & wait'
+                ExecStart=/bin/sh db.sh
                 """);
         daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
         daemon.awaitLine("app.service: running", WAIT);

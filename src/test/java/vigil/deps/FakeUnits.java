@@ -27,8 +27,8 @@ final class FakeUnits implements UnitPort {
     }
 
     @Override
-    public void stop(String name) {
-        calls.add("stop " + name);
+    public void stop(String name, boolean restarting) {
+        calls.add((restarting ? "stop (restart) " : "stop ") + name);
         if (!activity(name).down()) states.put(name, Activity.DEACTIVATING);
     }
 

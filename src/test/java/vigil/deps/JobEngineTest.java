@@ -151,11 +151,13 @@ class JobEngineTest {
         units.given("app.service", Activity.ACTIVE);
         units.given("worker.service", Activity.ACTIVE);
         engine.enqueue(JobType.RESTART, "app.service");
-        assertEquals(List.of("stop worker.service"), units.calls, "the worker stops first; idle is down: no restart");
+        assertEquals(List.of("stop (restart) worker.service"), units.calls,
+                "the worker stops first; idle is down: no restart");
         units.set("worker.service", Activity.INACTIVE);
-        assertEquals(List.of("stop worker.service", "stop app.service"), units.calls);
+        assertEquals(List.of("stop (restart) worker.service", "stop (restart) app.service"), units.calls);
         units.set("app.service", Activity.INACTIVE);
-        assertEquals(List.of("stop worker.service", "stop app.service", "start app.service"), units.calls);
+        assertEquals(List.of("stop (restart) worker.service", "stop (restart) app.service", "start app.service"),
+                units.calls);
         units.set("app.service", Activity.ACTIVE);
         assertEquals("start worker.service", units.calls.getLast(), "the worker starts again after app");
 

@@ -96,7 +96,7 @@ class UnitJobsTest {
         FakeProcess db = os.last("/bin/db");
         clock.advance(Duration.ofSeconds(5));
         assertEquals(0, started("/bin/app"), "db has not said READY=1");
-        unitOs.notify("db.service", db.pid, Map.of("READY", "1"));
+        unitOs.notify("db.service", db.pid, 0, Map.of("READY", "1"));
         assertEquals(1, started("/bin/app"));
         assertEquals(List.of("db.service/start done", "app.service/start done"), finished,
                 "a simple unit is started once forked");
@@ -134,7 +134,7 @@ class UnitJobsTest {
         engine();
         engine.enqueue(JobType.START, "app.service");
         FakeProcess db = os.last("/bin/db");
-        unitOs.notify("db.service", db.pid, Map.of("READY", "1"));
+        unitOs.notify("db.service", db.pid, 0, Map.of("READY", "1"));
         FakeProcess app = os.last("/bin/app");
         boolean[] done = {false};
         engine.stopAll(() -> done[0] = true);
