@@ -1,10 +1,12 @@
 package vigil.cli;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -14,6 +16,10 @@ import vigil.control.ControlCommands;
 import vigil.daemon.Daemon;
 import vigil.log.LogLocation;
 import vigil.log.TimestampFormat;
+import vigil.os.Signals;
+import vigil.reexec.Handover;
+import vigil.reexec.HandoverCodec;
+import vigil.reexec.Reexec;
 
 @Command(name = "daemon",
         description = {"Supervise every service directory in each DIR (as runsvdir does), and run the systemd "
@@ -57,6 +63,10 @@ final class DaemonCommand implements Callable<Integer> {
                     + "none (default: " + ControlCommands.DEFAULT_USER_SERVICES + ")")
     int userServices = ControlCommands.DEFAULT_USER_SERVICES;
 
+    /** Set by an old daemon that re-executed itself: the fd of the state it handed over. Not for people. */
+    @Option(names = Reexec.OPTION, hidden = true, paramLabel = "FD")
+    Integer reexecState;
+
     /**
      * The command for {@code daemon [--control PATH] [--log-dir DIR] [--log-timestamps F] [--] DIR...} parsed
      * without picocli (whose start-up would delay every service by ~150 ms), or null if the arguments hold anything
@@ -67,7 +77,8 @@ final class DaemonCommand implements Callable<Integer> {
         List<Path> roots = new ArrayList<>();
         String[] stamps = {TimestampFormat.ISO.flag()};
         boolean plain = PlainArguments.parse(args, 1, Map.of("--control", v -> command.control = Path.of(v),
-                        "--log-dir", v -> command.logDir = Path.of(v), "--log-timestamps", v -> stamps[0] = v),
+                        "--log-dir", v -> command.logDir = Path.of(v), "--log-timestamps", v -> stamps[0] = v,
+                        Reexec.OPTION, v -> command.reexecState = parseFd(v)),
                 Map.of(), v -> roots.add(Path.of(v)));
         command.roots = roots;
         try {
@@ -88,8 +99,31 @@ final class DaemonCommand implements Callable<Integer> {
             System.err.println("vigil daemon: --user-services must be 0 or more, not " + userServices);
             return 2;
         }
+        Optional<Handover> handover;
+        try {
+            handover = readHandover(reexecState);
+        } catch (IOException | HandoverCodec.MalformedException e) {
+            System.err.println("vigil daemon: cannot take over from the daemon before the re-exec (its services "
+                    + "are left running, unsupervised): " + e.getMessage());
+            return 1;
+        }
         return Daemon.run(roots, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
-                timestamps, userServices, Optional.ofNullable(target), System.err);
+                timestamps, userServices, Optional.ofNullable(target), System.err,
+                Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {}, handover);
+    }
+
+    /** The state at {@code fd}, if given. */
+    static Optional<Handover> readHandover(Integer fd) throws IOException, HandoverCodec.MalformedException {
+        return fd == null ? Optional.empty() : Optional.of(Reexec.read(fd));
+    }
+
+    /** An fd number; -1 (refused when read) if it is not one. */
+    private static int parseFd(String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /** tai64n, iso or none. */

@@ -1,5 +1,6 @@
 package vigil.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +14,9 @@ import vigil.init.Init;
 import vigil.log.LogLocation;
 import vigil.log.TimestampFormat;
 import vigil.os.Children;
+import vigil.reexec.Handover;
+import vigil.reexec.HandoverCodec;
+import vigil.reexec.Reexec;
 
 @Command(name = "init",
         description = {"Run as PID 1 (the system's init, or a container's): run the boot script, supervise as "
@@ -48,6 +52,10 @@ final class InitCommand implements Callable<Integer> {
             description = "directories of service directories (default: /etc/service)")
     List<Path> roots = new ArrayList<>();
 
+    /** Set by an init that re-executed itself: the fd of the state it handed over. Not for people. */
+    @Option(names = Reexec.OPTION, hidden = true, paramLabel = "FD")
+    Integer reexecState;
+
     @Override
     public Integer call() {
         if (Children.getpid() != 1) {
@@ -55,8 +63,16 @@ final class InitCommand implements Callable<Integer> {
             return 2;
         }
         List<Path> services = roots.isEmpty() && units.isEmpty() ? List.of(DEFAULT_SERVICES) : roots;
+        Optional<Handover> handover = Optional.empty();
+        try {
+            handover = DaemonCommand.readHandover(reexecState);
+        } catch (IOException | HandoverCodec.MalformedException e) {
+            // PID 1 must not exit: it goes on as after a boot, and says so.
+            System.err.println("vigil init: cannot take over from the init before the re-exec: " + e.getMessage());
+        }
         new Init(script(boot, DEFAULT_BOOT), script(shutdown, DEFAULT_SHUTDOWN), services, units, control,
-                logDir != null ? logDir : LogLocation.defaultRoot(), TimestampFormat.ISO).run(System.err);
+                logDir != null ? logDir : LogLocation.defaultRoot(), TimestampFormat.ISO, handover)
+                .run(System.err);
         throw new AssertionError("the init returned");
     }
 

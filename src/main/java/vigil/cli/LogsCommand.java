@@ -6,6 +6,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -31,6 +32,7 @@ import vigil.log.LogFollower;
 import vigil.log.LogLocation;
 import vigil.log.LogLockedException;
 import vigil.log.LogOptions;
+import vigil.log.LogOwner;
 import vigil.log.LogQuery;
 import vigil.log.LogReader;
 import vigil.log.LogWriter;
@@ -38,6 +40,8 @@ import vigil.log.Timestamps;
 import vigil.log.WallClock;
 import vigil.loop.EventLoop;
 import vigil.os.Epoll;
+import vigil.os.Errno;
+import vigil.os.OsException;
 
 @Command(name = "logs",
         description = {"Print a service's log: its rotated files, oldest first, then current.",
@@ -105,8 +109,17 @@ final class LogsCommand implements Callable<Integer> {
         } catch (IOException e) {
             // The reader went away (| head): what it wanted was printed.
             if ("Broken pipe".equals(e.getMessage())) return 0;
+            if (permissionDenied(e)) {
+                return fail(name + ": permission denied: " + e.getMessage() + ". A service's log is readable only by "
+                        + "root, group " + LogOwner.READERS + " and the user the service runs as");
+            }
             return fail(dir + ": " + e.getMessage());
         }
+    }
+
+    private static boolean permissionDenied(IOException e) {
+        return e instanceof AccessDeniedException
+                || (e instanceof OsException os && (os.errno() == Errno.EACCES || os.errno() == Errno.EPERM));
     }
 
     private static void follow(Path dir, LogQuery query, OutputStream out) throws IOException {

@@ -134,6 +134,19 @@ final class ManageCommands {
         }
     }
 
+    @Command(name = "daemon-reexec", description = {"Hand every service to a fresh exec of the daemon (with the "
+            + "jar as it is now): an upgrade with no service restarted and no log line lost; return once the new "
+            + "daemon is up.", "Refused while systemd units or transient services are loaded."})
+    static final class DaemonReexec extends ClientCommand {
+        @Override
+        int run(ControlClient client) throws IOException, Failed {
+            Map<String, Object> reply = expectOk(client, client.request("daemon-reexec"));
+            err.println("vigil: re-executed; the daemon (pid " + reply.get("pid") + ") supervises "
+                    + reply.get("services") + " services");
+            return OK;
+        }
+    }
+
     @Command(name = "shutdown", description = {"Stop every service in order (each logger after its service), then "
             + "the daemon; return once it has exited.",
             "Under vigil init the system then powers off, or reboots or halts as asked."})

@@ -21,7 +21,7 @@ final class RootCommand implements Runnable {
     /** Every subcommand's name, in the order help lists them. */
     private static final List<String> COMMANDS = List.of("daemon", "init", "status", "start", "stop", "restart", "once",
             "kill", "signal", "pause", "cont", "reload", "reset-failed", "wait", "add", "remove", "rescan",
-            "daemon-reload", "shutdown", "events", "logs", "verify", "cat", "demo", "version");
+            "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version");
 
     /** A new command object; a switch rather than method references, whose first use costs start-up time. */
     private static Object command(String name) {
@@ -40,6 +40,7 @@ final class RootCommand implements Runnable {
             case "reload" -> new ActionCommands.Reload();
             case "reset-failed" -> new ActionCommands.ResetFailed();
             case "daemon-reload" -> new ManageCommands.DaemonReload();
+            case "daemon-reexec" -> new ManageCommands.DaemonReexec();
             case "wait" -> new WaitCommand();
             case "add" -> new ManageCommands.Add();
             case "remove" -> new ManageCommands.Remove();

@@ -151,6 +151,18 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 reply.put("summary", host.daemonReload());
                 client.send(reply);
             }
+            case Request.DaemonReexec r -> {
+                access.checkOwner(caller, "re-execute the daemon");
+                if (host.stopping()) {
+                    throw new Failure(Error.SHUTTING_DOWN, "the daemon is shutting down: it is not re-executed");
+                }
+                // The new daemon answers on this connection once it is up; no other request is read meanwhile.
+                client.hold();
+                host.daemonReexec(client, id, why -> {
+                    client.send(Protocol.error(id, Error.FAILED, why));
+                    client.resume();
+                });
+            }
             case Request.Rescan r -> {
                 access.checkOwner(caller, "rescan the service directories");
                 host.rescan();

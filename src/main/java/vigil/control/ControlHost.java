@@ -68,4 +68,10 @@ public interface ControlHost {
      * @throws Protocol.Failure if there is no such log or it cannot be opened
      */
     Path rotateLog(String name) throws Protocol.Failure;
+
+    /**
+     * {@code daemon-reexec}: hands everything to a fresh exec of the daemon, which answers on {@code client}'s
+     * connection once it is up; {@code failed} hears why, if the old daemon goes on instead.
+     */
+    void daemonReexec(ControlServer.Client client, Object id, java.util.function.Consumer<String> failed);
 }

@@ -78,6 +78,9 @@ public final class ControlServer implements AutoCloseable {
         void subscribe();
 
         boolean isOpen();
+
+        /** The connection's socket, for {@code daemon-reexec}, which hands it to the new daemon to reply on. */
+        int fd();
     }
 
     private ControlServer(EventLoop loop, Path path, int listenFd, LineHandler handler, Consumer<String> say)
@@ -115,6 +118,20 @@ public final class ControlServer implements AutoCloseable {
             Fds.close(fd);
             throw e;
         }
+    }
+
+    /**
+     * Listens on the socket an old daemon handed over ({@code daemon-reexec}): bound and listening all along, so
+     * clients that connected during the exec wait in its backlog.
+     */
+    public static ControlServer adopt(EventLoop loop, Path path, int listenFd, LineHandler handler,
+                                      Consumer<String> say) throws OsException {
+        return new ControlServer(loop, path, listenFd, handler, say);
+    }
+
+    /** The listening socket, for {@code daemon-reexec}. */
+    public int listenFd() {
+        return listenFd;
     }
 
     private static void removeStaleSocket(Path path) throws IOException {
@@ -204,6 +221,11 @@ public final class ControlServer implements AutoCloseable {
         @Override
         public UnixSocket.PeerCredentials peer() {
             return peer;
+        }
+
+        @Override
+        public int fd() {
+            return fd;
         }
 
         @Override

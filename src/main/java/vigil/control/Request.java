@@ -51,6 +51,9 @@ public sealed interface Request {
     /** Read the unit files again: changed units take their new settings from their next start. */
     record DaemonReload() implements Request {}
 
+    /** Hand every service to a fresh exec of the daemon (an upgrade with no service restarted). */
+    record DaemonReexec() implements Request {}
+
     /** Look at every scanned directory again. */
     record Rescan() implements Request {}
 

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Consumer;
 import vigil.control.ControlCommands;
@@ -32,6 +33,8 @@ import vigil.os.OsException;
 import vigil.os.Rlimits;
 import vigil.os.Signals;
 import vigil.os.Spawner;
+import vigil.reexec.Handover;
+import vigil.reexec.Reexec;
 import vigil.scan.DirectoryWatcher;
 import vigil.scan.ServiceHost;
 import vigil.scan.ServiceTree;
@@ -73,6 +76,7 @@ public final class Daemon implements ServiceHost {
             List.of(Duration.ofMillis(250), Duration.ofSeconds(2), Duration.ofSeconds(6));
 
     private final EventLoop loop;
+    private final LinuxProcesses processes;
     private final Supervisor supervisor;
     private final SuperviseFiles supervise;
     private final ControlFifos fifos;
@@ -99,10 +103,17 @@ public final class Daemon implements ServiceHost {
     private final Consumer<StopCause> stoppedBy;
     /** A pending heap trim after a burst of work; null when none is due. */
     private EventLoop.Timer trim;
+    /** daemon-reexec, both ends. */
+    private DaemonHandover reexec;
+    /** After a re-exec: what the old daemon handed over, by name, until the scan finds each directory. */
+    private final Map<String, Handover.Pair> resuming = new HashMap<>();
+    /** After a re-exec: the request to answer once the first scan is done. */
+    private Optional<Handover.Reply> reexecReply = Optional.empty();
 
     private Daemon(EventLoop loop, LinuxProcesses processes, ServiceLogs logs, Reporter reporter,
                    Path runtimeDirectory, Consumer<StopCause> stoppedBy) {
         this.loop = loop;
+        this.processes = processes;
         this.stoppedBy = stoppedBy;
         this.reporter = reporter;
         this.logs = logs;
@@ -149,7 +160,25 @@ public final class Daemon implements ServiceHost {
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
                           TimestampFormat timestamps, int userServices, Optional<String> target, PrintStream err,
                           Set<Integer> stopSignals, Consumer<StopCause> stoppedBy) {
+        return run(roots, unitDirectories, control, logDir, timestamps, userServices, target, err, stopSignals,
+                stoppedBy, Optional.empty());
+    }
+
+    /**
+     * As {@link #run(List, List, Path, Path, TimestampFormat, int, Optional, PrintStream, Set, Consumer)}, taking
+     * over from an old daemon when {@code handover} is given ({@code daemon-reexec}): its services go on as they were.
+     */
+    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
+                          TimestampFormat timestamps, int userServices, Optional<String> target, PrintStream err,
+                          Set<Integer> stopSignals, Consumer<StopCause> stoppedBy, Optional<Handover> handover) {
         Reporter reporter = new Reporter(err);
+        try {
+            // Before anything is spawned: the handed-over fds came through the exec without close-on-exec.
+            if (handover.isPresent()) Reexec.adoptFds(handover.get());
+        } catch (OsException e) {
+            reporter.say("re-exec: cannot take over the fds: " + e.getMessage());
+            return 1;
+        }
         int uid = ControlPaths.currentUid();
         Path socket = control != null ? control : ControlPaths.socket(System.getenv(), uid).orElse(null);
         List<Path> unitDirs = new ArrayList<>();
@@ -172,6 +201,7 @@ public final class Daemon implements ServiceHost {
             if (Children.getpid() != 1) Children.setChildSubreaper();
             // Early, while few fds are open: the spawner's and the keeper's tables start as copies of the process's.
             Spawner spawner = Spawner.start();
+            if (handover.isPresent()) spawner.forgetInherited(handover.get().fds());
             ServiceLogs logs = new ServiceLogs(loop, spawner, logDir.toAbsolutePath(),
                     LogOptions.DEFAULT.withTimestamps(timestamps), reporter, openLogsBudget());
             try {
@@ -186,6 +216,12 @@ public final class Daemon implements ServiceHost {
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs,
                     (name, file) -> daemon.giveWay(name, "the unit file " + file), target, daemon.new UnitJobs());
+            daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
+                    reporter, daemon::cannotHandOver);
+            handover.ifPresent(h -> {
+                for (Handover.Pair pair : h.pairs()) daemon.resuming.put(pair.name(), pair);
+                daemon.reexecReply = h.reply();
+            });
             loop.setErrorReporter(t -> {
                 reporter.say("internal error (Vigil keeps running): " + t);
                 t.printStackTrace(err);
@@ -197,8 +233,12 @@ public final class Daemon implements ServiceHost {
                 ControlCommands commands = new ControlCommands(loop, daemon.new Control(), uid, runtime,
                         Users.system(), userServices, reporter::say);
                 try {
-                    server = ControlServer.open(loop, socket, commands, reporter::say);
+                    OptionalInt handedOver = handover.map(Handover::controlFd).orElse(OptionalInt.empty());
+                    server = handedOver.isPresent()
+                            ? ControlServer.adopt(loop, socket, handedOver.getAsInt(), commands, reporter::say)
+                            : ControlServer.open(loop, socket, commands, reporter::say);
                     daemon.commands = commands;
+                    daemon.reexec.controlSocket(server.listenFd());
                 } catch (IOException e) {
                     if (control != null) {
                         reporter.say("cannot listen on the control socket " + socket + ": " + e.getMessage());
@@ -251,9 +291,10 @@ public final class Daemon implements ServiceHost {
     }
 
     /**
-     * How many log directories may be open at once, two fds each. Per service Vigil holds its supervise/ fds and
+     * How many log directories may be open at once, three fds each (the directory, lock and current). Per service Vigil holds its supervise/ fds and
      * one log pipe's read end; pidfds take a fifth of the limit and give way when short. What is left is small: a
-     * hundredth of the limit (200 directories of 20000 fds) leaves room for 5000 services at three fds each.
+     * hundredth of the limit (200 directories of 20000 fds), with a two-hundredth for supervise/ directories kept
+     * open (see SuperviseFiles), leaves room for 5000 services at three fds each.
      */
     private static int openLogsBudget() throws OsException {
         return (int) Math.clamp(Rlimits.openFiles().soft() / 100, 2, 256);
@@ -271,7 +312,10 @@ public final class Daemon implements ServiceHost {
                 startUnits();
             });
         }
-        if (trees.isEmpty()) return;
+        if (trees.isEmpty()) {
+            resumed();
+            return;
+        }
         int[] scanning = {trees.size()};
         supervise.scanBegan();
         Runnable treeScanned = () -> {
@@ -283,6 +327,7 @@ public final class Daemon implements ServiceHost {
                     + String.join(", ", trees.stream().map(t -> t.root().toString()).toList())
                     + (heldBack == 0 ? "" : " (" + heldBack + " to start once what a previous Vigil left of them "
                     + "is gone)"));
+            resumed();
             trimSoon();
         };
         for (ServiceTree tree : trees) {
@@ -300,6 +345,47 @@ public final class Daemon implements ServiceHost {
         if (units.isEmpty() || stopping) return;
         units.start();
         reporter.say("running " + supervisor.units().size() + " units");
+    }
+
+    /**
+     * After a re-exec, once the first scan is done: what it did not find is stopped, children that died during the
+     * exec are reaped, and the request is answered.
+     */
+    private void resumed() {
+        for (Handover.Pair pair : resuming.values()) {
+            reporter.say(pair.name(), "its directory " + pair.directory() + " is gone since the re-exec; stopping it");
+            reexec.abandon(pair, true);
+        }
+        resuming.clear();
+        if (reexecReply.isEmpty()) return;
+        processes.reapAll();
+        reporter.say("re-executed: supervising " + supervisor.services().size() + " services");
+        DaemonHandover.reply(reexecReply.get(), supervisor.services().size());
+        reexecReply = Optional.empty();
+    }
+
+    /** Why this daemon cannot be re-executed at all now, if so: what the handover does not carry. */
+    private Optional<String> cannotHandOver() {
+        if (stopping) return Optional.of("the daemon is shutting down");
+        if (!supervisor.units().isEmpty()) {
+            return Optional.of(supervisor.units().size() + " systemd units are loaded, and re-exec does not hand "
+                    + "units over yet");
+        }
+        if (!waitingForName.isEmpty()) {
+            return Optional.of(waitingForName.keySet().iterator().next() + " is waiting for its name to be free");
+        }
+        if (!waitingForLeftovers.isEmpty()) {
+            return Optional.of(waitingForLeftovers.keySet().iterator().next() + " is waiting for what a previous "
+                    + "Vigil left of it to stop");
+        }
+        for (Service service : supervisor.services()) {
+            Path directory = service.spec().directory();
+            if (trees.stream().noneMatch(t -> directory.startsWith(t.root()))) {
+                return Optional.of(service.name() + " is a transient service, which re-exec does not hand over; "
+                        + "remove it first");
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -373,6 +459,21 @@ public final class Daemon implements ServiceHost {
         if (waiting != null) {
             throw new CannotSupervise("ignored: a service of that name is already supervised from "
                     + waiting.spec.directory(), false);
+        }
+        Handover.Pair handedOver = resuming.remove(spec.name());
+        if (handedOver != null && handedOver.directory().equals(spec.directory().toString())) {
+            try {
+                reexec.resume(spec, handedOver);
+            } catch (SpawnException e) {
+                throw new CannotSupervise(e.getMessage(), false);
+            }
+            attachFifos(supervisor.get(spec.name()).orElseThrow());
+            return;
+        }
+        if (handedOver != null) {
+            reporter.say(spec.name(), "its directory is now " + spec.directory() + ", not " + handedOver.directory()
+                    + "; stopping what ran from the old one");
+            reexec.abandon(handedOver, true);
         }
         try {
             supervise.open(spec);
@@ -669,6 +770,11 @@ public final class Daemon implements ServiceHost {
         @Override
         public void rescan() {
             Daemon.this.rescan();
+        }
+
+        @Override
+        public void daemonReexec(ControlServer.Client client, Object id, Consumer<String> failed) {
+            reexec.request(client, id, failed);
         }
 
         @Override

@@ -20,6 +20,7 @@ import vigil.daemon.LeftoverCheck.Recorded;
 import vigil.loop.EventLoop;
 import vigil.model.StopPolicy;
 import vigil.os.Children;
+import vigil.os.DirFd;
 import vigil.os.Epoll;
 import vigil.os.Errno;
 import vigil.os.Fds;
@@ -232,7 +233,9 @@ final class Leftovers {
                 String name = dir.getFileName().toString();
                 int lock;
                 try {
-                    lock = FileSystem.openLockFile(superviseDir.resolve("lock"), 0600);
+                    try (DirFd files = DirFd.open(superviseDir)) {
+                        lock = files.openOwnFile("lock", Fds.O_WRONLY | Fds.O_APPEND, 0600);
+                    }
                 } catch (OsException e) {
                     reporter.say(name, "cannot check what a previous Vigil left of this transient service: "
                             + e.getMessage());

@@ -16,9 +16,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import vigil.control.ControlPaths;
 import vigil.loop.EventLoop;
 import vigil.loop.Failures;
 import vigil.model.Command;
+import vigil.model.Credentials;
 import vigil.model.ExecOptions;
 import vigil.model.UnitSpec;
 import vigil.os.Children;
@@ -149,7 +151,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         } finally {
             opened.forEach(Fds::close);
         }
-        if (capture != null) capture.writerStarted();
+        if (capture != null) capture.writerStarted(command.user().map(Credentials::uid).orElse(-1));
         Child child = new Child(spawned.pid(), observer, capture);
         children.put(child.pid, child);
         child.exitWatch = watchExit(child.pid);
@@ -204,6 +206,89 @@ final class LinuxProcesses implements Processes, UnitOs {
         child.exitWatch = watchPinned(pid, pidfd);
         children.put(pid, child);
         return child;
+    }
+
+    @Override
+    public RunningProcess resume(int pid, Stdio stdout, Stdio stderr, ProcessObserver observer)
+            throws SpawnException {
+        if (children.containsKey(pid)) throw new SpawnException("pid " + pid + " is taken over twice", Errno.EEXIST);
+        if (parentOf(pid) != Children.getpid()) {
+            throw new SpawnException("pid " + pid + " is no longer a child of this daemon", Errno.ECHILD);
+        }
+        ServiceLogs.Capture capture = stdout instanceof Stdio.Log l ? (ServiceLogs.Capture) l.log()
+                : stderr instanceof Stdio.Log l ? (ServiceLogs.Capture) l.log() : null;
+        if (capture != null) capture.writerStarted(userOf(pid));
+        Child child = new Child(pid, observer, capture);
+        children.put(pid, child);
+        // A process that died during the exec is a zombie: its new pidfd is readable at once, and it is reaped.
+        child.exitWatch = watchExit(pid);
+        return child;
+    }
+
+    /**
+     * Whom a handed-over process writes its log as, for {@link ServiceLogs.Capture#writerStarted}: the owner of
+     * its /proc directory (its effective uid), or -1 (Vigil) when that is Vigil's own user or cannot be read.
+     */
+    private static int userOf(int pid) {
+        try {
+            int uid = (Integer) Files.getAttribute(Path.of("/proc", Integer.toString(pid)), "unix:uid");
+            return uid == ControlPaths.currentUid() ? -1 : uid;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** The parent pid of {@code pid} from /proc; 0 if it is gone. */
+    private static int parentOf(int pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+            // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so the fields follow the last ')'.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 3);
+            return Integer.parseInt(fields[1]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Why the children cannot be handed over to a new daemon now, if they cannot: a process that is no service's
+     * running {@code run} (a finish, a probe, a control script), or one whose exec or readiness is not settled.
+     */
+    Optional<String> notQuiet(java.util.Set<Integer> servicePids) {
+        for (Child child : children.values()) {
+            if (!servicePids.contains(child.pid)) {
+                return Optional.of("pid " + child.pid + " (a finish, check or control script) is running");
+            }
+            if (child.errorPipe != null || child.execPending || child.readinessPipe != null
+                    || (child.notifySocket != null && !child.notifiedReady)) {
+                return Optional.of("pid " + child.pid + " has not finished starting");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Before the exec: the sd_notify sockets of service directories that are ready have nothing more to tell
+     * (readiness is all Vigil reads from them), so they are closed and removed, not handed over.
+     */
+    void closeReadySockets() {
+        for (Child child : children.values()) {
+            if (child.notifySocket == null) continue;
+            if (child.notifySocket.registration() != null) child.notifySocket.registration().cancel();
+            closeNotifySocket(child.notifySocket.fd(), child.notifyPath);
+            child.notifySocket = null;
+        }
+    }
+
+    /** The fds of a pair's pipe: {read end, write end}, -1 for one closed. */
+    static int[] ends(Pipe pipe) {
+        LinuxPipe p = (LinuxPipe) pipe;
+        return new int[] {p.readEnd, p.writeEnd};
+    }
+
+    /** A pair's pipe handed over by the old daemon. */
+    static Pipe adoptPipe(int readEnd, int writeEnd) {
+        return new LinuxPipe(readEnd, writeEnd);
     }
 
     /** Refuses a process outside the unit unless vouched for; then checks that the pinned one still lives. */

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.function.Consumer;
 import vigil.log.LogEvent;
 import vigil.log.LogOptions;
+import vigil.log.LogOwner;
 import vigil.log.LogWriter;
 import vigil.log.WallClock;
 import vigil.loop.EventLoop;
@@ -27,9 +28,10 @@ final class LoopLog implements AutoCloseable {
         this.writer = writer;
     }
 
-    /** Opens and locks the log directory {@code dir} (see {@link LogWriter#open}). */
-    static LoopLog open(EventLoop loop, Path dir, LogOptions options, Consumer<LogEvent> events) throws IOException {
-        LoopLog log = new LoopLog(loop, LogWriter.open(dir, options, WallClock.SYSTEM, events));
+    /** Opens and locks the log directory {@code dir}, its files given to {@code owner} (see {@link LogWriter#open}). */
+    static LoopLog open(EventLoop loop, Path dir, LogOptions options, LogOwner owner, Consumer<LogEvent> events)
+            throws IOException {
+        LoopLog log = new LoopLog(loop, LogWriter.open(dir, options, WallClock.SYSTEM, owner, events));
         log.reschedule();
         return log;
     }
@@ -52,6 +54,14 @@ final class LoopLog implements AutoCloseable {
         if (closed) return;
         writer.rotate();
         reschedule();
+    }
+
+    /** Closes without ending a partial line, and returns its text (see {@link LogWriter#closeKeepingPartial}). */
+    byte[] closeKeepingPartial() {
+        if (closed) return new byte[0];
+        closed = true;
+        if (timer != null) timer.cancel();
+        return writer.closeKeepingPartial();
     }
 
     @Override

@@ -6,12 +6,15 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import vigil.log.LogEvent;
 import vigil.log.LogLocation;
 import vigil.log.LogLockedException;
 import vigil.log.LogOptions;
+import vigil.log.LogOwner;
 import vigil.loop.EventLoop;
+import vigil.os.DirFd;
 import vigil.os.Epoll;
 import vigil.os.Errno;
 import vigil.os.Fds;
@@ -35,7 +38,8 @@ import vigil.service.SpawnException;
  * its fd-keeper thread's file table, and every child gets a copy from there. So the pipe never hangs up while the
  * service exists: a service's death wakes Vigil once, for the death, and not first for the pipe's EOF in the
  * middle of the dying process's exit. A grandchild that outlives its parent goes on feeding the same pipe. An open
- * log directory costs two more fds (lock and current) and a buffer: at most {@code maxOpen} are open at once, and
+ * log directory costs three more fds (the directory, lock and current) and a buffer: at most {@code maxOpen} are
+ * open at once, and
  * the one written least recently is closed to make room; it is reopened when its service writes again.
  *
  * <p>Memory is bounded whatever the services write: one read buffer shared by all pipes (everything runs on the
@@ -63,6 +67,10 @@ final class ServiceLogs {
     private final LogOptions options;
     private final Reporter reporter;
     private final int maxOpen;
+    /** Whether this daemon is root: only root can give log files to their service's user and group adm. */
+    private final boolean asRoot;
+    /** Group adm, which reads every log after root, if the system has it. */
+    private final OptionalInt readers;
     private final MemorySegment buffer = Arena.ofAuto().allocate(CHUNK);
     /** Captures whose log directory is open. */
     private final Set<Capture> open = new HashSet<>();
@@ -72,7 +80,7 @@ final class ServiceLogs {
     /**
      * @param spawner what spawns the services, and keeps the write ends of their pipes
      * @param root    where log directories go unless a service says otherwise
-     * @param maxOpen how many log directories may be open at once (two fds each)
+     * @param maxOpen how many log directories may be open at once (three fds each)
      */
     ServiceLogs(EventLoop loop, Spawner spawner, Path root, LogOptions options, Reporter reporter, int maxOpen) {
         this.loop = loop;
@@ -81,6 +89,13 @@ final class ServiceLogs {
         this.options = options;
         this.reporter = reporter;
         this.maxOpen = Math.max(1, maxOpen);
+        this.asRoot = DirFd.effectiveUid() == 0;
+        this.readers = asRoot ? LogOwner.readersGroup(Path.of("/etc/group")) : OptionalInt.empty();
+    }
+
+    /** Who gets the files of a log whose writers all ran as {@code uid} (-1: root, or whoever runs Vigil). */
+    private LogOwner owner(int uid) {
+        return asRoot ? LogOwner.forService(Math.max(uid, 0), readers) : LogOwner.KEEP;
     }
 
     /** Where log directories go by default. */
@@ -96,7 +111,7 @@ final class ServiceLogs {
 
     /** Opens Vigil's own log; its problems are told on stderr only, never logged to itself. */
     LoopLog openOwn() throws IOException {
-        return LoopLog.open(loop, LogLocation.ownDirectory(root), options,
+        return LoopLog.open(loop, LogLocation.ownDirectory(root), options, owner(-1),
                 event -> reporter.sayOnStderr("log: " + event.describe()));
     }
 
@@ -143,6 +158,25 @@ final class ServiceLogs {
         return capture;
     }
 
+    /**
+     * A capture an old daemon handed over ({@code daemon-reexec}): the same pipe, whose unread bytes wait in it, and
+     * the partial line the old daemon had read but not ended, which the next bytes go on.
+     */
+    Capture adopt(String name, Optional<Path> directory, int readFd, int writeFd, byte[] partial)
+            throws OsException {
+        Path dir = directory.orElseGet(() -> directory(root, name)).toAbsolutePath();
+        Spawner.Kept writeEnd = spawner.keep(writeFd);
+        Capture capture = new Capture(name, dir, readFd, writeEnd);
+        try {
+            capture.registration = loop.watch(readFd, Epoll.EPOLLIN, events -> capture.read());
+        } catch (OsException e) {
+            capture.close();
+            throw e;
+        }
+        capture.carryOn(partial);
+        return capture;
+    }
+
     /** Closes the log directory written least recently, to make room for another. */
     private void closeLeastRecent() {
         Capture oldest = null;
@@ -152,6 +186,8 @@ final class ServiceLogs {
 
     /** One service's pipe and log. */
     final class Capture implements OutputLog {
+        private static final int UNKNOWN = Integer.MIN_VALUE;
+
         private final String name;
         private final Path dir;
         /** Vigil's read end; -1 once closed. */
@@ -165,6 +201,8 @@ final class ServiceLogs {
         /** Null until bytes arrive, while the directory cannot be opened, and after it was closed for room. */
         private LoopLog log;
         private long lastWrite;
+        /** The uid every process that wrote here ran as (-1: Vigil's own, or several), {@link #UNKNOWN} before one. */
+        private int ownerUid = UNKNOWN;
         /** Why the directory cannot be opened, once told; null while all is well. */
         private String openFailure;
         private long retryOpenAt;
@@ -192,9 +230,52 @@ final class ServiceLogs {
             return writeEnd;
         }
 
-        /** A process Vigil spawned writes here from now on. */
-        void writerStarted() {
+        /** The pipe's fds and the partial line, as {@code daemon-reexec} hands them over. */
+        record HandedOver(int readFd, int writeFd, byte[] partial) {}
+
+        /**
+         * Gets ready for the exec: the log directory is closed (its lines written, a partial one kept back, not
+         * ended) and the write end copied into the process's table. The read end stays watched: if the exec fails,
+         * {@link #execFailed} puts things back.
+         */
+        HandedOver handOver() throws OsException {
+            int write = spawner.copyOut(writeEnd());
+            byte[] partial = new byte[0];
+            if (log != null) {
+                partial = log.closeKeepingPartial();
+                log = null;
+                open.remove(this);
+            }
+            return new HandedOver(readFd, write, partial);
+        }
+
+        /** The exec failed: the copy of the write end goes, and the partial line is taken up again. */
+        void execFailed(HandedOver handedOver) {
+            Fds.close(handedOver.writeFd());
+            carryOn(handedOver.partial());
+        }
+
+        private void carryOn(byte[] partial) {
+            if (partial.length == 0 || !openLog()) return;
+            MemorySegment bytes = Arena.ofAuto().allocate(partial.length);
+            MemorySegment.copy(partial, 0, bytes, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, partial.length);
+            log.append(bytes, partial.length);
+            lastWrite = ++writes;
+        }
+
+        /**
+         * A process Vigil spawned writes here from now on, as {@code uid} (-1: as Vigil). The files are given to a
+         * service's user only while everything that wrote them ran as that user: the first writer of another uid
+         * makes them root's (Vigil's) for good, and an open log is closed so that it reopens so, before any of
+         * that writer's output is read.
+         */
+        void writerStarted(int uid) {
             writers++;
+            int owner = ownerUid == UNKNOWN || ownerUid == uid ? uid : -1;
+            if (owner == ownerUid) return;
+            boolean wasKnown = ownerUid != UNKNOWN;
+            ownerUid = owner;
+            if (wasKnown) closeLog();
         }
 
         /**
@@ -304,7 +385,7 @@ final class ServiceLogs {
             if (openFailure != null && now - retryOpenAt < 0) return false;
             if (open.size() >= maxOpen) closeLeastRecent();
             try {
-                log = LoopLog.open(loop, dir, options, this::tell);
+                log = LoopLog.open(loop, dir, options, owner(ownerUid == UNKNOWN ? -1 : ownerUid), this::tell);
             } catch (IOException e) {
                 String why = e instanceof LogLockedException ? "another logger holds it" : e.getMessage();
                 if (openFailure == null) {

@@ -14,6 +14,7 @@ import vigil.os.Ending;
 import vigil.os.ExitStatus;
 import vigil.os.OsException;
 import vigil.os.Power;
+import vigil.reexec.Handover;
 
 /**
  * {@code vigil init}: Vigil as PID 1, in runit's three stages. The boot script runs to its end, the daemon then
@@ -24,9 +25,17 @@ import vigil.os.Power;
  *
  * @param boot     run first, to its end (runit's /etc/runit/1); exit 100 skips to the shutdown, as in runit
  * @param shutdown run once the services are stopped, with "poweroff", "reboot" or "halt" as its argument
+ * @param reexec   what the init before this exec handed over ({@code daemon-reexec}): the boot is over, and
+ *                 stage 2 goes on where it was
  */
 public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> roots, List<Path> unitDirectories,
-                   Path control, Path logDir, TimestampFormat timestamps) {
+                   Path control, Path logDir, TimestampFormat timestamps, Optional<Handover> reexec) {
+    /** A fresh start, from stage 1. */
+    public Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> roots, List<Path> unitDirectories,
+                Path control, Path logDir, TimestampFormat timestamps) {
+        this(boot, shutdown, roots, unitDirectories, control, logDir, timestamps, Optional.empty());
+    }
+
     /** How long the shutdown script may take before the init goes on without it. */
     static final Duration SHUTDOWN_SCRIPT_LIMIT = Duration.ofSeconds(90);
     /** How long processes left at the end get after TERM, and then after KILL. */
@@ -74,7 +83,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
 
     /** Stages 1 and 2, until the ending is decided. */
     private void supervise(Stages stages, PrintStream console) {
-        if (boot.isPresent()) {
+        if (boot.isPresent() && reexec.isEmpty()) {
             Path script = boot.get();
             Optional<ExitStatus> booted = stages.runScript(script, List.of(script.toString()), Optional.empty());
             if (booted.filter(status -> status.code() == SKIP_TO_SHUTDOWN).isPresent()) {
@@ -98,7 +107,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
                 cause -> requested.set(switch (cause) {
                     case StopCause.Signalled s -> EndingSignals.forSignal(s.signal()).orElse(Ending.POWER_OFF);
                     case StopCause.Requested r -> r.then().orElse(Ending.POWER_OFF);
-                }));
+                }), reexec);
         // The daemon heard the signal that stopped it; the stages heard it too, and must not take it as news.
         stages.forgetSignals();
         stages.decide(code == 0 ? requested.get() : Ending.HALT);

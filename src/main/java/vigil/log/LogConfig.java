@@ -1,10 +1,6 @@
 package vigil.log;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,15 +31,6 @@ public record LogConfig(long maxSize, int maxFiles, int minFiles, long maxAgeSec
 
     /** A parsed config and the lines it ignored, each with the reason. */
     public record Parsed(LogConfig config, List<LogEvent.ConfigIgnored> ignored) {}
-
-    /** Reads {@code dir/config}; a missing file is the default configuration. */
-    public static Parsed read(Path dir) throws IOException {
-        try {
-            return parse(Files.readString(dir.resolve("config"), StandardCharsets.ISO_8859_1));
-        } catch (NoSuchFileException e) {
-            return new Parsed(DEFAULT, List.of());
-        }
-    }
 
     public static Parsed parse(String text) {
         long size = DEFAULT.maxSize, age = DEFAULT.maxAgeSeconds;

@@ -99,10 +99,22 @@ public final class LogWriter implements AutoCloseable {
      */
     public static LogWriter open(Path dir, LogOptions options, WallClock clock, Consumer<LogEvent> events)
             throws IOException {
+        return open(dir, options, clock, LogOwner.KEEP, events);
+    }
+
+    /**
+     * As {@link #open(Path, LogOptions, WallClock, Consumer)}, giving the files to {@code owner}.
+     *
+     * @throws vigil.os.ForeignDirectoryException if the directory belongs to another user than root or this
+     *                                            process's
+     */
+    public static LogWriter open(Path dir, LogOptions options, WallClock clock, LogOwner owner,
+                                 Consumer<LogEvent> events) throws IOException {
         Objects.requireNonNull(options);
+        Objects.requireNonNull(owner);
         Objects.requireNonNull(events);
         long now = clock.epochNanos();
-        return new LogWriter(LogFiles.open(dir, now, events), options, clock, events, now);
+        return new LogWriter(LogFiles.open(dir, now, owner, events), options, clock, events, now);
     }
 
     /** Logs the first {@code length} bytes of {@code chunk}: any bytes, not necessarily whole lines. */
@@ -218,6 +230,24 @@ public final class LogWriter implements AutoCloseable {
         if (droppedUnreported > 0) events.accept(new LogEvent.Dropped(failure, droppedUnreported));
         files.close();
         arena.close();
+    }
+
+    /**
+     * As {@link #close}, but a partial line is not ended: its text is returned instead, for whoever reads the rest
+     * of it ({@code daemon-reexec}: the new daemon reads on from the same pipe). Empty if no line is in progress.
+     */
+    public byte[] closeKeepingPartial() {
+        checkOpen();
+        byte[] partial = new byte[0];
+        if (inLine) {
+            partial = buffer.asSlice(fill - lineLength, lineLength).toArray(ValueLayout.JAVA_BYTE);
+            // The line, stamp and all, is [complete, fill): it is taken back whole.
+            fill = complete;
+            inLine = false;
+            lineLength = 0;
+        }
+        close();
+        return partial;
     }
 
     private void checkOpen() {

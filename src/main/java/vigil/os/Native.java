@@ -105,4 +105,29 @@ final class Native {
         Arrays.fill(arguments, ValueLayout.JAVA_LONG);
         return FunctionDescriptor.of(ValueLayout.JAVA_LONG, arguments);
     }
+
+    // ---- Files relative to a directory fd, for DirFd ----
+    // Root writes into directories that other users may write too (a service's log directory, its supervise/).
+    // Every such file is reached through an fd held on its directory with O_NOFOLLOW, so a name someone swapped
+    // for a symlink (or the directory itself, renamed and replaced) never leads root's write elsewhere; replaced
+    // files are made with O_EXCL and renamed into place; modes and owners are set through the file's own fd.
+
+    /** Linked on first use (a holder class), so a CLI command that writes no such file links none of them. */
+    static final class At {
+        private At() {}
+
+        /** openat is variadic in its mode, like open. */
+        static final MethodHandle OPENAT = linkVariadicErrno("openat", 4, 3);
+        static final MethodHandle MKDIRAT = linkErrno("mkdirat", 3);
+        static final MethodHandle MKFIFOAT = linkErrno("mkfifoat", 3);
+        static final MethodHandle RENAMEAT = linkErrno("renameat", 4);
+        static final MethodHandle UNLINKAT = linkErrno("unlinkat", 3);
+        static final MethodHandle LINKAT = linkErrno("linkat", 5);
+        static final MethodHandle STATX = linkErrno("statx", 5);
+        static final MethodHandle PWRITE = linkErrno("pwrite", 4);
+        static final MethodHandle FTRUNCATE = linkErrno("ftruncate", 2);
+        static final MethodHandle FCHMOD = linkErrno("fchmod", 2);
+        static final MethodHandle FCHOWN = linkErrno("fchown", 3);
+        static final MethodHandle GETEUID = link("geteuid", 0);
+    }
 }

@@ -244,6 +244,11 @@ public final class SignalEvents implements AutoCloseable {
         return setMask(SIG_BLOCK, mask);
     }
 
+    /** Sets the calling thread's mask to exactly {@code mask}; returns it as it was, for {@link #restoreMask}. */
+    public static long replaceMask(long mask) {
+        return setMask(SIG_SETMASK, mask);
+    }
+
     /** Sets the calling thread's mask back to what {@link #blockInCurrentThread} returned. */
     public static void restoreMask(long previous) {
         setMask(SIG_SETMASK, previous);

@@ -1,5 +1,6 @@
 package vigil.os;
 
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +75,21 @@ public final class Spawner implements AutoCloseable {
             }
         }
         return new Spawner(spawner, keeper, keeperPidfd);
+    }
+
+    /**
+     * Closes {@code fds} in the threads' own tables, which began as copies of the process's: fds a daemon took over
+     * from before its re-exec must live in the process's table only, or a copy here would keep a pipe from ever
+     * reaching EOF. Call right after {@link #start}, before anything is kept.
+     */
+    public synchronized void forgetInherited(Collection<Integer> fds) throws OsException {
+        for (Optional<PrivateTableThread> thread : List.of(spawner, keeper)) {
+            if (thread.isEmpty()) continue;
+            thread.get().call(() -> {
+                fds.forEach(Fds::close);
+                return null;
+            });
+        }
     }
 
     /** Whether spawns run on a thread with a file table of its own. */
@@ -153,6 +169,20 @@ public final class Spawner implements AutoCloseable {
             return new Kept(thread.call(() -> Children.pidfdGetfd(thread.processPidfd(), fd)), true);
         } finally {
             Fds.close(fd);
+        }
+    }
+
+    /**
+     * A copy of a kept fd in the caller's table (close-on-exec), for {@code daemon-reexec}: the keeper's table
+     * does not survive an exec, the process's does.
+     */
+    public synchronized int copyOut(Kept kept) throws OsException {
+        if (kept.inKeeper() && keeper.isPresent()) return Children.pidfdGetfd(keeper.get().pidfd(), kept.fd());
+        int self = Children.pidfdOpen(Children.getpid());
+        try {
+            return Children.pidfdGetfd(self, kept.fd());
+        } finally {
+            Fds.close(self);
         }
     }
 

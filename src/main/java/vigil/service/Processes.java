@@ -16,6 +16,15 @@ public interface Processes {
      */
     RunningProcess start(ProcessRequest request, ProcessObserver observer) throws SpawnException;
 
+    /**
+     * Watches {@code pid} again after {@code daemon-reexec}: a process this daemon started before its exec, and so
+     * still its child. Its output goes to {@code stdout} and {@code stderr}, as when it was started.
+     *
+     * @throws SpawnException if {@code pid} is not a child of this process
+     */
+    RunningProcess resume(int pid, ProcessRequest.Stdio stdout, ProcessRequest.Stdio stderr, ProcessObserver observer)
+            throws SpawnException;
+
     /** A pipe that lives until closed, independent of the processes attached to its ends. */
     Pipe openPipe() throws SpawnException;
 

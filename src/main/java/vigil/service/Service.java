@@ -83,6 +83,72 @@ public final class Service {
         else listener.stateChanged(this);
     }
 
+    /**
+     * The state to hand over to a new daemon ({@code daemon-reexec}), or why not now: a process between two states
+     * (an exec, a finish, a readiness probe or a stop under way) would be lost in between.
+     */
+    public Result<ServiceSnapshot> snapshot() {
+        if (probe != null) return new Result.Busy<>(name + ": its readiness check is running");
+        ServiceSnapshot.Phase phase = switch (state) {
+            case Up u when u.execed() -> new ServiceSnapshot.Phase.Up(u.run().pid(), u.sinceNanos(), u.ready());
+            case Up u -> null;
+            case Down d -> new ServiceSnapshot.Phase.Down(d.sinceNanos());
+            case BackingOff b -> new ServiceSnapshot.Phase.BackingOff(b.untilNanos());
+            case Stopping s -> null;
+            case Finishing f -> null;
+        };
+        if (phase == null || restartRequested || want == Want.EXIT) {
+            return new Result.Busy<>(name + ": it is " + switch (state) {
+                case Up u -> "starting";
+                case Stopping s -> "stopping";
+                case Finishing f -> "running its finish";
+                default -> "being removed";
+            });
+        }
+        return new Result.Ready<>(new ServiceSnapshot(phase, want, paused, gotTerm, backoff, restarts,
+                Optional.ofNullable(lastExit)));
+    }
+
+    /** A snapshot, or why the service cannot give one now. */
+    public sealed interface Result<T> {
+        record Ready<T>(T value) implements Result<T> {}
+
+        record Busy<T>(String why) implements Result<T> {}
+    }
+
+    /**
+     * Takes up the state an old daemon handed over, instead of {@link #begin}: a running process is watched
+     * again (it is still this process's child), a backoff's restart is scheduled for when it was due.
+     *
+     * @throws SpawnException if the process is no longer this daemon's child
+     */
+    void resume(ServiceSnapshot snapshot) throws SpawnException {
+        want = snapshot.want();
+        paused = snapshot.paused();
+        gotTerm = snapshot.gotTerm();
+        backoff = snapshot.backoff();
+        restarts = snapshot.restarts();
+        lastExit = snapshot.lastExit().orElse(null);
+        switch (snapshot.phase()) {
+            case ServiceSnapshot.Phase.Down d -> enter(new Down(d.sinceNanos()));
+            case ServiceSnapshot.Phase.BackingOff b -> {
+                BackingOff waiting = new BackingOff(b.untilNanos());
+                enter(waiting);
+                stateTimer = clock.schedule(Duration.ofNanos(Math.max(0, b.untilNanos() - clock.nanoTime())), () -> {
+                    if (state != waiting) return;
+                    restarts++;
+                    spawnRun();
+                });
+            }
+            case ServiceSnapshot.Phase.Up u -> {
+                RunObserver observer = new RunObserver();
+                observer.process = processes.resume(u.pid(), stdout, stderr, observer);
+                enter(new Up(observer.process, u.sinceNanos(), true, u.ready()));
+            }
+        }
+        listener.stateChanged(this);
+    }
+
     // ---- what the world may read ----
 
     /** The current name: the spec's, unless the service directory was renamed since it was loaded. */

@@ -113,6 +113,61 @@ public final class Supervisor {
         pair.main.begin();
     }
 
+    /**
+     * What a service directory's pair holds, for {@code daemon-reexec}: the services, the pipe between them (null
+     * without a logger) and the built-in log.
+     */
+    public record PairView(Service main, Service logger, Pipe pipe, OutputLog log) {}
+
+    /** Every service directory's pair (transient services included), in the order they were added. */
+    public List<PairView> pairs() {
+        List<PairView> all = new ArrayList<>();
+        for (Entry entry : entries.values()) {
+            if (entry instanceof Pair p) all.add(new PairView(p.main, p.logger, p.pipe, p.log));
+        }
+        return all;
+    }
+
+    /**
+     * Supervises a pair an old daemon handed over ({@code daemon-reexec}): its pipe and log as they were, each
+     * service in the state it was in, its processes watched again, nothing started anew.
+     *
+     * @param pipe   the pipe between the service and its logger; null if {@code spec} has none
+     * @param logger the logger's state; empty if {@code spec} has none
+     * @throws SpawnException if a process is no longer this daemon's child; nothing is supervised then
+     */
+    public void resume(DirectorySpec spec, Pipe pipe, OutputLog log, ServiceSnapshot main,
+                       Optional<ServiceSnapshot> logger) throws SpawnException {
+        if (entries.containsKey(spec.name())) {
+            throw new IllegalArgumentException(spec.name() + ": a service of that name is already supervised");
+        }
+        if (spec.logger().isPresent() != (pipe != null) || (pipe != null) != logger.isPresent()) {
+            throw new IllegalArgumentException(spec.name() + ": its log/ came or went during the re-exec");
+        }
+        if (entries.isEmpty()) whenAllRemoved = null;
+        PairListener pairListener = new PairListener();
+        Pair pair;
+        if (pipe != null) {
+            Service mainService = new Service(spec, processes, clock, pairListener, new Stdio.Inherit(),
+                    new Stdio.PipeWriteEnd(pipe), new Stdio.Log(log), true);
+            Service loggerService = new Service(spec.logger().get(), processes, clock, pairListener,
+                    new Stdio.PipeReadEnd(pipe), new Stdio.Log(log), new Stdio.Log(log), false);
+            pair = new Pair(mainService, loggerService, pipe, log);
+        } else {
+            pair = new Pair(new Service(spec, processes, clock, pairListener, new Stdio.Inherit(), new Stdio.Log(log),
+                    new Stdio.Log(log), true), null, null, log);
+        }
+        pairListener.pair = pair;
+        entries.put(spec.name(), pair);
+        try {
+            if (pair.logger != null) pair.logger.resume(logger.get());
+            pair.main.resume(main);
+        } catch (SpawnException e) {
+            entries.remove(spec.name());
+            throw e;
+        }
+    }
+
     private void addUnit(UnitSpec spec) throws SpawnException {
         Unit unit = new Unit(processes.openLog(spec.name(), Optional.empty()));
         // Every unit gets its socket, even with NotifyAccess=none (whose processes are not told of it): a

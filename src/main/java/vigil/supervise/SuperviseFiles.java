@@ -9,14 +9,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
 import vigil.model.DirectorySpec;
 import vigil.os.Errno;
+import vigil.os.ForeignDirectoryException;
 import vigil.os.NativeHeap;
 import vigil.os.OsException;
+import vigil.os.Rlimits;
 import vigil.os.ThreadPriority;
 import vigil.service.Clock;
 import vigil.service.Service;
@@ -56,6 +59,13 @@ public final class SuperviseFiles implements AutoCloseable {
     private final Map<DirectorySpec, Tracked> bySpec = new IdentityHashMap<>();
     private final WriteQueue<Tracked> queue = new WriteQueue<>(System::nanoTime, MAX_HOLD.toNanos());
     private final Thread writer;
+    /**
+     * The services whose supervise directory is kept open between writes, least recently written first; writer
+     * thread only. A restart writes its service's state twice or more; keeping the directory of the services
+     * written most often saves reopening it each time, and the budget keeps 5000 services within the fd limit.
+     */
+    private final LinkedHashMap<Tracked, Boolean> keptOpen = new LinkedHashMap<>(16, 0.75f, true);
+    private final int keepOpenBudget = keepOpenBudget();
     /** Reports for the loop not sent yet; writer thread only. */
     private final List<Runnable> reports = new ArrayList<>();
     /** A first scan is under way (loop thread only): it counts as one start in the queue. */
@@ -63,6 +73,11 @@ public final class SuperviseFiles implements AutoCloseable {
     /** Closes queued and not done yet (loop thread only): while there are some, a lock found held may be ours. */
     private int closesPending;
     private static final Tracked STOP = new Tracked(null);
+    /** Holds the writer until {@link #resumeWriter}: see {@link #pauseWriter}. */
+    private static final Tracked PAUSE = new Tracked(null);
+    /** Whether the writer is held at {@link #PAUSE}, under {@link #pause}'s lock. */
+    private final Object pause = new Object();
+    private boolean pauseWanted, paused;
     private static final int TRIM_AFTER_WRITES = 64;
     private static final int REPORT_BATCH = 64;
     private static final Duration FIRST_RETRY = Duration.ofSeconds(1);
@@ -249,6 +264,83 @@ public final class SuperviseFiles implements AutoCloseable {
         else queue.startEnded();
     }
 
+    /**
+     * For {@code daemon-reexec}: waits until the writer has written everything queued so far, then holds it, so no
+     * file is half written when the process execs. False if that took longer than {@code timeout} (a stuck disk);
+     * either way, call {@link #resumeWriter} unless the exec succeeds.
+     */
+    public boolean pauseWriter(Duration timeout) {
+        synchronized (pause) {
+            pauseWanted = true;
+        }
+        queue.add(PAUSE);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (pause) {
+            while (!paused) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                try {
+                    pause.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Lets the writer go on after {@link #pauseWriter}. */
+    public void resumeWriter() {
+        synchronized (pause) {
+            pauseWanted = false;
+            pause.notifyAll();
+        }
+    }
+
+    private void holdWhilePaused() throws InterruptedException {
+        synchronized (pause) {
+            paused = true;
+            pause.notifyAll();
+            while (pauseWanted) pause.wait();
+            paused = false;
+        }
+    }
+
+    /** What {@code daemon-reexec} hands over of one service's supervise/: its open files and runit's timestamp. */
+    public record HandedOver(SuperviseDir dir, Instant stamp, int lastPid, ServiceState.Runit lastState) {}
+
+    /**
+     * The open supervise directory of {@code spec}, with its state, once {@link #pauseWriter} returned true; null
+     * if it has none (it could not be made).
+     */
+    public HandedOver handOver(DirectorySpec spec) {
+        Tracked tracked = bySpec.get(spec);
+        if (tracked == null || tracked.dir == null) return null;
+        return new HandedOver(tracked.dir, tracked.stamp, tracked.lastPid, tracked.lastState);
+    }
+
+    /**
+     * Keeps the supervise directory an old daemon handed over, as {@link #open} would have opened it; with
+     * {@code handedOver} null (the old daemon had none open), opens it as {@link #open} does.
+     *
+     * @throws IOException as {@link #open}, for a directory not handed over
+     */
+    public void adopt(DirectorySpec spec, HandedOver handedOver) throws IOException {
+        if (handedOver == null) {
+            track(spec);
+            return;
+        }
+        Tracked tracked = new Tracked(spec);
+        tracked.open = handedOver.dir();
+        tracked.locked = handedOver.dir();
+        tracked.stamp = handedOver.stamp();
+        tracked.lastPid = handedOver.lastPid();
+        tracked.lastState = handedOver.lastState();
+        bySpec.put(spec, tracked);
+        submit(tracked);
+    }
+
     /** Writes what is still pending, releases every lock, and stops the writer. */
     @Override
     public void close() {
@@ -286,6 +378,11 @@ public final class SuperviseFiles implements AutoCloseable {
                     next = queue.take();
                 }
                 if (next == STOP) break;
+                if (next == PAUSE) {
+                    sendReports();
+                    holdWhilePaused();
+                    continue;
+                }
                 writeOne(next);
                 if (reports.size() >= REPORT_BATCH) sendReports();
                 // A burst (a tree coming up) leaves this thread's malloc arena full of freed chunks: give them back
@@ -412,6 +509,7 @@ public final class SuperviseFiles implements AutoCloseable {
                 tracked.dir.write(state);
                 tracked.writeFailed = false;
                 tracked.retryDelay = FIRST_RETRY;
+                if (!closing) keepOpen(tracked);
             } catch (OsException e) {
                 // A closed service's files get this one turn: nothing retries them once it is gone.
                 if (Errno.isShortage(e.errno()) && !closing) {
@@ -430,10 +528,36 @@ public final class SuperviseFiles implements AutoCloseable {
             }
         }
         if (closing && tracked.dir != null) {
+            keptOpen.remove(tracked);
             tracked.dir.close();
             tracked.dir = null;
         }
         if (whenClosed != null) post(whenClosed);
+    }
+
+    /** Keeps the service's directory open, closing the one written least recently if the budget is spent. */
+    private void keepOpen(Tracked tracked) {
+        if (keptOpen.get(tracked) != null) return;
+        if (keptOpen.size() >= keepOpenBudget) {
+            Tracked eldest = keptOpen.keySet().iterator().next();
+            keptOpen.remove(eldest);
+            if (eldest.dir != null) eldest.dir.release();
+        }
+        try {
+            tracked.dir.keepOpen();
+            keptOpen.put(tracked, Boolean.TRUE);
+        } catch (OsException e) {
+            // Reopened at each write instead, which reports what goes wrong.
+        }
+    }
+
+    /** A two-hundredth of the open-files limit (100 of 20000): the rest is the services' own fds. */
+    private static int keepOpenBudget() {
+        try {
+            return (int) Math.clamp(Rlimits.openFiles().soft() / 200, 2, 128);
+        } catch (OsException e) {
+            return 2;
+        }
     }
 
     /**
@@ -454,10 +578,16 @@ public final class SuperviseFiles implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether Vigil may not write the directory: read-only, closed to it, another user's
+     * ({@link ForeignDirectoryException}), or with a symlink as {@code supervise} that someone other than root may
+     * have put there (ELOOP). The state then goes to the fallback, where no one else can reach it.
+     */
     private static boolean cannotWrite(IOException e) {
         return switch (e) {
+            case ForeignDirectoryException foreign -> true;
             case OsException os -> os.errno() == Errno.EROFS || os.errno() == Errno.EACCES
-                    || os.errno() == Errno.EPERM;
+                    || os.errno() == Errno.EPERM || os.errno() == Errno.ELOOP;
             case AccessDeniedException denied -> true;
             case FileSystemException fs -> Errno.describe(Errno.EROFS).equals(fs.getReason());
             default -> false;

@@ -106,6 +106,36 @@ class LauncherIT {
         assertEquals(0, daemon.countLines("Exception|Error"), String.join("\n", daemon.lines()));
     }
 
+    /**
+     * The build stages target/lib's jars and target/vigil-exec (which a running daemon spawns every service
+     * through) and installs them as it does the jar: a changed file by rename, so a process that has the old one
+     * open or mapped keeps it whole; an unchanged one not at all.
+     */
+    @Test
+    void theBuildInstallsLibrariesByRenameAndLeavesUnchangedOnesAlone() throws Exception {
+        Path repository = Path.of(System.getProperty("vigil.launcher")).getParent();
+        Path built = Files.createDirectories(sandbox.resolve("jar/lib"));
+        Path lib = Files.createDirectories(sandbox.resolve("lib"));
+        Files.writeString(built.resolve("changed.jar"), "new");
+        Files.writeString(built.resolve("same.jar"), "same");
+        Files.writeString(lib.resolve("changed.jar"), "old");
+        Files.writeString(lib.resolve("same.jar"), "same");
+        Object sameInode = Files.getAttribute(lib.resolve("same.jar"), "unix:ino");
+        try (var open = Files.newByteChannel(lib.resolve("changed.jar"))) {
+            Tools.Result install = Tools.run(sandbox, repository.resolve("build/install-jar").toString(),
+                    built.toString(), lib.toString());
+            assertEquals(0, install.exit(), install.output());
+            var old = java.nio.ByteBuffer.allocate(16);
+            open.read(old);
+            assertEquals("old", new String(old.array(), 0, old.position()), "the file a process has open is intact");
+        }
+        assertEquals("new", Files.readString(lib.resolve("changed.jar")));
+        assertEquals(sameInode, Files.getAttribute(lib.resolve("same.jar"), "unix:ino"));
+        try (var left = Files.list(lib)) {
+            assertEquals(2, left.count(), "no temporary file is left");
+        }
+    }
+
     private static List<String> loadedClasses(Path log) throws IOException {
         return Files.readAllLines(log).stream().filter(l -> l.contains("[class,load]")).toList();
     }

@@ -107,6 +107,39 @@ class InitIT {
         unshare.awaitLine("vigil init: syncing disks; poweroff", WAIT);
     }
 
+    /**
+     * daemon-reexec as PID 1, the one way to upgrade the init without a reboot: the new init goes on in stage 2
+     * (the boot script does not run again), with the same services, and still ends the system as asked.
+     */
+    @Test
+    void aReexecutedInitGoesOnInStageTwo() throws Exception {
+        Path order = sandbox.resolve("order");
+        Path boot = script(sandbox.resolve("boot"), "echo boot >> " + order);
+        Path shutdown = script(sandbox.resolve("shutdown"), "echo \"shutdown $1\" >> " + order);
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        script(root.resolve("web/run"), "exec sleep 1000");
+        long init = startInit("--boot", boot.toString(), "--shutdown", shutdown.toString(), root.toString());
+        unshare.awaitLine("supervising 1 services", WAIT);
+        long web = Await.value("web", WAIT, () -> Procs.children(init).stream()
+                .filter(pid -> Procs.cmdline(pid).startsWith("sleep 1000")).findFirst().orElse(null));
+
+        List<String> client = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-cp",
+                System.getProperty("java.class.path"), "vigil.cli.Main", "daemon-reexec"));
+        for (int i = 0; i < 2; i++) {
+            Tools.Result reexec = Tools.run(sandbox, Map.of("VIGIL_CONTROL", sandbox.resolve("control").toString()),
+                    null, client);
+            assertEquals(0, reexec.exit(), reexec.output() + "\n" + String.join("\n", unshare.lines()));
+        }
+        assertTrue(Procs.cmdline(init).contains("--reexec-state="), Procs.cmdline(init));
+        assertEquals(init, Procs.parent(web), "the service is still the init's child");
+        assertEquals(List.of("boot"), lines(order), "the boot script ran once");
+
+        signal(init, "TERM");
+        assertEquals(128 + Signals.SIGINT, unshare.awaitExit(WAIT), String.join("\n", unshare.lines()));
+        assertEquals(List.of("boot", "shutdown poweroff"), lines(order));
+    }
+
     @Test
     void intReboots() throws Exception {
         Path root = Files.createDirectories(sandbox.resolve("sv"));

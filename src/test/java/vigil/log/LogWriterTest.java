@@ -1,5 +1,6 @@
 package vigil.log;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -69,6 +70,23 @@ class LogWriterTest {
             append(writer, "y\n");
             assertEquals("@400000006b0195da00000000 x\ny\n", current());
         }
+    }
+
+    @Test
+    void closingForAReexecGivesThePartialLineBackInsteadOfEndingIt() throws IOException {
+        LogWriter writer = open(LogOptions.DEFAULT);
+        append(writer, "one\ntwo\nthr");
+        assertArrayEquals("thr".getBytes(StandardCharsets.US_ASCII), writer.closeKeepingPartial());
+        assertEquals(T0 + "one\n" + T0 + "two\n", current(), "the whole lines are written, the partial one not");
+        // The next writer of the directory (the new daemon) logs it first, and the rest of the line after it.
+        try (LogWriter next = open(LogOptions.DEFAULT)) {
+            append(next, "thr");
+            append(next, "ee\n");
+            assertEquals(T0 + "one\n" + T0 + "two\n" + T0 + "three\n", current());
+        }
+        LogWriter idle = open(NO_STAMPS);
+        append(idle, "four\n");
+        assertEquals(0, idle.closeKeepingPartial().length, "no line in progress: nothing to give back");
     }
 
     @Test
@@ -151,10 +169,10 @@ class LogWriterTest {
     void marksCurrentCompleteOnlyWhenClosed() throws IOException {
         try (LogWriter writer = open(LogOptions.DEFAULT)) {
             append(writer, "x\n");
-            assertEquals("rw-r--r--", LogDirs.mode(dir().resolve("current")));
+            assertEquals("rw-r-----", LogDirs.mode(dir().resolve("current")));
             assertEquals("rw-------", LogDirs.mode(dir().resolve("lock")));
         }
-        assertEquals("rwxr--r--", LogDirs.mode(dir().resolve("current")));
+        assertEquals("rwxr-----", LogDirs.mode(dir().resolve("current")));
     }
 
     @Test
@@ -168,7 +186,7 @@ class LogWriterTest {
         for (String name : rotated) {
             assertTrue(name.matches("@[0-9a-f]{24}\\.s"), name);
             assertEquals(200, Files.size(dir().resolve(name)));
-            assertEquals("rwxr--r--", LogDirs.mode(dir().resolve(name)));
+            assertEquals("rwxr-----", LogDirs.mode(dir().resolve(name)));
         }
         assertEquals(rotated.stream().sorted().distinct().toList(), rotated);
         List<String> lines = LogDirs.lines(LogDirs.all(dir()));
@@ -266,7 +284,7 @@ class LogWriterTest {
 
         // A complete current (closed cleanly: u+x) is carried on with.
         try (LogWriter writer = open(LogOptions.DEFAULT)) {
-            assertEquals("rw-r--r--", LogDirs.mode(current));
+            assertEquals("rw-r-----", LogDirs.mode(current));
             append(writer, "more\n");
         }
         assertEquals(1, LogDirs.rotated(dir()).size());
@@ -309,5 +327,77 @@ class LogWriterTest {
         writer.close();
         assertThrows(IllegalStateException.class, () -> append(writer, "x\n"));
         assertFalse(Files.exists(dir().resolve("config")));
+    }
+
+    /** Stands for a file of root's, planted behind a name in a log directory someone else may write. */
+    private Path victim() throws IOException {
+        Path victim = Files.writeString(tmp.resolve("victim"), "root's\n");
+        Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-------"));
+        return victim;
+    }
+
+    @Test
+    void replacesPlantedSymlinksAndLeavesTheirTargetsAlone() throws IOException {
+        Path victim = victim();
+        Files.createDirectories(dir());
+        Files.createSymbolicLink(dir().resolve("current"), victim);
+        Files.createSymbolicLink(dir().resolve("lock"), victim);
+        Files.createSymbolicLink(dir().resolve("config"), victim);
+        assertThrows(vigil.os.OsException.class, () -> open(NO_STAMPS), "a symlinked config is not read as root");
+        Files.delete(dir().resolve("config"));
+        try (LogWriter writer = open(NO_STAMPS)) {
+            append(writer, "logged\n");
+            writer.rotate();
+            // Swapped while the log is open: the next rotation leaves the link alone and starts a new current.
+            Files.delete(dir().resolve("current"));
+            Files.createSymbolicLink(dir().resolve("current"), victim);
+            append(writer, "more\n");
+            writer.rotate();
+            append(writer, "after\n");
+        }
+        assertEquals("root's\n", Files.readString(victim));
+        assertEquals("rw-------", LogDirs.mode(victim));
+        assertFalse(Files.isSymbolicLink(dir().resolve("current")));
+        assertFalse(Files.isSymbolicLink(dir().resolve("lock")));
+        assertEquals("after\n", current());
+        assertEquals("logged\n", LogDirs.read(dir().resolve(LogDirs.rotated(dir()).getFirst())));
+    }
+
+    @Test
+    void refusesADirectoryOfAnotherUser() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(vigil.os.DirFd.effectiveUid() == 0, "needs root");
+        Files.createDirectories(dir());
+        Files.setAttribute(dir(), "unix:uid", 65534);
+        var e = assertThrows(vigil.os.ForeignDirectoryException.class, () -> open(NO_STAMPS));
+        assertTrue(e.getMessage().contains(dir() + " belongs to uid 65534"), e.getMessage());
+        assertFalse(Files.exists(dir().resolve("lock")), "nothing is written there");
+    }
+
+    @Test
+    void givesTheFilesToTheOwnerItIsTold() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(vigil.os.DirFd.effectiveUid() == 0, "needs root");
+        try (LogWriter writer = LogWriter.open(dir(), NO_STAMPS, clock, new LogOwner(65534, 4), events::add)) {
+            append(writer, "x\n");
+            assertEquals(65534, Files.getAttribute(dir().resolve("current"), "unix:uid"));
+            assertEquals(4, Files.getAttribute(dir().resolve("current"), "unix:gid"));
+            assertEquals("rw-r-----", LogDirs.mode(dir().resolve("current")));
+        }
+    }
+
+    @Test
+    void closesToOthersTheFilesAnOlderVersionLeftReadableByAll() throws IOException {
+        Files.createDirectories(dir());
+        Path old = dir().resolve("@400000006a1f000000000000.s");
+        LogDirs.write(old, "old secret\n");
+        LogDirs.write(dir().resolve("current"), "older secret\n");
+        for (Path file : List.of(old, dir().resolve("current"))) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr--r--"));
+        }
+        try (LogWriter writer = open(NO_STAMPS)) {
+            append(writer, "new\n");
+            assertEquals("rw-r-----", LogDirs.mode(dir().resolve("current")));
+        }
+        for (String name : LogDirs.rotated(dir())) assertEquals("rwxr-----", LogDirs.mode(dir().resolve(name)), name);
+        assertEquals(List.of(old.getFileName().toString()), LogDirs.rotated(dir()));
     }
 }

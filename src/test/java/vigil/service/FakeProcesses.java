@@ -15,7 +15,7 @@ final class FakeProcesses implements Processes {
     private String failNextStart;
 
     final class FakeProcess implements RunningProcess {
-        final int pid = nextPid++;
+        final int pid;
         final ProcessRequest request;
         final ProcessObserver observer;
         final List<Integer> signals = new ArrayList<>();
@@ -26,6 +26,11 @@ final class FakeProcesses implements Processes {
         RuntimeException signalBug;
 
         FakeProcess(ProcessRequest request, ProcessObserver observer) {
+            this(nextPid++, request, observer);
+        }
+
+        FakeProcess(int pid, ProcessRequest request, ProcessObserver observer) {
+            this.pid = pid;
             this.request = request;
             this.observer = observer;
         }
@@ -117,6 +122,20 @@ final class FakeProcesses implements Processes {
         }
         FakeProcess p = new FakeProcess(request, observer);
         started.add(p);
+        return p;
+    }
+
+    /** Processes taken over after a re-exec, by pid; a pid in {@link #notChildren} is refused. */
+    final List<FakeProcess> resumed = new ArrayList<>();
+    final List<Integer> notChildren = new ArrayList<>();
+
+    @Override
+    public RunningProcess resume(int pid, ProcessRequest.Stdio stdout, ProcessRequest.Stdio stderr,
+                                 ProcessObserver observer) throws SpawnException {
+        if (notChildren.contains(pid)) throw new SpawnException("pid " + pid + " is not a child", 10);
+        FakeProcess p = new FakeProcess(pid, ProcessRequest.of(new vigil.model.Command(Path.of("/resumed"),
+                List.of("resumed"), Path.of("/"), java.util.Map.of())).withStdout(stdout).withStderr(stderr), observer);
+        resumed.add(p);
         return p;
     }
 

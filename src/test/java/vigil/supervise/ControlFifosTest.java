@@ -148,6 +148,12 @@ class ControlFifosTest {
         }
 
         @Override
+        public RunningProcess resume(int pid, ProcessRequest.Stdio stdout, ProcessRequest.Stdio stderr,
+                                     ProcessObserver observer) {
+            throw new UnsupportedOperationException("no re-exec here");
+        }
+
+        @Override
         public Pipe openPipe() {
             return new Pipe() {
                 @Override

@@ -60,6 +60,12 @@ public final class DaemonProcess implements AutoCloseable {
         return start(sandbox, env, command);
     }
 
+    /** As {@link #start(Path, Map, String...)}, but {@code command} whole, with no launcher. */
+    public static DaemonProcess command(Path sandbox, Map<String, String> env, List<String> command)
+            throws IOException {
+        return start(sandbox, env, command);
+    }
+
     private static DaemonProcess start(Path sandbox, Map<String, String> env, List<String> command)
             throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
