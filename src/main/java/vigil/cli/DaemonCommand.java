@@ -12,7 +12,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import vigil.control.ControlCommands;
+import vigil.control.ControlLimits;
 import vigil.daemon.Daemon;
 import vigil.log.LogLocation;
 import vigil.log.TimestampFormat;
@@ -60,26 +60,50 @@ final class DaemonCommand implements Callable<Integer> {
 
     @Option(names = "--user-services", paramLabel = "N",
             description = "how many transient services (vigil add) each user other than root may have at once; 0: "
-                    + "none (default: " + ControlCommands.DEFAULT_USER_SERVICES + ")")
-    int userServices = ControlCommands.DEFAULT_USER_SERVICES;
+                    + "none (default: " + ControlLimits.DEFAULT_SERVICES_PER_USER + ")")
+    int userServices = ControlLimits.DEFAULT_SERVICES_PER_USER;
 
     /** Set by an old daemon that re-executed itself: the fd of the state it handed over. Not for people. */
     @Option(names = Reexec.OPTION, hidden = true, paramLabel = "FD")
     Integer reexecState;
 
+    @Option(names = "--user-connections", paramLabel = "N",
+            description = "connections one user other than root may have open at once (default "
+                    + ControlLimits.DEFAULT_CONNECTIONS_PER_USER + ")")
+    int userConnections = ControlLimits.DEFAULT_CONNECTIONS_PER_USER;
+
+    @Option(names = "--user-requests", paramLabel = "N",
+            description = "requests a second one user other than root may send, after a burst of twice as many "
+                    + "(default " + ControlLimits.DEFAULT_REQUESTS_PER_SECOND + ")")
+    int userRequests = ControlLimits.DEFAULT_REQUESTS_PER_SECOND;
+
+    @Option(names = "--user-buffers", paramLabel = "BYTES",
+            description = "bytes of control buffers all users but root may hold together (default "
+                    + ControlLimits.DEFAULT_BUFFER_BUDGET + ")")
+    long userBuffers = ControlLimits.DEFAULT_BUFFER_BUDGET;
+
     /**
-     * The command for {@code daemon [--control PATH] [--log-dir DIR] [--log-timestamps F] [--] DIR...} parsed
-     * without picocli (whose start-up would delay every service by ~150 ms), or null if the arguments hold anything
-     * else, which picocli then handles.
+     * The command for {@code daemon [--control PATH] [--log-dir DIR] [--log-timestamps F] [--user-... N] [--]
+     * DIR...} parsed without picocli (whose start-up would delay every service by ~150 ms), or null if the
+     * arguments hold anything else, which picocli then handles.
      */
     static DaemonCommand parsePlain(String[] args) {
         DaemonCommand command = new DaemonCommand();
         List<Path> roots = new ArrayList<>();
         String[] stamps = {TimestampFormat.ISO.flag()};
-        boolean plain = PlainArguments.parse(args, 1, Map.of("--control", v -> command.control = Path.of(v),
-                        "--log-dir", v -> command.logDir = Path.of(v), "--log-timestamps", v -> stamps[0] = v,
-                        Reexec.OPTION, v -> command.reexecState = parseFd(v)),
-                Map.of(), v -> roots.add(Path.of(v)));
+        boolean plain;
+        try {
+            plain = PlainArguments.parse(args, 1, Map.of("--control", v -> command.control = Path.of(v),
+                            "--log-dir", v -> command.logDir = Path.of(v), "--log-timestamps", v -> stamps[0] = v,
+                            "--user-connections", v -> command.userConnections = Integer.parseInt(v),
+                            "--user-requests", v -> command.userRequests = Integer.parseInt(v),
+                            "--user-buffers", v -> command.userBuffers = Long.parseLong(v),
+                            "--user-services", v -> command.userServices = Integer.parseInt(v),
+                            Reexec.OPTION, v -> command.reexecState = parseFd(v)),
+                    Map.of(), v -> roots.add(Path.of(v)));
+        } catch (NumberFormatException e) {
+            return null; // picocli says what is wrong with it
+        }
         command.roots = roots;
         try {
             command.timestamps = TimestampFormat.parse(stamps[0]);
@@ -95,8 +119,13 @@ final class DaemonCommand implements Callable<Integer> {
             System.err.println("vigil daemon: give at least one DIR of service directories or --units DIR");
             return 2;
         }
-        if (userServices < 0) {
-            System.err.println("vigil daemon: --user-services must be 0 or more, not " + userServices);
+        ControlLimits limits;
+        try {
+            limits = new ControlLimits(userConnections, ControlLimits.DEFAULT_USER_CONNECTIONS, userBuffers,
+                    userRequests, (int) Math.min(Integer.MAX_VALUE, 2L * userRequests), userServices);
+        } catch (IllegalArgumentException e) {
+            System.err.println("vigil daemon: --user-connections, --user-requests and --user-buffers must be "
+                    + "positive, and --user-services 0 or more");
             return 2;
         }
         Optional<Handover> handover;
@@ -108,8 +137,8 @@ final class DaemonCommand implements Callable<Integer> {
             return 1;
         }
         return Daemon.run(roots, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
-                timestamps, userServices, Optional.ofNullable(target), System.err,
-                Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {}, handover);
+                timestamps, limits, Optional.ofNullable(target), System.err, Set.of(Signals.SIGTERM, Signals.SIGINT),
+                cause -> {}, handover);
     }
 
     /** The state at {@code fd}, if given. */

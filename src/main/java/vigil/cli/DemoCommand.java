@@ -12,11 +12,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
-import vigil.control.ControlCommands;
 import vigil.daemon.Daemon;
 import vigil.log.TimestampFormat;
 
@@ -50,8 +48,7 @@ final class DemoCommand implements Callable<Integer> {
                     Ctrl-C stops everything in order and removes %2$s.
 
                     """.formatted(examples, dir, port, logs));
-            return Daemon.run(List.of(dir), List.of(), null, logs, TimestampFormat.ISO,
-                    ControlCommands.DEFAULT_USER_SERVICES, Optional.empty(), System.err);
+            return Daemon.run(List.of(dir), List.of(), null, logs, TimestampFormat.ISO, System.err);
         } finally {
             deleteTree(dir);
         }

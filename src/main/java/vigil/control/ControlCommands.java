@@ -36,9 +36,6 @@ import vigil.service.Want;
  * listener's calls to {@link #stateChanged}, {@link #event} and {@link #removed}.
  */
 public final class ControlCommands implements ControlServer.LineHandler {
-    /** How many transient services one user other than root (or the daemon's owner) may have at once. */
-    public static final int DEFAULT_USER_SERVICES = 64;
-
     private final ControlHost host;
     private final Access access;
     private final Consumer<String> say;

@@ -36,7 +36,12 @@ public final class Protocol {
         /** The service could not do what was asked: it failed to start, or died while starting. */
         FAILED("failed", 1),
         /** The daemon is stopping every service and takes no more orders. */
-        SHUTTING_DOWN("shutting-down", 1);
+        SHUTTING_DOWN("shutting-down", 1),
+        /**
+         * The daemon will not hold more for this user: too many connections from its uid, or the buffers kept for
+         * users other than root are full, or it is out of fds. The connection is closed after saying so.
+         */
+        BUSY("busy", 1);
 
         private final String code;
         private final int exitCode;

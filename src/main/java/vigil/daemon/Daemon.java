@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import vigil.control.ControlCommands;
 import vigil.control.ControlHost;
+import vigil.control.ControlLimits;
 import vigil.control.ControlPaths;
 import vigil.control.ControlServer;
 import vigil.control.Protocol;
@@ -143,33 +144,23 @@ public final class Daemon implements ServiceHost {
      *                        up with a warning if it cannot be had, where a path asked for is required
      * @param logDir          where the log directories of services and of Vigil itself go
      * @param timestamps      how their lines are stamped
-     * @param userServices    how many transient services each user other than root (and the daemon's owner) may
-     *                        have at once; 0: none ({@link ControlCommands#DEFAULT_USER_SERVICES} by default)
-     * @param target          the target the units start with ({@code --target}); default.target if empty
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, int userServices, Optional<String> target, PrintStream err) {
-        return run(roots, unitDirectories, control, logDir, timestamps, userServices, target, err,
-                Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {});
+                          TimestampFormat timestamps, PrintStream err) {
+        return run(roots, unitDirectories, control, logDir, timestamps, ControlLimits.DEFAULT, Optional.empty(), err,
+                Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {}, Optional.empty());
     }
 
     /**
-     * As {@link #run(List, List, Path, Path, TimestampFormat, int, Optional, PrintStream)}, stopped by any of
-     * {@code stopSignals} (an init tells apart what each asks for); {@code stoppedBy} hears what began the stop.
+     * As {@link #run(List, List, Path, Path, TimestampFormat, PrintStream)}, with what users other than root may
+     * make it hold, stopped by any of {@code stopSignals} (an init tells apart what each asks for); {@code stoppedBy}
+     * hears what began the stop. When {@code handover} is given ({@code daemon-reexec}), it takes over from an old
+     * daemon: its services go on as they were. {@code target} is what the units start with ({@code --target}):
+     * default.target if empty.
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, int userServices, Optional<String> target, PrintStream err,
-                          Set<Integer> stopSignals, Consumer<StopCause> stoppedBy) {
-        return run(roots, unitDirectories, control, logDir, timestamps, userServices, target, err, stopSignals,
-                stoppedBy, Optional.empty());
-    }
-
-    /**
-     * As {@link #run(List, List, Path, Path, TimestampFormat, int, Optional, PrintStream, Set, Consumer)}, taking
-     * over from an old daemon when {@code handover} is given ({@code daemon-reexec}): its services go on as they were.
-     */
-    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, int userServices, Optional<String> target, PrintStream err,
+                          TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
+                          PrintStream err,
                           Set<Integer> stopSignals, Consumer<StopCause> stoppedBy, Optional<Handover> handover) {
         Reporter reporter = new Reporter(err);
         try {
@@ -231,12 +222,13 @@ public final class Daemon implements ServiceHost {
                 reporter.say("no control socket: XDG_RUNTIME_DIR is not set; give one with --control PATH");
             } else {
                 ControlCommands commands = new ControlCommands(loop, daemon.new Control(), uid, runtime,
-                        Users.system(), userServices, reporter::say);
+                        Users.system(), controlLimits.servicesPerUser(), reporter::say);
                 try {
+                    ControlLimits limits = controlLimits.within(Rlimits.openFiles().soft());
                     OptionalInt handedOver = handover.map(Handover::controlFd).orElse(OptionalInt.empty());
                     server = handedOver.isPresent()
-                            ? ControlServer.adopt(loop, socket, handedOver.getAsInt(), commands, reporter::say)
-                            : ControlServer.open(loop, socket, commands, reporter::say);
+                            ? ControlServer.adopt(loop, socket, handedOver.getAsInt(), commands, reporter::say, limits)
+                            : ControlServer.open(loop, socket, commands, reporter::say, limits);
                     daemon.commands = commands;
                     daemon.reexec.controlSocket(server.listenFd());
                 } catch (IOException e) {

@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
-import vigil.control.ControlCommands;
+import vigil.control.ControlLimits;
 import vigil.daemon.Daemon;
 import vigil.daemon.StopCause;
 import vigil.log.TimestampFormat;
@@ -102,8 +102,8 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
             return;
         }
         AtomicReference<Ending> requested = new AtomicReference<>(Ending.POWER_OFF);
-        int code = Daemon.run(roots, unitDirectories, control, logDir, timestamps,
-                ControlCommands.DEFAULT_USER_SERVICES, Optional.empty(), console, EndingSignals.SIGNALS,
+        int code = Daemon.run(roots, unitDirectories, control, logDir, timestamps, ControlLimits.DEFAULT,
+                Optional.empty(), console, EndingSignals.SIGNALS,
                 cause -> requested.set(switch (cause) {
                     case StopCause.Signalled s -> EndingSignals.forSignal(s.signal()).orElse(Ending.POWER_OFF);
                     case StopCause.Requested r -> r.then().orElse(Ending.POWER_OFF);

@@ -27,12 +27,18 @@ class DaemonCommandTest {
                 new String[] {"daemon", "/srv/a", "/srv/b"},
                 new String[] {"daemon", "--control", "/run/c", "/srv/a"},
                 new String[] {"daemon", "/srv/a", "--control=/run/c"},
-                new String[] {"daemon", "--", "-odd-dir"})) {
+                new String[] {"daemon", "--", "-odd-dir"},
+                new String[] {"daemon", "--user-connections", "8", "--user-requests=5", "--user-buffers", "4096",
+                        "/srv/a"})) {
             DaemonCommand fast = plain(line);
             DaemonCommand slow = picocli(line);
             assertEquals(slow.roots, fast.roots, String.join(" ", line));
             assertEquals(slow.control, fast.control, String.join(" ", line));
+            assertEquals(slow.userConnections, fast.userConnections, String.join(" ", line));
+            assertEquals(slow.userRequests, fast.userRequests, String.join(" ", line));
+            assertEquals(slow.userBuffers, fast.userBuffers, String.join(" ", line));
         }
+        assertEquals(8, plain("daemon", "--user-connections", "8", "/srv/a").userConnections);
         assertEquals(List.of(Path.of("-odd-dir")), plain("daemon", "--", "-odd-dir").roots);
     }
 
@@ -42,5 +48,6 @@ class DaemonCommandTest {
         assertNull(plain("daemon", "--help"));
         assertNull(plain("daemon", "--contrl", "/x", "/srv/a"), "a typo");
         assertNull(plain("daemon", "/srv/a", "--control"), "an option without its value");
+        assertNull(plain("daemon", "--user-connections", "many", "/srv/a"), "not a number");
     }
 }
