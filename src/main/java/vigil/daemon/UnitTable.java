@@ -187,8 +187,7 @@ public final class UnitTable {
         if (!nodes.containsKey(DEFAULT_TARGET)) {
             Set<String> every = new LinkedHashSet<>();
             for (Node n : nodes.values()) if (n.kind() == Node.Kind.SERVICE) every.add(n.name());
-            all.add(new Node(DEFAULT_TARGET, Node.Kind.TARGET, "every unit (no default.target in the unit directories)",
-                    Map.of(Dependency.WANTS, every)));
+            all.add(new Node(DEFAULT_TARGET, Node.Kind.TARGET, Map.of(Dependency.WANTS, every)));
         }
         return new Graph(all);
     }

@@ -6,13 +6,13 @@ import java.util.Collection;
 import java.util.Deque;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import vigil.unit.Dependency;
 
 /**
@@ -83,25 +83,10 @@ public final class Graph {
         return out;
     }
 
-    /** Every name a unit refers to that is no unit here, with the units referring to it (by kind), sorted. */
-    public Map<String, List<String>> missing() {
-        var out = new TreeMap<String, List<String>>();
-        for (Node n : nodes.values()) {
-            n.edges().forEach((kind, names) -> {
-                for (String other : names) {
-                    if (!nodes.containsKey(other)) {
-                        out.computeIfAbsent(other, o -> new ArrayList<>()).add(n.name() + " (" + kind.directive() + "=)");
-                    }
-                }
-            });
-        }
-        return out;
-    }
-
     /**
      * The ordering cycles: each strongly connected set of units (or a unit ordered after itself) over
-     * {@code After=}/{@code Before=}, each as a closed path through its units. Tarjan's algorithm, iterative, so
-     * that a long chain does not overflow the stack.
+     * {@code After=}/{@code Before=}, each as one closed path through some of its units (the first unit repeated
+     * at the end). Tarjan's algorithm, iterative, so that a long chain does not overflow the stack.
      */
     public List<List<String>> orderingCycles() {
         var index = new HashMap<String, Integer>();
@@ -112,7 +97,7 @@ public final class Graph {
         int[] counter = {0};
         for (String root : nodes.keySet()) {
             if (index.containsKey(root)) continue;
-            Deque<Map.Entry<String, java.util.Iterator<String>>> work = new ArrayDeque<>();
+            Deque<Map.Entry<String, Iterator<String>>> work = new ArrayDeque<>();
             visit(root, index, low, counter, stack, onStack, work);
             while (!work.isEmpty()) {
                 var top = work.peek();
@@ -148,7 +133,7 @@ public final class Graph {
     }
 
     private void visit(String v, Map<String, Integer> index, Map<String, Integer> low, int[] counter,
-                       Deque<String> stack, Set<String> onStack, Deque<Map.Entry<String, java.util.Iterator<String>>> work) {
+                       Deque<String> stack, Set<String> onStack, Deque<Map.Entry<String, Iterator<String>>> work) {
         index.put(v, counter[0]);
         low.put(v, counter[0]);
         counter[0]++;
@@ -157,7 +142,7 @@ public final class Graph {
         work.push(Map.entry(v, after(v).iterator()));
     }
 
-    /** One closed path through a strongly connected set, from its first unit back to it, over After= edges. */
+    /** One closed path through a strongly connected set, over After= edges. */
     private List<String> cyclePath(Set<String> component) {
         String start = component.iterator().next();
         return OrderingCycles.path(start, u -> after(u).stream().filter(component::contains).toList());

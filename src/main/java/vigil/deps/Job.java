@@ -7,20 +7,14 @@ import java.util.Optional;
  * ordered as a start from then on.
  */
 public final class Job {
-    private final long id;
     private final String unit;
     private JobType type;
     private boolean running;
     private JobResult result;
 
-    Job(long id, String unit, JobType type) {
-        this.id = id;
+    Job(String unit, JobType type) {
         this.unit = unit;
         this.type = type;
-    }
-
-    public long id() {
-        return id;
     }
 
     public String unit() {

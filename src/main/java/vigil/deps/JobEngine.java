@@ -33,7 +33,6 @@ public final class JobEngine {
     private final JobListener listener;
     private final Map<String, Job> jobs = new LinkedHashMap<>();
     private final Set<String> activeTargets = new HashSet<>();
-    private long nextId = 1;
     private boolean dispatching;
     private boolean again;
     private Runnable whenIdle;
@@ -123,7 +122,7 @@ public final class JobEngine {
             old.end(JobResult.CANCELED);
             listener.finished(old, JobResult.CANCELED);
         }
-        Job job = new Job(nextId++, unit, type);
+        Job job = new Job(unit, type);
         jobs.put(unit, job);
         return job;
     }

@@ -15,10 +15,9 @@ import vigil.unit.UnitType;
  *
  * @param name   the full unit name, {@code web.service} (for a service directory too) or {@code multi-user.target}
  * @param kind   what runs it
- * @param source where it was defined, for messages: a unit file or a service directory
  * @param edges  every dependency kind it sets, with the names in the order written
  */
-public record Node(String name, Kind kind, String source, Map<Dependency, Set<String>> edges) {
+public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges) {
     /** A target has no process: the engine itself makes it active or inactive. */
     public enum Kind { SERVICE, TARGET }
 
@@ -41,7 +40,7 @@ public record Node(String name, Kind kind, String source, Map<Dependency, Set<St
             edges.put(kind, resolved);
         });
         Kind kind = unit.name().type() == UnitType.TARGET ? Kind.TARGET : Kind.SERVICE;
-        return new Node(unit.name().toString(), kind, unit.file().fragment().toString(), edges);
+        return new Node(unit.name().toString(), kind, edges);
     }
 
     public Set<String> get(Dependency kind) {

@@ -53,7 +53,10 @@ final class OrderingCycles {
         return Optional.empty();
     }
 
-    /** A closed path from {@code start} back to it; {@code after} must keep to one strongly connected set. */
+    /**
+     * A closed path through the strongly connected set {@code start} is in, found from {@code start}; {@code after}
+     * must keep to that set, where every unit is on some cycle.
+     */
     static List<String> path(String start, Function<String, List<String>> after) {
         return find(List.of(start), after).orElse(List.of(start, start));
     }

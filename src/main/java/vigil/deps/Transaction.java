@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,14 +67,86 @@ final class Transaction {
 
     static Plan build(Graph graph, Function<String, Activity> activity, JobType type, String unit) throws Refused {
         var t = new Transaction(graph, activity);
-        t.add(unit, type, null, true);
+        t.addAll(unit, type);
         t.breakCycles();
         var plan = new LinkedHashMap<String, JobType>();
         t.jobs.forEach((name, job) -> plan.put(name, job.type));
         return new Plan(plan, t.messages);
     }
 
-    private Pending add(String unit, JobType type, Pending by, boolean required) throws Refused {
+    /**
+     * One dependency of a job to follow: a job of {@code type} on {@code unit}, or with no type the check that
+     * {@code unit} is active already ({@code Requisite=}). A {@code wanted} one may fail without failing the job.
+     */
+    private record Pull(String unit, JobType type, boolean required, boolean wanted) {}
+
+    /** A new job whose dependencies are being followed, and how it was reached. */
+    private static final class Frame {
+        final Pending job;
+        final Pending by;
+        final boolean viaWants;
+        final Iterator<Pull> pulls;
+
+        Frame(Pending job, Pending by, boolean viaWants, List<Pull> pulls) {
+            this.job = job;
+            this.by = by;
+            this.viaWants = viaWants;
+            this.pulls = pulls.iterator();
+        }
+    }
+
+    /**
+     * The anchor job and, depth first, every job it pulls in. Iterative, so that a chain of 10,000 requirements
+     * does not exhaust the stack: a failure unwinds the frames, each failed new job taken out again, up to the
+     * nearest {@code Wants=}, which leaves its unit out with a message, or out of the transaction.
+     */
+    private void addAll(String unit, JobType type) throws Refused {
+        Deque<Frame> stack = new ArrayDeque<>();
+        anchor = attach(unit, type, null, true).orElseThrow();
+        stack.push(new Frame(anchor, null, false, pulls(anchor)));
+        while (!stack.isEmpty()) {
+            Frame f = stack.peek();
+            if (!f.pulls.hasNext()) {
+                stack.pop();
+                continue;
+            }
+            Pull pull = f.pulls.next();
+            try {
+                if (pull.type() == null) {
+                    requisite(f.job.unit, pull.unit());
+                    continue;
+                }
+                Optional<Pending> added = attach(pull.unit(), pull.type(), f.job, pull.required());
+                if (added.isPresent()) stack.push(new Frame(added.get(), f.job, pull.wanted(), pulls(added.get())));
+            } catch (Refused failure) {
+                unwind(stack, pull, failure);
+            }
+        }
+    }
+
+    /** {@code pull} of the top frame's job failed: fails the jobs up to the nearest Wants=, or the transaction. */
+    private void unwind(Deque<Frame> stack, Pull pull, Refused failure) throws Refused {
+        boolean wanted = pull.wanted();
+        String wanter = stack.peek().job.unit;
+        String left = pull.unit();
+        while (!wanted) {
+            Frame failed = stack.pop();
+            jobs.remove(failed.job.unit, failed.job);
+            if (failed.by != null) failed.by.pulled.remove(failed.job);
+            collectGarbage();
+            if (stack.isEmpty()) throw failure;
+            wanted = failed.viaWants;
+            wanter = failed.by.unit;
+            left = failed.job.unit;
+        }
+        messages.add(wanter + " wants " + left + ", which is left out: " + failure.getMessage());
+    }
+
+    /**
+     * Puts a job on {@code unit} in the transaction, pulled in by {@code by} (null for the anchor): merged into
+     * the one there, or new, which is returned so that its dependencies are followed.
+     */
+    private Optional<Pending> attach(String unit, JobType type, Pending by, boolean required) throws Refused {
         if (!graph.contains(unit)) {
             throw new Refused(by == null ? unit + ": no such unit"
                     : by.unit + " needs " + unit + ", which does not exist");
@@ -83,8 +156,8 @@ final class Transaction {
             Optional<JobType> merged = merge(existing.type, type);
             if (merged.isPresent()) {
                 existing.type = merged.get();
-                if (by != null) by.pulled.merge(existing, required, Boolean::logicalOr);
-                return existing;
+                by.pulled.merge(existing, required, Boolean::logicalOr);
+                return Optional.empty();
             }
             boolean needed = required && required().contains(by.unit);
             if (!needed || required().contains(unit)) {
@@ -97,17 +170,8 @@ final class Transaction {
         }
         Pending job = new Pending(unit, type);
         jobs.put(unit, job);
-        if (by == null) anchor = job;
         if (by != null) by.pulled.put(job, required);
-        try {
-            pullIn(job);
-        } catch (Refused e) {
-            jobs.remove(unit);
-            if (by != null) by.pulled.remove(job);
-            collectGarbage();
-            throw e;
-        }
-        return job;
+        return Optional.of(job);
     }
 
     /** Start and restart absorb each other (restart wins); a stop merges only with a stop. */
@@ -117,25 +181,19 @@ final class Transaction {
         return Optional.of(JobType.RESTART);
     }
 
-    private void pullIn(Pending job) throws Refused {
+    /** What a new job pulls in, in systemd's order: requirements, requisites, wants, conflicts; then stops. */
+    private List<Pull> pulls(Pending job) {
         String u = job.unit;
+        List<Pull> out = new ArrayList<>();
         if (job.type != JobType.STOP) {
             for (Dependency d : List.of(Dependency.REQUIRES, Dependency.BINDS_TO)) {
-                for (String other : graph.forward(u, d)) add(other, JobType.START, job, true);
+                for (String other : graph.forward(u, d)) out.add(new Pull(other, JobType.START, true, false));
             }
-            for (String other : graph.forward(u, Dependency.REQUISITE)) {
-                if (!graph.contains(other) || activity.apply(other) != Activity.ACTIVE && !jobs.containsKey(other)) {
-                    throw new Refused(u + " needs " + other + " to be active already (Requisite=), and it is not");
-                }
-            }
+            for (String other : graph.forward(u, Dependency.REQUISITE)) out.add(new Pull(other, null, true, false));
             for (String other : graph.forward(u, Dependency.WANTS)) {
-                try {
-                    add(other, JobType.START, job, false);
-                } catch (Refused e) {
-                    messages.add(u + " wants " + other + ", which is left out: " + e.getMessage());
-                }
+                out.add(new Pull(other, JobType.START, false, true));
             }
-            for (String other : graph.conflicts(u)) add(other, JobType.STOP, job, true);
+            for (String other : graph.conflicts(u)) out.add(new Pull(other, JobType.STOP, true, false));
         }
         if (job.type != JobType.START) {
             JobType carried = job.type == JobType.STOP ? JobType.STOP : JobType.RESTART;
@@ -143,9 +201,16 @@ final class Transaction {
                 for (String other : graph.reverse(u, d)) {
                     // As try-restart: a restart is carried only to units that are up.
                     if (carried == JobType.RESTART && !activity.apply(other).up()) continue;
-                    add(other, carried, job, true);
+                    out.add(new Pull(other, carried, true, false));
                 }
             }
+        }
+        return out;
+    }
+
+    private void requisite(String unit, String other) throws Refused {
+        if (!graph.contains(other) || activity.apply(other) != Activity.ACTIVE && !jobs.containsKey(other)) {
+            throw new Refused(unit + " needs " + other + " to be active already (Requisite=), and it is not");
         }
     }
 
@@ -154,11 +219,15 @@ final class Transaction {
      * transaction_delete_job) and every job that only these pulled in.
      */
     private void delete(Pending job) {
-        if (!jobs.remove(job.unit, job)) return;
-        for (Pending p : List.copyOf(jobs.values())) {
-            if (Boolean.TRUE.equals(p.pulled.remove(job))) {
-                messages.add("left out the " + p.type.word() + " of " + p.unit + ", which needs " + job.unit);
-                delete(p);
+        Deque<Pending> work = new ArrayDeque<>(List.of(job));
+        while (!work.isEmpty()) {
+            Pending gone = work.pop();
+            if (!jobs.remove(gone.unit, gone)) continue;
+            for (Pending p : List.copyOf(jobs.values())) {
+                if (Boolean.TRUE.equals(p.pulled.remove(gone))) {
+                    messages.add("left out the " + p.type.word() + " of " + p.unit + ", which needs " + gone.unit);
+                    work.push(p);
+                }
             }
         }
         collectGarbage();

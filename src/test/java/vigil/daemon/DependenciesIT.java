@@ -17,7 +17,10 @@ import vigil.testing.Await;
 import vigil.testing.DaemonProcess;
 import vigil.testing.Tools;
 
-/** Units started in dependency order by a real daemon, each once what it is ordered after is ready, and stopped in reverse. */
+/**
+ * Units started in dependency order by a real daemon, each once what it is ordered after is ready, and stopped in
+ * reverse.
+ */
 class DependenciesIT {
     private static final Duration WAIT = Duration.ofSeconds(20);
 

@@ -76,7 +76,7 @@ class UnitJobsTest {
             Dependency d = Dependency.forDirective(s.substring(0, s.indexOf('='))).orElseThrow();
             edges.computeIfAbsent(d, k -> new LinkedHashSet<>()).add(s.substring(s.indexOf('=') + 1));
         }
-        nodes.add(new Node(name, Node.Kind.SERVICE, "/etc/systemd/system/" + name, edges));
+        nodes.add(new Node(name, Node.Kind.SERVICE, edges));
     }
 
     private void engine() {
