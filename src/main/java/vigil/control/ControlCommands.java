@@ -144,9 +144,14 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 if (host.stopping()) {
                     throw new Failure(Error.SHUTTING_DOWN, "the daemon is shutting down: the unit files are not read");
                 }
-                Map<String, Object> reply = Protocol.ok(id);
-                reply.put("summary", host.daemonReload());
-                client.send(reply);
+                // Answered once the read is applied: no later request of this client is read before.
+                client.hold();
+                host.daemonReload(summary -> {
+                    Map<String, Object> reply = Protocol.ok(id);
+                    reply.put("summary", summary);
+                    client.send(reply);
+                    client.resume();
+                });
             }
             case Request.DaemonReexec r -> {
                 access.checkOwner(caller, "re-execute the daemon");

@@ -3,6 +3,7 @@ package vigil.control;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Optional;
+import java.util.function.Consumer;
 import vigil.deps.JobEngine;
 import vigil.deps.JobType;
 import vigil.model.DirectorySpec;
@@ -37,8 +38,11 @@ public interface ControlHost {
     /** Starts, stops or restarts a unit through a transaction of the job engine, with what it needs. */
     JobEngine.Outcome unitJob(JobType type, String name);
 
-    /** Reads the unit files again; returns what changed, in one line. */
-    String daemonReload();
+    /**
+     * Reads the unit files again, off the loop; {@code done} gets what changed, in one line, on the loop thread
+     * once it is applied.
+     */
+    void daemonReload(Consumer<String> done);
 
     /** Looks at every scanned directory again. */
     void rescan();

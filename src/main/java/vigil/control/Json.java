@@ -294,7 +294,8 @@ public final class Json {
             // Infinity has no JSON form: an id of 1e999 could not be echoed in its reply.
             if (Double.isInfinite(d)) {
                 at = start;
-                throw error("number " + text + " is out of range");
+                throw error("number " + (text.length() > 40 ? text.substring(0, 40) + "..." : text)
+                        + " is out of range");
             }
             return d;
         }

@@ -57,6 +57,7 @@ import vigil.supervise.AlreadySupervisedException;
 import vigil.supervise.ControlFifos;
 import vigil.supervise.SuperviseDir;
 import vigil.supervise.SuperviseFiles;
+import vigil.unit.Accounts;
 
 /**
  * {@code vigil daemon DIR...}: one event loop supervising every service directory in each DIR, until TERM or INT
@@ -205,8 +206,9 @@ public final class Daemon implements ServiceHost {
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory,
                     new UnitNotifySockets(loop, notifyDirectory, reporter), logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
-            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs,
-                    (name, file) -> daemon.giveWay(name, "the unit file " + file), target, daemon.new UnitJobs());
+            daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
+                    () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file), target,
+                    daemon.new UnitJobs());
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, daemon::cannotHandOver);
             handover.ifPresent(h -> {
@@ -335,8 +337,7 @@ public final class Daemon implements ServiceHost {
 
     private void startUnits() {
         if (units.isEmpty() || stopping) return;
-        units.start();
-        reporter.say("running " + supervisor.units().size() + " units");
+        units.reload(summary -> reporter.say("running " + supervisor.units().size() + " units"));
     }
 
     /**
@@ -750,13 +751,15 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
-        public String daemonReload() {
+        public void daemonReload(Consumer<String> done) {
             if (unitsHeldBack) {
-                return "not yet: the units start once what a previous Vigil left of them is gone";
+                done.accept("not yet: the units start once what a previous Vigil left of them is gone");
+                return;
             }
-            String summary = units.reload();
-            reporter.say("daemon-reload: " + summary);
-            return summary;
+            units.reload(summary -> {
+                reporter.say("daemon-reload: " + summary);
+                done.accept(summary);
+            });
         }
 
         @Override

@@ -5,16 +5,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import vigil.loop.EventLoop;
 import vigil.loop.ReportLimiter;
 import vigil.os.Epoll;
 import vigil.os.Fds;
 import vigil.os.NotifySocket;
 import vigil.os.OsException;
+import vigil.service.NotifyMessage;
 import vigil.service.UnitOs.NotifyReceiver;
 
 /**
@@ -105,11 +104,11 @@ final class UnitNotifySockets {
                     }
                     continue;
                 }
-                Map<String, String> fields = parse(d.get().text());
-                // A barrier's only effect, closing its fd, is done; it needs no NotifyAccess= (systemd-notify
-                // sends it from its own pid after speaking for its parent).
-                if (fields.isEmpty() || fields.keySet().equals(Set.of("BARRIER"))) continue;
-                if (!socket.receiver.receive(d.get().pid(), d.get().uid(), fields) && drops.allow(unit)) {
+                NotifyMessage message = NotifyMessage.parse(d.get().text());
+                // A barrier needs no NotifyAccess= (systemd-notify sends it from its own pid after speaking for
+                // its parent).
+                if (message.isEmpty()) continue;
+                if (!socket.receiver.receive(d.get().pid(), d.get().uid(), message.fields()) && drops.allow(unit)) {
                     reporter.say(unit, "notification from pid " + d.get().pid()
                             + " dropped: its NotifyAccess= does not allow that sender");
                 }
@@ -117,15 +116,5 @@ final class UnitNotifySockets {
         } catch (OsException e) {
             if (drops.allow(unit)) reporter.say(unit, "notify socket: " + e.getMessage());
         }
-    }
-
-    /** sd_notify's newline-separated KEY=VALUE lines; the last value of a key wins. */
-    static Map<String, String> parse(String text) {
-        var fields = new LinkedHashMap<String, String>();
-        for (String line : text.split("\n")) {
-            int eq = line.indexOf('=');
-            if (eq > 0) fields.put(line.substring(0, eq), line.substring(eq + 1));
-        }
-        return fields;
     }
 }

@@ -1,7 +1,6 @@
 package vigil.daemon;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,6 +10,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.BiPredicate;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import vigil.deps.Graph;
 import vigil.deps.JobEngine;
@@ -18,6 +19,7 @@ import vigil.deps.JobListener;
 import vigil.deps.JobType;
 import vigil.deps.Node;
 import vigil.deps.SupervisedUnits;
+import vigil.loop.EventLoop;
 import vigil.model.UnitSpec;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
@@ -38,10 +40,17 @@ import vigil.unit.UnitType;
  * directories. {@link #reload} is {@code daemon-reload}: units whose files changed take their new spec for their
  * next start, new units start, vanished ones stop; unchanged ones are not touched.
  *
+ * <p>The files are read, parsed and mapped on a thread of their own, and only the result is applied on the loop:
+ * a reload of big or many unit files (or a slow disk) must not hold up a restart or a status request. The loop
+ * never waits for that thread; the result comes back through {@link EventLoop#execute}. One read runs at a time:
+ * reloads asked for while one runs are served together by one more read once it ends, so each sees the files as
+ * they were after it was asked for.
+ *
  * <p>The units and the {@code .target} files form one dependency graph, which a {@link JobEngine} runs: units are
- * started and stopped by its jobs, in dependency order. At start-up the engine starts the target named by
- * {@code --target}, else {@code default.target}; without a {@code default.target} file, one that wants every unit
- * stands in, so every unit starts as it did before there was a graph.
+ * started and stopped by its jobs, in dependency order. Once the units are first read, the engine starts the target
+ * named by {@code --target}, else {@code default.target}; without a {@code default.target} file, one that wants
+ * every unit stands in, so every unit starts as it did before there was a graph. Units added by a later reload
+ * start on their own.
  */
 public final class UnitTable {
     private final Supervisor supervisor;
@@ -52,45 +61,82 @@ public final class UnitTable {
     private final JobEngine engine;
     /** The graph's nodes: the units this table holds (or waits to add), and the targets of the unit directories. */
     private final Map<String, Node> nodes = new LinkedHashMap<>();
+    /** The target has been started: later reads start only the units they add. */
     private boolean started;
+    private final EventLoop loop;
+    private final BooleanSupplier stopping;
     private final Host host = Host.current();
-    private final Accounts accounts = Accounts.system();
+    private final Accounts accounts;
     private final Map<String, String> environment = Map.copyOf(System.getenv());
     /** What each unit this table started was made from: what decides whether a daemon-reload changes it. */
     private final Map<String, String> fingerprints = new LinkedHashMap<>();
     /** Units whose file came back while the instance removed with the old file was still stopping. */
     private final Map<String, Waiting> waitingForName = new LinkedHashMap<>();
+    /** True while a read of the unit files is under way. */
+    private boolean reading;
+    /** Who asked for a reload while a read was under way: the next read is theirs. */
+    private List<Consumer<String>> nextRead = new ArrayList<>();
 
     /** A loaded unit that starts once its name is free. */
     private record Waiting(UnitSpec spec, String fingerprint) {}
 
+    /** What the reading thread made of the unit directories: every unit, or why they could not be read. */
+    private sealed interface Reading {}
+
+    private record Units(List<ReadUnit> units) implements Reading {}
+
+    private record Unreadable(String why) implements Reading {}
+
+    /** One unit as read. */
+    private sealed interface ReadUnit {
+        String name();
+    }
+
+    /** Failed, masked or not found: nothing to map. */
+    private record NotLoaded(String name, UnitResult result) implements ReadUnit {}
+
     /**
-     * @param giveWay asked with a unit's name and file when a service directory or transient service holds the
-     *                name: true if it is another user's transient service, which gives the name up, so the unit
-     *                waits for it
+     * Loaded; {@code fingerprint} tells whether its files changed since it was last applied; {@code node} is its
+     * place in the graph, its dependencies named as the loader resolves them (an alias names its unit).
      */
+    private record Loaded(String name, UnitResult.Loaded loaded, String fingerprint, Mapping mapping, Node node)
+            implements ReadUnit {}
+
+    /** A {@code .target} file: only a node of the graph. */
+    private record Target(String name, Node node) implements ReadUnit {}
+
+    /** What a loaded unit maps to. */
+    private sealed interface Mapping {}
+
+    private record Runs(UnitMapper.Mapped mapped) implements Mapping {}
+
+    private record CannotRun(String why) implements Mapping {}
+
     /**
-     * @param target the target to start instead of {@code default.target} ({@code --target})
-     * @param jobs   hears of the jobs' ends and of what a transaction left out
+     * @param stopping whether the daemon is shutting down: a read that ends then adds nothing
+     * @param giveWay  asked with a unit's name and file when a service directory or transient service holds the
+     *                 name: true if it is another user's transient service, which gives the name up, so the unit
+     *                 waits for it
+     * @param target   the target to start instead of {@code default.target} ({@code --target})
+     * @param jobs     hears of the jobs' ends and of what a transaction left out
      */
-    UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories,
-              BiPredicate<String, Path> giveWay, Optional<String> target, JobListener jobs) {
+    UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories, EventLoop loop, Accounts accounts,
+              BooleanSupplier stopping, BiPredicate<String, Path> giveWay, Optional<String> target,
+              JobListener jobs) {
         this.supervisor = supervisor;
         this.target = target;
         this.engine = new JobEngine(new Graph(List.of()), new SupervisedUnits(supervisor), jobs);
         this.giveWay = giveWay;
         this.reporter = reporter;
         this.directories = List.copyOf(directories);
+        this.loop = loop;
+        this.accounts = accounts;
+        this.stopping = stopping;
     }
 
     /** The unit directories' {@code .service} files, or none if there are no unit directories. */
     public boolean isEmpty() {
         return directories.isEmpty();
-    }
-
-    /** Loads every unit and starts the target; says what failed to load and why. */
-    public void start() {
-        reload();
     }
 
     /** A unit's state changed: its job may be done, or what waits for it may run. */
@@ -109,42 +155,120 @@ public final class UnitTable {
     }
 
     /**
-     * Reads the unit directories again: new units start, units whose files vanished stop and are forgotten, and
-     * a changed unit takes its new spec, used from its next start on. Returns a one-line summary.
+     * Reads the unit directories again, off the loop: new units start, units whose files vanished stop and are
+     * forgotten, and a changed unit takes its new spec, used from its next start on. {@code done} gets a one-line
+     * summary on the loop thread once that is done. Loop thread only.
      */
-    public String reload() {
-        if (directories.isEmpty()) return "no unit directories";
+    public void reload(Consumer<String> done) {
+        if (directories.isEmpty()) {
+            done.accept("no unit directories");
+            return;
+        }
+        nextRead.add(done);
+        if (!reading) startRead();
+    }
+
+    private void startRead() {
+        List<Consumer<String>> waiting = nextRead;
+        nextRead = new ArrayList<>();
+        reading = true;
+        try {
+            Thread.ofPlatform().daemon().name("vigil-unit-reader").start(() -> {
+                Reading result;
+                try {
+                    result = read();
+                } catch (Throwable t) {
+                    // Whatever happens there, the requests waiting for this read get an answer.
+                    result = new Unreadable("cannot read the unit files: " + t);
+                }
+                Reading read = result;
+                loop.execute(() -> readDone(read, waiting));
+            });
+        } catch (OutOfMemoryError | RuntimeException noThread) {
+            // No thread to be had (out of memory or tasks): this reload fails, and the next may work.
+            reading = false;
+            for (Consumer<String> done : waiting) done.accept("cannot read the unit files: " + noThread);
+        }
+    }
+
+    private void readDone(Reading read, List<Consumer<String>> waiting) {
+        reading = false;
+        if (stopping.getAsBoolean()) {
+            // Units added now would outlive the shutdown, which stops what was there when it began.
+            List<Consumer<String>> all = new ArrayList<>(waiting);
+            all.addAll(nextRead);
+            nextRead.clear();
+            String why = "the daemon is shutting down: the unit files are not applied";
+            for (Consumer<String> done : all) done.accept(why);
+            return;
+        }
+        String summary = switch (read) {
+            case Unreadable u -> {
+                reporter.say(u.why());
+                yield u.why();
+            }
+            case Units u -> apply(u.units());
+        };
+        for (Consumer<String> done : waiting) done.accept(summary);
+        if (!nextRead.isEmpty()) startRead();
+    }
+
+    /** On the reading thread: every unit's files, read, parsed and mapped. Touches no state of the table. */
+    private Reading read() {
         UnitLoader loader;
         try {
             loader = UnitLoader.scan(directories, host);
         } catch (IOException e) {
-            reporter.say("cannot read the unit directories: " + e.getMessage());
-            return "cannot read the unit directories: " + e.getMessage();
+            return new Unreadable("cannot read the unit directories: " + e.getMessage());
         }
-        Set<String> seen = new LinkedHashSet<>();
-        List<String> toStart = new ArrayList<>();
-        UnaryOperator<String> canonical = name -> loader.locate(name).name().map(UnitName::toString).orElse(name);
-        nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET);
-        int added = 0, changed = 0, failed = 0;
         // Every service file, and every instance named by a link to its template (foo@bar.service).
         List<String> names = new ArrayList<>();
         for (Path dir : directories) names.addAll(loader.unitFilesIn(dir));
         for (String name : loader.names()) {
             if (UnitName.parse(name).filter(UnitName::isInstance).isPresent()) names.add(name);
         }
+        Set<String> seen = new LinkedHashSet<>();
+        List<ReadUnit> units = new ArrayList<>();
+        UnaryOperator<String> canonical = name -> loader.locate(name).name().map(UnitName::toString).orElse(name);
         for (String name : names) {
             Optional<UnitName> parsed = UnitName.parse(name);
-            if (parsed.isEmpty() || parsed.get().isTemplate()) continue;
+            if (parsed.isEmpty() || parsed.get().isTemplate() || !seen.add(name)) continue;
             if (parsed.get().type() == UnitType.TARGET) {
-                loadTarget(loader, name, canonical);
+                UnitResult result = loader.load(name);
+                units.add(result instanceof UnitResult.Loaded loaded ? new Target(name, Node.of(loaded.unit(),
+                        canonical)) : new NotLoaded(name, result));
                 continue;
             }
             if (parsed.get().type() != UnitType.SERVICE) continue;
-            if (!seen.add(name)) continue;
-            switch (load(loader, name, canonical)) {
+            UnitResult result = loader.load(name);
+            if (!(result instanceof UnitResult.Loaded loaded)) {
+                units.add(new NotLoaded(name, result));
+                continue;
+            }
+            Mapping mapping;
+            try {
+                mapping = new Runs(UnitMapper.map(loaded.unit(), host, accounts, environment));
+            } catch (UnitMapper.CannotRun e) {
+                mapping = new CannotRun(e.getMessage());
+            }
+            units.add(new Loaded(name, loaded, fingerprint(loader, loaded), mapping,
+                    Node.of(loaded.unit(), canonical)));
+        }
+        return new Units(units);
+    }
+
+    /** On the loop: what was read becomes what runs. Returns the summary. */
+    private String apply(List<ReadUnit> units) {
+        Set<String> seen = new LinkedHashSet<>();
+        List<String> toStart = new ArrayList<>();
+        nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET);
+        int added = 0, changed = 0, failed = 0;
+        for (ReadUnit unit : units) {
+            seen.add(unit.name());
+            switch (apply(unit)) {
                 case ADDED -> {
                     added++;
-                    if (supervisor.unit(name).isPresent()) toStart.add(name);
+                    if (fingerprints.containsKey(unit.name())) toStart.add(unit.name());
                 }
                 case CHANGED -> changed++;
                 case FAILED -> failed++;
@@ -201,61 +325,62 @@ public final class UnitTable {
         engine.enqueue(JobType.START, name);
     }
 
-    private void loadTarget(UnitLoader loader, String name, UnaryOperator<String> canonical) {
-        UnitResult result = loader.load(name);
-        if (result instanceof UnitResult.Loaded loaded) {
-            nodes.put(name, Node.of(loaded.unit(), canonical));
-            return;
-        }
-        for (Diagnostic d : result.diagnostics()) if (d.isError()) reporter.say(name, d.format());
-    }
-
     private enum Outcome { ADDED, CHANGED, UNCHANGED, FAILED }
 
-    private Outcome load(UnitLoader loader, String name, UnaryOperator<String> canonical) {
-        UnitResult result = loader.load(name);
+    private Outcome apply(ReadUnit unit) {
+        return switch (unit) {
+            case NotLoaded u -> notLoaded(u.name(), u.result());
+            case Loaded u -> loaded(u);
+            case Target t -> {
+                nodes.put(t.name(), t.node());
+                yield Outcome.UNCHANGED;
+            }
+        };
+    }
+
+    private Outcome notLoaded(String name, UnitResult result) {
+        waitingForName.remove(name);
+        for (Diagnostic d : result.diagnostics()) if (d.isError()) reporter.say(name, d.format());
+        if (result instanceof UnitResult.Masked) reporter.say(name, "masked; not started");
+        if (result instanceof UnitResult.NotFound nf) reporter.say(name, "not loaded: " + nf.reason());
+        return fingerprints.containsKey(name) ? Outcome.UNCHANGED : Outcome.FAILED;
+    }
+
+    private Outcome loaded(Loaded read) {
+        String name = read.name();
+        String fingerprint = read.fingerprint();
         String existing = fingerprints.get(name);
-        if (!(result instanceof UnitResult.Loaded loaded)) {
-            waitingForName.remove(name);
-            for (Diagnostic d : result.diagnostics()) if (d.isError()) reporter.say(name, d.format());
-            if (result instanceof UnitResult.Masked) reporter.say(name, "masked; not started");
-            if (result instanceof UnitResult.NotFound nf) reporter.say(name, "not loaded: " + nf.reason());
-            return existing == null ? Outcome.FAILED : Outcome.UNCHANGED;
-        }
-        String fingerprint = fingerprint(loaded);
         Waiting waiting = waitingForName.get(name);
         if (fingerprint.equals(existing) || waiting != null && fingerprint.equals(waiting.fingerprint())) {
             return Outcome.UNCHANGED;
         }
-        Node node = Node.of(loaded.unit(), canonical);
-        UnitMapper.Mapped mapped;
-        try {
-            mapped = UnitMapper.map(loaded.unit(), host, accounts, environment);
-        } catch (UnitMapper.CannotRun e) {
-            reporter.say(name, "cannot run: " + e.getMessage());
+        if (read.mapping() instanceof CannotRun(String why)) {
+            reporter.say(name, "cannot run: " + why);
             return Outcome.FAILED;
         }
+        UnitMapper.Mapped mapped = ((Runs) read.mapping()).mapped();
         if (existing == null) {
-            for (Diagnostic d : loaded.diagnostics()) reporter.say(name, d.format());
+            for (Diagnostic d : read.loaded().diagnostics()) reporter.say(name, d.format());
         }
         mapped.notes().forEach(n -> reporter.say(name, n));
         if (existing != null) {
             fingerprints.put(name, fingerprint);
-            nodes.put(name, node);
+            nodes.put(name, read.node());
             supervisor.unit(name).ifPresent(unit -> unit.respec(mapped.spec()));
             reporter.say(name, "unit file changed; the new settings apply from its next start");
             return Outcome.CHANGED;
         }
-        boolean stopping = supervisor.unit(name).filter(old -> old.want() == Want.EXIT).isPresent();
-        if (stopping || supervisor.get(name).isPresent() && giveWay.test(name, loaded.unit().file().fragment())) {
+        boolean removedOneStops = supervisor.unit(name).filter(old -> old.want() == Want.EXIT).isPresent();
+        if (removedOneStops
+                || supervisor.get(name).isPresent() && giveWay.test(name, read.loaded().unit().file().fragment())) {
             waitingForName.put(name, new Waiting(mapped.spec(), fingerprint));
-            nodes.put(name, node);
-            reporter.say(name, stopping ? "starts once the instance removed before has stopped"
+            nodes.put(name, read.node());
+            reporter.say(name, removedOneStops ? "starts once the instance removed before has stopped"
                     : "starts once the transient service that held its name has stopped");
             return waiting == null ? Outcome.ADDED : Outcome.CHANGED;
         }
         if (!add(mapped.spec(), fingerprint)) return Outcome.FAILED;
-        nodes.put(name, node);
+        nodes.put(name, read.node());
         return Outcome.ADDED;
     }
 
@@ -289,21 +414,16 @@ public final class UnitTable {
     }
 
     /**
-     * The contents of the unit's file and drop-ins: what decides whether a daemon-reload changes it. Its
-     * EnvironmentFile= files are not part of it: they are read again for every command the unit runs.
+     * The digests of the unit's file and drop-ins, as the loader read them: what decides whether a daemon-reload
+     * changes it. Digests, not the text, so no unit's text is kept. Its EnvironmentFile= files are not part of it:
+     * they are read again for every command the unit runs.
      */
-    private static String fingerprint(UnitResult.Loaded loaded) {
+    private static String fingerprint(UnitLoader loader, UnitResult.Loaded loaded) {
         var text = new StringBuilder();
         List<Path> files = new ArrayList<>();
         files.add(loaded.unit().file().fragment());
         files.addAll(loaded.unit().file().dropIns());
-        for (Path f : files) {
-            try {
-                text.append(f).append('\0').append(Files.readString(f)).append('\0');
-            } catch (IOException e) {
-                text.append(f).append("\0?\0");
-            }
-        }
+        for (Path f : files) text.append(f).append('\0').append(loader.digest(f).orElse("?")).append('\0');
         return text.toString();
     }
 }

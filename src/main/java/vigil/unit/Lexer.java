@@ -39,13 +39,15 @@ public final class Lexer {
             } else {
                 start = number;
             }
-            CharSequence logical = continuation != null ? continuation : physical;
-            if (endsInEscape(logical)) {
+            // Only the physical line is looked at: what came before it ends in the blank that replaced the last
+            // backslash, so it cannot escape this line's first character. Scanning the whole logical line again
+            // for every piece made N continued lines cost N^2.
+            if (endsInEscape(physical)) {
                 if (continuation == null) continuation = new StringBuilder(physical);
                 continuation.setCharAt(continuation.length() - 1, ' ');
                 continue;
             }
-            emit(out, start, logical.toString());
+            emit(out, start, continuation != null ? continuation.toString() : physical);
             continuation = null;
         }
         if (continuation != null) emit(out, start, continuation.toString());
@@ -66,12 +68,10 @@ public final class Lexer {
     }
 
     /** Whether the text ends in a backslash that is not itself escaped by the one before it. */
-    private static boolean endsInEscape(CharSequence text) {
-        boolean escaped = false;
-        for (int i = 0; i < text.length(); i++) {
-            escaped = !escaped && text.charAt(i) == '\\';
-        }
-        return escaped;
+    private static boolean endsInEscape(String text) {
+        int backslashes = 0;
+        for (int i = text.length() - 1; i >= 0 && text.charAt(i) == '\\'; i--) backslashes++;
+        return backslashes % 2 == 1;
     }
 
     /** systemd's WHITESPACE: space, tab, newline, carriage return. */

@@ -31,10 +31,18 @@ public final class Parser {
         }
     }
 
+    /**
+     * Syntax errors reported per file; the rest are counted. A file of garbage is one problem, not a log line for
+     * each of its hundred thousand lines.
+     */
+    static final int MAX_SYNTAX_ERRORS = 20;
+    /** How much of a bad line an error quotes: a continued line may be a mebibyte long. */
+    private static final int QUOTE_LIMIT = 80;
+
     public static ParsedFile parse(Path path, String text) {
         var sections = new ArrayList<SectionHeader>();
         var entries = new ArrayList<Entry>();
-        var diagnostics = new ArrayList<Diagnostic>();
+        var diagnostics = new Problems();
         String section = null;
         boolean brokenHeader = false;
         for (Lexer.Line line : Lexer.lines(text)) {
@@ -43,7 +51,7 @@ public final class Parser {
             if (l.startsWith("[")) {
                 if (!l.endsWith("]") || l.length() < 3) {
                     diagnostics.add(Diagnostic.error(Diagnostic.Kind.SYNTAX, source, "", "",
-                            "invalid section header '" + l + "'"));
+                            "invalid section header " + quote(l)));
                     section = null;
                     brokenHeader = true;
                     continue;
@@ -51,7 +59,7 @@ public final class Parser {
                 section = l.substring(1, l.length() - 1);
                 if (section.chars().anyMatch(c -> c < ' ' || c == 127 || c == '[' || c == ']')) {
                     diagnostics.add(Diagnostic.error(Diagnostic.Kind.SYNTAX, source, "", "",
-                            "bad characters in section header '" + l + "'"));
+                            "bad characters in section header " + quote(l)));
                     section = null;
                     brokenHeader = true;
                     continue;
@@ -70,18 +78,48 @@ public final class Parser {
             }
             int eq = l.indexOf('=');
             if (eq < 0) {
-                diagnostics.add(Diagnostic.error(Diagnostic.Kind.SYNTAX, source, "", "", "missing '=' in '" + l + "'"));
+                diagnostics.add(Diagnostic.error(Diagnostic.Kind.SYNTAX, source, "", "", "missing '=' in " + quote(l)));
                 continue;
             }
             String key = strip(l.substring(0, eq));
             if (key.isEmpty()) {
                 diagnostics.add(Diagnostic.error(Diagnostic.Kind.SYNTAX, source, "", "",
-                        "missing key name before '=' in '" + l + "'"));
+                        "missing key name before '=' in " + quote(l)));
                 continue;
             }
             entries.add(new Entry(section, key, strip(l.substring(eq + 1)), source));
         }
-        return new ParsedFile(path, sections, entries, diagnostics);
+        return new ParsedFile(path, sections, entries, diagnostics.list(path));
+    }
+
+    /** A file's syntax problems: the first {@link #MAX_SYNTAX_ERRORS}, then only a count of the rest. */
+    private static final class Problems {
+        final List<Diagnostic> shown = new ArrayList<>();
+        int unshown;
+        boolean unshownError;
+
+        void add(Diagnostic d) {
+            if (shown.size() < MAX_SYNTAX_ERRORS) {
+                shown.add(d);
+            } else {
+                unshown++;
+                unshownError |= d.isError();
+            }
+        }
+
+        List<Diagnostic> list(Path path) {
+            if (unshown == 0) return shown;
+            var all = new ArrayList<>(shown);
+            String reason = unshown + " more syntax problems, not shown";
+            all.add(unshownError ? Diagnostic.error(Diagnostic.Kind.SYNTAX, Source.of(path), "", "", reason)
+                    : Diagnostic.warning(Diagnostic.Kind.SYNTAX, Source.of(path), "", "", reason));
+            return all;
+        }
+    }
+
+    /** The line as an error quotes it: cut short if long. */
+    private static String quote(String line) {
+        return "'" + (line.length() <= QUOTE_LIMIT ? line : line.substring(0, QUOTE_LIMIT) + "...") + "'";
     }
 
     /** Trims systemd's WHITESPACE (not every character Java's strip() considers blank). */

@@ -1,6 +1,7 @@
 package vigil.unit;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
@@ -10,9 +11,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +47,12 @@ import java.util.TreeMap;
  */
 public final class UnitLoader {
     private static final int MAX_ALIAS_HOPS = 32;
+    /**
+     * The largest unit file or drop-in read: systemd's LONG_LINE_MAX, the longest line (continued lines included)
+     * its config parser reads. Anything bigger is refused unread: a unit file has no business being larger, and
+     * a huge one would only cost the daemon memory.
+     */
+    public static final int MAX_FILE_SIZE = 1024 * 1024;
 
     private final List<Path> searchPath;
     private final Host host;
@@ -62,7 +72,8 @@ public final class UnitLoader {
 
     private record AliasEntry(Path link, String target) implements IndexEntry {}
 
-    private record ParsedOrFailed(Optional<Parser.ParsedFile> file, Optional<Diagnostic> failure) {}
+    private record ParsedOrFailed(Optional<Parser.ParsedFile> file, Optional<Diagnostic> failure,
+                                  Optional<String> digest) {}
 
     /**
      * Where a unit's files are.
@@ -349,16 +360,74 @@ public final class UnitLoader {
         }
     }
 
+    /**
+     * The SHA-256 of what was read of {@code file} by this loader, in hex: what a daemon-reload compares to tell a
+     * changed unit, without keeping its text. Empty if the file was not read, or could not be.
+     */
+    public Optional<String> digest(Path file) {
+        ParsedOrFailed p = parsed.get(file);
+        return p == null ? Optional.empty() : p.digest();
+    }
+
     private ParsedOrFailed parse(Path file) {
         return parsed.computeIfAbsent(file, f -> {
+            byte[] bytes;
             try {
-                // Decoding replaces malformed UTF-8 rather than failing, so one bad byte costs a line, not the unit.
-                String text = new String(Files.readAllBytes(f), StandardCharsets.UTF_8);
-                return new ParsedOrFailed(Optional.of(Parser.parse(f, text)), Optional.empty());
+                bytes = read(f);
             } catch (IOException e) {
-                return new ParsedOrFailed(Optional.empty(), Optional.of(Diagnostic.error(Diagnostic.Kind.IO,
-                        Source.of(f), "", "", "cannot read: " + e.getMessage())));
+                return failed(Diagnostic.error(Diagnostic.Kind.IO, Source.of(f), "", "",
+                        "cannot read: " + e.getMessage()));
+            } catch (TooLarge e) {
+                return failed(Diagnostic.error(Diagnostic.Kind.IO, Source.of(f), "", "", e.getMessage()));
             }
+            // Decoding replaces malformed UTF-8 rather than failing, so one bad byte costs a line, not the unit.
+            String text = new String(bytes, StandardCharsets.UTF_8);
+            return new ParsedOrFailed(Optional.of(Parser.parse(f, text)), Optional.empty(),
+                    Optional.of(HexFormat.of().formatHex(sha256(bytes))));
         });
+    }
+
+    private static ParsedOrFailed failed(Diagnostic why) {
+        return new ParsedOrFailed(Optional.empty(), Optional.of(why), Optional.empty());
+    }
+
+    /** A unit file larger than {@link #MAX_FILE_SIZE}. */
+    private static final class TooLarge extends Exception {
+        TooLarge(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * Reads a whole unit file, refusing one over {@link #MAX_FILE_SIZE} without reading more of it than that, and
+     * anything but a regular file: {@code /dev/zero} would never end, and a FIFO would hang the reload.
+     */
+    private static byte[] read(Path file) throws IOException, TooLarge {
+        BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+        if (!attrs.isRegularFile()) {
+            // A drop-in linked to /dev/null is masked: it says nothing.
+            if (file.toRealPath().equals(Path.of("/dev/null"))) return new byte[0];
+            throw new IOException("not a regular file");
+        }
+        if (attrs.size() > MAX_FILE_SIZE) throw tooLarge(attrs.size() + " bytes");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] bytes = in.readNBytes(MAX_FILE_SIZE + 1);
+            // It may have grown since the stat.
+            if (bytes.length > MAX_FILE_SIZE) throw tooLarge("more than " + MAX_FILE_SIZE + " bytes");
+            return bytes;
+        }
+    }
+
+    private static TooLarge tooLarge(String size) {
+        return new TooLarge("too large: " + size + ", where a unit file may have " + MAX_FILE_SIZE
+                + " bytes (1 MiB) at most");
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError("every JDK has SHA-256", e);
+        }
     }
 }

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class SyntaxTest {
     private static final Path FILE = Path.of("/units/a.service");
@@ -43,6 +45,32 @@ class SyntaxTest {
         assertEquals(List.of("Service.A=x   y@2"), entries("[Service]\nA=x \\\n y\\"));
     }
 
+    /**
+     * 40,000 continued lines of 200 characters: the lexer used to scan the whole logical line again for every
+     * piece appended to it, 160 billion characters here (a minute and a half). Looked at once each, they take a
+     * fraction of a second: the timeout is only a guard against a hang.
+     */
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void manyContinuedLinesAreJoinedInOnePass() {
+        int lines = 40_000;
+        String piece = "x".repeat(199);
+        var text = new StringBuilder("[Service]\nExecStart=/bin/echo \\\n");
+        for (int i = 0; i < lines; i++) text.append(piece).append("\\\n");
+        text.append("end\nType=simple\n");
+        List<Parser.Entry> entries = Parser.parse(FILE, text.toString()).entries();
+        assertEquals(2, entries.size());
+        String value = entries.getFirst().value();
+        assertEquals("/bin/echo  " + (piece + " ").repeat(lines) + "end", value);
+        assertEquals(lines + 4, entries.get(1).source().line());
+    }
+
+    @Test
+    void anOddRunOfTrailingBackslashesContinuesAndAnEvenOneDoesNot() {
+        assertEquals(List.of("Service.A=x\\\\  y@2", "Service.B=z\\\\\\\\@4"),
+                entries("[Service]\nA=x\\\\\\\n y\nB=z\\\\\\\\\n"));
+    }
+
     @Test
     void byteOrderMarkIsIgnored() {
         assertEquals(List.of("Unit.A=b@2"), entries("\uFEFF[Unit]\nA=b\n"));
@@ -60,6 +88,19 @@ class SyntaxTest {
         Diagnostic d = f.diagnostics().getFirst();
         assertTrue(d.isError());
         assertEquals("/units/a.service:3: missing '=' in 'junk here'", d.format());
+    }
+
+    /** A file of garbage is one problem: its first errors and a count, not a log line for each of its lines. */
+    @Test
+    void aFileOfGarbageGivesTheFirstErrorsAndACount() {
+        String garbage = ("x".repeat(500) + "\n").repeat(1000);
+        Parser.ParsedFile f = Parser.parse(FILE, "[Service]\n" + garbage);
+        List<String> said = f.diagnostics().stream().map(Diagnostic::format).toList();
+        assertEquals(Parser.MAX_SYNTAX_ERRORS + 1, said.size());
+        assertEquals("/units/a.service:2: missing '=' in '" + "x".repeat(80) + "...'", said.getFirst());
+        assertEquals("/units/a.service: " + (1000 - Parser.MAX_SYNTAX_ERRORS) + " more syntax problems, not shown",
+                said.getLast());
+        assertTrue(f.diagnostics().getLast().isError());
     }
 
     @Test

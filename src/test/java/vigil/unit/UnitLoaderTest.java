@@ -8,8 +8,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 class UnitLoaderTest {
@@ -216,5 +218,61 @@ class UnitLoaderTest {
         Unit unit = assertInstanceOf(UnitResult.Loaded.class, r, () -> "got " + r).unit();
         assertEquals("echo@one.service", unit.name().toString());
         assertEquals(dir.resolve("echo@.service"), unit.file().fragment());
+    }
+
+    /** A valid unit padded with comment lines to {@code size} bytes. */
+    private static String unitOfSize(int size) {
+        String head = "[Service]\nExecStart=/bin/true\n";
+        String line = "#" + "x".repeat(98) + "\n";
+        var text = new StringBuilder(head);
+        while (text.length() + line.length() <= size) text.append(line);
+        text.append("#".repeat(size - text.length() - 1)).append('\n');
+        return text.toString();
+    }
+
+    @Test
+    void aUnitFileOfOneMebibyteLoads() throws IOException {
+        write(etc.resolve("big.service"), unitOfSize(UnitLoader.MAX_FILE_SIZE));
+        assertEquals(UnitLoader.MAX_FILE_SIZE, Files.size(etc.resolve("big.service")));
+        loaded("big.service");
+    }
+
+    @Test
+    void aLargerUnitFileFailsWithTheFileAndTheLimit() throws IOException {
+        Path file = write(etc.resolve("big.service"), unitOfSize(2 * UnitLoader.MAX_FILE_SIZE));
+        UnitResult r = loader().load("big.service");
+        UnitResult.Failed failed = assertInstanceOf(UnitResult.Failed.class, r, () -> "got " + r);
+        assertEquals(List.of(file + ": too large: 2097152 bytes, where a unit file may have 1048576 bytes (1 MiB) "
+                + "at most"), failed.diagnostics().stream().map(Diagnostic::format).toList());
+    }
+
+    @Test
+    void aLargerDropInFailsTheUnitWithTheDropInNamed() throws IOException {
+        write(etc.resolve("a.service"), "[Service]\nExecStart=/bin/true\n");
+        Path dropIn = write(etc.resolve("a.service.d/big.conf"), unitOfSize(UnitLoader.MAX_FILE_SIZE + 1));
+        UnitResult r = loader().load("a.service");
+        assertInstanceOf(UnitResult.Failed.class, r, () -> "got " + r);
+        assertTrue(r.diagnostics().stream().map(Diagnostic::format)
+                        .anyMatch(d -> d.equals(dropIn + ": too large: 1048577 bytes, where a unit file may have "
+                                + "1048576 bytes (1 MiB) at most")), () -> "got " + r.diagnostics());
+    }
+
+    /** A link to /dev/zero would be read for ever (until the heap is gone). */
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aUnitThatIsNotARegularFileIsRefusedUnread() throws IOException {
+        Files.createSymbolicLink(etc.resolve("zero.service"), Path.of("/dev/zero"));
+        UnitResult r = loader().load("zero.service");
+        UnitResult.Failed failed = assertInstanceOf(UnitResult.Failed.class, r, () -> "got " + r);
+        assertEquals(List.of(etc.resolve("zero.service") + ": cannot read: not a regular file"),
+                failed.diagnostics().stream().map(Diagnostic::format).toList());
+    }
+
+    @Test
+    void aDropInLinkedToDevNullSaysNothing() throws IOException {
+        write(etc.resolve("a.service"), "[Unit]\nDescription=kept\n[Service]\nExecStart=/bin/true\n");
+        Files.createDirectories(etc.resolve("a.service.d"));
+        Files.createSymbolicLink(etc.resolve("a.service.d/masked.conf"), Path.of("/dev/null"));
+        assertEquals("kept", description(loaded("a.service")));
     }
 }
