@@ -48,6 +48,12 @@ public final class Parser {
         for (Lexer.Line line : Lexer.lines(text)) {
             String l = strip(line.text());
             Source source = new Source(path, line.number());
+            // No value may hold one (a path, an argument, an environment string: none can carry it to the kernel).
+            if (l.indexOf('\0') >= 0) {
+                diagnostics.add(Diagnostic.error(Diagnostic.Kind.SYNTAX, source, "", "",
+                        "a NUL byte in " + quote(l.replace('\0', ' ')) + "; line ignored"));
+                continue;
+            }
             if (l.startsWith("[")) {
                 if (!l.endsWith("]") || l.length() < 3) {
                     diagnostics.add(Diagnostic.error(Diagnostic.Kind.SYNTAX, source, "", "",

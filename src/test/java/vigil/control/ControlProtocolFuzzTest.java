@@ -12,7 +12,7 @@ import java.util.Map;
  * otherwise its seeds and past findings run as regression tests.
  */
 class ControlProtocolFuzzTest {
-    @FuzzTest(maxDuration = "25s")
+    @FuzzTest(maxDuration = "60s", maxExecutions = 500_000)
     void everyLineIsARequestOrACleanError(byte[] input) throws Exception {
         String line = new String(input, StandardCharsets.UTF_8);
         Object json;

@@ -33,7 +33,7 @@ class NotifyMessageFuzzTest {
         public void removed(UnitService unit) {}
     };
 
-    @FuzzTest(maxDuration = "25s")
+    @FuzzTest(maxDuration = "60s", maxExecutions = 500_000)
     void everyDatagramIsFieldsAUnitCanTake(byte[] input) {
         NotifyMessage message = NotifyMessage.parse(new String(input, StandardCharsets.UTF_8));
         for (Map.Entry<String, String> f : message.fields().entrySet()) {

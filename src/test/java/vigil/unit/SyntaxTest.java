@@ -23,6 +23,17 @@ class SyntaxTest {
                 entries("\n[Unit]\n  Description =  My  service  \n[Service]\r\nExecStart=/bin/true\r\n"));
     }
 
+    /** No value can carry a NUL to the kernel: a path with one once threw InvalidPathException (a fuzzer's find). */
+    @Test
+    void aLineWithANulByteIsAnErrorNamingItsLineAndIsIgnored() {
+        Parser.ParsedFile parsed = Parser.parse(FILE, "[Service]\nPIDFile=/run/a\0b.pid\nExecStart=/bin/true\n");
+        assertEquals(List.of("Service.ExecStart=/bin/true@3"), parsed.entries().stream()
+                .map(e -> e.section() + "." + e.key() + "=" + e.value() + "@" + e.source().line()).toList());
+        assertEquals(1, parsed.diagnostics().size(), parsed.diagnostics().toString());
+        String said = parsed.diagnostics().getFirst().format();
+        assertTrue(said.contains("a.service:2") && said.contains("NUL"), said);
+    }
+
     @Test
     void commentsStartALineOnly() {
         assertEquals(List.of("Unit.Description=a # not a comment ; nor this@4"),

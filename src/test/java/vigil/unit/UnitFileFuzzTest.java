@@ -20,7 +20,7 @@ class UnitFileFuzzTest {
     private static final Accounts ACCOUNTS =
             new Accounts(Path.of("/nonexistent/passwd"), Path.of("/nonexistent/group"));
 
-    @FuzzTest(maxDuration = "25s")
+    @FuzzTest(maxDuration = "60s", maxExecutions = 20_000)
     void everyUnitFileLoadsOrFailsWithItsErrors(byte[] input) throws Exception {
         // Malformed UTF-8 is replaced, as the loader decodes it.
         Parser.ParsedFile parsed = Parser.parse(FILE, new String(input, StandardCharsets.UTF_8));
