@@ -45,6 +45,11 @@ final class DaemonCommand implements Callable<Integer> {
             + "files in them are run as units")
     List<Path> roots = new ArrayList<>();
 
+    @Option(names = "--target", paramLabel = "NAME",
+            description = "the target to start the units with (default: default.target; without one in the unit "
+                    + "directories, every unit starts)")
+    String target;
+
     @Option(names = "--log-dir", paramLabel = "LOGDIR",
             description = "where log directories go (default /var/log/vigil as root, else $XDG_STATE_HOME/vigil/log)")
     Path logDir;
@@ -132,7 +137,8 @@ final class DaemonCommand implements Callable<Integer> {
             return 1;
         }
         return Daemon.run(roots, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
-                timestamps, limits, System.err, Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {}, handover);
+                timestamps, limits, Optional.ofNullable(target), System.err, Set.of(Signals.SIGTERM, Signals.SIGINT),
+                cause -> {}, handover);
     }
 
     /** The state at {@code fd}, if given. */

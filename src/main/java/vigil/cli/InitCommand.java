@@ -44,6 +44,11 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--units", arity = "1..*", paramLabel = "DIR", description = "directories of systemd unit files")
     List<Path> units = new ArrayList<>();
 
+    @Option(names = "--target", paramLabel = "NAME",
+            description = "the target to start the units with (default: default.target; without one in the unit "
+                    + "directories, every unit starts)")
+    String target;
+
     @Option(names = "--log-dir", paramLabel = "LOGDIR", description = "where log directories go (default "
             + "/var/log/vigil)")
     Path logDir;
@@ -70,8 +75,9 @@ final class InitCommand implements Callable<Integer> {
             // PID 1 must not exit: it goes on as after a boot, and says so.
             System.err.println("vigil init: cannot take over from the init before the re-exec: " + e.getMessage());
         }
-        new Init(script(boot, DEFAULT_BOOT), script(shutdown, DEFAULT_SHUTDOWN), services, units, control,
-                logDir != null ? logDir : LogLocation.defaultRoot(), TimestampFormat.ISO, handover)
+        new Init(script(boot, DEFAULT_BOOT), script(shutdown, DEFAULT_SHUTDOWN), services, units,
+                Optional.ofNullable(target), control, logDir != null ? logDir : LogLocation.defaultRoot(),
+                TimestampFormat.ISO, handover)
                 .run(System.err);
         throw new AssertionError("the init returned");
     }

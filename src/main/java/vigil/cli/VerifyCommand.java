@@ -3,11 +3,14 @@ package vigil.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
+import vigil.deps.Graph;
+import vigil.deps.Node;
 import vigil.unit.Diagnostic;
 import vigil.unit.Host;
 import vigil.unit.UnitResult;
@@ -18,7 +21,8 @@ import vigil.unit.UnitVerifier;
                 "A directory means every unit file in it; all the directories, and those of the files, form the "
                         + "search path for drop-ins, aliases and templates.",
                 "Errors make a unit fail to load; warnings name what Vigil does not know or does not act on.",
-                "Exits 1 if any unit has an error."})
+                "Then the dependencies: names found nowhere in the search path, and ordering cycles among the units.",
+                "Exits 1 if any unit has an error or there is an ordering cycle."})
 final class VerifyCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "PATH", description = "unit files or directories of unit files")
     List<Path> paths;
@@ -26,11 +30,12 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         UnitVerifier.Report report = UnitVerifier.verify(paths, Host.current());
-        print(report, System.out);
-        return report.errors() > 0 ? 1 : 0;
+        int cycles = print(report, System.out);
+        return report.errors() + cycles > 0 ? 1 : 0;
     }
 
-    static void print(UnitVerifier.Report report, PrintStream out) {
+    /** Prints the report; returns how many ordering cycles there are, which are errors too. */
+    static int print(UnitVerifier.Report report, PrintStream out) {
         report.notUnits().forEach(out::println);
         for (Diagnostic d : report.diagnostics()) out.println(d.format());
         for (UnitResult r : report.results()) {
@@ -50,5 +55,16 @@ final class VerifyCommand implements Callable<Integer> {
             out.println("unknown directives (times seen): " + String.join(", ",
                     unknown.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList()));
         }
+        report.missing().forEach((name, referrers) -> out.println(name + ": no such unit in the search path; named by "
+                + String.join(", ", referrers)));
+        List<Node> nodes = new ArrayList<>();
+        for (UnitResult r : report.results()) {
+            if (r instanceof UnitResult.Loaded loaded) {
+                nodes.add(Node.of(loaded.unit(), name -> report.aliases().getOrDefault(name, name)));
+            }
+        }
+        List<List<String>> cycles = new Graph(nodes).orderingCycles();
+        for (List<String> cycle : cycles) out.println("ordering cycle: " + String.join(" after ", cycle));
+        return cycles.size();
     }
 }

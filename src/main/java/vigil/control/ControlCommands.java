@@ -13,6 +13,9 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import vigil.deps.Job;
+import vigil.deps.JobEngine;
+import vigil.deps.JobType;
 import vigil.control.Protocol.Error;
 import vigil.control.Protocol.Failure;
 import vigil.control.Request.Action;
@@ -271,17 +274,18 @@ public final class ControlCommands implements ControlServer.LineHandler {
             throw new Failure(Error.SHUTTING_DOWN, u.name() + ": the daemon is shutting down");
         }
         UnitWaits.Goal goal = null;
+        Job job = null;
         switch (a.action()) {
             case START -> {
-                u.start();
+                job = unitJob(JobType.START, u);
                 goal = UnitWaits.Goal.ACTIVE;
             }
             case STOP -> {
-                u.stop();
+                job = unitJob(JobType.STOP, u);
                 goal = UnitWaits.Goal.INACTIVE;
             }
             case RESTART -> {
-                u.restart();
+                job = unitJob(JobType.RESTART, u);
                 goal = UnitWaits.Goal.ACTIVE;
             }
             case KILL, SIGNAL -> {
@@ -292,8 +296,17 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case ONCE, PAUSE, CONT -> throw new Failure(Error.BAD_REQUEST, verb + " is for service directories, "
                     + "not for units");
         }
-        if (a.await() && goal != null) unitWaits.await(client, id, u, goal, a.timeout());
+        if (a.await() && goal != null) unitWaits.await(client, id, u, goal, job, a.timeout());
         else client.send(okWithUnit(id, u));
+    }
+
+    /** The job's transaction, with what it pulls in; refused (a missing requirement, a cycle...) it is a failure. */
+    private Job unitJob(JobType type, UnitService u) throws Failure {
+        return switch (host.unitJob(type, u.name())) {
+            case JobEngine.Outcome.Queued q -> q.job();
+            case JobEngine.Outcome.Refused r -> throw new Failure(Error.FAILED, u.name() + ": " + type.word()
+                    + " refused: " + r.reason());
+        };
     }
 
     // ---- what units do: from the daemon's unit listener ----

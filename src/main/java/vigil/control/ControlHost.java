@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.function.Consumer;
+import vigil.deps.JobEngine;
+import vigil.deps.JobType;
 import vigil.model.DirectorySpec;
 import vigil.os.Ending;
 import vigil.service.Service;
@@ -32,6 +34,9 @@ public interface ControlHost {
 
     /** The unit of that name ({@code foo} means {@code foo.service}). */
     Optional<UnitService> unit(String name);
+
+    /** Starts, stops or restarts a unit through a transaction of the job engine, with what it needs. */
+    JobEngine.Outcome unitJob(JobType type, String name);
 
     /**
      * Reads the unit files again, off the loop; {@code done} gets what changed, in one line, on the loop thread

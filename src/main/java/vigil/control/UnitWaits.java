@@ -5,16 +5,19 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import vigil.deps.Job;
+import vigil.deps.JobResult;
 import vigil.loop.EventLoop;
-import vigil.model.UnitSpec;
 import vigil.service.ServiceEvent;
 import vigil.service.UnitService;
 import vigil.service.UnitState;
 
 /**
- * Replies to start, stop and restart of a unit once the job is done, as systemctl waits for its job: a start is
- * done when the unit is active (or a oneshot has run, or its condition said no), and fails when the unit fails
- * or is scheduled for an automatic restart; a stop is done when the unit is inactive or failed.
+ * Replies to start, stop and restart of a unit once its job is over, as systemctl waits for its job: done (the
+ * engine decides: active, a oneshot has run, its condition said no; for a stop, inactive or failed), failed (the
+ * unit failed, with its result), or ended otherwise ({@code dependency}, {@code canceled}). A start also fails as
+ * soon as the unit is scheduled for an automatic restart.
  */
 final class UnitWaits {
     enum Goal { ACTIVE, INACTIVE }
@@ -28,13 +31,15 @@ final class UnitWaits {
         final Object id;
         final UnitService unit;
         final Goal goal;
+        final Job job;
         EventLoop.Timer timer = () -> {};
 
-        Waiter(ControlServer.Client client, Object id, UnitService unit, Goal goal) {
+        Waiter(ControlServer.Client client, Object id, UnitService unit, Goal goal, Job job) {
             this.client = client;
             this.id = id;
             this.unit = unit;
             this.goal = goal;
+            this.job = job;
         }
     }
 
@@ -43,8 +48,8 @@ final class UnitWaits {
     }
 
     /** Replies now if the job is already done (or failed), else once it is, or with a timeout error. */
-    void await(ControlServer.Client client, Object id, UnitService unit, Goal goal, Duration timeout) {
-        Waiter w = new Waiter(client, id, unit, goal);
+    void await(ControlServer.Client client, Object id, UnitService unit, Goal goal, Job job, Duration timeout) {
+        Waiter w = new Waiter(client, id, unit, goal, job);
         Map<String, Object> now = verdict(w);
         if (now != null) {
             client.send(now);
@@ -61,20 +66,17 @@ final class UnitWaits {
     /** The reply if the waiter's job is over, else null. */
     private static Map<String, Object> verdict(Waiter w) {
         UnitService u = w.unit;
-        UnitState s = u.state();
-        return switch (w.goal) {
-            case ACTIVE -> {
-                boolean ran = s == UnitState.DEAD && (u.result() == UnitState.Result.SKIP_CONDITION
-                        || u.spec().type() == UnitSpec.Type.ONESHOT && u.result() == UnitState.Result.SUCCESS);
-                if (s == UnitState.RUNNING || s == UnitState.EXITED || ran) yield ok(w);
-                if (s == UnitState.FAILED || s == UnitState.AUTO_RESTART) {
-                    yield Protocol.error(w.id, Protocol.Error.FAILED, u.name() + ": failed with result '"
-                            + u.result().systemdName() + "'");
-                }
-                yield null;
-            }
-            case INACTIVE -> s == UnitState.DEAD || s == UnitState.FAILED ? ok(w) : null;
-        };
+        Optional<JobResult> ended = w.job.result();
+        boolean failed = ended.equals(Optional.of(JobResult.FAILED))
+                || w.goal == Goal.ACTIVE && u.state() == UnitState.AUTO_RESTART;
+        if (failed) {
+            return Protocol.error(w.id, Protocol.Error.FAILED, u.name() + ": failed with result '"
+                    + u.result().systemdName() + "'");
+        }
+        if (ended.isEmpty()) return null;
+        if (ended.get() == JobResult.DONE) return ok(w);
+        return Protocol.error(w.id, Protocol.Error.FAILED, u.name() + ": its " + w.job.type().word()
+                + " job ended: " + ended.get().word());
     }
 
     private static Map<String, Object> ok(Waiter w) {

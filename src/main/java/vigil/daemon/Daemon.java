@@ -47,6 +47,11 @@ import vigil.service.ServiceEvent;
 import vigil.service.ServiceListener;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
+import vigil.deps.Job;
+import vigil.deps.JobEngine;
+import vigil.deps.JobListener;
+import vigil.deps.JobResult;
+import vigil.deps.JobType;
 import vigil.service.UnitListener;
 import vigil.service.UnitService;
 import vigil.service.Want;
@@ -154,7 +159,7 @@ public final class Daemon implements ServiceHost {
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
                           TimestampFormat timestamps, PrintStream err) {
-        return run(roots, unitDirectories, control, logDir, timestamps, ControlLimits.DEFAULT, err,
+        return run(roots, unitDirectories, control, logDir, timestamps, ControlLimits.DEFAULT, Optional.empty(), err,
                 Set.of(Signals.SIGTERM, Signals.SIGINT), cause -> {}, Optional.empty());
     }
 
@@ -162,10 +167,12 @@ public final class Daemon implements ServiceHost {
      * As {@link #run(List, List, Path, Path, TimestampFormat, PrintStream)}, with what users other than root may
      * make it hold, stopped by any of {@code stopSignals} (an init tells apart what each asks for); {@code stoppedBy}
      * hears what began the stop. When {@code handover} is given ({@code daemon-reexec}), it takes over from an old
-     * daemon: its services go on as they were.
+     * daemon: its services go on as they were. {@code target} is what the units start with ({@code --target}):
+     * default.target if empty.
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
-                          TimestampFormat timestamps, ControlLimits controlLimits, PrintStream err,
+                          TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
+                          PrintStream err,
                           Set<Integer> stopSignals, Consumer<StopCause> stoppedBy, Optional<Handover> handover) {
         Reporter reporter = new Reporter(err);
         try {
@@ -214,7 +221,7 @@ public final class Daemon implements ServiceHost {
             daemon.unitSockets = unitSockets;
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
                     () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file),
-                    daemon::resumeUnit);
+                    daemon::resumeUnit, target, daemon.new UnitJobs());
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, unitSockets, daemon::cannotHandOver,
                     () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners());
@@ -478,7 +485,8 @@ public final class Daemon implements ServiceHost {
         // They never started; their leftovers have had their signal, and whoever ends them now is not Vigil.
         for (HeldBack held : waitingForLeftovers.values()) supervise.close(held.spec);
         waitingForLeftovers.clear();
-        supervisor.shutdown(loop::stop);
+        // The units first, in reverse dependency order; then the services and their loggers.
+        units.stopAll(() -> supervisor.shutdown(loop::stop));
     }
 
     /** "12 services and 3 units", or without the units when there are none. */
@@ -720,6 +728,8 @@ public final class Daemon implements ServiceHost {
         @Override
         public void stateChanged(UnitService unit) {
             if (unitPids != null) unitPids.changed(unit);
+            // The engine first: a job this change ends is over when the control socket's waiters look.
+            units.unitChanged(unit.name());
             if (commands != null) commands.unitChanged(unit);
         }
 
@@ -734,6 +744,21 @@ public final class Daemon implements ServiceHost {
             if (unitPids != null) unitPids.removed(unit);
             if (commands != null) commands.unitRemoved(unit);
             if (!stopping) units.nameFreed(unit.name());
+        }
+    }
+
+    /** Says what the job engine did; a job that ended some other way than done is news to its waiters too. */
+    private final class UnitJobs implements JobListener {
+        @Override
+        public void finished(Job job, JobResult result) {
+            if (result == JobResult.DONE) return;
+            reporter.say(job.unit(), job.type().word() + " job ended: " + result.word());
+            if (commands != null) supervisor.unit(job.unit()).ifPresent(commands::unitChanged);
+        }
+
+        @Override
+        public void say(String unit, String message) {
+            reporter.say(unit, message);
         }
     }
 
@@ -783,6 +808,11 @@ public final class Daemon implements ServiceHost {
         @Override
         public Optional<UnitService> unit(String name) {
             return supervisor.unit(name.contains(".") ? name : name + ".service");
+        }
+
+        @Override
+        public JobEngine.Outcome unitJob(JobType type, String name) {
+            return units.job(type, name);
         }
 
         @Override

@@ -3,6 +3,7 @@ package vigil.daemon;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -12,12 +13,20 @@ import java.util.Set;
 import java.util.function.BiPredicate;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import vigil.deps.Graph;
+import vigil.deps.JobEngine;
+import vigil.deps.JobListener;
+import vigil.deps.JobType;
+import vigil.deps.Node;
+import vigil.deps.SupervisedUnits;
 import vigil.loop.EventLoop;
 import vigil.model.UnitSpec;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
 import vigil.service.Want;
 import vigil.unit.Accounts;
+import vigil.unit.Dependency;
 import vigil.unit.Diagnostic;
 import vigil.unit.Host;
 import vigil.unit.UnitLoader;
@@ -37,6 +46,12 @@ import vigil.unit.UnitType;
  * never waits for that thread; the result comes back through {@link EventLoop#execute}. One read runs at a time:
  * reloads asked for while one runs are served together by one more read once it ends, so each sees the files as
  * they were after it was asked for.
+ *
+ * <p>The units and the {@code .target} files form one dependency graph, which a {@link JobEngine} runs: units are
+ * started and stopped by its jobs, in dependency order. Once the units are first read, the engine starts the target
+ * named by {@code --target}, else {@code default.target}; without a {@code default.target} file, one that wants
+ * every unit stands in, so every unit starts as it did before there was a graph. Units added by a later reload
+ * start on their own.
  */
 public final class UnitTable {
     private final Supervisor supervisor;
@@ -44,6 +59,14 @@ public final class UnitTable {
     private final List<Path> directories;
     private final BiPredicate<String, Path> giveWay;
     private final HandedOver handedOver;
+    private final Optional<String> target;
+    private final JobEngine engine;
+    /** The graph's nodes: the units this table holds (or waits to add), and the targets of the unit directories. */
+    private final Map<String, Node> nodes = new LinkedHashMap<>();
+    /** The target has been started: later reads start only the units they add. */
+    private boolean started;
+    /** Units the last read took up from a re-exec's old daemon: they go on as they were, not started anew. */
+    private final Set<String> resumed = new HashSet<>();
     private final EventLoop loop;
     private final BooleanSupplier stopping;
     private final Host host = Host.current();
@@ -86,9 +109,15 @@ public final class UnitTable {
     /** Failed, masked or not found: nothing to map. */
     private record NotLoaded(String name, UnitResult result) implements ReadUnit {}
 
-    /** Loaded; {@code fingerprint} tells whether its files changed since it was last applied. */
-    private record Loaded(String name, UnitResult.Loaded loaded, String fingerprint, Mapping mapping)
+    /**
+     * Loaded; {@code fingerprint} tells whether its files changed since it was last applied; {@code node} is its
+     * place in the graph, its dependencies named as the loader resolves them (an alias names its unit).
+     */
+    private record Loaded(String name, UnitResult.Loaded loaded, String fingerprint, Mapping mapping, Node node)
             implements ReadUnit {}
+
+    /** A {@code .target} file: only a node of the graph. */
+    private record Target(String name, Node node) implements ReadUnit {}
 
     /** What a loaded unit maps to. */
     private sealed interface Mapping {}
@@ -103,10 +132,15 @@ public final class UnitTable {
      *                 name: true if it is another user's transient service, which gives the name up, so the unit
      *                 waits for it
      * @param handedOver takes up what a re-exec's old daemon ran of a unit, instead of starting it
+     * @param target   the target to start instead of {@code default.target} ({@code --target})
+     * @param jobs     hears of the jobs' ends and of what a transaction left out
      */
     UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories, EventLoop loop, Accounts accounts,
-              BooleanSupplier stopping, BiPredicate<String, Path> giveWay, HandedOver handedOver) {
+              BooleanSupplier stopping, BiPredicate<String, Path> giveWay, HandedOver handedOver,
+              Optional<String> target, JobListener jobs) {
         this.supervisor = supervisor;
+        this.target = target;
+        this.engine = new JobEngine(new Graph(List.of()), new SupervisedUnits(supervisor), jobs);
         this.giveWay = giveWay;
         this.handedOver = handedOver;
         this.reporter = reporter;
@@ -124,6 +158,21 @@ public final class UnitTable {
     /** Whether a read of the unit files is under way, whose result is not applied yet. */
     public boolean reading() {
         return reading;
+    }
+
+    /** A unit's state changed: its job may be done, or what waits for it may run. */
+    public void unitChanged(String name) {
+        engine.unitChanged(name);
+    }
+
+    /** {@code start}, {@code stop} or {@code restart} of a unit or target, as a transaction. */
+    public JobEngine.Outcome job(JobType type, String name) {
+        return engine.enqueue(type, name);
+    }
+
+    /** Stops every unit in reverse dependency order; {@code done} runs once all are down. */
+    public void stopAll(Runnable done) {
+        engine.stopAll(done);
     }
 
     /**
@@ -201,10 +250,17 @@ public final class UnitTable {
         }
         Set<String> seen = new LinkedHashSet<>();
         List<ReadUnit> units = new ArrayList<>();
+        UnaryOperator<String> canonical = name -> loader.locate(name).name().map(UnitName::toString).orElse(name);
         for (String name : names) {
             Optional<UnitName> parsed = UnitName.parse(name);
-            if (parsed.isEmpty() || parsed.get().type() != UnitType.SERVICE || parsed.get().isTemplate()) continue;
-            if (!seen.add(name)) continue;
+            if (parsed.isEmpty() || parsed.get().isTemplate() || !seen.add(name)) continue;
+            if (parsed.get().type() == UnitType.TARGET) {
+                UnitResult result = loader.load(name);
+                units.add(result instanceof UnitResult.Loaded loaded ? new Target(name, Node.of(loaded.unit(),
+                        canonical)) : new NotLoaded(name, result));
+                continue;
+            }
+            if (parsed.get().type() != UnitType.SERVICE) continue;
             UnitResult result = loader.load(name);
             if (!(result instanceof UnitResult.Loaded loaded)) {
                 units.add(new NotLoaded(name, result));
@@ -216,7 +272,8 @@ public final class UnitTable {
             } catch (UnitMapper.CannotRun e) {
                 mapping = new CannotRun(e.getMessage());
             }
-            units.add(new Loaded(name, loaded, fingerprint(loader, loaded), mapping));
+            units.add(new Loaded(name, loaded, fingerprint(loader, loaded), mapping,
+                    Node.of(loaded.unit(), canonical)));
         }
         return new Units(units);
     }
@@ -224,11 +281,18 @@ public final class UnitTable {
     /** On the loop: what was read becomes what runs. Returns the summary. */
     private String apply(List<ReadUnit> units) {
         Set<String> seen = new LinkedHashSet<>();
+        List<String> toStart = new ArrayList<>();
+        nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET);
         int added = 0, changed = 0, failed = 0;
         for (ReadUnit unit : units) {
             seen.add(unit.name());
             switch (apply(unit)) {
-                case ADDED -> added++;
+                case ADDED -> {
+                    added++;
+                    if (fingerprints.containsKey(unit.name()) && !resumed.contains(unit.name())) {
+                        toStart.add(unit.name());
+                    }
+                }
                 case CHANGED -> changed++;
                 case FAILED -> failed++;
                 case UNCHANGED -> { }
@@ -239,6 +303,7 @@ public final class UnitTable {
             if (!seen.contains(name)) {
                 reporter.say(name, "unit file removed before the unit could start again");
                 waitingForName.remove(name);
+                nodes.remove(name);
                 removed++;
             }
         }
@@ -246,11 +311,44 @@ public final class UnitTable {
             if (!seen.contains(name)) {
                 reporter.say(name, "unit file removed; stopping");
                 fingerprints.remove(name);
+                nodes.remove(name);
                 supervisor.remove(name);
                 removed++;
             }
         }
+        engine.graph(graph());
+        // After a re-exec the old daemon's units go on in the states it left them in, stopped ones stopped: the
+        // target is not started again, only units new since then are.
+        if (!started && resumed.isEmpty()) {
+            startTarget();
+        } else {
+            for (String name : toStart) engine.enqueue(JobType.START, name);
+        }
+        started = true;
+        resumed.clear();
         return added + " added, " + changed + " changed, " + removed + " removed, " + failed + " failed to load";
+    }
+
+    private static final String DEFAULT_TARGET = "default.target";
+
+    /** The nodes, and a {@code default.target} that wants every unit if the unit directories have none. */
+    private Graph graph() {
+        List<Node> all = new ArrayList<>(nodes.values());
+        if (!nodes.containsKey(DEFAULT_TARGET)) {
+            Set<String> every = new LinkedHashSet<>();
+            for (Node n : nodes.values()) if (n.kind() == Node.Kind.SERVICE) every.add(n.name());
+            all.add(new Node(DEFAULT_TARGET, Node.Kind.TARGET, Map.of(Dependency.WANTS, every)));
+        }
+        return new Graph(all);
+    }
+
+    private void startTarget() {
+        String name = target.orElse(DEFAULT_TARGET);
+        if (!engine.graph().contains(name)) {
+            reporter.say(name + ": no such target in the unit directories; no unit started");
+            return;
+        }
+        engine.enqueue(JobType.START, name);
     }
 
     private enum Outcome { ADDED, CHANGED, UNCHANGED, FAILED }
@@ -259,6 +357,10 @@ public final class UnitTable {
         return switch (unit) {
             case NotLoaded u -> notLoaded(u.name(), u.result());
             case Loaded u -> loaded(u);
+            case Target t -> {
+                nodes.put(t.name(), t.node());
+                yield Outcome.UNCHANGED;
+            }
         };
     }
 
@@ -289,6 +391,7 @@ public final class UnitTable {
         mapped.notes().forEach(n -> reporter.say(name, n));
         if (existing != null) {
             fingerprints.put(name, fingerprint);
+            nodes.put(name, read.node());
             supervisor.unit(name).ifPresent(unit -> unit.respec(mapped.spec()));
             reporter.say(name, "unit file changed; the new settings apply from its next start");
             return Outcome.CHANGED;
@@ -297,11 +400,14 @@ public final class UnitTable {
         if (removedOneStops
                 || supervisor.get(name).isPresent() && giveWay.test(name, read.loaded().unit().file().fragment())) {
             waitingForName.put(name, new Waiting(mapped.spec(), fingerprint));
+            nodes.put(name, read.node());
             reporter.say(name, removedOneStops ? "starts once the instance removed before has stopped"
                     : "starts once the transient service that held its name has stopped");
             return waiting == null ? Outcome.ADDED : Outcome.CHANGED;
         }
-        return add(mapped.spec(), fingerprint) ? Outcome.ADDED : Outcome.FAILED;
+        if (!add(mapped.spec(), fingerprint)) return Outcome.FAILED;
+        nodes.put(name, read.node());
+        return Outcome.ADDED;
     }
 
     /**
@@ -310,12 +416,22 @@ public final class UnitTable {
      */
     public void nameFreed(String name) {
         Waiting waiting = waitingForName.remove(name);
-        if (waiting != null) add(waiting.spec(), waiting.fingerprint());
+        if (waiting == null) return;
+        if (add(waiting.spec(), waiting.fingerprint())) {
+            engine.enqueue(JobType.START, name);
+        } else {
+            nodes.remove(name);
+            engine.graph(graph());
+        }
     }
 
     private boolean add(UnitSpec spec, String fingerprint) {
         try {
-            if (!handedOver.resume(spec)) supervisor.add(spec);
+            if (handedOver.resume(spec)) {
+                resumed.add(spec.name());
+            } else {
+                supervisor.add(spec);
+            }
         } catch (SpawnException e) {
             reporter.say(spec.name(), "cannot start: " + e.getMessage());
             return false;

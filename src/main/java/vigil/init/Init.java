@@ -25,15 +25,17 @@ import vigil.reexec.Handover;
  *
  * @param boot     run first, to its end (runit's /etc/runit/1); exit 100 skips to the shutdown, as in runit
  * @param shutdown run once the services are stopped, with "poweroff", "reboot" or "halt" as its argument
+ * @param target   the target the units start with ({@code --target}); default.target if empty
  * @param reexec   what the init before this exec handed over ({@code daemon-reexec}): the boot is over, and
  *                 stage 2 goes on where it was
  */
 public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> roots, List<Path> unitDirectories,
-                   Path control, Path logDir, TimestampFormat timestamps, Optional<Handover> reexec) {
+                   Optional<String> target, Path control, Path logDir, TimestampFormat timestamps,
+                   Optional<Handover> reexec) {
     /** A fresh start, from stage 1. */
     public Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> roots, List<Path> unitDirectories,
-                Path control, Path logDir, TimestampFormat timestamps) {
-        this(boot, shutdown, roots, unitDirectories, control, logDir, timestamps, Optional.empty());
+                Optional<String> target, Path control, Path logDir, TimestampFormat timestamps) {
+        this(boot, shutdown, roots, unitDirectories, target, control, logDir, timestamps, Optional.empty());
     }
 
     /** How long the shutdown script may take before the init goes on without it. */
@@ -102,8 +104,8 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
             return;
         }
         AtomicReference<Ending> requested = new AtomicReference<>(Ending.POWER_OFF);
-        int code = Daemon.run(roots, unitDirectories, control, logDir, timestamps, ControlLimits.DEFAULT, console,
-                EndingSignals.SIGNALS,
+        int code = Daemon.run(roots, unitDirectories, control, logDir, timestamps, ControlLimits.DEFAULT, target,
+                console, EndingSignals.SIGNALS,
                 cause -> requested.set(switch (cause) {
                     case StopCause.Signalled s -> EndingSignals.forSignal(s.signal()).orElse(Ending.POWER_OFF);
                     case StopCause.Requested r -> r.then().orElse(Ending.POWER_OFF);

@@ -66,8 +66,9 @@ public final class Supervisor {
     }
 
     /**
-     * Starts supervising the service: a service directory's with its logger, or a unit. Nothing starts if the pipe
-     * of a pair or the built-in log cannot be made.
+     * Starts supervising the service: a service directory's with its logger, started at once, or a unit, which
+     * stays inactive until its job starts it (the job engine decides when). Nothing is added if the pipe of a pair
+     * or the built-in log cannot be made.
      *
      * @throws IllegalArgumentException if something of that name is already supervised
      */
@@ -176,7 +177,6 @@ public final class Supervisor {
         unit.service = UnitService.create(spec, processes, unitOs, clock, new UnitEntryListener(unit), socket,
                 new Stdio.Log(unit.log));
         entries.put(spec.name(), unit);
-        unit.service.start();
     }
 
     /** What a unit's entry holds, for {@code daemon-reexec}: the unit and its built-in log. */

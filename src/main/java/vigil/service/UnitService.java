@@ -283,6 +283,18 @@ public final class UnitService {
         stopNow();
     }
 
+    /**
+     * Stops the unit as the first half of a restart that its job finishes with a {@link #start} once whatever it is
+     * ordered after allows: as {@link #stop}, with {@code RestartKillSignal=}.
+     */
+    public void stopForRestart() {
+        if (want != Want.EXIT) want = Want.DOWN;
+        forbidRestart = true;
+        startWhenStopped = false;
+        stoppingForRestart = true;
+        stopNow();
+    }
+
     /** Stops the unit and starts it again (the stop uses RestartKillSignal= if set). */
     public void restart() {
         if (want == Want.EXIT) return;

@@ -169,6 +169,9 @@ public final class UnitDirectives {
     private static Set<String> supportedUnit() {
         var keys = new HashSet<>(Set.of("Description", "Documentation", "SourcePath",
                 "StartLimitIntervalSec", "StartLimitInterval", "StartLimitBurst"));
+        // What the job engine (vigil.deps) acts on.
+        keys.addAll(Set.of("Requires", "RequiresOverridable", "Requisite", "RequisiteOverridable", "Wants",
+                "BindsTo", "BindTo", "PartOf", "Conflicts", "Before", "After"));
         for (String check : UnitSpec.Condition.EVALUATED) keys.add("Condition" + check);
         return Set.copyOf(keys);
     }

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,11 +27,20 @@ public final class UnitVerifier {
     /** The instance a template is checked as. */
     public static final String TEST_INSTANCE = "test_instance";
 
-    /** What loading every unit gave, in the order the units were named. */
-    public record Report(List<UnitResult> results, List<String> notUnits) {
+    /**
+     * What loading every unit gave, in the order the units were named.
+     *
+     * @param missing the names the loaded units depend on that are nowhere in the search path, sorted, each with
+     *                who names them ("app.service (Requires=)")
+     * @param aliases for each name the loaded units depend on that is an alias, the unit it stands for
+     */
+    public record Report(List<UnitResult> results, List<String> notUnits, Map<String, List<String>> missing,
+                         Map<String, String> aliases) {
         public Report {
             results = List.copyOf(results);
             notUnits = List.copyOf(notUnits);
+            missing = Collections.unmodifiableMap(new TreeMap<>(missing));
+            aliases = Map.copyOf(aliases);
         }
 
         /** Every distinct diagnostic, errors first: a drop-in shared by many units is reported once. */
@@ -95,6 +106,22 @@ public final class UnitVerifier {
             UnitName n = UnitName.parse(name).orElseThrow();
             results.add(loader.load(n.isTemplate() ? n.withInstance(TEST_INSTANCE).toString() : name));
         }
-        return new Report(results, notUnits);
+        var missing = new TreeMap<String, List<String>>();
+        var aliases = new HashMap<String, String>();
+        for (UnitResult r : results) {
+            if (!(r instanceof UnitResult.Loaded loaded)) continue;
+            loaded.unit().unit().dependencies().forEach((kind, names) -> {
+                for (String name : names) {
+                    Optional<UnitName> found = loader.locate(name).name();
+                    if (found.isEmpty()) {
+                        missing.computeIfAbsent(name, n -> new ArrayList<>())
+                                .add(loaded.unit().name() + " (" + kind.directive() + "=)");
+                    } else if (!found.get().toString().equals(name)) {
+                        aliases.put(name, found.get().toString());
+                    }
+                }
+            });
+        }
+        return new Report(results, notUnits, missing, aliases);
     }
 }

@@ -52,6 +52,23 @@ class UnitCommandsTest {
     }
 
     @Test
+    void verifyReportsOrderingCyclesAndUnitsThatExistNowhere() throws IOException {
+        Files.writeString(dir.resolve("a.service"), "[Unit]\nRequires=b.service ghost.service\nAfter=b.service\n"
+                + "[Service]\nExecStart=/bin/true\n");
+        Files.writeString(dir.resolve("b.service"), "[Unit]\nAfter=c.target\nWants=ghost.service\n"
+                + "[Service]\nExecStart=/bin/true\n");
+        Files.writeString(dir.resolve("c.target"), "[Unit]\nAfter=a-alias.service\n");
+        Files.createSymbolicLink(dir.resolve("a-alias.service"), dir.resolve("a.service"));
+        Run r = run("verify", dir.toString());
+        assertEquals(1, r.status(), r.out());
+        assertTrue(r.out().contains("ghost.service: no such unit in the search path; named by a.service (Requires=), "
+                + "b.service (Wants=)\n"), r.out());
+        assertTrue(r.out().contains("ordering cycle: c.target after a.service after b.service after c.target\n"),
+                r.out());
+        assertTrue(!r.out().contains("After=b.service: not supported"), "the engine acts on it: " + r.out());
+    }
+
+    @Test
     void verifySucceedsWithOnlyWarningsAndTakesSingleFiles() throws IOException {
         Path unit = Files.writeString(dir.resolve("ok@.service"), "[Service]\nExecStart=/bin/echo %i\n");
         Run r = run("verify", unit.toString());

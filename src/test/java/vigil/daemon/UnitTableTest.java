@@ -12,12 +12,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import vigil.deps.Job;
+import vigil.deps.JobListener;
+import vigil.deps.JobResult;
 import vigil.os.FileSystem;
 import vigil.service.Supervisor;
 import vigil.testing.LoopThread;
@@ -44,8 +48,15 @@ class UnitTableTest {
         try (LoopThread thread = new LoopThread("unit-table-test")) {
             var table = new UnitTable(new Supervisor(null, null, null, null, null),
                     new Reporter(new PrintStream(said, true, StandardCharsets.UTF_8)), List.of(units), thread.loop(),
-                    new Accounts(passwd, dir.resolve("group")), () -> false, (name, file) -> false,
-                    spec -> false);
+                    new Accounts(passwd, dir.resolve("group")), () -> false, (name, file) -> false, spec -> false,
+                    Optional.empty(),
+                    new JobListener() {
+                        @Override
+                        public void finished(Job job, JobResult result) {}
+
+                        @Override
+                        public void say(String unit, String message) {}
+                    });
             var summary = new CompletableFuture<String>();
             var timerRan = new CountDownLatch(1);
             thread.loop().execute(() -> {

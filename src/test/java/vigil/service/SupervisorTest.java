@@ -212,6 +212,8 @@ class SupervisorTest {
     void aUnitRunsBesideTheServicesWithItsSocketAndLog() throws Exception {
         supervisor.add(withLogger("web"));
         supervisor.add(notifyUnit("db.service"));
+        assertEquals(UnitState.DEAD, supervisor.unit("db.service").orElseThrow().state(), "its job starts it");
+        supervisor.unit("db.service").orElseThrow().start();
         FakeProcess daemon = os.last("/usr/sbin/daemon");
         assertEquals("/run/vigil/notify/db.service", daemon.request.command().environment().get("NOTIFY_SOCKET"));
         FakeLog log = os.logs.getLast();
@@ -239,6 +241,7 @@ class SupervisorTest {
     @Test
     void unitsAndServicesShareOneNameTable() throws Exception {
         supervisor.add(notifyUnit("web.service"));
+        supervisor.unit("web.service").orElseThrow().start();
         DirectorySpec sameName = DirectorySpec.simple("web.service", Path.of("/sv/web.service"),
                 new Command(Path.of("/sv/web.service/run"), List.of("./run"), Path.of("/sv/web.service"), Map.of()));
         assertThrows(IllegalArgumentException.class, () -> supervisor.add(sameName));
@@ -296,6 +299,7 @@ class SupervisorTest {
         supervisor.add(DirectorySpec.simple("plain", Path.of("/sv/plain"),
                 new Command(Path.of("/sv/plain/run"), List.of("./run"), Path.of("/sv/plain"), Map.of())));
         supervisor.add(notifyUnit("db.service"));
+        supervisor.unit("db.service").orElseThrow().start();
         FakeProcess plain = os.last("./run");
         FakeProcess daemon = os.last("/usr/sbin/daemon");
         supervisor.shutdown(() -> allGone = true);

@@ -343,7 +343,10 @@ class UnitCompilerTest {
         assertEquals(UnitDirectives.Support.IGNORED, UnitDirectives.lookup("Service", "PrivateTmp").orElseThrow()
                 .support());
         assertEquals(UnitDirectives.Support.IGNORED, UnitDirectives.lookup("Socket", "User").orElseThrow().support());
-        assertEquals(UnitDirectives.Support.IGNORED, UnitDirectives.lookup("Unit", "After").orElseThrow().support());
+        assertEquals(UnitDirectives.Support.SUPPORTED, UnitDirectives.lookup("Unit", "After").orElseThrow().support(),
+                "the job engine orders by it");
+        assertEquals(UnitDirectives.Support.IGNORED, UnitDirectives.lookup("Unit", "OnFailure").orElseThrow()
+                .support());
         assertEquals(UnitDirectives.Support.SUPPORTED, UnitDirectives.lookup("Install", "WantedBy").orElseThrow()
                 .support());
         assertTrue(UnitDirectives.lookup("Service", "NoSuchThing").isEmpty());

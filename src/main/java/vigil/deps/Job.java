@@ -1,0 +1,56 @@
+package vigil.deps;
+
+import java.util.Optional;
+
+/**
+ * A job installed in the engine: one per unit at most. A restart becomes a start once its unit is down, and is
+ * ordered as a start from then on.
+ */
+public final class Job {
+    private final String unit;
+    private JobType type;
+    private boolean running;
+    private JobResult result;
+
+    Job(String unit, JobType type) {
+        this.unit = unit;
+        this.type = type;
+    }
+
+    public String unit() {
+        return unit;
+    }
+
+    public JobType type() {
+        return type;
+    }
+
+    /** Acting on its unit, as opposed to waiting for the jobs it is ordered after. */
+    public boolean running() {
+        return running;
+    }
+
+    /** How it ended; empty while it is installed. */
+    public Optional<JobResult> result() {
+        return Optional.ofNullable(result);
+    }
+
+    void end(JobResult how) {
+        result = how;
+    }
+
+    void run() {
+        running = true;
+    }
+
+    /** The restart's stop is done: from now on it is a start that waits its turn. */
+    void becomeStart() {
+        type = JobType.START;
+        running = false;
+    }
+
+    @Override
+    public String toString() {
+        return unit + "/" + type.word();
+    }
+}

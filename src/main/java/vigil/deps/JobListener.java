@@ -1,0 +1,10 @@
+package vigil.deps;
+
+/** Hears what the job engine does, on the loop thread: the daemon reports it and tells waiting clients. */
+public interface JobListener {
+    /** A job finished with {@code result}; it is no longer installed. */
+    void finished(Job job, JobResult result);
+
+    /** One line for a human about {@code unit}: what a transaction left out, why a request failed. */
+    void say(String unit, String message);
+}
