@@ -140,7 +140,9 @@ class LoggingIT {
         Path log = Files.createDirectories(DaemonProcess.logDir(sandbox).resolve("aged"));
         Files.writeString(log.resolve("config"), "t1\n");
         daemon = DaemonProcess.daemon(sandbox, root);
-        Await.until("current rotated by age", WAIT, () -> rotatedFiles(log) == 1);
+        // A rotation renames current, then makes a new one, as svlogd's does: wait for both steps.
+        Await.until("current rotated by age", WAIT,
+                () -> rotatedFiles(log) == 1 && Files.exists(log.resolve("current")));
         assertEquals(List.of("only line"), texts(log));
         assertEquals(0, Files.size(log.resolve("current")));
     }
