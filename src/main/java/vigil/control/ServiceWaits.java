@@ -1,9 +1,6 @@
 package vigil.control;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Predicate;
@@ -22,25 +19,18 @@ final class ServiceWaits {
     private final EventLoop loop;
     /** The ok reply to a request, with the service's status. */
     private final BiFunction<Object, Service, Map<String, Object>> okWith;
-    private final Map<Service, List<Waiter>> waiters = new IdentityHashMap<>();
-    private final Map<ControlServer.Client, Waiter> byClient = new IdentityHashMap<>();
+    private final HeldClients<Service, Waiter> held = new HeldClients<>();
 
     /** A client waiting for a service to reach a goal, or fail on the way. */
-    private static final class Waiter {
-        final ControlServer.Client client;
-        final Object id;
-        final Service service;
+    private static final class Waiter extends HeldClients.Waiter<Service> {
         final String goal;
         final Predicate<Service> done;
         final boolean failOnDeath;
         boolean sawStart;
-        EventLoop.Timer timer = () -> {};
 
         Waiter(ControlServer.Client client, Object id, Service service, String goal, Predicate<Service> done,
                boolean failOnDeath, int pidBefore) {
-            this.client = client;
-            this.id = id;
-            this.service = service;
+            super(client, id, service);
             this.goal = goal;
             this.done = done;
             this.failOnDeath = failOnDeath;
@@ -71,11 +61,9 @@ final class ServiceWaits {
             return;
         }
         Waiter w = new Waiter(client, id, s, goal, done, failOnDeath, pidBefore);
-        client.hold();
-        waiters.computeIfAbsent(s, k -> new ArrayList<>()).add(w);
-        byClient.put(client, w);
+        held.hold(w);
         if (timeout != null) {
-            w.timer = loop.schedule(timeout, () -> finish(w, Protocol.error(id, Protocol.Error.TIMEOUT, s.name()
+            w.timer = loop.schedule(timeout, () -> held.finish(w, Protocol.error(id, Protocol.Error.TIMEOUT, s.name()
                     + ": not " + goal + " after " + ServiceEvent.seconds(timeout) + " ("
                     + ControlCommands.stateWord(s) + ")")));
         }
@@ -83,26 +71,22 @@ final class ServiceWaits {
 
     /** The service's state changed: reply to those whose goal it reached. */
     void changed(Service service) {
-        List<Waiter> list = waiters.get(service);
-        if (list == null) return;
-        for (Waiter w : List.copyOf(list)) {
-            if (w.done.test(service)) finish(w, okWith.apply(w.id, service));
+        for (Waiter w : held.on(service)) {
+            if (w.done.test(service)) held.finish(w, okWith.apply(w.id, service));
         }
     }
 
     /** A start that fails (cannot exec, cannot spawn, dies after it began) fails the requests that wait on it. */
     void event(Service service, ServiceEvent e) {
-        List<Waiter> list = waiters.get(service);
-        if (list == null) return;
-        for (Waiter w : List.copyOf(list)) {
+        for (Waiter w : held.on(service)) {
             if (!w.failOnDeath) continue;
             switch (e) {
                 case ServiceEvent.Started s -> w.sawStart = true;
-                case ServiceEvent.ExecFailed f -> finish(w, Protocol.error(w.id, Protocol.Error.FAILED,
+                case ServiceEvent.ExecFailed f -> held.finish(w, Protocol.error(w.id, Protocol.Error.FAILED,
                         service.name() + ": " + f.describe()));
-                case ServiceEvent.SpawnFailed f -> finish(w, Protocol.error(w.id, Protocol.Error.FAILED,
+                case ServiceEvent.SpawnFailed f -> held.finish(w, Protocol.error(w.id, Protocol.Error.FAILED,
                         service.name() + ": " + f.describe()));
-                case ServiceEvent.Exited x when w.sawStart -> finish(w, Protocol.error(w.id, Protocol.Error.FAILED,
+                case ServiceEvent.Exited x when w.sawStart -> held.finish(w, Protocol.error(w.id, Protocol.Error.FAILED,
                         service.name() + ": " + x.describe()));
                 default -> {}
             }
@@ -115,42 +99,22 @@ final class ServiceWaits {
      * {@link #gone}).
      */
     void removed(Service service, boolean filesStillOpen) {
-        List<Waiter> list = waiters.get(service);
-        if (list == null) return;
-        for (Waiter w : List.copyOf(list)) {
+        for (Waiter w : held.on(service)) {
             if (!w.goal.equals(GONE)) {
-                finish(w, Protocol.error(w.id, Protocol.Error.UNKNOWN_SERVICE, service.name() + ": was removed"));
+                held.finish(w, Protocol.error(w.id, Protocol.Error.UNKNOWN_SERVICE, service.name() + ": was removed"));
             } else if (!filesStillOpen) {
-                finish(w, Protocol.ok(w.id));
+                held.finish(w, Protocol.ok(w.id));
             }
         }
     }
 
     /** The removed service's files are closed too: the removes waiting for it are done. */
     void gone(Service service) {
-        List<Waiter> list = waiters.get(service);
-        if (list != null) for (Waiter w : List.copyOf(list)) finish(w, Protocol.ok(w.id));
+        for (Waiter w : held.on(service)) held.finish(w, Protocol.ok(w.id));
     }
 
     /** The client is gone: its wait is off. */
     void closed(ControlServer.Client client) {
-        Waiter w = byClient.remove(client);
-        if (w != null) forget(w);
-    }
-
-    private void finish(Waiter w, Map<String, Object> reply) {
-        byClient.remove(w.client);
-        forget(w);
-        w.client.send(reply);
-        w.client.resume();
-    }
-
-    private void forget(Waiter w) {
-        w.timer.cancel();
-        List<Waiter> list = waiters.get(w.service);
-        if (list != null) {
-            list.remove(w);
-            if (list.isEmpty()) waiters.remove(w.service);
-        }
+        held.closed(client);
     }
 }

@@ -1,9 +1,6 @@
 package vigil.control;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import vigil.deps.Job;
@@ -23,21 +20,14 @@ final class UnitWaits {
     enum Goal { ACTIVE, INACTIVE }
 
     private final EventLoop loop;
-    private final Map<UnitService, List<Waiter>> waiters = new IdentityHashMap<>();
-    private final Map<ControlServer.Client, Waiter> byClient = new IdentityHashMap<>();
+    private final HeldClients<UnitService, Waiter> held = new HeldClients<>();
 
-    private static final class Waiter {
-        final ControlServer.Client client;
-        final Object id;
-        final UnitService unit;
+    private static final class Waiter extends HeldClients.Waiter<UnitService> {
         final Goal goal;
         final Job job;
-        EventLoop.Timer timer = () -> {};
 
         Waiter(ControlServer.Client client, Object id, UnitService unit, Goal goal, Job job) {
-            this.client = client;
-            this.id = id;
-            this.unit = unit;
+            super(client, id, unit);
             this.goal = goal;
             this.job = job;
         }
@@ -55,17 +45,15 @@ final class UnitWaits {
             client.send(now);
             return;
         }
-        client.hold();
-        waiters.computeIfAbsent(unit, k -> new ArrayList<>()).add(w);
-        byClient.put(client, w);
-        w.timer = loop.schedule(timeout, () -> finish(w, Protocol.error(id, Protocol.Error.TIMEOUT, unit.name()
+        held.hold(w);
+        w.timer = loop.schedule(timeout, () -> held.finish(w, Protocol.error(id, Protocol.Error.TIMEOUT, unit.name()
                 + ": not " + (goal == Goal.ACTIVE ? "active" : "inactive") + " after "
                 + ServiceEvent.seconds(timeout) + " (" + unit.state().activeState() + ")")));
     }
 
     /** The reply if the waiter's job is over, else null. */
     private static Map<String, Object> verdict(Waiter w) {
-        UnitService u = w.unit;
+        UnitService u = w.subject;
         Optional<JobResult> ended = w.job.result();
         boolean failed = ended.equals(Optional.of(JobResult.FAILED))
                 || w.goal == Goal.ACTIVE && u.state() == UnitState.AUTO_RESTART;
@@ -81,46 +69,25 @@ final class UnitWaits {
 
     private static Map<String, Object> ok(Waiter w) {
         Map<String, Object> reply = Protocol.ok(w.id);
-        reply.put("service", UnitStatus.describe(w.unit, System.nanoTime()));
+        reply.put("service", UnitStatus.describe(w.subject, System.nanoTime()));
         return reply;
     }
 
     void changed(UnitService unit) {
-        List<Waiter> list = waiters.get(unit);
-        if (list == null) return;
-        for (Waiter w : List.copyOf(list)) {
+        for (Waiter w : held.on(unit)) {
             Map<String, Object> reply = verdict(w);
-            if (reply != null) finish(w, reply);
+            if (reply != null) held.finish(w, reply);
         }
     }
 
     void removed(UnitService unit) {
-        List<Waiter> list = waiters.get(unit);
-        if (list == null) return;
-        for (Waiter w : List.copyOf(list)) {
-            finish(w, w.goal == Goal.INACTIVE ? ok(w)
+        for (Waiter w : held.on(unit)) {
+            held.finish(w, w.goal == Goal.INACTIVE ? ok(w)
                     : Protocol.error(w.id, Protocol.Error.UNKNOWN_SERVICE, unit.name() + ": was removed"));
         }
     }
 
     void closed(ControlServer.Client client) {
-        Waiter w = byClient.remove(client);
-        if (w != null) forget(w);
-    }
-
-    private void finish(Waiter w, Map<String, Object> reply) {
-        byClient.remove(w.client);
-        forget(w);
-        w.client.send(reply);
-        w.client.resume();
-    }
-
-    private void forget(Waiter w) {
-        w.timer.cancel();
-        List<Waiter> list = waiters.get(w.unit);
-        if (list != null) {
-            list.remove(w);
-            if (list.isEmpty()) waiters.remove(w.unit);
-        }
+        held.closed(client);
     }
 }
