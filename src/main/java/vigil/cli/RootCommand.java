@@ -21,7 +21,7 @@ final class RootCommand implements Runnable {
     /** Every subcommand's name, in the order help lists them. */
     private static final List<String> COMMANDS = List.of("daemon", "init", "status", "start", "stop", "restart", "once",
             "kill", "signal", "pause", "cont", "reload", "reset-failed", "wait", "add", "remove", "rescan",
-            "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version");
+            "list-sockets", "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version");
 
     /** A new command object; a switch rather than method references, whose first use costs start-up time. */
     private static Object command(String name) {
@@ -45,6 +45,7 @@ final class RootCommand implements Runnable {
             case "add" -> new ManageCommands.Add();
             case "remove" -> new ManageCommands.Remove();
             case "rescan" -> new ManageCommands.Rescan();
+            case "list-sockets" -> new ListSocketsCommand();
             case "shutdown" -> new ManageCommands.Shutdown();
             case "events" -> new EventsCommand();
             case "logs" -> new LogsCommand();

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -773,6 +774,23 @@ public final class Daemon implements ServiceHost {
 
     /** What the control socket's commands may do to this daemon. */
     private final class Control implements ControlHost {
+        @Override
+        public List<Map<String, Object>> sockets() {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (SocketUnits.Row r : sockets.rows()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("listen", r.listen());
+                row.put("type", r.kind());
+                row.put("unit", r.unit());
+                row.put("activates", r.activates());
+                row.put("state", r.state());
+                row.put("accepted", r.accepted());
+                row.put("connections", r.connections());
+                rows.add(row);
+            }
+            return rows;
+        }
+
         @Override
         public Collection<Service> services() {
             return supervisor.services();

@@ -16,7 +16,7 @@ import vigil.unit.SocketSection;
 /**
  * One {@code .socket} unit at run time: its fds, whether the loop watches them, and its counts. Watched only while
  * it listens for an activation: an {@code Accept=no} socket whose service runs is not, so the service alone takes
- * its connections; an {@code Accept=yes} socket always is, while it has room for another connection.
+ * its connections; an {@code Accept=yes} socket always is.
  */
 final class SocketUnit {
     /** systemd's socket states, reduced to what Vigil tells apart. */

@@ -75,7 +75,8 @@ public final class SocketUnits implements PassedFds.Source {
     private Map<String, List<String>> namedSockets = Map.of();
     private final Map<String, Connection> connections = new HashMap<>();
     private final Map<String, Integer> perSource = new HashMap<>();
-    private long lastDropReport = Long.MIN_VALUE;
+    private long lastDropReport;
+    private boolean droppedBefore;
     private long dropped;
 
     public SocketUnits(EventLoop loop, Services services, Accounts accounts, BiConsumer<String, String> say,
@@ -201,9 +202,10 @@ public final class SocketUnits implements PassedFds.Source {
 
     /** Watches the unit's fds if it waits for an activation, else leaves them to the service. */
     private void follow(SocketUnit unit) {
+        // Accept=yes is always watched: a connection beyond MaxConnections= is taken and closed (as systemd
+        // does), not left in the backlog where the client would wait for nothing.
         boolean wait = unit.state == SocketUnit.State.LISTENING
-                && (unit.section.accept() ? unit.connections < unit.section.maxConnections()
-                : services.down(unit.service()));
+                && (unit.section.accept() || services.down(unit.service()));
         if (!unit.section.accept() && unit.state == SocketUnit.State.LISTENING && !wait) {
             unit.state = SocketUnit.State.RUNNING;
         }
@@ -301,7 +303,6 @@ public final class SocketUnits implements PassedFds.Source {
         connections.put(instance, c);
         unit.connections++;
         perSource.merge(unit.name + " " + source, 1, Integer::sum);
-        if (unit.connections >= unit.section.maxConnections()) unit.disarm();
         if (!services.startInstance(instance)) ended(c);
     }
 
@@ -317,7 +318,8 @@ public final class SocketUnits implements PassedFds.Source {
     private void drop(SocketUnit unit, Listener listener, String why) {
         dropped++;
         long now = clock.getAsLong();
-        if (now - lastDropReport < 1_000_000_000L) return;
+        if (droppedBefore && now - lastDropReport < 1_000_000_000L) return;
+        droppedBefore = true;
         lastDropReport = now;
         say.accept(unit.name, why + " on " + listener.text() + "; dropping connection (" + dropped
                 + " dropped so far)");
@@ -328,10 +330,7 @@ public final class SocketUnits implements PassedFds.Source {
         Fds.close(c.fd());
         perSource.computeIfPresent(c.socketUnit() + " " + c.source(), (k, n) -> n <= 1 ? null : n - 1);
         SocketUnit unit = units.get(c.socketUnit());
-        if (unit != null) {
-            unit.connections--;
-            if (unit.state == SocketUnit.State.LISTENING) follow(unit);
-        }
+        if (unit != null) unit.connections--;
         // Not from inside the instance's own state change: the supervisor is still telling of it.
         loop.execute(() -> services.removeInstance(c.instance()));
     }

@@ -61,24 +61,34 @@ class SocketActivationIT {
 
     /**
      * A python service that checks sd_listen_fds' variables, then answers each connection on any of its fds with
-     * "FDS NAMES PID LINE" for the line the client sent.
+     * "FDS NAMES PID LINE" for the line the client sent. TERM ends it at once when idle, else after the answer: a
+     * connection it has not accepted stays in the socket's backlog for the next instance.
      */
     private Path server() throws IOException {
         Path script = sandbox.resolve("serve.py");
         Files.writeString(script, """
-                import os, select, socket, sys
+                import os, select, signal, socket, sys
                 assert os.environ["LISTEN_PID"] == str(os.getpid()), "LISTEN_PID is not mine"
                 n = int(os.environ["LISTEN_FDS"])
                 names = os.environ["LISTEN_FDNAMES"]
                 assert len(names.split(":")) == n, names
                 socks = [socket.socket(fileno=3 + i) for i in range(n)]
-                while True:
+                busy = stop = False
+                def term(signum, frame):
+                    global stop
+                    if not busy:
+                        sys.exit(0)
+                    stop = True
+                signal.signal(signal.SIGTERM, term)
+                while not stop:
                     ready, _, _ = select.select(socks, [], [])
+                    busy = True
                     for s in ready:
                         c, _ = s.accept()
                         line = c.makefile().readline().strip()
                         c.sendall(f"{n} {names} {os.getpid()} {line}\\n".encode())
                         c.close()
+                    busy = False
                 """);
         return script;
     }
@@ -142,13 +152,30 @@ class SocketActivationIT {
         assertEquals("one", words[3], first);
         String viaUnix = askUnix(unixPath, "two");
         assertEquals("3 front:front:extra.socket " + words[2] + " two", viaUnix, "the same process serves");
+
+        try (RawControl control = new RawControl(sandbox.resolve("run/control"))) {
+            Map<String, Object> reply = control.call("{\"v\":1,\"cmd\":\"list-sockets\"}");
+            assertEquals(Boolean.TRUE, reply.get("ok"), reply.toString());
+            String rows = reply.get("sockets").toString();
+            assertTrue(rows.contains("listen=127.0.0.1:" + port + ", type=ListenStream, unit=echo.socket, "
+                    + "activates=echo.service, state=running, accepted=1"), rows);
+            assertTrue(rows.contains("listen=" + unixPath + ", type=ListenStream, unit=echo.socket"), rows);
+            assertTrue(rows.contains("unit=extra.socket, activates=echo.service, state=running, accepted=0"), rows);
+        }
+        var status = vigil.testing.Tools.run(sandbox, Map.of("VIGIL_CONTROL", sandbox.resolve("run/control")
+                .toString()), "", List.of(System.getProperty("vigil.launcher"), "status", "echo.socket"));
+        assertEquals(0, status.exit(), status.output());
+        assertTrue(status.output().matches("(?s).*127\\.0\\.0\\.1:" + port + " +ListenStream +echo\\.socket +"
+                + "echo\\.service +running +1 .*"), status.output());
     }
 
     @Test
     void noRequestIsRefusedOrLostDuring50Restarts() throws Exception {
         int port = freePort();
         file("echo.socket", "[Socket]\nListenStream=127.0.0.1:" + port + "\n");
-        file("echo.service", "[Service]\nExecStart=/usr/bin/python3 " + server() + "\n");
+        // systemd's start limit (5 starts in 10 s) would refuse the 6th restart: the test restarts 50 times.
+        file("echo.service", "[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart=/usr/bin/python3 " + server()
+                + "\n");
         daemon = start();
         daemon.awaitLine("echo.socket: listening", WAIT);
         InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
@@ -172,7 +199,7 @@ class SocketActivationIT {
         try (RawControl control = new RawControl(sandbox.resolve("run/control"))) {
             for (int i = 0; i < 50 && failure.get() == null; i++) {
                 Map<String, Object> reply = control.call(
-                        "{\"cmd\":\"restart\",\"name\":\"echo.service\",\"wait\":true,\"timeout\":20}");
+                        "{\"v\":1,\"cmd\":\"restart\",\"name\":\"echo.service\",\"wait\":true,\"timeout\":20}");
                 assertEquals(Boolean.TRUE, reply.get("ok"), reply.toString());
                 int before = served.get();
                 Await.until("a request served after restart " + i, WAIT,
@@ -184,7 +211,6 @@ class SocketActivationIT {
         }
         if (failure.get() != null) throw new AssertionError("a client request failed", failure.get());
         assertTrue(served.get() >= 50, "served " + served.get());
-        assertTrue(daemon.countLines("echo.service: .*pid \\d+") >= 50 || true);
     }
 
     @Test
@@ -256,7 +282,7 @@ class SocketActivationIT {
                 else s.close();
             }
             try (RawControl control = new RawControl(sandbox.resolve("run/control"))) {
-                assertEquals(Boolean.TRUE, control.call("{\"cmd\":\"status\"}").get("ok"), "the daemon answers");
+                assertEquals(Boolean.TRUE, control.call("{\"v\":1,\"cmd\":\"status\"}").get("ok"), "the daemon answers");
             }
             Await.until("16 instances running", WAIT, () -> daemon.countLines("flood@.*: running") >= 16);
         } finally {
