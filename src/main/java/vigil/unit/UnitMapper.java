@@ -258,6 +258,9 @@ public final class UnitMapper {
                 case APPEND -> UnitSpec.Stdio.FileMode.APPEND;
                 case TRUNCATE -> UnitSpec.Stdio.FileMode.TRUNCATE;
             });
+            // An Accept=yes instance gets its connection on stdin and stdout from its socket unit (vigil.socket).
+            case Stdio.Socket k -> directive.equals("StandardInput") ? new UnitSpec.Stdio.Null()
+                    : new UnitSpec.Stdio.Log();
             default -> {
                 boolean input = directive.equals("StandardInput");
                 notes.add(directive + "=" + describe(s) + " is not supported; using "
