@@ -121,7 +121,6 @@ public final class UnitMapper {
                 .filter(c -> UnitSpec.Condition.EVALUATED.contains(c.check()))
                 .map(c -> new UnitSpec.Condition(c.check(), c.trigger(), c.negate(), c.argument()))
                 .toList());
-        if (!service.sockets().isEmpty()) notes.add("Sockets=: socket activation is not supported yet; ignored");
         if (service.fileDescriptorStoreMax() > 0) notes.add("FileDescriptorStoreMax=: no fd store; ignored");
         if (!service.runtimeMax().isInfinite()) notes.add("RuntimeMaxSec=: not enforced; ignored");
         if (service.exitType() == ServiceSection.ExitType.CGROUP) {
