@@ -38,6 +38,15 @@ public interface ControlHost {
     /** Starts, stops or restarts a unit through a transaction of the job engine, with what it needs. */
     JobEngine.Outcome unitJob(JobType type, String name);
 
+    /** The job engine: its graph, what each node's activity is, and the installed jobs (list-units, show...). */
+    JobEngine engine();
+
+    /** The unit's or target's {@code Description=}, empty if it has none or was not loaded from a file. */
+    String description(String name);
+
+    /** The file the unit or target was loaded from. */
+    Optional<Path> unitFile(String name);
+
     /**
      * Reads the unit files again, off the loop; {@code done} gets what changed, in one line, on the loop thread
      * once it is applied.
