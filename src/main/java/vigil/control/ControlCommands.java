@@ -109,6 +109,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 reply.put("daemon_uid", access.daemonUid());
                 reply.put("uid", caller.uid());
                 reply.put("log_dir", host.logRoot().toString());
+                reply.put("unit_dirs", host.unitDirectories().stream().map(Path::toString).toList());
                 client.send(reply);
             }
             case Request.Status s -> client.send(status(id, s.names()));

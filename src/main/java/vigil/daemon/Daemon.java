@@ -828,6 +828,11 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
+        public List<Path> unitDirectories() {
+            return units.directories();
+        }
+
+        @Override
         public JobEngine engine() {
             return units.engine();
         }

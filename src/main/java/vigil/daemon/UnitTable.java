@@ -179,6 +179,11 @@ public final class UnitTable {
         return engine.enqueue(type, name);
     }
 
+    /** The unit directories, where enable makes its links. */
+    public List<Path> directories() {
+        return directories;
+    }
+
     /** The engine, for what the control socket shows of the graph and the jobs. */
     public JobEngine engine() {
         return engine;
