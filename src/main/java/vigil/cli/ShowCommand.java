@@ -14,7 +14,7 @@ import vigil.deps.DependencyProperties;
 @Command(name = "show", description = {"Print the units' properties as systemctl show does, one NAME=VALUE a line: "
         + "Id, Names, the dependencies (Requires=, Wants=, WantedBy=, RequiredBy=, ConsistsOf=, After=, Before=...), "
         + "Description, LoadState, ActiveState, SubState, FragmentPath, MainPID, Result, Job.",
-        "Empty dependency lists are left out unless asked for with -p or --all."})
+        "Empty dependency lists and no Job are left out unless asked for with -p or --all."})
 final class ShowCommand extends ClientCommand {
     @Option(names = {"-p", "--property"}, split = ",", paramLabel = "NAME",
             description = "only these properties (repeatable, or separated by commas)")
@@ -45,7 +45,9 @@ final class ShowCommand extends ClientCommand {
         properties(unit).forEach((name, v) -> {
             boolean asked = only.contains(name);
             if (!only.isEmpty() && !asked) return;
-            if (v.isEmpty() && !asked && !all && DependencyProperties.names().contains(name)) return;
+            if (v.isEmpty() && !asked && !all && (name.equals("Job") || DependencyProperties.names().contains(name))) {
+                return;
+            }
             out.add(valueOnly ? v : name + "=" + v);
         });
         return out;

@@ -49,6 +49,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     /** The state each service was last seen in, to tell subscribers when one comes to a stop. */
     private final Map<Service, ServiceState> lastState = new IdentityHashMap<>();
     private final UnitWaits unitWaits;
+    private final TargetJobs targetJobs;
 
     /**
      * @param runtimeDirectory where transient services keep their {@code supervise/} state
@@ -61,6 +62,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         this.access = new Access(daemonUid);
         this.say = say;
         this.unitWaits = new UnitWaits(loop);
+        this.targetJobs = new TargetJobs(loop, host, access);
         this.waits = new ServiceWaits(loop, this::okWith);
         // One thread, so the disk work of adds and removes is done in the order asked.
         Executor io = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("vigil-transient-io").daemon()
@@ -95,6 +97,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     public void closed(ControlServer.Client client) {
         subscribers.remove(client);
         unitWaits.closed(client);
+        targetJobs.closed(client);
         waits.closed(client);
     }
 
@@ -233,6 +236,10 @@ public final class ControlCommands implements ControlServer.LineHandler {
     }
 
     private void act(ControlServer.Client client, Object id, Request.Act a) throws Failure {
+        if (host.service(a.name()).isEmpty() && targetJobs.isTarget(a.name())) {
+            targetJobs.act(client, id, a);
+            return;
+        }
         if (host.service(a.name()).isEmpty() && host.unit(a.name()).isPresent()) {
             actOnUnit(client, id, a, host.unit(a.name()).get());
             return;
@@ -342,6 +349,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
 
     /** A job was queued, started or finished ({@code result} only then), for subscribers. */
     public void jobEvent(Job job, JobEvents.Phase phase, JobResult result) {
+        if (phase == JobEvents.Phase.FINISHED) targetJobs.finished(job);
         if (!subscribers.isEmpty()) publishUnit(job.unit(), JobEvents.event(job, phase, result));
     }
 

@@ -69,14 +69,14 @@ final class UnitWaits {
         if (ended.isEmpty()) return null;
         if (ended.get() == JobResult.DONE) return ok(w);
         return withJobs(Protocol.error(w.id, Protocol.Error.FAILED, u.name() + ": its " + w.job.type().word()
-                + " job ended: " + ended.get().word() + failedDependency(w)), w.jobs);
+                + " job ended: " + ended.get().word() + failedDependency(w.job, w.jobs)), w.jobs);
     }
 
     /** For a job that ended {@code dependency}: which job of its transaction failed, as systemctl names it. */
-    private static String failedDependency(Waiter w) {
-        if (w.job.result().orElse(null) != JobResult.DEPENDENCY) return "";
-        for (Job j : w.jobs) {
-            if (j != w.job && j.result().orElse(null) == JobResult.FAILED) {
+    static String failedDependency(Job anchor, List<Job> jobs) {
+        if (anchor.result().orElse(null) != JobResult.DEPENDENCY) return "";
+        for (Job j : jobs) {
+            if (j != anchor && j.result().orElse(null) == JobResult.FAILED) {
                 return " (a dependency failed: the " + j.type().word() + " of " + j.unit() + ")";
             }
         }

@@ -189,8 +189,14 @@ public final class InstallLinks {
         return out;
     }
 
+    /** {@code web} means {@code web.service}, as systemctl reads a name with no type. */
+    private static String mangled(String name) {
+        return UnitName.isValid(name) || !UnitName.isValid(name + ".service") ? name : name + ".service";
+    }
+
     /** What {@code systemctl is-enabled} says of the unit; empty if no file provides it. */
-    public Optional<State> state(String name) throws IOException {
+    public Optional<State> state(String requested) throws IOException {
+        String name = mangled(requested);
         if (loader.isMasked(name)) return Optional.of(State.MASKED);
         if (loader.isAlias(name)) return Optional.of(State.ALIAS);
         Installable u;
@@ -231,7 +237,7 @@ public final class InstallLinks {
      * links to its template's file under its own name.
      */
     private Installable installable(String requested) throws InstallException {
-        Optional<UnitName> name = UnitName.parse(requested);
+        Optional<UnitName> name = UnitName.parse(mangled(requested));
         if (name.isEmpty()) throw new InstallException("Unit name " + requested + " is not valid.");
         UnitName n = name.get();
         if (n.isTemplate()) {
