@@ -58,7 +58,24 @@ public record UnitSpec(
         List<Directory> directories,
         List<Condition> conditions,
         List<EnvironmentFile> environmentFiles,
-        List<String> unsetEnvironment) implements ServiceSpec {
+        List<String> unsetEnvironment,
+        FdStore fdStore) implements ServiceSpec {
+
+    /**
+     * The unit's fd store (sd_notify(3) {@code FDSTORE=1}): at most {@code max} fds ({@code FileDescriptorStoreMax=},
+     * 0 refusing every one, as systemd), kept as {@code preserve} says ({@code FileDescriptorStorePreserve=}).
+     */
+    public record FdStore(int max, Preserve preserve) {
+        public static final FdStore NONE = new FdStore(0, Preserve.RESTART);
+
+        public FdStore {
+            Objects.requireNonNull(preserve, "preserve");
+            if (max < 0) throw new IllegalArgumentException("FileDescriptorStoreMax= below 0");
+        }
+
+        /** {@code no}: released at every stop; {@code restart}: kept while a start follows; {@code yes}: kept. */
+        public enum Preserve { NO, RESTART, YES }
+    }
 
     /**
      * One {@code Condition*=} that Vigil evaluates before a start; a unit whose conditions do not hold is skipped,
@@ -234,6 +251,7 @@ public record UnitSpec(
         conditions = List.copyOf(conditions);
         environmentFiles = List.copyOf(environmentFiles);
         unsetEnvironment = List.copyOf(unsetEnvironment);
+        Objects.requireNonNull(fdStore, "fdStore");
         if (type != Type.ONESHOT && commands.getOrDefault(Phase.START, List.of()).size() != 1) {
             throw new IllegalArgumentException(name + ": only Type=oneshot may have other than one ExecStart=");
         }
@@ -284,6 +302,7 @@ public record UnitSpec(
         private List<Condition> conditions = List.of();
         private List<EnvironmentFile> environmentFiles = List.of();
         private List<String> unsetEnvironment = List.of();
+        private FdStore fdStore = FdStore.NONE;
 
         private Builder(String name, Path source) {
             this.name = name;
@@ -401,11 +420,16 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder fdStore(FdStore store) {
+            fdStore = Objects.requireNonNull(store);
+            return this;
+        }
+
         public UnitSpec build() {
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
-                    stderr, directories, conditions, environmentFiles, unsetEnvironment);
+                    stderr, directories, conditions, environmentFiles, unsetEnvironment, fdStore);
         }
     }
 }

@@ -43,6 +43,7 @@ public record ServiceSection(
         int reloadSignal,
         List<String> sockets,
         int fileDescriptorStoreMax,
+        String fileDescriptorStorePreserve,
         ExecContext exec,
         KillContext kill) {
 
@@ -148,6 +149,7 @@ public record ServiceSection(
         private int reloadSignal = Signals.SIGHUP;
         private final List<String> sockets = new ArrayList<>();
         private int fileDescriptorStoreMax;
+        private String fileDescriptorStorePreserve = "restart";
         private final ExecContext.Builder exec = new ExecContext.Builder();
         private final KillContext.Builder kill = new KillContext.Builder();
         private final Host host;
@@ -213,8 +215,16 @@ public record ServiceSection(
                     }
                 }
                 case "FileDescriptorStoreMax" -> fileDescriptorStoreMax = empty ? 0 : Values.unsigned(value);
+                case "FileDescriptorStorePreserve" -> fileDescriptorStorePreserve = empty ? "restart"
+                        : preserve(value);
                 default -> throw new IllegalArgumentException("[Service] " + key + " is not a typed directive");
             }
+        }
+
+        /** {@code no}, {@code yes} (or another boolean) or {@code restart}, as systemd reads it. */
+        private static String preserve(String value) throws InvalidValueException {
+            if (value.equals("restart")) return value;
+            return Values.bool(value) ? "yes" : "no";
         }
 
         /** systemd (v240+): a relative PIDFile= is relative to the runtime directory. */
@@ -244,6 +254,7 @@ public record ServiceSection(
             return new ServiceSection(t, exitType, remainAfterExit, guessMainPid, pidFile, busName, commands, restart,
                     restartSec, restartSteps, restartMaxDelay, start, stop, timeoutAbort.orElse(stop), runtimeMax,
                     watchdog, success, prevent, force, access, reloadSignal, sockets, fileDescriptorStoreMax,
+                    fileDescriptorStorePreserve,
                     exec.build(), kill.build());
         }
     }
