@@ -6,8 +6,8 @@
 set -euo pipefail
 cache=${1:?usage: build-root.sh CACHE_DIR}
 # The archive apt uses on this machine (deb.debian.org unless sources say otherwise).
-mirror=${VIGIL_VM_MIRROR:-$(grep -rhoE 'https?://[^ ]+/debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/ \
-    2>/dev/null | grep -v security | head -n1)}
+mirror=${VIGIL_VM_MIRROR:-$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
+    2>/dev/null | grep -E '^(URIs:|deb )' | grep -oE 'https?://[^ ]+/debian/?( |$)' | head -n1 || true)}
 mirror=${mirror:-http://deb.debian.org/debian}
 
 mkdir -p "$cache"

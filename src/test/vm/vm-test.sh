@@ -26,12 +26,12 @@ root=$cache/root
 kernel=$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n1)
 release=${kernel##*/vmlinuz-}
 
-# Vigil, as a checkout with its build: the launcher, the jar and the helper, and a runtime of the two modules it
+# Vigil, as a checkout with its build: the launcher, the jar, its lib/ and the helper, and a runtime of the two modules it
 # needs (jlink: ~50 MB, where the JDK is 300).
 rm -rf "$root/opt/vigil"
 mkdir -p "$root/opt/vigil/target"
 cp "$checkout/vigil" "$root/opt/vigil/"
-cp "$checkout/target/vigil.jar" "$checkout/target/vigil-exec" "$root/opt/vigil/target/"
+cp -r "$checkout/target/vigil.jar" "$checkout/target/vigil-exec" "$checkout/target/lib" "$root/opt/vigil/target/"
 touch "$root/opt/vigil/target/vigil.jar"
 if [ ! -x "$cache/runtime/bin/java" ]; then
     rm -rf "$cache/runtime"
