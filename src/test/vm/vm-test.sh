@@ -130,6 +130,12 @@ boot() {
     echo "VMTEST $action: the VM ended after $((SECONDS - t0))s"
     grep -a "VMCHECK" "$log" | sed 's/^/VMTEST /' || true
     grep -a "vigil init:" "$log" | tail -n 12 | sed 's/^/  | /' || true
+    # The ending the init took (a panic also ends qemu, with -no-reboot, and a root still read-only from the
+    # initramfs would look clean).
+    local ending=$action
+    [ "$action" = cad ] && ending=reboot
+    grep -aq "vigil init: remounted / read-only" "$log" || fail "$action: the root was not remounted read-only"
+    grep -aq "vigil init: syncing disks; $ending" "$log" || fail "$action: the init did not $ending"
     if ! e2fsck -fn "$image" >"$cache/fsck-$action.log" 2>&1; then
         tail -n 20 "$cache/fsck-$action.log" | sed 's/^/  | /'
         fail "$action: e2fsck -fn found errors"
