@@ -36,6 +36,7 @@ public final class JobEngine {
     private boolean dispatching;
     private boolean again;
     private Runnable whenIdle;
+    private final EngineMeter meter = new EngineMeter();
 
     /** What became of a request. */
     public sealed interface Outcome {
@@ -72,8 +73,22 @@ public final class JobEngine {
         return units.activity(name);
     }
 
+    /** What the engine's own work has cost so far (its CPU time, not the units'), over the jobs it finished. */
+    public EngineMeter.Reading meter() {
+        return meter.reading();
+    }
+
     /** A request ({@code start web.service}): builds its transaction, installs its jobs and runs what can run. */
     public Outcome enqueue(JobType type, String unit) {
+        meter.enter();
+        try {
+            return plan(type, unit);
+        } finally {
+            meter.exit();
+        }
+    }
+
+    private Outcome plan(JobType type, String unit) {
         Transaction.Plan plan;
         try {
             plan = Transaction.build(graph, this::activity, type, unit);
@@ -96,21 +111,31 @@ public final class JobEngine {
      * no job is left (shutdown).
      */
     public void stopAll(Runnable done) {
-        whenIdle = done;
-        for (Node n : graph.nodes()) install(n.name(), JobType.STOP);
-        dispatch();
-        runIfIdle();
+        meter.enter();
+        try {
+            whenIdle = done;
+            for (Node n : graph.nodes()) install(n.name(), JobType.STOP);
+            dispatch();
+            runIfIdle();
+        } finally {
+            meter.exit();
+        }
     }
 
     /** A unit's state changed: settles its running job, lets waiting jobs run, or stops what is bound to it. */
     public void unitChanged(String name) {
-        Job job = jobs.get(name);
-        if (job == null) {
-            if (activity(name).down()) stopBound(name);
-            return;
+        meter.enter();
+        try {
+            Job job = jobs.get(name);
+            if (job == null) {
+                if (activity(name).down()) stopBound(name);
+                return;
+            }
+            if (job.running()) settle(job);
+            else dispatch();
+        } finally {
+            meter.exit();
         }
-        if (job.running()) settle(job);
-        else dispatch();
     }
 
     private Job install(String unit, JobType type) {
@@ -176,9 +201,21 @@ public final class JobEngine {
             else activeTargets.remove(unit);
         } else if (job.type() == JobType.START) {
             // Already where the job would take it: the port is not bothered (systemd's -EALREADY).
-            if (units.activity(unit) != Activity.ACTIVE) units.start(unit);
+            if (units.activity(unit) != Activity.ACTIVE) {
+                meter.away();
+                try {
+                    units.start(unit);
+                } finally {
+                    meter.back();
+                }
+            }
         } else if (!units.activity(unit).down()) {
-            units.stop(unit, job.type() == JobType.RESTART);
+            meter.away();
+            try {
+                units.stop(unit, job.type() == JobType.RESTART);
+            } finally {
+                meter.back();
+            }
         }
         settle(job);
     }
@@ -206,7 +243,11 @@ public final class JobEngine {
     private void finish(Job job, JobResult result) {
         jobs.remove(job.unit());
         job.end(result);
+        meter.jobFinished();
         listener.finished(job, result);
+        if (result == JobResult.DONE && job.type() == JobType.START && isTarget(job.unit())) {
+            listener.reached(job.unit(), meter.reading());
+        }
         if (result != JobResult.DONE && job.type() == JobType.START) failDependents(job);
         dispatch();
         runIfIdle();
