@@ -342,6 +342,55 @@ class JobEngineTest {
         assertEquals(List.of(), engine.graph().orderingCycles());
     }
 
+    /**
+     * The bad input "10,000 units in one graph": 10 layers of 1000, each unit requiring and ordered after two of the
+     * layer below, all wanted by one target. Every unit starts once, only after both its requirements are active,
+     * and the engine looks at each waiting job a bounded number of times, not once per change of any unit.
+     */
+    @Test
+    void tenThousandUnitsInLayersStartInOrderWithTheWorkBoundedByTheJobs() {
+        int layers = 10;
+        int width = 1000;
+        List<String> wanted = new ArrayList<>();
+        for (int layer = 0; layer < layers; layer++) {
+            for (int i = 0; i < width; i++) {
+                String name = "l" + layer + "u" + i + ".service";
+                wanted.add("Wants=" + name);
+                wanted.add("After=" + name);
+                if (layer == 0) {
+                    unit(name);
+                    continue;
+                }
+                String a = "l" + (layer - 1) + "u" + i + ".service";
+                String b = "l" + (layer - 1) + "u" + (i + 1) % width + ".service";
+                unit(name, "Requires=" + a, "After=" + a, "Requires=" + b, "After=" + b);
+            }
+        }
+        unit("all.target", wanted.toArray(String[]::new));
+        int n = layers * width;
+        engine().enqueue(JobType.START, "all.target");
+        assertEquals(width, units.calls.size(), "only the first layer starts at once");
+        for (int next = 0; next < units.calls.size(); next++) {
+            String started = units.calls.get(next).substring("start ".length());
+            int before = units.calls.size();
+            units.set(started, Activity.ACTIVE);
+            for (String call : units.calls.subList(before, units.calls.size())) {
+                String unit = call.substring("start ".length());
+                for (String required : engine.graph().forward(unit, Dependency.REQUIRES)) {
+                    assertEquals(Activity.ACTIVE, units.activity(required), unit + " started before " + required);
+                }
+            }
+        }
+        assertEquals(n, units.calls.size());
+        assertEquals(n, Set.copyOf(units.calls).size(), "each unit started once");
+        assertEquals(Activity.ACTIVE, engine.activity("all.target"));
+        assertTrue(engine.jobs().isEmpty());
+        EngineMeter.Reading work = engine.meter();
+        assertEquals(n + 1, work.jobs());
+        assertTrue(work.checks() <= 3L * work.jobs(), "waiting jobs looked at " + work.checks() + " times for "
+                + work.jobs() + " jobs");
+    }
+
     @Test
     void deletingAWantedJobDeletesWhatRequiresIt() {
         unit("multi-user.target", "Wants=a.service", "Wants=b.service");
