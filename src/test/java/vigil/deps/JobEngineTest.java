@@ -17,6 +17,7 @@ class JobEngineTest {
     private final FakeUnits units = new FakeUnits();
     private final List<String> finished = new ArrayList<>();
     private final List<String> said = new ArrayList<>();
+    private final List<String> reached = new ArrayList<>();
     private final List<Node> nodes = new ArrayList<>();
     private JobEngine engine;
 
@@ -29,6 +30,11 @@ class JobEngineTest {
         @Override
         public void say(String unit, String message) {
             said.add(unit + ": " + message);
+        }
+
+        @Override
+        public void reached(String target, EngineMeter.Reading engine) {
+            reached.add(target + " after " + engine.jobs() + " jobs");
         }
     };
 
@@ -286,6 +292,20 @@ class JobEngineTest {
         units.set("db.service", Activity.ACTIVE);
         assertEquals(Activity.ACTIVE, engine.activity("multi-user.target"));
         assertEquals("multi-user.target/start done", finished.getLast());
+    }
+
+    @Test
+    void aTargetReachedIsToldOnceWithWhatTheEngineDidSoFar() {
+        unit("db.service");
+        unit("app.service", "Requires=db.service", "After=db.service");
+        unit("multi-user.target", "Wants=app.service", "After=app.service");
+        engine().enqueue(JobType.START, "multi-user.target");
+        units.set("db.service", Activity.ACTIVE);
+        assertEquals(List.of(), reached, "not before what it is ordered after is active");
+        units.set("app.service", Activity.ACTIVE);
+        assertEquals(List.of("multi-user.target after 3 jobs"), reached);
+        assertEquals(5, engine.meter().checks(), "each job looked at when installed, and a waiting one once more "
+                + "when what it waited for was done");
     }
 
     // ---- shutdown ----
