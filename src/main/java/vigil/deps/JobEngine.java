@@ -39,11 +39,23 @@ public final class JobEngine {
     private boolean dispatching;
     private Runnable whenIdle;
     private final EngineMeter meter = new EngineMeter();
+    private long lastJobId;
 
     /** What became of a request. */
     public sealed interface Outcome {
-        /** Installed; {@code job} is the anchor, which may be done already. */
-        record Queued(Job job) implements Outcome {}
+        /**
+         * Installed; {@code job} is the anchor, which may be done already, and {@code jobs} every job of the
+         * transaction (the anchor first), each installed anew or merged into one that was.
+         */
+        record Queued(Job job, List<Job> jobs) implements Outcome {
+            public Queued {
+                jobs = List.copyOf(jobs);
+            }
+
+            public Queued(Job job) {
+                this(job, List.of(job));
+            }
+        }
 
         /** Nothing was installed. */
         record Refused(String reason) implements Outcome {}
@@ -100,13 +112,10 @@ public final class JobEngine {
             return new Outcome.Refused(e.getMessage());
         }
         plan.messages().forEach(m -> listener.say(unit, m));
-        Job anchor = null;
-        for (var entry : plan.jobs().entrySet()) {
-            Job job = install(entry.getKey(), entry.getValue());
-            if (anchor == null) anchor = job;
-        }
+        List<Job> installed = new ArrayList<>();
+        for (var entry : plan.jobs().entrySet()) installed.add(install(entry.getKey(), entry.getValue()));
         dispatch();
-        return new Outcome.Queued(anchor);
+        return new Outcome.Queued(installed.getFirst(), installed);
     }
 
     /**
@@ -156,9 +165,10 @@ public final class JobEngine {
             old.end(JobResult.CANCELED);
             listener.finished(old, JobResult.CANCELED);
         }
-        Job job = new Job(unit, type);
+        Job job = new Job(++lastJobId, unit, type);
         jobs.put(unit, job);
         waiting.check(job);
+        listener.queued(job);
         return job;
     }
 
@@ -213,6 +223,7 @@ public final class JobEngine {
 
     private void run(Job job) {
         job.run();
+        listener.started(job);
         String unit = job.unit();
         if (isTarget(unit)) {
             if (job.type() == JobType.START) activeTargets.add(unit);
