@@ -16,8 +16,9 @@ import vigil.unit.UnitType;
  * @param name   the full unit name, {@code web.service} (for a service directory too) or {@code multi-user.target}
  * @param kind   what runs it
  * @param edges  every dependency kind it sets, with the names in the order written
+ * @param traits the other [Unit] switches the engine reads
  */
-public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges) {
+public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges, Traits traits) {
     /** A target has no process: the engine itself makes it active or inactive. */
     public enum Kind { SERVICE, TARGET }
 
@@ -25,6 +26,11 @@ public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges) {
         var copy = new EnumMap<Dependency, Set<String>>(Dependency.class);
         edges.forEach((k, v) -> copy.put(k, Collections.unmodifiableSet(new LinkedHashSet<>(v))));
         edges = Collections.unmodifiableMap(copy);
+    }
+
+    /** A node with none of the [Unit] switches: a stand-in target, a service directory. */
+    public Node(String name, Kind kind, Map<Dependency, Set<String>> edges) {
+        this(name, kind, edges, Traits.NONE);
     }
 
     /**
@@ -40,7 +46,7 @@ public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges) {
             edges.put(kind, resolved);
         });
         Kind kind = unit.name().type() == UnitType.TARGET ? Kind.TARGET : Kind.SERVICE;
-        return new Node(unit.name().toString(), kind, edges);
+        return new Node(unit.name().toString(), kind, edges, Traits.of(unit.unit()));
     }
 
     public Set<String> get(Dependency kind) {
