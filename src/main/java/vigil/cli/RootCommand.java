@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
 final class RootCommand implements Runnable {
     /** Every subcommand's name, in the order help lists them. */
     private static final List<String> COMMANDS = List.of("daemon", "init", "status", "start", "stop", "restart", "once",
-            "kill", "signal", "pause", "cont", "reload", "reset-failed", "wait", "add", "remove", "rescan",
+            "kill", "signal", "pause", "cont", "reload", "isolate", "reset-failed", "wait", "add", "remove", "rescan",
             "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version");
 
     /** A new command object; a switch rather than method references, whose first use costs start-up time. */
@@ -38,6 +38,7 @@ final class RootCommand implements Runnable {
             case "pause" -> new ActionCommands.Pause();
             case "cont" -> new ActionCommands.Cont();
             case "reload" -> new ActionCommands.Reload();
+            case "isolate" -> new ActionCommands.Isolate();
             case "reset-failed" -> new ActionCommands.ResetFailed();
             case "daemon-reload" -> new ManageCommands.DaemonReload();
             case "daemon-reexec" -> new ManageCommands.DaemonReexec();

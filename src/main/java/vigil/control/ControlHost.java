@@ -38,6 +38,9 @@ public interface ControlHost {
     /** Starts, stops or restarts a unit through a transaction of the job engine, with what it needs. */
     JobEngine.Outcome unitJob(JobType type, String name);
 
+    /** Isolates to a target: starts it with what it pulls in, stops every other unit (AllowIsolate=yes only). */
+    JobEngine.Outcome isolate(String target);
+
     /**
      * Reads the unit files again, off the loop; {@code done} gets what changed, in one line, on the loop thread
      * once it is applied.

@@ -71,14 +71,15 @@ public final class RequestParser {
             case "rescan" -> new Request.Rescan();
             case "rotate" -> new Request.Rotate(f.name());
             case "reload" -> new Request.Reload(f.name());
+            case "isolate" -> new Request.Isolate(f.name());
             case "reset-failed" -> new Request.ResetFailed(f.name());
             case "daemon-reload" -> new Request.DaemonReload();
             case "daemon-reexec" -> new Request.DaemonReexec();
             case "shutdown" -> f.shutdown();
             case "subscribe" -> new Request.Subscribe(f.names());
             default -> throw bad("unknown command \"" + cmd + "\"; known: hello, status, start, stop, restart, "
-                    + "once, kill, signal, pause, cont, wait, add, remove, rescan, rotate, reload, reset-failed, "
-                    + "daemon-reload, daemon-reexec, shutdown, subscribe");
+                    + "once, kill, signal, pause, cont, wait, add, remove, rescan, rotate, reload, isolate, "
+                    + "reset-failed, daemon-reload, daemon-reexec, shutdown, subscribe");
         };
         f.checkAllUsed();
         return request;

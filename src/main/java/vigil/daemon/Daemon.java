@@ -816,6 +816,11 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
+        public JobEngine.Outcome isolate(String target) {
+            return units.isolate(target);
+        }
+
+        @Override
         public void daemonReload(Consumer<String> done) {
             if (unitsHeldBack) {
                 done.accept("not yet: the units start once what a previous Vigil left of them is gone");

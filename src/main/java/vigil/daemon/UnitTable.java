@@ -14,6 +14,7 @@ import java.util.function.BiPredicate;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import vigil.deps.DefaultDependencies;
 import vigil.deps.Graph;
 import vigil.deps.JobEngine;
 import vigil.deps.JobListener;
@@ -165,9 +166,17 @@ public final class UnitTable {
         engine.unitChanged(name);
     }
 
-    /** {@code start}, {@code stop} or {@code restart} of a unit or target, as a transaction. */
+    /**
+     * {@code start}, {@code stop}, {@code restart} or {@code reload} of a unit or target, as a transaction; asked
+     * for by hand, so {@code RefuseManualStart=}/{@code RefuseManualStop=} apply.
+     */
     public JobEngine.Outcome job(JobType type, String name) {
-        return engine.enqueue(type, name);
+        return engine.request(type, name);
+    }
+
+    /** {@code vigil isolate TARGET}. */
+    public JobEngine.Outcome isolate(String target) {
+        return engine.isolate(target);
     }
 
     /** Stops every unit in reverse dependency order; {@code done} runs once all are down. */
@@ -331,7 +340,10 @@ public final class UnitTable {
 
     private static final String DEFAULT_TARGET = "default.target";
 
-    /** The nodes, and a {@code default.target} that wants every unit if the unit directories have none. */
+    /**
+     * The nodes, and a {@code default.target} that wants every unit if the unit directories have none; with the
+     * implicit dependencies of {@code DefaultDependencies=yes} and the stand-in targets they name.
+     */
     private Graph graph() {
         List<Node> all = new ArrayList<>(nodes.values());
         if (!nodes.containsKey(DEFAULT_TARGET)) {
@@ -339,7 +351,7 @@ public final class UnitTable {
             for (Node n : nodes.values()) if (n.kind() == Node.Kind.SERVICE) every.add(n.name());
             all.add(new Node(DEFAULT_TARGET, Node.Kind.TARGET, Map.of(Dependency.WANTS, every)));
         }
-        return new Graph(all);
+        return new Graph(DefaultDependencies.apply(all));
     }
 
     private void startTarget() {
