@@ -117,8 +117,8 @@ public final class UnitTable {
     private record Loaded(String name, UnitResult.Loaded loaded, String fingerprint, Mapping mapping, Node node)
             implements ReadUnit {}
 
-    /** A {@code .target} file: only a node of the graph. */
-    private record Target(String name, Node node) implements ReadUnit {}
+    /** A {@code .target} file: only a node of the graph; what its loading found to say. */
+    private record Target(String name, Node node, List<Diagnostic> diagnostics) implements ReadUnit {}
 
     /** What a loaded unit maps to. */
     private sealed interface Mapping {}
@@ -251,7 +251,8 @@ public final class UnitTable {
         } catch (IOException e) {
             return new Unreadable("cannot read the unit directories: " + e.getMessage());
         }
-        // Every service file, and every instance named by a link to its template (foo@bar.service).
+        // Every service file, every instance named by a link to its template (foo@bar.service), and every instance
+        // a loaded unit names (getty.target.wants/getty@tty1.service), as systemd loads what is referenced.
         List<String> names = new ArrayList<>();
         for (Path dir : directories) names.addAll(loader.unitFilesIn(dir));
         for (String name : loader.names()) {
@@ -260,13 +261,18 @@ public final class UnitTable {
         Set<String> seen = new LinkedHashSet<>();
         List<ReadUnit> units = new ArrayList<>();
         UnaryOperator<String> canonical = name -> loader.locate(name).name().map(UnitName::toString).orElse(name);
-        for (String name : names) {
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
             Optional<UnitName> parsed = UnitName.parse(name);
             if (parsed.isEmpty() || parsed.get().isTemplate() || !seen.add(name)) continue;
             if (parsed.get().type() == UnitType.TARGET) {
                 UnitResult result = loader.load(name);
-                units.add(result instanceof UnitResult.Loaded loaded ? new Target(name, Node.of(loaded.unit(),
-                        canonical)) : new NotLoaded(name, result));
+                if (result instanceof UnitResult.Loaded loaded) {
+                    units.add(new Target(name, Node.of(loaded.unit(), canonical), loaded.diagnostics()));
+                    names.addAll(instancesNamed(loaded));
+                } else {
+                    units.add(new NotLoaded(name, result));
+                }
                 continue;
             }
             if (parsed.get().type() != UnitType.SERVICE) continue;
@@ -283,15 +289,29 @@ public final class UnitTable {
             }
             units.add(new Loaded(name, loaded, fingerprint(loader, loaded), mapping,
                     Node.of(loaded.unit(), canonical)));
+            names.addAll(instancesNamed(loaded));
         }
         return new Units(units);
+    }
+
+    /** The instances of services and targets that a unit's dependencies name. */
+    private static List<String> instancesNamed(UnitResult.Loaded loaded) {
+        List<String> out = new ArrayList<>();
+        loaded.unit().unit().dependencies().values().forEach(names -> {
+            for (String n : names) {
+                Optional<UnitName> u = UnitName.parse(n).filter(UnitName::isInstance);
+                if (u.isPresent() && (u.get().type() == UnitType.SERVICE || u.get().type() == UnitType.TARGET)) {
+                    out.add(n);
+                }
+            }
+        });
+        return out;
     }
 
     /** On the loop: what was read becomes what runs. Returns the summary. */
     private String apply(List<ReadUnit> units) {
         Set<String> seen = new LinkedHashSet<>();
         List<String> toStart = new ArrayList<>();
-        nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET);
         int added = 0, changed = 0, failed = 0;
         for (ReadUnit unit : units) {
             seen.add(unit.name());
@@ -307,6 +327,9 @@ public final class UnitTable {
                 case UNCHANGED -> { }
             }
         }
+        Set<String> targets = new HashSet<>();
+        for (ReadUnit unit : units) if (unit instanceof Target) targets.add(unit.name());
+        nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET && !targets.contains(n.name()));
         int removed = 0;
         for (String name : List.copyOf(waitingForName.keySet())) {
             if (!seen.contains(name)) {
@@ -370,6 +393,10 @@ public final class UnitTable {
             case NotLoaded u -> notLoaded(u.name(), u.result());
             case Loaded u -> loaded(u);
             case Target t -> {
+                // Said when the target is new or changed, not at every daemon-reload.
+                if (!t.node().equals(nodes.get(t.name()))) {
+                    for (Diagnostic d : t.diagnostics()) reporter.say(t.name(), d.format());
+                }
                 nodes.put(t.name(), t.node());
                 yield Outcome.UNCHANGED;
             }

@@ -90,6 +90,22 @@ class UnitSemanticsIT {
         assertTrue(status("shell").contains("active (running)"));
     }
 
+    @Test
+    void aWantsDirectoryStartsATemplateInstanceAndNamesALinkThatPointsNowhere() throws Exception {
+        Path units = unit("getty@.service", "[Service]\nExecStart=/bin/sleep 103%i\n");
+        unit("default.target", "[Unit]\nDescription=no Wants= of its own\n");
+        Path wants = Files.createDirectories(units.resolve("default.target.wants"));
+        Files.createSymbolicLink(wants.resolve("getty@1.service"), Path.of("../getty@.service"));
+        Files.createSymbolicLink(wants.resolve("ghost.service"), sandbox.resolve("nowhere/ghost.service"));
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("getty@1.service: running", WAIT);
+        daemon.awaitLine("default.target: .*default.target.wants/ghost.service.*a link pointing nowhere, to a unit "
+                + ".ghost.service. in no unit directory", WAIT);
+        daemon.awaitLine("default.target wants ghost.service, which is left out: default.target needs "
+                + "ghost.service, which does not exist", WAIT);
+        assertTrue(status("getty@1").contains("/bin/sleep 1031"), status("getty@1"));
+    }
+
     private String alerts() {
         try {
             return Files.readString(sandbox.resolve("alerts"));
