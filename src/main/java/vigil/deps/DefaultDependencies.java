@@ -36,37 +36,42 @@ public final class DefaultDependencies {
     /** The nodes with their implicit dependencies added, and the stand-in targets they need. */
     public static List<Node> apply(Collection<Node> nodes) {
         Map<String, Node> byName = new LinkedHashMap<>();
-        for (Node n : nodes) byName.put(n.name(), n);
-        List<Node> out = new ArrayList<>();
+        Map<String, Map<Dependency, Set<String>>> edges = new LinkedHashMap<>();
         Set<String> named = new LinkedHashSet<>();
         for (Node n : nodes) {
-            if (!n.traits().defaultDependencies()) {
-                out.add(n);
-                continue;
-            }
-            var edges = new EnumMap<Dependency, Set<String>>(Dependency.class);
-            n.edges().forEach((k, v) -> edges.put(k, new LinkedHashSet<>(v)));
+            byName.put(n.name(), n);
+            if (!n.traits().defaultDependencies()) continue;
+            var e = new EnumMap<Dependency, Set<String>>(Dependency.class);
+            n.edges().forEach((k, v) -> e.put(k, new LinkedHashSet<>(v)));
+            edges.put(n.name(), e);
             if (n.kind() == Node.Kind.SERVICE) {
-                add(edges, Dependency.REQUIRES, SYSINIT);
-                add(edges, Dependency.AFTER, SYSINIT);
-                add(edges, Dependency.AFTER, BASIC);
+                add(e, Dependency.REQUIRES, SYSINIT);
+                add(e, Dependency.AFTER, SYSINIT);
+                add(e, Dependency.AFTER, BASIC);
                 named.addAll(List.of(SYSINIT, BASIC));
-            } else {
-                for (Dependency d : PULLS) {
-                    for (String other : n.get(d)) {
-                        Node o = byName.get(other);
-                        if (o != null && o.traits().defaultDependencies() && !orderedBefore(n, o)) {
-                            add(edges, Dependency.AFTER, other);
-                        }
+            }
+            if (!n.name().equals(SHUTDOWN)) {
+                add(e, Dependency.CONFLICTS, SHUTDOWN);
+                add(e, Dependency.BEFORE, SHUTDOWN);
+                named.add(SHUTDOWN);
+            }
+        }
+        // As systemd's target_deps_queue: once every unit has its own implicit edges, so that the loop check sees
+        // them (sysinit.target wants services that its default dependencies order after it).
+        for (Node n : nodes) {
+            if (n.kind() != Node.Kind.TARGET || !edges.containsKey(n.name())) continue;
+            for (Dependency d : PULLS) {
+                for (String other : n.get(d)) {
+                    if (edges.containsKey(other) && !orderedBefore(n.name(), other, edges)) {
+                        add(edges.get(n.name()), Dependency.AFTER, other);
                     }
                 }
             }
-            if (!n.name().equals(SHUTDOWN)) {
-                add(edges, Dependency.CONFLICTS, SHUTDOWN);
-                add(edges, Dependency.BEFORE, SHUTDOWN);
-                named.add(SHUTDOWN);
-            }
-            out.add(new Node(n.name(), n.kind(), edges, n.traits()));
+        }
+        List<Node> out = new ArrayList<>();
+        for (Node n : nodes) {
+            var e = edges.get(n.name());
+            out.add(e == null ? n : new Node(n.name(), n.kind(), e, n.traits()));
         }
         for (String target : named) {
             if (!byName.containsKey(target)) out.add(new Node(target, Node.Kind.TARGET, Map.of()));
@@ -75,9 +80,9 @@ public final class DefaultDependencies {
     }
 
     /** systemd adds no After= that would contradict an ordering written either way round. */
-    private static boolean orderedBefore(Node target, Node other) {
-        return target.get(Dependency.BEFORE).contains(other.name())
-                || other.get(Dependency.AFTER).contains(target.name());
+    private static boolean orderedBefore(String target, String other, Map<String, Map<Dependency, Set<String>>> edges) {
+        return edges.get(target).getOrDefault(Dependency.BEFORE, Set.of()).contains(other)
+                || edges.get(other).getOrDefault(Dependency.AFTER, Set.of()).contains(target);
     }
 
     private static void add(Map<Dependency, Set<String>> edges, Dependency kind, String name) {

@@ -365,6 +365,18 @@ class UnitSemanticsTest {
     }
 
     @Test
+    void aTargetIsNotOrderedAfterAUnitItWantsThatTheUnitsOwnDefaultsOrderAfterIt() {
+        // Debian's sysinit.target has default dependencies and wants systemd-pcrphase.service, which has them too:
+        // the service's After=sysinit.target must be seen before the target's After= on it is added.
+        unit("sysinit.target", "DefaultDependencies=yes", "Wants=pcrphase.service");
+        unit("pcrphase.service", "DefaultDependencies=yes");
+        Graph g = new Graph(DefaultDependencies.apply(nodes));
+        assertEquals(Set.of("sysinit.target", "basic.target"), g.after("pcrphase.service"));
+        assertEquals(Set.of(), g.after("sysinit.target"));
+        assertEquals(List.of(), g.orderingCycles());
+    }
+
+    @Test
     void aLoadedSysinitTargetIsUsedAndNoStandInReplacesIt() {
         unit("sysinit.target", "Wants=early.service");
         unit("early.service");
