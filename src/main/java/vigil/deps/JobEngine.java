@@ -1,5 +1,6 @@
 package vigil.deps;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -42,11 +43,23 @@ public final class JobEngine {
     private boolean dispatching;
     private boolean again;
     private Runnable whenIdle;
+    private long lastJobId;
 
     /** What became of a request. */
     public sealed interface Outcome {
-        /** Installed; {@code job} is the anchor, which may be done already. */
-        record Queued(Job job) implements Outcome {}
+        /**
+         * Installed; {@code job} is the anchor, which may be done already, and {@code jobs} every job of the
+         * transaction (the anchor first), each installed anew or merged into one that was.
+         */
+        record Queued(Job job, List<Job> jobs) implements Outcome {
+            public Queued {
+                jobs = List.copyOf(jobs);
+            }
+
+            public Queued(Job job) {
+                this(job, List.of(job));
+            }
+        }
 
         /** Nothing was installed. */
         record Refused(String reason) implements Outcome {}
@@ -149,7 +162,7 @@ public final class JobEngine {
     }
 
     private Outcome nothingToDo(JobType type, String unit) {
-        Job job = new Job(unit, type);
+        Job job = new Job(++lastJobId, unit, type);
         job.end(JobResult.DONE);
         listener.finished(job, JobResult.DONE);
         return new Outcome.Queued(job);
@@ -157,13 +170,10 @@ public final class JobEngine {
 
     private Outcome apply(String unit, Transaction.Plan plan) {
         plan.messages().forEach(m -> listener.say(unit, m));
-        Job anchor = null;
-        for (var entry : plan.jobs().entrySet()) {
-            Job job = install(entry.getKey(), entry.getValue());
-            if (anchor == null) anchor = job;
-        }
+        List<Job> installed = new ArrayList<>();
+        for (var entry : plan.jobs().entrySet()) installed.add(install(entry.getKey(), entry.getValue()));
         dispatch();
-        return new Outcome.Queued(anchor);
+        return new Outcome.Queued(installed.getFirst(), installed);
     }
 
     /** The job installed on {@code unit}, if any. */
@@ -214,8 +224,9 @@ public final class JobEngine {
             // As systemd's transaction_apply: the replaced job is canceled without failing its dependents.
             cancel(old);
         }
-        Job job = new Job(unit, type);
+        Job job = new Job(++lastJobId, unit, type);
         jobs.put(unit, job);
+        listener.queued(job);
         return job;
     }
 
@@ -279,6 +290,7 @@ public final class JobEngine {
 
     private void run(Job job) {
         job.run();
+        listener.started(job);
         String unit = job.unit();
         if (isTarget(unit)) {
             if (job.type() == JobType.START) activeTargets.add(unit);
