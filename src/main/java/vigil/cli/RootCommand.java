@@ -22,8 +22,8 @@ final class RootCommand implements Runnable {
     private static final List<String> COMMANDS = List.of("daemon", "init", "status", "start", "stop", "restart", "once",
             "kill", "signal", "pause", "cont", "reload", "isolate", "reset-failed", "wait", "add", "remove", "rescan",
             "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version",
-            "list-units", "list-dependencies", "list-jobs", "show", "is-active", "is-failed", "is-enabled", "enable",
-            "disable");
+            "list-units", "list-dependencies", "list-jobs", "list-sockets", "show", "is-active", "is-failed",
+            "is-enabled", "enable", "disable");
 
     /** A new command object; a switch rather than method references, whose first use costs start-up time. */
     private static Object command(String name) {
@@ -48,6 +48,7 @@ final class RootCommand implements Runnable {
             case "add" -> new ManageCommands.Add();
             case "remove" -> new ManageCommands.Remove();
             case "rescan" -> new ManageCommands.Rescan();
+            case "list-sockets" -> new ListSocketsCommand();
             case "shutdown" -> new ManageCommands.Shutdown();
             case "events" -> new EventsCommand();
             case "logs" -> new LogsCommand();

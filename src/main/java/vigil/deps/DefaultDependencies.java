@@ -16,6 +16,8 @@ import vigil.unit.Dependency;
  * <ul>
  *   <li>a service: {@code Requires=} and {@code After=sysinit.target}, {@code After=basic.target},
  *       {@code Conflicts=} and {@code Before=shutdown.target};</li>
+ *   <li>a socket: {@code Requires=} and {@code After=sysinit.target}, {@code Conflicts=} and
+ *       {@code Before=shutdown.target};</li>
  *   <li>a target: {@code After=} each unit it wants, requires, is bound to or upholds that has default dependencies
  *       too, unless it is ordered before that unit (which would make a loop); and {@code Conflicts=} and
  *       {@code Before=shutdown.target}, except for shutdown.target itself.</li>
@@ -49,6 +51,11 @@ public final class DefaultDependencies {
                 add(e, Dependency.AFTER, SYSINIT);
                 add(e, Dependency.AFTER, BASIC);
                 named.addAll(List.of(SYSINIT, BASIC));
+            } else if (n.kind() == Node.Kind.SOCKET) {
+                // socket.c's: early boot first, as for a service, but not basic.target, which sockets come before.
+                add(e, Dependency.REQUIRES, SYSINIT);
+                add(e, Dependency.AFTER, SYSINIT);
+                named.add(SYSINIT);
             }
             if (!n.name().equals(SHUTDOWN)) {
                 add(e, Dependency.CONFLICTS, SHUTDOWN);

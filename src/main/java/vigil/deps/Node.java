@@ -19,8 +19,11 @@ import vigil.unit.UnitType;
  * @param traits the other [Unit] switches the engine reads
  */
 public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges, Traits traits) {
-    /** A target has no process: the engine itself makes it active or inactive. */
-    public enum Kind { SERVICE, TARGET }
+    /**
+     * A target has no process: the engine itself makes it active or inactive. A socket has none either, but its
+     * start binds its fds, which can fail: the port runs it, as it runs services.
+     */
+    public enum Kind { SERVICE, TARGET, SOCKET }
 
     public Node {
         var copy = new EnumMap<Dependency, Set<String>>(Dependency.class);
@@ -45,7 +48,11 @@ public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges, T
             for (String n : names) resolved.add(canonical.apply(n));
             edges.put(kind, resolved);
         });
-        Kind kind = unit.name().type() == UnitType.TARGET ? Kind.TARGET : Kind.SERVICE;
+        Kind kind = switch (unit.name().type()) {
+            case TARGET -> Kind.TARGET;
+            case SOCKET -> Kind.SOCKET;
+            default -> Kind.SERVICE;
+        };
         return new Node(unit.name().toString(), kind, edges, Traits.of(unit.unit()));
     }
 
