@@ -144,6 +144,18 @@ final class ActionCommands {
     static final class Reload extends NamedAction {
     }
 
+    @Command(name = "isolate", description = "Start the target (it must say AllowIsolate=yes) with what it pulls in, "
+            + "and stop every other unit but those with IgnoreOnIsolate=yes.")
+    static final class Isolate extends Action {
+        @Parameters(paramLabel = "TARGET", arity = "1", description = "the target (.target may be left out)")
+        String target;
+
+        @Override
+        List<String> names() {
+            return List.of(target);
+        }
+    }
+
     @Command(name = "reset-failed", description = "Make failed units inactive and forget their start limit.")
     static final class ResetFailed extends NamedAction {
     }

@@ -132,12 +132,21 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case Request.Reload r -> {
                 UnitService u = findUnit(r.name());
                 access.checkOwner(caller, "reload " + u.name());
-                if (!u.reload()) {
+                if (!reloaded(u)) {
                     throw new Failure(Error.FAILED, u.name() + ": cannot reload: it is " + u.state().activeState()
                             + (u.state().activeState().equals("active") ? " and has no ExecReload= (and is not "
                             + "Type=notify-reload)" : ""));
                 }
                 client.send(okWithUnit(id, u));
+            }
+            case Request.Isolate i -> {
+                String target = i.name().contains(".") ? i.name() : i.name() + ".target";
+                access.checkOwner(caller, "isolate " + target);
+                if (host.stopping()) throw new Failure(Error.SHUTTING_DOWN, target + ": the daemon is shutting down");
+                if (host.isolate(target) instanceof JobEngine.Outcome.Refused r) {
+                    throw new Failure(Error.FAILED, target + ": isolate refused: " + r.reason());
+                }
+                client.send(Protocol.ok(id));
             }
             case Request.ResetFailed r -> {
                 UnitService u = findUnit(r.name());
@@ -314,6 +323,15 @@ public final class ControlCommands implements ControlServer.LineHandler {
         }
         if (a.await() && goal != null) unitWaits.await(client, id, u, goal, jobs, a.timeout());
         else client.send(UnitWaits.withJobs(okWithUnit(id, u), jobs));
+    }
+
+    /**
+     * A reload job (carried to what it propagates reloads to): false if it was refused (the unit is not active) or
+     * failed at once (no ExecReload= nor reload signal).
+     */
+    private boolean reloaded(UnitService u) {
+        return host.unitJob(JobType.RELOAD, u.name()) instanceof JobEngine.Outcome.Queued q
+                && q.job().result().filter(r -> r != JobResult.DONE).isEmpty();
     }
 
     /**

@@ -39,6 +39,9 @@ public interface ControlHost {
     /** Starts, stops or restarts a unit through a transaction of the job engine, with what it needs. */
     JobEngine.Outcome unitJob(JobType type, String name);
 
+    /** Isolates to a target: starts it with what it pulls in, stops every other unit (AllowIsolate=yes only). */
+    JobEngine.Outcome isolate(String target);
+
     /** The directories of unit files, in search order. */
     List<Path> unitDirectories();
 

@@ -45,6 +45,9 @@ public sealed interface Request {
     /** Reload a unit: its ExecReload=, or the reload signal of a notify-reload unit. */
     record Reload(String name) implements Request {}
 
+    /** Start a target with what it pulls in and stop every other unit ({@code systemctl isolate}). */
+    record Isolate(String name) implements Request {}
+
     /** A failed unit becomes inactive and its start limit is forgotten. */
     record ResetFailed(String name) implements Request {}
 

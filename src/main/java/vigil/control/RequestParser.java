@@ -72,6 +72,7 @@ public final class RequestParser {
             case "list-sockets" -> new Request.ListSockets();
             case "rotate" -> new Request.Rotate(f.name());
             case "reload" -> new Request.Reload(f.name());
+            case "isolate" -> new Request.Isolate(f.name());
             case "reset-failed" -> new Request.ResetFailed(f.name());
             case "daemon-reload" -> new Request.DaemonReload();
             case "daemon-reexec" -> new Request.DaemonReexec();
@@ -81,7 +82,7 @@ public final class RequestParser {
             case "jobs" -> new Request.Jobs();
             default -> throw bad("unknown command \"" + cmd + "\"; known: hello, status, start, stop, restart, "
                     + "once, kill, signal, pause, cont, wait, add, remove, rescan, list-sockets, rotate, reload, "
-                    + "reset-failed, daemon-reload, daemon-reexec, shutdown, subscribe, units, jobs");
+                    + "isolate, reset-failed, daemon-reload, daemon-reexec, shutdown, subscribe, units, jobs");
         };
         f.checkAllUsed();
         return request;

@@ -862,6 +862,11 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
+        public JobEngine.Outcome isolate(String target) {
+            return units.isolate(target);
+        }
+
+        @Override
         public List<Path> unitDirectories() {
             return units.directories();
         }

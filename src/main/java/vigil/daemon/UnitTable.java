@@ -14,6 +14,7 @@ import java.util.function.BiPredicate;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import vigil.deps.DefaultDependencies;
 import vigil.deps.Graph;
 import vigil.deps.JobEngine;
 import vigil.deps.JobListener;
@@ -134,8 +135,8 @@ public final class UnitTable {
     private record Loaded(String name, UnitResult.Loaded loaded, String fingerprint, Mapping mapping, Node node)
             implements ReadUnit {}
 
-    /** A {@code .target} file: only a node of the graph. */
-    private record Target(String name, Node node, About about) implements ReadUnit {}
+    /** A {@code .target} file: only a node of the graph; what its loading found to say. */
+    private record Target(String name, Node node, About about, List<Diagnostic> diagnostics) implements ReadUnit {}
 
     /** A {@code .socket} file: a node of the graph, and the sockets it binds. */
     private record Socket(String name, Node node, SocketSection section, About about) implements ReadUnit {}
@@ -188,9 +189,17 @@ public final class UnitTable {
         engine.unitChanged(name);
     }
 
-    /** {@code start}, {@code stop} or {@code restart} of a unit or target, as a transaction. */
+    /**
+     * {@code start}, {@code stop}, {@code restart} or {@code reload} of a unit or target, as a transaction; asked
+     * for by hand, so {@code RefuseManualStart=}/{@code RefuseManualStop=} apply.
+     */
     public JobEngine.Outcome job(JobType type, String name) {
-        return engine.enqueue(type, name);
+        return engine.request(type, name);
+    }
+
+    /** {@code vigil isolate TARGET}. */
+    public JobEngine.Outcome isolate(String target) {
+        return engine.isolate(target);
     }
 
     /** The unit directories, where enable makes its links. */
@@ -284,7 +293,8 @@ public final class UnitTable {
         } catch (IOException e) {
             return new Unreadable("cannot read the unit directories: " + e.getMessage());
         }
-        // Every service file, and every instance named by a link to its template (foo@bar.service).
+        // Every service file, every instance named by a link to its template (foo@bar.service), and every instance
+        // a loaded unit names (getty.target.wants/getty@tty1.service), as systemd loads what is referenced.
         List<String> names = new ArrayList<>();
         for (Path dir : directories) names.addAll(loader.unitFilesIn(dir));
         for (String name : loader.names()) {
@@ -294,13 +304,19 @@ public final class UnitTable {
         List<ReadUnit> units = new ArrayList<>();
         Map<String, List<String>> namedSockets = new LinkedHashMap<>();
         UnaryOperator<String> canonical = name -> loader.locate(name).name().map(UnitName::toString).orElse(name);
-        for (String name : names) {
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
             Optional<UnitName> parsed = UnitName.parse(name);
             if (parsed.isEmpty() || parsed.get().isTemplate() || !seen.add(name)) continue;
             if (parsed.get().type() == UnitType.TARGET) {
                 UnitResult result = loader.load(name);
-                units.add(result instanceof UnitResult.Loaded loaded ? new Target(name, Node.of(loaded.unit(),
-                        canonical), About.of(loaded.unit())) : new NotLoaded(name, result));
+                if (result instanceof UnitResult.Loaded loaded) {
+                    units.add(new Target(name, Node.of(loaded.unit(), canonical), About.of(loaded.unit()),
+                            loaded.diagnostics()));
+                    names.addAll(instancesNamed(loaded));
+                } else {
+                    units.add(new NotLoaded(name, result));
+                }
                 continue;
             }
             if (parsed.get().type() == UnitType.SOCKET) {
@@ -325,17 +341,31 @@ public final class UnitTable {
             }
             units.add(new Loaded(name, loaded, fingerprint(loader, loaded), mapping,
                     Node.of(loaded.unit(), canonical)));
+            names.addAll(instancesNamed(loaded));
             loaded.unit().service().filter(sv -> !sv.sockets().isEmpty())
                     .ifPresent(sv -> namedSockets.put(name, List.copyOf(sv.sockets())));
         }
         return new Units(units, loader, namedSockets);
     }
 
+    /** The instances of services and targets that a unit's dependencies name. */
+    private static List<String> instancesNamed(UnitResult.Loaded loaded) {
+        List<String> out = new ArrayList<>();
+        loaded.unit().unit().dependencies().values().forEach(names -> {
+            for (String n : names) {
+                Optional<UnitName> u = UnitName.parse(n).filter(UnitName::isInstance);
+                if (u.isPresent() && (u.get().type() == UnitType.SERVICE || u.get().type() == UnitType.TARGET)) {
+                    out.add(n);
+                }
+            }
+        });
+        return out;
+    }
+
     /** On the loop: what was read becomes what runs. Returns the summary. */
     private String apply(List<ReadUnit> units) {
         Set<String> seen = new LinkedHashSet<>();
         List<String> toStart = new ArrayList<>();
-        nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET);
         int added = 0, changed = 0, failed = 0;
         for (ReadUnit unit : units) {
             seen.add(unit.name());
@@ -351,6 +381,9 @@ public final class UnitTable {
                 case UNCHANGED -> { }
             }
         }
+        Set<String> targets = new HashSet<>();
+        for (ReadUnit unit : units) if (unit instanceof Target) targets.add(unit.name());
+        nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET && !targets.contains(n.name()));
         about.keySet().retainAll(seen);
         int removed = 0;
         for (String name : List.copyOf(socketUnits)) {
@@ -397,7 +430,8 @@ public final class UnitTable {
     /**
      * The nodes, with what socket activation implies (see {@link SocketEdges}), and a {@code default.target} that
      * wants every unit if the unit directories have none: every socket, and every service but those a socket
-     * activates, which start on their first connection.
+     * activates, which start on their first connection;
+     * with the implicit dependencies of {@code DefaultDependencies=yes} and the stand-in targets they name.
      */
     private Graph graph() {
         List<Node> all = SocketEdges.add(nodes.values(), sockets);
@@ -412,7 +446,7 @@ public final class UnitTable {
             }
             all.add(new Node(DEFAULT_TARGET, Node.Kind.TARGET, Map.of(Dependency.WANTS, every)));
         }
-        return new Graph(all);
+        return new Graph(DefaultDependencies.apply(all));
     }
 
     /**
@@ -459,6 +493,10 @@ public final class UnitTable {
             case NotLoaded u -> notLoaded(u.name(), u.result());
             case Loaded u -> loaded(u);
             case Target t -> {
+                // Said when the target is new or changed, not at every daemon-reload.
+                if (!t.node().equals(nodes.get(t.name()))) {
+                    for (Diagnostic d : t.diagnostics()) reporter.say(t.name(), d.format());
+                }
                 nodes.put(t.name(), t.node());
                 about.put(t.name(), t.about());
                 yield Outcome.UNCHANGED;

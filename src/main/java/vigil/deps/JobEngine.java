@@ -27,6 +27,8 @@ import vigil.unit.Dependency;
  *       requisite of its unit, with {@link JobResult#DEPENDENCY}, and so on down.</li>
  *   <li>A unit that goes down on its own (no job) stops the units bound to it ({@code BindsTo=}).</li>
  *   <li>A new job on a unit replaces an installed one it does not merge with, which ends {@code canceled}.</li>
+ *   <li>What a unit's change sets off besides its jobs ({@code OnFailure=}, {@code Upholds=},
+ *       {@code StopWhenUnneeded=}...) is {@link Reactions}'.</li>
  * </ul>
  */
 public final class JobEngine {
@@ -35,6 +37,9 @@ public final class JobEngine {
     private final JobListener listener;
     private final Map<String, Job> jobs = new LinkedHashMap<>();
     private final Set<String> activeTargets = new HashSet<>();
+    private final Reactions reactions = new Reactions(this);
+    /** Since {@link #stopAll}: nothing starts any more. */
+    private boolean shuttingDown;
     private final WaitingJobs waiting = new WaitingJobs();
     private boolean dispatching;
     private Runnable whenIdle;
@@ -88,12 +93,27 @@ public final class JobEngine {
         return units.activity(name);
     }
 
-    /** What the engine's own work has cost so far (its CPU time, not the units'), over the jobs it finished. */
-    public EngineMeter.Reading meter() {
-        return meter.reading();
+    /**
+     * A request made by hand (a client's {@code start}): refused if the unit says {@code RefuseManualStart=} or
+     * {@code RefuseManualStop=} for what the job would do; otherwise as {@link #enqueue}.
+     */
+    public Outcome request(JobType type, String unit) {
+        Traits traits = graph.node(unit).map(Node::traits).orElse(Traits.NONE);
+        boolean starts = type == JobType.START || type == JobType.RESTART || type == JobType.TRY_RESTART;
+        boolean stops = type == JobType.STOP || type == JobType.RESTART || type == JobType.TRY_RESTART;
+        if (starts && traits.refuseManualStart() || stops && traits.refuseManualStop()) {
+            String setting = starts && traits.refuseManualStart() ? "RefuseManualStart=yes" : "RefuseManualStop=yes";
+            return refused(type, unit, unit + " may be " + (starts ? "started" : "stopped")
+                    + " only as a dependency of another unit (" + setting + ")");
+        }
+        return enqueue(type, unit);
     }
 
-    /** A request ({@code start web.service}): builds its transaction, installs its jobs and runs what can run. */
+    /**
+     * A job a unit or the daemon asks for ({@code start web.service}): builds its transaction, installs its jobs
+     * and runs what can run. A try-restart of a unit that is down, and a reload of a target, do nothing and are
+     * done at once.
+     */
     public Outcome enqueue(JobType type, String unit) {
         meter.enter(true);
         try {
@@ -103,19 +123,86 @@ public final class JobEngine {
         }
     }
 
+    /** What the engine's own work has cost so far (its CPU time, not the units'), over the jobs it finished. */
+    public EngineMeter.Reading meter() {
+        return meter.reading();
+    }
+
     private Outcome plan(JobType type, String unit) {
+        if (type == JobType.RELOAD && graph.contains(unit) && !isTarget(unit) && !activity(unit).active()) {
+            return refused(type, unit, unit + " is not active, so it cannot be reloaded");
+        }
+        if (type == JobType.TRY_RESTART) {
+            if (!activity(unit).up()) return nothingToDo(type, unit);
+            type = JobType.RESTART;
+        }
         Transaction.Plan plan;
         try {
             plan = Transaction.build(graph, this::activity, type, unit);
         } catch (Transaction.Refused e) {
-            listener.say(unit, type.word() + " refused: " + e.getMessage());
-            return new Outcome.Refused(e.getMessage());
+            return refused(type, unit, e.getMessage());
         }
+        return apply(unit, plan);
+    }
+
+    /**
+     * {@code vigil isolate TARGET}: starts the target with what it pulls in, and stops every other unit, except
+     * those with {@code IgnoreOnIsolate=yes}; jobs not part of that are canceled. Refused unless the target says
+     * {@code AllowIsolate=yes}.
+     */
+    public Outcome isolate(String target) {
+        Optional<Node> node = graph.node(target);
+        if (node.isEmpty()) return refused(JobType.START, target, target + ": no such unit");
+        if (!node.get().traits().allowIsolate()) {
+            return refused(JobType.START, target, target + " may not be isolated (it does not say AllowIsolate=yes)");
+        }
+        if (node.get().traits().refuseManualStart()) {
+            return refused(JobType.START, target, target + " may be started only as a dependency of another unit "
+                    + "(RefuseManualStart=yes)");
+        }
+        Transaction.Plan plan;
+        try {
+            plan = Transaction.isolate(graph, this::activity, target, jobs.keySet());
+        } catch (Transaction.Refused e) {
+            return refused(JobType.START, target, e.getMessage());
+        }
+        for (Job old : List.copyOf(jobs.values())) {
+            if (!plan.jobs().containsKey(old.unit())) cancel(old);
+        }
+        return apply(target, plan);
+    }
+
+    private Outcome refused(JobType type, String unit, String why) {
+        listener.say(unit, type.word() + " refused: " + why);
+        return new Outcome.Refused(why);
+    }
+
+    private Outcome nothingToDo(JobType type, String unit) {
+        Job job = new Job(++lastJobId, unit, type);
+        job.end(JobResult.DONE);
+        listener.finished(job, JobResult.DONE);
+        return new Outcome.Queued(job);
+    }
+
+    private Outcome apply(String unit, Transaction.Plan plan) {
         plan.messages().forEach(m -> listener.say(unit, m));
         List<Job> installed = new ArrayList<>();
         for (var entry : plan.jobs().entrySet()) installed.add(install(entry.getKey(), entry.getValue()));
         dispatch();
         return new Outcome.Queued(installed.getFirst(), installed);
+    }
+
+    /** The job installed on {@code unit}, if any. */
+    Optional<Job> job(String unit) {
+        return Optional.ofNullable(jobs.get(unit));
+    }
+
+    boolean shuttingDown() {
+        return shuttingDown;
+    }
+
+    void say(String unit, String message) {
+        listener.say(unit, message);
     }
 
     /**
@@ -126,6 +213,7 @@ public final class JobEngine {
         meter.enter(true);
         try {
             whenIdle = done;
+            shuttingDown = true;
             for (Node n : graph.nodes()) install(n.name(), JobType.STOP);
             dispatch();
             runIfIdle();
@@ -134,7 +222,10 @@ public final class JobEngine {
         }
     }
 
-    /** A unit's state changed: settles its running job, lets waiting jobs run, or stops what is bound to it. */
+    /**
+     * A unit's state changed: settles its running job, lets waiting jobs run, or stops what is bound to it; then
+     * what the change sets off ({@link Reactions}).
+     */
     public void unitChanged(String name) {
         // With no job installed this is a look-up, on every change of every unit: not worth the meter's clock.
         meter.enter(!jobs.isEmpty());
@@ -142,14 +233,13 @@ public final class JobEngine {
             Job job = jobs.get(name);
             if (job == null) {
                 if (activity(name).down()) stopBound(name);
-                return;
-            }
-            if (job.running()) {
+            } else if (job.running()) {
                 settle(job);
             } else {
                 waiting.check(job);
                 dispatch();
             }
+            reactions.changed(name, activity(name));
         } finally {
             meter.leave();
         }
@@ -158,18 +248,29 @@ public final class JobEngine {
     private Job install(String unit, JobType type) {
         Job old = jobs.get(unit);
         if (old != null) {
-            if (old.type() == type || old.type() == JobType.RESTART && type == JobType.START) return old;
+            if (absorbs(old.type(), type)) return old;
             // As systemd's transaction_apply: the replaced job is canceled without failing its dependents.
-            jobs.remove(unit);
-            waiting.ended(old);
-            old.end(JobResult.CANCELED);
-            listener.finished(old, JobResult.CANCELED);
+            cancel(old);
         }
         Job job = new Job(++lastJobId, unit, type);
         jobs.put(unit, job);
         waiting.check(job);
         listener.queued(job);
         return job;
+    }
+
+    /** An installed job that does what a new one would: a restart covers a start or a reload, a start a reload. */
+    private static boolean absorbs(JobType installed, JobType requested) {
+        return installed == requested
+                || installed == JobType.RESTART && (requested == JobType.START || requested == JobType.RELOAD)
+                || installed == JobType.START && requested == JobType.RELOAD;
+    }
+
+    private void cancel(Job old) {
+        jobs.remove(old.unit());
+        waiting.ended(old);
+        old.end(JobResult.CANCELED);
+        listener.finished(old, JobResult.CANCELED);
     }
 
     private boolean isTarget(String name) {
@@ -204,21 +305,26 @@ public final class JobEngine {
      */
     private List<String> blockers(Job job) {
         List<String> out = new ArrayList<>();
-        if (job.type() == JobType.START) {
+        if (!stops(job)) {
             for (String earlier : graph.after(job.unit())) {
                 if (jobs.containsKey(earlier)) out.add(earlier);
             }
         }
         for (String later : graph.before(job.unit())) {
             Job other = jobs.get(later);
-            if (other != null && other.type() != JobType.START) out.add(later);
+            if (other != null && stops(other)) out.add(later);
         }
         return out;
     }
 
     /** A start does not run while its unit is still stopping: the unit's next change looks at it again. */
     private boolean startsWhileStopping(Job job) {
-        return job.type() == JobType.START && activity(job.unit()) == Activity.DEACTIVATING;
+        return !stops(job) && activity(job.unit()) == Activity.DEACTIVATING;
+    }
+
+    /** Ordered as a stop: after what it is ordered before. A reload is ordered as a start (job_compare). */
+    private static boolean stops(Job job) {
+        return job.type() == JobType.STOP || job.type() == JobType.RESTART;
     }
 
     private void run(Job job) {
@@ -227,16 +333,29 @@ public final class JobEngine {
         String unit = job.unit();
         if (isTarget(unit)) {
             if (job.type() == JobType.START) activeTargets.add(unit);
-            else activeTargets.remove(unit);
+            else if (job.type() != JobType.RELOAD) activeTargets.remove(unit);
         } else if (job.type() == JobType.START) {
             // Already where the job would take it: the port is not bothered (systemd's -EALREADY).
-            if (units.activity(unit) != Activity.ACTIVE) {
+            if (!units.activity(unit).active()) {
                 meter.away();
                 try {
                     units.start(unit);
                 } finally {
                     meter.leave();
                 }
+            }
+        } else if (job.type() == JobType.RELOAD) {
+            boolean reloading;
+            meter.away();
+            try {
+                reloading = units.reload(unit);
+            } finally {
+                meter.leave();
+            }
+            if (!reloading) {
+                listener.say(unit, "cannot reload: it is not running, or has neither ExecReload= nor a reload signal");
+                finish(job, JobResult.FAILED);
+                return;
             }
         } else if (!units.activity(unit).down()) {
             meter.away();
@@ -254,8 +373,12 @@ public final class JobEngine {
         Activity now = activity(job.unit());
         switch (job.type()) {
             case START -> {
-                if (now == Activity.ACTIVE || now == Activity.INACTIVE) finish(job, JobResult.DONE);
+                if (now.active() || now == Activity.INACTIVE) finish(job, JobResult.DONE);
                 else if (now == Activity.FAILED) finish(job, JobResult.FAILED);
+            }
+            case RELOAD -> {
+                if (now == Activity.ACTIVE) finish(job, JobResult.DONE);
+                else if (now.down()) finish(job, JobResult.FAILED);
             }
             case STOP -> {
                 if (now.down()) finish(job, JobResult.DONE);
@@ -282,6 +405,7 @@ public final class JobEngine {
         }
         if (result != JobResult.DONE && job.type() == JobType.START) failDependents(job);
         dispatch();
+        reactions.settled(job.unit());
         runIfIdle();
     }
 
@@ -296,13 +420,24 @@ public final class JobEngine {
         }
     }
 
+    /** {@code name} went down on its own: what is bound to it stops, and what it propagates its stop to. */
     private void stopBound(String name) {
         for (String bound : graph.reverse(name, Dependency.BINDS_TO)) {
-            Job job = jobs.get(bound);
-            if (!activity(bound).up() || job != null && job.type() == JobType.STOP) continue;
-            listener.say(bound, "stopping: it is bound to " + name + ", which stopped");
-            enqueue(JobType.STOP, bound);
+            stopAlong(bound, "it is bound to " + name + ", which stopped");
         }
+        for (String other : graph.forward(name, Dependency.PROPAGATES_STOP_TO)) {
+            stopAlong(other, name + " propagates its stop to it (PropagatesStopTo=)");
+        }
+        for (String other : graph.reverse(name, Dependency.STOP_PROPAGATED_FROM)) {
+            stopAlong(other, "its stop is propagated from " + name + " (StopPropagatedFrom=)");
+        }
+    }
+
+    private void stopAlong(String unit, String why) {
+        Job job = jobs.get(unit);
+        if (!activity(unit).up() || job != null && job.type() == JobType.STOP) return;
+        listener.say(unit, "stopping: " + why);
+        enqueue(JobType.STOP, unit);
     }
 
     private void runIfIdle() {

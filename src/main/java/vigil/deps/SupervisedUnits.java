@@ -30,10 +30,15 @@ public final class SupervisedUnits implements UnitPort {
         supervisor.unit(name).ifPresent(restarting ? UnitService::stopForRestart : UnitService::stop);
     }
 
-    /** Reloading counts as active: the unit is up, and a start job on it is done. */
+    @Override
+    public boolean reload(String name) {
+        return supervisor.unit(name).map(UnitService::reload).orElse(false);
+    }
+
     static Activity of(UnitState state) {
         return switch (state.activeState()) {
             case "inactive" -> Activity.INACTIVE;
+            case "reloading" -> Activity.RELOADING;
             case "failed" -> Activity.FAILED;
             case "activating" -> Activity.ACTIVATING;
             case "deactivating" -> Activity.DEACTIVATING;

@@ -172,6 +172,10 @@ public final class UnitDirectives {
         // What the job engine (vigil.deps) acts on.
         keys.addAll(Set.of("Requires", "RequiresOverridable", "Requisite", "RequisiteOverridable", "Wants",
                 "BindsTo", "BindTo", "PartOf", "Conflicts", "Before", "After"));
+        keys.addAll(Set.of("Upholds", "OnFailure", "OnSuccess", "OnFailureJobMode", "PropagatesReloadTo",
+                "PropagateReloadTo", "ReloadPropagatedFrom", "PropagateReloadFrom", "PropagatesStopTo",
+                "StopPropagatedFrom", "StopWhenUnneeded", "RefuseManualStart", "RefuseManualStop", "AllowIsolate",
+                "IgnoreOnIsolate", "DefaultDependencies"));
         for (String check : UnitSpec.Condition.EVALUATED) keys.add("Condition" + check);
         return Set.copyOf(keys);
     }
