@@ -22,6 +22,7 @@ import vigil.control.ControlServer;
 import vigil.control.Protocol;
 import vigil.control.Users;
 import vigil.log.LogLocation;
+import vigil.cgroup.Cgroups;
 import vigil.log.LogOptions;
 import vigil.log.TimestampFormat;
 import vigil.loop.EventLoop;
@@ -85,6 +86,8 @@ public final class Daemon implements ServiceHost {
     private final SuperviseFiles supervise;
     private final ControlFifos fifos;
     private final Reporter reporter;
+    /** How long a stop waits before the final SIGKILL where a service sets no time: systemd's DefaultTimeoutStopSec=. */
+    private static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(90);
     /** Where the systemd units come from; the supervisor runs them beside the service directories. */
     private UnitTable units;
     private final ServiceLogs logs;
@@ -217,6 +220,7 @@ public final class Daemon implements ServiceHost {
             UnitNotifySockets unitSockets = new UnitNotifySockets(loop, notifyDirectory, reporter);
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory, unitSockets,
                     logs);
+            processes.track(tracking(loop, reporter), DEFAULT_STOP_TIMEOUT);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.unitSockets = unitSockets;
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
@@ -469,12 +473,34 @@ public final class Daemon implements ServiceHost {
     }
 
     /**
+     * A cgroup per service where Vigil may make them, else process groups and sessions only, which the log says
+     * once, with the reason.
+     */
+    private static ProcessTracking tracking(EventLoop loop, Reporter reporter) {
+        return switch (Cgroups.setUp(loop, reporter::say)) {
+            case Cgroups.Setup.Tracked t -> new ProcessTracking(Optional.of(t.cgroups()), reporter::say);
+            case Cgroups.Setup.Untracked u -> {
+                reporter.say("no cgroup tracking: " + u.why() + "; services' processes are followed through their "
+                        + "process groups and sessions only, and a process that leaves them is not stopped");
+                yield ProcessTracking.NONE;
+            }
+        };
+    }
+
+    /**
      * @param why   "got TERM", "shutdown requested by ..."
      * @param cause what asked for it
      */
     private void shutdown(String why, StopCause cause) {
         if (stopping) {
-            reporter.say(why + " again; still stopping " + running());
+            reporter.say(why + " again; killing what is still running of " + running());
+            ShutdownEscalation.killEverything(processes.tracking(), supervisor, reporter);
+            // Whatever still holds the stop up (a process in uninterruptible sleep), the daemon ends.
+            loop.schedule(ShutdownEscalation.LAST_WAIT, () -> {
+                reporter.say("still not stopped " + ShutdownEscalation.LAST_WAIT.toSeconds()
+                        + "s after the KILL; exiting anyway");
+                loop.stop();
+            });
             return;
         }
         stopping = true;

@@ -38,6 +38,7 @@ import vigil.os.Signals;
 import vigil.os.Spawn;
 import vigil.os.Spawned;
 import vigil.os.Spawner;
+import vigil.service.ControlGroup;
 import vigil.service.OutputLog;
 import vigil.service.Pipe;
 import vigil.service.ProcessObserver;
@@ -82,6 +83,10 @@ final class LinuxProcesses implements Processes, UnitOs {
     private final UnitNotifySockets unitSockets;
     private long notifySockets;
     private final NotifySocket.Buffers notifyBuffers = new NotifySocket.Buffers();
+    /** How the services' processes are tracked: in cgroups, or not. */
+    private ProcessTracking tracking = ProcessTracking.NONE;
+    /** How long a stop waits before the final SIGKILL where a service sets no time (--default-timeout-stop). */
+    private Duration defaultStopTimeout = Duration.ofSeconds(90);
     /** One buffer for every pipe read: all reads happen on the loop thread. */
     private final MemorySegment buffer = Arena.ofAuto().allocate(512);
 
@@ -106,6 +111,26 @@ final class LinuxProcesses implements Processes, UnitOs {
         loop.onSignal(Signals.SIGCHLD, this::childDied);
     }
 
+    /** Tracks the services' processes as {@code tracking} says, from now on. */
+    void track(ProcessTracking tracking, Duration defaultStopTimeout) {
+        this.tracking = tracking;
+        this.defaultStopTimeout = defaultStopTimeout;
+    }
+
+    ProcessTracking tracking() {
+        return tracking;
+    }
+
+    @Override
+    public Optional<ControlGroup> controlGroup(String name) {
+        return tracking.groupOf(name);
+    }
+
+    @Override
+    public Duration defaultStopTimeout() {
+        return defaultStopTimeout;
+    }
+
     @Override
     public RunningProcess start(ProcessRequest request, ProcessObserver observer) throws SpawnException {
         Command command = request.command();
@@ -120,6 +145,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         request.before().filter(Files::exists).ifPresent(spec::before);
         applyOptions(spec, command.options());
         spec.pidVariables(request.pidVariables());
+        request.cgroups().forEach(spec::cgroup);
         ServiceLogs.Capture capture = capture(request);
         int[] readiness = null;
         int notifyFd = -1;
@@ -185,15 +211,15 @@ final class LinuxProcesses implements Processes, UnitOs {
      * must still name a live process, and it is the one signals go through.
      */
     @Override
-    public RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, boolean vouched,
-                                ProcessObserver observer) throws SpawnException {
+    public RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, Optional<ControlGroup> group,
+                                boolean vouched, ProcessObserver observer) throws SpawnException {
         if (pid == self) throw refused("pid " + pid + " is Vigil itself");
         if (pid == 1) throw refused("pid 1 is the init process");
         Child known = children.get(pid);
         // A child of Vigil's is pinned already: its pid stays its own until Vigil reaps it.
         int pidfd = known != null ? -1 : pin(pid);
         try {
-            check(pid, pidfd, unitProcesses, vouched);
+            check(pid, pidfd, unitProcesses, group, vouched);
         } catch (SpawnException e) {
             if (pidfd >= 0) Fds.close(pidfd);
             throw e;
@@ -382,10 +408,13 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     /** Refuses a process outside the unit unless vouched for; then checks that the pinned one still lives. */
-    private void check(int pid, int pidfd, List<RunningProcess> unitProcesses, boolean vouched)
-            throws SpawnException {
+    private void check(int pid, int pidfd, List<RunningProcess> unitProcesses, Optional<ControlGroup> group,
+                       boolean vouched) throws SpawnException {
         try {
-            if (!vouched && !belongs(pid, unitProcesses)) {
+            if (!vouched && group.isPresent() && !tracking.inGroup(pid, group.get())) {
+                throw refused("pid " + pid + " is not in the unit's cgroup " + group.get().name());
+            }
+            if (!vouched && group.isEmpty() && !belongs(pid, unitProcesses)) {
                 throw refused("pid " + pid + " is not one of the unit's processes, nor descends from one");
             }
             if (pidfd >= 0 && !Children.pidfdSendSignal(pidfd, 0)) {
@@ -413,7 +442,7 @@ final class LinuxProcesses implements Processes, UnitOs {
     /**
      * Without cgroups, the process's ancestry decides (see {@link Ancestry}), from the unit's processes that are
      * pinned: Vigil's unreaped children, and adopted ones through their pidfd, which must still be live after the
-     * walk. A cgroup check replaces this once Vigil has per-unit cgroups.
+     * walk. Only where the unit has no cgroup.
      */
     private boolean belongs(int pid, List<RunningProcess> unitProcesses) throws OsException {
         Set<Integer> anchors = new HashSet<>();

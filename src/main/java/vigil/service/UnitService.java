@@ -37,8 +37,10 @@ import vigil.service.UnitState.Result;
  * automatic restart. Every phase has its timeout. Main and control processes are told apart by their observers:
  * an event of a process that is no longer the unit's main or control process is ignored.
  *
- * <p>Without cgroups, {@code KillMode=control-group} and {@code mixed} reach the main process's process group:
- * vigil-exec makes every process a session (and group) leader, so a daemon's children are in it unless they left.
+ * <p>Every process of the unit runs in its cgroup where there is one ({@link ControlGroup}), and a stop waits until
+ * KillMode= has emptied it ({@link UnitKill}). Without cgroups, {@code KillMode=control-group} and {@code mixed}
+ * reach the main process's process group: vigil-exec makes every process a session (and group) leader, so a
+ * daemon's children are in it unless they left.
  */
 public final class UnitService {
     private static final Clock.Timer NO_TIMER = () -> {};
@@ -85,6 +87,10 @@ public final class UnitService {
     private String statusText = "";
     private OptionalInt errno = OptionalInt.empty();
     private boolean saidNoCgroups;
+    /** The unit's cgroup, asked for at its first process; empty where processes are not tracked in cgroups. */
+    private Optional<ControlGroup> group;
+    /** The stop signalled the whole cgroup and waits for it to empty, beyond the main and control processes. */
+    private boolean waitingForGroup;
     /** A refused MAINPID= was reported this run: a hostile service may send them in a loop, so one line is all. */
     private boolean saidRefusedMainPid;
 
@@ -603,9 +609,47 @@ public final class UnitService {
             changed();
             return;
         }
+        if (leftoversToKill(next)) {
+            enterSignal(next == UnitState.FINAL_SIGTERM ? UnitState.FINAL_SIGKILL : UnitState.STOP_SIGKILL,
+                    Result.SUCCESS);
+            return;
+        }
         switch (next) {
             case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> enterStopPost(Result.SUCCESS);
             default -> enterDead(Result.SUCCESS, true);
+        }
+    }
+
+    /**
+     * KillMode=mixed sent its soft signal to the main process only: once that is gone, what is left of the cgroup
+     * gets the final kill at once (systemd goes from stop-sigterm to stop-sigkill when nothing is left to wait for).
+     */
+    private boolean leftoversToKill(UnitState signalled) {
+        return spec.kill().mode() == KillMode.MIXED && spec.kill().sendSigkill()
+                && (signalled == UnitState.STOP_SIGTERM || signalled == UnitState.STOP_WATCHDOG
+                        || signalled == UnitState.FINAL_SIGTERM)
+                && group().isPresent() && group().get().populated();
+    }
+
+    /** The cgroup, asked for once. */
+    private Optional<ControlGroup> group() {
+        if (group == null) group = processes.controlGroup(spec.name());
+        return group;
+    }
+
+    /** Whether the stop still waits for processes of the cgroup other than the main and control processes. */
+    private boolean groupBusy() {
+        return waitingForGroup && group().isPresent() && group().get().populated();
+    }
+
+    /** The cgroup the stop waited for is empty: the stop goes on once the main and control processes are gone. */
+    private void groupEmptied() {
+        if (!waitingForGroup || main != null || control != null) return;
+        waitingForGroup = false;
+        switch (state) {
+            case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> enterStopPost(Result.SUCCESS);
+            case FINAL_SIGTERM, FINAL_SIGKILL -> enterDead(Result.SUCCESS, true);
+            default -> { }
         }
     }
 
@@ -617,10 +661,19 @@ public final class UnitService {
      */
     private boolean killProcesses(int signal, boolean soft, boolean last) {
         KillMode mode = spec.kill().mode();
+        waitingForGroup = false;
         if (mode == KillMode.NONE) return main != null || control != null;
         if (signal != 0) {
             List<Integer> extra = soft ? (spec.kill().sendSighup() ? List.of(Signals.SIGCONT, Signals.SIGHUP)
                     : List.of(Signals.SIGCONT)) : List.of();
+            if (group().isPresent()) {
+                UnitKill.Sent sent = UnitKill.signal(mode, group().get(), alive(), signal, extra, last,
+                        spec.kill().finalSignal());
+                if (sent.any()) say("sent " + Signals.name(signal) + (sent.rest() > 0 ? " to the cgroup" : ""));
+                waitingForGroup = sent.waitGroup() && group().get().populated();
+                if (waitingForGroup) group().get().onEmpty(this::groupEmptied);
+                return main != null || control != null || waitingForGroup;
+            }
             boolean group = mode == KillMode.CONTROL_GROUP || (mode == KillMode.MIXED && last);
             if (group && mode == KillMode.CONTROL_GROUP && !saidNoCgroups) {
                 saidNoCgroups = true;
@@ -721,6 +774,7 @@ public final class UnitService {
             forbidRestart = false;
             startNow();
         } else if (want == Want.EXIT && (state == UnitState.DEAD || state == UnitState.FAILED)) {
+            if (group != null) group.ifPresent(ControlGroup::release);
             listener.removed(this);
         }
     }
@@ -840,14 +894,17 @@ public final class UnitService {
                 else enterSignal(UnitState.STOP_SIGTERM, f);
             }
             case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> {
-                if (main == null) enterStopPost(f);
+                if (main == null && !groupBusy()) enterStopPost(f);
                 else changed();
             }
             case STOP_POST -> {
                 if (f == Result.SUCCESS && more) runControl(phase, commandIndex + 1);
                 else enterSignal(UnitState.FINAL_SIGTERM, f);
             }
-            case FINAL_SIGTERM, FINAL_SIGKILL -> enterDead(f, true);
+            case FINAL_SIGTERM, FINAL_SIGKILL -> {
+                if (!groupBusy()) enterDead(f, true);
+                else changed();
+            }
             default -> changed();
         }
     }
@@ -906,7 +963,7 @@ public final class UnitService {
         }
         MainObserver observer = new MainObserver();
         try {
-            RunningProcess process = os.adopt(pid, alive(), vouched, observer);
+            RunningProcess process = os.adopt(pid, alive(), group(), vouched, observer);
             observer.process = process;
             if (main != null && main != process) os.release(main);
             main = process;
@@ -953,11 +1010,11 @@ public final class UnitService {
                 changed();
             }
             case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> {
-                if (control == null) enterStopPost(f);
+                if (control == null && !groupBusy()) enterStopPost(f);
                 else changed();
             }
             case FINAL_SIGTERM, FINAL_SIGKILL -> {
-                if (control == null) enterDead(f, true);
+                if (control == null && !groupBusy()) enterDead(f, true);
                 else changed();
             }
             default -> changed();
@@ -1206,6 +1263,7 @@ public final class UnitService {
     private void forget() {
         main = null;
         control = null;
+        waitingForGroup = false;
     }
 
     // ---- process requests ----
@@ -1247,10 +1305,11 @@ public final class UnitService {
         List<String> argv = command.argv().expand(env);
         Command expanded = new Command(base.executable(), argv.isEmpty() ? base.argv() : argv,
                 base.workingDirectory(), env, base.user(), base.options());
-        return ProcessRequest.of(expanded).withStdin(stdio(spec.stdin()))
+        ProcessRequest request = ProcessRequest.of(expanded).withStdin(stdio(spec.stdin()))
                 .withStdout(stdio(spec.stdout()))
                 .withStderr(stdio(spec.stderr()))
                 .withPidVariables(pidVariables);
+        return group().isPresent() ? request.inGroup(group().get()) : request;
     }
 
     /**
