@@ -646,10 +646,24 @@ public final class UnitService {
     private void groupEmptied() {
         if (!waitingForGroup || main != null || control != null) return;
         waitingForGroup = false;
+        signalledProcessesGone(Result.SUCCESS);
+    }
+
+    /**
+     * Every process the stop signal waited for is gone: the stop goes on to ExecStopPost= (or the end), or, for
+     * KillMode=mixed with processes left in the cgroup, to the final kill first.
+     */
+    private void signalledProcessesGone(Result f) {
+        if (leftoversToKill(state)) {
+            if (result == Result.SUCCESS) result = f;
+            enterSignal(state == UnitState.FINAL_SIGTERM ? UnitState.FINAL_SIGKILL : UnitState.STOP_SIGKILL,
+                    Result.SUCCESS);
+            return;
+        }
         switch (state) {
-            case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> enterStopPost(Result.SUCCESS);
-            case FINAL_SIGTERM, FINAL_SIGKILL -> enterDead(Result.SUCCESS, true);
-            default -> { }
+            case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> enterStopPost(f);
+            case FINAL_SIGTERM, FINAL_SIGKILL -> enterDead(f, true);
+            default -> changed();
         }
     }
 
@@ -894,7 +908,7 @@ public final class UnitService {
                 else enterSignal(UnitState.STOP_SIGTERM, f);
             }
             case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> {
-                if (main == null && !groupBusy()) enterStopPost(f);
+                if (main == null && !groupBusy()) signalledProcessesGone(f);
                 else changed();
             }
             case STOP_POST -> {
@@ -902,7 +916,7 @@ public final class UnitService {
                 else enterSignal(UnitState.FINAL_SIGTERM, f);
             }
             case FINAL_SIGTERM, FINAL_SIGKILL -> {
-                if (!groupBusy()) enterDead(f, true);
+                if (!groupBusy()) signalledProcessesGone(f);
                 else changed();
             }
             default -> changed();
@@ -1009,12 +1023,8 @@ public final class UnitService {
                 if (result == Result.SUCCESS) result = f;
                 changed();
             }
-            case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> {
-                if (control == null && !groupBusy()) enterStopPost(f);
-                else changed();
-            }
-            case FINAL_SIGTERM, FINAL_SIGKILL -> {
-                if (control == null && !groupBusy()) enterDead(f, true);
+            case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL, FINAL_SIGTERM, FINAL_SIGKILL -> {
+                if (control == null && !groupBusy()) signalledProcessesGone(f);
                 else changed();
             }
             default -> changed();

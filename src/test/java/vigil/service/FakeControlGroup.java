@@ -8,8 +8,9 @@ import java.util.Set;
 
 /**
  * A cgroup in memory: the processes a {@link FakeProcesses} started into it, plus leftovers the test puts there (a
- * double-forked daemon). As in the kernel, a leftover leaves only when the test says so or on {@link #killAll};
- * the waiter of {@link #onEmpty} runs when the test calls {@link #deliver}, as the loop would run it later.
+ * double-forked daemon). A leftover leaves when the test says so, or at the {@link #deliver} after a
+ * {@link #killAll}; the waiter of {@link #onEmpty} runs when the test calls {@link #deliver}, as the loop would run
+ * it later.
  */
 final class FakeControlGroup implements ControlGroup {
     private final FakeProcesses processes;
@@ -62,12 +63,14 @@ final class FakeControlGroup implements ControlGroup {
         return sent;
     }
 
+    /** A cgroup.kill was written: the leftovers die, but, as in the kernel, not within the write. */
+    private boolean killed;
+
     @Override
     public boolean killAll() {
         calls.add("kill");
-        boolean any = populated();
-        leftovers.clear();
-        return any;
+        killed = true;
+        return populated();
     }
 
     @Override
@@ -77,6 +80,8 @@ final class FakeControlGroup implements ControlGroup {
 
     /** Runs the waiter if the cgroup is empty now, as the loop does after cgroup.events changed. */
     void deliver() {
+        if (killed) leftovers.clear();
+        killed = false;
         if (populated() || whenEmpty == null) return;
         Runnable waiter = whenEmpty;
         whenEmpty = null;
