@@ -186,9 +186,18 @@ public final class Cgroups implements AutoCloseable {
         }
     }
 
+    /** Stops watching; the services' cgroups that are empty go, and the slice too if nothing is left in it. */
     @Override
     public void close() {
         registration.cancel();
         inotify.close();
+        for (ServiceCgroup group : List.copyOf(byName.values())) {
+            if (!group.populated()) group.removeDirectory();
+        }
+        try {
+            Files.deleteIfExists(slice);
+        } catch (IOException e) {
+            // Not empty: a service's processes outlived the daemon, or another daemon shares the slice.
+        }
     }
 }

@@ -219,8 +219,12 @@ public final class ControlCommands implements ControlServer.LineHandler {
         } else {
             for (String name : names) {
                 Optional<UnitService> unit = host.service(name).isPresent() ? Optional.empty() : host.unit(name);
-                if (unit.isPresent()) entries.add(UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get())));
-                else entries.add(describe(find(name), now));
+                Map<String, Object> entry = unit.isPresent()
+                        ? UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get()))
+                        : describe(find(name), now);
+                // Asked for by name only: reading every process's command line is no job for a listing of all.
+                host.cgroupStatus(String.valueOf(entry.get("name"))).ifPresent(c -> entry.put("cgroup", c));
+                entries.add(entry);
             }
         }
         Map<String, Object> reply = Protocol.ok(id);

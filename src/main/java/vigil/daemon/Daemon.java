@@ -288,6 +288,7 @@ public final class Daemon implements ServiceHost {
             if (daemon.unitPids != null) daemon.unitPids.close();
             if (server != null) server.close();
             watcher.close();
+            processes.tracking().cgroups().ifPresent(Cgroups::close);
             reporter.say("all services stopped; exiting");
             return 0;
         } catch (IOException e) {
@@ -881,6 +882,11 @@ public final class Daemon implements ServiceHost {
         @Override
         public Optional<Path> logDirectory(Service service) {
             return capture(service).map(ServiceLogs.Capture::directory);
+        }
+
+        @Override
+        public Optional<Map<String, Object>> cgroupStatus(String name) {
+            return processes.tracking().status(name);
         }
 
         @Override

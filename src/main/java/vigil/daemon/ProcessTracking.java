@@ -56,6 +56,17 @@ final class ProcessTracking {
         return flat.endsWith(".service") ? flat : flat + ".service";
     }
 
+    /**
+     * The status of the service's cgroup, if it has one: never made by asking, as status must change nothing.
+     */
+    Optional<java.util.Map<String, Object>> status(String name) {
+        if (cgroups.isEmpty()) return Optional.empty();
+        Path directory = cgroups.get().slice().resolve(cgroupName(name));
+        if (!Files.isDirectory(directory)) return Optional.empty();
+        String path = "/" + cgroups.get().hierarchy().mount().relativize(directory);
+        return Optional.of(vigil.cgroup.CgroupStatus.of(path, directory));
+    }
+
     /** Whether {@code pid} is in {@code group} now, from /proc/PID/cgroup. */
     boolean inGroup(int pid, ControlGroup group) {
         try {

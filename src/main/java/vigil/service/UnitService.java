@@ -551,10 +551,18 @@ public final class UnitService {
     }
 
     /**
-     * Without a main pid, nothing reports the daemon's end: look at its process group every {@link #GROUP_POLL}
-     * (the one poll in Vigil, and only for forking units without PIDFile=).
+     * Without a main pid, nothing reports the daemon's end but its cgroup emptying; without a cgroup, look at its
+     * process group every {@link #GROUP_POLL} (the one poll in Vigil, and only for forking units without PIDFile=).
      */
     private void watchGroup() {
+        if (group().isPresent()) {
+            group().get().onEmpty(() -> {
+                if (state != UnitState.RUNNING || main != null) return;
+                say("its cgroup is empty: the daemon is gone");
+                enterRunning(Result.SUCCESS);
+            });
+            return;
+        }
         stateTimer = clock.schedule(GROUP_POLL, () -> {
             if (state != UnitState.RUNNING || main != null) return;
             stateTimer = NO_TIMER;
@@ -567,8 +575,9 @@ public final class UnitService {
         });
     }
 
-    /** A forking daemon whose pid is unknown (no PIDFile=) counts as alive while its process group is. */
+    /** A forking daemon whose pid is unknown (no PIDFile=) counts as alive while its cgroup or process group is. */
     private boolean mainGroupAlive() {
+        if (group().isPresent()) return group().get().populated();
         return mainGroup != 0 && os.signalGroup(mainGroup, 0);
     }
 
@@ -926,7 +935,8 @@ public final class UnitService {
     /** Forking: the first process exited 0; the daemon's pid is in PIDFile=, which may take a moment to appear. */
     private void findForkedMain() {
         if (spec.pidFile().isEmpty()) {
-            say("no PIDFile=: the main process is unknown; its process group stands for it");
+            say("no PIDFile=: the main process is unknown; its " + (group().isPresent() ? "cgroup" : "process group")
+                    + " stands for it");
             enterStartPost();
             return;
         }
