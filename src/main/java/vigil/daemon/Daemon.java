@@ -86,8 +86,6 @@ public final class Daemon implements ServiceHost {
     private final SuperviseFiles supervise;
     private final ControlFifos fifos;
     private final Reporter reporter;
-    /** How long a stop waits before the final SIGKILL where a service sets no time: systemd's DefaultTimeoutStopSec=. */
-    private static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(90);
     /** Where the systemd units come from; the supervisor runs them beside the service directories. */
     private UnitTable units;
     private final ServiceLogs logs;
@@ -177,6 +175,15 @@ public final class Daemon implements ServiceHost {
                           TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
                           PrintStream err,
                           Set<Integer> stopSignals, Consumer<StopCause> stoppedBy, Optional<Handover> handover) {
+        return run(roots, unitDirectories, control, logDir, timestamps, controlLimits, target, err, stopSignals,
+                stoppedBy, handover, TrackingOptions.DEFAULT);
+    }
+
+    /** As above, following and stopping the services' processes as {@code tracking} says. */
+    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
+                          TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
+                          PrintStream err, Set<Integer> stopSignals, Consumer<StopCause> stoppedBy,
+                          Optional<Handover> handover, TrackingOptions tracking) {
         Reporter reporter = new Reporter(err);
         try {
             // Before anything is spawned: the handed-over fds came through the exec without close-on-exec.
@@ -220,7 +227,8 @@ public final class Daemon implements ServiceHost {
             UnitNotifySockets unitSockets = new UnitNotifySockets(loop, notifyDirectory, reporter);
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory, unitSockets,
                     logs);
-            processes.track(tracking(loop, reporter), DEFAULT_STOP_TIMEOUT);
+            processes.track(tracking.cgroups() ? tracking(loop, reporter) : ProcessTracking.NONE,
+                    tracking.defaultStopTimeout());
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.unitSockets = unitSockets;
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
