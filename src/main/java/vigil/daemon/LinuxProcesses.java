@@ -667,7 +667,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         List<Death> dead = new ArrayList<>();
         Failures failures = new Failures();
         try {
-            for (Optional<Reaped> reaped = Children.waitAny(); reaped.isPresent(); reaped = Children.waitAny()) {
+            for (Optional<Reaped> reaped = reapOne(); reaped.isPresent(); reaped = reapOne()) {
                 Child child = children.remove(reaped.get().pid());
                 if (child != null) dead.add(new Death(child, reaped.get()));
             }
@@ -677,6 +677,23 @@ final class LinuxProcesses implements Processes, UnitOs {
         }
         for (Death d : dead) failures.attempt(() -> d.child().reaped(d.how()));
         failures.throwIfAny();
+    }
+
+    /**
+     * Reaps one exited child. With cgroups, an orphan (a process no service started, reparented to Vigil as
+     * subreaper or PID 1) is looked at before it is reaped, while its /proc entry still names its cgroup, so the log
+     * says whose it was.
+     */
+    private Optional<Reaped> reapOne() throws OsException {
+        if (tracking.cgroups().isEmpty()) return Children.waitAny();
+        Optional<Reaped> exited = Children.peekAny();
+        if (exited.isEmpty()) return exited;
+        int pid = exited.get().pid();
+        Optional<String> owner = children.containsKey(pid) ? Optional.empty() : tracking.serviceOf(pid);
+        Optional<ExitStatus> status = Children.waitPid(pid, false);
+        if (status.isEmpty()) return Children.waitAny();
+        owner.ifPresent(service -> tracking.orphanReaped(service, pid, status.get()));
+        return Optional.of(new Reaped(pid, status.get()));
     }
 
     /** A child of ours that {@link #reapAll} reaped, and how it ended: its observer is told after the sweep. */

@@ -79,6 +79,11 @@ final class ProcessTracking {
         return false;
     }
 
+    /** Says that an orphan of {@code service}'s cgroup (its cgroup's name) was reaped, and how it ended. */
+    void orphanReaped(String service, int pid, vigil.os.ExitStatus status) {
+        say.accept(service + ": reaped orphan pid " + pid + " of its cgroup (" + status.describe() + ")");
+    }
+
     /** The cgroup (a service's) that {@code pid} is in, for the log's word on an orphan; empty if none of Vigil's. */
     Optional<String> serviceOf(int pid) {
         return cgroups.flatMap(c -> c.serviceOf(pid));

@@ -592,6 +592,22 @@ public final class Service {
         listener.stateChanged(this);
     }
 
+    /**
+     * Sends {@code signal} to every process of the cgroup but run, which {@link #signal} reaches (SIGKILL goes to
+     * all at once, run included, through cgroup.kill); returns how many got it, 0 without a cgroup.
+     */
+    public int signalOthers(int signal) {
+        if (group().isEmpty()) return 0;
+        ControlGroup g = group().get();
+        if (signal == Signals.SIGKILL) return g.killAll() ? 1 : 0;
+        List<Integer> run = switch (state) {
+            case Up u -> List.of(u.run().pid());
+            case Stopping s -> List.of(s.run().pid());
+            default -> List.of();
+        };
+        return g.signalAll(signal, run);
+    }
+
     /** The cgroup, asked for once. */
     private Optional<ControlGroup> group() {
         if (group == null) group = processes.controlGroup(name);

@@ -370,6 +370,30 @@ public final class UnitService {
         return refused;
     }
 
+    /** Sends a signal to the control process ({@code --kill-whom=control}); why the kernel refused it, if it did. */
+    public Optional<String> signalControl(int signal) {
+        if (control == null) return Optional.empty();
+        Optional<String> refused = trySend(control, signal);
+        if (refused.isEmpty()) say("sent " + Signals.name(signal) + " to the control process");
+        return refused;
+    }
+
+    /**
+     * Sends a signal to every process of the unit ({@code --kill-whom=all}, the default): its cgroup's (SIGKILL
+     * through cgroup.kill), else the main and control processes; false if there was none.
+     */
+    public boolean signalAll(int signal) {
+        List<RunningProcess> tracked = alive();
+        boolean sent = false;
+        for (RunningProcess p : tracked) sent |= p.signal(signal).isEmpty();
+        if (group().isPresent()) {
+            List<Integer> pids = tracked.stream().map(RunningProcess::pid).toList();
+            sent |= signal == Signals.SIGKILL ? group().get().killAll() : group().get().signalAll(signal, pids) > 0;
+        }
+        if (sent) say("sent " + Signals.name(signal) + " to every process");
+        return sent;
+    }
+
     /** Stop, then forget the unit: it was removed, or Vigil is exiting. */
     public void exit() {
         want = Want.EXIT;

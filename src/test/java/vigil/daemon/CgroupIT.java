@@ -91,6 +91,8 @@ class CgroupIT {
         assertEquals(0, stop.exit(), stop.output());
         awaitGone(pids);
         assertEquals(List.of(), TestCgroup.pids(group));
+        // The setsid()'d shell was an orphan, reaped by Vigil as subreaper: the log says whose it was.
+        daemon.awaitLine("df\\.service: reaped orphan pid \\d+ of its cgroup", WAIT);
     }
 
     @Test
@@ -158,6 +160,21 @@ class CgroupIT {
         assertTrue(status.output().contains("3 tasks"), status.output());
         Tools.Result json = vigil("status", "--json", "df");
         assertTrue(json.output().contains("\"cgroup\"") && json.output().contains("\"cpu_usec\""), json.output());
+    }
+
+    @Test
+    void aServiceStuckInItsStopCanBeKilledWhileItIsBeingRemoved() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path dir = ServiceDirs.service(root, "stuck", "trap '' TERM\nwhile :; do sleep 0.2; done");
+        Files.writeString(dir.resolve("timeout-kill"), "600000\n");
+        startDaemon(root.toString());
+        ServiceDirs.awaitRunning(dir, WAIT);
+        List<Long> pids = TestCgroup.pids(cgroup.service("stuck.service"));
+        Files.move(dir, sandbox.resolve("stuck-gone"));
+        daemon.awaitLine("stuck: .*stopping", WAIT);
+        Tools.Result kill = vigil("kill", "stuck");
+        assertEquals(0, kill.exit(), kill.output() + "\n" + String.join("\n", daemon.lines()));
+        awaitGone(pids);
     }
 
     @Test

@@ -203,7 +203,42 @@ class CgroupStopTest {
         assertEquals(ESCAPED, web.mainPid());
     }
 
+    @Test
+    void killReachesEveryProcessOfTheUnitByDefault() {
+        UnitService web = started(unit(KillMode.CONTROL_GROUP));
+        FakeProcess main = os.last("/bin/web");
+        group().leftovers.add(ESCAPED);
+        assertTrue(web.signalAll(Signals.SIGHUP));
+        assertEquals(List.of(Signals.SIGHUP), main.signals, "the main process by its pidfd");
+        assertEquals(List.of("1"), group().calls, "the rest through the cgroup");
+        assertTrue(web.signalAll(Signals.SIGKILL));
+        assertEquals("kill", group().calls.getLast(), "SIGKILL is one cgroup.kill");
+    }
+
+    @Test
+    void killStillReachesAUnitThatIsStopping() {
+        UnitService web = started(unit(KillMode.CONTROL_GROUP));
+        group().leftovers.add(ESCAPED);
+        web.stop();
+        os.last("/bin/web").killedBy(Signals.SIGTERM);
+        assertEquals(UnitState.STOP_SIGTERM, web.state());
+        assertTrue(web.signalAll(Signals.SIGKILL), "what ignores TERM can be killed at once");
+        group().deliver();
+        assertEquals(UnitState.DEAD, web.state());
+    }
+
     // ---- service directories ----
+
+    @Test
+    void aDirectoryWhoseRunIsGoneCanStillBeKilledWhole() throws Exception {
+        Service web = directory(new StopPolicy(Signals.SIGTERM, Duration.ofSeconds(30), Duration.ofSeconds(5)));
+        FakeControlGroup group = os.group("web");
+        group.leftovers.add(ESCAPED);
+        web.stop();
+        os.last("./run").killedBy(Signals.SIGTERM);
+        assertEquals(1, web.signalOthers(Signals.SIGKILL));
+        assertEquals("kill", group.calls.getLast());
+    }
 
     private final RecordingListener dirListener = new RecordingListener();
     private final Supervisor supervisor = new Supervisor(os, unitOs, clock, dirListener, dirListener);
