@@ -9,7 +9,10 @@
  *
  * The helper's environment is passed to the program unchanged (plus LISTEN_PID with listen-pid=1).
  * Keys, each optional (parsed first, then applied in the fixed order below, chpst's: setsid, chroot, nice, user,
- * then the rest; see "Why this order" below):
+ * then the rest; see "Why this order" below), but for cgroup=, which comes before everything (after only
+ * early-mounts=, which is for PID 1):
+ *   cgroup=DIR         (repeatable, up to 8) join the cgroup DIR, in order, by writing "0" to DIR/cgroup.procs: the
+ *                      service's own, so that nothing it runs, forks or double-forks ever escapes it
  *   setsid=1           setsid()
  *   chroot=DIR         chroot(DIR), then chdir("/") at once
  *   nice=N             setpriority(PRIO_PROCESS, 0, N): absolute, not an increment
@@ -40,7 +43,7 @@
  *
  * Failure report. On any failure the helper makes one write(2) to the err fd of
  *     ERRNO SP STEP SP SUBJECT
- * with ERRNO in decimal, STEP one word (usage setsid chroot chdir nice oom rlimit setgroups setgid setuid
+ * with ERRNO in decimal, STEP one word (usage cgroup setsid chroot chdir nice oom rlimit setgroups setgid setuid
  * nonewprivs fd close setenv exec) and SUBJECT what it was applied to, up to the end of the write (no newline;
  * it may be empty or contain spaces). Example: "2 exec ./run". The report is shorter than PIPE_BUF, so a reader
  * of a pipe gets it whole. Without err= the report goes to stderr as "vigil-exec: exec ./run: No such file or
@@ -72,6 +75,7 @@
 #define MAX_FDS 1024
 #define MAX_RLIMITS 64
 #define MAX_GROUPS 1024
+#define MAX_CGROUPS 8
 
 extern char **environ;
 
@@ -167,6 +171,19 @@ static void early_mounts(void) {
     }
 }
 
+/*
+ * Joins the cgroup DIR: writing "0" to its cgroup.procs moves the writer. Before anything else, so every process
+ * of the service, this one included, is in it from its first instruction of the service's own.
+ */
+static void join_cgroup(const char *dir) {
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= (int) sizeof path) fail("cgroup", dir, ENAMETOOLONG);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail("cgroup", dir, errno);
+    if (write(fd, "0", 1) < 0) fail("cgroup", dir, errno);
+    close(fd);
+}
+
 /* Closes [lo, hi]; a loop up to the fd limit where close_range(2) is missing (kernels before 5.9). */
 static void close_between(unsigned lo, unsigned hi) {
     if (lo > hi) return;
@@ -186,6 +203,8 @@ int main(int argc, char **argv) {
     sigset_t blocked;
     sigemptyset(&blocked);
     const char *pid_env[4];
+    const char *cgroups[MAX_CGROUPS];
+    int ncgroups = 0;
     const char *root = NULL, *cwd = NULL, *oom = NULL, *before = NULL;
     const char *nice_text = "", *uid_text = "", *gid_text = "";
     const char *groups_text = "";
@@ -203,6 +222,10 @@ int main(int argc, char **argv) {
         const char *v = eq + 1;
 #define KEY(k) (klen == sizeof(k) - 1 && !memcmp(arg, k, klen))
         if (KEY("err")) continue;
+        else if (KEY("cgroup")) {
+            if (!*v || ncgroups == MAX_CGROUPS) fail("usage", arg, EINVAL);
+            cgroups[ncgroups++] = v;
+        }
         else if (KEY("setsid")) new_session = number(v, 10, 0, 1, arg);
         else if (KEY("chroot")) root = v;
         else if (KEY("cwd")) cwd = v;
@@ -270,6 +293,7 @@ int main(int argc, char **argv) {
     char **program_argv = &argv[i + 2];
 
     if (mount_early) early_mounts();
+    for (int c = 0; c < ncgroups; c++) join_cgroup(cgroups[c]);
     if (new_session && setsid() < 0) fail("setsid", "", errno);
     if (root) {
         if (chroot(root) < 0) fail("chroot", root, errno);

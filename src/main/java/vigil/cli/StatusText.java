@@ -60,7 +60,38 @@ final class StatusText {
             for (Object arg : argv) command.append(command.isEmpty() ? "" : " ").append(arg);
             line(b, "command", command);
         }
+        cgroup(b, s);
         return b.toString();
+    }
+
+    /** The cgroup, its numbers and its process tree, as systemctl status shows them. */
+    private static void cgroup(StringBuilder b, Map<String, Object> s) {
+        if (!(s.get("cgroup") instanceof Map<?, ?> c)) return;
+        StringBuilder numbers = new StringBuilder();
+        if (c.get("tasks") instanceof Number n) numbers.append(n).append(" tasks");
+        if (c.get("memory_bytes") instanceof Number n) {
+            numbers.append(numbers.isEmpty() ? "" : ", ").append(n.longValue() / 1024).append("K memory");
+        }
+        if (c.get("cpu_usec") instanceof Number n) {
+            numbers.append(numbers.isEmpty() ? "" : ", ").append(n.longValue() / 1000).append("ms CPU");
+        }
+        if (!numbers.isEmpty()) line(b, "Tasks", numbers);
+        line(b, "CGroup", c.get("path"));
+        if (!(c.get("processes") instanceof List<?> processes)) return;
+        java.util.Set<Long> pids = new java.util.HashSet<>();
+        for (Object p : processes) if (p instanceof Map<?, ?> m) pids.add(number(m, "pid"));
+        for (Object p : processes) {
+            // The roots: processes whose parent is outside the cgroup (Vigil, or init for a double-forked one).
+            if (p instanceof Map<?, ?> m && !pids.contains(number(m, "ppid"))) tree(b, processes, m, 1);
+        }
+    }
+
+    private static void tree(StringBuilder b, List<?> processes, Map<?, ?> process, int depth) {
+        b.append("  ".repeat(depth + 5)).append("└─").append(process.get("pid")).append(' ')
+                .append(process.get("command")).append('\n');
+        for (Object p : processes) {
+            if (p instanceof Map<?, ?> m && number(m, "ppid") == number(process, "pid")) tree(b, processes, m, depth + 1);
+        }
     }
 
     private static String unitDetail(Map<String, Object> s) {
@@ -79,6 +110,7 @@ final class StatusText {
         if (s.get("command") instanceof List<?> commands) {
             for (Object c : commands) line(b, "ExecStart", c);
         }
+        cgroup(b, s);
         return b.toString();
     }
 
@@ -113,7 +145,7 @@ final class StatusText {
         return number(s, "pid") != 0 && !state(s).equals("finishing");
     }
 
-    static long number(Map<String, Object> s, String key) {
+    static long number(Map<?, ?> s, String key) {
         return s.get(key) instanceof Number n ? n.longValue() : 0;
     }
 

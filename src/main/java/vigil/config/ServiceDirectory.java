@@ -35,7 +35,8 @@ import vigil.os.Signals;
  *       {@code NOTIFY_SOCKET} and is ready on {@code READY=1}</td></tr>
  *   <tr><td>{@code check}</td><td>if executable and there is no notification-fd: a readiness probe</td></tr>
  *   <tr><td>{@code down-signal}</td><td>the stop signal, a name or number (default TERM)</td></tr>
- *   <tr><td>{@code timeout-kill}</td><td>ms after the stop signal before KILL (default 0: never)</td></tr>
+ *   <tr><td>{@code timeout-kill}</td><td>ms after the stop signal before KILL to the whole cgroup (default 0:
+ *       the daemon's {@code --default-timeout-stop})</td></tr>
  *   <tr><td>{@code timeout-finish}</td><td>ms finish may run before KILL (default 5000; 0: forever)</td></tr>
  *   <tr><td>{@code env/}</td><td>an {@link EnvDir} applied to the base environment</td></tr>
  *   <tr><td>{@code log-dir}</td><td>where Vigil's built-in log of the output goes instead of the daemon's

@@ -240,8 +240,12 @@ public final class ControlCommands implements ControlServer.LineHandler {
         } else {
             for (String name : names) {
                 Optional<UnitService> unit = host.service(name).isPresent() ? Optional.empty() : host.unit(name);
-                if (unit.isPresent()) entries.add(UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get())));
-                else entries.add(describe(find(name), now));
+                Map<String, Object> entry = unit.isPresent()
+                        ? UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get()))
+                        : describe(find(name), now);
+                // Asked for by name only: reading every process's command line is no job for a listing of all.
+                host.cgroupStatus(String.valueOf(entry.get("name"))).ifPresent(c -> entry.put("cgroup", c));
+                entries.add(entry);
             }
         }
         Map<String, Object> reply = Protocol.ok(id);
@@ -264,15 +268,18 @@ public final class ControlCommands implements ControlServer.LineHandler {
         if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
             throw new Failure(Error.SHUTTING_DOWN, s.name() + ": the daemon is shutting down");
         }
-        if (s.want() == Want.EXIT) throw new Failure(Error.FAILED, s.name() + ": is being removed");
+        // A service being removed may be stuck in its stop: kill and signal are how an operator ends it.
+        if (s.want() == Want.EXIT && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
+            throw new Failure(Error.FAILED, s.name() + ": is being removed");
+        }
         int pidBefore = s.pid();
         switch (a.action()) {
             case START -> s.start();
             case STOP -> s.stop();
             case RESTART -> s.restart();
             case ONCE -> s.once();
-            case KILL -> signal(s, Signals.SIGKILL);
-            case SIGNAL -> signal(s, a.signal());
+            case KILL -> signal(s, Signals.SIGKILL, a.whom());
+            case SIGNAL -> signal(s, a.signal(), a.whom());
             case PAUSE -> refused(s.name(), Signals.SIGSTOP, s.signal(Signals.SIGSTOP));
             case CONT -> refused(s.name(), Signals.SIGCONT, s.signal(Signals.SIGCONT));
         }
@@ -314,9 +321,24 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 goal = UnitWaits.Goal.ACTIVE;
             }
             case KILL, SIGNAL -> {
-                if (u.mainPid() == 0) throw new Failure(Error.NOT_RUNNING, u.name() + ": has no main process");
                 int signal = a.action() == Action.KILL ? Signals.SIGKILL : a.signal();
-                refused(u.name(), signal, u.signal(signal));
+                switch (a.whom()) {
+                    case MAIN -> {
+                        if (u.mainPid() == 0) throw new Failure(Error.NOT_RUNNING, u.name() + ": has no main process");
+                        refused(u.name(), signal, u.signal(signal));
+                    }
+                    case CONTROL -> {
+                        if (u.controlPid() == 0) {
+                            throw new Failure(Error.NOT_RUNNING, u.name() + ": has no control process");
+                        }
+                        refused(u.name(), signal, u.signalControl(signal));
+                    }
+                    case ALL -> {
+                        if (!u.signalAll(signal)) {
+                            throw new Failure(Error.NOT_RUNNING, u.name() + ": has no process to signal");
+                        }
+                    }
+                }
             }
             case ONCE, PAUSE, CONT -> throw new Failure(Error.BAD_REQUEST, verb + " is for service directories, "
                     + "not for units");
@@ -391,8 +413,15 @@ public final class ControlCommands implements ControlServer.LineHandler {
         return reply;
     }
 
-    private static void signal(Service s, int signal) throws Failure {
-        if (!(s.state() instanceof ServiceState.Up) && !(s.state() instanceof ServiceState.Stopping)) {
+    private static void signal(Service s, int signal, Request.Whom whom) throws Failure {
+        if (whom == Request.Whom.CONTROL) {
+            throw new Failure(Error.BAD_REQUEST, s.name() + ": a service directory has no control process");
+        }
+        // All: the rest of the cgroup too, even once run is gone (a setsid()'d daemon it left).
+        int others = whom == Request.Whom.ALL ? s.signalOthers(signal) : 0;
+        boolean running = s.state() instanceof ServiceState.Up || s.state() instanceof ServiceState.Stopping;
+        if (!running && others > 0) return;
+        if (!running) {
             throw new Failure(Error.NOT_RUNNING, s.name() + ": not running, so not sent " + Signals.name(signal));
         }
         refused(s.name(), signal, s.signal(signal));

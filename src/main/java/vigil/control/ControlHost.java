@@ -90,6 +90,14 @@ public interface ControlHost {
     Optional<Path> logDirectory(UnitService unit);
 
     /**
+     * What the cgroup of the service or unit {@code name} holds now (see {@link vigil.cgroup.CgroupStatus}); empty
+     * where it has none.
+     */
+    default Optional<java.util.Map<String, Object>> cgroupStatus(String name) {
+        return Optional.empty();
+    }
+
+    /**
      * Rotates the built-in log of the service {@code name} ({@code NAME.log}: its logger's; {@code vigil}: the
      * daemon's own) and returns its directory.
      *

@@ -23,7 +23,15 @@ public sealed interface Request {
      * @param await   reply once the service is up (start, restart, once) or down (stop), or failed
      * @param timeout how long to wait at most
      */
-    record Act(Action action, String name, int signal, boolean await, Duration timeout) implements Request {}
+    record Act(Action action, String name, int signal, boolean await, Duration timeout, Whom whom)
+            implements Request {
+        Act(Action action, String name, int signal, boolean await, Duration timeout) {
+            this(action, name, signal, await, timeout, Whom.ALL);
+        }
+    }
+
+    /** Whom kill and signal reach (systemctl's --kill-whom=): every process of the service by default. */
+    enum Whom { MAIN, CONTROL, ALL }
 
     enum Until { UP, READY, DOWN }
 

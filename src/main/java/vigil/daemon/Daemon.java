@@ -24,6 +24,7 @@ import vigil.control.ControlServer;
 import vigil.control.Protocol;
 import vigil.control.Users;
 import vigil.log.LogLocation;
+import vigil.cgroup.Cgroups;
 import vigil.log.LogOptions;
 import vigil.log.TimestampFormat;
 import vigil.loop.EventLoop;
@@ -182,6 +183,15 @@ public final class Daemon implements ServiceHost {
                           TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
                           PrintStream err,
                           Set<Integer> stopSignals, Consumer<StopCause> stoppedBy, Optional<Handover> handover) {
+        return run(roots, unitDirectories, control, logDir, timestamps, controlLimits, target, err, stopSignals,
+                stoppedBy, handover, TrackingOptions.DEFAULT);
+    }
+
+    /** As above, following and stopping the services' processes as {@code tracking} says. */
+    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
+                          TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
+                          PrintStream err, Set<Integer> stopSignals, Consumer<StopCause> stoppedBy,
+                          Optional<Handover> handover, TrackingOptions tracking) {
         Reporter reporter = new Reporter(err);
         try {
             // Before anything is spawned: the handed-over fds came through the exec without close-on-exec.
@@ -225,6 +235,8 @@ public final class Daemon implements ServiceHost {
             UnitNotifySockets unitSockets = new UnitNotifySockets(loop, notifyDirectory, reporter);
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory, unitSockets,
                     logs);
+            processes.track(tracking.cgroups() ? tracking(loop, reporter) : ProcessTracking.NONE,
+                    tracking.defaultStopTimeout());
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.unitSockets = unitSockets;
             daemon.sockets = new SocketUnits(loop, new DaemonSockets(daemon.supervisor, () -> daemon.units, reporter),
@@ -295,6 +307,7 @@ public final class Daemon implements ServiceHost {
             if (daemon.unitPids != null) daemon.unitPids.close();
             if (server != null) server.close();
             watcher.close();
+            processes.tracking().cgroups().ifPresent(Cgroups::close);
             reporter.say("all services stopped; exiting");
             return 0;
         } catch (IOException e) {
@@ -480,12 +493,34 @@ public final class Daemon implements ServiceHost {
     }
 
     /**
+     * A cgroup per service where Vigil may make them, else process groups and sessions only, which the log says
+     * once, with the reason.
+     */
+    private static ProcessTracking tracking(EventLoop loop, Reporter reporter) {
+        return switch (Cgroups.setUp(loop, reporter::say)) {
+            case Cgroups.Setup.Tracked t -> new ProcessTracking(Optional.of(t.cgroups()), reporter::say);
+            case Cgroups.Setup.Untracked u -> {
+                reporter.say("no cgroup tracking: " + u.why() + "; services' processes are followed through their "
+                        + "process groups and sessions only, and a process that leaves them is not stopped");
+                yield ProcessTracking.NONE;
+            }
+        };
+    }
+
+    /**
      * @param why   "got TERM", "shutdown requested by ..."
      * @param cause what asked for it
      */
     private void shutdown(String why, StopCause cause) {
         if (stopping) {
-            reporter.say(why + " again; still stopping " + running());
+            reporter.say(why + " again; killing what is still running of " + running());
+            ShutdownEscalation.killEverything(processes.tracking(), supervisor, reporter);
+            // Whatever still holds the stop up (a process in uninterruptible sleep), the daemon ends.
+            loop.schedule(ShutdownEscalation.LAST_WAIT, () -> {
+                reporter.say("still not stopped " + ShutdownEscalation.LAST_WAIT.toSeconds()
+                        + "s after the KILL; exiting anyway");
+                loop.stop();
+            });
             return;
         }
         stopping = true;
@@ -926,6 +961,11 @@ public final class Daemon implements ServiceHost {
         @Override
         public Optional<Path> logDirectory(Service service) {
             return capture(service).map(ServiceLogs.Capture::directory);
+        }
+
+        @Override
+        public Optional<Map<String, Object>> cgroupStatus(String name) {
+            return processes.tracking().status(name);
         }
 
         @Override

@@ -35,4 +35,18 @@ public interface Processes {
      * @throws SpawnException if its pipe cannot be made
      */
     OutputLog openLog(String name, Optional<Path> directory) throws SpawnException;
+
+    /**
+     * The cgroup of the service {@code name} (a unit's name, a service directory's or its logger's), made if
+     * missing; empty where processes are not tracked in cgroups (the daemon said once why), or if this one cannot
+     * be made (the daemon said so, naming the service).
+     */
+    default Optional<ControlGroup> controlGroup(String name) {
+        return Optional.empty();
+    }
+
+    /** How long a stop waits before the final SIGKILL where the service sets no time of its own. */
+    default java.time.Duration defaultStopTimeout() {
+        return java.time.Duration.ofSeconds(90);
+    }
 }

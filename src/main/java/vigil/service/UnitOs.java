@@ -17,8 +17,8 @@ public interface UnitOs {
      * Watches a process Vigil did not start itself (a forking daemon's real main process, reparented to Vigil as
      * subreaper, or a pid named by {@code MAINPID=}) as a unit's new main process. The observer hears only its exit.
      *
-     * <p>It must belong to the unit: be one of {@code unitProcesses} or descend from one. systemd asks the unit's
-     * cgroup; without cgroups the implementation follows the process's ancestry. A process outside the unit is taken
+     * <p>It must belong to the unit: be in the unit's cgroup {@code group}, as systemd asks; without cgroups, be one
+     * of {@code unitProcesses} or descend from one, following the process's ancestry. A process outside the unit is taken
      * only if the claim is {@code vouched} for by root, as systemd takes it; never Vigil itself nor PID 1. The
      * process is pinned (a pidfd) before it is checked, so its pid cannot be reused by another between the check and
      * the signals Vigil later sends it.
@@ -28,8 +28,8 @@ public interface UnitOs {
      * @throws SpawnException if the process does not exist (any more): {@code ESRCH}; or is refused: {@code EPERM},
      *                        its message saying why
      */
-    RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, boolean vouched, ProcessObserver observer)
-            throws SpawnException;
+    RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, Optional<ControlGroup> group, boolean vouched,
+                         ProcessObserver observer) throws SpawnException;
 
     /**
      * When {@code process} started, in clock ticks since boot, for {@code daemon-reexec}'s {@link #retake}; empty if

@@ -68,10 +68,11 @@ final class FakeUnitOs implements UnitOs {
     }
 
     @Override
-    public RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, boolean vouched,
-                                ProcessObserver observer) throws SpawnException {
+    public RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, Optional<ControlGroup> group,
+                                boolean vouched, ProcessObserver observer) throws SpawnException {
         if (!existing.contains(pid)) throw new SpawnException("no such process " + pid, 3);
-        if (!vouched && !descends(pid, unitProcesses)) throw new SpawnException("pid " + pid + " is foreign", 1);
+        boolean belongs = group.isPresent() ? group.get().pids().contains(pid) : descends(pid, unitProcesses);
+        if (!vouched && !belongs) throw new SpawnException("pid " + pid + " is foreign", 1);
         Adopted a = new Adopted(pid, observer);
         adopted.put(pid, a);
         return a;
