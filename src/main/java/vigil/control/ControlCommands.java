@@ -242,9 +242,15 @@ public final class ControlCommands implements ControlServer.LineHandler {
         if (s.want() == Want.EXIT) throw new Failure(Error.FAILED, s.name() + ": is being removed");
         int pidBefore = s.pid();
         switch (a.action()) {
-            case START -> s.start();
-            case STOP -> s.stop();
-            case RESTART -> s.restart();
+            case START -> {
+                if (!directoryJob(JobType.START, s)) s.start();
+            }
+            case STOP -> {
+                if (!directoryJob(JobType.STOP, s)) s.stop();
+            }
+            case RESTART -> {
+                if (!directoryJob(JobType.RESTART, s)) s.restart();
+            }
             case ONCE -> s.once();
             case KILL -> signal(s, Signals.SIGKILL);
             case SIGNAL -> signal(s, a.signal());
@@ -298,6 +304,18 @@ public final class ControlCommands implements ControlServer.LineHandler {
         }
         if (a.await() && goal != null) unitWaits.await(client, id, u, goal, job, a.timeout());
         else client.send(okWithUnit(id, u));
+    }
+
+    /**
+     * A directory's start, stop or restart as a job of the dependency engine, if it is linked to others; false: the
+     * plain request applies. Refused, it is a failure.
+     */
+    private boolean directoryJob(JobType type, Service s) throws Failure {
+        Optional<JobEngine.Outcome> outcome = host.directoryJob(type, s.name());
+        if (outcome.orElse(null) instanceof JobEngine.Outcome.Refused r) {
+            throw new Failure(Error.FAILED, s.name() + ": " + type.word() + " refused: " + r.reason());
+        }
+        return outcome.isPresent();
     }
 
     /** The job's transaction, with what it pulls in; refused (a missing requirement, a cycle...) it is a failure. */

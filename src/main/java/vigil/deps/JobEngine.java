@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import vigil.unit.Dependency;
 
 /**
@@ -66,6 +67,11 @@ public final class JobEngine {
         return List.copyOf(jobs.values());
     }
 
+    /** No job is installed: a unit's change of state can concern only what is bound to it. */
+    public boolean idle() {
+        return jobs.isEmpty();
+    }
+
     /** The unit's activity; a target's is the engine's own. */
     public Activity activity(String name) {
         if (isTarget(name)) return activeTargets.contains(name) ? Activity.ACTIVE : Activity.INACTIVE;
@@ -96,8 +102,16 @@ public final class JobEngine {
      * no job is left (shutdown).
      */
     public void stopAll(Runnable done) {
+        stopAll(name -> true, done);
+    }
+
+    /**
+     * As {@link #stopAll(Runnable)}, for the nodes {@code which} selects: the rest stop some other way (service
+     * directories that nothing orders are stopped all at once by the supervisor, with no job each).
+     */
+    public void stopAll(Predicate<String> which, Runnable done) {
         whenIdle = done;
-        for (Node n : graph.nodes()) install(n.name(), JobType.STOP);
+        for (Node n : graph.nodes()) if (which.test(n.name())) install(n.name(), JobType.STOP);
         dispatch();
         runIfIdle();
     }
