@@ -424,7 +424,8 @@ public final class UnitTable {
     private void boot() {
         if (started || firstRead == null || !scanned) return;
         started = true;
-        Graph graph = engine.graph();
+        // The directories the scan added this turn are not in the engine's graph yet.
+        Graph graph = setGraph();
         if (firstRead.resumed()) {
             for (String name : firstRead.toStart()) engine.enqueue(JobType.START, name);
             startAwaiting(graph);
