@@ -340,7 +340,7 @@ public final class Daemon implements ServiceHost {
             }
         }
         if (trees.isEmpty()) {
-            units.directoriesScanned();
+            units.directoriesScanned(reexecuted);
             resumed();
             return;
         }
@@ -349,7 +349,7 @@ public final class Daemon implements ServiceHost {
         Runnable treeScanned = () -> {
             if (--scanning[0] > 0) return;
             supervise.scanEnded();
-            units.directoriesScanned();
+            units.directoriesScanned(reexecuted);
             int heldBack = waitingForLeftovers.values().stream()
                     .mapToInt(held -> held.spec.logger().isPresent() ? 2 : 1).sum();
             reporter.say("supervising " + (supervisor.services().size() + heldBack) + " services from "

@@ -77,10 +77,14 @@ public final class UnitTable {
     private boolean started;
     /** The service directories and transient services, as nodes beside the units. */
     private final DirectoryNodes dirNodes;
-    /** The units were read once: what the target needs once the trees are scanned too. */
-    private FirstRead firstRead;
+    /**
+     * Once the units were first read, the units it added, which start on their own after a re-exec; null before.
+     */
+    private List<String> firstRead;
     /** The trees' first scan is done. */
     private boolean scanned;
+    /** This daemon took over from an old one: no target is started, whatever the units' first read took up. */
+    private boolean afterReexec;
     /** A new graph is due, for directories that came or went; built once on the loop for all of them. */
     private boolean rebuildDue;
     /** Directories that requires something and were given their start job: none is given two. */
@@ -100,12 +104,6 @@ public final class UnitTable {
     private boolean reading;
     /** Who asked for a reload while a read was under way: the next read is theirs. */
     private List<Consumer<String>> nextRead = new ArrayList<>();
-
-    /**
-     * The first read's units to start on their own, and whether it took units up from a re-exec's old daemon, who
-     * go on as they were (no target is started then).
-     */
-    private record FirstRead(List<String> toStart, boolean resumed) {}
 
     /** A loaded unit that starts once its name is free. */
     private record Waiting(UnitSpec spec, String fingerprint) {}
@@ -253,10 +251,15 @@ public final class UnitTable {
         });
     }
 
-    /** The trees' first scan is done: the target starts once the units are read too. */
-    public void directoriesScanned() {
+    /**
+     * The trees' first scan is done: the target starts once the units are read too.
+     *
+     * @param afterReexec this daemon took over from an old one, whose directories go on as they were
+     */
+    public void directoriesScanned(boolean afterReexec) {
         scanned = true;
-        if (directories.isEmpty() && firstRead == null) firstRead = new FirstRead(List.of(), false);
+        this.afterReexec = afterReexec;
+        if (directories.isEmpty() && firstRead == null) firstRead = List.of();
         boot();
     }
 
@@ -312,6 +315,11 @@ public final class UnitTable {
         String summary = switch (read) {
             case Unreadable u -> {
                 reporter.say(u.why());
+                // The directories do not wait for units that could not be read: they start with what there is.
+                if (!started && firstRead == null) {
+                    firstRead = List.of();
+                    boot();
+                }
                 yield u.why();
             }
             case Units u -> apply(u.units());
@@ -406,7 +414,7 @@ public final class UnitTable {
         if (started) {
             for (String name : toStart) engine.enqueue(JobType.START, name);
         } else if (firstRead == null) {
-            firstRead = new FirstRead(toStart, !resumed.isEmpty());
+            firstRead = toStart;
             boot();
         }
         resumed.clear();
@@ -426,8 +434,8 @@ public final class UnitTable {
         started = true;
         // The directories the scan added this turn are not in the engine's graph yet.
         Graph graph = setGraph();
-        if (firstRead.resumed()) {
-            for (String name : firstRead.toStart()) engine.enqueue(JobType.START, name);
+        if (afterReexec) {
+            for (String name : firstRead) engine.enqueue(JobType.START, name);
             startAwaiting(graph);
         } else {
             Set<String> lacking = dirNodes.missing(graph, reporter::say);
