@@ -53,6 +53,7 @@ import vigil.deps.JobEngine;
 import vigil.deps.JobListener;
 import vigil.deps.JobResult;
 import vigil.deps.JobType;
+import vigil.service.UnitEvent;
 import vigil.service.UnitListener;
 import vigil.service.UnitService;
 import vigil.service.Want;
@@ -784,9 +785,9 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
-        public void event(UnitService unit, String message) {
-            reporter.say(unit.name(), message);
-            if (commands != null) commands.unitEvent(unit, message);
+        public void event(UnitService unit, UnitEvent event) {
+            reporter.say(unit.name(), event.describe());
+            if (commands != null) commands.unitEvent(unit, event.describe());
         }
 
         @Override
