@@ -74,7 +74,7 @@ class DirectoryJobsTest {
         }
 
         @Override
-        public void event(UnitService unit, String message) {}
+        public void event(UnitService unit, UnitEvent event) {}
     };
     private final Supervisor supervisor = new Supervisor(os, unitOs, clock, serviceListener, unitListener);
 
