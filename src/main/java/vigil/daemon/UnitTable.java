@@ -87,7 +87,7 @@ public final class UnitTable {
     private boolean afterReexec;
     /** A new graph is due, for directories that came or went; built once on the loop for all of them. */
     private boolean rebuildDue;
-    /** Directories that requires something and were given their start job: none is given two. */
+    /** Directories that require something and were given their start job: none is given two. */
     private final Set<String> startGiven = new HashSet<>();
     /** Units the last read took up from a re-exec's old daemon: they go on as they were, not started anew. */
     private final Set<String> resumed = new HashSet<>();
@@ -262,7 +262,6 @@ public final class UnitTable {
         if (directories.isEmpty() && firstRead == null) firstRead = List.of();
         boot();
     }
-
 
     /**
      * Reads the unit directories again, off the loop: new units start, units whose files vanished stop and are

@@ -157,9 +157,10 @@ class DirectoryDependenciesIT {
     void svDownOfADirectoryStopsTheUnitsThatRequireItFirstAndSvUpOfADependentBringsItsRequirementsBack()
             throws Exception {
         Path db = ServiceDirs.service(root, "db", recordedRun("db", ""));
-        unit("app.service", "[Unit]\nRequires=db.service\nAfter=db.service\n[Service]\nExecStart="
-                + sandbox.resolve("app.sh") + "\n");
-        ServiceDirs.script(sandbox.resolve("app.sh"), recordedRun("app", ""));
+        // Ready once it has written its start down, so that what is ordered after it starts later by the clock too.
+        unit("app.service", "[Unit]\nRequires=db.service\nAfter=db.service\n[Service]\nType=notify\n"
+                + "NotifyAccess=all\nExecStart=" + sandbox.resolve("app.sh") + "\n");
+        ServiceDirs.script(sandbox.resolve("app.sh"), recordedRun("app", "systemd-notify --ready"));
         Path web = ServiceDirs.service(root, "web", recordedRun("web", ""));
         dependsOn(web, "app.service");
         startDaemon();
