@@ -2,6 +2,7 @@ package vigil.control;
 
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import vigil.deps.JobEngine;
@@ -38,6 +39,18 @@ public interface ControlHost {
     /** Starts, stops or restarts a unit through a transaction of the job engine, with what it needs. */
     JobEngine.Outcome unitJob(JobType type, String name);
 
+    /** The directories of unit files, in search order. */
+    List<Path> unitDirectories();
+
+    /** The job engine: its graph, what each node's activity is, and the installed jobs (list-units, show...). */
+    JobEngine engine();
+
+    /** The unit's or target's {@code Description=}, empty if it has none or was not loaded from a file. */
+    String description(String name);
+
+    /** The file the unit or target was loaded from. */
+    Optional<Path> unitFile(String name);
+
     /**
      * Starts, stops or restarts a service directory through the job engine if its place in the graph calls for it
      * (it requires others, or others require it); empty: the plain request applies.
@@ -51,6 +64,14 @@ public interface ControlHost {
      * once it is applied.
      */
     void daemonReload(Consumer<String> done);
+
+    /**
+     * Every listening address of the socket units, one map each: {@code listen}, {@code type}, {@code unit},
+     * {@code activates}, {@code state}, {@code accepted}, {@code connections}.
+     */
+    default java.util.List<java.util.Map<String, Object>> sockets() {
+        return java.util.List.of();
+    }
 
     /** Looks at every scanned directory again. */
     void rescan();

@@ -57,6 +57,9 @@ public sealed interface Request {
     /** Look at every scanned directory again. */
     record Rescan() implements Request {}
 
+    /** {@code list-sockets}: every socket unit's addresses and counts. */
+    record ListSockets() implements Request {}
+
     /** Stop every service in order, then exit; the reply comes at once, the connection closes at the exit. */
     /** @param then how the system should end after, under {@code vigil init} */
     record Shutdown(Optional<Ending> then) implements Request {}
@@ -66,6 +69,12 @@ public sealed interface Request {
      * {@code vigil}: the daemon's own).
      */
     record Rotate(String name) implements Request {}
+
+    /** Every node of the dependency graph, or the named ones, with its state and dependencies. */
+    record Units(List<String> names) implements Request {}
+
+    /** The job engine's installed jobs. */
+    record Jobs() implements Request {}
 
     /** Stream events, of every service or the named ones, until the client goes. */
     record Subscribe(List<String> names) implements Request {}

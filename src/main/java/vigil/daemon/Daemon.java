@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,6 +17,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import vigil.control.ControlCommands;
 import vigil.control.ControlHost;
+import vigil.control.JobEvents;
 import vigil.control.ControlLimits;
 import vigil.control.ControlPaths;
 import vigil.control.ControlServer;
@@ -45,6 +47,7 @@ import vigil.service.ProcessRequest.Stdio;
 import vigil.service.Service;
 import vigil.service.ServiceEvent;
 import vigil.service.ServiceListener;
+import vigil.service.ServiceState;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
 import vigil.deps.DirectoryNodes;
@@ -57,6 +60,7 @@ import vigil.service.UnitEvent;
 import vigil.service.UnitListener;
 import vigil.service.UnitService;
 import vigil.service.Want;
+import vigil.socket.SocketUnits;
 import vigil.supervise.AlreadySupervisedException;
 import vigil.supervise.ControlFifos;
 import vigil.supervise.SuperviseDir;
@@ -124,6 +128,8 @@ public final class Daemon implements ServiceHost {
     /** This daemon took over from an old one: what runs is its own, not a crashed Vigil's leftovers. */
     private boolean reexecuted;
     private UnitNotifySockets unitSockets;
+    /** The {@code .socket} units (socket activation). */
+    private SocketUnits sockets;
     /** What is to end before {@link #resumed}: the first scan, and after a re-exec the units' first load too. */
     private int resumeSteps = 1;
 
@@ -226,9 +232,13 @@ public final class Daemon implements ServiceHost {
                     logs);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.unitSockets = unitSockets;
+            daemon.sockets = new SocketUnits(loop, new DaemonSockets(daemon.supervisor, () -> daemon.units, reporter),
+                    Accounts.system(), reporter::say, System::nanoTime);
+            processes.passSocketsFrom(daemon.sockets);
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
                     () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file),
-                    daemon::resumeUnit, target, daemon.new UnitJobs(), daemon.directoryNodes, daemon.fifos::down);
+                    daemon::resumeUnit, target, daemon.new UnitJobs(), daemon.sockets, daemon.directoryNodes,
+                    daemon.fifos::down);
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, unitSockets, daemon::cannotHandOver,
                     () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners());
@@ -736,6 +746,7 @@ public final class Daemon implements ServiceHost {
         @Override
         public void stateChanged(Service service) {
             supervise.stateChanged(service);
+            if (sockets != null) sockets.serviceChanged(service.name(), service.state() instanceof ServiceState.Down);
             // The engine first: a job this change ends is over when the control socket's waiters look.
             units.directoryChanged(service.name());
             if (commands != null) commands.stateChanged(service);
@@ -781,6 +792,7 @@ public final class Daemon implements ServiceHost {
             if (unitPids != null) unitPids.changed(unit);
             // The engine first: a job this change ends is over when the control socket's waiters look.
             units.unitChanged(unit.name());
+            if (sockets != null) sockets.serviceChanged(unit.name(), DaemonSockets.down(unit));
             if (commands != null) commands.unitChanged(unit);
         }
 
@@ -801,7 +813,18 @@ public final class Daemon implements ServiceHost {
     /** Says what the job engine did; a job that ended some other way than done is news to its waiters too. */
     private final class UnitJobs implements JobListener {
         @Override
+        public void queued(Job job) {
+            if (commands != null) commands.jobEvent(job, JobEvents.Phase.QUEUED, null);
+        }
+
+        @Override
+        public void started(Job job) {
+            if (commands != null) commands.jobEvent(job, JobEvents.Phase.STARTED, null);
+        }
+
+        @Override
         public void finished(Job job, JobResult result) {
+            if (commands != null) commands.jobEvent(job, JobEvents.Phase.FINISHED, result);
             if (result == JobResult.DONE) return;
             reporter.say(job.unit(), job.type().word() + " job ended: " + result.word());
             if (commands != null) supervisor.unit(job.unit()).ifPresent(commands::unitChanged);
@@ -815,6 +838,23 @@ public final class Daemon implements ServiceHost {
 
     /** What the control socket's commands may do to this daemon. */
     private final class Control implements ControlHost {
+        @Override
+        public List<Map<String, Object>> sockets() {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (SocketUnits.Row r : sockets.rows()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("listen", r.listen());
+                row.put("type", r.kind());
+                row.put("unit", r.unit());
+                row.put("activates", r.activates());
+                row.put("state", r.state());
+                row.put("accepted", r.accepted());
+                row.put("connections", r.connections());
+                rows.add(row);
+            }
+            return rows;
+        }
+
         @Override
         public Collection<Service> services() {
             return supervisor.services();
@@ -872,6 +912,26 @@ public final class Daemon implements ServiceHost {
         @Override
         public JobEngine.Outcome unitJob(JobType type, String name) {
             return units.job(type, name);
+        }
+
+        @Override
+        public List<Path> unitDirectories() {
+            return units.directories();
+        }
+
+        @Override
+        public JobEngine engine() {
+            return units.engine();
+        }
+
+        @Override
+        public String description(String name) {
+            return units.about(name).map(UnitTable.About::description).orElse("");
+        }
+
+        @Override
+        public Optional<Path> unitFile(String name) {
+            return units.about(name).map(UnitTable.About::file);
         }
 
         @Override

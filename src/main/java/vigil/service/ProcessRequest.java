@@ -18,10 +18,12 @@ import vigil.model.Command;
  *                     {@code READY=1} is reported as ready, like a newline on a readiness fd
  * @param before       run (if its owner may execute it) and waited for in the new process, just before the command
  *                     is executed, with the command's stdio; its exit status is ignored
+ * @param socketsOf    the service (unit or directory) whose sockets the process gets at fd 3.., with
+ *                     {@code LISTEN_FDS}: a service's main process only
  */
 public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio stderr, OptionalInt readinessFd,
                              boolean newSession, List<String> pidVariables, boolean notifySocket,
-                             Optional<Path> before) {
+                             Optional<Path> before, Optional<String> socketsOf) {
     public ProcessRequest {
         Objects.requireNonNull(command);
         Objects.requireNonNull(stdin);
@@ -30,45 +32,53 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
         Objects.requireNonNull(readinessFd);
         pidVariables = List.copyOf(pidVariables);
         Objects.requireNonNull(before);
+        Objects.requireNonNull(socketsOf);
     }
 
     public static ProcessRequest of(Command command) {
         return new ProcessRequest(command, new Stdio.Inherit(), new Stdio.Inherit(), new Stdio.Inherit(),
-                OptionalInt.empty(), true, List.of(), false, Optional.empty());
+                OptionalInt.empty(), true, List.of(), false, Optional.empty(), Optional.empty());
     }
 
     public ProcessRequest withStdin(Stdio s) {
         return new ProcessRequest(command, s, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                before);
+                before, socketsOf);
     }
 
     public ProcessRequest withStdout(Stdio s) {
         return new ProcessRequest(command, stdin, s, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                before);
+                before, socketsOf);
     }
 
     public ProcessRequest withReadinessFd(int fd) {
         return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession, pidVariables,
-                notifySocket, before);
+                notifySocket, before, socketsOf);
     }
 
     public ProcessRequest withStderr(Stdio s) {
         return new ProcessRequest(command, stdin, stdout, s, readinessFd, newSession, pidVariables, notifySocket,
-                before);
+                before, socketsOf);
     }
 
     public ProcessRequest withPidVariables(List<String> names) {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, names, notifySocket,
-                before);
+                before, socketsOf);
     }
 
     public ProcessRequest withNotifySocket() {
-        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, true, before);
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, true, before,
+                socketsOf);
     }
 
     public ProcessRequest withBefore(Path script) {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                Optional.of(script));
+                Optional.of(script), socketsOf);
+    }
+
+    /** The process gets the sockets of {@code service} (socket activation). */
+    public ProcessRequest withSocketsOf(String service) {
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
+                before, Optional.of(service));
     }
 
     /** Where one standard stream of the child goes. */

@@ -26,6 +26,7 @@ import vigil.deps.JobResult;
 import vigil.os.FileSystem;
 import vigil.service.Service;
 import vigil.service.Supervisor;
+import vigil.socket.SocketUnits;
 import vigil.testing.LoopThread;
 import vigil.unit.Accounts;
 
@@ -58,7 +59,8 @@ class UnitTableTest {
 
                         @Override
                         public void say(String unit, String message) {}
-                    }, new DirectoryNodes(), Service::stop);
+                    }, new SocketUnits(thread.loop(), null, null, (unit, message) -> {}, System::nanoTime),
+                    new DirectoryNodes(), Service::stop);
             var summary = new CompletableFuture<String>();
             var timerRan = new CountDownLatch(1);
             thread.loop().execute(() -> {
