@@ -156,8 +156,10 @@ class DirectoryDependenciesIT {
     @Test
     void svDownOfADirectoryStopsTheUnitsThatRequireItFirstAndSvUpOfADependentBringsItsRequirementsBack()
             throws Exception {
-        Path db = ServiceDirs.service(root, "db", recordedRun("db", ""));
-        // Ready once it has written its start down, so that what is ordered after it starts later by the clock too.
+        // Each is ready once it has written its start down, so that what is ordered after it starts later by the clock
+        // too (without readiness, a start is done at the exec, before the script writes anything).
+        Path db = ServiceDirs.service(root, "db", recordedRun("db", "echo >&3"));
+        Files.writeString(db.resolve("notification-fd"), "3\n");
         unit("app.service", "[Unit]\nRequires=db.service\nAfter=db.service\n[Service]\nType=notify\n"
                 + "NotifyAccess=all\nExecStart=" + sandbox.resolve("app.sh") + "\n");
         ServiceDirs.script(sandbox.resolve("app.sh"), recordedRun("app", "systemd-notify --ready"));
@@ -240,6 +242,7 @@ class DirectoryDependenciesIT {
         ServiceDirs.service(staging, "ghost", recordedRun("ghost", ""));
         Files.move(staging.resolve("ghost"), root.resolve("ghost"));
         Await.until("lonely starts once ghost exists", WAIT, () -> recorded("lonely", "started"));
-        assertTrue(recorded("ghost", "started"));
+        // ghost's start job was done at its exec, which may come before its script writes anything down.
+        Await.until("ghost runs", WAIT, () -> recorded("ghost", "started"));
     }
 }
