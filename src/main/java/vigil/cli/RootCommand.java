@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
                 "  4  unknown service"})
 final class RootCommand implements Runnable {
     /** Every subcommand's name, in the order help lists them. */
-    private static final List<String> COMMANDS = List.of("daemon", "init", "status", "start", "stop", "restart", "once",
+    private static final List<String> COMMANDS = List.of("daemon", "init", "run", "status", "start", "stop", "restart", "once",
             "kill", "signal", "pause", "cont", "reload", "reset-failed", "wait", "add", "remove", "rescan",
             "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version",
             "list-units", "list-dependencies", "list-jobs", "list-sockets", "show", "is-active", "is-failed",
@@ -30,6 +30,7 @@ final class RootCommand implements Runnable {
         return switch (name) {
             case "daemon" -> new DaemonCommand();
             case "init" -> new InitCommand();
+            case "run" -> new RunCommand();
             case "status" -> new StatusCommand();
             case "start" -> new ActionCommands.Start();
             case "stop" -> new ActionCommands.Stop();

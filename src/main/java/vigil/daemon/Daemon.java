@@ -52,6 +52,7 @@ import vigil.service.SpawnException;
 import vigil.service.Supervisor;
 import vigil.deps.DirectoryNodes;
 import vigil.deps.Job;
+import vigil.deps.EngineMeter;
 import vigil.deps.JobEngine;
 import vigil.deps.JobListener;
 import vigil.deps.JobResult;
@@ -833,6 +834,11 @@ public final class Daemon implements ServiceHost {
         @Override
         public void say(String unit, String message) {
             reporter.say(unit, message);
+        }
+
+        @Override
+        public void reached(String target, EngineMeter.Reading engine) {
+            reporter.say(target, "reached (the job engine so far: " + engine.describe() + ")");
         }
     }
 
