@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import vigil.model.Command;
 import vigil.model.DirectorySpec;
 import vigil.model.Readiness;
@@ -42,6 +43,9 @@ import vigil.os.Signals;
  *   <tr><td>{@code log-dir}</td><td>where Vigil's built-in log of the output goes instead of the daemon's
  *       {@code LOGDIR/NAME}: a symlink to the directory, or a file whose first line is its path (relative to the
  *       service directory)</td></tr>
+ *   <tr><td>{@code dependencies.d/}</td><td>s6-rc's format: an empty file per service it requires and starts
+ *       after, named for a unit ({@code redis-server.service}) or another directory ({@code web} or
+ *       {@code web.service}); names starting with a dot are left out</td></tr>
  *   <tr><td>{@code log/}</td><td>a logger service {@code NAME/log} read by the same rules; {@code log/log} is
  *       ignored</td></tr>
  * </table>
@@ -56,7 +60,7 @@ public final class ServiceDirectory {
     private ServiceDirectory() {}
 
     private static final Set<String> KNOWN = Set.of("run", "finish", "down", "check", "notification-fd", "notify",
-            "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir");
+            "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir", "dependencies.d");
 
     /**
      * Loads {@code dir} as the service {@code name}.
@@ -165,7 +169,30 @@ public final class ServiceDirectory {
                 : Optional.empty();
         return new DirectorySpec(name, listing.dir(), run, finish, listing.has("down"),
                 readiness(listing, environment), stopPolicy(listing), RestartPolicy.DEFAULT, logger,
-                logDirectory(listing));
+                logDirectory(listing), dependencies(listing));
+    }
+
+    /**
+     * The names in {@code dependencies.d/}, sorted so that the order does not depend on the file system. A logger's
+     * are not read: it is no node of the dependency graph, and runs with its service.
+     */
+    private static List<String> dependencies(Listing listing) throws ConfigException {
+        if (!listing.prefix().isEmpty() || !listing.has("dependencies.d")) return List.of();
+        Path dir = listing.path("dependencies.d");
+        var names = new TreeSet<String>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                if (!name.startsWith(".")) names.add(name);
+            }
+        } catch (NotDirectoryException e) {
+            throw new ConfigException(dir + ": is " + ConfigFiles.kind(dir) + ", need a directory");
+        } catch (IOException e) {
+            throw ConfigException.io(dir + ": cannot read the directory: ", e);
+        } catch (DirectoryIteratorException e) {
+            throw ConfigException.io(dir + ": cannot read the directory: ", e.getCause());
+        }
+        return List.copyOf(names);
     }
 
     /**

@@ -274,9 +274,15 @@ public final class ControlCommands implements ControlServer.LineHandler {
         }
         int pidBefore = s.pid();
         switch (a.action()) {
-            case START -> s.start();
-            case STOP -> s.stop();
-            case RESTART -> s.restart();
+            case START -> {
+                if (!directoryJob(JobType.START, s)) s.start();
+            }
+            case STOP -> {
+                if (!directoryJob(JobType.STOP, s)) s.stop();
+            }
+            case RESTART -> {
+                if (!directoryJob(JobType.RESTART, s)) s.restart();
+            }
             case ONCE -> s.once();
             case KILL -> signal(s, Signals.SIGKILL, a.whom());
             case SIGNAL -> signal(s, a.signal(), a.whom());
@@ -354,6 +360,18 @@ public final class ControlCommands implements ControlServer.LineHandler {
     private boolean reloaded(UnitService u) {
         return host.unitJob(JobType.RELOAD, u.name()) instanceof JobEngine.Outcome.Queued q
                 && q.job().result().filter(r -> r != JobResult.DONE).isEmpty();
+    }
+
+    /**
+     * A directory's start, stop or restart as a job of the dependency engine, if it is linked to others; false: the
+     * plain request applies. Refused, it is a failure.
+     */
+    private boolean directoryJob(JobType type, Service s) throws Failure {
+        Optional<JobEngine.Outcome> outcome = host.directoryJob(type, s.name());
+        if (outcome.orElse(null) instanceof JobEngine.Outcome.Refused r) {
+            throw new Failure(Error.FAILED, s.name() + ": " + type.word() + " refused: " + r.reason());
+        }
+        return outcome.isPresent();
     }
 
     /**

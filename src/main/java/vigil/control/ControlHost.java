@@ -55,6 +55,14 @@ public interface ControlHost {
     Optional<Path> unitFile(String name);
 
     /**
+     * Starts, stops or restarts a service directory through the job engine if its place in the graph calls for it
+     * (it requires others, or others require it); empty: the plain request applies.
+     */
+    default Optional<JobEngine.Outcome> directoryJob(JobType type, String name) {
+        return Optional.empty();
+    }
+
+    /**
      * Reads the unit files again, off the loop; {@code done} gets what changed, in one line, on the loop thread
      * once it is applied.
      */

@@ -51,6 +51,7 @@ import vigil.service.ServiceListener;
 import vigil.service.ServiceState;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
+import vigil.deps.DirectoryNodes;
 import vigil.deps.Job;
 import vigil.deps.EngineMeter;
 import vigil.deps.JobEngine;
@@ -94,6 +95,8 @@ public final class Daemon implements ServiceHost {
     private final Reporter reporter;
     /** Where the systemd units come from; the supervisor runs them beside the service directories. */
     private UnitTable units;
+    /** The service directories and transient services as nodes of the units' dependency graph. */
+    private final DirectoryNodes directoryNodes = new DirectoryNodes();
     private final ServiceLogs logs;
     /** The control socket's request handling; null when there is no control socket. */
     private ControlCommands commands;
@@ -143,6 +146,9 @@ public final class Daemon implements ServiceHost {
                 runtimeDirectory == null ? null : runtimeDirectory.resolve("supervise"), loop::execute,
                 new LoopClock(loop), new SuperviseOpened());
         this.fifos = new ControlFifos(loop, processes, reporter::say);
+        // sv up and sv down of a directory linked to others become jobs of the dependency engine.
+        fifos.route((service, up) -> units.directoryJob(up ? JobType.START : JobType.STOP, service.name())
+                .isPresent());
         this.supervisor = new Supervisor(processes, processes, new LoopClock(loop), new Listener(), new UnitControl());
         this.leftovers = new Leftovers(loop, reporter);
     }
@@ -244,7 +250,8 @@ public final class Daemon implements ServiceHost {
             processes.passSocketsFrom(daemon.sockets);
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
                     () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file),
-                    daemon::resumeUnit, target, daemon.new UnitJobs(), daemon.sockets);
+                    daemon::resumeUnit, target, daemon.new UnitJobs(), daemon.sockets, daemon.directoryNodes,
+                    daemon.fifos::down);
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, unitSockets, daemon::cannotHandOver,
                     () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners());
@@ -358,6 +365,7 @@ public final class Daemon implements ServiceHost {
             }
         }
         if (trees.isEmpty()) {
+            units.directoriesScanned(reexecuted);
             resumed();
             return;
         }
@@ -366,6 +374,7 @@ public final class Daemon implements ServiceHost {
         Runnable treeScanned = () -> {
             if (--scanning[0] > 0) return;
             supervise.scanEnded();
+            units.directoriesScanned(reexecuted);
             int heldBack = waitingForLeftovers.values().stream()
                     .mapToInt(held -> held.spec.logger().isPresent() ? 2 : 1).sum();
             reporter.say("supervising " + (supervisor.services().size() + heldBack) + " services from "
@@ -549,6 +558,8 @@ public final class Daemon implements ServiceHost {
 
     @Override
     public void add(DirectorySpec spec) throws CannotSupervise {
+        Optional<String> taken = nodeTaken(spec, spec.name());
+        if (taken.isPresent()) throw new CannotSupervise(taken.get(), false);
         Optional<Service> existing = supervisor.get(spec.name());
         if (existing.isPresent()) {
             if (existing.get().want() == Want.EXIT || giveWay(spec.name(), "the service directory "
@@ -571,6 +582,7 @@ public final class Daemon implements ServiceHost {
             } catch (SpawnException e) {
                 throw new CannotSupervise(e.getMessage(), false);
             }
+            addNode(spec, DirectoryNodes.nodeOf(spec));
             attachFifos(supervisor.get(spec.name()).orElseThrow());
             return;
         }
@@ -623,10 +635,16 @@ public final class Daemon implements ServiceHost {
         }
     }
 
-    /** Starts the service whose supervise/ is open. */
+    /**
+     * Starts the service whose supervise/ is open; one that requires others waits for its start job, which the
+     * dependency engine gives it.
+     */
     private void start(DirectorySpec spec) throws CannotSupervise {
+        DirectoryNodes.Added node = DirectoryNodes.nodeOf(spec);
         try {
-            supervisor.add(spec);
+            if (node.awaitsStart()) supervisor.addAwaitingStart(spec);
+            else supervisor.add(spec);
+            addNode(spec, node);
             trimSoon();
         } catch (SpawnException e) {
             forgetHalfAdded(spec);
@@ -636,6 +654,30 @@ public final class Daemon implements ServiceHost {
             throw new CannotSupervise("ignored: " + unitOfThatName.getMessage(), false);
         }
         attachFifos(supervisor.get(spec.name()).orElseThrow());
+    }
+
+    /** The directory or transient service is a node of the dependency graph from now on. */
+    private void addNode(DirectorySpec spec, DirectoryNodes.Added node) {
+        node.problems().forEach(problem -> reporter.say(spec.name(), problem));
+        boolean scanned = transientRoot == null || !spec.directory().startsWith(transientRoot);
+        directoryNodes.add(spec, node, scanned);
+        units.directoriesChanged();
+    }
+
+    /**
+     * Why a directory of this name cannot be supervised, if it cannot: a unit file, or another directory, already
+     * holds its node's name ({@code web.service} for {@code web}); {@code self} is the name it had, if any.
+     */
+    private Optional<String> nodeTaken(DirectorySpec spec, String self) {
+        String node = DirectoryNodes.nodeName(spec.name());
+        Optional<UnitService> unit = supervisor.unit(node);
+        if (unit.isPresent()) {
+            return Optional.of("ignored: the unit file " + unit.get().spec().source() + " is " + node
+                    + " too; the service directory " + spec.directory() + " is not supervised");
+        }
+        return directoryNodes.directoryOf(node).filter(other -> !other.equals(self))
+                .map(other -> "ignored: " + other + " is " + node + " too; the service directory "
+                        + spec.directory() + " is not supervised");
     }
 
     /**
@@ -703,7 +745,8 @@ public final class Daemon implements ServiceHost {
     public void rename(String from, DirectorySpec renamed) throws CannotSupervise {
         String to = renamed.name();
         Optional<Service> holder = supervisor.get(to);
-        if (holder.isPresent() || supervisor.unit(to).isPresent() || waitingForLeftovers.containsKey(to)) {
+        if (holder.isPresent() || supervisor.unit(to).isPresent() || waitingForLeftovers.containsKey(to)
+                || nodeTaken(renamed, from).isPresent()) {
             throw new CannotSupervise(holder.filter(s -> s.want() == Want.EXIT).isPresent()
                     ? "its new name is still held by a service that is stopping"
                     : "its new name is taken by another service", false);
@@ -727,6 +770,8 @@ public final class Daemon implements ServiceHost {
         // The FIFOs are reopened at the new path: stop reading the old fds before they are closed.
         detachFifos(service.get());
         supervisor.rename(from, renamed);
+        directoryNodes.rename(from, renamed);
+        units.directoriesChanged();
         supervise.moved(old, renamed);
         supervise.stateChanged(service.get());
         attachFifos(service.get());
@@ -738,6 +783,8 @@ public final class Daemon implements ServiceHost {
         public void stateChanged(Service service) {
             supervise.stateChanged(service);
             if (sockets != null) sockets.serviceChanged(service.name(), service.state() instanceof ServiceState.Down);
+            // The engine first: a job this change ends is over when the control socket's waiters look.
+            units.directoryChanged(service.name());
             if (commands != null) commands.stateChanged(service);
         }
 
@@ -754,6 +801,10 @@ public final class Daemon implements ServiceHost {
             supervise.close(service.spec(), commands == null ? null : () -> commands.filesClosed(service));
             String name = service.name().endsWith("/log")
                     ? service.name().substring(0, service.name().length() - 4) : service.name();
+            if (name.equals(service.name())) {
+                directoryNodes.remove(name);
+                units.directoriesChanged();
+            }
             if (stopping || supervisor.get(name).isPresent()) return;
             DirectorySpec waiting = waitingForName.remove(name);
             if (waiting == null) {
@@ -852,7 +903,15 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public Optional<Service> service(String name) {
-            return supervisor.get(name);
+            Optional<Service> service = supervisor.get(name);
+            // A service directory web is web.service too, unless a unit has that name.
+            return service.isPresent() || supervisor.unit(name).isPresent() ? service
+                    : directoryNodes.directoryOf(name).flatMap(supervisor::get);
+        }
+
+        @Override
+        public Optional<JobEngine.Outcome> directoryJob(JobType type, String name) {
+            return units.directoryJob(type, name);
         }
 
         @Override

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import vigil.unit.Dependency;
 
 /**
@@ -85,6 +86,11 @@ public final class JobEngine {
     /** The installed jobs, in the order they were installed. */
     public Collection<Job> jobs() {
         return List.copyOf(jobs.values());
+    }
+
+    /** No job is installed: a unit's change of state can concern only what is bound to it. */
+    public boolean idle() {
+        return jobs.isEmpty();
     }
 
     /** The unit's activity; a target's is the engine's own. */
@@ -210,11 +216,19 @@ public final class JobEngine {
      * no job is left (shutdown).
      */
     public void stopAll(Runnable done) {
+        stopAll(name -> true, done);
+    }
+
+    /**
+     * As {@link #stopAll(Runnable)}, for the nodes {@code which} selects: the rest stop some other way (service
+     * directories that nothing orders are stopped all at once by the supervisor, with no job each).
+     */
+    public void stopAll(Predicate<String> which, Runnable done) {
         meter.enter(true);
         try {
             whenIdle = done;
             shuttingDown = true;
-            for (Node n : graph.nodes()) install(n.name(), JobType.STOP);
+            for (Node n : graph.nodes()) if (which.test(n.name())) install(n.name(), JobType.STOP);
             dispatch();
             runIfIdle();
         } finally {

@@ -92,6 +92,14 @@ public final class Service {
     }
 
     /**
+     * Instead of {@link #begin}: wanted up as its spec says, but started only by {@link #start}, which a job of the
+     * dependency engine calls once what it requires is up.
+     */
+    void awaitStart() {
+        listener.stateChanged(this);
+    }
+
+    /**
      * The state to hand over to a new daemon ({@code daemon-reexec}), or why not now: a process between two states
      * (an exec, a finish, a readiness probe or a stop under way) would be lost in between.
      */
@@ -217,6 +225,14 @@ public final class Service {
     /** Up, its program runs, and its readiness protocol (if any) said ready. */
     public boolean ready() {
         return state instanceof Up u && u.execed() && u.ready();
+    }
+
+    /**
+     * Down for good after a run that failed (an exit code other than 0, or a signal that does not ask a process to
+     * end): a start that came to this did not succeed. A service stopped on request, or never started, has not.
+     */
+    public boolean failed() {
+        return state instanceof Down && want != Want.UP && lastExit != null && !cleanEnd(lastExit);
     }
 
     /** Where this service's processes write: the pipe to its logger if it has one. */
