@@ -215,11 +215,12 @@ public final class ControlCommands implements ControlServer.LineHandler {
         List<Object> entries = new ArrayList<>();
         if (names.isEmpty()) {
             for (Service s : host.services()) entries.add(describe(s, now));
-            for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now, host.logDirectory(u)));
+            for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now, host.logDirectory(u), host.resourceUsage(u)));
         } else {
             for (String name : names) {
                 Optional<UnitService> unit = host.service(name).isPresent() ? Optional.empty() : host.unit(name);
-                if (unit.isPresent()) entries.add(UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get())));
+                if (unit.isPresent()) entries.add(UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get()),
+                        host.resourceUsage(unit.get())));
                 else entries.add(describe(find(name), now));
             }
         }

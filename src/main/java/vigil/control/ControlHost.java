@@ -65,6 +65,11 @@ public interface ControlHost {
     /** The directory of Vigil's built-in log of the unit's output (journal, syslog and kmsg all mean it). */
     Optional<Path> logDirectory(UnitService unit);
 
+    /** What the unit's cgroups use now (memory, CPU, tasks, OOM kills), if it has resource control. */
+    default Optional<vigil.resources.ResourceUsage> resourceUsage(UnitService unit) {
+        return Optional.empty();
+    }
+
     /**
      * Rotates the built-in log of the service {@code name} ({@code NAME.log}: its logger's; {@code vigil}: the
      * daemon's own) and returns its directory.

@@ -85,6 +85,8 @@ public final class Daemon implements ServiceHost {
     private final SuperviseFiles supervise;
     private final ControlFifos fifos;
     private final Reporter reporter;
+    /** The units' resource control (MemoryMax=...), for status. */
+    private UnitResources unitResources;
     /** Where the systemd units come from; the supervisor runs them beside the service directories. */
     private UnitTable units;
     private final ServiceLogs logs;
@@ -217,7 +219,10 @@ public final class Daemon implements ServiceHost {
             UnitNotifySockets unitSockets = new UnitNotifySockets(loop, notifyDirectory, reporter);
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory, unitSockets,
                     logs);
+            UnitResources unitResources = UnitResources.discover(reporter);
+            processes.limitResources(unitResources);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
+            daemon.unitResources = unitResources;
             daemon.unitSockets = unitSockets;
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
                     () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file),
@@ -861,6 +866,11 @@ public final class Daemon implements ServiceHost {
         public Optional<Path> logDirectory(UnitService unit) {
             return unit.output() instanceof Stdio.Log l ? Optional.of(((ServiceLogs.Capture) l.log()).directory())
                     : Optional.empty();
+        }
+
+        @Override
+        public Optional<vigil.resources.ResourceUsage> resourceUsage(UnitService unit) {
+            return unitResources.usage(unit.name());
         }
 
         @Override

@@ -82,6 +82,8 @@ final class LinuxProcesses implements Processes, UnitOs {
     private final UnitNotifySockets unitSockets;
     private long notifySockets;
     private final NotifySocket.Buffers notifyBuffers = new NotifySocket.Buffers();
+    /** The units' resource control: none until the daemon has looked at the host's cgroups. */
+    private UnitResources resources;
     /** One buffer for every pipe read: all reads happen on the loop thread. */
     private final MemorySegment buffer = Arena.ofAuto().allocate(512);
 
@@ -104,6 +106,26 @@ final class LinuxProcesses implements Processes, UnitOs {
         this.devNull = Fds.open(Path.of("/dev/null"), Fds.O_RDWR, 0);
         this.pidfdBudget = (int) Math.min(Integer.MAX_VALUE, Rlimits.openFiles().soft() / 5);
         loop.onSignal(Signals.SIGCHLD, this::childDied);
+    }
+
+    /** Applies units' resource limits through {@code resources} from now on. */
+    void limitResources(UnitResources unitResources) {
+        this.resources = unitResources;
+    }
+
+    @Override
+    public List<Path> resourceCgroups(UnitSpec spec) throws SpawnException {
+        return resources == null ? List.of() : resources.prepare(spec);
+    }
+
+    @Override
+    public long oomKills(String unit) {
+        return resources == null ? 0 : resources.oomKills(unit);
+    }
+
+    @Override
+    public void releaseResourceCgroups(String unit) {
+        if (resources != null) resources.release(unit);
     }
 
     @Override
@@ -154,6 +176,8 @@ final class LinuxProcesses implements Processes, UnitOs {
             opened.forEach(Fds::close);
         }
         if (capture != null) capture.writerStarted(command.user().map(Credentials::uid).orElse(-1));
+        // Until vigil-exec joins the cgroups itself before the exec, the new process is moved in at once.
+        if (!request.cgroups().isEmpty()) resources.join(command.display(), spawned.pid(), request.cgroups());
         Child child = new Child(spawned.pid(), observer, capture);
         children.put(child.pid, child);
         child.exitWatch = watchExit(child.pid);

@@ -18,10 +18,12 @@ import vigil.model.Command;
  *                     {@code READY=1} is reported as ready, like a newline on a readiness fd
  * @param before       run (if its owner may execute it) and waited for in the new process, just before the command
  *                     is executed, with the command's stdio; its exit status is ignored
+ * @param cgroups      the cgroup directories of its service (its cgroup and its resource controllers'), joined before the
+ *                     command is executed; empty where there is no cgroup tracking
  */
 public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio stderr, OptionalInt readinessFd,
                              boolean newSession, List<String> pidVariables, boolean notifySocket,
-                             Optional<Path> before) {
+                             Optional<Path> before, List<Path> cgroups) {
     public ProcessRequest {
         Objects.requireNonNull(command);
         Objects.requireNonNull(stdin);
@@ -30,45 +32,59 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
         Objects.requireNonNull(readinessFd);
         pidVariables = List.copyOf(pidVariables);
         Objects.requireNonNull(before);
+        cgroups = List.copyOf(cgroups);
     }
 
     public static ProcessRequest of(Command command) {
         return new ProcessRequest(command, new Stdio.Inherit(), new Stdio.Inherit(), new Stdio.Inherit(),
-                OptionalInt.empty(), true, List.of(), false, Optional.empty());
+                OptionalInt.empty(), true, List.of(), false, Optional.empty(), List.of());
     }
 
     public ProcessRequest withStdin(Stdio s) {
         return new ProcessRequest(command, s, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                before);
+                before, cgroups);
     }
 
     public ProcessRequest withStdout(Stdio s) {
         return new ProcessRequest(command, stdin, s, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                before);
+                before, cgroups);
     }
 
     public ProcessRequest withReadinessFd(int fd) {
         return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession, pidVariables,
-                notifySocket, before);
+                notifySocket, before, cgroups);
     }
 
     public ProcessRequest withStderr(Stdio s) {
         return new ProcessRequest(command, stdin, stdout, s, readinessFd, newSession, pidVariables, notifySocket,
-                before);
+                before, cgroups);
     }
 
     public ProcessRequest withPidVariables(List<String> names) {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, names, notifySocket,
-                before);
+                before, cgroups);
     }
 
     public ProcessRequest withNotifySocket() {
-        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, true, before);
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, true, before,
+                cgroups);
     }
 
     public ProcessRequest withBefore(Path script) {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                Optional.of(script));
+                Optional.of(script), cgroups);
+    }
+
+    /**
+     * The same request, joining {@code more} cgroup directories after those it joins already (a service's resource
+     * controllers' on a hybrid host, after its v2 cgroup).
+     */
+    public ProcessRequest withCgroups(List<Path> more) {
+        if (more.isEmpty()) return this;
+        var all = new java.util.ArrayList<>(cgroups);
+        for (Path p : more) if (!all.contains(p)) all.add(p);
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
+                before, all);
     }
 
     /** Where one standard stream of the child goes. */

@@ -14,6 +14,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import vigil.model.Command;
+import vigil.model.ResourceLimits;
 import vigil.model.UnitSpec;
 import vigil.model.UnitSpec.KillMode;
 import vigil.model.UnitSpec.Phase;
@@ -79,6 +80,8 @@ public final class UnitService {
     private boolean startWhenStopped;
     private boolean stoppingForRestart;
     private int restarts;
+    /** The unit's cgroup's OOM kill count when this run started: more at the main process's death is an OOM kill. */
+    private long oomKillsAtStart;
     /** When the automatic restart is due ({@link Clock#nanoTime()}), in {@link UnitState#AUTO_RESTART}. */
     private long restartDue;
     private final Deque<Long> recentStarts = new ArrayDeque<>();
@@ -478,6 +481,7 @@ public final class UnitService {
 
     private void enterStart() {
         enter(UnitState.START);
+        oomKillsAtStart = os.oomKills(name());
         armTimeout(spec.timeoutStart());
         List<UnitCommand> start = spec.commands(Phase.START);
         if (start.isEmpty()) {
@@ -682,6 +686,7 @@ public final class UnitService {
         say(failed ? "failed with result '" + result.systemdName() + "'"
                 : result == Result.SKIP_CONDITION ? "skipped: a start condition is not met" : "stopped");
         boolean autoRestart = allowRestart && shallRestart();
+        os.releaseResourceCgroups(name());
         removeDirectories(autoRestart || startWhenStopped ? EnumSet.of(Removal.EVERY_STOP)
                 : EnumSet.of(Removal.EVERY_STOP, Removal.UNLESS_RESTARTING));
         if (autoRestart) {
@@ -742,6 +747,7 @@ public final class UnitService {
             case ON_SUCCESS -> result == Result.SUCCESS;
             case ON_FAILURE -> result != Result.SUCCESS;
             case ON_ABNORMAL -> result == Result.SIGNAL || result == Result.CORE_DUMP || result == Result.TIMEOUT
+                    || result == Result.OOM_KILL
                     || result == Result.WATCHDOG;
             case ON_WATCHDOG -> result == Result.WATCHDOG;
             case ON_ABORT -> result == Result.SIGNAL || result == Result.CORE_DUMP;
@@ -923,6 +929,11 @@ public final class UnitService {
         main = null;
         mainExit = status;
         Result f = cleanExit(status) ? Result.SUCCESS : failure(status);
+        // As systemd's OOMPolicy=: with continue the OOM kill is only said; otherwise it is the run's result.
+        if (f != Result.SUCCESS && os.oomKills(name()) > oomKillsAtStart) {
+            say("a process of the unit was killed by the OOM killer");
+            if (spec.resources().oomPolicy() != ResourceLimits.OomPolicy.CONTINUE) f = Result.OOM_KILL;
+        }
         say("main process " + status.describe() + (f == Result.SUCCESS ? "" : ", status=" + f.systemdName()));
         if (spec.type() == Type.ONESHOT && state == UnitState.START && f == Result.SUCCESS
                 && commandIndex + 1 < spec.commands(Phase.START).size()) {
@@ -1250,7 +1261,8 @@ public final class UnitService {
         return ProcessRequest.of(expanded).withStdin(stdio(spec.stdin()))
                 .withStdout(stdio(spec.stdout()))
                 .withStderr(stdio(spec.stderr()))
-                .withPidVariables(pidVariables);
+                .withPidVariables(pidVariables)
+                .withCgroups(os.resourceCgroups(spec));
     }
 
     /**

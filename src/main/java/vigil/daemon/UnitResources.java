@@ -1,0 +1,92 @@
+package vigil.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import vigil.model.UnitSpec;
+import vigil.os.Errno;
+import vigil.resources.CgroupMounts;
+import vigil.resources.CgroupResourceControl;
+import vigil.resources.LinuxDeviceNumbers;
+import vigil.resources.ResourceControl;
+import vigil.resources.ResourceUsage;
+import vigil.service.SpawnException;
+
+/**
+ * The units' resource control for the daemon: their limits made into cgroups ({@link ResourceControl}) before their
+ * processes start, what the host's cgroups cannot do said once per unit, and an OOM kill counted for the unit's
+ * result. A unit without limits costs nothing here.
+ */
+final class UnitResources {
+    private final ResourceControl control;
+    private final Reporter reporter;
+    /** What was last said of each unit's limits, so a restart does not say it again. */
+    private final Map<String, List<String>> said = new HashMap<>();
+
+    UnitResources(ResourceControl control, Reporter reporter) {
+        this.control = control;
+        this.reporter = reporter;
+    }
+
+    /** On this host's cgroups; without usable ones, none (and says so once). */
+    static UnitResources discover(Reporter reporter) {
+        try {
+            CgroupMounts mounts = CgroupMounts.current();
+            if (mounts.unified().isEmpty() && mounts.v1().isEmpty()) {
+                reporter.say("no cgroup hierarchy is mounted: resource limits (MemoryMax=...) are not applied");
+                return new UnitResources(ResourceControl.NONE, reporter);
+            }
+            return new UnitResources(new CgroupResourceControl(mounts, new LinuxDeviceNumbers()), reporter);
+        } catch (IOException e) {
+            reporter.say("cannot read this process's cgroups (" + e.getMessage()
+                    + "): resource limits (MemoryMax=...) are not applied");
+            return new UnitResources(ResourceControl.NONE, reporter);
+        }
+    }
+
+    /** The directories a process of {@code spec}'s unit joins; none for a unit without limits. */
+    List<Path> prepare(UnitSpec spec) throws SpawnException {
+        if (!spec.resources().limitsAnything()) return List.of();
+        try {
+            ResourceControl.Placement placement = control.prepare(spec.name(), spec.resources());
+            if (!placement.warnings().equals(said.get(spec.name()))) {
+                said.put(spec.name(), placement.warnings());
+                for (String w : placement.warnings()) reporter.say(spec.name() + ": " + w);
+            }
+            return placement.join();
+        } catch (ResourceControl.CgroupUnavailable e) {
+            // As systemd: a unit whose cgroup cannot be made does not start; the others go on.
+            throw new SpawnException("cannot set up its resource control: " + e.getMessage(), Errno.EPERM);
+        }
+    }
+
+    long oomKills(String unit) {
+        return control.oomKills(unit);
+    }
+
+    java.util.Optional<ResourceUsage> usage(String unit) {
+        return control.usage(unit);
+    }
+
+    void release(String unit) {
+        control.release(unit);
+    }
+
+    /**
+     * Moves a just-spawned process into {@code cgroups}, for a spawn whose helper did not place it before the exec;
+     * a failure is said, and the process runs without those limits.
+     */
+    void join(String what, int pid, List<Path> cgroups) {
+        for (Path dir : cgroups) {
+            try {
+                Files.writeString(dir.resolve("cgroup.procs"), Integer.toString(pid), StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                reporter.say(what + ": cannot move pid " + pid + " into " + dir + ": " + e.getMessage());
+            }
+        }
+    }
+}
