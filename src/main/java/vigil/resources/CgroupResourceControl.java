@@ -122,8 +122,8 @@ public final class CgroupResourceControl implements ResourceControl {
         Path dir = base;
         for (String part : relative.split("/")) {
             try {
-                Files.writeString(dir.resolve("cgroup.subtree_control"), enable, StandardOpenOption.WRITE,
-                        StandardOpenOption.TRUNCATE_EXISTING);
+                Files.writeString(dir.resolve("cgroup.subtree_control"), enable, StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
             } catch (IOException e) {
                 throw new CgroupUnavailable(service + ": cannot enable " + enable + " in " + dir
                         + "/cgroup.subtree_control: " + reason(e)
