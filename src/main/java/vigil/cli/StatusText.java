@@ -93,8 +93,14 @@ final class StatusText {
             line(b, "Tasks", s.get("tasks") + (s.get("tasks_max") != null ? " (limit: " + s.get("tasks_max") + ")"
                     : ""));
         }
-        if (s.get("cpu_ns") != null) line(b, "CPU", duration(number(s, "cpu_ns") / 1_000_000));
+        if (s.get("cpu_ns") != null) line(b, "CPU", cpuTime(number(s, "cpu_ns")));
         if (s.get("oom_kills") != null && number(s, "oom_kills") > 0) line(b, "OOM kills", s.get("oom_kills"));
+    }
+
+    /** CPU time as systemctl status shows it: {@code 120ms}, {@code 1.234s}. */
+    static String cpuTime(long nanos) {
+        long millis = nanos / 1_000_000;
+        return millis < 1000 ? millis + "ms" : String.format(java.util.Locale.ROOT, "%.3fs", millis / 1000.0);
     }
 
     /** systemd's format_bytes(): 1024-based, one decimal, B K M G T. */

@@ -671,6 +671,7 @@ final class LinuxProcesses implements Processes, UnitOs {
             failures.add(new IllegalStateException("waitid failed: " + e.getMessage(), e));
         }
         for (Death d : dead) failures.attempt(() -> d.child().reaped(d.how()));
+        if (resources != null) failures.attempt(resources::retryReleases);
         failures.throwIfAny();
     }
 

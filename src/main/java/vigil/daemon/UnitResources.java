@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import vigil.model.UnitSpec;
 import vigil.os.Errno;
 import vigil.resources.CgroupMounts;
@@ -26,6 +28,8 @@ final class UnitResources {
     private final Reporter reporter;
     /** What was last said of each unit's limits, so a restart does not say it again. */
     private final Map<String, List<String>> said = new HashMap<>();
+    /** Units down whose cgroups still hold processes. */
+    private final Set<String> releasing = new HashSet<>();
 
     UnitResources(ResourceControl control, Reporter reporter) {
         this.control = control;
@@ -51,6 +55,7 @@ final class UnitResources {
     /** The directories a process of {@code spec}'s unit joins; none for a unit without limits. */
     List<Path> prepare(UnitSpec spec) throws SpawnException {
         if (!spec.resources().limitsAnything()) return List.of();
+        releasing.remove(spec.name()); // in use again
         try {
             ResourceControl.Placement placement = control.prepare(spec.name(), spec.resources());
             if (!placement.warnings().equals(said.get(spec.name()))) {
@@ -72,8 +77,19 @@ final class UnitResources {
         return control.usage(unit);
     }
 
+    /** Removes the unit's cgroups, or, while processes are left in them, at a later {@link #retryReleases}. */
     void release(String unit) {
-        control.release(unit);
+        if (!control.release(unit)) releasing.add(unit);
+        else releasing.remove(unit);
+    }
+
+    /**
+     * Some processes ended (Vigil, as subreaper, reaped them): the cgroups they kept from going may go now. Only
+     * v2 says when a cgroup empties; v1 does not, and a service's last leftovers end up reaped by Vigil either way.
+     */
+    void retryReleases() {
+        if (releasing.isEmpty()) return;
+        releasing.removeIf(control::release);
     }
 
     /**

@@ -204,9 +204,9 @@ public final class CgroupResourceControl implements ResourceControl {
     }
 
     @Override
-    public void release(String cgroupName) {
+    public boolean release(String cgroupName) {
         Made m = made.get(cgroupName);
-        if (m == null) return;
+        if (m == null) return true;
         boolean gone = true;
         for (Path dir : m.placement.join()) {
             try {
@@ -226,6 +226,7 @@ public final class CgroupResourceControl implements ResourceControl {
             }
         }
         if (gone) made.remove(cgroupName);
+        return gone;
     }
 
     /** Every cgroup directory made and not yet released, for a check that nothing is left behind. */

@@ -44,9 +44,11 @@ public interface ResourceControl {
 
     /**
      * Removes the service's cgroups once no process is left in them (rmdir), and the slices above them that are empty.
-     * A cgroup still in use stays; the next {@link #prepare} takes it up again.
+     * A cgroup still in use stays; the next {@link #prepare} takes it up again, or a later release removes it.
+     *
+     * @return whether nothing of the service's is left (false: processes remain in a cgroup, which stays)
      */
-    void release(String cgroupName);
+    boolean release(String cgroupName);
 
     /** A cgroup that could not be made or set up: read-only cgroupfs, no delegation, a value the kernel refused. */
     final class CgroupUnavailable extends Exception {
@@ -75,6 +77,8 @@ public interface ResourceControl {
         }
 
         @Override
-        public void release(String cgroupName) { }
+        public boolean release(String cgroupName) {
+            return true;
+        }
     };
 }
