@@ -95,14 +95,6 @@ class UnitResourcesTest {
     }
 
     @Test
-    void onAbnormalRestartsAfterAnOomKill() throws Exception {
-        UnitService unit = started(limits("MemoryMax=50M"), Restart.ON_ABNORMAL);
-        unitOs.oomKills = 1;
-        os.last().killedBy(Signals.SIGKILL);
-        assertEquals(UnitState.AUTO_RESTART, unit.state());
-    }
-
-    @Test
     void aCgroupThatCannotBeMadeFailsTheStartSayingWhy() throws Exception {
         unitOs.failResources = "cannot set up its resource control: web.service: cannot make cgroup /x: Read-only";
         UnitService unit = started(limits("MemoryMax=50M"), Restart.NO);
