@@ -17,10 +17,14 @@ import java.util.Optional;
 import java.util.Set;
 import vigil.model.Command;
 import vigil.model.DirectorySpec;
+import vigil.model.ResourceLimits;
 import vigil.model.Readiness;
 import vigil.model.RestartPolicy;
 import vigil.model.StopPolicy;
 import vigil.os.Signals;
+import vigil.resources.BadResourceValue;
+import vigil.resources.ResourceSettings;
+import vigil.resources.ResourcesFile;
 
 /**
  * Loads a runit/s6-style service directory into a {@link DirectorySpec}.
@@ -54,8 +58,11 @@ import vigil.os.Signals;
 public final class ServiceDirectory {
     private ServiceDirectory() {}
 
+    /** A {@code resources} file has a line per setting: a few hundred bytes; more is not one. */
+    private static final int RESOURCES_LIMIT = 64 * 1024;
+
     private static final Set<String> KNOWN = Set.of("run", "finish", "down", "check", "notification-fd", "notify",
-            "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir");
+            "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir", "resources");
 
     /**
      * Loads {@code dir} as the service {@code name}.
@@ -164,7 +171,28 @@ public final class ServiceDirectory {
                 : Optional.empty();
         return new DirectorySpec(name, listing.dir(), run, finish, listing.has("down"),
                 readiness(listing, environment), stopPolicy(listing), RestartPolicy.DEFAULT, logger,
-                logDirectory(listing));
+                logDirectory(listing), resources(listing));
+    }
+
+    /** The {@code resources} file's limits ({@link ResourcesFile}); a bad line names the file and line. */
+    private static ResourceLimits resources(Listing listing) throws ConfigException {
+        if (!listing.has("resources")) return ResourceLimits.NONE;
+        Path file = listing.path("resources");
+        String label = listing.prefix() + "resources";
+        BasicFileAttributes attributes = ConfigFiles.attributes(file, label);
+        if (!attributes.isRegularFile()) {
+            throw new ConfigException(label + ": is " + ConfigFiles.kind(file) + ", need a regular file");
+        }
+        if (attributes.size() > RESOURCES_LIMIT) {
+            throw new ConfigException(label + ": larger than " + RESOURCES_LIMIT + " bytes");
+        }
+        try {
+            return ResourcesFile.parse(Files.readString(file), file.toString(), ResourceSettings.Machine.current());
+        } catch (IOException e) {
+            throw ConfigException.io(label + ": cannot read: ", e);
+        } catch (BadResourceValue e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     /**

@@ -86,7 +86,7 @@ public final class Daemon implements ServiceHost {
     private final ControlFifos fifos;
     private final Reporter reporter;
     /** The units' resource control (MemoryMax=...), for status. */
-    private UnitResources unitResources;
+    private ServiceResources serviceResources;
     /** Where the systemd units come from; the supervisor runs them beside the service directories. */
     private UnitTable units;
     private final ServiceLogs logs;
@@ -219,10 +219,10 @@ public final class Daemon implements ServiceHost {
             UnitNotifySockets unitSockets = new UnitNotifySockets(loop, notifyDirectory, reporter);
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory, unitSockets,
                     logs);
-            UnitResources unitResources = UnitResources.discover(reporter);
-            processes.limitResources(unitResources);
+            ServiceResources serviceResources = ServiceResources.discover(reporter);
+            processes.limitResources(serviceResources);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
-            daemon.unitResources = unitResources;
+            daemon.serviceResources = serviceResources;
             daemon.unitSockets = unitSockets;
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
                     () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file),
@@ -870,7 +870,7 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public Optional<vigil.resources.ResourceUsage> resourceUsage(UnitService unit) {
-            return unitResources.usage(unit.name());
+            return serviceResources.usage(unit.name());
         }
 
         @Override

@@ -23,6 +23,7 @@ import vigil.loop.Failures;
 import vigil.model.Command;
 import vigil.model.Credentials;
 import vigil.model.ExecOptions;
+import vigil.model.ResourceLimits;
 import vigil.model.UnitSpec;
 import vigil.os.Children;
 import vigil.os.Epoll;
@@ -83,7 +84,7 @@ final class LinuxProcesses implements Processes, UnitOs {
     private long notifySockets;
     private final NotifySocket.Buffers notifyBuffers = new NotifySocket.Buffers();
     /** The units' resource control: none until the daemon has looked at the host's cgroups. */
-    private UnitResources resources;
+    private ServiceResources resources;
     /** One buffer for every pipe read: all reads happen on the loop thread. */
     private final MemorySegment buffer = Arena.ofAuto().allocate(512);
 
@@ -109,13 +110,18 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     /** Applies units' resource limits through {@code resources} from now on. */
-    void limitResources(UnitResources unitResources) {
-        this.resources = unitResources;
+    void limitResources(ServiceResources serviceResources) {
+        this.resources = serviceResources;
     }
 
     @Override
     public List<Path> resourceCgroups(UnitSpec spec) throws SpawnException {
-        return resources == null ? List.of() : resources.prepare(spec);
+        return resourceCgroups(spec.name(), spec.resources());
+    }
+
+    @Override
+    public List<Path> resourceCgroups(String name, ResourceLimits limits) throws SpawnException {
+        return resources == null ? List.of() : resources.prepare(name, limits);
     }
 
     @Override
@@ -124,8 +130,8 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     @Override
-    public void releaseResourceCgroups(String unit) {
-        if (resources != null) resources.release(unit);
+    public void releaseResourceCgroups(String name) {
+        if (resources != null) resources.release(name);
     }
 
     @Override

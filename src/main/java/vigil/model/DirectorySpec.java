@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param finish    run after {@code run} exits, with the exit code and signal appended as runit does
  * @param logger    a {@code log/} service fed by {@code run}'s stdout through a pipe that outlives both
  * @param logDirectory where Vigil's built-in log of this service's output goes, if not the daemon's default
+ * @param resources its cgroup's limits, from its {@code resources} file
  */
 public record DirectorySpec(
         String name,
@@ -25,7 +26,8 @@ public record DirectorySpec(
         StopPolicy stop,
         RestartPolicy restart,
         Optional<DirectorySpec> logger,
-        Optional<Path> logDirectory) implements ServiceSpec {
+        Optional<Path> logDirectory,
+        ResourceLimits resources) implements ServiceSpec {
 
     public DirectorySpec {
         Objects.requireNonNull(name, "name");
@@ -37,9 +39,18 @@ public record DirectorySpec(
         Objects.requireNonNull(restart, "restart");
         Objects.requireNonNull(logger, "logger");
         Objects.requireNonNull(logDirectory, "logDirectory");
+        Objects.requireNonNull(resources, "resources");
         if (logger.flatMap(DirectorySpec::logger).isPresent()) {
             throw new IllegalArgumentException(name + ": a logger cannot have a logger of its own");
         }
+    }
+
+    /** A service without resource limits. */
+    public DirectorySpec(String name, Path directory, Command run, Optional<Command> finish, boolean startsDown,
+                         Readiness readiness, StopPolicy stop, RestartPolicy restart, Optional<DirectorySpec> logger,
+                         Optional<Path> logDirectory) {
+        this(name, directory, run, finish, startsDown, readiness, stop, restart, logger, logDirectory,
+                ResourceLimits.NONE);
     }
 
     /** A service whose output goes to the daemon's default log directory. */

@@ -109,6 +109,24 @@ class ResourceLimitsIT {
     }
 
     @Test
+    void aServiceDirectoryTakesItsLimitsFromItsResourcesFile() throws Exception {
+        String name = "dir-" + suffix;
+        Path root = Files.createDirectories(sandbox.resolve("services"));
+        Path dir = vigil.testing.ServiceDirs.service(root, name, "exec sleep 600");
+        Files.writeString(dir.resolve("resources"), "# as in a unit file\nMemoryMax=50M\nTasksMax=7\n");
+        Path memory = cgroupOf("memory", name + ".service");
+        Path pids = cgroupOf("pids", name + ".service");
+        daemon = DaemonProcess.daemon(sandbox, root);
+        long pid = vigil.testing.ServiceDirs.awaitRunning(dir, WAIT);
+        assertEquals("52428800", Files.readString(memory.resolve("memory.limit_in_bytes")).strip());
+        assertEquals("7", Files.readString(pids.resolve("pids.max")).strip());
+        assertTrue(Files.readAllLines(pids.resolve("cgroup.procs")).contains(Long.toString(pid)));
+        assertEquals(0, vigil("stop", name).exit());
+        vigil.testing.ServiceDirs.awaitDown(dir, WAIT);
+        Await.until(memory + " removed", WAIT, () -> !Files.exists(memory) && !Files.exists(pids));
+    }
+
+    @Test
     void aForkLoopIsHeldByTasksMaxWhileTheDaemonAnswers() throws Exception {
         String unit = "forks-" + suffix + ".service";
         // Forks as fast as it can, a failed fork tried again at once; it stops at 64 children, well above the

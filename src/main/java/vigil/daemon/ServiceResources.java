@@ -9,7 +9,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import vigil.model.UnitSpec;
+import vigil.model.ResourceLimits;
 import vigil.os.Errno;
 import vigil.resources.CgroupMounts;
 import vigil.resources.CgroupResourceControl;
@@ -19,11 +19,11 @@ import vigil.resources.ResourceUsage;
 import vigil.service.SpawnException;
 
 /**
- * The units' resource control for the daemon: their limits made into cgroups ({@link ResourceControl}) before their
- * processes start, what the host's cgroups cannot do said once per unit, and an OOM kill counted for the unit's
- * result. A unit without limits costs nothing here.
+ * The services' resource control for the daemon, units and service directories alike: their limits made into
+ * cgroups ({@link ResourceControl}) before their processes start, what the host's cgroups cannot do said once per
+ * service, and an OOM kill counted for a unit's result. A service without limits costs nothing here.
  */
-final class UnitResources {
+final class ServiceResources {
     private final ResourceControl control;
     private final Reporter reporter;
     /** What was last said of each unit's limits, so a restart does not say it again. */
@@ -31,36 +31,36 @@ final class UnitResources {
     /** Units down whose cgroups still hold processes. */
     private final Set<String> releasing = new HashSet<>();
 
-    UnitResources(ResourceControl control, Reporter reporter) {
+    ServiceResources(ResourceControl control, Reporter reporter) {
         this.control = control;
         this.reporter = reporter;
     }
 
     /** On this host's cgroups; without usable ones, none (and says so once). */
-    static UnitResources discover(Reporter reporter) {
+    static ServiceResources discover(Reporter reporter) {
         try {
             CgroupMounts mounts = CgroupMounts.current();
             if (mounts.unified().isEmpty() && mounts.v1().isEmpty()) {
                 reporter.say("no cgroup hierarchy is mounted: resource limits (MemoryMax=...) are not applied");
-                return new UnitResources(ResourceControl.NONE, reporter);
+                return new ServiceResources(ResourceControl.NONE, reporter);
             }
-            return new UnitResources(new CgroupResourceControl(mounts, new LinuxDeviceNumbers()), reporter);
+            return new ServiceResources(new CgroupResourceControl(mounts, new LinuxDeviceNumbers()), reporter);
         } catch (IOException e) {
             reporter.say("cannot read this process's cgroups (" + e.getMessage()
                     + "): resource limits (MemoryMax=...) are not applied");
-            return new UnitResources(ResourceControl.NONE, reporter);
+            return new ServiceResources(ResourceControl.NONE, reporter);
         }
     }
 
-    /** The directories a process of {@code spec}'s unit joins; none for a unit without limits. */
-    List<Path> prepare(UnitSpec spec) throws SpawnException {
-        if (!spec.resources().limitsAnything()) return List.of();
-        releasing.remove(spec.name()); // in use again
+    /** The directories a process of the service {@code name} joins; none for a service without limits. */
+    List<Path> prepare(String name, ResourceLimits limits) throws SpawnException {
+        if (!limits.limitsAnything()) return List.of();
+        releasing.remove(cgroupName(name)); // in use again
         try {
-            ResourceControl.Placement placement = control.prepare(spec.name(), spec.resources());
-            if (!placement.warnings().equals(said.get(spec.name()))) {
-                said.put(spec.name(), placement.warnings());
-                for (String w : placement.warnings()) reporter.say(spec.name() + ": " + w);
+            ResourceControl.Placement placement = control.prepare(cgroupName(name), limits);
+            if (!placement.warnings().equals(said.get(name))) {
+                said.put(name, placement.warnings());
+                for (String w : placement.warnings()) reporter.say(name + ": " + w);
             }
             return placement.join();
         } catch (ResourceControl.CgroupUnavailable e) {
@@ -70,17 +70,26 @@ final class UnitResources {
     }
 
     long oomKills(String unit) {
-        return control.oomKills(unit);
+        return control.oomKills(cgroupName(unit));
     }
 
-    java.util.Optional<ResourceUsage> usage(String unit) {
-        return control.usage(unit);
+    java.util.Optional<ResourceUsage> usage(String name) {
+        return control.usage(cgroupName(name));
+    }
+
+    /**
+     * A service's cgroup's own name: a unit's is its name ({@code web.service}); a service directory's gets the
+     * suffix too, and the {@code /} of a logger's {@code web/log} is escaped as {@code \x2f}.
+     */
+    static String cgroupName(String service) {
+        if (service.endsWith(".service")) return service;
+        return service.replace("\\", "\\x5c").replace("/", "\\x2f") + ".service";
     }
 
     /** Removes the unit's cgroups, or, while processes are left in them, at a later {@link #retryReleases}. */
-    void release(String unit) {
-        if (!control.release(unit)) releasing.add(unit);
-        else releasing.remove(unit);
+    void release(String name) {
+        if (!control.release(cgroupName(name))) releasing.add(cgroupName(name));
+        else releasing.remove(cgroupName(name));
     }
 
     /**
