@@ -65,7 +65,8 @@ final class ActionCommands {
 
     /** An action that by default waits until it has taken effect, and says where the service ended up. */
     abstract static class WaitingAction extends NamedAction {
-        @Option(names = "--no-wait", description = "return once the daemon has the order, without waiting")
+        @Option(names = {"--no-wait", "--no-block"}, description = "return once the daemon has the order, without "
+                + "waiting; for units, say which jobs it queued")
         boolean noWait;
 
         @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
@@ -80,11 +81,8 @@ final class ActionCommands {
 
         @Override
         void report(Map<String, Object> reply) {
-            if (noWait) return;
-            @SuppressWarnings("unchecked")
-            Map<String, Object> s = (Map<String, Object>) reply.get("service");
-            out.println(s.get("name") + ": " + StatusText.state(s)
-                    + (StatusText.number(s, "pid") != 0 ? " (pid " + s.get("pid") + ")" : ""));
+            if (noWait) JobsText.lines(reply).forEach(out::println);
+            else JobsText.report(reply, out);
         }
     }
 

@@ -30,6 +30,8 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() {
+        Optional<Integer> offline = withoutDaemon();
+        if (offline.isPresent()) return offline.get();
         Path socket = socket();
         if (socket == null) {
             err.println("vigil: no control socket to talk to: XDG_RUNTIME_DIR is not set; give one with --control "
@@ -51,6 +53,14 @@ abstract class ClientCommand implements Callable<Integer> {
             err.println("vigil: lost the connection to the daemon on " + socket + ": " + e.getMessage());
             return FAILURE;
         }
+    }
+
+    /**
+     * For a command that can do its work on files alone when told where they are ({@code enable --units DIR}): its
+     * exit code then; empty if it needs the daemon.
+     */
+    Optional<Integer> withoutDaemon() {
+        return Optional.empty();
     }
 
     /** Does the command's work; returns the exit code. */

@@ -21,7 +21,9 @@ final class RootCommand implements Runnable {
     /** Every subcommand's name, in the order help lists them. */
     private static final List<String> COMMANDS = List.of("daemon", "init", "status", "start", "stop", "restart", "once",
             "kill", "signal", "pause", "cont", "reload", "reset-failed", "wait", "add", "remove", "rescan",
-            "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version");
+            "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version",
+            "list-units", "list-dependencies", "list-jobs", "show", "is-active", "is-failed", "is-enabled", "enable",
+            "disable");
 
     /** A new command object; a switch rather than method references, whose first use costs start-up time. */
     private static Object command(String name) {
@@ -52,6 +54,15 @@ final class RootCommand implements Runnable {
             case "cat" -> new CatCommand();
             case "demo" -> new DemoCommand();
             case "version" -> new VersionCommand();
+            case "list-units" -> new ListUnitsCommand();
+            case "list-dependencies" -> new ListDependenciesCommand();
+            case "list-jobs" -> new ListJobsCommand();
+            case "show" -> new ShowCommand();
+            case "is-active" -> new IsActiveCommand();
+            case "is-failed" -> new IsFailedCommand();
+            case "is-enabled" -> new IsEnabledCommand();
+            case "enable" -> new EnableCommand();
+            case "disable" -> new DisableCommand();
             default -> throw new IllegalArgumentException("no command " + name);
         };
     }

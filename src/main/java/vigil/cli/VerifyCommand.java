@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -58,13 +59,18 @@ final class VerifyCommand implements Callable<Integer> {
         report.missing().forEach((name, referrers) -> out.println(name + ": no such unit in the search path; named by "
                 + String.join(", ", referrers)));
         List<Node> nodes = new ArrayList<>();
+        Map<String, Path> files = new HashMap<>();
         for (UnitResult r : report.results()) {
             if (r instanceof UnitResult.Loaded loaded) {
                 nodes.add(Node.of(loaded.unit(), name -> report.aliases().getOrDefault(name, name)));
+                files.put(loaded.unit().name().toString(), loaded.unit().file().fragment());
             }
         }
         List<List<String>> cycles = new Graph(nodes).orderingCycles();
-        for (List<String> cycle : cycles) out.println("ordering cycle: " + String.join(" after ", cycle));
+        for (List<String> cycle : cycles) {
+            out.println("ordering cycle: " + String.join(" after ", cycle) + " (in " + String.join(", ",
+                    cycle.stream().distinct().map(u -> String.valueOf(files.get(u))).toList()) + ")");
+        }
         return cycles.size();
     }
 }

@@ -15,6 +15,7 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import vigil.deps.Job;
 import vigil.deps.JobEngine;
+import vigil.deps.JobResult;
 import vigil.deps.JobType;
 import vigil.control.Protocol.Error;
 import vigil.control.Protocol.Failure;
@@ -48,6 +49,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     /** The state each service was last seen in, to tell subscribers when one comes to a stop. */
     private final Map<Service, ServiceState> lastState = new IdentityHashMap<>();
     private final UnitWaits unitWaits;
+    private final TargetJobs targetJobs;
 
     /**
      * @param runtimeDirectory where transient services keep their {@code supervise/} state
@@ -60,6 +62,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         this.access = new Access(daemonUid);
         this.say = say;
         this.unitWaits = new UnitWaits(loop);
+        this.targetJobs = new TargetJobs(loop, host, access);
         this.waits = new ServiceWaits(loop, this::okWith);
         // One thread, so the disk work of adds and removes is done in the order asked.
         Executor io = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("vigil-transient-io").daemon()
@@ -94,6 +97,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     public void closed(ControlServer.Client client) {
         subscribers.remove(client);
         unitWaits.closed(client);
+        targetJobs.closed(client);
         waits.closed(client);
     }
 
@@ -108,6 +112,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 reply.put("daemon_uid", access.daemonUid());
                 reply.put("uid", caller.uid());
                 reply.put("log_dir", host.logRoot().toString());
+                reply.put("unit_dirs", host.unitDirectories().stream().map(Path::toString).toList());
                 client.send(reply);
             }
             case Request.Status s -> client.send(status(id, s.names()));
@@ -194,6 +199,8 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 host.shutdown("shutdown" + s.then().map(then -> " (then " + then.word() + ")").orElse("")
                         + " requested over the control socket by uid " + caller.uid(), s.then());
             }
+            case Request.Units u -> client.send(UnitsQuery.reply(id, host, u.names()));
+            case Request.Jobs j -> client.send(JobsQuery.reply(id, host.engine()));
             case Request.Subscribe s -> {
                 client.send(Protocol.ok(id));
                 client.subscribe();
@@ -230,6 +237,10 @@ public final class ControlCommands implements ControlServer.LineHandler {
     }
 
     private void act(ControlServer.Client client, Object id, Request.Act a) throws Failure {
+        if (host.service(a.name()).isEmpty() && targetJobs.isTarget(a.name())) {
+            targetJobs.act(client, id, a);
+            return;
+        }
         if (host.service(a.name()).isEmpty() && host.unit(a.name()).isPresent()) {
             actOnUnit(client, id, a, host.unit(a.name()).get());
             return;
@@ -275,18 +286,18 @@ public final class ControlCommands implements ControlServer.LineHandler {
             throw new Failure(Error.SHUTTING_DOWN, u.name() + ": the daemon is shutting down");
         }
         UnitWaits.Goal goal = null;
-        Job job = null;
+        List<Job> jobs = List.of();
         switch (a.action()) {
             case START -> {
-                job = unitJob(JobType.START, u);
+                jobs = unitJobs(JobType.START, u);
                 goal = UnitWaits.Goal.ACTIVE;
             }
             case STOP -> {
-                job = unitJob(JobType.STOP, u);
+                jobs = unitJobs(JobType.STOP, u);
                 goal = UnitWaits.Goal.INACTIVE;
             }
             case RESTART -> {
-                job = unitJob(JobType.RESTART, u);
+                jobs = unitJobs(JobType.RESTART, u);
                 goal = UnitWaits.Goal.ACTIVE;
             }
             case KILL, SIGNAL -> {
@@ -297,14 +308,17 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case ONCE, PAUSE, CONT -> throw new Failure(Error.BAD_REQUEST, verb + " is for service directories, "
                     + "not for units");
         }
-        if (a.await() && goal != null) unitWaits.await(client, id, u, goal, job, a.timeout());
-        else client.send(okWithUnit(id, u));
+        if (a.await() && goal != null) unitWaits.await(client, id, u, goal, jobs, a.timeout());
+        else client.send(UnitWaits.withJobs(okWithUnit(id, u), jobs));
     }
 
-    /** The job's transaction, with what it pulls in; refused (a missing requirement, a cycle...) it is a failure. */
-    private Job unitJob(JobType type, UnitService u) throws Failure {
+    /**
+     * The jobs of the request's transaction, the anchor first; refused (a missing requirement, a cycle...) it is a
+     * failure.
+     */
+    private List<Job> unitJobs(JobType type, UnitService u) throws Failure {
         return switch (host.unitJob(type, u.name())) {
-            case JobEngine.Outcome.Queued q -> q.job();
+            case JobEngine.Outcome.Queued q -> q.jobs();
             case JobEngine.Outcome.Refused r -> throw new Failure(Error.FAILED, u.name() + ": " + type.word()
                     + " refused: " + r.reason());
         };
@@ -331,11 +345,21 @@ public final class ControlCommands implements ControlServer.LineHandler {
         event.put("state", unit.state().activeState());
         event.put("sub_state", unit.state().subState());
         event.put("message", message);
-        publish(unit.name(), event);
+        publishUnit(unit.name(), event);
+    }
+
+    /** A job was queued, started or finished ({@code result} only then), for subscribers. */
+    public void jobEvent(Job job, JobEvents.Phase phase, JobResult result) {
+        if (phase == JobEvents.Phase.FINISHED) targetJobs.finished(job);
+        if (!subscribers.isEmpty()) publishUnit(job.unit(), JobEvents.event(job, phase, result));
+    }
+
+    private void publishUnit(String name, Map<String, Object> event) {
+        publish(name, event);
         // Subscribing to "web" follows web.service as status and start do.
-        String shortName = unit.name().substring(0, unit.name().lastIndexOf('.'));
+        String shortName = name.substring(0, name.lastIndexOf('.'));
         for (Map.Entry<ControlServer.Client, Set<String>> e : List.copyOf(subscribers.entrySet())) {
-            if (e.getValue().contains(shortName) && !e.getValue().contains(unit.name())) e.getKey().send(event);
+            if (e.getValue().contains(shortName) && !e.getValue().contains(name)) e.getKey().send(event);
         }
     }
 

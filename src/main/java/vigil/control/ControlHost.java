@@ -2,6 +2,7 @@ package vigil.control;
 
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import vigil.deps.JobEngine;
@@ -37,6 +38,18 @@ public interface ControlHost {
 
     /** Starts, stops or restarts a unit through a transaction of the job engine, with what it needs. */
     JobEngine.Outcome unitJob(JobType type, String name);
+
+    /** The directories of unit files, in search order. */
+    List<Path> unitDirectories();
+
+    /** The job engine: its graph, what each node's activity is, and the installed jobs (list-units, show...). */
+    JobEngine engine();
+
+    /** The unit's or target's {@code Description=}, empty if it has none or was not loaded from a file. */
+    String description(String name);
+
+    /** The file the unit or target was loaded from. */
+    Optional<Path> unitFile(String name);
 
     /**
      * Reads the unit files again, off the loop; {@code done} gets what changed, in one line, on the loop thread

@@ -67,6 +67,12 @@ public sealed interface Request {
      */
     record Rotate(String name) implements Request {}
 
+    /** Every node of the dependency graph, or the named ones, with its state and dependencies. */
+    record Units(List<String> names) implements Request {}
+
+    /** The job engine's installed jobs. */
+    record Jobs() implements Request {}
+
     /** Stream events, of every service or the named ones, until the client goes. */
     record Subscribe(List<String> names) implements Request {}
 }

@@ -76,9 +76,11 @@ public final class RequestParser {
             case "daemon-reexec" -> new Request.DaemonReexec();
             case "shutdown" -> f.shutdown();
             case "subscribe" -> new Request.Subscribe(f.names());
+            case "units" -> new Request.Units(f.names());
+            case "jobs" -> new Request.Jobs();
             default -> throw bad("unknown command \"" + cmd + "\"; known: hello, status, start, stop, restart, "
                     + "once, kill, signal, pause, cont, wait, add, remove, rescan, rotate, reload, reset-failed, "
-                    + "daemon-reload, daemon-reexec, shutdown, subscribe");
+                    + "daemon-reload, daemon-reexec, shutdown, subscribe, units, jobs");
         };
         f.checkAllUsed();
         return request;

@@ -1,6 +1,7 @@
 package vigil.control;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import vigil.deps.Job;
@@ -25,11 +26,14 @@ final class UnitWaits {
     private static final class Waiter extends HeldClients.Waiter<UnitService> {
         final Goal goal;
         final Job job;
+        /** Every job of the transaction, {@link #job} (the anchor) first. */
+        final List<Job> jobs;
 
-        Waiter(ControlServer.Client client, Object id, UnitService unit, Goal goal, Job job) {
+        Waiter(ControlServer.Client client, Object id, UnitService unit, Goal goal, List<Job> jobs) {
             super(client, id, unit);
             this.goal = goal;
-            this.job = job;
+            this.job = jobs.getFirst();
+            this.jobs = jobs;
         }
     }
 
@@ -38,8 +42,9 @@ final class UnitWaits {
     }
 
     /** Replies now if the job is already done (or failed), else once it is, or with a timeout error. */
-    void await(ControlServer.Client client, Object id, UnitService unit, Goal goal, Job job, Duration timeout) {
-        Waiter w = new Waiter(client, id, unit, goal, job);
+    void await(ControlServer.Client client, Object id, UnitService unit, Goal goal, List<Job> jobs,
+               Duration timeout) {
+        Waiter w = new Waiter(client, id, unit, goal, jobs);
         Map<String, Object> now = verdict(w);
         if (now != null) {
             client.send(now);
@@ -63,13 +68,30 @@ final class UnitWaits {
         }
         if (ended.isEmpty()) return null;
         if (ended.get() == JobResult.DONE) return ok(w);
-        return Protocol.error(w.id, Protocol.Error.FAILED, u.name() + ": its " + w.job.type().word()
-                + " job ended: " + ended.get().word());
+        return withJobs(Protocol.error(w.id, Protocol.Error.FAILED, u.name() + ": its " + w.job.type().word()
+                + " job ended: " + ended.get().word() + failedDependency(w.job, w.jobs)), w.jobs);
+    }
+
+    /** For a job that ended {@code dependency}: which job of its transaction failed, as systemctl names it. */
+    static String failedDependency(Job anchor, List<Job> jobs) {
+        if (anchor.result().orElse(null) != JobResult.DEPENDENCY) return "";
+        for (Job j : jobs) {
+            if (j != anchor && j.result().orElse(null) == JobResult.FAILED) {
+                return " (a dependency failed: the " + j.type().word() + " of " + j.unit() + ")";
+            }
+        }
+        return "";
     }
 
     private static Map<String, Object> ok(Waiter w) {
         Map<String, Object> reply = Protocol.ok(w.id);
         reply.put("service", UnitStatus.describe(w.subject, System.nanoTime()));
+        return withJobs(reply, w.jobs);
+    }
+
+    /** The reply with the transaction's jobs, each with its state: what the client waited on. */
+    static Map<String, Object> withJobs(Map<String, Object> reply, List<Job> jobs) {
+        reply.put("jobs", jobs.stream().map(JobsQuery::describe).toList());
         return reply;
     }
 

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import vigil.control.ControlCommands;
 import vigil.control.ControlHost;
+import vigil.control.JobEvents;
 import vigil.control.ControlLimits;
 import vigil.control.ControlPaths;
 import vigil.control.ControlServer;
@@ -52,6 +53,7 @@ import vigil.deps.JobEngine;
 import vigil.deps.JobListener;
 import vigil.deps.JobResult;
 import vigil.deps.JobType;
+import vigil.service.UnitEvent;
 import vigil.service.UnitListener;
 import vigil.service.UnitService;
 import vigil.service.Want;
@@ -739,9 +741,9 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
-        public void event(UnitService unit, String message) {
-            reporter.say(unit.name(), message);
-            if (commands != null) commands.unitEvent(unit, message);
+        public void event(UnitService unit, UnitEvent event) {
+            reporter.say(unit.name(), event.describe());
+            if (commands != null) commands.unitEvent(unit, event.describe());
         }
 
         @Override
@@ -755,7 +757,18 @@ public final class Daemon implements ServiceHost {
     /** Says what the job engine did; a job that ended some other way than done is news to its waiters too. */
     private final class UnitJobs implements JobListener {
         @Override
+        public void queued(Job job) {
+            if (commands != null) commands.jobEvent(job, JobEvents.Phase.QUEUED, null);
+        }
+
+        @Override
+        public void started(Job job) {
+            if (commands != null) commands.jobEvent(job, JobEvents.Phase.STARTED, null);
+        }
+
+        @Override
         public void finished(Job job, JobResult result) {
+            if (commands != null) commands.jobEvent(job, JobEvents.Phase.FINISHED, result);
             if (result == JobResult.DONE) return;
             reporter.say(job.unit(), job.type().word() + " job ended: " + result.word());
             if (commands != null) supervisor.unit(job.unit()).ifPresent(commands::unitChanged);
@@ -818,6 +831,26 @@ public final class Daemon implements ServiceHost {
         @Override
         public JobEngine.Outcome unitJob(JobType type, String name) {
             return units.job(type, name);
+        }
+
+        @Override
+        public List<Path> unitDirectories() {
+            return units.directories();
+        }
+
+        @Override
+        public JobEngine engine() {
+            return units.engine();
+        }
+
+        @Override
+        public String description(String name) {
+            return units.about(name).map(UnitTable.About::description).orElse("");
+        }
+
+        @Override
+        public Optional<Path> unitFile(String name) {
+            return units.about(name).map(UnitTable.About::file);
         }
 
         @Override

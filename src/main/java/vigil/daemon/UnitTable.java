@@ -63,6 +63,8 @@ public final class UnitTable {
     private final JobEngine engine;
     /** The graph's nodes: the units this table holds (or waits to add), and the targets of the unit directories. */
     private final Map<String, Node> nodes = new LinkedHashMap<>();
+    /** What show and list-units say of each node besides its state: its description and file. */
+    private final Map<String, About> about = new LinkedHashMap<>();
     /** The target has been started: later reads start only the units they add. */
     private boolean started;
     /** Units the last read took up from a re-exec's old daemon: they go on as they were, not started anew. */
@@ -80,6 +82,13 @@ public final class UnitTable {
     private boolean reading;
     /** Who asked for a reload while a read was under way: the next read is theirs. */
     private List<Consumer<String>> nextRead = new ArrayList<>();
+
+    /** A unit's {@code Description=} and the file it was loaded from. */
+    public record About(String description, Path file) {
+        static About of(vigil.unit.Unit unit) {
+            return new About(unit.unit().description(), unit.file().fragment());
+        }
+    }
 
     /** A loaded unit that starts once its name is free. */
     private record Waiting(UnitSpec spec, String fingerprint) {}
@@ -117,7 +126,7 @@ public final class UnitTable {
             implements ReadUnit {}
 
     /** A {@code .target} file: only a node of the graph. */
-    private record Target(String name, Node node) implements ReadUnit {}
+    private record Target(String name, Node node, About about) implements ReadUnit {}
 
     /** What a loaded unit maps to. */
     private sealed interface Mapping {}
@@ -168,6 +177,21 @@ public final class UnitTable {
     /** {@code start}, {@code stop} or {@code restart} of a unit or target, as a transaction. */
     public JobEngine.Outcome job(JobType type, String name) {
         return engine.enqueue(type, name);
+    }
+
+    /** The unit directories, where enable makes its links. */
+    public List<Path> directories() {
+        return directories;
+    }
+
+    /** The engine, for what the control socket shows of the graph and the jobs. */
+    public JobEngine engine() {
+        return engine;
+    }
+
+    /** The node's description and file, if it was loaded from one. */
+    public Optional<About> about(String name) {
+        return Optional.ofNullable(about.get(name));
     }
 
     /** Stops every unit in reverse dependency order; {@code done} runs once all are down. */
@@ -257,7 +281,7 @@ public final class UnitTable {
             if (parsed.get().type() == UnitType.TARGET) {
                 UnitResult result = loader.load(name);
                 units.add(result instanceof UnitResult.Loaded loaded ? new Target(name, Node.of(loaded.unit(),
-                        canonical)) : new NotLoaded(name, result));
+                        canonical), About.of(loaded.unit())) : new NotLoaded(name, result));
                 continue;
             }
             if (parsed.get().type() != UnitType.SERVICE) continue;
@@ -298,6 +322,7 @@ public final class UnitTable {
                 case UNCHANGED -> { }
             }
         }
+        about.keySet().retainAll(seen);
         int removed = 0;
         for (String name : List.copyOf(waitingForName.keySet())) {
             if (!seen.contains(name)) {
@@ -359,6 +384,7 @@ public final class UnitTable {
             case Loaded u -> loaded(u);
             case Target t -> {
                 nodes.put(t.name(), t.node());
+                about.put(t.name(), t.about());
                 yield Outcome.UNCHANGED;
             }
         };
@@ -377,6 +403,7 @@ public final class UnitTable {
         String fingerprint = read.fingerprint();
         String existing = fingerprints.get(name);
         Waiting waiting = waitingForName.get(name);
+        about.put(name, About.of(read.loaded().unit()));
         if (fingerprint.equals(existing) || waiting != null && fingerprint.equals(waiting.fingerprint())) {
             return Outcome.UNCHANGED;
         }

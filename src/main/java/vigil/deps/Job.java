@@ -7,14 +7,21 @@ import java.util.Optional;
  * ordered as a start from then on.
  */
 public final class Job {
+    private final long id;
     private final String unit;
     private JobType type;
     private boolean running;
     private JobResult result;
 
-    Job(String unit, JobType type) {
+    Job(long id, String unit, JobType type) {
+        this.id = id;
         this.unit = unit;
         this.type = type;
+    }
+
+    /** The engine's number for it, as systemd's job ids: unique while the daemon runs, for list-jobs and events. */
+    public long id() {
+        return id;
     }
 
     public String unit() {

@@ -1,5 +1,6 @@
 package vigil.deps;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -36,11 +37,23 @@ public final class JobEngine {
     private boolean dispatching;
     private boolean again;
     private Runnable whenIdle;
+    private long lastJobId;
 
     /** What became of a request. */
     public sealed interface Outcome {
-        /** Installed; {@code job} is the anchor, which may be done already. */
-        record Queued(Job job) implements Outcome {}
+        /**
+         * Installed; {@code job} is the anchor, which may be done already, and {@code jobs} every job of the
+         * transaction (the anchor first), each installed anew or merged into one that was.
+         */
+        record Queued(Job job, List<Job> jobs) implements Outcome {
+            public Queued {
+                jobs = List.copyOf(jobs);
+            }
+
+            public Queued(Job job) {
+                this(job, List.of(job));
+            }
+        }
 
         /** Nothing was installed. */
         record Refused(String reason) implements Outcome {}
@@ -82,13 +95,10 @@ public final class JobEngine {
             return new Outcome.Refused(e.getMessage());
         }
         plan.messages().forEach(m -> listener.say(unit, m));
-        Job anchor = null;
-        for (var entry : plan.jobs().entrySet()) {
-            Job job = install(entry.getKey(), entry.getValue());
-            if (anchor == null) anchor = job;
-        }
+        List<Job> installed = new ArrayList<>();
+        for (var entry : plan.jobs().entrySet()) installed.add(install(entry.getKey(), entry.getValue()));
         dispatch();
-        return new Outcome.Queued(anchor);
+        return new Outcome.Queued(installed.getFirst(), installed);
     }
 
     /**
@@ -122,8 +132,9 @@ public final class JobEngine {
             old.end(JobResult.CANCELED);
             listener.finished(old, JobResult.CANCELED);
         }
-        Job job = new Job(unit, type);
+        Job job = new Job(++lastJobId, unit, type);
         jobs.put(unit, job);
+        listener.queued(job);
         return job;
     }
 
@@ -170,6 +181,7 @@ public final class JobEngine {
 
     private void run(Job job) {
         job.run();
+        listener.started(job);
         String unit = job.unit();
         if (isTarget(unit)) {
             if (job.type() == JobType.START) activeTargets.add(unit);

@@ -347,8 +347,8 @@ public final class Supervisor {
         }
 
         @Override
-        public void event(UnitService service, String message) {
-            unitListener.event(service, message);
+        public void event(UnitService service, UnitEvent event) {
+            unitListener.event(service, event);
         }
 
         @Override

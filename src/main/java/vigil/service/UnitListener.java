@@ -5,8 +5,7 @@ public interface UnitListener {
     /** Something visible in status changed: state, pids, status text, result. */
     void stateChanged(UnitService unit);
 
-    /** One line for a human, without the "vigil: NAME: " prefix. */
-    void event(UnitService unit, String message);
+    void event(UnitService unit, UnitEvent event);
 
     /** The unit stopped with want=exit and has been forgotten. */
     default void removed(UnitService unit) {}

@@ -6,14 +6,12 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
-import vigil.model.Command;
 import vigil.model.ResourceLimits;
 import vigil.model.UnitSpec;
 import vigil.model.UnitSpec.KillMode;
@@ -51,8 +49,7 @@ public final class UnitService {
     private final UnitOs os;
     private final Clock clock;
     private final UnitListener listener;
-    private final Optional<Path> notifySocket;
-    private final Stdio stdout;
+    private final UnitRequests requests;
 
     private UnitState state = UnitState.DEAD;
     private long stateSince;
@@ -98,8 +95,7 @@ public final class UnitService {
         this.os = os;
         this.clock = clock;
         this.listener = listener;
-        this.notifySocket = notifySocket;
-        this.stdout = stdout;
+        this.requests = new UnitRequests(os, notifySocket, stdout);
         this.stateSince = clock.nanoTime();
     }
 
@@ -134,7 +130,7 @@ public final class UnitService {
 
     /** Where {@code journal}, {@code syslog} and {@code kmsg} send its processes' output. */
     public Stdio output() {
-        return stdout;
+        return requests.output();
     }
 
     /** Monotonic nanoseconds at which the current state was entered. */
@@ -238,10 +234,10 @@ public final class UnitService {
         if (s.main().isPresent()) {
             MainObserver observer = new MainObserver();
             try {
-                main = os.retake(s.main().get(), stdio(spec.stdout()), observer);
+                main = os.retake(s.main().get(), requests.stdio(spec.stdout()), observer);
                 observer.process = main;
             } catch (SpawnException e) {
-                say("main process pid " + s.main().get().pid() + " is lost since the re-exec: " + e.getMessage());
+                say(new UnitEvent.MainLostInReexec(s.main().get().pid(), e.getMessage()));
                 main = null;
                 mainExit = null;
                 if (state == UnitState.RUNNING) enterRunning(Result.SUCCESS);
@@ -339,7 +335,7 @@ public final class UnitService {
             reloadResult = Result.SUCCESS;
             enter(UnitState.RELOAD);
             armTimeout(spec.timeoutStart());
-            say("sent " + Signals.name(spec.reloadSignal()) + " to reload");
+            say(new UnitEvent.ReloadSignalled(spec.reloadSignal()));
             changed();
             return true;
         }
@@ -363,7 +359,7 @@ public final class UnitService {
     public Optional<String> signal(int signal) {
         if (main == null) return Optional.empty();
         Optional<String> refused = trySend(main, signal);
-        if (refused.isEmpty()) say("sent " + Signals.name(signal));
+        if (refused.isEmpty()) say(new UnitEvent.Signalled(signal, false));
         return refused;
     }
 
@@ -404,20 +400,20 @@ public final class UnitService {
         Optional<UnitSpec.Condition> unmet = unmetCondition();
         if (unmet.isPresent()) {
             result = Result.SKIP_CONDITION;
-            say("start condition not met: " + unmet.get().describe());
+            say(new UnitEvent.ConditionUnmet(unmet.get().describe()));
             enterDead(Result.SKIP_CONDITION, false);
             return;
         }
         if (startLimitHit()) {
             result = Result.START_LIMIT_HIT;
-            say("start request repeated too quickly; refusing to start (start limit hit)");
+            say(new UnitEvent.StartLimitHit());
             enterDead(Result.START_LIMIT_HIT, false);
             return;
         }
         try {
             os.makeDirectories(spec.directories());
         } catch (SpawnException e) {
-            say("cannot make its directories: " + e.getMessage());
+            say(new UnitEvent.DirectoriesFailed(e.getMessage()));
             result = Result.RESOURCES;
             enterDead(Result.RESOURCES, true);
             return;
@@ -509,10 +505,10 @@ public final class UnitService {
             observer.process = process;
             main = process;
             mainGroup = process.pid();
-            say("started " + command.command().display() + " (pid " + process.pid() + ")");
+            say(new UnitEvent.Started(command.command().display(), process.pid()));
             return true;
         } catch (SpawnException e) {
-            say("cannot start: " + e.getMessage());
+            say(new UnitEvent.SpawnFailed(e.getMessage()));
             enterSignal(UnitState.STOP_SIGTERM, Result.RESOURCES);
             return false;
         }
@@ -535,13 +531,13 @@ public final class UnitService {
         } else if (main != null || (spec.type() == Type.FORKING && mainGroupAlive())) {
             boolean backFromReload = state == UnitState.RELOAD;
             enter(UnitState.RUNNING);
-            if (!backFromReload) say(spec.type() == Type.ONESHOT ? "started" : "running");
+            if (!backFromReload) say(new UnitEvent.Running(spec.type() == Type.ONESHOT));
             armWatchdog();
             if (main == null) watchGroup();
             changed();
         } else if (spec.remainAfterExit()) {
             enter(UnitState.EXITED);
-            say("exited; remains active");
+            say(new UnitEvent.RemainsActive());
             changed();
         } else {
             enterStop(Result.SUCCESS);
@@ -559,7 +555,7 @@ public final class UnitService {
             if (mainGroupAlive()) {
                 watchGroup();
             } else {
-                say("its process group is empty: the daemon is gone");
+                say(new UnitEvent.GroupEmpty());
                 enterRunning(Result.SUCCESS);
             }
         });
@@ -628,7 +624,7 @@ public final class UnitService {
             boolean group = mode == KillMode.CONTROL_GROUP || (mode == KillMode.MIXED && last);
             if (group && mode == KillMode.CONTROL_GROUP && !saidNoCgroups) {
                 saidNoCgroups = true;
-                say("KillMode=control-group: no cgroups here, so the process group is signalled instead");
+                say(new UnitEvent.NoCgroups());
             }
             // A group signal reaches its leader too: each process gets each signal once, as from a cgroup kill.
             List<Integer> signalledGroups = new ArrayList<>();
@@ -646,7 +642,7 @@ public final class UnitService {
                 for (int s : extra) send(p, s);
                 sent = true;
             }
-            if (sent) say("sent " + Signals.name(signal) + (signalledGroups.isEmpty() ? "" : " to the process group"));
+            if (sent) say(new UnitEvent.Signalled(signal, !signalledGroups.isEmpty()));
         }
         return main != null || control != null;
     }
@@ -683,17 +679,16 @@ public final class UnitService {
         mainGroup = 0;
         boolean failed = result != Result.SUCCESS && result != Result.SKIP_CONDITION;
         enter(failed ? UnitState.FAILED : UnitState.DEAD);
-        say(failed ? "failed with result '" + result.systemdName() + "'"
-                : result == Result.SKIP_CONDITION ? "skipped: a start condition is not met" : "stopped");
+        say(new UnitEvent.Ended(result));
         boolean autoRestart = allowRestart && shallRestart();
         os.releaseResourceCgroups(name());
         removeDirectories(autoRestart || startWhenStopped ? EnumSet.of(Removal.EVERY_STOP)
                 : EnumSet.of(Removal.EVERY_STOP, Removal.UNLESS_RESTARTING));
         if (autoRestart) {
-            Duration delay = restartDelay();
+            Duration delay = RestartTable.delay(spec, restarts);
             enter(UnitState.AUTO_RESTART);
             scheduleRestart(delay);
-            say("scheduled restart in " + ServiceEvent.seconds(delay) + " (restart " + (restarts + 1) + ")");
+            say(new UnitEvent.RestartScheduled(delay, restarts + 1));
             changed();
             return;
         }
@@ -730,41 +725,10 @@ public final class UnitService {
         }
     }
 
-    /** systemd's service_shall_restart(): the Restart= table, after the exit-status overrides. */
-    boolean shallRestart() {
+    /** systemd's service_shall_restart(): no restart an operator or a removal forbade, then {@link RestartTable}. */
+    private boolean shallRestart() {
         if (forbidRestart || want == Want.EXIT) return false;
-        if (result == Result.START_LIMIT_HIT || result == Result.SKIP_CONDITION) return false;
-        if (mainExit != null && spec.restartPreventExitStatus().matches(mainExit)) return false;
-        if (mainExit != null && spec.restartForceExitStatus().matches(mainExit)) return true;
-        return restartsAfter(spec.restart(), result);
-    }
-
-    /** The Restart= table of systemd.service(5). */
-    static boolean restartsAfter(UnitSpec.Restart restart, Result result) {
-        return switch (restart) {
-            case NO -> false;
-            case ALWAYS -> true;
-            case ON_SUCCESS -> result == Result.SUCCESS;
-            case ON_FAILURE -> result != Result.SUCCESS;
-            case ON_ABNORMAL -> result == Result.SIGNAL || result == Result.CORE_DUMP || result == Result.TIMEOUT
-                    || result == Result.OOM_KILL
-                    || result == Result.WATCHDOG;
-            case ON_WATCHDOG -> result == Result.WATCHDOG;
-            case ON_ABORT -> result == Result.SIGNAL || result == Result.CORE_DUMP;
-        };
-    }
-
-    /**
-     * RestartSec=, growing over RestartSteps= restarts to RestartMaxDelaySec= as systemd does: exponentially,
-     * {@code sec * (max/sec)^(n/steps)} for the n-th restart, and the maximum from the steps-th on.
-     */
-    Duration restartDelay() {
-        Duration sec = spec.restartSec();
-        Optional<Duration> max = spec.restartMaxDelay();
-        if (spec.restartSteps() == 0 || max.isEmpty() || sec.isZero() || sec.compareTo(max.get()) >= 0) return sec;
-        if (restarts >= spec.restartSteps()) return max.get();
-        double ratio = (double) max.get().toNanos() / sec.toNanos();
-        return Duration.ofNanos((long) (sec.toNanos() * Math.pow(ratio, (double) restarts / spec.restartSteps())));
+        return RestartTable.restarts(spec, result, Optional.ofNullable(mainExit));
     }
 
     // ---- control processes ----
@@ -782,7 +746,7 @@ public final class UnitService {
             if (phase == Phase.START) mainGroup = process.pid();
             changed();
         } catch (SpawnException e) {
-            say("cannot start " + command.command().display() + ": " + e.getMessage());
+            say(new UnitEvent.ControlSpawnFailed(command.command().display(), e.getMessage()));
             controlDone(command, Result.RESOURCES, null);
         }
     }
@@ -794,8 +758,8 @@ public final class UnitService {
         boolean clean = status.exited() && status.code() == 0;
         Result f = clean || observer.command.ignoreFailure() ? Result.SUCCESS : failure(status);
         if (!clean) {
-            say(observer.command.command().display() + " " + status.describe()
-                    + (observer.command.ignoreFailure() ? " (ignored)" : ""));
+            say(new UnitEvent.ControlFailed(observer.command.command().display(), status,
+                    observer.command.ignoreFailure()));
         }
         controlDone(observer.command, f, status);
     }
@@ -837,7 +801,7 @@ public final class UnitService {
                 } else if (more) {
                     runControl(phase, commandIndex + 1);
                 } else {
-                    say("reloaded");
+                    say(new UnitEvent.Reloaded());
                     enterRunning(Result.SUCCESS);
                 }
             }
@@ -861,7 +825,7 @@ public final class UnitService {
     /** Forking: the first process exited 0; the daemon's pid is in PIDFile=, which may take a moment to appear. */
     private void findForkedMain() {
         if (spec.pidFile().isEmpty()) {
-            say("no PIDFile=: the main process is unknown; its process group stands for it");
+            say(new UnitEvent.NoPidFile());
             enterStartPost();
             return;
         }
@@ -890,15 +854,12 @@ public final class UnitService {
         Optional<SpawnException> refused = adoptMain(pid, read.get().untrusted().isEmpty());
         if (refused.isPresent()) {
             // systemd's rule: a PID file that others could have written names only a process of the unit.
-            say(refused.get().errno() == Errno.ESRCH
-                    ? "PID file " + file + " names pid " + pid + ", which does not exist"
-                    : "refusing pid " + pid + " from PID file " + file + ": " + refused.get().getMessage()
-                    + read.get().untrusted().map(why -> ", and the file is not root's alone (" + why + ")")
-                    .orElse(""));
+            say(refused.get().errno() == Errno.ESRCH ? new UnitEvent.PidFileNamesNoProcess(file, pid)
+                    : new UnitEvent.PidFileRefused(file, pid, refused.get().getMessage(), read.get().untrusted()));
             enterSignal(UnitState.STOP_SIGTERM, Result.PROTOCOL);
             return;
         }
-        say("main process is pid " + pid + " (from " + file + ")");
+        say(new UnitEvent.MainFromPidFile(pid, file));
         enterStartPost();
     }
 
@@ -931,10 +892,10 @@ public final class UnitService {
         Result f = cleanExit(status) ? Result.SUCCESS : failure(status);
         // As systemd's OOMPolicy=: with continue the OOM kill is only said; otherwise it is the run's result.
         if (f != Result.SUCCESS && os.oomKills(name()) > oomKillsAtStart) {
-            say("a process of the unit was killed by the OOM killer");
+            say(new UnitEvent.OomKilled());
             if (spec.resources().oomPolicy() != ResourceLimits.OomPolicy.CONTINUE) f = Result.OOM_KILL;
         }
-        say("main process " + status.describe() + (f == Result.SUCCESS ? "" : ", status=" + f.systemdName()));
+        say(new UnitEvent.MainExited(status, f));
         if (spec.type() == Type.ONESHOT && state == UnitState.START && f == Result.SUCCESS
                 && commandIndex + 1 < spec.commands(Phase.START).size()) {
             commandIndex++;
@@ -951,7 +912,7 @@ public final class UnitService {
                     }
                     case NOTIFY, NOTIFY_RELOAD -> {
                         // It ended without saying READY=1: whatever its status, the start failed.
-                        if (f == Result.SUCCESS) say("exited before READY=1");
+                        if (f == Result.SUCCESS) say(new UnitEvent.ExitedBeforeReady());
                         enterSignal(UnitState.STOP_SIGTERM, f == Result.SUCCESS ? Result.PROTOCOL : f);
                     }
                     default -> enterRunning(f);
@@ -1000,83 +961,68 @@ public final class UnitService {
      * @return false if the message was dropped
      */
     public boolean notify(int senderPid, int senderUid, Map<String, String> fields) {
-        boolean allowed = switch (spec.notifyAccess()) {
-            case NONE -> false;
-            case MAIN -> main != null && main.pid() == senderPid;
-            case EXEC -> (main != null && main.pid() == senderPid) || (control != null && control.pid() == senderPid);
-            case ALL -> true;
-        };
-        if (!allowed) return false;
+        if (!UnitNotification.heard(spec.notifyAccess(), senderPid, mainPid(), controlPid())) return false;
+        UnitNotification message = UnitNotification.of(fields);
         boolean visible = false;
-        String mainPid = fields.get("MAINPID");
-        if (mainPid != null && (state.starting() || state == UnitState.RUNNING || state == UnitState.RELOAD)) {
-            int pid = parsePid(mainPid);
-            if (pid > 0 && pid != mainPid()) {
+        if (message.mainPid().isPresent()
+                && (state.starting() || state == UnitState.RUNNING || state == UnitState.RELOAD)) {
+            int pid = message.mainPid().getAsInt();
+            if (pid != mainPid()) {
                 Optional<SpawnException> refused = adoptMain(pid, senderUid == 0);
                 if (refused.isEmpty()) {
-                    say("main process is now pid " + pid);
+                    say(new UnitEvent.MainPidChanged(pid));
                     visible = true;
                 } else if (!saidRefusedMainPid) {
                     saidRefusedMainPid = true;
-                    say("refusing MAINPID=" + pid + " from pid " + senderPid + " (uid " + senderUid + "): "
-                            + refused.get().getMessage() + "; the main process stays "
-                            + (main == null ? "unknown" : "pid " + main.pid())
-                            + " (further refusals until the next start are not reported)");
+                    say(new UnitEvent.MainPidRefused(pid, senderPid, senderUid, refused.get().getMessage(),
+                            mainPid()));
                 }
             }
         }
-        String status = fields.get("STATUS");
-        if (status != null) {
-            statusText = status;
+        if (message.status().isPresent()) {
+            statusText = message.status().get();
             visible = true;
         }
-        String err = fields.get("ERRNO");
-        if (err != null) {
-            try {
-                errno = OptionalInt.of(Integer.parseInt(err.strip()));
-                visible = true;
-            } catch (NumberFormatException ignored) {
-                // A malformed value is ignored, as systemd ignores it.
-            }
+        if (message.errno().isPresent()) {
+            errno = message.errno();
+            visible = true;
         }
-        String usec = fields.get("WATCHDOG_USEC");
-        if (usec != null) {
-            parseMicros(usec).ifPresent(d -> {
-                watchdogOverride = Optional.of(d);
-                if (state == UnitState.RUNNING || state == UnitState.RELOAD) armWatchdog();
-            });
+        message.watchdogUsec().ifPresent(d -> {
+            watchdogOverride = Optional.of(d);
+            if (state == UnitState.RUNNING || state == UnitState.RELOAD) armWatchdog();
+        });
+        if (message.watchdog() == UnitNotification.Watchdog.PING
+                && (state == UnitState.RUNNING || state == UnitState.RELOAD)) {
+            armWatchdog();
         }
-        String watchdog = fields.get("WATCHDOG");
-        if ("1".equals(watchdog) && (state == UnitState.RUNNING || state == UnitState.RELOAD)) armWatchdog();
-        if ("1".equals(fields.get("RELOADING")) && state == UnitState.RUNNING) {
+        if (message.reloading() && state == UnitState.RUNNING) {
             reloadResult = Result.SUCCESS;
             enter(UnitState.RELOAD);
             armTimeout(spec.timeoutStart());
             visible = true;
         }
-        if ("1".equals(fields.get("READY")) && isNotifyType()) {
+        if (message.ready() && isNotifyType()) {
             if (state == UnitState.START) {
-                say("ready");
+                say(new UnitEvent.Ready());
                 enterStartPost();
                 visible = false;
             } else if (state == UnitState.RELOAD && control == null) {
-                say("reloaded");
+                say(new UnitEvent.Reloaded());
                 enterRunning(Result.SUCCESS);
                 visible = false;
             }
         }
-        if ("1".equals(fields.get("STOPPING")) && (state == UnitState.RUNNING || state == UnitState.RELOAD)) {
+        if (message.stopping() && (state == UnitState.RUNNING || state == UnitState.RELOAD)) {
             // It is stopping on its own: wait for it as after the stop signal, but send none.
             cancelWatchdog();
             enter(UnitState.STOP_SIGTERM);
             armTimeout(spec.timeoutStop());
-            say("stopping (STOPPING=1)");
+            say(new UnitEvent.StoppingOnItsOwn());
             visible = true;
         }
-        String extend = fields.get("EXTEND_TIMEOUT_USEC");
-        if (extend != null) parseMicros(extend).ifPresent(this::extendTimeout);
-        if ("trigger".equals(watchdog) && main != null && (state == UnitState.RUNNING
-                || state == UnitState.RELOAD || state.starting())) {
+        message.extendTimeout().ifPresent(this::extendTimeout);
+        if (message.watchdog() == UnitNotification.Watchdog.TRIGGER && main != null
+                && (state == UnitState.RUNNING || state == UnitState.RELOAD || state.starting())) {
             watchdogFired();
             return true;
         }
@@ -1086,23 +1032,6 @@ public final class UnitService {
 
     private boolean isNotifyType() {
         return spec.type() == Type.NOTIFY || spec.type() == Type.NOTIFY_RELOAD;
-    }
-
-    private static int parsePid(String text) {
-        try {
-            return Integer.parseInt(text.strip());
-        } catch (NumberFormatException e) {
-            return 0;
-        }
-    }
-
-    private static Optional<Duration> parseMicros(String text) {
-        try {
-            long us = Long.parseLong(text.strip());
-            return us > 0 ? Optional.of(Duration.ofNanos(Math.multiplyExact(us, 1000L))) : Optional.empty();
-        } catch (NumberFormatException | ArithmeticException e) {
-            return Optional.empty();
-        }
     }
 
     // ---- watchdog ----
@@ -1129,7 +1058,7 @@ public final class UnitService {
     }
 
     private void watchdogFired() {
-        say("watchdog timeout (limit " + watchdogInterval().map(ServiceEvent::seconds).orElse("trigger") + ")");
+        say(new UnitEvent.WatchdogTimeout(watchdogInterval()));
         enterSignal(UnitState.STOP_WATCHDOG, Result.WATCHDOG);
     }
 
@@ -1171,7 +1100,7 @@ public final class UnitService {
     /** The current phase's timeout passed: systemd's service_dispatch_timer(). */
     private void timedOut() {
         stateTimer = NO_TIMER;
-        say(state.subState() + " timed out");
+        say(new UnitEvent.TimedOut(state));
         switch (state) {
             case CONDITION, START_PRE, START -> enterSignal(UnitState.STOP_SIGTERM, Result.TIMEOUT);
             case START_POST -> enterStop(Result.TIMEOUT);
@@ -1187,12 +1116,12 @@ public final class UnitService {
                 if (spec.kill().sendSigkill()) {
                     enterSignal(UnitState.STOP_SIGKILL, Result.TIMEOUT);
                 } else {
-                    say("not sending " + Signals.name(spec.kill().finalSignal()) + " (SendSIGKILL=no)");
+                    say(new UnitEvent.NoFinalSignal(spec.kill().finalSignal()));
                     enterStopPost(Result.TIMEOUT);
                 }
             }
             case STOP_SIGKILL -> {
-                say("processes still around after " + Signals.name(spec.kill().finalSignal()) + "; ignoring");
+                say(new UnitEvent.Outlived(spec.kill().finalSignal()));
                 forget();
                 enterStopPost(Result.TIMEOUT);
             }
@@ -1221,74 +1150,10 @@ public final class UnitService {
 
     // ---- process requests ----
 
-    /**
-     * What one command runs with. Its environment is compiled in systemd's order (systemd.exec(5), "Environment
-     * Variables in Spawned Processes"), later sources winning: what Vigil sets for this run ({@code MAINPID},
-     * {@code NOTIFY_SOCKET}...), the command's own (PATH, the user's and the directories' variables,
-     * PassEnvironment=, Environment=), then each EnvironmentFile= read now; UnsetEnvironment= is the last step.
-     *
-     * @throws SpawnException if a required EnvironmentFile= cannot be read: the command cannot run
-     */
+    /** What {@code command} runs with, this run's variables set: see {@link UnitRequests#request}. */
     private ProcessRequest request(UnitCommand command, Phase phase, boolean isMain) throws SpawnException {
-        Command base = command.command();
-        Map<String, String> env = new HashMap<>();
-        List<String> pidVariables = List.of();
-        boolean notifies = spec.notifyAccess() != UnitSpec.NotifyAccess.NONE;
-        if (notifies) notifySocket.ifPresent(socket -> env.put("NOTIFY_SOCKET", socket.toString()));
-        if (isMain && watchdogInterval().isPresent()) {
-            env.put("WATCHDOG_USEC", Long.toString(watchdogInterval().get().toNanos() / 1000));
-            pidVariables = List.of("WATCHDOG_PID");
-        }
-        if (!isMain && main != null) env.put("MAINPID", Integer.toString(main.pid()));
-        if (phase == Phase.STOP || phase == Phase.STOP_POST) {
-            env.put("SERVICE_RESULT", result.systemdName());
-            if (mainExit != null) {
-                env.put("EXIT_CODE", mainExit.exited() ? "exited" : mainExit.coreDumped() ? "dumped" : "killed");
-                env.put("EXIT_STATUS", mainExit.exited() ? Integer.toString(mainExit.code())
-                        : Signals.name(mainExit.signal()).substring(3));
-            }
-        }
-        env.putAll(base.environment());
-        readEnvironmentFiles(env);
-        for (String unset : spec.unsetEnvironment()) {
-            int eq = unset.indexOf('=');
-            if (eq < 0) env.remove(unset);
-            else env.remove(unset.substring(0, eq), unset.substring(eq + 1));
-        }
-        List<String> argv = command.argv().expand(env);
-        Command expanded = new Command(base.executable(), argv.isEmpty() ? base.argv() : argv,
-                base.workingDirectory(), env, base.user(), base.options());
-        return ProcessRequest.of(expanded).withStdin(stdio(spec.stdin()))
-                .withStdout(stdio(spec.stdout()))
-                .withStderr(stdio(spec.stderr()))
-                .withPidVariables(pidVariables)
-                .withCgroups(os.resourceCgroups(spec));
-    }
-
-    /**
-     * Adds each EnvironmentFile= to {@code env}, in order, read now rather than when the unit was loaded, so an
-     * edited file takes effect at the next command without a daemon-reload. An optional file ({@code -}) that cannot
-     * be read is skipped, as systemd skips it.
-     */
-    private void readEnvironmentFiles(Map<String, String> env) throws SpawnException {
-        for (UnitSpec.EnvironmentFile file : spec.environmentFiles()) {
-            try {
-                env.putAll(os.readEnvironmentFile(file.path()));
-            } catch (SpawnException e) {
-                if (!file.optional()) {
-                    throw new SpawnException("EnvironmentFile=" + file.path() + ": " + e.getMessage(), e.errno());
-                }
-            }
-        }
-    }
-
-    /** The journal and its kin are Vigil's own handling of the unit's output. */
-    private Stdio stdio(UnitSpec.Stdio asked) {
-        return switch (asked) {
-            case UnitSpec.Stdio.Null n -> new Stdio.Null();
-            case UnitSpec.Stdio.Log l -> stdout;
-            case UnitSpec.Stdio.File f -> new Stdio.File(f.path(), f.mode());
-        };
+        return requests.request(spec, command, phase, isMain, new UnitRequests.Run(watchdogInterval(), mainPid(),
+                result, Optional.ofNullable(mainExit))).withCgroups(os.resourceCgroups(spec));
     }
 
     // ---- bookkeeping ----
@@ -1312,12 +1177,12 @@ public final class UnitService {
     /** Sends {@code signal} to {@code process}; returns why not, after saying it, if the kernel refused. */
     private Optional<String> trySend(RunningProcess process, int signal) {
         Optional<String> refused = process.signal(signal);
-        refused.ifPresent(why -> say("cannot send " + Signals.name(signal) + " to pid " + process.pid() + ": " + why));
+        refused.ifPresent(why -> say(new UnitEvent.SignalRefused(signal, process.pid(), why)));
         return refused;
     }
 
-    private void say(String message) {
-        listener.event(this, message);
+    private void say(UnitEvent event) {
+        listener.event(this, event);
     }
 
     private void changed() {
@@ -1331,7 +1196,7 @@ public final class UnitService {
 
         @Override
         public void execFailed(int errno, String reason) {
-            if (main == process) say("cannot start: " + reason);
+            if (main == process) say(new UnitEvent.ExecFailed(reason));
         }
 
         @Override
@@ -1355,7 +1220,7 @@ public final class UnitService {
 
         @Override
         public void execFailed(int errno, String reason) {
-            if (control == process) say("cannot run " + command.command().display() + ": " + reason);
+            if (control == process) say(new UnitEvent.ControlExecFailed(command.command().display(), reason));
         }
 
         @Override

@@ -115,7 +115,8 @@ public final class UnitVerifier {
                     Optional<UnitName> found = loader.locate(name).name();
                     if (found.isEmpty()) {
                         missing.computeIfAbsent(name, n -> new ArrayList<>())
-                                .add(loaded.unit().name() + " (" + kind.directive() + "=)");
+                                .add(loaded.unit().name() + " (" + kind.directive() + "= in "
+                                        + loaded.unit().file().fragment() + ")");
                     } else if (!found.get().toString().equals(name)) {
                         aliases.put(name, found.get().toString());
                     }

@@ -61,10 +61,11 @@ class UnitCommandsTest {
         Files.createSymbolicLink(dir.resolve("a-alias.service"), dir.resolve("a.service"));
         Run r = run("verify", dir.toString());
         assertEquals(1, r.status(), r.out());
-        assertTrue(r.out().contains("ghost.service: no such unit in the search path; named by a.service (Requires=), "
-                + "b.service (Wants=)\n"), r.out());
-        assertTrue(r.out().contains("ordering cycle: c.target after a.service after b.service after c.target\n"),
-                r.out());
+        assertTrue(r.out().contains("ghost.service: no such unit in the search path; named by a.service (Requires= in "
+                + dir.resolve("a.service") + "), b.service (Wants= in " + dir.resolve("b.service") + ")\n"), r.out());
+        assertTrue(r.out().contains("ordering cycle: c.target after a.service after b.service after c.target (in "
+                + dir.resolve("c.target") + ", " + dir.resolve("a.service") + ", " + dir.resolve("b.service")
+                + ")\n"), r.out());
         assertTrue(!r.out().contains("After=b.service: not supported"), "the engine acts on it: " + r.out());
     }
 

@@ -3,6 +3,7 @@ package vigil.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,6 +24,17 @@ class RequestParserTest {
                 parse("{\"v\":1,\"cmd\":\"shutdown\",\"then\":\"halt\"}"));
         assertEquals(new Request.Shutdown(Optional.of(Ending.POWER_OFF)),
                 parse("{\"v\":1,\"cmd\":\"shutdown\",\"then\":\"poweroff\"}"));
+    }
+
+    @Test
+    void unitsTakesOptionalNamesAndJobsTakesNothing() throws Exception {
+        assertEquals(new Request.Units(List.of()), parse("{\"v\":1,\"cmd\":\"units\"}"));
+        assertEquals(new Request.Units(List.of("web", "multi-user.target")),
+                parse("{\"v\":1,\"cmd\":\"units\",\"names\":[\"web\",\"multi-user.target\"]}"));
+        assertEquals(new Request.Jobs(), parse("{\"v\":1,\"cmd\":\"jobs\"}"));
+        Protocol.Failure failure = assertThrows(Protocol.Failure.class,
+                () -> parse("{\"v\":1,\"cmd\":\"jobs\",\"name\":\"web\"}"));
+        assertEquals("unknown field \"name\" for \"jobs\"", failure.getMessage());
     }
 
     @Test

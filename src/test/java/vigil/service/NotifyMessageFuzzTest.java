@@ -27,7 +27,7 @@ class NotifyMessageFuzzTest {
         public void stateChanged(UnitService unit) {}
 
         @Override
-        public void event(UnitService unit, String message) {}
+        public void event(UnitService unit, UnitEvent event) {}
 
         @Override
         public void removed(UnitService unit) {}

@@ -32,8 +32,8 @@ final class RecordingListener implements ServiceListener, UnitListener {
     }
 
     @Override
-    public void event(UnitService unit, String message) {
-        lines.add(unit.name() + ": " + message);
+    public void event(UnitService unit, UnitEvent event) {
+        lines.add(unit.name() + ": " + event.describe());
     }
 
     @Override

@@ -49,7 +49,7 @@ class UnitJobsTest {
         }
 
         @Override
-        public void event(UnitService unit, String message) {}
+        public void event(UnitService unit, UnitEvent event) {}
     };
     private final RecordingListener serviceListener = new RecordingListener();
     private final Supervisor supervisor = new Supervisor(os, unitOs, clock, serviceListener, unitListener);

@@ -50,8 +50,8 @@ class UnitServiceTest {
         public void stateChanged(UnitService unit) {}
 
         @Override
-        public void event(UnitService unit, String message) {
-            lines.add(message);
+        public void event(UnitService unit, UnitEvent event) {
+            lines.add(event.describe());
         }
 
         @Override
