@@ -68,12 +68,17 @@ class ResourceLimitsIT {
         assertEquals(List.of(), left, "cgroups left behind by the daemon");
     }
 
-    /** The service's directory in {@code controller}'s hierarchy, remembered for the check after the daemon. */
+    /**
+     * The service's directory in {@code controller}'s hierarchy. Its directories in every hierarchy (cpuacct's
+     * too) are remembered for the check after the daemon.
+     */
     private Path cgroupOf(String controller, String unit) throws IOException {
-        Path dir = CgroupMounts.current().directoryFor(controller).orElseThrow()
-                .resolve(SlicePath.service(unit, java.util.Optional.empty()));
-        cgroups.add(dir);
-        return dir;
+        CgroupMounts mounts = CgroupMounts.current();
+        String relative = SlicePath.service(unit, java.util.Optional.empty());
+        for (Path base : mounts.v1().values()) {
+            if (!cgroups.contains(base.resolve(relative))) cgroups.add(base.resolve(relative));
+        }
+        return mounts.directoryFor(controller).orElseThrow().resolve(relative);
     }
 
     private Path units(String name, String service) throws IOException {
