@@ -29,6 +29,11 @@
  *                      argv {PATH, ""} and wait for it; its exit status is ignored (runsv's control/u, which gets
  *                      the service's pid as its argument: there is none yet)
  *   block=N            (repeatable) signal N (1-64) is blocked in the program; every other one is not
+ *   early-mounts=1     first of all: mount proc on /proc, sysfs on /sys, devtmpfs on /dev and a tmpfs on /run,
+ *                      each only where nothing is mounted yet (the directory is on the root's device). For the
+ *                      launcher as the kernel's PID 1 without an initramfs: the java launcher finds libjli.so
+ *                      through /proc/self/exe and dies at once without /proc (and PID 1 dying panics the kernel).
+ *                      Failures are reported and ignored: a mount that fails leaves the JVM to say what is missing.
  * Always: every signal disposition is reset to the default and the signal mask is emptied (but for block=).
  * block= is for Vigil's own JVM, started by the launcher with SIGCHLD blocked: a mask survives execve and every
  * thread the JVM makes inherits it, so a child's death wakes only the signalfd that waits for it.
@@ -56,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -144,6 +150,23 @@ static void run_before(const char *path) {
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
 }
 
+/* Mounts what the kernel's PID 1 may find missing (see early-mounts= above), each where nothing is mounted yet. */
+static void early_mounts(void) {
+    static const struct { const char *dir, *type, *options; unsigned long flags; } mounts[] = {
+        {"/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+        {"/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+        {"/dev", "devtmpfs", "mode=0755", MS_NOSUID},
+        {"/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV},
+    };
+    struct stat root, dir;
+    if (stat("/", &root) < 0) return;
+    for (size_t m = 0; m < sizeof mounts / sizeof *mounts; m++) {
+        if (stat(mounts[m].dir, &dir) < 0 || dir.st_dev != root.st_dev) continue;
+        if (mount(mounts[m].type, mounts[m].dir, mounts[m].type, mounts[m].flags, mounts[m].options) < 0)
+            dprintf(2, "vigil-exec: mount %s on %s: %s\n", mounts[m].type, mounts[m].dir, strerror(errno));
+    }
+}
+
 /* Closes [lo, hi]; a loop up to the fd limit where close_range(2) is missing (kernels before 5.9). */
 static void close_between(unsigned lo, unsigned hi) {
     if (lo > hi) return;
@@ -159,7 +182,7 @@ int main(int argc, char **argv) {
     struct limit limits[MAX_RLIMITS];
     gid_t groups[MAX_GROUPS];
     int nfds = 0, nlimits = 0, ngroups = -1;
-    int new_session = 0, nonewprivs = 0, listen_pid = 0, have_nice = 0, have_umask = 0, npid_env = 0;
+    int new_session = 0, nonewprivs = 0, mount_early = 0, listen_pid = 0, have_nice = 0, have_umask = 0, npid_env = 0;
     sigset_t blocked;
     sigemptyset(&blocked);
     const char *pid_env[4];
@@ -191,6 +214,7 @@ int main(int argc, char **argv) {
         else if (KEY("gid")) { gid = number(v, 10, 0, 4294967294LL, arg); gid_text = v; }
         else if (KEY("nonewprivs")) nonewprivs = number(v, 10, 0, 1, arg);
         else if (KEY("listen-pid")) listen_pid = number(v, 10, 0, 1, arg);
+        else if (KEY("early-mounts")) mount_early = number(v, 10, 0, 1, arg);
         else if (KEY("block")) sigaddset(&blocked, number(v, 10, 1, 64, arg));
         else if (KEY("pid-env")) {
             if (!*v || strchr(v, '=') || npid_env == 4) fail("usage", arg, EINVAL);
@@ -245,6 +269,7 @@ int main(int argc, char **argv) {
     const char *path = argv[i + 1];
     char **program_argv = &argv[i + 2];
 
+    if (mount_early) early_mounts();
     if (new_session && setsid() < 0) fail("setsid", "", errno);
     if (root) {
         if (chroot(root) < 0) fail("chroot", root, errno);

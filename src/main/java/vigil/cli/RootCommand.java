@@ -19,17 +19,18 @@ import picocli.CommandLine.Command;
                 "  4  unknown service"})
 final class RootCommand implements Runnable {
     /** Every subcommand's name, in the order help lists them. */
-    private static final List<String> COMMANDS = List.of("daemon", "init", "status", "start", "stop", "restart", "once",
+    private static final List<String> COMMANDS = List.of("daemon", "init", "run", "status", "start", "stop", "restart", "once",
             "kill", "signal", "pause", "cont", "reload", "reset-failed", "wait", "add", "remove", "rescan",
             "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version",
-            "list-units", "list-dependencies", "list-jobs", "show", "is-active", "is-failed", "is-enabled", "enable",
-            "disable");
+            "list-units", "list-dependencies", "list-jobs", "list-sockets", "show", "is-active", "is-failed",
+            "is-enabled", "enable", "disable");
 
     /** A new command object; a switch rather than method references, whose first use costs start-up time. */
     private static Object command(String name) {
         return switch (name) {
             case "daemon" -> new DaemonCommand();
             case "init" -> new InitCommand();
+            case "run" -> new RunCommand();
             case "status" -> new StatusCommand();
             case "start" -> new ActionCommands.Start();
             case "stop" -> new ActionCommands.Stop();
@@ -47,6 +48,7 @@ final class RootCommand implements Runnable {
             case "add" -> new ManageCommands.Add();
             case "remove" -> new ManageCommands.Remove();
             case "rescan" -> new ManageCommands.Rescan();
+            case "list-sockets" -> new ListSocketsCommand();
             case "shutdown" -> new ManageCommands.Shutdown();
             case "events" -> new EventsCommand();
             case "logs" -> new LogsCommand();

@@ -74,6 +74,16 @@ final class StatusCommand extends ClientCommand {
 
     @Override
     int run(ControlClient client) throws IOException, Failed {
+        if (!names.isEmpty() && names.stream().allMatch(n -> n.endsWith(".socket"))) {
+            // A socket unit has no process: its status is its addresses, state and counts.
+            Map<String, Object> reply = expectOk(client, client.request("list-sockets"));
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> sockets = (List<Map<String, Object>>) reply.get("sockets");
+            sockets = sockets.stream().filter(s -> names.contains(s.get("unit"))).toList();
+            if (sockets.isEmpty()) throw new Failed("no such socket unit: " + String.join(", ", names), 4);
+            out.print(json ? Json.write(sockets) + "\n" : ListSocketsCommand.table(sockets, names));
+            return OK;
+        }
         Map<String, Object> request = client.request("status");
         if (!names.isEmpty()) request.put("names", names);
         Map<String, Object> reply = expectOk(client, request);

@@ -172,6 +172,11 @@ public final class ControlCommands implements ControlServer.LineHandler {
                     client.resume();
                 });
             }
+            case Request.ListSockets l -> {
+                Map<String, Object> reply = Protocol.ok(id);
+                reply.put("sockets", host.sockets());
+                client.send(reply);
+            }
             case Request.Rescan r -> {
                 access.checkOwner(caller, "rescan the service directories");
                 host.rescan();

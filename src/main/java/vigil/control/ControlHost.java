@@ -57,6 +57,14 @@ public interface ControlHost {
      */
     void daemonReload(Consumer<String> done);
 
+    /**
+     * Every listening address of the socket units, one map each: {@code listen}, {@code type}, {@code unit},
+     * {@code activates}, {@code state}, {@code accepted}, {@code connections}.
+     */
+    default java.util.List<java.util.Map<String, Object>> sockets() {
+        return java.util.List.of();
+    }
+
     /** Looks at every scanned directory again. */
     void rescan();
 

@@ -57,6 +57,9 @@ public sealed interface Request {
     /** Look at every scanned directory again. */
     record Rescan() implements Request {}
 
+    /** {@code list-sockets}: every socket unit's addresses and counts. */
+    record ListSockets() implements Request {}
+
     /** Stop every service in order, then exit; the reply comes at once, the connection closes at the exit. */
     /** @param then how the system should end after, under {@code vigil init} */
     record Shutdown(Optional<Ending> then) implements Request {}

@@ -69,6 +69,7 @@ public final class RequestParser {
             case "add" -> f.add();
             case "remove" -> new Request.Remove(f.name(), f.bool("wait"), f.timeout().orElse(DEFAULT_TIMEOUT));
             case "rescan" -> new Request.Rescan();
+            case "list-sockets" -> new Request.ListSockets();
             case "rotate" -> new Request.Rotate(f.name());
             case "reload" -> new Request.Reload(f.name());
             case "reset-failed" -> new Request.ResetFailed(f.name());
@@ -79,8 +80,8 @@ public final class RequestParser {
             case "units" -> new Request.Units(f.names());
             case "jobs" -> new Request.Jobs();
             default -> throw bad("unknown command \"" + cmd + "\"; known: hello, status, start, stop, restart, "
-                    + "once, kill, signal, pause, cont, wait, add, remove, rescan, rotate, reload, reset-failed, "
-                    + "daemon-reload, daemon-reexec, shutdown, subscribe, units, jobs");
+                    + "once, kill, signal, pause, cont, wait, add, remove, rescan, list-sockets, rotate, reload, "
+                    + "reset-failed, daemon-reload, daemon-reexec, shutdown, subscribe, units, jobs");
         };
         f.checkAllUsed();
         return request;

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,9 +47,11 @@ import vigil.service.ProcessRequest.Stdio;
 import vigil.service.Service;
 import vigil.service.ServiceEvent;
 import vigil.service.ServiceListener;
+import vigil.service.ServiceState;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
 import vigil.deps.Job;
+import vigil.deps.EngineMeter;
 import vigil.deps.JobEngine;
 import vigil.deps.JobListener;
 import vigil.deps.JobResult;
@@ -57,6 +60,7 @@ import vigil.service.UnitEvent;
 import vigil.service.UnitListener;
 import vigil.service.UnitService;
 import vigil.service.Want;
+import vigil.socket.SocketUnits;
 import vigil.supervise.AlreadySupervisedException;
 import vigil.supervise.ControlFifos;
 import vigil.supervise.SuperviseDir;
@@ -124,6 +128,8 @@ public final class Daemon implements ServiceHost {
     /** This daemon took over from an old one: what runs is its own, not a crashed Vigil's leftovers. */
     private boolean reexecuted;
     private UnitNotifySockets unitSockets;
+    /** The {@code .socket} units (socket activation). */
+    private SocketUnits sockets;
     /** What is to end before {@link #resumed}: the first scan, and after a re-exec the units' first load too. */
     private int resumeSteps = 1;
 
@@ -226,9 +232,12 @@ public final class Daemon implements ServiceHost {
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.serviceResources = serviceResources;
             daemon.unitSockets = unitSockets;
+            daemon.sockets = new SocketUnits(loop, new DaemonSockets(daemon.supervisor, () -> daemon.units, reporter),
+                    Accounts.system(), reporter::say, System::nanoTime);
+            processes.passSocketsFrom(daemon.sockets);
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
                     () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file),
-                    daemon::resumeUnit, target, daemon.new UnitJobs());
+                    daemon::resumeUnit, target, daemon.new UnitJobs(), daemon.sockets);
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, unitSockets, daemon::cannotHandOver,
                     () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners());
@@ -698,6 +707,7 @@ public final class Daemon implements ServiceHost {
         @Override
         public void stateChanged(Service service) {
             supervise.stateChanged(service);
+            if (sockets != null) sockets.serviceChanged(service.name(), service.state() instanceof ServiceState.Down);
             if (commands != null) commands.stateChanged(service);
         }
 
@@ -737,6 +747,7 @@ public final class Daemon implements ServiceHost {
             if (unitPids != null) unitPids.changed(unit);
             // The engine first: a job this change ends is over when the control socket's waiters look.
             units.unitChanged(unit.name());
+            if (sockets != null) sockets.serviceChanged(unit.name(), DaemonSockets.down(unit));
             if (commands != null) commands.unitChanged(unit);
         }
 
@@ -778,10 +789,32 @@ public final class Daemon implements ServiceHost {
         public void say(String unit, String message) {
             reporter.say(unit, message);
         }
+
+        @Override
+        public void reached(String target, EngineMeter.Reading engine) {
+            reporter.say(target, "reached (the job engine so far: " + engine.describe() + ")");
+        }
     }
 
     /** What the control socket's commands may do to this daemon. */
     private final class Control implements ControlHost {
+        @Override
+        public List<Map<String, Object>> sockets() {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (SocketUnits.Row r : sockets.rows()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("listen", r.listen());
+                row.put("type", r.kind());
+                row.put("unit", r.unit());
+                row.put("activates", r.activates());
+                row.put("state", r.state());
+                row.put("accepted", r.accepted());
+                row.put("connections", r.connections());
+                rows.add(row);
+            }
+            return rows;
+        }
+
         @Override
         public Collection<Service> services() {
             return supervisor.services();

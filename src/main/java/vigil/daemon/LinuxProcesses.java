@@ -49,6 +49,7 @@ import vigil.service.RunningProcess;
 import vigil.service.SpawnException;
 import vigil.service.UnitOs;
 import vigil.service.UnitSnapshot;
+import vigil.socket.PassedFds;
 
 /**
  * The state machines' {@link Processes}, for real: posix_spawn of vigil-exec, the exec-error and readiness pipes
@@ -82,6 +83,8 @@ final class LinuxProcesses implements Processes, UnitOs {
     private final Path notifyDirectory;
     private final UnitNotifySockets unitSockets;
     private long notifySockets;
+    /** The socket units' fds, handed to a service's main process (socket activation); none until set. */
+    private PassedFds.Source socketFds = service -> Optional.empty();
     private final NotifySocket.Buffers notifyBuffers = new NotifySocket.Buffers();
     /** The units' resource control: none until the daemon has looked at the host's cgroups. */
     private ServiceResources resources;
@@ -152,6 +155,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         int[] readiness = null;
         int notifyFd = -1;
         Path notifyPath = null;
+        Map<String, String> environment = command.environment();
         List<Integer> opened = new ArrayList<>(3);
         Spawned spawned;
         try {
@@ -161,10 +165,13 @@ final class LinuxProcesses implements Processes, UnitOs {
                 var env = new HashMap<>(command.environment());
                 env.put("NOTIFY_SOCKET", notifyPath.toString());
                 spec.environment(env);
+                environment = env;
             }
             mapStdio(spec, 0, request.stdin(), opened);
             mapStdio(spec, 1, request.stdout(), opened);
             mapStdio(spec, 2, request.stderr(), opened);
+            Map<String, String> base = environment;
+            request.socketsOf().flatMap(socketFds::fdsFor).ifPresent(passed -> passSockets(spec, passed, base));
             if (request.readinessFd().isPresent()) {
                 readiness = Fds.pipe(0);
                 Fds.setNonBlocking(readiness[0], true);
@@ -531,6 +538,27 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     /** The options of a unit's exec context; a later rlimit for a resource wins over Vigil's nofile default. */
+    /** Where the socket units' fds come from (socket activation). */
+    void passSocketsFrom(PassedFds.Source source) {
+        socketFds = source;
+    }
+
+    /**
+     * sd_listen_fds(3): the fds at 3.. with LISTEN_FDS and LISTEN_FDNAMES; LISTEN_PID is the program's own pid,
+     * which only vigil-exec knows. An Accept=yes connection is also the program's stdin and stdout.
+     */
+    private static void passSockets(ExecSpec.Builder spec, PassedFds passed, Map<String, String> base) {
+        var env = new HashMap<>(base);
+        env.putAll(passed.environment());
+        env.put("LISTEN_FDS", Integer.toString(passed.fds().size()));
+        env.put("LISTEN_FDNAMES", String.join(":", passed.names()));
+        env.remove("LISTEN_PID");
+        spec.environment(env);
+        for (int i = 0; i < passed.fds().size(); i++) spec.fd(3 + i, passed.fds().get(i));
+        passed.connection().ifPresent(fd -> spec.fd(0, fd).fd(1, fd));
+        spec.listenPid(true);
+    }
+
     private static void applyOptions(ExecSpec.Builder spec, ExecOptions options) {
         options.rootDirectory().ifPresent(spec::chroot);
         options.umask().ifPresent(spec::umask);

@@ -25,10 +25,13 @@ import vigil.model.UnitSpec;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
 import vigil.service.Want;
+import vigil.socket.SocketUnits;
+import vigil.socket.UnitsAndSockets;
 import vigil.unit.Accounts;
 import vigil.unit.Dependency;
 import vigil.unit.Diagnostic;
 import vigil.unit.Host;
+import vigil.unit.SocketSection;
 import vigil.unit.UnitLoader;
 import vigil.unit.UnitMapper;
 import vigil.unit.UnitName;
@@ -63,6 +66,8 @@ public final class UnitTable {
     private final JobEngine engine;
     /** The graph's nodes: the units this table holds (or waits to add), and the targets of the unit directories. */
     private final Map<String, Node> nodes = new LinkedHashMap<>();
+    /** The socket units read. */
+    private final Set<String> socketUnits = new LinkedHashSet<>();
     /** What show and list-units say of each node besides its state: its description and file. */
     private final Map<String, About> about = new LinkedHashMap<>();
     /** The target has been started: later reads start only the units they add. */
@@ -82,6 +87,9 @@ public final class UnitTable {
     private boolean reading;
     /** Who asked for a reload while a read was under way: the next read is theirs. */
     private List<Consumer<String>> nextRead = new ArrayList<>();
+    private final SocketUnits sockets;
+    /** The loader of the last read: Accept=yes instances are loaded through it from their template. */
+    private UnitLoader loader;
 
     /** A unit's {@code Description=} and the file it was loaded from. */
     public record About(String description, Path file) {
@@ -106,7 +114,8 @@ public final class UnitTable {
     /** What the reading thread made of the unit directories: every unit, or why they could not be read. */
     private sealed interface Reading {}
 
-    private record Units(List<ReadUnit> units) implements Reading {}
+    private record Units(List<ReadUnit> units, UnitLoader loader, Map<String, List<String>> namedSockets)
+            implements Reading {}
 
     private record Unreadable(String why) implements Reading {}
 
@@ -128,6 +137,9 @@ public final class UnitTable {
     /** A {@code .target} file: only a node of the graph. */
     private record Target(String name, Node node, About about) implements ReadUnit {}
 
+    /** A {@code .socket} file: a node of the graph, and the sockets it binds. */
+    private record Socket(String name, Node node, SocketSection section, About about) implements ReadUnit {}
+
     /** What a loaded unit maps to. */
     private sealed interface Mapping {}
 
@@ -146,10 +158,12 @@ public final class UnitTable {
      */
     UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories, EventLoop loop, Accounts accounts,
               BooleanSupplier stopping, BiPredicate<String, Path> giveWay, HandedOver handedOver,
-              Optional<String> target, JobListener jobs) {
+              Optional<String> target, JobListener jobs, SocketUnits sockets) {
         this.supervisor = supervisor;
         this.target = target;
-        this.engine = new JobEngine(new Graph(List.of()), new SupervisedUnits(supervisor), jobs);
+        this.sockets = sockets;
+        this.engine = new JobEngine(new Graph(List.of()),
+                new UnitsAndSockets(new SupervisedUnits(supervisor), sockets), jobs);
         this.giveWay = giveWay;
         this.handedOver = handedOver;
         this.reporter = reporter;
@@ -252,7 +266,11 @@ public final class UnitTable {
                 reporter.say(u.why());
                 yield u.why();
             }
-            case Units u -> apply(u.units());
+            case Units u -> {
+                loader = u.loader();
+                sockets.namedSockets(u.namedSockets());
+                yield apply(u.units());
+            }
         };
         for (Consumer<String> done : waiting) done.accept(summary);
         if (!nextRead.isEmpty()) startRead();
@@ -274,6 +292,7 @@ public final class UnitTable {
         }
         Set<String> seen = new LinkedHashSet<>();
         List<ReadUnit> units = new ArrayList<>();
+        Map<String, List<String>> namedSockets = new LinkedHashMap<>();
         UnaryOperator<String> canonical = name -> loader.locate(name).name().map(UnitName::toString).orElse(name);
         for (String name : names) {
             Optional<UnitName> parsed = UnitName.parse(name);
@@ -282,6 +301,14 @@ public final class UnitTable {
                 UnitResult result = loader.load(name);
                 units.add(result instanceof UnitResult.Loaded loaded ? new Target(name, Node.of(loaded.unit(),
                         canonical), About.of(loaded.unit())) : new NotLoaded(name, result));
+                continue;
+            }
+            if (parsed.get().type() == UnitType.SOCKET) {
+                UnitResult result = loader.load(name);
+                units.add(result instanceof UnitResult.Loaded loaded && loaded.unit().socket().isPresent()
+                        ? new Socket(name, Node.of(loaded.unit(), canonical), loaded.unit().socket().get(),
+                                About.of(loaded.unit()))
+                        : new NotLoaded(name, result));
                 continue;
             }
             if (parsed.get().type() != UnitType.SERVICE) continue;
@@ -298,8 +325,10 @@ public final class UnitTable {
             }
             units.add(new Loaded(name, loaded, fingerprint(loader, loaded), mapping,
                     Node.of(loaded.unit(), canonical)));
+            loaded.unit().service().filter(sv -> !sv.sockets().isEmpty())
+                    .ifPresent(sv -> namedSockets.put(name, List.copyOf(sv.sockets())));
         }
-        return new Units(units);
+        return new Units(units, loader, namedSockets);
     }
 
     /** On the loop: what was read becomes what runs. Returns the summary. */
@@ -324,6 +353,15 @@ public final class UnitTable {
         }
         about.keySet().retainAll(seen);
         int removed = 0;
+        for (String name : List.copyOf(socketUnits)) {
+            if (!seen.contains(name)) {
+                reporter.say(name, "unit file removed; closing its sockets");
+                socketUnits.remove(name);
+                sockets.remove(name);
+                nodes.remove(name);
+                removed++;
+            }
+        }
         for (String name : List.copyOf(waitingForName.keySet())) {
             if (!seen.contains(name)) {
                 reporter.say(name, "unit file removed before the unit could start again");
@@ -356,15 +394,53 @@ public final class UnitTable {
 
     private static final String DEFAULT_TARGET = "default.target";
 
-    /** The nodes, and a {@code default.target} that wants every unit if the unit directories have none. */
+    /**
+     * The nodes, with what socket activation implies (see {@link SocketEdges}), and a {@code default.target} that
+     * wants every unit if the unit directories have none: every socket, and every service but those a socket
+     * activates, which start on their first connection.
+     */
     private Graph graph() {
-        List<Node> all = new ArrayList<>(nodes.values());
+        List<Node> all = SocketEdges.add(nodes.values(), sockets);
         if (!nodes.containsKey(DEFAULT_TARGET)) {
             Set<String> every = new LinkedHashSet<>();
-            for (Node n : nodes.values()) if (n.kind() == Node.Kind.SERVICE) every.add(n.name());
+            Set<String> activated = sockets.activated();
+            for (Node n : nodes.values()) {
+                if (n.kind() == Node.Kind.SOCKET
+                        || n.kind() == Node.Kind.SERVICE && !activated.contains(n.name())) {
+                    every.add(n.name());
+                }
+            }
             all.add(new Node(DEFAULT_TARGET, Node.Kind.TARGET, Map.of(Dependency.WANTS, every)));
         }
         return new Graph(all);
+    }
+
+    /**
+     * Accept=yes: loads the instance {@code name} from its template and starts it, outside the job engine (it is
+     * no node of the graph). False, having said why, if it cannot be loaded or started.
+     */
+    public boolean startInstance(String name) {
+        if (loader == null) return false;
+        UnitResult result = loader.load(name);
+        if (!(result instanceof UnitResult.Loaded loaded)) {
+            reporter.say(name, "cannot load the instance: " + result.diagnostics());
+            return false;
+        }
+        try {
+            UnitMapper.Mapped mapped = UnitMapper.map(loaded.unit(), host, accounts, environment);
+            supervisor.add(mapped.spec());
+        } catch (UnitMapper.CannotRun | SpawnException | IllegalArgumentException e) {
+            reporter.say(name, "cannot run: " + e.getMessage());
+            return false;
+        }
+        supervisor.unit(name).ifPresent(vigil.service.UnitService::start);
+        return true;
+    }
+
+    /** An Accept=yes instance that ended: forgotten. */
+    public void removeInstance(String name) {
+        supervisor.unit(name).filter(u -> u.state().activeState().equals("inactive")
+                || u.state().activeState().equals("failed")).ifPresent(u -> supervisor.remove(name));
     }
 
     private void startTarget() {
@@ -386,6 +462,13 @@ public final class UnitTable {
                 nodes.put(t.name(), t.node());
                 about.put(t.name(), t.about());
                 yield Outcome.UNCHANGED;
+            }
+            case Socket so -> {
+                boolean added = socketUnits.add(so.name());
+                sockets.put(so.name(), so.section());
+                nodes.put(so.name(), so.node());
+                about.put(so.name(), so.about());
+                yield added ? Outcome.ADDED : Outcome.UNCHANGED;
             }
         };
     }

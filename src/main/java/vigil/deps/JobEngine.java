@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import vigil.unit.Dependency;
 
@@ -34,9 +35,10 @@ public final class JobEngine {
     private final JobListener listener;
     private final Map<String, Job> jobs = new LinkedHashMap<>();
     private final Set<String> activeTargets = new HashSet<>();
+    private final WaitingJobs waiting = new WaitingJobs();
     private boolean dispatching;
-    private boolean again;
     private Runnable whenIdle;
+    private final EngineMeter meter = new EngineMeter();
     private long lastJobId;
 
     /** What became of a request. */
@@ -72,6 +74,7 @@ public final class JobEngine {
     /** Takes a graph read anew (a daemon-reload); installed jobs carry on. */
     public void graph(Graph changed) {
         graph = changed;
+        waiting.checkAll(jobs.values());
     }
 
     /** The installed jobs, in the order they were installed. */
@@ -85,8 +88,22 @@ public final class JobEngine {
         return units.activity(name);
     }
 
+    /** What the engine's own work has cost so far (its CPU time, not the units'), over the jobs it finished. */
+    public EngineMeter.Reading meter() {
+        return meter.reading();
+    }
+
     /** A request ({@code start web.service}): builds its transaction, installs its jobs and runs what can run. */
     public Outcome enqueue(JobType type, String unit) {
+        meter.enter(true);
+        try {
+            return plan(type, unit);
+        } finally {
+            meter.leave();
+        }
+    }
+
+    private Outcome plan(JobType type, String unit) {
         Transaction.Plan plan;
         try {
             plan = Transaction.build(graph, this::activity, type, unit);
@@ -106,21 +123,36 @@ public final class JobEngine {
      * no job is left (shutdown).
      */
     public void stopAll(Runnable done) {
-        whenIdle = done;
-        for (Node n : graph.nodes()) install(n.name(), JobType.STOP);
-        dispatch();
-        runIfIdle();
+        meter.enter(true);
+        try {
+            whenIdle = done;
+            for (Node n : graph.nodes()) install(n.name(), JobType.STOP);
+            dispatch();
+            runIfIdle();
+        } finally {
+            meter.leave();
+        }
     }
 
     /** A unit's state changed: settles its running job, lets waiting jobs run, or stops what is bound to it. */
     public void unitChanged(String name) {
-        Job job = jobs.get(name);
-        if (job == null) {
-            if (activity(name).down()) stopBound(name);
-            return;
+        // With no job installed this is a look-up, on every change of every unit: not worth the meter's clock.
+        meter.enter(!jobs.isEmpty());
+        try {
+            Job job = jobs.get(name);
+            if (job == null) {
+                if (activity(name).down()) stopBound(name);
+                return;
+            }
+            if (job.running()) {
+                settle(job);
+            } else {
+                waiting.check(job);
+                dispatch();
+            }
+        } finally {
+            meter.leave();
         }
-        if (job.running()) settle(job);
-        else dispatch();
     }
 
     private Job install(String unit, JobType type) {
@@ -129,11 +161,13 @@ public final class JobEngine {
             if (old.type() == type || old.type() == JobType.RESTART && type == JobType.START) return old;
             // As systemd's transaction_apply: the replaced job is canceled without failing its dependents.
             jobs.remove(unit);
+            waiting.ended(old);
             old.end(JobResult.CANCELED);
             listener.finished(old, JobResult.CANCELED);
         }
         Job job = new Job(++lastJobId, unit, type);
         jobs.put(unit, job);
+        waiting.check(job);
         listener.queued(job);
         return job;
     }
@@ -142,41 +176,49 @@ public final class JobEngine {
         return graph.node(name).filter(n -> n.kind() == Node.Kind.TARGET).isPresent();
     }
 
+    /**
+     * Runs every job that may run now, of those a change may have freed ({@link WaitingJobs}); the others wait for
+     * the units that hold them back. A call made while a dispatch is under way (a unit reporting back from its
+     * start) only adds to what that dispatch looks at.
+     */
     private void dispatch() {
-        if (dispatching) {
-            again = true;
-            return;
-        }
+        if (dispatching) return;
         dispatching = true;
         try {
-            do {
-                again = false;
-                for (Job job : List.copyOf(jobs.values())) {
-                    if (jobs.get(job.unit()) == job && !job.running() && !blocked(job)) run(job);
-                }
-            } while (again);
+            for (Optional<Job> next = waiting.next(); next.isPresent(); next = waiting.next()) {
+                Job job = next.get();
+                if (jobs.get(job.unit()) != job || job.running()) continue;
+                meter.checked();
+                List<String> blockers = blockers(job);
+                if (!blockers.isEmpty()) waiting.waitFor(job, blockers);
+                else if (!startsWhileStopping(job)) run(job);
+            }
         } finally {
             dispatching = false;
         }
     }
 
     /**
-     * Whether an installed job must finish first. For units X before Y with jobs x and y: if y stops (or restarts),
-     * x waits for y; otherwise y waits for x.
+     * The units whose installed jobs must finish first. For units X before Y with jobs x and y: if y stops (or
+     * restarts), x waits for y; otherwise y waits for x.
      */
-    private boolean blocked(Job job) {
-        boolean stops = job.type() != JobType.START;
-        if (!stops) {
+    private List<String> blockers(Job job) {
+        List<String> out = new ArrayList<>();
+        if (job.type() == JobType.START) {
             for (String earlier : graph.after(job.unit())) {
-                if (jobs.containsKey(earlier)) return true;
+                if (jobs.containsKey(earlier)) out.add(earlier);
             }
-            if (activity(job.unit()) == Activity.DEACTIVATING) return true;
         }
         for (String later : graph.before(job.unit())) {
             Job other = jobs.get(later);
-            if (other != null && other.type() != JobType.START) return true;
+            if (other != null && other.type() != JobType.START) out.add(later);
         }
-        return false;
+        return out;
+    }
+
+    /** A start does not run while its unit is still stopping: the unit's next change looks at it again. */
+    private boolean startsWhileStopping(Job job) {
+        return job.type() == JobType.START && activity(job.unit()) == Activity.DEACTIVATING;
     }
 
     private void run(Job job) {
@@ -188,9 +230,21 @@ public final class JobEngine {
             else activeTargets.remove(unit);
         } else if (job.type() == JobType.START) {
             // Already where the job would take it: the port is not bothered (systemd's -EALREADY).
-            if (units.activity(unit) != Activity.ACTIVE) units.start(unit);
+            if (units.activity(unit) != Activity.ACTIVE) {
+                meter.away();
+                try {
+                    units.start(unit);
+                } finally {
+                    meter.leave();
+                }
+            }
         } else if (!units.activity(unit).down()) {
-            units.stop(unit, job.type() == JobType.RESTART);
+            meter.away();
+            try {
+                units.stop(unit, job.type() == JobType.RESTART);
+            } finally {
+                meter.leave();
+            }
         }
         settle(job);
     }
@@ -209,6 +263,8 @@ public final class JobEngine {
             case RESTART -> {
                 if (now.down()) {
                     job.becomeStart();
+                    waiting.changed(job.unit());
+                    waiting.check(job);
                     dispatch();
                 }
             }
@@ -217,8 +273,13 @@ public final class JobEngine {
 
     private void finish(Job job, JobResult result) {
         jobs.remove(job.unit());
+        waiting.ended(job);
         job.end(result);
+        meter.jobFinished();
         listener.finished(job, result);
+        if (result == JobResult.DONE && job.type() == JobType.START && isTarget(job.unit())) {
+            listener.reached(job.unit(), meter.reading());
+        }
         if (result != JobResult.DONE && job.type() == JobType.START) failDependents(job);
         dispatch();
         runIfIdle();

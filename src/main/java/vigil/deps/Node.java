@@ -18,8 +18,11 @@ import vigil.unit.UnitType;
  * @param edges  every dependency kind it sets, with the names in the order written
  */
 public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges) {
-    /** A target has no process: the engine itself makes it active or inactive. */
-    public enum Kind { SERVICE, TARGET }
+    /**
+     * A target has no process: the engine itself makes it active or inactive. A socket has none either, but its
+     * start binds its fds, which can fail: the port runs it, as it runs services.
+     */
+    public enum Kind { SERVICE, TARGET, SOCKET }
 
     public Node {
         var copy = new EnumMap<Dependency, Set<String>>(Dependency.class);
@@ -39,7 +42,11 @@ public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges) {
             for (String n : names) resolved.add(canonical.apply(n));
             edges.put(kind, resolved);
         });
-        Kind kind = unit.name().type() == UnitType.TARGET ? Kind.TARGET : Kind.SERVICE;
+        Kind kind = switch (unit.name().type()) {
+            case TARGET -> Kind.TARGET;
+            case SOCKET -> Kind.SOCKET;
+            default -> Kind.SERVICE;
+        };
         return new Node(unit.name().toString(), kind, edges);
     }
 

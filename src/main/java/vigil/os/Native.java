@@ -130,4 +130,36 @@ final class Native {
         static final MethodHandle FCHOWN = linkErrno("fchown", 3);
         static final MethodHandle GETEUID = link("geteuid", 0);
     }
+
+    // ---- Sockets of any family, for Sockets (socket activation) ----
+    // UnixSocket links its own AF_UNIX calls for the control socket; socket units bind every family systemd does
+    // (IPv4, IPv6, vsock, netlink), take the peer's address at accept for REMOTE_ADDR and the instance names, and
+    // make FIFOs by path. Linked on first use, so a daemon without socket units links none of them.
+
+    static final class Sock {
+        private Sock() {}
+
+        static final MethodHandle SOCKET = linkErrno("socket", 3);
+        static final MethodHandle BIND = linkErrno("bind", 3);
+        static final MethodHandle LISTEN = linkErrno("listen", 2);
+        static final MethodHandle ACCEPT4 = linkErrno("accept4", 4);
+        static final MethodHandle GETSOCKNAME = linkErrno("getsockname", 3);
+        static final MethodHandle SETSOCKOPT = linkErrno("setsockopt", 5);
+        static final MethodHandle MKFIFO = linkErrno("mkfifo", 2);
+    }
+
+    // ---- The end of the system, for Mounts ----
+    // vigil init unmounts (or makes read-only) every file system and detaches swap and loop devices before
+    // reboot(2), as systemd-shutdown does: a disk left mounted read-write needs journal recovery at the next boot.
+
+    /** Linked on first use: only an init that is ending the machine calls these. */
+    static final class Unmount {
+        private Unmount() {}
+
+        static final MethodHandle UMOUNT2 = linkErrno("umount2", 2);
+        static final MethodHandle MOUNT = linkErrno("mount", 5);
+        static final MethodHandle SWAPOFF = linkErrno("swapoff", 1);
+        /** ioctl is variadic in its argument. */
+        static final MethodHandle IOCTL = linkVariadicErrno("ioctl", 3, 2);
+    }
 }

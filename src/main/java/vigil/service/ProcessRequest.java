@@ -18,12 +18,15 @@ import vigil.model.Command;
  *                     {@code READY=1} is reported as ready, like a newline on a readiness fd
  * @param before       run (if its owner may execute it) and waited for in the new process, just before the command
  *                     is executed, with the command's stdio; its exit status is ignored
- * @param cgroups      the cgroup directories of its service (its cgroup and its resource controllers'), joined before the
- *                     command is executed; empty where there is no cgroup tracking
+ * @param socketsOf    the service (unit or directory) whose sockets the process gets at fd 3.., with
+ *                     {@code LISTEN_FDS}: a service's main process only
+ * @param cgroups      the cgroup directories of its service (its cgroup and its resource controllers'), joined before
+ *                     the command is executed; empty where there is no cgroup tracking
  */
 public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio stderr, OptionalInt readinessFd,
                              boolean newSession, List<String> pidVariables, boolean notifySocket,
-                             Optional<Path> before, List<Path> cgroups) {
+                             Optional<Path> before, Optional<String> socketsOf,
+                             List<Path> cgroups) {
     public ProcessRequest {
         Objects.requireNonNull(command);
         Objects.requireNonNull(stdin);
@@ -32,47 +35,54 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
         Objects.requireNonNull(readinessFd);
         pidVariables = List.copyOf(pidVariables);
         Objects.requireNonNull(before);
+        Objects.requireNonNull(socketsOf);
         cgroups = List.copyOf(cgroups);
     }
 
     public static ProcessRequest of(Command command) {
         return new ProcessRequest(command, new Stdio.Inherit(), new Stdio.Inherit(), new Stdio.Inherit(),
-                OptionalInt.empty(), true, List.of(), false, Optional.empty(), List.of());
+                OptionalInt.empty(), true, List.of(), false, Optional.empty(), Optional.empty(), List.of());
     }
 
     public ProcessRequest withStdin(Stdio s) {
         return new ProcessRequest(command, s, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                before, cgroups);
+                before, socketsOf, cgroups);
     }
 
     public ProcessRequest withStdout(Stdio s) {
         return new ProcessRequest(command, stdin, s, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                before, cgroups);
+                before, socketsOf, cgroups);
     }
 
     public ProcessRequest withReadinessFd(int fd) {
         return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession, pidVariables,
-                notifySocket, before, cgroups);
+                notifySocket, before, socketsOf, cgroups);
     }
 
     public ProcessRequest withStderr(Stdio s) {
         return new ProcessRequest(command, stdin, stdout, s, readinessFd, newSession, pidVariables, notifySocket,
-                before, cgroups);
+                before, socketsOf, cgroups);
     }
 
     public ProcessRequest withPidVariables(List<String> names) {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, names, notifySocket,
-                before, cgroups);
+                before, socketsOf, cgroups);
     }
 
     public ProcessRequest withNotifySocket() {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, true, before,
-                cgroups);
+                socketsOf, cgroups);
     }
 
     public ProcessRequest withBefore(Path script) {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                Optional.of(script), cgroups);
+                Optional.of(script), socketsOf, cgroups);
+    }
+
+    /** The process gets the sockets of {@code service} (socket activation). */
+    public ProcessRequest withSocketsOf(String service) {
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
+                before, Optional.of(service), cgroups);
     }
 
     /**
@@ -84,7 +94,7 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
         var all = new java.util.ArrayList<>(cgroups);
         for (Path p : more) if (!all.contains(p)) all.add(p);
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                before, all);
+                before, socketsOf, all);
     }
 
     /** Where one standard stream of the child goes. */

@@ -408,7 +408,7 @@ public final class Service {
     private void spawnRun(Runnable beforeEvents) {
         restartRequested = false;
         ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout)
-                .withStderr(stderr);
+                .withStderr(stderr).withSocketsOf(spec.name());
         if (spec.readiness() instanceof Readiness.NotificationFd n) request = request.withReadinessFd(n.fd());
         if (spec.readiness() instanceof Readiness.SdNotify) request = request.withNotifySocket();
         // runsv runs control/u before every ./run, restarts included, and ignores how it exits. Looked up from the

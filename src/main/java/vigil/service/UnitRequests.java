@@ -89,10 +89,12 @@ final class UnitRequests {
         List<String> argv = command.argv().expand(env);
         Command expanded = new Command(base.executable(), argv.isEmpty() ? base.argv() : argv,
                 base.workingDirectory(), env, base.user(), base.options());
-        return ProcessRequest.of(expanded).withStdin(stdio(spec.stdin()))
+        ProcessRequest request = ProcessRequest.of(expanded).withStdin(stdio(spec.stdin()))
                 .withStdout(stdio(spec.stdout()))
                 .withStderr(stdio(spec.stderr()))
                 .withPidVariables(pidVariables);
+        // As systemd, only the main process gets the unit's sockets (its ExecStartPre= and others do not).
+        return isMain ? request.withSocketsOf(spec.name()) : request;
     }
 
     /**

@@ -41,7 +41,8 @@ public record SocketSection(
         TimeSpan timeout,
         Map<ExecKind, List<ExecCommand>> commands,
         ExecContext exec,
-        KillContext kill) {
+        KillContext kill,
+        SocketOptions options) {
 
     /** The Exec*= lists of a socket. */
     public enum ExecKind {
@@ -112,9 +113,15 @@ public record SocketSection(
         private final Map<ExecKind, List<ExecCommand>> commands = new EnumMap<>(ExecKind.class);
         private final ExecContext.Builder exec = new ExecContext.Builder();
         private final KillContext.Builder kill = new KillContext.Builder();
+        private SocketOptions options = SocketOptions.DEFAULT;
 
         void set(String key, String value, Specifiers sp) throws InvalidValueException {
             if (exec.set(key, value, sp) || kill.set(key, value)) return;
+            Optional<SocketOptions> option = SocketOptions.set(options, key, value);
+            if (option.isPresent()) {
+                options = option.get();
+                return;
+            }
             boolean empty = value.isEmpty();
             Optional<Listen.Kind> listen = Listen.Kind.forDirective(key);
             if (listen.isPresent()) {
@@ -165,7 +172,9 @@ public record SocketSection(
             }
         }
 
+        /** A service unit's name, or a service directory's (a name without a suffix: {@code Service=web}). */
         private static String service(String name) throws InvalidValueException {
+            if (!name.contains(".") && UnitName.parse(name + ".service").isPresent()) return name + ".service";
             UnitName n = Values.unitName(name);
             if (n.type() != UnitType.SERVICE || n.isTemplate()) {
                 throw new InvalidValueException("'" + name + "' is not a service name");
@@ -185,7 +194,8 @@ public record SocketSection(
             return new SocketSection(listens, accept, backlog, socketMode, directoryMode, socketUser, socketGroup,
                     service, fileDescriptorName, maxConnections, maxConnectionsPerSource, bindIpv6Only, reusePort,
                     freeBind, passCredentials, passSecurity, removeOnStop, writable, symlinks, triggerLimitInterval,
-                    triggerLimitBurst.orElse(accept ? 200 : 20), timeout, commands, exec.build(), kill.build());
+                    triggerLimitBurst.orElse(accept ? 200 : 20), timeout, commands, exec.build(), kill.build(),
+                    options);
         }
     }
 }

@@ -138,9 +138,9 @@ public final class UnitDirectives {
             ListenMessageQueue:T ListenUSBFunction:T SocketProtocol BindIPv6Only:T Backlog:T BindToDevice
             ExecStartPre:T ExecStartPost:T ExecStopPre:T ExecStopPost:T TimeoutSec:T SocketUser:T SocketGroup:T
             SocketMode:T DirectoryMode:T Accept:T FlushPending:B Writable:T MaxConnections:T
-            MaxConnectionsPerSource:T KeepAlive:B KeepAliveTimeSec:S KeepAliveIntervalSec:S KeepAliveProbes:U
-            DeferAcceptSec:S NoDelay:B Priority ReceiveBuffer SendBuffer IPTOS IPTTL Mark PipeSize FreeBind:T
-            Transparent:B Broadcast:B PassCredentials:T PassPIDFD:B PassSecurity:T PassPacketInfo:B
+            MaxConnectionsPerSource:T KeepAlive:T KeepAliveTimeSec:S KeepAliveIntervalSec:S KeepAliveProbes:U
+            DeferAcceptSec:S NoDelay:T Priority ReceiveBuffer:T SendBuffer:T IPTOS:T IPTTL:T Mark:T PipeSize FreeBind:T
+            Transparent:T Broadcast:B PassCredentials:T PassPIDFD:B PassSecurity:T PassPacketInfo:B
             AcceptFileDescriptors:B Timestamping TCPCongestion ReusePort:T MessageQueueMaxMessages
             MessageQueueMessageSize RemoveOnStop:T Symlinks:T FileDescriptorName:T Service:T
             PassFileDescriptorsToExec:B TriggerLimitIntervalSec:T TriggerLimitBurst:T PollLimitIntervalSec:S

@@ -122,7 +122,6 @@ public final class UnitMapper {
                 .filter(c -> UnitSpec.Condition.EVALUATED.contains(c.check()))
                 .map(c -> new UnitSpec.Condition(c.check(), c.trigger(), c.negate(), c.argument()))
                 .toList());
-        if (!service.sockets().isEmpty()) notes.add("Sockets=: socket activation is not supported yet; ignored");
         if (service.fileDescriptorStoreMax() > 0) notes.add("FileDescriptorStoreMax=: no fd store; ignored");
         if (!service.runtimeMax().isInfinite()) notes.add("RuntimeMaxSec=: not enforced; ignored");
         if (service.exitType() == ServiceSection.ExitType.CGROUP) {
@@ -259,6 +258,9 @@ public final class UnitMapper {
                 case APPEND -> UnitSpec.Stdio.FileMode.APPEND;
                 case TRUNCATE -> UnitSpec.Stdio.FileMode.TRUNCATE;
             });
+            // An Accept=yes instance gets its connection on stdin and stdout from its socket unit (vigil.socket).
+            case Stdio.Socket k -> directive.equals("StandardInput") ? new UnitSpec.Stdio.Null()
+                    : new UnitSpec.Stdio.Log();
             default -> {
                 boolean input = directive.equals("StandardInput");
                 notes.add(directive + "=" + describe(s) + " is not supported; using "

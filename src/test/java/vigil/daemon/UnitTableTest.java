@@ -24,6 +24,7 @@ import vigil.deps.JobListener;
 import vigil.deps.JobResult;
 import vigil.os.FileSystem;
 import vigil.service.Supervisor;
+import vigil.socket.SocketUnits;
 import vigil.testing.LoopThread;
 import vigil.unit.Accounts;
 
@@ -56,7 +57,7 @@ class UnitTableTest {
 
                         @Override
                         public void say(String unit, String message) {}
-                    });
+                    }, new SocketUnits(thread.loop(), null, null, (unit, message) -> {}, System::nanoTime));
             var summary = new CompletableFuture<String>();
             var timerRan = new CountDownLatch(1);
             thread.loop().execute(() -> {

@@ -313,6 +313,27 @@ class UnitCompilerTest {
     }
 
     @Test
+    void socketOptionsAndAServiceDirectoryAsService() throws IOException {
+        SocketSection s = loaded("o.socket", """
+                [Socket]
+                ListenStream=127.0.0.1:80
+                KeepAlive=yes
+                NoDelay=true
+                Transparent=1
+                ReceiveBuffer=1M
+                SendBuffer=4096
+                Mark=7
+                IPTOS=low-delay
+                IPTTL=64
+                Service=web
+                """).socket().orElseThrow();
+        assertEquals(new SocketOptions(true, true, true, java.util.Optional.of(1 << 20), java.util.Optional.of(4096),
+                java.util.Optional.of(7), java.util.Optional.of(0x10), java.util.Optional.of(64)), s.options());
+        assertEquals("web.service", s.service().orElseThrow(), "a bare name is a service directory's");
+        assertInstanceOf(UnitResult.Failed.class, load("p.socket", "[Socket]\nListenStream=80\nIPTTL=300\n"));
+    }
+
+    @Test
     void unsupportedUnitTypesGetOneWarning() throws IOException {
         UnitResult r = load("t.timer", "[Unit]\nDescription=t\n[Timer]\nOnCalendar=daily\nPersistent=yes\n");
         assertInstanceOf(UnitResult.Loaded.class, r);
