@@ -107,11 +107,44 @@ final class StatusText {
         if (s.get("errno") != null) line(b, "Errno", s.get("errno"));
         line(b, "Last exit", lastExit(s));
         line(b, "Restarts", s.get("restarts"));
+        resources(b, s);
         if (s.get("command") instanceof List<?> commands) {
             for (Object c : commands) line(b, "ExecStart", c);
         }
         cgroup(b, s);
         return b.toString();
+    }
+
+    /** What the unit's cgroups use, as systemctl status shows it: {@code Memory: 12.0M (max: 50.0M)}. */
+    private static void resources(StringBuilder b, Map<String, Object> s) {
+        if (s.get("memory_bytes") != null) {
+            line(b, "Memory", bytes(number(s, "memory_bytes"))
+                    + (s.get("memory_max") != null ? " (max: " + bytes(number(s, "memory_max")) + ")" : ""));
+        }
+        if (s.get("tasks") != null) {
+            line(b, "Tasks", s.get("tasks") + (s.get("tasks_max") != null ? " (limit: " + s.get("tasks_max") + ")"
+                    : ""));
+        }
+        if (s.get("cpu_ns") != null) line(b, "CPU", cpuTime(number(s, "cpu_ns")));
+        if (s.get("oom_kills") != null && number(s, "oom_kills") > 0) line(b, "OOM kills", s.get("oom_kills"));
+    }
+
+    /** CPU time as systemctl status shows it: {@code 120ms}, {@code 1.234s}. */
+    static String cpuTime(long nanos) {
+        long millis = nanos / 1_000_000;
+        return millis < 1000 ? millis + "ms" : String.format(java.util.Locale.ROOT, "%.3fs", millis / 1000.0);
+    }
+
+    /** systemd's format_bytes(): 1024-based, one decimal, B K M G T. */
+    static String bytes(long n) {
+        String[] units = {"B", "K", "M", "G", "T", "P"};
+        double v = n;
+        int i = 0;
+        while (v >= 1024 && i < units.length - 1) {
+            v /= 1024;
+            i++;
+        }
+        return i == 0 ? n + "B" : String.format(java.util.Locale.ROOT, "%.1f%s", v, units[i]);
     }
 
     private static void line(StringBuilder b, String label, Object value) {

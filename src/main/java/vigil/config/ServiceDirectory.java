@@ -18,10 +18,14 @@ import java.util.Set;
 import java.util.TreeSet;
 import vigil.model.Command;
 import vigil.model.DirectorySpec;
+import vigil.model.ResourceLimits;
 import vigil.model.Readiness;
 import vigil.model.RestartPolicy;
 import vigil.model.StopPolicy;
 import vigil.os.Signals;
+import vigil.resources.BadResourceValue;
+import vigil.resources.ResourceSettings;
+import vigil.resources.ResourcesFile;
 
 /**
  * Loads a runit/s6-style service directory into a {@link DirectorySpec}.
@@ -59,8 +63,12 @@ import vigil.os.Signals;
 public final class ServiceDirectory {
     private ServiceDirectory() {}
 
+    /** A {@code resources} file has a line per setting: a few hundred bytes; more is not one. */
+    private static final int RESOURCES_LIMIT = 64 * 1024;
+
     private static final Set<String> KNOWN = Set.of("run", "finish", "down", "check", "notification-fd", "notify",
-            "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir", "dependencies.d");
+            "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir", "dependencies.d",
+            "resources");
 
     /**
      * Loads {@code dir} as the service {@code name}.
@@ -169,7 +177,7 @@ public final class ServiceDirectory {
                 : Optional.empty();
         return new DirectorySpec(name, listing.dir(), run, finish, listing.has("down"),
                 readiness(listing, environment), stopPolicy(listing), RestartPolicy.DEFAULT, logger,
-                logDirectory(listing), dependencies(listing));
+                logDirectory(listing), dependencies(listing), resources(listing));
     }
 
     /**
@@ -193,6 +201,27 @@ public final class ServiceDirectory {
             throw ConfigException.io(dir + ": cannot read the directory: ", e.getCause());
         }
         return List.copyOf(names);
+    }
+
+    /** The {@code resources} file's limits ({@link ResourcesFile}); a bad line names the file and line. */
+    private static ResourceLimits resources(Listing listing) throws ConfigException {
+        if (!listing.has("resources")) return ResourceLimits.NONE;
+        Path file = listing.path("resources");
+        String label = listing.prefix() + "resources";
+        BasicFileAttributes attributes = ConfigFiles.attributes(file, label);
+        if (!attributes.isRegularFile()) {
+            throw new ConfigException(label + ": is " + ConfigFiles.kind(file) + ", need a regular file");
+        }
+        if (attributes.size() > RESOURCES_LIMIT) {
+            throw new ConfigException(label + ": larger than " + RESOURCES_LIMIT + " bytes");
+        }
+        try {
+            return ResourcesFile.parse(Files.readString(file), file.toString(), ResourceSettings.Machine.current());
+        } catch (IOException e) {
+            throw ConfigException.io(label + ": cannot read: ", e);
+        } catch (BadResourceValue e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     /**

@@ -236,12 +236,13 @@ public final class ControlCommands implements ControlServer.LineHandler {
         List<Object> entries = new ArrayList<>();
         if (names.isEmpty()) {
             for (Service s : host.services()) entries.add(describe(s, now));
-            for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now, host.logDirectory(u)));
+            for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now, host.logDirectory(u), host.resourceUsage(u)));
         } else {
             for (String name : names) {
                 Optional<UnitService> unit = host.service(name).isPresent() ? Optional.empty() : host.unit(name);
                 Map<String, Object> entry = unit.isPresent()
-                        ? UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get()))
+                        ? UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get()),
+                                host.resourceUsage(unit.get()))
                         : describe(find(name), now);
                 // Asked for by name only: reading every process's command line is no job for a listing of all.
                 host.cgroupStatus(String.valueOf(entry.get("name"))).ifPresent(c -> entry.put("cgroup", c));

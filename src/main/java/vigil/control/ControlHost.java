@@ -97,6 +97,11 @@ public interface ControlHost {
     /** The directory of Vigil's built-in log of the unit's output (journal, syslog and kmsg all mean it). */
     Optional<Path> logDirectory(UnitService unit);
 
+    /** What the unit's cgroups use now (memory, CPU, tasks, OOM kills), if it has resource control. */
+    default Optional<vigil.resources.ResourceUsage> resourceUsage(UnitService unit) {
+        return Optional.empty();
+    }
+
     /**
      * What the cgroup of the service or unit {@code name} holds now (see {@link vigil.cgroup.CgroupStatus}); empty
      * where it has none.

@@ -93,6 +93,8 @@ public final class Daemon implements ServiceHost {
     private final SuperviseFiles supervise;
     private final ControlFifos fifos;
     private final Reporter reporter;
+    /** The units' resource control (MemoryMax=...), for status. */
+    private ServiceResources serviceResources;
     /** Where the systemd units come from; the supervisor runs them beside the service directories. */
     private UnitTable units;
     /** The service directories and transient services as nodes of the units' dependency graph. */
@@ -243,7 +245,10 @@ public final class Daemon implements ServiceHost {
                     logs);
             processes.track(tracking.cgroups() ? tracking(loop, reporter) : ProcessTracking.NONE,
                     tracking.defaultStopTimeout());
+            ServiceResources serviceResources = ServiceResources.discover(reporter);
+            processes.limitResources(serviceResources);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
+            daemon.serviceResources = serviceResources;
             daemon.unitSockets = unitSockets;
             daemon.sockets = new SocketUnits(loop, new DaemonSockets(daemon.supervisor, () -> daemon.units, reporter),
                     Accounts.system(), reporter::say, System::nanoTime);
@@ -1031,6 +1036,11 @@ public final class Daemon implements ServiceHost {
         public Optional<Path> logDirectory(UnitService unit) {
             return unit.output() instanceof Stdio.Log l ? Optional.of(((ServiceLogs.Capture) l.log()).directory())
                     : Optional.empty();
+        }
+
+        @Override
+        public Optional<vigil.resources.ResourceUsage> resourceUsage(UnitService unit) {
+            return serviceResources.usage(unit.name());
         }
 
         @Override

@@ -23,6 +23,7 @@ import vigil.loop.Failures;
 import vigil.model.Command;
 import vigil.model.Credentials;
 import vigil.model.ExecOptions;
+import vigil.model.ResourceLimits;
 import vigil.model.UnitSpec;
 import vigil.os.Children;
 import vigil.os.Epoll;
@@ -90,6 +91,8 @@ final class LinuxProcesses implements Processes, UnitOs {
     private ProcessTracking tracking = ProcessTracking.NONE;
     /** How long a stop waits before the final SIGKILL where a service sets no time (--default-timeout-stop). */
     private Duration defaultStopTimeout = Duration.ofSeconds(90);
+    /** The units' resource control: none until the daemon has looked at the host's cgroups. */
+    private ServiceResources resources;
     /** One buffer for every pipe read: all reads happen on the loop thread. */
     private final MemorySegment buffer = Arena.ofAuto().allocate(512);
 
@@ -132,6 +135,31 @@ final class LinuxProcesses implements Processes, UnitOs {
     @Override
     public Duration defaultStopTimeout() {
         return defaultStopTimeout;
+    }
+
+    /** Applies units' resource limits through {@code resources} from now on. */
+    void limitResources(ServiceResources serviceResources) {
+        this.resources = serviceResources;
+    }
+
+    @Override
+    public List<Path> resourceCgroups(UnitSpec spec) throws SpawnException {
+        return resourceCgroups(spec.name(), spec.resources());
+    }
+
+    @Override
+    public List<Path> resourceCgroups(String name, ResourceLimits limits) throws SpawnException {
+        return resources == null ? List.of() : resources.prepare(name, limits);
+    }
+
+    @Override
+    public long oomKills(String unit) {
+        return resources == null ? 0 : resources.oomKills(unit);
+    }
+
+    @Override
+    public void releaseResourceCgroups(String name) {
+        if (resources != null) resources.release(name);
     }
 
     @Override
@@ -704,6 +732,7 @@ final class LinuxProcesses implements Processes, UnitOs {
             failures.add(new IllegalStateException("waitid failed: " + e.getMessage(), e));
         }
         for (Death d : dead) failures.attempt(() -> d.child().reaped(d.how()));
+        if (resources != null) failures.attempt(resources::retryReleases);
         failures.throwIfAny();
     }
 

@@ -28,6 +28,7 @@ import vigil.os.ExitStatus;
  *                         own environment
  * @param unsetEnvironment {@code UnsetEnvironment=}: {@code VAR} or {@code VAR=VALUE}, removed from each command's
  *                         environment as the last step
+ * @param resources        its cgroup's limits, slice and OOM policy (systemd.resource-control(5))
  */
 public record UnitSpec(
         String name,
@@ -58,7 +59,8 @@ public record UnitSpec(
         List<Directory> directories,
         List<Condition> conditions,
         List<EnvironmentFile> environmentFiles,
-        List<String> unsetEnvironment) implements ServiceSpec {
+        List<String> unsetEnvironment,
+        ResourceLimits resources) implements ServiceSpec {
 
     /**
      * One {@code Condition*=} that Vigil evaluates before a start; a unit whose conditions do not hold is skipped,
@@ -234,6 +236,7 @@ public record UnitSpec(
         conditions = List.copyOf(conditions);
         environmentFiles = List.copyOf(environmentFiles);
         unsetEnvironment = List.copyOf(unsetEnvironment);
+        Objects.requireNonNull(resources, "resources");
         if (type != Type.ONESHOT && commands.getOrDefault(Phase.START, List.of()).size() != 1) {
             throw new IllegalArgumentException(name + ": only Type=oneshot may have other than one ExecStart=");
         }
@@ -284,6 +287,7 @@ public record UnitSpec(
         private List<Condition> conditions = List.of();
         private List<EnvironmentFile> environmentFiles = List.of();
         private List<String> unsetEnvironment = List.of();
+        private ResourceLimits resources = ResourceLimits.NONE;
 
         private Builder(String name, Path source) {
             this.name = name;
@@ -401,11 +405,16 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder resources(ResourceLimits limits) {
+            resources = limits;
+            return this;
+        }
+
         public UnitSpec build() {
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
-                    stderr, directories, conditions, environmentFiles, unsetEnvironment);
+                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources);
         }
     }
 }

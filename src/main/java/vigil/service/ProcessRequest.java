@@ -20,8 +20,8 @@ import vigil.model.Command;
  *                     is executed, with the command's stdio; its exit status is ignored
  * @param socketsOf    the service (unit or directory) whose sockets the process gets at fd 3.., with
  *                     {@code LISTEN_FDS}: a service's main process only
- * @param cgroups      the cgroup directories of its service ({@link ControlGroup#directories}), joined before the
- *                     command is executed; empty where there is no cgroup tracking
+ * @param cgroups      the cgroup directories of its service (its cgroup and its resource controllers'), joined before
+ *                     the command is executed; empty where there is no cgroup tracking
  */
 public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio stderr, OptionalInt readinessFd,
                              boolean newSession, List<String> pidVariables, boolean notifySocket,
@@ -41,8 +41,7 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
 
     public static ProcessRequest of(Command command) {
         return new ProcessRequest(command, new Stdio.Inherit(), new Stdio.Inherit(), new Stdio.Inherit(),
-                OptionalInt.empty(), true, List.of(), false, Optional.empty(), Optional.empty(),
-                List.of());
+                OptionalInt.empty(), true, List.of(), false, Optional.empty(), Optional.empty(), List.of());
     }
 
     public ProcessRequest withStdin(Stdio s) {
@@ -90,6 +89,18 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
     public ProcessRequest withSocketsOf(String service) {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
                 before, Optional.of(service), cgroups);
+    }
+
+    /**
+     * The same request, joining {@code more} cgroup directories after those it joins already (a service's resource
+     * controllers' on a hybrid host, after its v2 cgroup).
+     */
+    public ProcessRequest withCgroups(List<Path> more) {
+        if (more.isEmpty()) return this;
+        var all = new java.util.ArrayList<>(cgroups);
+        for (Path p : more) if (!all.contains(p)) all.add(p);
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
+                before, socketsOf, all);
     }
 
     /** Where one standard stream of the child goes. */

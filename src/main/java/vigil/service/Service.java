@@ -443,7 +443,8 @@ public final class Service {
         RunObserver observer = new RunObserver();
         RunningProcess run;
         try {
-            run = processes.start(request, observer);
+            run = processes.start(request.withCgroups(processes.resourceCgroups(spec.name(), spec.resources())),
+                    observer);
         } catch (SpawnException e) {
             beforeEvents.run();
             Duration retryIn = nextBackoff();
@@ -685,6 +686,8 @@ public final class Service {
         stateTimer.cancel();
         stateTimer = NO_TIMER;
         state = next;
+        // Down: nothing of the service runs, so its resource cgroups can go (once what was left in them is gone).
+        if (next instanceof Down) processes.releaseResourceCgroups(spec.name());
     }
 
     // ---- readiness by probe: run check until it exits 0, backing off between tries ----

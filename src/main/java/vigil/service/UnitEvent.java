@@ -263,6 +263,13 @@ public sealed interface UnitEvent {
 
     // ---- the end of a run ----
 
+    /** The OOM killer killed a process of the unit's cgroup (counted at the main process's death). */
+    record OomKilled() implements UnitEvent {
+        public String describe() {
+            return "a process of the unit was killed by the OOM killer";
+        }
+    }
+
     /** The unit is dead or failed: stopped, skipped by a condition, or failed with {@code result}. */
     record Ended(Result result) implements UnitEvent {
         public String describe() {

@@ -87,6 +87,24 @@ public interface UnitOs {
     /** Whether the condition's check holds for its path now, before its {@code !} is applied. */
     boolean holds(UnitSpec.Condition condition);
 
+    /**
+     * The cgroup directories the unit's processes join for its resource control ({@link UnitSpec#resources}), made
+     * now with its limits written; none where the unit has no limits or the host no cgroups.
+     *
+     * @throws SpawnException naming the cgroup that could not be made, and why: the process does not start
+     */
+    default List<Path> resourceCgroups(UnitSpec spec) throws SpawnException {
+        return List.of();
+    }
+
+    /** How many of the unit's processes the OOM killer has killed in its resource cgroups; 0 without them. */
+    default long oomKills(String unit) {
+        return 0;
+    }
+
+    /** The unit is down: its resource cgroups go once no process is left in them. */
+    default void releaseResourceCgroups(String unit) { }
+
     /** Sends a signal to every process of the group; false if the group has no process left. */
     boolean signalGroup(int pgid, int signal);
 

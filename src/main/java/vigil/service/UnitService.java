@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import vigil.model.ResourceLimits;
 import vigil.model.UnitSpec;
 import vigil.model.UnitSpec.KillMode;
 import vigil.model.UnitSpec.Phase;
@@ -78,6 +79,8 @@ public final class UnitService {
     private boolean startWhenStopped;
     private boolean stoppingForRestart;
     private int restarts;
+    /** The unit's cgroup's OOM kill count when this run started: more at the main process's death is an OOM kill. */
+    private long oomKillsAtStart;
     /** When the automatic restart is due ({@link Clock#nanoTime()}), in {@link UnitState#AUTO_RESTART}. */
     private long restartDue;
     private final Deque<Long> recentStarts = new ArrayDeque<>();
@@ -504,6 +507,7 @@ public final class UnitService {
 
     private void enterStart() {
         enter(UnitState.START);
+        oomKillsAtStart = os.oomKills(name());
         armTimeout(spec.timeoutStart());
         List<UnitCommand> start = spec.commands(Phase.START);
         if (start.isEmpty()) {
@@ -780,6 +784,7 @@ public final class UnitService {
         enter(failed ? UnitState.FAILED : UnitState.DEAD);
         say(new UnitEvent.Ended(result));
         boolean autoRestart = allowRestart && shallRestart();
+        os.releaseResourceCgroups(name());
         removeDirectories(autoRestart || startWhenStopped ? EnumSet.of(Removal.EVERY_STOP)
                 : EnumSet.of(Removal.EVERY_STOP, Removal.UNLESS_RESTARTING));
         if (autoRestart) {
@@ -992,6 +997,11 @@ public final class UnitService {
         main = null;
         mainExit = status;
         Result f = cleanExit(status) ? Result.SUCCESS : failure(status);
+        // As systemd's OOMPolicy=: with continue the OOM kill is only said; otherwise it is the run's result.
+        if (f != Result.SUCCESS && os.oomKills(name()) > oomKillsAtStart) {
+            say(new UnitEvent.OomKilled());
+            if (spec.resources().oomPolicy() != ResourceLimits.OomPolicy.CONTINUE) f = Result.OOM_KILL;
+        }
         say(new UnitEvent.MainExited(status, f));
         if (spec.type() == Type.ONESHOT && state == UnitState.START && f == Result.SUCCESS
                 && commandIndex + 1 < spec.commands(Phase.START).size()) {
@@ -1248,7 +1258,8 @@ public final class UnitService {
     private ProcessRequest request(UnitCommand command, Phase phase, boolean isMain) throws SpawnException {
         ProcessRequest request = requests.request(spec, command, phase, isMain,
                 new UnitRequests.Run(watchdogInterval(), mainPid(), result, Optional.ofNullable(mainExit)));
-        return group().isPresent() ? request.inGroup(group().get()) : request;
+        // Its own cgroup first (inGroup sets the list), then its resource controllers' on a hybrid host.
+        return (group().isPresent() ? request.inGroup(group().get()) : request).withCgroups(os.resourceCgroups(spec));
     }
 
     // ---- bookkeeping ----

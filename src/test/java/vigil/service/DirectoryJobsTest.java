@@ -26,6 +26,7 @@ import vigil.deps.SupervisedUnits;
 import vigil.model.Command;
 import vigil.model.DirectorySpec;
 import vigil.model.Readiness;
+import vigil.model.ResourceLimits;
 import vigil.model.RestartPolicy;
 import vigil.model.StopPolicy;
 import vigil.model.UnitSpec;
@@ -94,7 +95,8 @@ class DirectoryJobsTest {
         Path dir = Path.of("/sv", name);
         Command run = new Command(dir.resolve("run"), List.of(dir.resolve("run").toString()), dir, Map.of());
         DirectorySpec spec = new DirectorySpec(name, dir, run, finish, false, readiness, StopPolicy.DEFAULT,
-                RestartPolicy.DEFAULT, Optional.empty(), Optional.empty(), List.of(dependencies));
+                RestartPolicy.DEFAULT, Optional.empty(), Optional.empty(), List.of(dependencies),
+                ResourceLimits.NONE);
         DirectoryNodes.Added node = DirectoryNodes.nodeOf(spec);
         // As the daemon adds one: a directory that requires something waits for its start job.
         if (node.awaitsStart()) supervisor.addAwaitingStart(spec);
@@ -266,7 +268,7 @@ class DirectoryJobsTest {
                 new Command(Path.of("/sv/web/run"), List.of("./run"), Path.of("/sv/web"), Map.of()));
         DirectorySpec selfish = new DirectorySpec(spec.name(), spec.directory(), spec.run(), spec.finish(), false,
                 spec.readiness(), spec.stop(), spec.restart(), Optional.empty(), Optional.empty(),
-                List.of("db", "web", "web.service"));
+                List.of("db", "web", "web.service"), ResourceLimits.NONE);
         DirectoryNodes.Added added = DirectoryNodes.nodeOf(selfish);
         assertEquals(Set.of("db.service"), added.node().get(Dependency.REQUIRES));
         assertEquals(List.of("/sv/web/dependencies.d/web: names the service itself; ignored",
