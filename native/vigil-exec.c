@@ -9,7 +9,10 @@
  *
  * The helper's environment is passed to the program unchanged (plus LISTEN_PID with listen-pid=1).
  * Keys, each optional (parsed first, then applied in the fixed order below, chpst's: setsid, chroot, nice, user,
- * then the rest; see "Why this order" below):
+ * then the rest; see "Why this order" below), but for cgroup=, which comes before everything (after only
+ * early-mounts=, which is for PID 1):
+ *   cgroup=DIR         (repeatable, up to 8) join the cgroup DIR, in order, by writing "0" to DIR/cgroup.procs: the
+ *                      service's own, so that nothing it runs, forks or double-forks ever escapes it
  *   setsid=1           setsid()
  *   chroot=DIR         chroot(DIR), then chdir("/") at once
  *   nice=N             setpriority(PRIO_PROCESS, 0, N): absolute, not an increment
@@ -29,13 +32,18 @@
  *                      argv {PATH, ""} and wait for it; its exit status is ignored (runsv's control/u, which gets
  *                      the service's pid as its argument: there is none yet)
  *   block=N            (repeatable) signal N (1-64) is blocked in the program; every other one is not
+ *   early-mounts=1     first of all: mount proc on /proc, sysfs on /sys, devtmpfs on /dev and a tmpfs on /run,
+ *                      each only where nothing is mounted yet (the directory is on the root's device). For the
+ *                      launcher as the kernel's PID 1 without an initramfs: the java launcher finds libjli.so
+ *                      through /proc/self/exe and dies at once without /proc (and PID 1 dying panics the kernel).
+ *                      Failures are reported and ignored: a mount that fails leaves the JVM to say what is missing.
  * Always: every signal disposition is reset to the default and the signal mask is emptied (but for block=).
  * block= is for Vigil's own JVM, started by the launcher with SIGCHLD blocked: a mask survives execve and every
  * thread the JVM makes inherits it, so a child's death wakes only the signalfd that waits for it.
  *
  * Failure report. On any failure the helper makes one write(2) to the err fd of
  *     ERRNO SP STEP SP SUBJECT
- * with ERRNO in decimal, STEP one word (usage setsid chroot chdir nice oom rlimit setgroups setgid setuid
+ * with ERRNO in decimal, STEP one word (usage cgroup setsid chroot chdir nice oom rlimit setgroups setgid setuid
  * nonewprivs fd close setenv exec) and SUBJECT what it was applied to, up to the end of the write (no newline;
  * it may be empty or contain spaces). Example: "2 exec ./run". The report is shorter than PIPE_BUF, so a reader
  * of a pipe gets it whole. Without err= the report goes to stderr as "vigil-exec: exec ./run: No such file or
@@ -56,6 +64,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -66,6 +75,7 @@
 #define MAX_FDS 1024
 #define MAX_RLIMITS 64
 #define MAX_GROUPS 1024
+#define MAX_CGROUPS 8
 
 extern char **environ;
 
@@ -144,6 +154,36 @@ static void run_before(const char *path) {
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
 }
 
+/* Mounts what the kernel's PID 1 may find missing (see early-mounts= above), each where nothing is mounted yet. */
+static void early_mounts(void) {
+    static const struct { const char *dir, *type, *options; unsigned long flags; } mounts[] = {
+        {"/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+        {"/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+        {"/dev", "devtmpfs", "mode=0755", MS_NOSUID},
+        {"/run", "tmpfs", "mode=0755", MS_NOSUID | MS_NODEV},
+    };
+    struct stat root, dir;
+    if (stat("/", &root) < 0) return;
+    for (size_t m = 0; m < sizeof mounts / sizeof *mounts; m++) {
+        if (stat(mounts[m].dir, &dir) < 0 || dir.st_dev != root.st_dev) continue;
+        if (mount(mounts[m].type, mounts[m].dir, mounts[m].type, mounts[m].flags, mounts[m].options) < 0)
+            dprintf(2, "vigil-exec: mount %s on %s: %s\n", mounts[m].type, mounts[m].dir, strerror(errno));
+    }
+}
+
+/*
+ * Joins the cgroup DIR: writing "0" to its cgroup.procs moves the writer. Before anything else, so every process
+ * of the service, this one included, is in it from its first instruction of the service's own.
+ */
+static void join_cgroup(const char *dir) {
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/cgroup.procs", dir) >= (int) sizeof path) fail("cgroup", dir, ENAMETOOLONG);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail("cgroup", dir, errno);
+    if (write(fd, "0", 1) < 0) fail("cgroup", dir, errno);
+    close(fd);
+}
+
 /* Closes [lo, hi]; a loop up to the fd limit where close_range(2) is missing (kernels before 5.9). */
 static void close_between(unsigned lo, unsigned hi) {
     if (lo > hi) return;
@@ -159,10 +199,12 @@ int main(int argc, char **argv) {
     struct limit limits[MAX_RLIMITS];
     gid_t groups[MAX_GROUPS];
     int nfds = 0, nlimits = 0, ngroups = -1;
-    int new_session = 0, nonewprivs = 0, listen_pid = 0, have_nice = 0, have_umask = 0, npid_env = 0;
+    int new_session = 0, nonewprivs = 0, mount_early = 0, listen_pid = 0, have_nice = 0, have_umask = 0, npid_env = 0;
     sigset_t blocked;
     sigemptyset(&blocked);
     const char *pid_env[4];
+    const char *cgroups[MAX_CGROUPS];
+    int ncgroups = 0;
     const char *root = NULL, *cwd = NULL, *oom = NULL, *before = NULL;
     const char *nice_text = "", *uid_text = "", *gid_text = "";
     const char *groups_text = "";
@@ -180,6 +222,10 @@ int main(int argc, char **argv) {
         const char *v = eq + 1;
 #define KEY(k) (klen == sizeof(k) - 1 && !memcmp(arg, k, klen))
         if (KEY("err")) continue;
+        else if (KEY("cgroup")) {
+            if (!*v || ncgroups == MAX_CGROUPS) fail("usage", arg, EINVAL);
+            cgroups[ncgroups++] = v;
+        }
         else if (KEY("setsid")) new_session = number(v, 10, 0, 1, arg);
         else if (KEY("chroot")) root = v;
         else if (KEY("cwd")) cwd = v;
@@ -191,6 +237,7 @@ int main(int argc, char **argv) {
         else if (KEY("gid")) { gid = number(v, 10, 0, 4294967294LL, arg); gid_text = v; }
         else if (KEY("nonewprivs")) nonewprivs = number(v, 10, 0, 1, arg);
         else if (KEY("listen-pid")) listen_pid = number(v, 10, 0, 1, arg);
+        else if (KEY("early-mounts")) mount_early = number(v, 10, 0, 1, arg);
         else if (KEY("block")) sigaddset(&blocked, number(v, 10, 1, 64, arg));
         else if (KEY("pid-env")) {
             if (!*v || strchr(v, '=') || npid_env == 4) fail("usage", arg, EINVAL);
@@ -245,6 +292,8 @@ int main(int argc, char **argv) {
     const char *path = argv[i + 1];
     char **program_argv = &argv[i + 2];
 
+    if (mount_early) early_mounts();
+    for (int c = 0; c < ncgroups; c++) join_cgroup(cgroups[c]);
     if (new_session && setsid() < 0) fail("setsid", "", errno);
     if (root) {
         if (chroot(root) < 0) fail("chroot", root, errno);

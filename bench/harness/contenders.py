@@ -61,7 +61,8 @@ minprocs=4096
     return ["supervisord", "-n", "-c", conf]
 
 
-def all_contenders(vigil_cmd, repo):
+def all_contenders(vigil_cmd, repo, vigil_options=()):
+    """vigil_options go after vigil's own arguments (--no-cgroups, say)."""
     vigil_argv = shlex.split(vigil_cmd)
 
     def log_dir(work):
@@ -72,8 +73,8 @@ def all_contenders(vigil_cmd, repo):
     if os.sep in vigil_bin and not os.path.isabs(vigil_bin):
         vigil_bin = os.path.join(repo, vigil_bin)
     return [
-        Contender("vigil", lambda d, w, wl: vigil_argv + log_dir(w) + [d], signal.SIGTERM, vigil_bin, cwd=repo,
-                  note=f"{vigil_cmd} DIR"),
+        Contender("vigil", lambda d, w, wl: vigil_argv + log_dir(w) + list(vigil_options) + [d], signal.SIGTERM,
+                  vigil_bin, cwd=repo, note=" ".join([vigil_cmd, *vigil_options, "DIR"])),
         # HUP: runsvdir TERMs every runsv (which stops its service) and exits; TERM would leave them running.
         Contender("runit", lambda d, w, wl: ["runsvdir", d], signal.SIGHUP, "runsvdir", note="runsvdir DIR"),
         Contender("s6", lambda d, w, wl: ["s6-svscan", "-c", "4096", d], signal.SIGTERM, "s6-svscan",

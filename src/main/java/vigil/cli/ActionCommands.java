@@ -105,6 +105,14 @@ final class ActionCommands {
 
     @Command(name = "kill", description = "Send KILL to the services' processes (they restart if wanted up).")
     static final class Kill extends NamedAction {
+        @Option(names = "--kill-whom", paramLabel = "WHOM", defaultValue = "all",
+                description = "main, control or all: every process of the service (the default)")
+        String whom;
+
+        @Override
+        void addFields(Map<String, Object> request) {
+            request.put("whom", whom);
+        }
     }
 
     @Command(name = "signal", description = "Send a signal (HUP, USR1, 10...) to the services' processes.")
@@ -115,9 +123,14 @@ final class ActionCommands {
         @Parameters(index = "1..*", paramLabel = "NAME", arity = "1..*", description = "the services")
         List<String> signalled;
 
+        @Option(names = "--kill-whom", paramLabel = "WHOM", defaultValue = "all",
+                description = "main, control or all: every process of the service (the default)")
+        String whom;
+
         @Override
         void addFields(Map<String, Object> request) {
             request.put("signal", signal);
+            request.put("whom", whom);
         }
 
         @Override
@@ -142,6 +155,18 @@ final class ActionCommands {
     @Command(name = "reload", description = "Reload the units: run their ExecReload=, or send a notify-reload unit "
             + "its reload signal.")
     static final class Reload extends NamedAction {
+    }
+
+    @Command(name = "isolate", description = "Start the target (it must say AllowIsolate=yes) with what it pulls in, "
+            + "and stop every other unit but those with IgnoreOnIsolate=yes.")
+    static final class Isolate extends Action {
+        @Parameters(paramLabel = "TARGET", arity = "1", description = "the target (.target may be left out)")
+        String target;
+
+        @Override
+        List<String> names() {
+            return List.of(target);
+        }
     }
 
     @Command(name = "reset-failed", description = "Make failed units inactive and forget their start limit.")

@@ -2,6 +2,7 @@ package vigil.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,12 +15,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vigil.control.ControlLimits;
 import vigil.daemon.Daemon;
+import vigil.daemon.TrackingOptions;
 import vigil.log.LogLocation;
 import vigil.log.TimestampFormat;
 import vigil.os.Signals;
 import vigil.reexec.Handover;
 import vigil.reexec.HandoverCodec;
 import vigil.reexec.Reexec;
+import vigil.unit.InvalidValueException;
+import vigil.unit.TimeSpan;
 
 @Command(name = "daemon",
         description = {"Supervise every service directory in each DIR (as runsvdir does), and run the systemd "
@@ -63,6 +67,15 @@ final class DaemonCommand implements Callable<Integer> {
                     + "none (default: " + ControlLimits.DEFAULT_SERVICES_PER_USER + ")")
     int userServices = ControlLimits.DEFAULT_SERVICES_PER_USER;
 
+    @Option(names = "--default-timeout-stop", paramLabel = "TIME", converter = StopTimeoutConverter.class,
+            description = "how long a stop waits before SIGKILL to the service's whole cgroup, where a service sets "
+                    + "no TimeoutStopSec= or timeout-kill of its own (default 90s)")
+    Duration defaultTimeoutStop = TrackingOptions.DEFAULT.defaultStopTimeout();
+
+    @Option(names = "--no-cgroups", description = "follow services' processes through process groups and sessions "
+            + "only, without a cgroup per service")
+    boolean noCgroups;
+
     /** Set by an old daemon that re-executed itself: the fd of the state it handed over. Not for people. */
     @Option(names = Reexec.OPTION, hidden = true, paramLabel = "FD")
     Integer reexecState;
@@ -99,9 +112,10 @@ final class DaemonCommand implements Callable<Integer> {
                             "--user-requests", v -> command.userRequests = Integer.parseInt(v),
                             "--user-buffers", v -> command.userBuffers = Long.parseLong(v),
                             "--user-services", v -> command.userServices = Integer.parseInt(v),
-                            Reexec.OPTION, v -> command.reexecState = parseFd(v)),
-                    Map.of(), v -> roots.add(Path.of(v)));
-        } catch (NumberFormatException e) {
+                            Reexec.OPTION, v -> command.reexecState = parseFd(v),
+                            "--default-timeout-stop", v -> command.defaultTimeoutStop = stopTimeout(v)),
+                    Map.of("--no-cgroups", () -> command.noCgroups = true), v -> roots.add(Path.of(v)));
+        } catch (IllegalArgumentException e) {
             return null; // picocli says what is wrong with it
         }
         command.roots = roots;
@@ -138,7 +152,31 @@ final class DaemonCommand implements Callable<Integer> {
         }
         return Daemon.run(roots, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
                 timestamps, limits, Optional.ofNullable(target), System.err, Set.of(Signals.SIGTERM, Signals.SIGINT),
-                cause -> {}, handover);
+                cause -> {}, handover, new TrackingOptions(!noCgroups, defaultTimeoutStop));
+    }
+
+    /** A systemd time span ("90", "2min", "1s 500ms"), positive and finite. */
+    private static Duration stopTimeout(String text) {
+        try {
+            TimeSpan span = TimeSpan.parse(text);
+            if (span.equals(TimeSpan.INFINITY) || span.micros() <= 0) {
+                throw new IllegalArgumentException("--default-timeout-stop must be positive and finite: " + text);
+            }
+            return Duration.ofNanos(span.micros() * 1000);
+        } catch (InvalidValueException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
+    static final class StopTimeoutConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String text) {
+            try {
+                return stopTimeout(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 
     /** The state at {@code fd}, if given. */

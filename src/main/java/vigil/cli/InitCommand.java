@@ -11,9 +11,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vigil.init.Init;
+import vigil.init.KernelCommandLine;
 import vigil.log.LogLocation;
 import vigil.log.TimestampFormat;
 import vigil.os.Children;
+import vigil.os.Namespaces;
 import vigil.reexec.Handover;
 import vigil.reexec.HandoverCodec;
 import vigil.reexec.Reexec;
@@ -45,8 +47,9 @@ final class InitCommand implements Callable<Integer> {
     List<Path> units = new ArrayList<>();
 
     @Option(names = "--target", paramLabel = "NAME",
-            description = "the target to start the units with (default: default.target; without one in the unit "
-                    + "directories, every unit starts)")
+            description = "the target to start the units with (default: the kernel command line's vigil.target=NAME, "
+                    + "or rescue.target for single, emergency.target for emergency; else default.target; without one "
+                    + "in the unit directories, every unit starts)")
     String target;
 
     @Option(names = "--log-dir", paramLabel = "LOGDIR", description = "where log directories go (default "
@@ -76,10 +79,18 @@ final class InitCommand implements Callable<Integer> {
             System.err.println("vigil init: cannot take over from the init before the re-exec: " + e.getMessage());
         }
         new Init(script(boot, DEFAULT_BOOT), script(shutdown, DEFAULT_SHUTDOWN), services, units,
-                Optional.ofNullable(target), control, logDir != null ? logDir : LogLocation.defaultRoot(),
+                target != null ? Optional.of(target) : kernelTarget(), control, logDir != null ? logDir : LogLocation.defaultRoot(),
                 TimestampFormat.ISO, handover)
                 .run(System.err);
         throw new AssertionError("the init returned");
+    }
+
+    /**
+     * The target the kernel's command line asks for (vigil.target=, single, emergency...). The machine's init
+     * only: a container's /proc/cmdline is its host's.
+     */
+    private static Optional<String> kernelTarget() {
+        return Namespaces.inInitialPidNamespace() ? KernelCommandLine.target() : Optional.empty();
     }
 
     /** The script given, or the default one if it exists. */

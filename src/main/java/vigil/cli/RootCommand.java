@@ -19,8 +19,9 @@ import picocli.CommandLine.Command;
                 "  4  unknown service"})
 final class RootCommand implements Runnable {
     /** Every subcommand's name, in the order help lists them. */
-    private static final List<String> COMMANDS = List.of("daemon", "init", "status", "start", "stop", "restart", "once",
-            "kill", "signal", "pause", "cont", "reload", "reset-failed", "wait", "add", "remove", "rescan",
+    private static final List<String> COMMANDS = List.of("daemon", "init", "run", "status", "start", "stop", "restart",
+            "once", "kill", "signal", "pause", "cont", "reload", "isolate", "reset-failed", "wait", "add", "remove",
+            "rescan",
             "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version",
             "list-units", "list-dependencies", "list-jobs", "list-sockets", "show", "is-active", "is-failed",
             "is-enabled", "enable", "disable");
@@ -30,6 +31,7 @@ final class RootCommand implements Runnable {
         return switch (name) {
             case "daemon" -> new DaemonCommand();
             case "init" -> new InitCommand();
+            case "run" -> new RunCommand();
             case "status" -> new StatusCommand();
             case "start" -> new ActionCommands.Start();
             case "stop" -> new ActionCommands.Stop();
@@ -40,6 +42,7 @@ final class RootCommand implements Runnable {
             case "pause" -> new ActionCommands.Pause();
             case "cont" -> new ActionCommands.Cont();
             case "reload" -> new ActionCommands.Reload();
+            case "isolate" -> new ActionCommands.Isolate();
             case "reset-failed" -> new ActionCommands.ResetFailed();
             case "daemon-reload" -> new ManageCommands.DaemonReload();
             case "daemon-reexec" -> new ManageCommands.DaemonReexec();

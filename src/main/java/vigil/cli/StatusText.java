@@ -60,7 +60,38 @@ final class StatusText {
             for (Object arg : argv) command.append(command.isEmpty() ? "" : " ").append(arg);
             line(b, "command", command);
         }
+        cgroup(b, s);
         return b.toString();
+    }
+
+    /** The cgroup, its numbers and its process tree, as systemctl status shows them. */
+    private static void cgroup(StringBuilder b, Map<String, Object> s) {
+        if (!(s.get("cgroup") instanceof Map<?, ?> c)) return;
+        StringBuilder numbers = new StringBuilder();
+        if (c.get("tasks") instanceof Number n) numbers.append(n).append(" tasks");
+        if (c.get("memory_bytes") instanceof Number n) {
+            numbers.append(numbers.isEmpty() ? "" : ", ").append(n.longValue() / 1024).append("K memory");
+        }
+        if (c.get("cpu_usec") instanceof Number n) {
+            numbers.append(numbers.isEmpty() ? "" : ", ").append(n.longValue() / 1000).append("ms CPU");
+        }
+        if (!numbers.isEmpty()) line(b, "Tasks", numbers);
+        line(b, "CGroup", c.get("path"));
+        if (!(c.get("processes") instanceof List<?> processes)) return;
+        java.util.Set<Long> pids = new java.util.HashSet<>();
+        for (Object p : processes) if (p instanceof Map<?, ?> m) pids.add(number(m, "pid"));
+        for (Object p : processes) {
+            // The roots: processes whose parent is outside the cgroup (Vigil, or init for a double-forked one).
+            if (p instanceof Map<?, ?> m && !pids.contains(number(m, "ppid"))) tree(b, processes, m, 1);
+        }
+    }
+
+    private static void tree(StringBuilder b, List<?> processes, Map<?, ?> process, int depth) {
+        b.append("  ".repeat(depth + 5)).append("└─").append(process.get("pid")).append(' ')
+                .append(process.get("command")).append('\n');
+        for (Object p : processes) {
+            if (p instanceof Map<?, ?> m && number(m, "ppid") == number(process, "pid")) tree(b, processes, m, depth + 1);
+        }
     }
 
     private static String unitDetail(Map<String, Object> s) {
@@ -76,10 +107,44 @@ final class StatusText {
         if (s.get("errno") != null) line(b, "Errno", s.get("errno"));
         line(b, "Last exit", lastExit(s));
         line(b, "Restarts", s.get("restarts"));
+        resources(b, s);
         if (s.get("command") instanceof List<?> commands) {
             for (Object c : commands) line(b, "ExecStart", c);
         }
+        cgroup(b, s);
         return b.toString();
+    }
+
+    /** What the unit's cgroups use, as systemctl status shows it: {@code Memory: 12.0M (max: 50.0M)}. */
+    private static void resources(StringBuilder b, Map<String, Object> s) {
+        if (s.get("memory_bytes") != null) {
+            line(b, "Memory", bytes(number(s, "memory_bytes"))
+                    + (s.get("memory_max") != null ? " (max: " + bytes(number(s, "memory_max")) + ")" : ""));
+        }
+        if (s.get("tasks") != null) {
+            line(b, "Tasks", s.get("tasks") + (s.get("tasks_max") != null ? " (limit: " + s.get("tasks_max") + ")"
+                    : ""));
+        }
+        if (s.get("cpu_ns") != null) line(b, "CPU", cpuTime(number(s, "cpu_ns")));
+        if (s.get("oom_kills") != null && number(s, "oom_kills") > 0) line(b, "OOM kills", s.get("oom_kills"));
+    }
+
+    /** CPU time as systemctl status shows it: {@code 120ms}, {@code 1.234s}. */
+    static String cpuTime(long nanos) {
+        long millis = nanos / 1_000_000;
+        return millis < 1000 ? millis + "ms" : String.format(java.util.Locale.ROOT, "%.3fs", millis / 1000.0);
+    }
+
+    /** systemd's format_bytes(): 1024-based, one decimal, B K M G T. */
+    static String bytes(long n) {
+        String[] units = {"B", "K", "M", "G", "T", "P"};
+        double v = n;
+        int i = 0;
+        while (v >= 1024 && i < units.length - 1) {
+            v /= 1024;
+            i++;
+        }
+        return i == 0 ? n + "B" : String.format(java.util.Locale.ROOT, "%.1f%s", v, units[i]);
     }
 
     private static void line(StringBuilder b, String label, Object value) {
@@ -113,7 +178,7 @@ final class StatusText {
         return number(s, "pid") != 0 && !state(s).equals("finishing");
     }
 
-    static long number(Map<String, Object> s, String key) {
+    static long number(Map<?, ?> s, String key) {
         return s.get(key) instanceof Number n ? n.longValue() : 0;
     }
 

@@ -15,12 +15,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import vigil.model.Command;
 import vigil.model.DirectorySpec;
+import vigil.model.ResourceLimits;
 import vigil.model.Readiness;
 import vigil.model.RestartPolicy;
 import vigil.model.StopPolicy;
 import vigil.os.Signals;
+import vigil.resources.BadResourceValue;
+import vigil.resources.ResourceSettings;
+import vigil.resources.ResourcesFile;
 
 /**
  * Loads a runit/s6-style service directory into a {@link DirectorySpec}.
@@ -35,12 +40,16 @@ import vigil.os.Signals;
  *       {@code NOTIFY_SOCKET} and is ready on {@code READY=1}</td></tr>
  *   <tr><td>{@code check}</td><td>if executable and there is no notification-fd: a readiness probe</td></tr>
  *   <tr><td>{@code down-signal}</td><td>the stop signal, a name or number (default TERM)</td></tr>
- *   <tr><td>{@code timeout-kill}</td><td>ms after the stop signal before KILL (default 0: never)</td></tr>
+ *   <tr><td>{@code timeout-kill}</td><td>ms after the stop signal before KILL to the whole cgroup (default 0:
+ *       the daemon's {@code --default-timeout-stop})</td></tr>
  *   <tr><td>{@code timeout-finish}</td><td>ms finish may run before KILL (default 5000; 0: forever)</td></tr>
  *   <tr><td>{@code env/}</td><td>an {@link EnvDir} applied to the base environment</td></tr>
  *   <tr><td>{@code log-dir}</td><td>where Vigil's built-in log of the output goes instead of the daemon's
  *       {@code LOGDIR/NAME}: a symlink to the directory, or a file whose first line is its path (relative to the
  *       service directory)</td></tr>
+ *   <tr><td>{@code dependencies.d/}</td><td>s6-rc's format: an empty file per service it requires and starts
+ *       after, named for a unit ({@code redis-server.service}) or another directory ({@code web} or
+ *       {@code web.service}); names starting with a dot are left out</td></tr>
  *   <tr><td>{@code log/}</td><td>a logger service {@code NAME/log} read by the same rules; {@code log/log} is
  *       ignored</td></tr>
  * </table>
@@ -54,8 +63,12 @@ import vigil.os.Signals;
 public final class ServiceDirectory {
     private ServiceDirectory() {}
 
+    /** A {@code resources} file has a line per setting: a few hundred bytes; more is not one. */
+    private static final int RESOURCES_LIMIT = 64 * 1024;
+
     private static final Set<String> KNOWN = Set.of("run", "finish", "down", "check", "notification-fd", "notify",
-            "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir");
+            "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir", "dependencies.d",
+            "resources");
 
     /**
      * Loads {@code dir} as the service {@code name}.
@@ -164,7 +177,51 @@ public final class ServiceDirectory {
                 : Optional.empty();
         return new DirectorySpec(name, listing.dir(), run, finish, listing.has("down"),
                 readiness(listing, environment), stopPolicy(listing), RestartPolicy.DEFAULT, logger,
-                logDirectory(listing));
+                logDirectory(listing), dependencies(listing), resources(listing));
+    }
+
+    /**
+     * The names in {@code dependencies.d/}, sorted so that the order does not depend on the file system. A logger's
+     * are not read: it is no node of the dependency graph, and runs with its service.
+     */
+    private static List<String> dependencies(Listing listing) throws ConfigException {
+        if (!listing.prefix().isEmpty() || !listing.has("dependencies.d")) return List.of();
+        Path dir = listing.path("dependencies.d");
+        var names = new TreeSet<String>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                if (!name.startsWith(".")) names.add(name);
+            }
+        } catch (NotDirectoryException e) {
+            throw new ConfigException(dir + ": is " + ConfigFiles.kind(dir) + ", need a directory");
+        } catch (IOException e) {
+            throw ConfigException.io(dir + ": cannot read the directory: ", e);
+        } catch (DirectoryIteratorException e) {
+            throw ConfigException.io(dir + ": cannot read the directory: ", e.getCause());
+        }
+        return List.copyOf(names);
+    }
+
+    /** The {@code resources} file's limits ({@link ResourcesFile}); a bad line names the file and line. */
+    private static ResourceLimits resources(Listing listing) throws ConfigException {
+        if (!listing.has("resources")) return ResourceLimits.NONE;
+        Path file = listing.path("resources");
+        String label = listing.prefix() + "resources";
+        BasicFileAttributes attributes = ConfigFiles.attributes(file, label);
+        if (!attributes.isRegularFile()) {
+            throw new ConfigException(label + ": is " + ConfigFiles.kind(file) + ", need a regular file");
+        }
+        if (attributes.size() > RESOURCES_LIMIT) {
+            throw new ConfigException(label + ": larger than " + RESOURCES_LIMIT + " bytes");
+        }
+        try {
+            return ResourcesFile.parse(Files.readString(file), file.toString(), ResourceSettings.Machine.current());
+        } catch (IOException e) {
+            throw ConfigException.io(label + ": cannot read: ", e);
+        } catch (BadResourceValue e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     /**

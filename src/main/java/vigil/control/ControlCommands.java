@@ -132,12 +132,21 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case Request.Reload r -> {
                 UnitService u = findUnit(r.name());
                 access.checkOwner(caller, "reload " + u.name());
-                if (!u.reload()) {
+                if (!reloaded(u)) {
                     throw new Failure(Error.FAILED, u.name() + ": cannot reload: it is " + u.state().activeState()
                             + (u.state().activeState().equals("active") ? " and has no ExecReload= (and is not "
                             + "Type=notify-reload)" : ""));
                 }
                 client.send(okWithUnit(id, u));
+            }
+            case Request.Isolate i -> {
+                String target = i.name().contains(".") ? i.name() : i.name() + ".target";
+                access.checkOwner(caller, "isolate " + target);
+                if (host.stopping()) throw new Failure(Error.SHUTTING_DOWN, target + ": the daemon is shutting down");
+                if (host.isolate(target) instanceof JobEngine.Outcome.Refused r) {
+                    throw new Failure(Error.FAILED, target + ": isolate refused: " + r.reason());
+                }
+                client.send(Protocol.ok(id));
             }
             case Request.ResetFailed r -> {
                 UnitService u = findUnit(r.name());
@@ -227,12 +236,17 @@ public final class ControlCommands implements ControlServer.LineHandler {
         List<Object> entries = new ArrayList<>();
         if (names.isEmpty()) {
             for (Service s : host.services()) entries.add(describe(s, now));
-            for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now, host.logDirectory(u)));
+            for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now, host.logDirectory(u), host.resourceUsage(u)));
         } else {
             for (String name : names) {
                 Optional<UnitService> unit = host.service(name).isPresent() ? Optional.empty() : host.unit(name);
-                if (unit.isPresent()) entries.add(UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get())));
-                else entries.add(describe(find(name), now));
+                Map<String, Object> entry = unit.isPresent()
+                        ? UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get()),
+                                host.resourceUsage(unit.get()))
+                        : describe(find(name), now);
+                // Asked for by name only: reading every process's command line is no job for a listing of all.
+                host.cgroupStatus(String.valueOf(entry.get("name"))).ifPresent(c -> entry.put("cgroup", c));
+                entries.add(entry);
             }
         }
         Map<String, Object> reply = Protocol.ok(id);
@@ -255,15 +269,24 @@ public final class ControlCommands implements ControlServer.LineHandler {
         if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
             throw new Failure(Error.SHUTTING_DOWN, s.name() + ": the daemon is shutting down");
         }
-        if (s.want() == Want.EXIT) throw new Failure(Error.FAILED, s.name() + ": is being removed");
+        // A service being removed may be stuck in its stop: kill and signal are how an operator ends it.
+        if (s.want() == Want.EXIT && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
+            throw new Failure(Error.FAILED, s.name() + ": is being removed");
+        }
         int pidBefore = s.pid();
         switch (a.action()) {
-            case START -> s.start();
-            case STOP -> s.stop();
-            case RESTART -> s.restart();
+            case START -> {
+                if (!directoryJob(JobType.START, s)) s.start();
+            }
+            case STOP -> {
+                if (!directoryJob(JobType.STOP, s)) s.stop();
+            }
+            case RESTART -> {
+                if (!directoryJob(JobType.RESTART, s)) s.restart();
+            }
             case ONCE -> s.once();
-            case KILL -> signal(s, Signals.SIGKILL);
-            case SIGNAL -> signal(s, a.signal());
+            case KILL -> signal(s, Signals.SIGKILL, a.whom());
+            case SIGNAL -> signal(s, a.signal(), a.whom());
             case PAUSE -> refused(s.name(), Signals.SIGSTOP, s.signal(Signals.SIGSTOP));
             case CONT -> refused(s.name(), Signals.SIGCONT, s.signal(Signals.SIGCONT));
         }
@@ -305,15 +328,51 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 goal = UnitWaits.Goal.ACTIVE;
             }
             case KILL, SIGNAL -> {
-                if (u.mainPid() == 0) throw new Failure(Error.NOT_RUNNING, u.name() + ": has no main process");
                 int signal = a.action() == Action.KILL ? Signals.SIGKILL : a.signal();
-                refused(u.name(), signal, u.signal(signal));
+                switch (a.whom()) {
+                    case MAIN -> {
+                        if (u.mainPid() == 0) throw new Failure(Error.NOT_RUNNING, u.name() + ": has no main process");
+                        refused(u.name(), signal, u.signal(signal));
+                    }
+                    case CONTROL -> {
+                        if (u.controlPid() == 0) {
+                            throw new Failure(Error.NOT_RUNNING, u.name() + ": has no control process");
+                        }
+                        refused(u.name(), signal, u.signalControl(signal));
+                    }
+                    case ALL -> {
+                        if (!u.signalAll(signal)) {
+                            throw new Failure(Error.NOT_RUNNING, u.name() + ": has no process to signal");
+                        }
+                    }
+                }
             }
             case ONCE, PAUSE, CONT -> throw new Failure(Error.BAD_REQUEST, verb + " is for service directories, "
                     + "not for units");
         }
         if (a.await() && goal != null) unitWaits.await(client, id, u, goal, jobs, a.timeout());
         else client.send(UnitWaits.withJobs(okWithUnit(id, u), jobs));
+    }
+
+    /**
+     * A reload job (carried to what it propagates reloads to): false if it was refused (the unit is not active) or
+     * failed at once (no ExecReload= nor reload signal).
+     */
+    private boolean reloaded(UnitService u) {
+        return host.unitJob(JobType.RELOAD, u.name()) instanceof JobEngine.Outcome.Queued q
+                && q.job().result().filter(r -> r != JobResult.DONE).isEmpty();
+    }
+
+    /**
+     * A directory's start, stop or restart as a job of the dependency engine, if it is linked to others; false: the
+     * plain request applies. Refused, it is a failure.
+     */
+    private boolean directoryJob(JobType type, Service s) throws Failure {
+        Optional<JobEngine.Outcome> outcome = host.directoryJob(type, s.name());
+        if (outcome.orElse(null) instanceof JobEngine.Outcome.Refused r) {
+            throw new Failure(Error.FAILED, s.name() + ": " + type.word() + " refused: " + r.reason());
+        }
+        return outcome.isPresent();
     }
 
     /**
@@ -373,8 +432,15 @@ public final class ControlCommands implements ControlServer.LineHandler {
         return reply;
     }
 
-    private static void signal(Service s, int signal) throws Failure {
-        if (!(s.state() instanceof ServiceState.Up) && !(s.state() instanceof ServiceState.Stopping)) {
+    private static void signal(Service s, int signal, Request.Whom whom) throws Failure {
+        if (whom == Request.Whom.CONTROL) {
+            throw new Failure(Error.BAD_REQUEST, s.name() + ": a service directory has no control process");
+        }
+        // All: the rest of the cgroup too, even once run is gone (a setsid()'d daemon it left).
+        int others = whom == Request.Whom.ALL ? s.signalOthers(signal) : 0;
+        boolean running = s.state() instanceof ServiceState.Up || s.state() instanceof ServiceState.Stopping;
+        if (!running && others > 0) return;
+        if (!running) {
             throw new Failure(Error.NOT_RUNNING, s.name() + ": not running, so not sent " + Signals.name(signal));
         }
         refused(s.name(), signal, s.signal(signal));

@@ -39,6 +39,9 @@ public interface ControlHost {
     /** Starts, stops or restarts a unit through a transaction of the job engine, with what it needs. */
     JobEngine.Outcome unitJob(JobType type, String name);
 
+    /** Isolates to a target: starts it with what it pulls in, stops every other unit (AllowIsolate=yes only). */
+    JobEngine.Outcome isolate(String target);
+
     /** The directories of unit files, in search order. */
     List<Path> unitDirectories();
 
@@ -50,6 +53,14 @@ public interface ControlHost {
 
     /** The file the unit or target was loaded from. */
     Optional<Path> unitFile(String name);
+
+    /**
+     * Starts, stops or restarts a service directory through the job engine if its place in the graph calls for it
+     * (it requires others, or others require it); empty: the plain request applies.
+     */
+    default Optional<JobEngine.Outcome> directoryJob(JobType type, String name) {
+        return Optional.empty();
+    }
 
     /**
      * Reads the unit files again, off the loop; {@code done} gets what changed, in one line, on the loop thread
@@ -85,6 +96,19 @@ public interface ControlHost {
 
     /** The directory of Vigil's built-in log of the unit's output (journal, syslog and kmsg all mean it). */
     Optional<Path> logDirectory(UnitService unit);
+
+    /** What the unit's cgroups use now (memory, CPU, tasks, OOM kills), if it has resource control. */
+    default Optional<vigil.resources.ResourceUsage> resourceUsage(UnitService unit) {
+        return Optional.empty();
+    }
+
+    /**
+     * What the cgroup of the service or unit {@code name} holds now (see {@link vigil.cgroup.CgroupStatus}); empty
+     * where it has none.
+     */
+    default Optional<java.util.Map<String, Object>> cgroupStatus(String name) {
+        return Optional.empty();
+    }
 
     /**
      * Rotates the built-in log of the service {@code name} ({@code NAME.log}: its logger's; {@code vigil}: the

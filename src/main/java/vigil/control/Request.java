@@ -23,7 +23,15 @@ public sealed interface Request {
      * @param await   reply once the service is up (start, restart, once) or down (stop), or failed
      * @param timeout how long to wait at most
      */
-    record Act(Action action, String name, int signal, boolean await, Duration timeout) implements Request {}
+    record Act(Action action, String name, int signal, boolean await, Duration timeout, Whom whom)
+            implements Request {
+        Act(Action action, String name, int signal, boolean await, Duration timeout) {
+            this(action, name, signal, await, timeout, Whom.ALL);
+        }
+    }
+
+    /** Whom kill and signal reach (systemctl's --kill-whom=): every process of the service by default. */
+    enum Whom { MAIN, CONTROL, ALL }
 
     enum Until { UP, READY, DOWN }
 
@@ -44,6 +52,9 @@ public sealed interface Request {
 
     /** Reload a unit: its ExecReload=, or the reload signal of a notify-reload unit. */
     record Reload(String name) implements Request {}
+
+    /** Start a target with what it pulls in and stop every other unit ({@code systemctl isolate}). */
+    record Isolate(String name) implements Request {}
 
     /** A failed unit becomes inactive and its start limit is forgotten. */
     record ResetFailed(String name) implements Request {}

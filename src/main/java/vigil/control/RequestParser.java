@@ -61,10 +61,10 @@ public final class RequestParser {
             case "stop" -> f.act(Action.STOP, true);
             case "restart" -> f.act(Action.RESTART, true);
             case "once" -> f.act(Action.ONCE, true);
-            case "kill" -> f.act(Action.KILL, false);
+            case "kill" -> f.withWhom(f.act(Action.KILL, false));
             case "pause" -> f.act(Action.PAUSE, false);
             case "cont" -> f.act(Action.CONT, false);
-            case "signal" -> f.signal();
+            case "signal" -> f.withWhom(f.signal());
             case "wait" -> f.waitFor();
             case "add" -> f.add();
             case "remove" -> new Request.Remove(f.name(), f.bool("wait"), f.timeout().orElse(DEFAULT_TIMEOUT));
@@ -72,6 +72,7 @@ public final class RequestParser {
             case "list-sockets" -> new Request.ListSockets();
             case "rotate" -> new Request.Rotate(f.name());
             case "reload" -> new Request.Reload(f.name());
+            case "isolate" -> new Request.Isolate(f.name());
             case "reset-failed" -> new Request.ResetFailed(f.name());
             case "daemon-reload" -> new Request.DaemonReload();
             case "daemon-reexec" -> new Request.DaemonReexec();
@@ -81,7 +82,7 @@ public final class RequestParser {
             case "jobs" -> new Request.Jobs();
             default -> throw bad("unknown command \"" + cmd + "\"; known: hello, status, start, stop, restart, "
                     + "once, kill, signal, pause, cont, wait, add, remove, rescan, list-sockets, rotate, reload, "
-                    + "reset-failed, daemon-reload, daemon-reexec, shutdown, subscribe, units, jobs");
+                    + "isolate, reset-failed, daemon-reload, daemon-reexec, shutdown, subscribe, units, jobs");
         };
         f.checkAllUsed();
         return request;
@@ -177,6 +178,17 @@ public final class RequestParser {
             String name = name();
             if (!mayWait) return new Request.Act(action, name, 0, false, DEFAULT_TIMEOUT);
             return new Request.Act(action, name, 0, bool("wait"), timeout().orElse(DEFAULT_TIMEOUT));
+        }
+
+        /** The act with its optional "whom": main, control or all (the default). */
+        Request.Act withWhom(Request.Act act) throws Failure {
+            Request.Whom whom = switch (optionalString("whom").orElse("all")) {
+                case "main" -> Request.Whom.MAIN;
+                case "control" -> Request.Whom.CONTROL;
+                case "all" -> Request.Whom.ALL;
+                default -> throw bad("\"whom\" must be main, control or all");
+            };
+            return new Request.Act(act.action(), act.name(), act.signal(), act.await(), act.timeout(), whom);
         }
 
         Request.Act signal() throws Failure {

@@ -7,16 +7,29 @@ import java.util.Map;
 import java.util.Optional;
 import vigil.os.ExitStatus;
 import vigil.os.Signals;
+import vigil.resources.ResourceUsage;
 import vigil.service.UnitService;
 
 /** A systemd unit's status entry for the control protocol; see docs/control-protocol.md. */
 final class UnitStatus {
     private UnitStatus() {}
 
-    /** With {@code log}, the unit's log directory, for the client to show its last lines. */
-    static Map<String, Object> describe(UnitService u, long nowNanos, Optional<Path> log) {
+    /**
+     * With {@code log}, the unit's log directory, for the client to show its last lines; with {@code usage}, what
+     * its cgroups use ({@code memory_bytes}, {@code cpu_ns}, {@code tasks}, their limits and {@code oom_kills}).
+     */
+    static Map<String, Object> describe(UnitService u, long nowNanos, Optional<Path> log,
+                                        Optional<ResourceUsage> usage) {
         Map<String, Object> m = describe(u, nowNanos);
         log.ifPresent(dir -> m.put("log", dir.toString()));
+        usage.ifPresent(r -> {
+            r.memoryBytes().ifPresent(v -> m.put("memory_bytes", v));
+            r.memoryMax().ifPresent(v -> m.put("memory_max", v));
+            r.cpuNanos().ifPresent(v -> m.put("cpu_ns", v));
+            r.tasks().ifPresent(v -> m.put("tasks", v));
+            r.tasksMax().ifPresent(v -> m.put("tasks_max", v));
+            m.put("oom_kills", r.oomKills());
+        });
         return m;
     }
 

@@ -24,6 +24,7 @@ import vigil.control.ControlServer;
 import vigil.control.Protocol;
 import vigil.control.Users;
 import vigil.log.LogLocation;
+import vigil.cgroup.Cgroups;
 import vigil.log.LogOptions;
 import vigil.log.TimestampFormat;
 import vigil.loop.EventLoop;
@@ -50,7 +51,9 @@ import vigil.service.ServiceListener;
 import vigil.service.ServiceState;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
+import vigil.deps.DirectoryNodes;
 import vigil.deps.Job;
+import vigil.deps.EngineMeter;
 import vigil.deps.JobEngine;
 import vigil.deps.JobListener;
 import vigil.deps.JobResult;
@@ -91,8 +94,12 @@ public final class Daemon implements ServiceHost {
     private final SuperviseFiles supervise;
     private final ControlFifos fifos;
     private final Reporter reporter;
+    /** The units' resource control (MemoryMax=...), for status. */
+    private ServiceResources serviceResources;
     /** Where the systemd units come from; the supervisor runs them beside the service directories. */
     private UnitTable units;
+    /** The service directories and transient services as nodes of the units' dependency graph. */
+    private final DirectoryNodes directoryNodes = new DirectoryNodes();
     private final ServiceLogs logs;
     /** The control socket's request handling; null when there is no control socket. */
     private ControlCommands commands;
@@ -144,6 +151,9 @@ public final class Daemon implements ServiceHost {
                 runtimeDirectory == null ? null : runtimeDirectory.resolve("supervise"), loop::execute,
                 new LoopClock(loop), new SuperviseOpened());
         this.fifos = new ControlFifos(loop, processes, reporter::say);
+        // sv up and sv down of a directory linked to others become jobs of the dependency engine.
+        fifos.route((service, up) -> units.directoryJob(up ? JobType.START : JobType.STOP, service.name())
+                .isPresent());
         this.supervisor = new Supervisor(processes, processes, new LoopClock(loop), new Listener(), new UnitControl());
         this.leftovers = new Leftovers(loop, reporter);
     }
@@ -184,6 +194,15 @@ public final class Daemon implements ServiceHost {
                           TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
                           PrintStream err,
                           Set<Integer> stopSignals, Consumer<StopCause> stoppedBy, Optional<Handover> handover) {
+        return run(roots, unitDirectories, control, logDir, timestamps, controlLimits, target, err, stopSignals,
+                stoppedBy, handover, TrackingOptions.DEFAULT);
+    }
+
+    /** As above, following and stopping the services' processes as {@code tracking} says. */
+    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
+                          TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
+                          PrintStream err, Set<Integer> stopSignals, Consumer<StopCause> stoppedBy,
+                          Optional<Handover> handover, TrackingOptions tracking) {
         Reporter reporter = new Reporter(err);
         try {
             // Before anything is spawned: the handed-over fds came through the exec without close-on-exec.
@@ -227,7 +246,12 @@ public final class Daemon implements ServiceHost {
             UnitNotifySockets unitSockets = new UnitNotifySockets(loop, notifyDirectory, reporter);
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory, unitSockets,
                     logs);
+            processes.track(tracking.cgroups() ? tracking(loop, reporter) : ProcessTracking.NONE,
+                    tracking.defaultStopTimeout());
+            ServiceResources serviceResources = ServiceResources.discover(reporter);
+            processes.limitResources(serviceResources);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
+            daemon.serviceResources = serviceResources;
             daemon.unitSockets = unitSockets;
             daemon.sockets = new SocketUnits(loop, new DaemonSockets(daemon.supervisor, () -> daemon.units, reporter),
                     Accounts.system(), reporter::say, System::nanoTime);
@@ -236,7 +260,8 @@ public final class Daemon implements ServiceHost {
                     .map(u -> u.spec().fdStore()).orElse(UnitSpec.FdStore.NONE));
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
                     () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file),
-                    daemon::resumeUnit, target, daemon.new UnitJobs(), daemon.sockets);
+                    daemon::resumeUnit, target, daemon.new UnitJobs(), daemon.sockets, daemon.directoryNodes,
+                    daemon.fifos::down);
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, unitSockets, daemon::cannotHandOver,
                     () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners());
@@ -299,6 +324,7 @@ public final class Daemon implements ServiceHost {
             if (daemon.unitPids != null) daemon.unitPids.close();
             if (server != null) server.close();
             watcher.close();
+            processes.tracking().cgroups().ifPresent(Cgroups::close);
             reporter.say("all services stopped; exiting");
             return 0;
         } catch (IOException e) {
@@ -349,6 +375,7 @@ public final class Daemon implements ServiceHost {
             }
         }
         if (trees.isEmpty()) {
+            units.directoriesScanned(reexecuted);
             resumed();
             return;
         }
@@ -357,6 +384,7 @@ public final class Daemon implements ServiceHost {
         Runnable treeScanned = () -> {
             if (--scanning[0] > 0) return;
             supervise.scanEnded();
+            units.directoriesScanned(reexecuted);
             int heldBack = waitingForLeftovers.values().stream()
                     .mapToInt(held -> held.spec.logger().isPresent() ? 2 : 1).sum();
             reporter.say("supervising " + (supervisor.services().size() + heldBack) + " services from "
@@ -484,12 +512,34 @@ public final class Daemon implements ServiceHost {
     }
 
     /**
+     * A cgroup per service where Vigil may make them, else process groups and sessions only, which the log says
+     * once, with the reason.
+     */
+    private static ProcessTracking tracking(EventLoop loop, Reporter reporter) {
+        return switch (Cgroups.setUp(loop, reporter::say)) {
+            case Cgroups.Setup.Tracked t -> new ProcessTracking(Optional.of(t.cgroups()), reporter::say);
+            case Cgroups.Setup.Untracked u -> {
+                reporter.say("no cgroup tracking: " + u.why() + "; services' processes are followed through their "
+                        + "process groups and sessions only, and a process that leaves them is not stopped");
+                yield ProcessTracking.NONE;
+            }
+        };
+    }
+
+    /**
      * @param why   "got TERM", "shutdown requested by ..."
      * @param cause what asked for it
      */
     private void shutdown(String why, StopCause cause) {
         if (stopping) {
-            reporter.say(why + " again; still stopping " + running());
+            reporter.say(why + " again; killing what is still running of " + running());
+            ShutdownEscalation.killEverything(processes.tracking(), supervisor, reporter);
+            // Whatever still holds the stop up (a process in uninterruptible sleep), the daemon ends.
+            loop.schedule(ShutdownEscalation.LAST_WAIT, () -> {
+                reporter.say("still not stopped " + ShutdownEscalation.LAST_WAIT.toSeconds()
+                        + "s after the KILL; exiting anyway");
+                loop.stop();
+            });
             return;
         }
         stopping = true;
@@ -518,6 +568,8 @@ public final class Daemon implements ServiceHost {
 
     @Override
     public void add(DirectorySpec spec) throws CannotSupervise {
+        Optional<String> taken = nodeTaken(spec, spec.name());
+        if (taken.isPresent()) throw new CannotSupervise(taken.get(), false);
         Optional<Service> existing = supervisor.get(spec.name());
         if (existing.isPresent()) {
             if (existing.get().want() == Want.EXIT || giveWay(spec.name(), "the service directory "
@@ -540,6 +592,7 @@ public final class Daemon implements ServiceHost {
             } catch (SpawnException e) {
                 throw new CannotSupervise(e.getMessage(), false);
             }
+            addNode(spec, DirectoryNodes.nodeOf(spec));
             attachFifos(supervisor.get(spec.name()).orElseThrow());
             return;
         }
@@ -592,10 +645,16 @@ public final class Daemon implements ServiceHost {
         }
     }
 
-    /** Starts the service whose supervise/ is open. */
+    /**
+     * Starts the service whose supervise/ is open; one that requires others waits for its start job, which the
+     * dependency engine gives it.
+     */
     private void start(DirectorySpec spec) throws CannotSupervise {
+        DirectoryNodes.Added node = DirectoryNodes.nodeOf(spec);
         try {
-            supervisor.add(spec);
+            if (node.awaitsStart()) supervisor.addAwaitingStart(spec);
+            else supervisor.add(spec);
+            addNode(spec, node);
             trimSoon();
         } catch (SpawnException e) {
             forgetHalfAdded(spec);
@@ -605,6 +664,30 @@ public final class Daemon implements ServiceHost {
             throw new CannotSupervise("ignored: " + unitOfThatName.getMessage(), false);
         }
         attachFifos(supervisor.get(spec.name()).orElseThrow());
+    }
+
+    /** The directory or transient service is a node of the dependency graph from now on. */
+    private void addNode(DirectorySpec spec, DirectoryNodes.Added node) {
+        node.problems().forEach(problem -> reporter.say(spec.name(), problem));
+        boolean scanned = transientRoot == null || !spec.directory().startsWith(transientRoot);
+        directoryNodes.add(spec, node, scanned);
+        units.directoriesChanged();
+    }
+
+    /**
+     * Why a directory of this name cannot be supervised, if it cannot: a unit file, or another directory, already
+     * holds its node's name ({@code web.service} for {@code web}); {@code self} is the name it had, if any.
+     */
+    private Optional<String> nodeTaken(DirectorySpec spec, String self) {
+        String node = DirectoryNodes.nodeName(spec.name());
+        Optional<UnitService> unit = supervisor.unit(node);
+        if (unit.isPresent()) {
+            return Optional.of("ignored: the unit file " + unit.get().spec().source() + " is " + node
+                    + " too; the service directory " + spec.directory() + " is not supervised");
+        }
+        return directoryNodes.directoryOf(node).filter(other -> !other.equals(self))
+                .map(other -> "ignored: " + other + " is " + node + " too; the service directory "
+                        + spec.directory() + " is not supervised");
     }
 
     /**
@@ -672,7 +755,8 @@ public final class Daemon implements ServiceHost {
     public void rename(String from, DirectorySpec renamed) throws CannotSupervise {
         String to = renamed.name();
         Optional<Service> holder = supervisor.get(to);
-        if (holder.isPresent() || supervisor.unit(to).isPresent() || waitingForLeftovers.containsKey(to)) {
+        if (holder.isPresent() || supervisor.unit(to).isPresent() || waitingForLeftovers.containsKey(to)
+                || nodeTaken(renamed, from).isPresent()) {
             throw new CannotSupervise(holder.filter(s -> s.want() == Want.EXIT).isPresent()
                     ? "its new name is still held by a service that is stopping"
                     : "its new name is taken by another service", false);
@@ -696,6 +780,8 @@ public final class Daemon implements ServiceHost {
         // The FIFOs are reopened at the new path: stop reading the old fds before they are closed.
         detachFifos(service.get());
         supervisor.rename(from, renamed);
+        directoryNodes.rename(from, renamed);
+        units.directoriesChanged();
         supervise.moved(old, renamed);
         supervise.stateChanged(service.get());
         attachFifos(service.get());
@@ -707,6 +793,8 @@ public final class Daemon implements ServiceHost {
         public void stateChanged(Service service) {
             supervise.stateChanged(service);
             if (sockets != null) sockets.serviceChanged(service.name(), service.state() instanceof ServiceState.Down);
+            // The engine first: a job this change ends is over when the control socket's waiters look.
+            units.directoryChanged(service.name());
             if (commands != null) commands.stateChanged(service);
         }
 
@@ -723,6 +811,10 @@ public final class Daemon implements ServiceHost {
             supervise.close(service.spec(), commands == null ? null : () -> commands.filesClosed(service));
             String name = service.name().endsWith("/log")
                     ? service.name().substring(0, service.name().length() - 4) : service.name();
+            if (name.equals(service.name())) {
+                directoryNodes.remove(name);
+                units.directoriesChanged();
+            }
             if (stopping || supervisor.get(name).isPresent()) return;
             DirectorySpec waiting = waitingForName.remove(name);
             if (waiting == null) {
@@ -792,6 +884,11 @@ public final class Daemon implements ServiceHost {
         public void say(String unit, String message) {
             reporter.say(unit, message);
         }
+
+        @Override
+        public void reached(String target, EngineMeter.Reading engine) {
+            reporter.say(target, "reached (the job engine so far: " + engine.describe() + ")");
+        }
     }
 
     /** What the control socket's commands may do to this daemon. */
@@ -820,7 +917,15 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public Optional<Service> service(String name) {
-            return supervisor.get(name);
+            Optional<Service> service = supervisor.get(name);
+            // A service directory web is web.service too, unless a unit has that name.
+            return service.isPresent() || supervisor.unit(name).isPresent() ? service
+                    : directoryNodes.directoryOf(name).flatMap(supervisor::get);
+        }
+
+        @Override
+        public Optional<JobEngine.Outcome> directoryJob(JobType type, String name) {
+            return units.directoryJob(type, name);
         }
 
         @Override
@@ -862,6 +967,11 @@ public final class Daemon implements ServiceHost {
         @Override
         public JobEngine.Outcome unitJob(JobType type, String name) {
             return units.job(type, name);
+        }
+
+        @Override
+        public JobEngine.Outcome isolate(String target) {
+            return units.isolate(target);
         }
 
         @Override
@@ -927,9 +1037,19 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
+        public Optional<Map<String, Object>> cgroupStatus(String name) {
+            return processes.tracking().status(name);
+        }
+
+        @Override
         public Optional<Path> logDirectory(UnitService unit) {
             return unit.output() instanceof Stdio.Log l ? Optional.of(((ServiceLogs.Capture) l.log()).directory())
                     : Optional.empty();
+        }
+
+        @Override
+        public Optional<vigil.resources.ResourceUsage> resourceUsage(UnitService unit) {
+            return serviceResources.usage(unit.name());
         }
 
         @Override

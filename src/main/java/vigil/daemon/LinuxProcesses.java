@@ -23,6 +23,7 @@ import vigil.loop.Failures;
 import vigil.model.Command;
 import vigil.model.Credentials;
 import vigil.model.ExecOptions;
+import vigil.model.ResourceLimits;
 import vigil.model.UnitSpec;
 import vigil.os.Children;
 import vigil.os.Epoll;
@@ -38,6 +39,7 @@ import vigil.os.Signals;
 import vigil.os.Spawn;
 import vigil.os.Spawned;
 import vigil.os.Spawner;
+import vigil.service.ControlGroup;
 import vigil.service.OutputLog;
 import vigil.service.Pipe;
 import vigil.service.ProcessObserver;
@@ -85,6 +87,12 @@ final class LinuxProcesses implements Processes, UnitOs {
     /** The socket units' fds, handed to a service's main process (socket activation); none until set. */
     private PassedFds.Source socketFds = service -> Optional.empty();
     private final NotifySocket.Buffers notifyBuffers = new NotifySocket.Buffers();
+    /** How the services' processes are tracked: in cgroups, or not. */
+    private ProcessTracking tracking = ProcessTracking.NONE;
+    /** How long a stop waits before the final SIGKILL where a service sets no time (--default-timeout-stop). */
+    private Duration defaultStopTimeout = Duration.ofSeconds(90);
+    /** The units' resource control: none until the daemon has looked at the host's cgroups. */
+    private ServiceResources resources;
     /** One buffer for every pipe read: all reads happen on the loop thread. */
     private final MemorySegment buffer = Arena.ofAuto().allocate(512);
 
@@ -109,6 +117,51 @@ final class LinuxProcesses implements Processes, UnitOs {
         loop.onSignal(Signals.SIGCHLD, this::childDied);
     }
 
+    /** Tracks the services' processes as {@code tracking} says, from now on. */
+    void track(ProcessTracking tracking, Duration defaultStopTimeout) {
+        this.tracking = tracking;
+        this.defaultStopTimeout = defaultStopTimeout;
+    }
+
+    ProcessTracking tracking() {
+        return tracking;
+    }
+
+    @Override
+    public Optional<ControlGroup> controlGroup(String name) {
+        return tracking.groupOf(name);
+    }
+
+    @Override
+    public Duration defaultStopTimeout() {
+        return defaultStopTimeout;
+    }
+
+    /** Applies units' resource limits through {@code resources} from now on. */
+    void limitResources(ServiceResources serviceResources) {
+        this.resources = serviceResources;
+    }
+
+    @Override
+    public List<Path> resourceCgroups(UnitSpec spec) throws SpawnException {
+        return resourceCgroups(spec.name(), spec.resources());
+    }
+
+    @Override
+    public List<Path> resourceCgroups(String name, ResourceLimits limits) throws SpawnException {
+        return resources == null ? List.of() : resources.prepare(name, limits);
+    }
+
+    @Override
+    public long oomKills(String unit) {
+        return resources == null ? 0 : resources.oomKills(unit);
+    }
+
+    @Override
+    public void releaseResourceCgroups(String name) {
+        if (resources != null) resources.release(name);
+    }
+
     @Override
     public RunningProcess start(ProcessRequest request, ProcessObserver observer) throws SpawnException {
         Command command = request.command();
@@ -123,6 +176,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         request.before().filter(Files::exists).ifPresent(spec::before);
         applyOptions(spec, command.options());
         spec.pidVariables(request.pidVariables());
+        request.cgroups().forEach(spec::cgroup);
         ServiceLogs.Capture capture = capture(request);
         int[] readiness = null;
         int notifyFd = -1;
@@ -192,15 +246,15 @@ final class LinuxProcesses implements Processes, UnitOs {
      * must still name a live process, and it is the one signals go through.
      */
     @Override
-    public RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, boolean vouched,
-                                ProcessObserver observer) throws SpawnException {
+    public RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, Optional<ControlGroup> group,
+                                boolean vouched, ProcessObserver observer) throws SpawnException {
         if (pid == self) throw refused("pid " + pid + " is Vigil itself");
         if (pid == 1) throw refused("pid 1 is the init process");
         Child known = children.get(pid);
         // A child of Vigil's is pinned already: its pid stays its own until Vigil reaps it.
         int pidfd = known != null ? -1 : pin(pid);
         try {
-            check(pid, pidfd, unitProcesses, vouched);
+            check(pid, pidfd, unitProcesses, group, vouched);
         } catch (SpawnException e) {
             if (pidfd >= 0) Fds.close(pidfd);
             throw e;
@@ -389,10 +443,13 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     /** Refuses a process outside the unit unless vouched for; then checks that the pinned one still lives. */
-    private void check(int pid, int pidfd, List<RunningProcess> unitProcesses, boolean vouched)
-            throws SpawnException {
+    private void check(int pid, int pidfd, List<RunningProcess> unitProcesses, Optional<ControlGroup> group,
+                       boolean vouched) throws SpawnException {
         try {
-            if (!vouched && !belongs(pid, unitProcesses)) {
+            if (!vouched && group.isPresent() && !tracking.inGroup(pid, group.get())) {
+                throw refused("pid " + pid + " is not in the unit's cgroup " + group.get().name());
+            }
+            if (!vouched && group.isEmpty() && !belongs(pid, unitProcesses)) {
                 throw refused("pid " + pid + " is not one of the unit's processes, nor descends from one");
             }
             if (pidfd >= 0 && !Children.pidfdSendSignal(pidfd, 0)) {
@@ -420,7 +477,7 @@ final class LinuxProcesses implements Processes, UnitOs {
     /**
      * Without cgroups, the process's ancestry decides (see {@link Ancestry}), from the unit's processes that are
      * pinned: Vigil's unreaped children, and adopted ones through their pidfd, which must still be live after the
-     * walk. A cgroup check replaces this once Vigil has per-unit cgroups.
+     * walk. Only where the unit has no cgroup.
      */
     private boolean belongs(int pid, List<RunningProcess> unitProcesses) throws OsException {
         Set<Integer> anchors = new HashSet<>();
@@ -666,7 +723,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         List<Death> dead = new ArrayList<>();
         Failures failures = new Failures();
         try {
-            for (Optional<Reaped> reaped = Children.waitAny(); reaped.isPresent(); reaped = Children.waitAny()) {
+            for (Optional<Reaped> reaped = reapOne(); reaped.isPresent(); reaped = reapOne()) {
                 Child child = children.remove(reaped.get().pid());
                 if (child != null) dead.add(new Death(child, reaped.get()));
             }
@@ -675,7 +732,25 @@ final class LinuxProcesses implements Processes, UnitOs {
             failures.add(new IllegalStateException("waitid failed: " + e.getMessage(), e));
         }
         for (Death d : dead) failures.attempt(() -> d.child().reaped(d.how()));
+        if (resources != null) failures.attempt(resources::retryReleases);
         failures.throwIfAny();
+    }
+
+    /**
+     * Reaps one exited child. With cgroups, an orphan (a process no service started, reparented to Vigil as
+     * subreaper or PID 1) is looked at before it is reaped, while its /proc entry still names its cgroup, so the log
+     * says whose it was.
+     */
+    private Optional<Reaped> reapOne() throws OsException {
+        if (tracking.cgroups().isEmpty()) return Children.waitAny();
+        Optional<Reaped> exited = Children.peekAny();
+        if (exited.isEmpty()) return exited;
+        int pid = exited.get().pid();
+        Optional<String> owner = children.containsKey(pid) ? Optional.empty() : tracking.serviceOf(pid);
+        Optional<ExitStatus> status = Children.waitPid(pid, false);
+        if (status.isEmpty()) return Children.waitAny();
+        owner.ifPresent(service -> tracking.orphanReaped(service, pid, status.get()));
+        return Optional.of(new Reaped(pid, status.get()));
     }
 
     /** A child of ours that {@link #reapAll} reaped, and how it ended: its observer is told after the sweep. */

@@ -3,6 +3,7 @@ package vigil.daemon;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -14,6 +15,8 @@ import java.util.function.BiPredicate;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import vigil.deps.DefaultDependencies;
+import vigil.deps.DirectoryNodes;
 import vigil.deps.Graph;
 import vigil.deps.JobEngine;
 import vigil.deps.JobListener;
@@ -22,6 +25,8 @@ import vigil.deps.Node;
 import vigil.deps.SupervisedUnits;
 import vigil.loop.EventLoop;
 import vigil.model.UnitSpec;
+import vigil.service.Service;
+import vigil.service.ServiceState;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
 import vigil.service.Want;
@@ -55,6 +60,12 @@ import vigil.unit.UnitType;
  * named by {@code --target}, else {@code default.target}; without a {@code default.target} file, one that wants
  * every unit stands in, so every unit starts as it did before there was a graph. Units added by a later reload
  * start on their own.
+ *
+ * <p>Service directories and transient services are nodes of the same graph ({@link DirectoryNodes}); the daemon
+ * tells this table when they come and go, and the graph is built anew once per turn of the loop. The target starts
+ * once the units are first read and the trees first scanned, so that each side finds what it names on the other;
+ * it wants every scanned directory without a {@code down} file. A directory that requires something waits for its
+ * start job (the target's, or its own if it comes later); the others start at once, as they always have.
  */
 public final class UnitTable {
     private final Supervisor supervisor;
@@ -72,6 +83,20 @@ public final class UnitTable {
     private final Map<String, About> about = new LinkedHashMap<>();
     /** The target has been started: later reads start only the units they add. */
     private boolean started;
+    /** The service directories and transient services, as nodes beside the units. */
+    private final DirectoryNodes dirNodes;
+    /**
+     * Once the units were first read, the units it added, which start on their own after a re-exec; null before.
+     */
+    private List<String> firstRead;
+    /** The trees' first scan is done. */
+    private boolean scanned;
+    /** This daemon took over from an old one: no target is started, whatever the units' first read took up. */
+    private boolean afterReexec;
+    /** A new graph is due, for directories that came or went; built once on the loop for all of them. */
+    private boolean rebuildDue;
+    /** Directories that require something and were given their start job: none is given two. */
+    private final Set<String> startGiven = new HashSet<>();
     /** Units the last read took up from a re-exec's old daemon: they go on as they were, not started anew. */
     private final Set<String> resumed = new HashSet<>();
     private final EventLoop loop;
@@ -134,8 +159,8 @@ public final class UnitTable {
     private record Loaded(String name, UnitResult.Loaded loaded, String fingerprint, Mapping mapping, Node node)
             implements ReadUnit {}
 
-    /** A {@code .target} file: only a node of the graph. */
-    private record Target(String name, Node node, About about) implements ReadUnit {}
+    /** A {@code .target} file: only a node of the graph; what its loading found to say. */
+    private record Target(String name, Node node, About about, List<Diagnostic> diagnostics) implements ReadUnit {}
 
     /** A {@code .socket} file: a node of the graph, and the sockets it binds. */
     private record Socket(String name, Node node, SocketSection section, About about) implements ReadUnit {}
@@ -155,15 +180,21 @@ public final class UnitTable {
      * @param handedOver takes up what a re-exec's old daemon ran of a unit, instead of starting it
      * @param target   the target to start instead of {@code default.target} ({@code --target})
      * @param jobs     hears of the jobs' ends and of what a transaction left out
+     * @param serviceDirectories the service directories and transient services as nodes, kept up to date by the
+     *                 daemon, which calls {@link #directoriesChanged} after each change
+     * @param stopDirectory stops a directory's service as {@code sv down} does
      */
     UnitTable(Supervisor supervisor, Reporter reporter, List<Path> directories, EventLoop loop, Accounts accounts,
               BooleanSupplier stopping, BiPredicate<String, Path> giveWay, HandedOver handedOver,
-              Optional<String> target, JobListener jobs, SocketUnits sockets) {
+              Optional<String> target, JobListener jobs, SocketUnits sockets, DirectoryNodes serviceDirectories,
+              Consumer<Service> stopDirectory) {
         this.supervisor = supervisor;
         this.target = target;
         this.sockets = sockets;
+        this.dirNodes = serviceDirectories;
         this.engine = new JobEngine(new Graph(List.of()),
-                new UnitsAndSockets(new SupervisedUnits(supervisor), sockets), jobs);
+                new UnitsAndSockets(new SupervisedUnits(supervisor, serviceDirectories, stopDirectory), sockets),
+                jobs);
         this.giveWay = giveWay;
         this.handedOver = handedOver;
         this.reporter = reporter;
@@ -188,9 +219,17 @@ public final class UnitTable {
         engine.unitChanged(name);
     }
 
-    /** {@code start}, {@code stop} or {@code restart} of a unit or target, as a transaction. */
+    /**
+     * {@code start}, {@code stop}, {@code restart} or {@code reload} of a unit or target, as a transaction; asked
+     * for by hand, so {@code RefuseManualStart=}/{@code RefuseManualStop=} apply.
+     */
     public JobEngine.Outcome job(JobType type, String name) {
-        return engine.enqueue(type, name);
+        return engine.request(type, name);
+    }
+
+    /** {@code vigil isolate TARGET}. */
+    public JobEngine.Outcome isolate(String target) {
+        return engine.isolate(target);
     }
 
     /** The unit directories, where enable makes its links. */
@@ -208,9 +247,69 @@ public final class UnitTable {
         return Optional.ofNullable(about.get(name));
     }
 
-    /** Stops every unit in reverse dependency order; {@code done} runs once all are down. */
+    /**
+     * Stops every unit, and every service directory linked to something, in reverse dependency order; {@code done}
+     * runs once all are down. Directories that nothing names are left to the supervisor's shutdown, which stops
+     * them all at once, as ever.
+     */
     public void stopAll(Runnable done) {
-        engine.stopAll(done);
+        engine.stopAll(name -> dirNodes.directoryOf(name).map(dirNodes::linked).orElse(true), done);
+    }
+
+    /** A directory's service changed state: its job may be done, or what is bound to it may stop. */
+    public void directoryChanged(String directory) {
+        // The cheap test first: a plain directory's restart must cost no more than it did before the graph.
+        if (engine.idle() && !dirNodes.linked(directory)) return;
+        engine.unitChanged(DirectoryNodes.nodeName(directory));
+    }
+
+    /**
+     * {@code start}, {@code stop} or {@code restart} of a service directory through the job engine, if its place in
+     * the graph calls for it: a start of one that requires something (which starts that first), a stop of one that
+     * others require (which stops them first). Empty if the request is the plain runit one; also before the target
+     * has started, when the graph is not complete yet.
+     */
+    public Optional<JobEngine.Outcome> directoryJob(JobType type, String directory) {
+        if (!started || !dirNodes.linked(directory)) return Optional.empty();
+        String node = DirectoryNodes.nodeName(directory);
+        Graph graph = engine.graph();
+        boolean requires = !graph.forward(node, Dependency.REQUIRES).isEmpty();
+        boolean required = DirectoryNodes.hasDependents(graph, node);
+        boolean viaEngine = switch (type) {
+            case START -> requires;
+            case STOP -> required;
+            case RESTART -> requires || required;
+            // Not asked of a directory through here: runit's reload is a signal, and try-restart a restart.
+            case RELOAD, TRY_RESTART -> false;
+        };
+        return viaEngine ? Optional.of(engine.enqueue(type, node)) : Optional.empty();
+    }
+
+    /**
+     * Directories came or went (added, removed, renamed): the graph is built anew once on the loop, for all the
+     * changes of this turn; a directory that waits for its start job gets it then.
+     */
+    public void directoriesChanged() {
+        if (rebuildDue) return;
+        rebuildDue = true;
+        loop.execute(() -> {
+            rebuildDue = false;
+            if (stopping.getAsBoolean()) return;
+            Graph graph = setGraph();
+            if (started) startAwaiting(graph);
+        });
+    }
+
+    /**
+     * The trees' first scan is done: the target starts once the units are read too.
+     *
+     * @param afterReexec this daemon took over from an old one, whose directories go on as they were
+     */
+    public void directoriesScanned(boolean afterReexec) {
+        scanned = true;
+        this.afterReexec = afterReexec;
+        if (directories.isEmpty() && firstRead == null) firstRead = List.of();
+        boot();
     }
 
     /**
@@ -264,6 +363,11 @@ public final class UnitTable {
         String summary = switch (read) {
             case Unreadable u -> {
                 reporter.say(u.why());
+                // The directories do not wait for units that could not be read: they start with what there is.
+                if (!started && firstRead == null) {
+                    firstRead = List.of();
+                    boot();
+                }
                 yield u.why();
             }
             case Units u -> {
@@ -284,7 +388,8 @@ public final class UnitTable {
         } catch (IOException e) {
             return new Unreadable("cannot read the unit directories: " + e.getMessage());
         }
-        // Every service file, and every instance named by a link to its template (foo@bar.service).
+        // Every service file, every instance named by a link to its template (foo@bar.service), and every instance
+        // a loaded unit names (getty.target.wants/getty@tty1.service), as systemd loads what is referenced.
         List<String> names = new ArrayList<>();
         for (Path dir : directories) names.addAll(loader.unitFilesIn(dir));
         for (String name : loader.names()) {
@@ -294,13 +399,19 @@ public final class UnitTable {
         List<ReadUnit> units = new ArrayList<>();
         Map<String, List<String>> namedSockets = new LinkedHashMap<>();
         UnaryOperator<String> canonical = name -> loader.locate(name).name().map(UnitName::toString).orElse(name);
-        for (String name : names) {
+        for (int i = 0; i < names.size(); i++) {
+            String name = names.get(i);
             Optional<UnitName> parsed = UnitName.parse(name);
             if (parsed.isEmpty() || parsed.get().isTemplate() || !seen.add(name)) continue;
             if (parsed.get().type() == UnitType.TARGET) {
                 UnitResult result = loader.load(name);
-                units.add(result instanceof UnitResult.Loaded loaded ? new Target(name, Node.of(loaded.unit(),
-                        canonical), About.of(loaded.unit())) : new NotLoaded(name, result));
+                if (result instanceof UnitResult.Loaded loaded) {
+                    units.add(new Target(name, Node.of(loaded.unit(), canonical), About.of(loaded.unit()),
+                            loaded.diagnostics()));
+                    names.addAll(instancesNamed(loaded));
+                } else {
+                    units.add(new NotLoaded(name, result));
+                }
                 continue;
             }
             if (parsed.get().type() == UnitType.SOCKET) {
@@ -325,17 +436,31 @@ public final class UnitTable {
             }
             units.add(new Loaded(name, loaded, fingerprint(loader, loaded), mapping,
                     Node.of(loaded.unit(), canonical)));
+            names.addAll(instancesNamed(loaded));
             loaded.unit().service().filter(sv -> !sv.sockets().isEmpty())
                     .ifPresent(sv -> namedSockets.put(name, List.copyOf(sv.sockets())));
         }
         return new Units(units, loader, namedSockets);
     }
 
+    /** The instances of services and targets that a unit's dependencies name. */
+    private static List<String> instancesNamed(UnitResult.Loaded loaded) {
+        List<String> out = new ArrayList<>();
+        loaded.unit().unit().dependencies().values().forEach(names -> {
+            for (String n : names) {
+                Optional<UnitName> u = UnitName.parse(n).filter(UnitName::isInstance);
+                if (u.isPresent() && (u.get().type() == UnitType.SERVICE || u.get().type() == UnitType.TARGET)) {
+                    out.add(n);
+                }
+            }
+        });
+        return out;
+    }
+
     /** On the loop: what was read becomes what runs. Returns the summary. */
     private String apply(List<ReadUnit> units) {
         Set<String> seen = new LinkedHashSet<>();
         List<String> toStart = new ArrayList<>();
-        nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET);
         int added = 0, changed = 0, failed = 0;
         for (ReadUnit unit : units) {
             seen.add(unit.name());
@@ -351,6 +476,9 @@ public final class UnitTable {
                 case UNCHANGED -> { }
             }
         }
+        Set<String> targets = new HashSet<>();
+        for (ReadUnit unit : units) if (unit instanceof Target) targets.add(unit.name());
+        nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET && !targets.contains(n.name()));
         about.keySet().retainAll(seen);
         int removed = 0;
         for (String name : List.copyOf(socketUnits)) {
@@ -379,15 +507,13 @@ public final class UnitTable {
                 removed++;
             }
         }
-        engine.graph(graph());
-        // After a re-exec the old daemon's units go on in the states it left them in, stopped ones stopped: the
-        // target is not started again, only units new since then are.
-        if (!started && resumed.isEmpty()) {
-            startTarget();
-        } else {
+        setGraph();
+        if (started) {
             for (String name : toStart) engine.enqueue(JobType.START, name);
+        } else if (firstRead == null) {
+            firstRead = toStart;
+            boot();
         }
-        started = true;
         resumed.clear();
         return added + " added, " + changed + " changed, " + removed + " removed, " + failed + " failed to load";
     }
@@ -395,12 +521,65 @@ public final class UnitTable {
     private static final String DEFAULT_TARGET = "default.target";
 
     /**
-     * The nodes, with what socket activation implies (see {@link SocketEdges}), and a {@code default.target} that
-     * wants every unit if the unit directories have none: every socket, and every service but those a socket
-     * activates, which start on their first connection.
+     * Once the units are read and the trees scanned, the first time: the target starts, so that what a unit names
+     * of the directories and what a directory names of the units are there. After a re-exec the old daemon's units
+     * and directories go on in the states it left them in, stopped ones stopped: the target is not started again,
+     * only units new since then are, and directories that still wait for their start job.
+     */
+    private void boot() {
+        if (started || firstRead == null || !scanned) return;
+        started = true;
+        // The directories the scan added this turn are not in the engine's graph yet.
+        Graph graph = setGraph();
+        if (afterReexec) {
+            for (String name : firstRead) engine.enqueue(JobType.START, name);
+            startAwaiting(graph);
+        } else {
+            Set<String> lacking = dirNodes.missing(graph, reporter::say);
+            for (String node : dirNodes.awaitingStart()) if (!lacking.contains(node)) startGiven.add(node);
+            startTarget();
+        }
+        firstRead = null;
+    }
+
+    /**
+     * Gives each directory that waits for its start job, and no longer lacks a requirement, its start job. One whose
+     * job is over, however it ended, is not given another: an operator's {@code sv up} is its next.
+     */
+    private void startAwaiting(Graph graph) {
+        Set<String> lacking = dirNodes.missing(graph, reporter::say);
+        for (String node : dirNodes.awaitingStart()) {
+            if (lacking.contains(node) || startGiven.contains(node)) continue;
+            boolean waiting = dirNodes.directoryOf(node).flatMap(supervisor::get)
+                    .filter(s -> s.state() instanceof ServiceState.Down && s.want() == Want.UP).isPresent();
+            if (!waiting) continue;
+            startGiven.add(node);
+            engine.enqueue(JobType.START, node);
+        }
+        startGiven.retainAll(dirNodes.wanted());
+    }
+
+    /** Builds the graph anew from the units and the directories, and gives it to the engine. */
+    private Graph setGraph() {
+        Graph graph = graph();
+        engine.graph(graph);
+        dirNodes.relink(graph);
+        return graph;
+    }
+
+    /**
+     * The units and the directories, with what socket activation implies (see {@link SocketEdges}), and a
+     * {@code default.target} that wants every unit if the unit directories have none: every socket, and every
+     * service but those a socket activates, which start on their first connection. The target the daemon starts
+     * wants every scanned directory without a {@code down} file. With the implicit dependencies of
+     * {@code DefaultDependencies=yes} and the stand-in targets they name.
      */
     private Graph graph() {
-        List<Node> all = SocketEdges.add(nodes.values(), sockets);
+        List<Node> withDirectories = new ArrayList<>(nodes.values());
+        withDirectories.addAll(dirNodes.nodes());
+        List<Node> all = SocketEdges.add(withDirectories, sockets);
+        String boot = target.orElse(DEFAULT_TARGET);
+        Set<String> directoriesWanted = dirNodes.wanted();
         if (!nodes.containsKey(DEFAULT_TARGET)) {
             Set<String> every = new LinkedHashSet<>();
             Set<String> activated = sockets.activated();
@@ -410,9 +589,21 @@ public final class UnitTable {
                     every.add(n.name());
                 }
             }
+            if (boot.equals(DEFAULT_TARGET)) every.addAll(directoriesWanted);
             all.add(new Node(DEFAULT_TARGET, Node.Kind.TARGET, Map.of(Dependency.WANTS, every)));
         }
-        return new Graph(all);
+        for (int i = 0; i < all.size() && !directoriesWanted.isEmpty(); i++) {
+            Node bootNode = all.get(i);
+            if (!bootNode.name().equals(boot)) continue;
+            var edges = new EnumMap<Dependency, Set<String>>(Dependency.class);
+            edges.putAll(bootNode.edges());
+            Set<String> wants = new LinkedHashSet<>(bootNode.get(Dependency.WANTS));
+            wants.addAll(directoriesWanted);
+            edges.put(Dependency.WANTS, wants);
+            all.set(i, new Node(boot, bootNode.kind(), edges, bootNode.traits()));
+            break;
+        }
+        return new Graph(DefaultDependencies.apply(all));
     }
 
     /**
@@ -459,6 +650,10 @@ public final class UnitTable {
             case NotLoaded u -> notLoaded(u.name(), u.result());
             case Loaded u -> loaded(u);
             case Target t -> {
+                // Said when the target is new or changed, not at every daemon-reload.
+                if (!t.node().equals(nodes.get(t.name()))) {
+                    for (Diagnostic d : t.diagnostics()) reporter.say(t.name(), d.format());
+                }
                 nodes.put(t.name(), t.node());
                 about.put(t.name(), t.about());
                 yield Outcome.UNCHANGED;
@@ -489,6 +684,12 @@ public final class UnitTable {
         about.put(name, About.of(read.loaded().unit()));
         if (fingerprint.equals(existing) || waiting != null && fingerprint.equals(waiting.fingerprint())) {
             return Outcome.UNCHANGED;
+        }
+        Optional<Path> directory = existing == null ? dirNodes.path(name) : Optional.empty();
+        if (directory.isPresent()) {
+            reporter.say(name, "not loaded: the service directory " + directory.get() + " is " + name
+                    + " too; the unit file " + read.loaded().unit().file().fragment() + " is not loaded");
+            return Outcome.FAILED;
         }
         if (read.mapping() instanceof CannotRun(String why)) {
             reporter.say(name, "cannot run: " + why);
@@ -531,7 +732,7 @@ public final class UnitTable {
             engine.enqueue(JobType.START, name);
         } else {
             nodes.remove(name);
-            engine.graph(graph());
+            setGraph();
         }
     }
 

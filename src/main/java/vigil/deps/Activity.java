@@ -1,8 +1,11 @@
 package vigil.deps;
 
-/** A unit's active state as the job engine sees it (systemd's UnitActiveState, reloading counted as active). */
+/** A unit's active state as the job engine sees it (systemd's UnitActiveState). */
 public enum Activity {
-    INACTIVE, ACTIVATING, ACTIVE, DEACTIVATING, FAILED;
+    INACTIVE, ACTIVATING, ACTIVE,
+    /** Active, and running its reload: a reload job waits for it to end. */
+    RELOADING,
+    DEACTIVATING, FAILED;
 
     /** Inactive or failed: nothing runs. */
     public boolean down() {
@@ -11,6 +14,11 @@ public enum Activity {
 
     /** Active or on its way there. */
     public boolean up() {
-        return this == ACTIVE || this == ACTIVATING;
+        return active() || this == ACTIVATING;
+    }
+
+    /** Active, reloading or not: a start job on it is done. */
+    public boolean active() {
+        return this == ACTIVE || this == RELOADING;
     }
 }

@@ -13,4 +13,10 @@ public interface JobListener {
 
     /** One line for a human about {@code unit}: what a transaction left out, why a request failed. */
     void say(String unit, String message);
+
+    /**
+     * A target's start is done: it is active, as is everything it is ordered after ({@code Reached target} in
+     * systemd's log); {@code engine} is what the engine's own work has cost since the daemon started.
+     */
+    default void reached(String target, EngineMeter.Reading engine) {}
 }

@@ -16,8 +16,9 @@ import vigil.unit.UnitType;
  * @param name   the full unit name, {@code web.service} (for a service directory too) or {@code multi-user.target}
  * @param kind   what runs it
  * @param edges  every dependency kind it sets, with the names in the order written
+ * @param traits the other [Unit] switches the engine reads
  */
-public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges) {
+public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges, Traits traits) {
     /**
      * A target has no process: the engine itself makes it active or inactive. A socket has none either, but its
      * start binds its fds, which can fail: the port runs it, as it runs services.
@@ -28,6 +29,11 @@ public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges) {
         var copy = new EnumMap<Dependency, Set<String>>(Dependency.class);
         edges.forEach((k, v) -> copy.put(k, Collections.unmodifiableSet(new LinkedHashSet<>(v))));
         edges = Collections.unmodifiableMap(copy);
+    }
+
+    /** A node with none of the [Unit] switches: a stand-in target, a service directory. */
+    public Node(String name, Kind kind, Map<Dependency, Set<String>> edges) {
+        this(name, kind, edges, Traits.NONE);
     }
 
     /**
@@ -47,7 +53,7 @@ public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges) {
             case SOCKET -> Kind.SOCKET;
             default -> Kind.SERVICE;
         };
-        return new Node(unit.name().toString(), kind, edges);
+        return new Node(unit.name().toString(), kind, edges, Traits.of(unit.unit()));
     }
 
     public Set<String> get(Dependency kind) {

@@ -7,6 +7,7 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,11 +21,16 @@ import vigil.unit.Dependency;
  * graph and the units' activity, and changes nothing until the engine installs what {@link #build} returns.
  *
  * <ul>
- *   <li>A start pulls in a start of what it {@code Requires=}, {@code BindsTo=} (required) and {@code Wants=}
- *       (wanted), and a stop of what it conflicts with, either way round. {@code Requisite=} pulls in nothing: the
+ *   <li>A start pulls in a start of what it {@code Requires=}, {@code BindsTo=} (required), {@code Wants=} and
+ *       {@code Upholds=} (wanted), and a stop of what it conflicts with, either way round. {@code Requisite=} pulls in nothing: the
  *       unit must be active already or the request fails.</li>
  *   <li>A stop pulls in a stop of what requires it, is bound to it, or is {@code PartOf=} it; a restart pulls in a
- *       restart of those that are up, and the requirements a start pulls in.</li>
+ *       restart of those that are up, and the requirements a start pulls in. A stop also stops what it
+ *       {@code PropagatesStopTo=} (and what says {@code StopPropagatedFrom=} it) if that is up.</li>
+ *   <li>A reload pulls in a reload of what it {@code PropagatesReloadTo=} (and what says
+ *       {@code ReloadPropagatedFrom=} it) if that is active; one that cannot be added is left out.</li>
+ *   <li>An isolate ({@link #isolate}) adds, after its start, a stop of every unit that is up or has a job, except
+ *       what the start pulled in and what has {@code IgnoreOnIsolate=yes}.</li>
  *   <li>A wanted job that cannot be added (it conflicts, or something it requires does not exist) is left out with
  *       a message; a required one fails the request.</li>
  *   <li>An ordering cycle among the jobs is broken by deleting a job only {@code Wants=} reached; if every job on
@@ -68,10 +74,35 @@ final class Transaction {
     static Plan build(Graph graph, Function<String, Activity> activity, JobType type, String unit) throws Refused {
         var t = new Transaction(graph, activity);
         t.addAll(unit, type);
-        t.breakCycles();
+        return t.plan();
+    }
+
+    /**
+     * The start of {@code target} with what it pulls in, and a stop of every other unit that is up or has a job
+     * ({@code installed}), except those with {@code IgnoreOnIsolate=yes} (systemd's transaction_add_isolate_jobs).
+     * A stop that cannot be added is left out with a message, as systemd ignores it.
+     */
+    static Plan isolate(Graph graph, Function<String, Activity> activity, String target, Set<String> installed)
+            throws Refused {
+        var t = new Transaction(graph, activity);
+        t.addAll(target, JobType.START);
+        List<Pull> stops = new ArrayList<>();
+        for (Node n : graph.nodes()) {
+            if (n.traits().ignoreOnIsolate() || t.jobs.containsKey(n.name())) continue;
+            if (activity.apply(n.name()).down() && !installed.contains(n.name())) continue;
+            stops.add(new Pull(n.name(), JobType.STOP, false, true));
+        }
+        Deque<Frame> stack = new ArrayDeque<>();
+        stack.push(new Frame(t.anchor, null, false, stops));
+        t.follow(stack);
+        return t.plan();
+    }
+
+    private Plan plan() throws Refused {
+        breakCycles();
         var plan = new LinkedHashMap<String, JobType>();
-        t.jobs.forEach((name, job) -> plan.put(name, job.type));
-        return new Plan(plan, t.messages);
+        jobs.forEach((name, job) -> plan.put(name, job.type));
+        return new Plan(plan, messages);
     }
 
     /**
@@ -104,6 +135,11 @@ final class Transaction {
         Deque<Frame> stack = new ArrayDeque<>();
         anchor = attach(unit, type, null, true).orElseThrow();
         stack.push(new Frame(anchor, null, false, pulls(anchor)));
+        follow(stack);
+    }
+
+    /** Follows the pulls of the frames on {@code stack}, and of every job they add, until none is left. */
+    private void follow(Deque<Frame> stack) throws Refused {
         while (!stack.isEmpty()) {
             Frame f = stack.peek();
             if (!f.pulls.hasNext()) {
@@ -153,7 +189,7 @@ final class Transaction {
         }
         Pending existing = jobs.get(unit);
         if (existing != null) {
-            Optional<JobType> merged = merge(existing.type, type);
+            Optional<JobType> merged = merge(unit, existing.type, type);
             if (merged.isPresent()) {
                 existing.type = merged.get();
                 by.pulled.merge(existing, required, Boolean::logicalOr);
@@ -174,24 +210,33 @@ final class Transaction {
         return Optional.of(job);
     }
 
-    /** Start and restart absorb each other (restart wins); a stop merges only with a stop. */
-    private static Optional<JobType> merge(JobType a, JobType b) {
+    /**
+     * Start, reload and restart absorb each other: restart wins; a start and a reload make a reload of an active
+     * unit and a start of one that is not (systemd's reload-or-start). A stop merges only with a stop.
+     */
+    private Optional<JobType> merge(String unit, JobType a, JobType b) {
         if (a == b) return Optional.of(a);
         if (a == JobType.STOP || b == JobType.STOP) return Optional.empty();
-        return Optional.of(JobType.RESTART);
+        if (a == JobType.RESTART || b == JobType.RESTART) return Optional.of(JobType.RESTART);
+        return Optional.of(activity.apply(unit).active() ? JobType.RELOAD : JobType.START);
     }
 
     /** What a new job pulls in, in systemd's order: requirements, requisites, wants, conflicts; then stops. */
     private List<Pull> pulls(Pending job) {
         String u = job.unit;
         List<Pull> out = new ArrayList<>();
+        if (job.type == JobType.RELOAD) {
+            for (String other : graph.forward(u, Dependency.PROPAGATES_RELOAD_TO)) reload(other, out);
+            for (String other : graph.reverse(u, Dependency.RELOAD_PROPAGATED_FROM)) reload(other, out);
+            return out;
+        }
         if (job.type != JobType.STOP) {
             for (Dependency d : List.of(Dependency.REQUIRES, Dependency.BINDS_TO)) {
                 for (String other : graph.forward(u, d)) out.add(new Pull(other, JobType.START, true, false));
             }
             for (String other : graph.forward(u, Dependency.REQUISITE)) out.add(new Pull(other, null, true, false));
-            for (String other : graph.forward(u, Dependency.WANTS)) {
-                out.add(new Pull(other, JobType.START, false, true));
+            for (Dependency d : List.of(Dependency.WANTS, Dependency.UPHOLDS)) {
+                for (String other : graph.forward(u, d)) out.add(new Pull(other, JobType.START, false, true));
             }
             for (String other : graph.conflicts(u)) out.add(new Pull(other, JobType.STOP, true, false));
         }
@@ -205,11 +250,28 @@ final class Transaction {
                 }
             }
         }
+        if (job.type == JobType.STOP) {
+            Set<String> propagated = new LinkedHashSet<>(graph.forward(u, Dependency.PROPAGATES_STOP_TO));
+            propagated.addAll(graph.reverse(u, Dependency.STOP_PROPAGATED_FROM));
+            for (String other : propagated) {
+                // Graceful, as systemd's PROPAGATE_STOP_GRACEFUL: only a unit that is up is stopped.
+                if (graph.contains(other) && activity.apply(other).up()) {
+                    out.add(new Pull(other, JobType.STOP, true, false));
+                }
+            }
+        }
         return out;
     }
 
+    /** A reload carried to {@code other}: systemd's try-reload, nothing unless it is active. */
+    private void reload(String other, List<Pull> out) {
+        if (graph.contains(other) && activity.apply(other).active()) {
+            out.add(new Pull(other, JobType.RELOAD, false, true));
+        }
+    }
+
     private void requisite(String unit, String other) throws Refused {
-        if (!graph.contains(other) || activity.apply(other) != Activity.ACTIVE && !jobs.containsKey(other)) {
+        if (!graph.contains(other) || !activity.apply(other).active() && !jobs.containsKey(other)) {
             throw new Refused(unit + " needs " + other + " to be active already (Requisite=), and it is not");
         }
     }

@@ -17,4 +17,11 @@ public interface UnitPort {
      * @param restarting the first half of a restart, whose job starts it again (RestartKillSignal= applies)
      */
     void stop(String name, boolean restarting);
+
+    /**
+     * Reloads the active unit; it reports {@link Activity#RELOADING} until the reload is over.
+     *
+     * @return false if it cannot be reloaded (not running, or no ExecReload= nor reload signal)
+     */
+    boolean reload(String name);
 }

@@ -76,6 +76,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
                 stages.runScript(script, List.of(script.toString(), word), Optional.of(SHUTDOWN_SCRIPT_LIMIT));
             }
             stages.stopEverything(TERM_GRACE, KILL_GRACE);
+            stages.releaseDisks();
             stages.end();
         } catch (Throwable t) {
             console.println("vigil init: internal error while shutting down: " + t);
@@ -94,9 +95,11 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
                 stages.decide(Ending.POWER_OFF);
                 return;
             }
-            if (booted.isPresent() && booted.get().code() != 0) {
-                console.println("vigil init: " + script + ": " + booted.get().describe()
-                        + "; starting the services anyway");
+            if (booted.isEmpty() || booted.get().code() != 0) {
+                console.println("vigil init: " + script + ": "
+                        + booted.map(ExitStatus::describe).orElse("did not run") + "; the boot failed");
+                stages.emergencyShell();
+                console.println("vigil init: starting the services");
             }
         }
         if (stages.ending().isPresent()) {

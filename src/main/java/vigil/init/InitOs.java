@@ -38,6 +38,26 @@ public interface InitOs {
     /** Ends the system; returns only if that failed. */
     void reboot(Ending ending) throws OsException;
 
+    /** The file systems mounted, in mount order (/proc/self/mountinfo). */
+    List<MountPoint> mounts() throws OsException;
+
+    void unmount(String path) throws OsException;
+
+    void remountReadOnly(String path) throws OsException;
+
+    /** The swap devices in use (/proc/swaps). */
+    List<String> swaps() throws OsException;
+
+    void swapOff(String device) throws OsException;
+
+    /** The loop devices attached to a backing file. */
+    List<String> loopDevices() throws OsException;
+
+    void detachLoop(String device) throws OsException;
+
+    /** Whether {@code program} exists and may be executed (an emergency shell, say). */
+    boolean executable(Path program);
+
     /** Whether this is the machine's init, whose exit panics the kernel, rather than a container's. */
     boolean machineInit();
 

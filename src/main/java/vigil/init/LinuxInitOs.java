@@ -1,5 +1,10 @@
 package vigil.init;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,8 +12,10 @@ import java.util.Optional;
 import vigil.os.Children;
 import vigil.os.Ending;
 import vigil.os.Epoll;
+import vigil.os.Errno;
 import vigil.os.ExecFailure;
 import vigil.os.ExecSpec;
+import vigil.os.Mounts;
 import vigil.os.Namespaces;
 import vigil.os.OsException;
 import vigil.os.Power;
@@ -87,6 +94,69 @@ final class LinuxInitOs implements InitOs, AutoCloseable {
     @Override
     public void reboot(Ending ending) throws OsException {
         Power.reboot(ending);
+    }
+
+    @Override
+    public List<MountPoint> mounts() throws OsException {
+        return MountPoint.parse(read(Path.of("/proc/self/mountinfo")));
+    }
+
+    @Override
+    public void unmount(String path) throws OsException {
+        Mounts.unmount(path);
+    }
+
+    @Override
+    public void remountReadOnly(String path) throws OsException {
+        Mounts.remountReadOnly(path);
+    }
+
+    @Override
+    public List<String> swaps() throws OsException {
+        Path swaps = Path.of("/proc/swaps");
+        if (!Files.exists(swaps)) return List.of();
+        // "Filename Type Size Used Priority", then one line per device, its path escaped as in mountinfo.
+        return read(swaps).lines().skip(1).filter(line -> !line.isBlank())
+                .map(line -> MountPoint.unescape(line.split("\\s+")[0])).toList();
+    }
+
+    @Override
+    public void swapOff(String device) throws OsException {
+        Mounts.swapOff(device);
+    }
+
+    @Override
+    public List<String> loopDevices() throws OsException {
+        List<String> attached = new ArrayList<>();
+        // Only an attached loop device has a backing_file.
+        try (DirectoryStream<Path> devices = Files.newDirectoryStream(Path.of("/sys/block"), "loop*")) {
+            for (Path device : devices) {
+                if (Files.exists(device.resolve("loop/backing_file"))) attached.add("/dev/" + device.getFileName());
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw new OsException("read", "/sys/block", Errno.EIO);
+        }
+        return attached;
+    }
+
+    @Override
+    public void detachLoop(String device) throws OsException {
+        Mounts.detachLoop(device);
+    }
+
+    @Override
+    public boolean executable(Path program) {
+        return Files.isRegularFile(program) && Files.isExecutable(program);
+    }
+
+    private static String read(Path file) throws OsException {
+        try {
+            return Files.readString(file, StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            throw new OsException("read", file.toString(), Errno.EIO);
+        }
     }
 
     @Override

@@ -84,6 +84,35 @@ public final class Stages {
         }
     }
 
+    /**
+     * Unmounts or makes read-only every file system, and detaches swap and loop devices (see {@link DiskRelease}):
+     * the machine's init only. A container's file systems are its host's (a remount read-only of its root would
+     * be the host's root), and its mounts go with its mount namespace.
+     */
+    public void releaseDisks() {
+        if (os.machineInit()) new DiskRelease(os, say).run();
+    }
+
+    /** Where an emergency shell is looked for, in order: sulogin asks for root's password first, where set. */
+    static final List<Path> EMERGENCY_SHELLS = List.of(Path.of("/sbin/sulogin"), Path.of("/usr/sbin/sulogin"),
+            Path.of("/bin/sh"));
+
+    /**
+     * After a failed boot, runs an emergency shell on the console, as runit's and systemd's inits do, and returns
+     * once it has exited: the boot goes on. The machine's init only: a container has no console to give one on.
+     */
+    public void emergencyShell() {
+        if (!os.machineInit()) return;
+        for (Path shell : EMERGENCY_SHELLS) {
+            if (!os.executable(shell)) continue;
+            say.accept("starting an emergency shell (" + shell + "); exit it to go on with the boot");
+            runScript(shell, List.of(shell.toString()), Optional.empty());
+            say.accept("the emergency shell exited; going on with the boot");
+            return;
+        }
+        say.accept("no emergency shell (" + EMERGENCY_SHELLS.getLast() + " is missing); going on with the boot");
+    }
+
     /** Reaps until no child is left (true) or {@code timeout} has passed (false). */
     private boolean awaitNoChildren(Duration timeout) throws OsException {
         long deadline = os.nanoTime() + timeout.toNanos();

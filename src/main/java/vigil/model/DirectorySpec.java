@@ -1,6 +1,7 @@
 package vigil.model;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -14,6 +15,9 @@ import java.util.Optional;
  * @param finish    run after {@code run} exits, with the exit code and signal appended as runit does
  * @param logger    a {@code log/} service fed by {@code run}'s stdout through a pipe that outlives both
  * @param logDirectory where Vigil's built-in log of this service's output goes, if not the daemon's default
+ * @param dependencies the names in its {@code dependencies.d/} (s6-rc's format), as written: each a unit or another
+ *                     directory it requires and starts after
+ * @param resources its cgroup's limits, from its {@code resources} file
  */
 public record DirectorySpec(
         String name,
@@ -25,7 +29,9 @@ public record DirectorySpec(
         StopPolicy stop,
         RestartPolicy restart,
         Optional<DirectorySpec> logger,
-        Optional<Path> logDirectory) implements ServiceSpec {
+        Optional<Path> logDirectory,
+        List<String> dependencies,
+        ResourceLimits resources) implements ServiceSpec {
 
     public DirectorySpec {
         Objects.requireNonNull(name, "name");
@@ -37,9 +43,19 @@ public record DirectorySpec(
         Objects.requireNonNull(restart, "restart");
         Objects.requireNonNull(logger, "logger");
         Objects.requireNonNull(logDirectory, "logDirectory");
+        dependencies = List.copyOf(dependencies);
+        Objects.requireNonNull(resources, "resources");
         if (logger.flatMap(DirectorySpec::logger).isPresent()) {
             throw new IllegalArgumentException(name + ": a logger cannot have a logger of its own");
         }
+    }
+
+    /** A service with no {@code dependencies.d/} and no resource limits. */
+    public DirectorySpec(String name, Path directory, Command run, Optional<Command> finish, boolean startsDown,
+                         Readiness readiness, StopPolicy stop, RestartPolicy restart, Optional<DirectorySpec> logger,
+                         Optional<Path> logDirectory) {
+        this(name, directory, run, finish, startsDown, readiness, stop, restart, logger, logDirectory, List.of(),
+                ResourceLimits.NONE);
     }
 
     /** A service whose output goes to the daemon's default log directory. */

@@ -28,6 +28,7 @@ import vigil.os.ExitStatus;
  *                         own environment
  * @param unsetEnvironment {@code UnsetEnvironment=}: {@code VAR} or {@code VAR=VALUE}, removed from each command's
  *                         environment as the last step
+ * @param resources        its cgroup's limits, slice and OOM policy (systemd.resource-control(5))
  */
 public record UnitSpec(
         String name,
@@ -59,6 +60,7 @@ public record UnitSpec(
         List<Condition> conditions,
         List<EnvironmentFile> environmentFiles,
         List<String> unsetEnvironment,
+        ResourceLimits resources,
         FdStore fdStore) implements ServiceSpec {
 
     /**
@@ -251,6 +253,7 @@ public record UnitSpec(
         conditions = List.copyOf(conditions);
         environmentFiles = List.copyOf(environmentFiles);
         unsetEnvironment = List.copyOf(unsetEnvironment);
+        Objects.requireNonNull(resources, "resources");
         Objects.requireNonNull(fdStore, "fdStore");
         if (type != Type.ONESHOT && commands.getOrDefault(Phase.START, List.of()).size() != 1) {
             throw new IllegalArgumentException(name + ": only Type=oneshot may have other than one ExecStart=");
@@ -302,6 +305,7 @@ public record UnitSpec(
         private List<Condition> conditions = List.of();
         private List<EnvironmentFile> environmentFiles = List.of();
         private List<String> unsetEnvironment = List.of();
+        private ResourceLimits resources = ResourceLimits.NONE;
         private FdStore fdStore = FdStore.NONE;
 
         private Builder(String name, Path source) {
@@ -420,6 +424,11 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder resources(ResourceLimits limits) {
+            resources = limits;
+            return this;
+        }
+
         public Builder fdStore(FdStore store) {
             fdStore = Objects.requireNonNull(store);
             return this;
@@ -429,7 +438,7 @@ public record UnitSpec(
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
-                    stderr, directories, conditions, environmentFiles, unsetEnvironment, fdStore);
+                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources, fdStore);
         }
     }
 }

@@ -111,6 +111,14 @@ public final class Children {
         return waitid(P_ALL, 0, WEXITED | WNOHANG, true);
     }
 
+    /**
+     * Any one child that has exited, left unreaped (WNOWAIT): its /proc entry, its cgroup among them, can still be
+     * read; empty if none has (or there are no children).
+     */
+    public static Optional<Reaped> peekAny() throws OsException {
+        return waitid(P_ALL, 0, WEXITED | WNOHANG | WNOWAIT, true);
+    }
+
     /** Whether this process has any child, running or exited but not reaped yet; reaps none. */
     public static boolean hasChildren() throws OsException {
         try {

@@ -38,12 +38,14 @@ import java.util.OptionalInt;
  * @param pidVariables     more variables set to the program's own pid (WATCHDOG_PID), at most 4
  * @param before           a script run and waited for just before the exec, if its owner may execute it; its exit
  *                         status is ignored (runsv's {@code control/u})
+ * @param cgroups          cgroup directories the process joins before anything else (the v2 one first, then v1
+ *                         controllers' on a hybrid host), so no code of the service ever runs outside them
  */
 public record ExecSpec(Path program, List<String> argv, Map<String, String> environment, List<FdMapping> fds,
                        boolean newSession, Optional<Path> chroot, Optional<Path> workingDirectory, OptionalInt umask,
                        OptionalInt nice, OptionalInt oomScoreAdj, List<Rlimit> rlimits, Optional<List<Integer>> groups,
                        OptionalInt gid, OptionalInt uid, boolean noNewPrivileges, boolean listenPid,
-                       List<String> pidVariables, Optional<Path> before) {
+                       List<String> pidVariables, Optional<Path> before, List<Path> cgroups) {
     public ExecSpec {
         Objects.requireNonNull(program, "program");
         argv = List.copyOf(argv);
@@ -77,6 +79,8 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         chroot.ifPresent(p -> requireNoNul(p.toString(), "chroot"));
         workingDirectory.ifPresent(p -> requireNoNul(p.toString(), "workingDirectory"));
         before.ifPresent(p -> requireNoNul(p.toString(), "before"));
+        cgroups = List.copyOf(cgroups);
+        cgroups.forEach(p -> requireNoNul(p.toString(), "cgroups"));
         var targets = new HashSet<Integer>();
         for (FdMapping m : fds) {
             if (!targets.add(m.target())) throw new IllegalArgumentException("fd " + m.target() + " mapped twice");
@@ -134,7 +138,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         var moved = new ArrayList<FdMapping>(fds.size());
         for (FdMapping m : fds) moved.add(new FdMapping(m.target(), source.applyAsInt(m)));
         return new ExecSpec(program, argv, environment, moved, newSession, chroot, workingDirectory, umask, nice,
-                oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges, listenPid, pidVariables, before);
+                oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges, listenPid, pidVariables, before, cgroups);
     }
 
     /** A spec that runs {@code program} with {@code argv} and changes nothing else (an empty environment). */
@@ -151,12 +155,13 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
     public boolean needsHelper() {
         return chroot.isPresent() || umask.isPresent() || nice.isPresent() || oomScoreAdj.isPresent()
                 || !rlimits.isEmpty() || groups.isPresent() || gid.isPresent() || uid.isPresent() || noNewPrivileges
-                || listenPid || !pidVariables.isEmpty() || before.isPresent();
+                || listenPid || !pidVariables.isEmpty() || before.isPresent() || !cgroups.isEmpty();
     }
 
     /** vigil-exec's arguments after its own argv[0], up to and including the program's argv. */
     public List<String> helperArguments() {
-        var args = new ArrayList<String>(argv.size() + fds.size() + rlimits.size() + 12);
+        var args = new ArrayList<String>(argv.size() + fds.size() + rlimits.size() + cgroups.size() + 12);
+        for (Path cgroup : cgroups) args.add("cgroup=" + cgroup);
         for (FdMapping m : fds) args.add("fd=" + m.target() + ":" + m.source());
         if (newSession) args.add("setsid=1");
         chroot.ifPresent(p -> args.add("chroot=" + p));
@@ -225,6 +230,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         private boolean listenPid;
         private List<String> pidVariables = List.of();
         private Optional<Path> before = Optional.empty();
+        private final List<Path> cgroups = new ArrayList<>();
 
         private Builder(Path program, List<String> argv) {
             this.program = program;
@@ -319,10 +325,16 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
             return this;
         }
 
+        /** Adds a cgroup directory to join before the exec, after those added before it (the v2 one first). */
+        public Builder cgroup(Path directory) {
+            cgroups.add(directory);
+            return this;
+        }
+
         public ExecSpec build() {
             return new ExecSpec(program, argv, environment, List.copyOf(fds.values()), newSession, chroot,
                     workingDirectory, umask, nice, oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges,
-                    listenPid, pidVariables, before);
+                    listenPid, pidVariables, before, cgroups);
         }
     }
 }

@@ -147,4 +147,19 @@ final class Native {
         static final MethodHandle SETSOCKOPT = linkErrno("setsockopt", 5);
         static final MethodHandle MKFIFO = linkErrno("mkfifo", 2);
     }
+
+    // ---- The end of the system, for Mounts ----
+    // vigil init unmounts (or makes read-only) every file system and detaches swap and loop devices before
+    // reboot(2), as systemd-shutdown does: a disk left mounted read-write needs journal recovery at the next boot.
+
+    /** Linked on first use: only an init that is ending the machine calls these. */
+    static final class Unmount {
+        private Unmount() {}
+
+        static final MethodHandle UMOUNT2 = linkErrno("umount2", 2);
+        static final MethodHandle MOUNT = linkErrno("mount", 5);
+        static final MethodHandle SWAPOFF = linkErrno("swapoff", 1);
+        /** ioctl is variadic in its argument. */
+        static final MethodHandle IOCTL = linkVariadicErrno("ioctl", 3, 2);
+    }
 }

@@ -20,10 +20,13 @@ import vigil.model.Command;
  *                     is executed, with the command's stdio; its exit status is ignored
  * @param socketsOf    the service (unit or directory) whose sockets the process gets at fd 3.., with
  *                     {@code LISTEN_FDS}: a service's main process only
+ * @param cgroups      the cgroup directories of its service (its cgroup and its resource controllers'), joined before
+ *                     the command is executed; empty where there is no cgroup tracking
  */
 public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio stderr, OptionalInt readinessFd,
                              boolean newSession, List<String> pidVariables, boolean notifySocket,
-                             Optional<Path> before, Optional<String> socketsOf) {
+                             Optional<Path> before, Optional<String> socketsOf,
+                             List<Path> cgroups) {
     public ProcessRequest {
         Objects.requireNonNull(command);
         Objects.requireNonNull(stdin);
@@ -33,52 +36,71 @@ public record ProcessRequest(Command command, Stdio stdin, Stdio stdout, Stdio s
         pidVariables = List.copyOf(pidVariables);
         Objects.requireNonNull(before);
         Objects.requireNonNull(socketsOf);
+        cgroups = List.copyOf(cgroups);
     }
 
     public static ProcessRequest of(Command command) {
         return new ProcessRequest(command, new Stdio.Inherit(), new Stdio.Inherit(), new Stdio.Inherit(),
-                OptionalInt.empty(), true, List.of(), false, Optional.empty(), Optional.empty());
+                OptionalInt.empty(), true, List.of(), false, Optional.empty(), Optional.empty(), List.of());
     }
 
     public ProcessRequest withStdin(Stdio s) {
         return new ProcessRequest(command, s, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                before, socketsOf);
+                before, socketsOf, cgroups);
     }
 
     public ProcessRequest withStdout(Stdio s) {
         return new ProcessRequest(command, stdin, s, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                before, socketsOf);
+                before, socketsOf, cgroups);
     }
 
     public ProcessRequest withReadinessFd(int fd) {
         return new ProcessRequest(command, stdin, stdout, stderr, OptionalInt.of(fd), newSession, pidVariables,
-                notifySocket, before, socketsOf);
+                notifySocket, before, socketsOf, cgroups);
     }
 
     public ProcessRequest withStderr(Stdio s) {
         return new ProcessRequest(command, stdin, stdout, s, readinessFd, newSession, pidVariables, notifySocket,
-                before, socketsOf);
+                before, socketsOf, cgroups);
     }
 
     public ProcessRequest withPidVariables(List<String> names) {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, names, notifySocket,
-                before, socketsOf);
+                before, socketsOf, cgroups);
     }
 
     public ProcessRequest withNotifySocket() {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, true, before,
-                socketsOf);
+                socketsOf, cgroups);
     }
 
     public ProcessRequest withBefore(Path script) {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                Optional.of(script), socketsOf);
+                Optional.of(script), socketsOf, cgroups);
+    }
+
+    /** The same request, joining {@code group}'s directories before the exec. */
+    public ProcessRequest inGroup(ControlGroup group) {
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
+                before, socketsOf, group.directories());
     }
 
     /** The process gets the sockets of {@code service} (socket activation). */
     public ProcessRequest withSocketsOf(String service) {
         return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
-                before, Optional.of(service));
+                before, Optional.of(service), cgroups);
+    }
+
+    /**
+     * The same request, joining {@code more} cgroup directories after those it joins already (a service's resource
+     * controllers' on a hybrid host, after its v2 cgroup).
+     */
+    public ProcessRequest withCgroups(List<Path> more) {
+        if (more.isEmpty()) return this;
+        var all = new java.util.ArrayList<>(cgroups);
+        for (Path p : more) if (!all.contains(p)) all.add(p);
+        return new ProcessRequest(command, stdin, stdout, stderr, readinessFd, newSession, pidVariables, notifySocket,
+                before, socketsOf, all);
     }
 
     /** Where one standard stream of the child goes. */

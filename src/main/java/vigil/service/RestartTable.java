@@ -32,7 +32,7 @@ final class RestartTable {
             case ON_SUCCESS -> result == Result.SUCCESS;
             case ON_FAILURE -> result != Result.SUCCESS;
             case ON_ABNORMAL -> result == Result.SIGNAL || result == Result.CORE_DUMP || result == Result.TIMEOUT
-                    || result == Result.WATCHDOG;
+                    || result == Result.OOM_KILL || result == Result.WATCHDOG;
             case ON_WATCHDOG -> result == Result.WATCHDOG;
             case ON_ABORT -> result == Result.SIGNAL || result == Result.CORE_DUMP;
         };

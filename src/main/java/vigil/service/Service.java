@@ -1,6 +1,7 @@
 package vigil.service;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import vigil.model.Command;
 import vigil.model.DirectorySpec;
@@ -23,7 +24,10 @@ import vigil.service.ServiceState.Up;
  * <p>The rules, after runit and s6: a run that lasted at least {@code stableRun} restarts at once; a shorter one
  * waits a backoff that doubles up to a cap and resets after a stable run. {@code finish} runs after every exit
  * with runit's arguments, and its exit code 125 means "stay down". Stopping sends the down-signal then CONT, and
- * KILL after timeout-kill if one is set.
+ * KILL after timeout-kill (or the daemon's default stop timeout). Where the service has a cgroup, every process it
+ * starts runs in it, that KILL reaches the whole cgroup, and once a stop has left the service down, what is left
+ * of the cgroup gets the down-signal and, after the same timeout, KILL: unlike runit, Vigil
+ * leaves nothing of a stopped service behind.
  */
 public final class Service {
     private static final int FINISH_SAYS_STAY_DOWN = 125;
@@ -60,6 +64,10 @@ public final class Service {
     private Clock.Timer probeTimer = NO_TIMER;
     private Duration probeInterval = FIRST_PROBE_INTERVAL;
     private Clock.Timer drainTimer = NO_TIMER;
+    /** The service's cgroup, asked for at its first process; empty where processes are not tracked in cgroups. */
+    private Optional<ControlGroup> group;
+    /** The stop of what a run left in the cgroup, under way. */
+    private Optional<GroupStop> leftovers = Optional.empty();
 
     Service(DirectorySpec spec, Processes processes, Clock clock, ServiceListener listener, Stdio stdin, Stdio stdout,
             Stdio stderr, boolean controlScripts) {
@@ -81,6 +89,14 @@ public final class Service {
     void begin() {
         if (want == Want.UP) spawnRun();
         else listener.stateChanged(this);
+    }
+
+    /**
+     * Instead of {@link #begin}: wanted up as its spec says, but started only by {@link #start}, which a job of the
+     * dependency engine calls once what it requires is up.
+     */
+    void awaitStart() {
+        listener.stateChanged(this);
     }
 
     /**
@@ -209,6 +225,14 @@ public final class Service {
     /** Up, its program runs, and its readiness protocol (if any) said ready. */
     public boolean ready() {
         return state instanceof Up u && u.execed() && u.ready();
+    }
+
+    /**
+     * Down for good after a run that failed (an exit code other than 0, or a signal that does not ask a process to
+     * end): a start that came to this did not succeed. A service stopped on request, or never started, has not.
+     */
+    public boolean failed() {
+        return state instanceof Down && want != Want.UP && lastExit != null && !cleanEnd(lastExit);
     }
 
     /** Where this service's processes write: the pipe to its logger if it has one. */
@@ -387,15 +411,12 @@ public final class Service {
         if (sent && signal == Signals.SIGTERM) gotTerm = true;
         // A paused process must wake up to act on the signal.
         if (sent && signal != Signals.SIGCONT && signal != Signals.SIGKILL) send(run, Signals.SIGCONT);
-        Duration timeoutKill = spec.stop().timeoutKill();
-        if (!timeoutKill.isZero()) {
-            stateTimer = clock.schedule(timeoutKill, () -> {
-                if (state != stopping) return;
-                if (send(run, Signals.SIGKILL)) {
-                    emit(new ServiceEvent.Signalled(Signals.SIGKILL, "still running after timeout-kill"));
-                }
-            });
-        }
+        stateTimer = clock.schedule(stopTimeout(), () -> {
+            if (state != stopping) return;
+            // The whole cgroup at once, so that nothing run started outlives it.
+            boolean killed = group().isPresent() ? group().get().killAll() : send(run, Signals.SIGKILL);
+            if (killed) emit(new ServiceEvent.Signalled(Signals.SIGKILL, "still running after timeout-kill"));
+        });
         if (sent) emit(new ServiceEvent.Signalled(signal, why.isEmpty() ? "stopping" : why));
         listener.stateChanged(this);
     }
@@ -407,8 +428,11 @@ public final class Service {
     /** Starts run; {@code beforeEvents} reports what led here, once the new process exists (or failed to). */
     private void spawnRun(Runnable beforeEvents) {
         restartRequested = false;
-        ProcessRequest request = ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout)
-                .withStderr(stderr).withSocketsOf(spec.name());
+        // What the last stop left must not share the cgroup with the new run: its stop timer would kill that too.
+        leftovers.ifPresent(GroupStop::killNow);
+        leftovers = Optional.empty();
+        ProcessRequest request = inGroup(ProcessRequest.of(spec.run()).withStdin(stdin).withStdout(stdout)
+                .withStderr(stderr).withSocketsOf(spec.name()));
         if (spec.readiness() instanceof Readiness.NotificationFd n) request = request.withReadinessFd(n.fd());
         if (spec.readiness() instanceof Readiness.SdNotify) request = request.withNotifySocket();
         // runsv runs control/u before every ./run, restarts included, and ignores how it exits. Looked up from the
@@ -419,7 +443,8 @@ public final class Service {
         RunObserver observer = new RunObserver();
         RunningProcess run;
         try {
-            run = processes.start(request, observer);
+            run = processes.start(request.withCgroups(processes.resourceCgroups(spec.name(), spec.resources())),
+                    observer);
         } catch (SpawnException e) {
             beforeEvents.run();
             Duration retryIn = nextBackoff();
@@ -478,8 +503,8 @@ public final class Service {
         FinishObserver observer = new FinishObserver();
         RunningProcess process;
         try {
-            process = processes.start(ProcessRequest.of(withArgs).withStdin(stdin).withStdout(stdout)
-                    .withStderr(stderr), observer);
+            process = processes.start(inGroup(ProcessRequest.of(withArgs).withStdin(stdin).withStdout(stdout)
+                    .withStderr(stderr)), observer);
         } catch (SpawnException e) {
             emit(new ServiceEvent.ExecFailed("finish: " + e.getMessage()));
             Next next = decide(ran, false);
@@ -560,10 +585,12 @@ public final class Service {
             case Next.Restart r -> backOff(r.delay());
             case Next.StayDown s -> {
                 enter(new Down(clock.nanoTime()));
+                stopLeftovers(false);
                 listener.stateChanged(this);
             }
             case Next.Exit x -> {
                 enter(new Down(clock.nanoTime()));
+                stopLeftovers(true);
                 listener.stateChanged(this);
                 listener.removed(this);
             }
@@ -582,17 +609,93 @@ public final class Service {
         listener.stateChanged(this);
     }
 
+    /**
+     * Sends {@code signal} to every process of the cgroup but run, which {@link #signal} reaches (SIGKILL goes to
+     * all at once, run included, through cgroup.kill); returns how many got it, 0 without a cgroup.
+     */
+    public int signalOthers(int signal) {
+        if (group().isEmpty()) return 0;
+        ControlGroup g = group().get();
+        if (signal == Signals.SIGKILL) return g.killAll() ? 1 : 0;
+        List<Integer> run = switch (state) {
+            case Up u -> List.of(u.run().pid());
+            case Stopping s -> List.of(s.run().pid());
+            default -> List.of();
+        };
+        return g.signalAll(signal, run);
+    }
+
+    /** The cgroup, asked for once. */
+    private Optional<ControlGroup> group() {
+        if (group == null) group = processes.controlGroup(name);
+        return group;
+    }
+
+    private ProcessRequest inGroup(ProcessRequest request) {
+        return group().isPresent() ? request.inGroup(group().get()) : request;
+    }
+
+    /** timeout-kill, or the daemon's default where the service sets none. */
+    private Duration stopTimeout() {
+        Duration own = spec.stop().timeoutKill();
+        return own.isZero() ? processes.defaultStopTimeout() : own;
+    }
+
+    /**
+     * The service is down for good (or removed): what its runs left in the cgroup (a daemon that double-forked, a
+     * setsid()'d grandchild) gets the down-signal, and KILL after the stop timeout; a removed service's cgroup goes
+     * once empty.
+     */
+    private void stopLeftovers(boolean removed) {
+        if (group().isEmpty()) return;
+        ControlGroup g = group().get();
+        if (removed) g.release();
+        if (!g.populated()) return;
+        GroupStop stop = new GroupStop(g);
+        leftovers = Optional.of(stop);
+        int sent = g.signalAll(spec.stop().downSignal(), List.of());
+        g.signalAll(Signals.SIGCONT, List.of());
+        if (sent > 0) emit(new ServiceEvent.Signalled(spec.stop().downSignal(), "what run left in its cgroup"));
+        stop.killTimer = clock.schedule(stopTimeout(), () -> {
+            if (leftovers.orElse(null) != stop) return;
+            leftovers = Optional.empty();
+            if (g.killAll()) emit(new ServiceEvent.Signalled(Signals.SIGKILL, "left in its cgroup after timeout-kill"));
+        });
+        g.onEmpty(() -> {
+            stop.killTimer.cancel();
+            if (leftovers.orElse(null) == stop) leftovers = Optional.empty();
+        });
+    }
+
+    /** What a stop left in the cgroup, being stopped: KILL when the timer fires, or at once before a new run. */
+    private static final class GroupStop {
+        final ControlGroup group;
+        Clock.Timer killTimer = NO_TIMER;
+
+        GroupStop(ControlGroup group) {
+            this.group = group;
+        }
+
+        void killNow() {
+            killTimer.cancel();
+            group.killAll();
+        }
+    }
+
     private void enter(ServiceState next) {
         stateTimer.cancel();
         stateTimer = NO_TIMER;
         state = next;
+        // Down: nothing of the service runs, so its resource cgroups can go (once what was left in them is gone).
+        if (next instanceof Down) processes.releaseResourceCgroups(spec.name());
     }
 
     // ---- readiness by probe: run check until it exits 0, backing off between tries ----
 
     private void runProbe(RunningProcess run, Command check) {
         probeTimer = NO_TIMER;
-        ProcessRequest request = ProcessRequest.of(check).withStdout(new Stdio.Null()).withStdin(new Stdio.Null());
+        ProcessRequest request = inGroup(ProcessRequest.of(check).withStdout(new Stdio.Null())
+                .withStdin(new Stdio.Null()));
         ProbeObserver observer = new ProbeObserver(run, check);
         try {
             probe = processes.start(request, observer);

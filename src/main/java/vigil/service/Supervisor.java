@@ -78,12 +78,26 @@ public final class Supervisor {
         }
         if (entries.isEmpty()) whenAllRemoved = null;
         switch (spec) {
-            case DirectorySpec d -> addPair(d);
+            case DirectorySpec d -> addPair(d, false);
             case UnitSpec u -> addUnit(u);
         }
     }
 
-    private void addPair(DirectorySpec spec) throws SpawnException {
+    /**
+     * As {@link #add} for a service directory that requires other services: its logger starts at once, the service
+     * itself only when its start job starts it, once what it requires is up.
+     *
+     * @throws IllegalArgumentException if something of that name is already supervised
+     */
+    public void addAwaitingStart(DirectorySpec spec) throws SpawnException {
+        if (entries.containsKey(spec.name())) {
+            throw new IllegalArgumentException(spec.name() + ": a service of that name is already supervised");
+        }
+        if (entries.isEmpty()) whenAllRemoved = null;
+        addPair(spec, true);
+    }
+
+    private void addPair(DirectorySpec spec, boolean awaitStart) throws SpawnException {
         PairListener pairListener = new PairListener();
         Pair pair;
         if (spec.logger().isPresent()) {
@@ -110,7 +124,8 @@ public final class Supervisor {
         pairListener.pair = pair;
         entries.put(spec.name(), pair);
         if (pair.logger != null) pair.logger.begin();
-        pair.main.begin();
+        if (awaitStart) pair.main.awaitStart();
+        else pair.main.begin();
     }
 
     /**

@@ -104,10 +104,11 @@ public sealed interface UnitEvent {
         }
     }
 
-    /** Forking without PIDFile=: the daemon is known only by its process group. */
-    record NoPidFile() implements UnitEvent {
+    /** Forking without PIDFile=: the daemon is known only by its cgroup, or without one by its process group. */
+    record NoPidFile(boolean cgroup) implements UnitEvent {
         public String describe() {
-            return "no PIDFile=: the main process is unknown; its process group stands for it";
+            return "no PIDFile=: the main process is unknown; its " + (cgroup ? "cgroup" : "process group")
+                    + " stands for it";
         }
     }
 
@@ -155,10 +156,10 @@ public sealed interface UnitEvent {
         }
     }
 
-    /** A forking daemon without a known pid is gone: its process group is empty. */
-    record GroupEmpty() implements UnitEvent {
+    /** A forking daemon without a known pid is gone: its cgroup, or its process group, is empty. */
+    record GroupEmpty(boolean cgroup) implements UnitEvent {
         public String describe() {
-            return "its process group is empty: the daemon is gone";
+            return "its " + (cgroup ? "cgroup" : "process group") + " is empty: the daemon is gone";
         }
     }
 
@@ -190,6 +191,17 @@ public sealed interface UnitEvent {
     record Signalled(int signal, boolean toGroup) implements UnitEvent {
         public String describe() {
             return "sent " + Signals.name(signal) + (toGroup ? " to the process group" : "");
+        }
+    }
+
+    /**
+     * A signal went where a cgroup or an operator sent it.
+     *
+     * @param to "the cgroup" (KillMode=), "the control process", "every process" (kill --kill-whom=)
+     */
+    record SentTo(int signal, String to) implements UnitEvent {
+        public String describe() {
+            return "sent " + Signals.name(signal) + " to " + to;
         }
     }
 
@@ -250,6 +262,13 @@ public sealed interface UnitEvent {
     }
 
     // ---- the end of a run ----
+
+    /** The OOM killer killed a process of the unit's cgroup (counted at the main process's death). */
+    record OomKilled() implements UnitEvent {
+        public String describe() {
+            return "a process of the unit was killed by the OOM killer";
+        }
+    }
 
     /** The unit is dead or failed: stopped, skipped by a condition, or failed with {@code result}. */
     record Ended(Result result) implements UnitEvent {

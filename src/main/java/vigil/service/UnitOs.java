@@ -17,8 +17,8 @@ public interface UnitOs {
      * Watches a process Vigil did not start itself (a forking daemon's real main process, reparented to Vigil as
      * subreaper, or a pid named by {@code MAINPID=}) as a unit's new main process. The observer hears only its exit.
      *
-     * <p>It must belong to the unit: be one of {@code unitProcesses} or descend from one. systemd asks the unit's
-     * cgroup; without cgroups the implementation follows the process's ancestry. A process outside the unit is taken
+     * <p>It must belong to the unit: be in the unit's cgroup {@code group}, as systemd asks; without cgroups, be one
+     * of {@code unitProcesses} or descend from one, following the process's ancestry. A process outside the unit is taken
      * only if the claim is {@code vouched} for by root, as systemd takes it; never Vigil itself nor PID 1. The
      * process is pinned (a pidfd) before it is checked, so its pid cannot be reused by another between the check and
      * the signals Vigil later sends it.
@@ -28,8 +28,8 @@ public interface UnitOs {
      * @throws SpawnException if the process does not exist (any more): {@code ESRCH}; or is refused: {@code EPERM},
      *                        its message saying why
      */
-    RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, boolean vouched, ProcessObserver observer)
-            throws SpawnException;
+    RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, Optional<ControlGroup> group, boolean vouched,
+                         ProcessObserver observer) throws SpawnException;
 
     /**
      * When {@code process} started, in clock ticks since boot, for {@code daemon-reexec}'s {@link #retake}; empty if
@@ -86,6 +86,24 @@ public interface UnitOs {
 
     /** Whether the condition's check holds for its path now, before its {@code !} is applied. */
     boolean holds(UnitSpec.Condition condition);
+
+    /**
+     * The cgroup directories the unit's processes join for its resource control ({@link UnitSpec#resources}), made
+     * now with its limits written; none where the unit has no limits or the host no cgroups.
+     *
+     * @throws SpawnException naming the cgroup that could not be made, and why: the process does not start
+     */
+    default List<Path> resourceCgroups(UnitSpec spec) throws SpawnException {
+        return List.of();
+    }
+
+    /** How many of the unit's processes the OOM killer has killed in its resource cgroups; 0 without them. */
+    default long oomKills(String unit) {
+        return 0;
+    }
+
+    /** The unit is down: its resource cgroups go once no process is left in them. */
+    default void releaseResourceCgroups(String unit) { }
 
     /** Sends a signal to every process of the group; false if the group has no process left. */
     boolean signalGroup(int pgid, int signal);

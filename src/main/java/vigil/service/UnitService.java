@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import vigil.model.ResourceLimits;
 import vigil.model.UnitSpec;
 import vigil.model.UnitSpec.KillMode;
 import vigil.model.UnitSpec.Phase;
@@ -35,8 +36,10 @@ import vigil.service.UnitState.Result;
  * automatic restart. Every phase has its timeout. Main and control processes are told apart by their observers:
  * an event of a process that is no longer the unit's main or control process is ignored.
  *
- * <p>Without cgroups, {@code KillMode=control-group} and {@code mixed} reach the main process's process group:
- * vigil-exec makes every process a session (and group) leader, so a daemon's children are in it unless they left.
+ * <p>Every process of the unit runs in its cgroup where there is one ({@link ControlGroup}), and a stop waits until
+ * KillMode= has emptied it ({@link UnitKill}). Without cgroups, {@code KillMode=control-group} and {@code mixed}
+ * reach the main process's process group: vigil-exec makes every process a session (and group) leader, so a
+ * daemon's children are in it unless they left.
  */
 public final class UnitService {
     private static final Clock.Timer NO_TIMER = () -> {};
@@ -76,12 +79,18 @@ public final class UnitService {
     private boolean startWhenStopped;
     private boolean stoppingForRestart;
     private int restarts;
+    /** The unit's cgroup's OOM kill count when this run started: more at the main process's death is an OOM kill. */
+    private long oomKillsAtStart;
     /** When the automatic restart is due ({@link Clock#nanoTime()}), in {@link UnitState#AUTO_RESTART}. */
     private long restartDue;
     private final Deque<Long> recentStarts = new ArrayDeque<>();
     private String statusText = "";
     private OptionalInt errno = OptionalInt.empty();
     private boolean saidNoCgroups;
+    /** The unit's cgroup, asked for at its first process; empty where processes are not tracked in cgroups. */
+    private Optional<ControlGroup> group;
+    /** The stop signalled the whole cgroup and waits for it to empty, beyond the main and control processes. */
+    private boolean waitingForGroup;
     /** A refused MAINPID= was reported this run: a hostile service may send them in a loop, so one line is all. */
     private boolean saidRefusedMainPid;
 
@@ -368,6 +377,30 @@ public final class UnitService {
         return refused;
     }
 
+    /** Sends a signal to the control process ({@code --kill-whom=control}); why the kernel refused it, if it did. */
+    public Optional<String> signalControl(int signal) {
+        if (control == null) return Optional.empty();
+        Optional<String> refused = trySend(control, signal);
+        if (refused.isEmpty()) say(new UnitEvent.SentTo(signal, "the control process"));
+        return refused;
+    }
+
+    /**
+     * Sends a signal to every process of the unit ({@code --kill-whom=all}, the default): its cgroup's (SIGKILL
+     * through cgroup.kill), else the main and control processes; false if there was none.
+     */
+    public boolean signalAll(int signal) {
+        List<RunningProcess> tracked = alive();
+        boolean sent = false;
+        for (RunningProcess p : tracked) sent |= p.signal(signal).isEmpty();
+        if (group().isPresent()) {
+            List<Integer> pids = tracked.stream().map(RunningProcess::pid).toList();
+            sent |= signal == Signals.SIGKILL ? group().get().killAll() : group().get().signalAll(signal, pids) > 0;
+        }
+        if (sent) say(new UnitEvent.SentTo(signal, "every process"));
+        return sent;
+    }
+
     /** Stop, then forget the unit: it was removed, or Vigil is exiting. */
     public void exit() {
         want = Want.EXIT;
@@ -482,6 +515,7 @@ public final class UnitService {
 
     private void enterStart() {
         enter(UnitState.START);
+        oomKillsAtStart = os.oomKills(name());
         armTimeout(spec.timeoutStart());
         List<UnitCommand> start = spec.commands(Phase.START);
         if (start.isEmpty()) {
@@ -549,24 +583,33 @@ public final class UnitService {
     }
 
     /**
-     * Without a main pid, nothing reports the daemon's end: look at its process group every {@link #GROUP_POLL}
-     * (the one poll in Vigil, and only for forking units without PIDFile=).
+     * Without a main pid, nothing reports the daemon's end but its cgroup emptying; without a cgroup, look at its
+     * process group every {@link #GROUP_POLL} (the one poll in Vigil, and only for forking units without PIDFile=).
      */
     private void watchGroup() {
+        if (group().isPresent()) {
+            group().get().onEmpty(() -> {
+                if (state != UnitState.RUNNING || main != null) return;
+                say(new UnitEvent.GroupEmpty(true));
+                enterRunning(Result.SUCCESS);
+            });
+            return;
+        }
         stateTimer = clock.schedule(GROUP_POLL, () -> {
             if (state != UnitState.RUNNING || main != null) return;
             stateTimer = NO_TIMER;
             if (mainGroupAlive()) {
                 watchGroup();
             } else {
-                say(new UnitEvent.GroupEmpty());
+                say(new UnitEvent.GroupEmpty(false));
                 enterRunning(Result.SUCCESS);
             }
         });
     }
 
-    /** A forking daemon whose pid is unknown (no PIDFile=) counts as alive while its process group is. */
+    /** A forking daemon whose pid is unknown (no PIDFile=) counts as alive while its cgroup or process group is. */
     private boolean mainGroupAlive() {
+        if (group().isPresent()) return group().get().populated();
         return mainGroup != 0 && os.signalGroup(mainGroup, 0);
     }
 
@@ -607,9 +650,61 @@ public final class UnitService {
             changed();
             return;
         }
+        if (leftoversToKill(next)) {
+            enterSignal(next == UnitState.FINAL_SIGTERM ? UnitState.FINAL_SIGKILL : UnitState.STOP_SIGKILL,
+                    Result.SUCCESS);
+            return;
+        }
         switch (next) {
             case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> enterStopPost(Result.SUCCESS);
             default -> enterDead(Result.SUCCESS, true);
+        }
+    }
+
+    /**
+     * KillMode=mixed sent its soft signal to the main process only: once that is gone, what is left of the cgroup
+     * gets the final kill at once (systemd goes from stop-sigterm to stop-sigkill when nothing is left to wait for).
+     */
+    private boolean leftoversToKill(UnitState signalled) {
+        return spec.kill().mode() == KillMode.MIXED && spec.kill().sendSigkill()
+                && (signalled == UnitState.STOP_SIGTERM || signalled == UnitState.STOP_WATCHDOG
+                        || signalled == UnitState.FINAL_SIGTERM)
+                && group().isPresent() && group().get().populated();
+    }
+
+    /** The cgroup, asked for once. */
+    private Optional<ControlGroup> group() {
+        if (group == null) group = processes.controlGroup(spec.name());
+        return group;
+    }
+
+    /** Whether the stop still waits for processes of the cgroup other than the main and control processes. */
+    private boolean groupBusy() {
+        return waitingForGroup && group().isPresent() && group().get().populated();
+    }
+
+    /** The cgroup the stop waited for is empty: the stop goes on once the main and control processes are gone. */
+    private void groupEmptied() {
+        if (!waitingForGroup || main != null || control != null) return;
+        waitingForGroup = false;
+        signalledProcessesGone(Result.SUCCESS);
+    }
+
+    /**
+     * Every process the stop signal waited for is gone: the stop goes on to ExecStopPost= (or the end), or, for
+     * KillMode=mixed with processes left in the cgroup, to the final kill first.
+     */
+    private void signalledProcessesGone(Result f) {
+        if (leftoversToKill(state)) {
+            if (result == Result.SUCCESS) result = f;
+            enterSignal(state == UnitState.FINAL_SIGTERM ? UnitState.FINAL_SIGKILL : UnitState.STOP_SIGKILL,
+                    Result.SUCCESS);
+            return;
+        }
+        switch (state) {
+            case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> enterStopPost(f);
+            case FINAL_SIGTERM, FINAL_SIGKILL -> enterDead(f, true);
+            default -> changed();
         }
     }
 
@@ -621,10 +716,22 @@ public final class UnitService {
      */
     private boolean killProcesses(int signal, boolean soft, boolean last) {
         KillMode mode = spec.kill().mode();
+        waitingForGroup = false;
         if (mode == KillMode.NONE) return main != null || control != null;
         if (signal != 0) {
             List<Integer> extra = soft ? (spec.kill().sendSighup() ? List.of(Signals.SIGCONT, Signals.SIGHUP)
                     : List.of(Signals.SIGCONT)) : List.of();
+            if (group().isPresent()) {
+                UnitKill.Sent sent = UnitKill.signal(mode, group().get(), alive(), signal, extra, last,
+                        spec.kill().finalSignal());
+                if (sent.any()) {
+                    say(sent.rest() > 0 ? new UnitEvent.SentTo(signal, "the cgroup")
+                            : new UnitEvent.Signalled(signal, false));
+                }
+                waitingForGroup = sent.waitGroup() && group().get().populated();
+                if (waitingForGroup) group().get().onEmpty(this::groupEmptied);
+                return main != null || control != null || waitingForGroup;
+            }
             boolean group = mode == KillMode.CONTROL_GROUP || (mode == KillMode.MIXED && last);
             if (group && mode == KillMode.CONTROL_GROUP && !saidNoCgroups) {
                 saidNoCgroups = true;
@@ -685,6 +792,7 @@ public final class UnitService {
         enter(failed ? UnitState.FAILED : UnitState.DEAD);
         say(new UnitEvent.Ended(result));
         boolean autoRestart = allowRestart && shallRestart();
+        os.releaseResourceCgroups(name());
         removeDirectories(autoRestart || startWhenStopped ? EnumSet.of(Removal.EVERY_STOP)
                 : EnumSet.of(Removal.EVERY_STOP, Removal.UNLESS_RESTARTING));
         if (autoRestart) {
@@ -724,6 +832,7 @@ public final class UnitService {
             forbidRestart = false;
             startNow();
         } else if (want == Want.EXIT && (state == UnitState.DEAD || state == UnitState.FAILED)) {
+            if (group != null) group.ifPresent(ControlGroup::release);
             listener.removed(this);
         }
     }
@@ -813,14 +922,17 @@ public final class UnitService {
                 else enterSignal(UnitState.STOP_SIGTERM, f);
             }
             case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> {
-                if (main == null) enterStopPost(f);
+                if (main == null && !groupBusy()) signalledProcessesGone(f);
                 else changed();
             }
             case STOP_POST -> {
                 if (f == Result.SUCCESS && more) runControl(phase, commandIndex + 1);
                 else enterSignal(UnitState.FINAL_SIGTERM, f);
             }
-            case FINAL_SIGTERM, FINAL_SIGKILL -> enterDead(f, true);
+            case FINAL_SIGTERM, FINAL_SIGKILL -> {
+                if (!groupBusy()) signalledProcessesGone(f);
+                else changed();
+            }
             default -> changed();
         }
     }
@@ -828,7 +940,7 @@ public final class UnitService {
     /** Forking: the first process exited 0; the daemon's pid is in PIDFile=, which may take a moment to appear. */
     private void findForkedMain() {
         if (spec.pidFile().isEmpty()) {
-            say(new UnitEvent.NoPidFile());
+            say(new UnitEvent.NoPidFile(group().isPresent()));
             enterStartPost();
             return;
         }
@@ -876,7 +988,7 @@ public final class UnitService {
         }
         MainObserver observer = new MainObserver();
         try {
-            RunningProcess process = os.adopt(pid, alive(), vouched, observer);
+            RunningProcess process = os.adopt(pid, alive(), group(), vouched, observer);
             observer.process = process;
             if (main != null && main != process) os.release(main);
             main = process;
@@ -893,6 +1005,11 @@ public final class UnitService {
         main = null;
         mainExit = status;
         Result f = cleanExit(status) ? Result.SUCCESS : failure(status);
+        // As systemd's OOMPolicy=: with continue the OOM kill is only said; otherwise it is the run's result.
+        if (f != Result.SUCCESS && os.oomKills(name()) > oomKillsAtStart) {
+            say(new UnitEvent.OomKilled());
+            if (spec.resources().oomPolicy() != ResourceLimits.OomPolicy.CONTINUE) f = Result.OOM_KILL;
+        }
         say(new UnitEvent.MainExited(status, f));
         if (spec.type() == Type.ONESHOT && state == UnitState.START && f == Result.SUCCESS
                 && commandIndex + 1 < spec.commands(Phase.START).size()) {
@@ -922,12 +1039,8 @@ public final class UnitService {
                 if (result == Result.SUCCESS) result = f;
                 changed();
             }
-            case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL -> {
-                if (control == null) enterStopPost(f);
-                else changed();
-            }
-            case FINAL_SIGTERM, FINAL_SIGKILL -> {
-                if (control == null) enterDead(f, true);
+            case STOP_WATCHDOG, STOP_SIGTERM, STOP_SIGKILL, FINAL_SIGTERM, FINAL_SIGKILL -> {
+                if (control == null && !groupBusy()) signalledProcessesGone(f);
                 else changed();
             }
             default -> changed();
@@ -1144,14 +1257,17 @@ public final class UnitService {
     private void forget() {
         main = null;
         control = null;
+        waitingForGroup = false;
     }
 
     // ---- process requests ----
 
     /** What {@code command} runs with, this run's variables set: see {@link UnitRequests#request}. */
     private ProcessRequest request(UnitCommand command, Phase phase, boolean isMain) throws SpawnException {
-        return requests.request(spec, command, phase, isMain, new UnitRequests.Run(watchdogInterval(), mainPid(),
-                result, Optional.ofNullable(mainExit)));
+        ProcessRequest request = requests.request(spec, command, phase, isMain,
+                new UnitRequests.Run(watchdogInterval(), mainPid(), result, Optional.ofNullable(mainExit)));
+        // Its own cgroup first (inGroup sets the list), then its resource controllers' on a hybrid host.
+        return (group().isPresent() ? request.inGroup(group().get()) : request).withCgroups(os.resourceCgroups(spec));
     }
 
     // ---- bookkeeping ----

@@ -44,6 +44,8 @@ public enum UnitState {
     /** How a run of the unit ended, as {@code $SERVICE_RESULT} names it. */
     public enum Result {
         SUCCESS, RESOURCES, PROTOCOL, TIMEOUT, EXIT_CODE, SIGNAL, CORE_DUMP, WATCHDOG, START_LIMIT_HIT,
+        /** The OOM killer killed a process of the unit (its cgroup's memory limit, or the machine's). */
+        OOM_KILL,
         /** {@code ExecCondition=} exited 1..254: the unit is skipped, which is no failure. */
         SKIP_CONDITION;
 

@@ -29,4 +29,10 @@ public final class UnitsAndSockets implements UnitPort {
         if (sockets.contains(name)) sockets.stop(name);
         else services.stop(name, restarting);
     }
+
+    /** A socket unit has nothing to reload. */
+    @Override
+    public boolean reload(String name) {
+        return !sockets.contains(name) && services.reload(name);
+    }
 }

@@ -48,6 +48,17 @@ public final class ControlFifos {
     private final Map<Service, Fifo> fifos = new IdentityHashMap<>();
     /** One buffer for every read: all reads happen on the loop thread. */
     private final MemorySegment buffer = Arena.ofAuto().allocate(BYTES_PER_TURN);
+    private Router router = (service, up) -> false;
+
+    /** Where {@code u} and {@code d} go first: the dependency engine, for a directory linked to others. */
+    @FunctionalInterface
+    public interface Router {
+        /**
+         * Takes {@code u} ({@code up}) or {@code d} over if the service's place in the dependency graph calls for a
+         * job (its requirements to start first, or what requires it to stop first); false: it applies as in runsv.
+         */
+        boolean route(Service service, boolean up);
+    }
 
     /**
      * @param processes runs the control scripts
@@ -57,6 +68,25 @@ public final class ControlFifos {
         this.loop = loop;
         this.processes = processes;
         this.say = say;
+    }
+
+    public void route(Router router) {
+        this.router = router;
+    }
+
+    /**
+     * Stops the service as {@code d} from its FIFO does, its control scripts included, without asking the router:
+     * the dependency engine's stop of a directory.
+     */
+    public void down(Service service) {
+        Fifo fifo = fifos.get(service);
+        if (fifo == null || fifo.scriptRunning) {
+            service.stop();
+        } else if (fifo.applying) {
+            fifo.down();
+        } else {
+            fifo.applyPending(fifo::down);
+        }
     }
 
     /**
@@ -90,6 +120,8 @@ public final class ControlFifos {
         byte[] pending = new byte[0];
         int next;
         boolean scriptRunning;
+        /** Within {@link #applyPending}, which watches the FIFO again as a script's start or end calls for. */
+        boolean applying;
         boolean closed;
 
         Fifo(Service service, int fd, boolean logger) {
@@ -115,11 +147,13 @@ public final class ControlFifos {
          */
         void applyPending(Runnable first) {
             Failures failures = new Failures();
+            applying = true;
             failures.attempt(first);
             while (!closed && !scriptRunning && next < pending.length) {
                 char c = (char) (pending[next++] & 0xff);
                 failures.attempt(() -> apply(c));
             }
+            applying = false;
             if (!closed) {
                 try {
                     registration.modify(scriptRunning ? 0 : Epoll.EPOLLIN);
@@ -142,11 +176,12 @@ public final class ControlFifos {
         private void apply(char c) {
             switch (c) {
                 // control/u runs in the new process itself, before every ./run (see Service): nothing to do here.
-                case 'u' -> service.start();
+                case 'u' -> {
+                    if (logger || !router.route(service, true)) service.start();
+                }
                 case 'o' -> service.once();
                 case 'd' -> {
-                    service.wantDown();
-                    if (running()) stop(service::stop);
+                    if (logger || !router.route(service, false)) down();
                 }
                 case 'x' -> {
                     // The logger of a service directory leaves only with its service.
@@ -172,6 +207,11 @@ public final class ControlFifos {
                 case '2' -> signal(c, Signals.SIGUSR2);
                 default -> {}
             }
+        }
+
+        void down() {
+            service.wantDown();
+            if (running()) stop(service::stop);
         }
 
         /**

@@ -6,7 +6,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import vigil.model.ResourceLimits;
 import vigil.os.Signals;
+import vigil.resources.ResourceSettings;
 
 /**
  * The typed {@code [Service]} section (systemd.service(5)) with its exec and kill settings. Defaults are resolved
@@ -45,7 +47,8 @@ public record ServiceSection(
         int fileDescriptorStoreMax,
         String fileDescriptorStorePreserve,
         ExecContext exec,
-        KillContext kill) {
+        KillContext kill,
+        ResourceLimits resources) {
 
     /** {@code Type=}. */
     public enum Type { SIMPLE, EXEC, FORKING, ONESHOT, DBUS, NOTIFY, NOTIFY_RELOAD, IDLE }
@@ -152,6 +155,7 @@ public record ServiceSection(
         private String fileDescriptorStorePreserve = "restart";
         private final ExecContext.Builder exec = new ExecContext.Builder();
         private final KillContext.Builder kill = new KillContext.Builder();
+        private final ResourceSettings resources = new ResourceSettings(ResourceSettings.Machine.current());
         private final Host host;
 
         Builder(Host host) {
@@ -227,6 +231,11 @@ public record ServiceSection(
             return Values.bool(value) ? "yes" : "no";
         }
 
+        /** The resource-control settings, which the compiler routes here itself: systemd ignores their bad values. */
+        ResourceSettings resources() {
+            return resources;
+        }
+
         /** systemd (v240+): a relative PIDFile= is relative to the runtime directory. */
         private String pidFile(String value) throws InvalidValueException {
             if (value.startsWith("/")) return Values.absolutePath(value);
@@ -254,8 +263,7 @@ public record ServiceSection(
             return new ServiceSection(t, exitType, remainAfterExit, guessMainPid, pidFile, busName, commands, restart,
                     restartSec, restartSteps, restartMaxDelay, start, stop, timeoutAbort.orElse(stop), runtimeMax,
                     watchdog, success, prevent, force, access, reloadSignal, sockets, fileDescriptorStoreMax,
-                    fileDescriptorStorePreserve,
-                    exec.build(), kill.build());
+                    fileDescriptorStorePreserve, exec.build(), kill.build(), resources.build());
         }
     }
 }

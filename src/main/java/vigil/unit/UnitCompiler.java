@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import vigil.resources.BadResourceValue;
+import vigil.resources.ResourceSettings;
 
 /**
  * Interprets a {@link UnitFile}'s entries into a typed {@link Unit}, checking each against {@link UnitDirectives}:
@@ -11,7 +13,8 @@ import java.util.Optional;
  *   <li>an unknown section or directive is a warning, as is a directive Vigil does not act on;</li>
  *   <li>sections and keys starting with {@code X-} are skipped silently;</li>
  *   <li>a value that does not parse is an error, and so is what systemd's own verification refuses (a service
- *       without ExecStart=, say): the unit then fails to load.</li>
+ *       without ExecStart=, say): the unit then fails to load;</li>
+ *   <li>except a bad resource-control value, which systemd ignores with a warning, and so does Vigil.</li>
  * </ul>
  * Units of types Vigil does not run (timers, mounts...) get one warning; their [Unit] and [Install] sections are
  * still checked.
@@ -83,6 +86,15 @@ public final class UnitCompiler {
                     }
                     case UNSIGNED -> {
                         if (!value.isEmpty()) Values.unsigned(value);
+                    }
+                    case RESOURCE -> {
+                        try {
+                            (service.isPresent() ? service.get().resources()
+                                    : new ResourceSettings(ResourceSettings.Machine.current())).set(e.key(), value);
+                        } catch (BadResourceValue ex) {
+                            diagnostics.add(Diagnostic.warning(Diagnostic.Kind.INVALID_VALUE, e.source(), e.key(),
+                                    e.value(), ex.getMessage() + "; ignored, as systemd ignores it"));
+                        }
                     }
                     case STRING -> { }
                 }

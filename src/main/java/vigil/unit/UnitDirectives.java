@@ -47,6 +47,9 @@ public final class UnitDirectives {
         TIME_SPAN,
         /** Checked to be an unsigned number, otherwise not kept. */
         UNSIGNED,
+        /** Resource control, read by {@link vigil.resources.ResourceSettings}; a bad value is ignored with a warning,
+         * as systemd's load-fragment.c ignores it. */
+        RESOURCE,
         /** Not checked (systemd's own syntax for it is not modelled), not kept. */
         STRING
     }
@@ -90,14 +93,15 @@ public final class UnitDirectives {
             """;
 
     private static final String CGROUP = """
-            Slice AllowedCPUs StartupAllowedCPUs AllowedMemoryNodes StartupAllowedMemoryNodes CPUAccounting CPUWeight
-            StartupCPUWeight CPUShares StartupCPUShares CPUQuota CPUQuotaPeriodSec MemoryAccounting MemoryMin
-            DefaultMemoryMin DefaultMemoryLow DefaultStartupMemoryLow MemoryLow StartupMemoryLow MemoryHigh
-            StartupMemoryHigh MemoryMax StartupMemoryMax MemorySwapMax StartupMemorySwapMax MemoryZSwapMax
-            StartupMemoryZSwapMax MemoryZSwapWriteback MemoryLimit DeviceAllow DevicePolicy IOAccounting IOWeight
-            StartupIOWeight IODeviceWeight IOReadBandwidthMax IOWriteBandwidthMax IOReadIOPSMax IOWriteIOPSMax
+            Slice:R AllowedCPUs:R StartupAllowedCPUs AllowedMemoryNodes StartupAllowedMemoryNodes CPUAccounting
+            CPUWeight:R
+            StartupCPUWeight CPUShares StartupCPUShares CPUQuota:R CPUQuotaPeriodSec MemoryAccounting MemoryMin:R
+            DefaultMemoryMin DefaultMemoryLow DefaultStartupMemoryLow MemoryLow:R StartupMemoryLow MemoryHigh:R
+            StartupMemoryHigh MemoryMax:R StartupMemoryMax MemorySwapMax:R StartupMemorySwapMax MemoryZSwapMax
+            StartupMemoryZSwapMax MemoryZSwapWriteback MemoryLimit DeviceAllow:R DevicePolicy:R IOAccounting IOWeight:R
+            StartupIOWeight IODeviceWeight IOReadBandwidthMax:R IOWriteBandwidthMax:R IOReadIOPSMax IOWriteIOPSMax
             IODeviceLatencyTargetSec BlockIOAccounting BlockIOWeight StartupBlockIOWeight BlockIODeviceWeight
-            BlockIOReadBandwidth BlockIOWriteBandwidth TasksAccounting TasksMax Delegate DelegateSubgroup
+            BlockIOReadBandwidth BlockIOWriteBandwidth TasksAccounting TasksMax:R Delegate:R DelegateSubgroup
             DisableControllers IPAccounting IPAddressAllow IPAddressDeny IPIngressFilterPath IPEgressFilterPath
             ManagedOOMSwap ManagedOOMMemoryPressure ManagedOOMMemoryPressureLimit
             ManagedOOMMemoryPressureDurationSec ManagedOOMPreference NetClass BPFProgram SocketBindAllow
@@ -126,7 +130,7 @@ public final class UnitDirectives {
             RootDirectoryStartOnly:B RemainAfterExit:T GuessMainPID:T RestartPreventExitStatus:T
             RestartForceExitStatus:T SuccessExitStatus:T SysVStartPriority NonBlocking:B BusName:T
             FileDescriptorStoreMax:T FileDescriptorStorePreserve:T NotifyAccess:T Sockets:T BusPolicy
-            USBFunctionDescriptors USBFunctionStrings OOMPolicy OpenFile ReloadSignal:T
+            USBFunctionDescriptors USBFunctionStrings OOMPolicy:R OpenFile ReloadSignal:T
             """;
 
     private static final String SOCKET = """
@@ -172,6 +176,10 @@ public final class UnitDirectives {
         // What the job engine (vigil.deps) acts on.
         keys.addAll(Set.of("Requires", "RequiresOverridable", "Requisite", "RequisiteOverridable", "Wants",
                 "BindsTo", "BindTo", "PartOf", "Conflicts", "Before", "After"));
+        keys.addAll(Set.of("Upholds", "OnFailure", "OnSuccess", "OnFailureJobMode", "PropagatesReloadTo",
+                "PropagateReloadTo", "ReloadPropagatedFrom", "PropagateReloadFrom", "PropagatesStopTo",
+                "StopPropagatedFrom", "StopWhenUnneeded", "RefuseManualStart", "RefuseManualStop", "AllowIsolate",
+                "IgnoreOnIsolate", "DefaultDependencies"));
         for (String check : UnitSpec.Condition.EVALUATED) keys.add("Condition" + check);
         return Set.copyOf(keys);
     }
@@ -188,7 +196,11 @@ public final class UnitDirectives {
             "RuntimeDirectory", "StateDirectory", "LogsDirectory", "CacheDirectory", "ConfigurationDirectory",
             "RuntimeDirectoryMode", "StateDirectoryMode", "LogsDirectoryMode", "CacheDirectoryMode",
             "ConfigurationDirectoryMode", "StandardInput", "StandardOutput", "StandardError", "NoNewPrivileges",
-            "RestartKillSignal", "WatchdogSignal", "TimeoutAbortSec", "RuntimeDirectoryPreserve");
+            "RestartKillSignal", "WatchdogSignal", "TimeoutAbortSec", "RuntimeDirectoryPreserve",
+            // Resource control (vigil.resources), applied through the service's cgroup.
+            "MemoryMin", "MemoryLow", "MemoryHigh", "MemoryMax", "MemorySwapMax", "CPUQuota", "CPUWeight",
+            "AllowedCPUs", "TasksMax", "IOWeight", "IOReadBandwidthMax", "IOWriteBandwidthMax", "DeviceAllow",
+            "DevicePolicy", "Delegate", "Slice", "OOMPolicy");
 
     /** Sections by name, each with its directives in table order. */
     private static final Map<String, Map<String, Directive>> SECTIONS = new HashMap<>();
@@ -214,7 +226,8 @@ public final class UnitDirectives {
         for (UnitType t : UnitType.values()) t.section().ifPresent(s -> TYPE_SECTION.put(t, s));
     }
 
-    /** Registers a section from "Name:K" tokens (K: T typed, TU typed in [Unit], B, S, U; none: string); a null
+    /** Registers a section from "Name:K" tokens (K: T typed, TU typed in [Unit], B, S, U, R resource control;
+     * none: string); a null
      * {@code supported} means all are supported. */
     private static void section(String name, Set<String> supported, String... groups) {
         var directives = new LinkedHashMap<String, Directive>();
@@ -229,6 +242,7 @@ public final class UnitDirectives {
                     case "B" -> Kind.BOOLEAN;
                     case "S" -> Kind.TIME_SPAN;
                     case "U" -> Kind.UNSIGNED;
+                    case "R" -> Kind.RESOURCE;
                     default -> Kind.STRING;
                 };
                 Support support = supported == null || supported.contains(key) ? Support.SUPPORTED : Support.IGNORED;

@@ -312,9 +312,24 @@ public final class UnitLoader {
                 }
                 continue;
             }
+            if (!exists(dep.get()) && dangling(e.getValue())) {
+                // systemd goes by the link's name, not where it points: the dependency stays, and the job engine
+                // says so when it looks for the unit. This says which file made it.
+                out.add(Diagnostic.warning(Diagnostic.Kind.UNIT, Source.of(e.getValue()), "", "",
+                        "a link pointing nowhere, to a unit (" + e.getKey() + ") in no unit directory"));
+            }
             result.add(e.getKey());
         }
         return result;
+    }
+
+    /** Whether the search path has {@code name}, or the template it is an instance of. */
+    private boolean exists(UnitName name) {
+        return index.containsKey(name.toString()) || name.isInstance() && index.containsKey(name.template().toString());
+    }
+
+    private static boolean dangling(Path link) {
+        return Files.isSymbolicLink(link) && !Files.exists(link);
     }
 
     /** Locates, reads and compiles a unit. */

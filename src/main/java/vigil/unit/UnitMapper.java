@@ -104,7 +104,8 @@ public final class UnitMapper {
                         duration(service.timeoutAbort()))
                 .watchdog(service.watchdog().micros() == 0 ? Optional.empty() : duration(service.watchdog()))
                 .notifyAccess(UnitSpec.NotifyAccess.valueOf(service.notifyAccess().name()))
-                .reloadSignal(service.reloadSignal());
+                .reloadSignal(service.reloadSignal())
+                .resources(service.resources());
         KillContext k = service.kill();
         b.kill(new UnitSpec.Kill(UnitSpec.KillMode.valueOf(k.killMode().toUpperCase(Locale.ROOT)
                 .replace('-', '_')), k.killSignal(), k.restartKillSignal().isPresent()

@@ -145,17 +145,17 @@ class LinuxProcessesTest {
         });
         Process outsider = new ProcessBuilder("sleep", "62").start();
         try {
-            assertEquals(grandchild, processes.adopt(grandchild, List.of(unit), false, new Observer(false)).pid());
+            assertEquals(grandchild, processes.adopt(grandchild, List.of(unit), Optional.empty(), false, new Observer(false)).pid());
             SpawnException refused = assertThrows(SpawnException.class,
-                    () -> processes.adopt((int) outsider.pid(), List.of(unit), false, new Observer(false)));
+                    () -> processes.adopt((int) outsider.pid(), List.of(unit), Optional.empty(), false, new Observer(false)));
             assertEquals(Errno.EPERM, refused.errno());
             assertEquals("pid " + outsider.pid() + " is not one of the unit's processes, nor descends from one",
                     refused.getMessage());
             assertEquals(outsider.pid(),
-                    processes.adopt((int) outsider.pid(), List.of(unit), true, new Observer(false)).pid());
+                    processes.adopt((int) outsider.pid(), List.of(unit), Optional.empty(), true, new Observer(false)).pid());
             for (int never : List.of((int) ProcessHandle.current().pid(), 1)) {
                 assertEquals(Errno.EPERM, assertThrows(SpawnException.class,
-                        () -> processes.adopt(never, List.of(unit), true, new Observer(false))).errno());
+                        () -> processes.adopt(never, List.of(unit), Optional.empty(), true, new Observer(false))).errno());
             }
         } finally {
             outsider.destroyForcibly();

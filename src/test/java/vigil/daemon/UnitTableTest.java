@@ -19,10 +19,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import vigil.deps.DirectoryNodes;
 import vigil.deps.Job;
 import vigil.deps.JobListener;
 import vigil.deps.JobResult;
 import vigil.os.FileSystem;
+import vigil.service.Service;
 import vigil.service.Supervisor;
 import vigil.socket.SocketUnits;
 import vigil.testing.LoopThread;
@@ -57,7 +59,8 @@ class UnitTableTest {
 
                         @Override
                         public void say(String unit, String message) {}
-                    }, new SocketUnits(thread.loop(), null, null, (unit, message) -> {}, System::nanoTime));
+                    }, new SocketUnits(thread.loop(), null, null, (unit, message) -> {}, System::nanoTime),
+                    new DirectoryNodes(), Service::stop);
             var summary = new CompletableFuture<String>();
             var timerRan = new CountDownLatch(1);
             thread.loop().execute(() -> {

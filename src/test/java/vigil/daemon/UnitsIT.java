@@ -401,12 +401,19 @@ class UnitsIT {
         assertEquals(0, stop.exit(), stop.output());
         assertTrue(stop.output().contains("slow.service: inactive"), stop.output());
         List<Object> states = new ArrayList<>();
-        for (int i = 0; i < 10 && !states.contains("inactive"); i++) {
+        List<Object> jobEvents = new ArrayList<>();
+        for (int i = 0; i < 20 && !states.contains("inactive"); i++) {
             Map<String, Object> event = events.readJson();
+            // The stream also carries the stop job's own events (job-queued, job-started, job-finished).
+            if (String.valueOf(event.get("event")).startsWith("job-")) {
+                jobEvents.add(event.get("event"));
+                continue;
+            }
             assertEquals("unit", event.get("event"));
             assertEquals("slow.service", event.get("service"));
             states.add(event.get("state"));
         }
+        assertTrue(jobEvents.contains("job-queued"), jobEvents.toString());
         assertTrue(states.contains("deactivating") && states.getLast().equals("inactive"), states.toString());
         events.close();
         Tools.Result restart = vigil("restart", "slow");

@@ -32,6 +32,15 @@ final class FakeUnits implements UnitPort {
         if (!activity(name).down()) states.put(name, Activity.DEACTIVATING);
     }
 
+    /** Reloads an active unit (it is reloading until the test moves it on); refuses one that is not. */
+    @Override
+    public boolean reload(String name) {
+        calls.add("reload " + name);
+        if (activity(name) != Activity.ACTIVE) return false;
+        states.put(name, Activity.RELOADING);
+        return true;
+    }
+
     /** The unit reached {@code activity} (READY=1, an exit...); the engine hears of it. */
     void set(String name, Activity activity) {
         states.put(name, activity);

@@ -17,6 +17,7 @@ class JobEngineTest {
     private final FakeUnits units = new FakeUnits();
     private final List<String> finished = new ArrayList<>();
     private final List<String> said = new ArrayList<>();
+    private final List<String> reached = new ArrayList<>();
     private final List<Node> nodes = new ArrayList<>();
     private JobEngine engine;
 
@@ -29,6 +30,11 @@ class JobEngineTest {
         @Override
         public void say(String unit, String message) {
             said.add(unit + ": " + message);
+        }
+
+        @Override
+        public void reached(String target, EngineMeter.Reading engine) {
+            reached.add(target + " after " + engine.jobs() + " jobs");
         }
     };
 
@@ -288,6 +294,20 @@ class JobEngineTest {
         assertEquals("multi-user.target/start done", finished.getLast());
     }
 
+    @Test
+    void aTargetReachedIsToldOnceWithWhatTheEngineDidSoFar() {
+        unit("db.service");
+        unit("app.service", "Requires=db.service", "After=db.service");
+        unit("multi-user.target", "Wants=app.service", "After=app.service");
+        engine().enqueue(JobType.START, "multi-user.target");
+        units.set("db.service", Activity.ACTIVE);
+        assertEquals(List.of(), reached, "not before what it is ordered after is active");
+        units.set("app.service", Activity.ACTIVE);
+        assertEquals(List.of("multi-user.target after 3 jobs"), reached);
+        assertEquals(5, engine.meter().checks(), "each job looked at when installed, and a waiting one once more "
+                + "when what it waited for was done");
+    }
+
     // ---- shutdown ----
 
     @Test
@@ -340,6 +360,55 @@ class JobEngineTest {
         assertEquals(n, units.calls.size());
         assertTrue(engine.jobs().isEmpty());
         assertEquals(List.of(), engine.graph().orderingCycles());
+    }
+
+    /**
+     * The bad input "10,000 units in one graph": 10 layers of 1000, each unit requiring and ordered after two of the
+     * layer below, all wanted by one target. Every unit starts once, only after both its requirements are active,
+     * and the engine looks at each waiting job a bounded number of times, not once per change of any unit.
+     */
+    @Test
+    void tenThousandUnitsInLayersStartInOrderWithTheWorkBoundedByTheJobs() {
+        int layers = 10;
+        int width = 1000;
+        List<String> wanted = new ArrayList<>();
+        for (int layer = 0; layer < layers; layer++) {
+            for (int i = 0; i < width; i++) {
+                String name = "l" + layer + "u" + i + ".service";
+                wanted.add("Wants=" + name);
+                wanted.add("After=" + name);
+                if (layer == 0) {
+                    unit(name);
+                    continue;
+                }
+                String a = "l" + (layer - 1) + "u" + i + ".service";
+                String b = "l" + (layer - 1) + "u" + (i + 1) % width + ".service";
+                unit(name, "Requires=" + a, "After=" + a, "Requires=" + b, "After=" + b);
+            }
+        }
+        unit("all.target", wanted.toArray(String[]::new));
+        int n = layers * width;
+        engine().enqueue(JobType.START, "all.target");
+        assertEquals(width, units.calls.size(), "only the first layer starts at once");
+        for (int next = 0; next < units.calls.size(); next++) {
+            String started = units.calls.get(next).substring("start ".length());
+            int before = units.calls.size();
+            units.set(started, Activity.ACTIVE);
+            for (String call : units.calls.subList(before, units.calls.size())) {
+                String unit = call.substring("start ".length());
+                for (String required : engine.graph().forward(unit, Dependency.REQUIRES)) {
+                    assertEquals(Activity.ACTIVE, units.activity(required), unit + " started before " + required);
+                }
+            }
+        }
+        assertEquals(n, units.calls.size());
+        assertEquals(n, Set.copyOf(units.calls).size(), "each unit started once");
+        assertEquals(Activity.ACTIVE, engine.activity("all.target"));
+        assertTrue(engine.jobs().isEmpty());
+        EngineMeter.Reading work = engine.meter();
+        assertEquals(n + 1, work.jobs());
+        assertTrue(work.checks() <= 3L * work.jobs(), "waiting jobs looked at " + work.checks() + " times for "
+                + work.jobs() + " jobs");
     }
 
     @Test

@@ -146,6 +146,112 @@ final class FakeInitOs implements InitOs {
         throw new Exited(code);
     }
 
+    /** A mounted file system: busy (in use by something not modelled) or held by a loop device's backing file. */
+    private static final class Mount {
+        final String path, type;
+        boolean readOnly, busy, stuckReadWrite;
+
+        Mount(String path, String type) {
+            this.path = path;
+            this.type = type;
+        }
+    }
+
+    /** errno's "Device or resource busy", which Vigil itself never tells apart from other failures. */
+    private static final int EBUSY = 16;
+    private final List<Mount> mounts = new ArrayList<>();
+    /** Attached loop devices: the device, the mount its backing file is on, and the mount of its own fs. */
+    private final List<String[]> loops = new ArrayList<>();
+    private final List<String> swaps = new ArrayList<>();
+
+    /** Mounts {@code type} at {@code path}, after every mount so far. */
+    void mount(String path, String type) {
+        mounts.add(new Mount(path, type));
+    }
+
+    /** Makes the mount at {@code path} busy (unmounting fails with EBUSY) or free again. */
+    void busy(String path, boolean busy) {
+        find(path).busy = busy;
+    }
+
+    /** Makes a read-only remount of {@code path} fail with EBUSY (a file open for writing). */
+    void stuckReadWrite(String path) {
+        find(path).stuckReadWrite = true;
+    }
+
+    /** Attaches {@code device} to a file on the mount at {@code fileOn}; {@code mountedAt} is its own fs's mount. */
+    void loop(String device, String fileOn, String mountedAt) {
+        loops.add(new String[] {device, fileOn, mountedAt});
+    }
+
+    void swap(String device) {
+        swaps.add(device);
+    }
+
+    /** The mount points left, in mount order. */
+    List<MountPoint> mountsLeft() {
+        return mounts.stream().map(m -> new MountPoint(m.path, m.type, m.readOnly)).toList();
+    }
+
+    private Mount find(String path) {
+        return mounts.stream().filter(m -> m.path.equals(path)).reduce((a, b) -> b).orElse(null);
+    }
+
+    @Override
+    public List<MountPoint> mounts() {
+        calls.add("read mounts");
+        return mountsLeft();
+    }
+
+    @Override
+    public void unmount(String path) throws OsException {
+        calls.add("unmount " + path);
+        Mount mount = find(path);
+        if (mount == null) throw new OsException("umount", path, Errno.EINVAL);
+        boolean hasSubmounts = mounts.stream().anyMatch(m -> m.path.startsWith(path.equals("/") ? "/" : path + "/")
+                && m != mount);
+        boolean holdsLoopFile = loops.stream().anyMatch(l -> l[1].equals(path));
+        if (mount.busy || hasSubmounts || holdsLoopFile) throw new OsException("umount", path, EBUSY);
+        mounts.remove(mount);
+    }
+
+    @Override
+    public void remountReadOnly(String path) throws OsException {
+        calls.add("remount read-only " + path);
+        Mount mount = find(path);
+        if (mount.stuckReadWrite) throw new OsException("remount read-only", path, EBUSY);
+        mount.readOnly = true;
+    }
+
+    @Override
+    public List<String> swaps() {
+        return List.copyOf(swaps);
+    }
+
+    @Override
+    public void swapOff(String device) {
+        calls.add("swapoff " + device);
+        swaps.remove(device);
+    }
+
+    @Override
+    public List<String> loopDevices() {
+        return loops.stream().map(l -> l[0]).toList();
+    }
+
+    @Override
+    public void detachLoop(String device) throws OsException {
+        calls.add("detach " + device);
+        String[] loop = loops.stream().filter(l -> l[0].equals(device)).findFirst().orElseThrow();
+        if (find(loop[2]) != null) throw new OsException("detach loop device", device, EBUSY);
+        loops.remove(loop);
+    }
+
+    @Override
+    public boolean executable(Path program) {
+        return scripts.containsKey(program);
+    }
+
     @Override
     public void reboot(Ending ending) throws OsException {
         calls.add("reboot " + ending.word());

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import vigil.os.Signals;
 import vigil.testing.Await;
 import vigil.testing.DaemonProcess;
@@ -212,6 +214,62 @@ class InitIT {
 
         assertEquals(128 + Signals.SIGINT, unshare.awaitExit(WAIT), String.join("\n", unshare.lines()));
         assertTrue(Files.notExists(sandbox.resolve("ran")), "no service started");
+    }
+
+    /**
+     * The kernel's PID 1 with no initramfs finds nothing mounted: the java launcher, which finds libjli.so through
+     * /proc/self/exe, died at once, and PID 1 with it. The launcher's vigil-exec mounts what is missing first.
+     */
+    @Test
+    void bootsWithNoProcSysDevOrRunMounted() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path mounted = sandbox.resolve("mounted");
+        script(root.resolve("look/run"), """
+                { [ -e /proc/self/exe ] && echo proc; [ -d /sys/kernel ] && echo sys; [ -c /dev/null ] && echo dev
+                  grep -q ' /run tmpfs ' /proc/self/mounts && echo run; } > %s
+                exec sleep 1000
+                """.formatted(mounted));
+        // Lazily, so that nothing below them holds them; twice for /proc, which unshare mounted over the host's.
+        long init = startInit(List.of("sh", "-c", "for m in /proc /proc /sys /dev /run; do umount -l $m 2>/dev/null;"
+                + " done; [ -e /proc/self ] && exit 99; exec \"$@\"", "sh"), root.toString());
+        Await.until("the service's report", WAIT, () -> lines(mounted).size() == 4);
+
+        assertEquals(List.of("proc", "sys", "dev", "run"), lines(mounted));
+        signal(init, "TERM");
+        assertEquals(128 + Signals.SIGINT, unshare.awaitExit(WAIT), String.join("\n", unshare.lines()));
+    }
+
+    /**
+     * vigil reboot, poweroff and halt, and vigil as sysvinit's shutdown, reboot, poweroff, halt and telinit
+     * through a symlink, reach PID 1 as a signal sent by the launcher itself, with no JVM. Inside the namespace,
+     * as a command on the machine would.
+     */
+    @ParameterizedTest
+    @CsvSource({"vigil reboot, reboot", "vigil poweroff, poweroff", "vigil halt, halt",
+            "vigil shutdown --reboot, reboot", "reboot, reboot", "poweroff, poweroff", "halt -p, poweroff",
+            "shutdown -r now, reboot", "shutdown -h now, poweroff", "telinit 6, reboot", "telinit 0, poweroff"})
+    void anEndingCommandReachesTheInitWithoutAJvm(String command, String ending) throws Exception {
+        String[] words = command.split(" ");
+        Path program = Path.of(System.getProperty("vigil.launcher"));
+        if (!words[0].equals("vigil")) {
+            program = Files.createSymbolicLink(sandbox.resolve(words[0]), program);
+        }
+        String args = String.join(" ", List.of(words).subList(1, words.length));
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path ran = sandbox.resolve("ran");
+        // Once: a service run again after the init got the signal must not ask again.
+        script(root.resolve("ask/run"), """
+                [ -e %1$s ] && exec sleep 1000
+                touch %1$s
+                exec %2$s %3$s
+                """.formatted(ran, program, args));
+
+        startInit(root.toString());
+
+        // In a PID namespace, reboot(2) ends the init with HUP for a reboot, INT for the others.
+        int expected = ending.equals("reboot") ? Signals.SIGHUP : Signals.SIGINT;
+        assertEquals(128 + expected, unshare.awaitExit(WAIT), String.join("\n", unshare.lines()));
+        unshare.awaitLine("vigil init: syncing disks; " + ending, WAIT);
     }
 
     @Test

@@ -12,6 +12,10 @@ final class FakeProcesses implements Processes {
     final List<FakePipe> pipes = new ArrayList<>();
     final List<FakeLog> logs = new ArrayList<>();
     private int nextPid = 100;
+    /** Each service's cgroup, by name, once {@link #trackInCgroups} is on. */
+    final java.util.Map<String, FakeControlGroup> groups = new java.util.HashMap<>();
+    private boolean cgroups;
+    java.time.Duration defaultStopTimeout = java.time.Duration.ofSeconds(90);
     private String failNextStart;
 
     final class FakeProcess implements RunningProcess {
@@ -106,6 +110,28 @@ final class FakeProcesses implements Processes {
         public void close() {
             closed = true;
         }
+    }
+
+    /** Services get a cgroup each from now on. */
+    void trackInCgroups() {
+        cgroups = true;
+    }
+
+    FakeControlGroup group(String name) {
+        FakeControlGroup g = groups.get(name);
+        if (g == null) throw new AssertionError("no cgroup for " + name);
+        return g;
+    }
+
+    @Override
+    public Optional<ControlGroup> controlGroup(String name) {
+        if (!cgroups) return Optional.empty();
+        return Optional.of(groups.computeIfAbsent(name, n -> new FakeControlGroup(this, n)));
+    }
+
+    @Override
+    public java.time.Duration defaultStopTimeout() {
+        return defaultStopTimeout;
     }
 
     /** The next start fails as fork does when the system is out of processes. */

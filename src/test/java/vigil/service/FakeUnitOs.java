@@ -34,6 +34,12 @@ final class FakeUnitOs implements UnitOs {
     /** Every EnvironmentFile= read, in order. */
     final List<Path> environmentReads = new ArrayList<>();
     boolean failDirectories;
+    /** The OOM killer's count in the units' resource cgroups, set as a test likes. */
+    long oomKills;
+    /** The resource cgroups each start asked for, and "released UNIT" when a unit went down, in order. */
+    final List<String> resourceLog = new ArrayList<>();
+    /** Why resource cgroups cannot be made, if they cannot. */
+    String failResources;
     /** "Check:argument" of every condition that holds; the rest do not. */
     final Set<String> holding = new HashSet<>();
     /** The open notify sockets, by unit, with what their messages go to. */
@@ -68,10 +74,11 @@ final class FakeUnitOs implements UnitOs {
     }
 
     @Override
-    public RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, boolean vouched,
-                                ProcessObserver observer) throws SpawnException {
+    public RunningProcess adopt(int pid, List<RunningProcess> unitProcesses, Optional<ControlGroup> group,
+                                boolean vouched, ProcessObserver observer) throws SpawnException {
         if (!existing.contains(pid)) throw new SpawnException("no such process " + pid, 3);
-        if (!vouched && !descends(pid, unitProcesses)) throw new SpawnException("pid " + pid + " is foreign", 1);
+        boolean belongs = group.isPresent() ? group.get().pids().contains(pid) : descends(pid, unitProcesses);
+        if (!vouched && !belongs) throw new SpawnException("pid " + pid + " is foreign", 1);
         Adopted a = new Adopted(pid, observer);
         adopted.put(pid, a);
         return a;
@@ -148,6 +155,24 @@ final class FakeUnitOs implements UnitOs {
             made.remove(d.path());
             directoryLog.add("removed " + d.path());
         }
+    }
+
+    @Override
+    public List<Path> resourceCgroups(UnitSpec spec) throws SpawnException {
+        if (failResources != null) throw new SpawnException(failResources, vigil.os.Errno.EPERM);
+        if (!spec.resources().limitsAnything()) return List.of();
+        resourceLog.add("prepared " + spec.name());
+        return List.of(Path.of("/sys/fs/cgroup/memory/vigil.slice", spec.name()));
+    }
+
+    @Override
+    public long oomKills(String unit) {
+        return oomKills;
+    }
+
+    @Override
+    public void releaseResourceCgroups(String unit) {
+        resourceLog.add("released " + unit);
     }
 
     @Override

@@ -74,7 +74,13 @@ class DebianSocketUnitsIT {
         Path key = sandbox.resolve("id_ed25519");
         assertEquals(0, Tools.run(sandbox, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.toString())
                 .exit());
-        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units().toString());
+        // sshd -i needs its privilege-separation directory /run/sshd (the unit's RuntimeDirectory=): the daemon
+        // runs in a mount namespace of its own with a tmpfs on /run, so the test makes and removes nothing in the
+        // machine's /run.
+        assumeTrue(Tools.run(sandbox, "unshare", "--mount", "true").exit() == 0, "cannot make a mount namespace");
+        daemon = DaemonProcess.start(sandbox, Map.of(), List.of("unshare", "--mount", "--propagation", "private",
+                "sh", "-c", "mount -t tmpfs -o mode=0755 vigil-test /run && exec \"$@\"", "sh"),
+                "daemon", "--units", units().toString());
         daemon.awaitLine("ssh.socket: listening on 127.0.0.1:" + port, WAIT);
         Tools.Result r = Tools.run(sandbox, Map.of(), "", List.of(ssh.toString(), "-F", "/dev/null", "-o",
                 "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",

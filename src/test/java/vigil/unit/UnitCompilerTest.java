@@ -366,8 +366,10 @@ class UnitCompilerTest {
         assertEquals(UnitDirectives.Support.IGNORED, UnitDirectives.lookup("Socket", "User").orElseThrow().support());
         assertEquals(UnitDirectives.Support.SUPPORTED, UnitDirectives.lookup("Unit", "After").orElseThrow().support(),
                 "the job engine orders by it");
-        assertEquals(UnitDirectives.Support.IGNORED, UnitDirectives.lookup("Unit", "OnFailure").orElseThrow()
-                .support());
+        assertEquals(UnitDirectives.Support.SUPPORTED, UnitDirectives.lookup("Unit", "OnFailure").orElseThrow()
+                .support(), "the job engine starts them");
+        assertEquals(UnitDirectives.Support.IGNORED, UnitDirectives.lookup("Unit", "JoinsNamespaceOf")
+                .orElseThrow().support());
         assertEquals(UnitDirectives.Support.SUPPORTED, UnitDirectives.lookup("Install", "WantedBy").orElseThrow()
                 .support());
         assertTrue(UnitDirectives.lookup("Service", "NoSuchThing").isEmpty());

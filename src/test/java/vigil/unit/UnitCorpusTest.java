@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Writes {@code target/unit-corpus/report.txt}: the counts, and the warnings per directive.
  */
-class UnitCorpusTest {
+public class UnitCorpusTest {
     /** Debian packages that ship the unit files of systemd, sshd, cron, nginx, redis, PostgreSQL and D-Bus. */
     static final List<String> PACKAGES = List.of("systemd", "udev", "openssh-server", "cron", "nginx-common",
             "redis-server", "postgresql-common", "dbus", "dbus-system-bus-common", "dbus-user-session");
@@ -31,8 +31,12 @@ class UnitCorpusTest {
     private static final Path CORPUS = Path.of("target", "unit-corpus");
     private static final Path ROOT = CORPUS.resolve("root");
 
+    /**
+     * Fetches and unpacks the packages unless that was done already; skips the calling test (with why) if apt
+     * cannot. Shared with the dependency graph's corpus test (vigil.deps.DebianGraphTest).
+     */
     @BeforeAll
-    static void unpack() throws IOException, InterruptedException {
+    public static void unpack() throws IOException, InterruptedException {
         Path done = CORPUS.resolve(".unpacked");
         if (Files.exists(done) && Files.readString(done).equals(String.join(" ", PACKAGES))) return;
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/apt-get")) && Files.isExecutable(Path.of("/usr/bin/dpkg-deb")),
@@ -68,7 +72,7 @@ class UnitCorpusTest {
     }
 
     /** The system search path as Debian 12 has it: /etc, then /usr/lib, then /lib. */
-    private static List<Path> systemDirs() {
+    public static List<Path> systemDirs() {
         return Stream.of("etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system")
                 .map(ROOT::resolve).filter(Files::isDirectory).toList();
     }

@@ -1,0 +1,203 @@
+package vigil.cgroup;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import vigil.loop.EventLoop;
+import vigil.os.Children;
+import vigil.os.Epoll;
+import vigil.os.Inotify;
+import vigil.os.OsException;
+import vigil.service.ControlGroup;
+
+/**
+ * The cgroups of Vigil's services: {@code vigil.slice/NAME.service} under the cgroup Vigil found itself in (the
+ * root, as PID 1), one per service, made on first use and removed once empty after the service went away. Their
+ * {@code cgroup.events} files are watched with one inotify instance on the event loop, so an emptied cgroup is
+ * seen the moment it empties, without polling.
+ */
+public final class Cgroups implements AutoCloseable {
+    /** The directory under Vigil's own cgroup where the services' cgroups go. */
+    static final String SLICE = "vigil.slice";
+    /**
+     * Where Vigil moves itself when its own cgroup is not the root: a cgroup with processes in it cannot give its
+     * children controllers (cgroup v2's "no internal processes" rule), so Vigil leaves it for a leaf, as systemd
+     * does with init.scope.
+     */
+    static final String OWN_LEAF = "vigil-daemon.scope";
+
+    private final Hierarchy hierarchy;
+    private final Path slice;
+    private final EventLoop loop;
+    private final Consumer<String> say;
+    private final Inotify inotify;
+    private final EventLoop.Registration registration;
+    private final Map<String, ServiceCgroup> byName = new HashMap<>();
+    private final Map<Integer, ServiceCgroup> byWatch = new HashMap<>();
+
+    private Cgroups(Hierarchy hierarchy, Path slice, EventLoop loop, Consumer<String> say, Inotify inotify)
+            throws OsException {
+        this.hierarchy = hierarchy;
+        this.slice = slice;
+        this.loop = loop;
+        this.say = say;
+        this.inotify = inotify;
+        this.registration = loop.watch(inotify.fd(), Epoll.EPOLLIN, events -> dispatch());
+    }
+
+    /** How a daemon tracks its services' processes. */
+    public sealed interface Setup {
+        /** In cgroups. */
+        record Tracked(Cgroups cgroups) implements Setup {}
+
+        /** Through process groups and sessions only, for the reason given. */
+        record Untracked(String why) implements Setup {}
+    }
+
+    /**
+     * Finds the v2 hierarchy and sets up {@code vigil.slice} under Vigil's own cgroup; {@link Setup.Untracked} with
+     * the reason if there is none Vigil may use (not mounted, not delegated to a non-root Vigil, read-only).
+     */
+    public static Setup setUp(EventLoop loop, Consumer<String> say) {
+        Optional<Hierarchy> found = Hierarchy.find();
+        if (found.isEmpty()) return new Setup.Untracked("no cgroup v2 hierarchy is mounted");
+        Hierarchy hierarchy = found.get();
+        // After a daemon-reexec Vigil is in its leaf already: the services' cgroups are beside it.
+        Path base = hierarchy.own().getFileName() != null && hierarchy.own().getFileName().toString().equals(OWN_LEAF)
+                ? hierarchy.own().getParent() : hierarchy.own();
+        if (!Files.isWritable(base) || !Files.isWritable(base.resolve("cgroup.procs"))) {
+            return new Setup.Untracked("cgroup " + base + " is not writable by uid " + Children.getuid()
+                    + " (not delegated to it, or read-only)");
+        }
+        Path slice = base.resolve(SLICE);
+        try {
+            Files.createDirectories(slice);
+        } catch (IOException e) {
+            return new Setup.Untracked("cannot make " + slice + ": " + e.getMessage());
+        }
+        if (!base.equals(hierarchy.mount()) && base.equals(hierarchy.own())) leaveForLeaf(base, say);
+        try {
+            return new Setup.Tracked(new Cgroups(hierarchy, slice, loop, say, Inotify.create()));
+        } catch (OsException e) {
+            return new Setup.Untracked("cannot watch cgroups: " + e.getMessage());
+        }
+    }
+
+    /** Moves Vigil into {@link #OWN_LEAF} under {@code base}; a failure costs only controllers for the children. */
+    private static void leaveForLeaf(Path base, Consumer<String> say) {
+        Path leaf = base.resolve(OWN_LEAF);
+        try {
+            Files.createDirectories(leaf);
+            Files.writeString(leaf.resolve("cgroup.procs"), Integer.toString(Children.getpid()));
+        } catch (IOException e) {
+            say.accept("cannot move Vigil into " + leaf + ": " + e.getMessage()
+                    + "; its services' cgroups can have no controllers");
+        }
+    }
+
+    /** The v2 hierarchy. */
+    public Hierarchy hierarchy() {
+        return hierarchy;
+    }
+
+    /** Where the services' cgroups are. */
+    public Path slice() {
+        return slice;
+    }
+
+    /**
+     * The cgroup of the service {@code name} ({@code web.service}, {@code web-log.service}), made if missing.
+     *
+     * @throws IOException if it cannot be made
+     */
+    public ControlGroup of(String name) throws IOException {
+        ServiceCgroup known = byName.get(name);
+        if (known != null && Files.isDirectory(known.directory())) return known;
+        Path directory = slice.resolve(name);
+        Files.createDirectories(directory);
+        ServiceCgroup made = new ServiceCgroup(this, directory, "/" + hierarchy.mount().relativize(directory));
+        byName.put(name, made);
+        return made;
+    }
+
+    /** The service whose cgroup {@code pid} is in, from /proc/PID/cgroup; empty if none of Vigil's. */
+    public Optional<String> serviceOf(int pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "cgroup"))) {
+                if (!line.startsWith("0::")) continue;
+                Path in = hierarchy.mount().resolve(line.substring(3).strip().replaceFirst("^/", ""));
+                if (!in.startsWith(slice) || in.equals(slice)) return Optional.empty();
+                return Optional.of(slice.relativize(in).getName(0).toString());
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
+    void say(String line) {
+        say.accept(line);
+    }
+
+    void watchEvents(ServiceCgroup group) {
+        if (group.watch >= 0) return;
+        try {
+            group.watch = inotify.addWatch(group.directory().resolve("cgroup.events"), Inotify.IN_MODIFY);
+            byWatch.put(group.watch, group);
+        } catch (OsException e) {
+            say(group.name() + ": cannot watch cgroup.events: " + e.getMessage());
+        }
+    }
+
+    void recheckLater(ServiceCgroup group) {
+        loop.execute(group::eventsChanged);
+    }
+
+    void remove(ServiceCgroup group) {
+        if (group.watch >= 0) {
+            byWatch.remove(group.watch);
+            try {
+                inotify.removeWatch(group.watch);
+            } catch (OsException e) {
+                // Dropped by the kernel already.
+            }
+            group.watch = -1;
+        }
+        byName.remove(group.name().substring(group.name().lastIndexOf('/') + 1), group);
+        group.removeDirectory();
+    }
+
+    private void dispatch() throws OsException {
+        List<Inotify.Event> events = inotify.readEvents();
+        boolean overflow = events.stream().anyMatch(e -> e.is(Inotify.IN_Q_OVERFLOW));
+        if (overflow) {
+            List.copyOf(byWatch.values()).forEach(ServiceCgroup::eventsChanged);
+            return;
+        }
+        for (Inotify.Event event : events) {
+            ServiceCgroup group = byWatch.get(event.wd());
+            if (group != null && event.is(Inotify.IN_MODIFY)) group.eventsChanged();
+            if (event.is(Inotify.IN_IGNORED)) byWatch.remove(event.wd());
+        }
+    }
+
+    /** Stops watching; the services' cgroups that are empty go, and the slice too if nothing is left in it. */
+    @Override
+    public void close() {
+        registration.cancel();
+        inotify.close();
+        for (ServiceCgroup group : List.copyOf(byName.values())) {
+            if (!group.populated()) group.removeDirectory();
+        }
+        try {
+            Files.deleteIfExists(slice);
+        } catch (IOException e) {
+            // Not empty: a service's processes outlived the daemon, or another daemon shares the slice.
+        }
+    }
+}

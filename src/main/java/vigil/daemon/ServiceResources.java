@@ -1,0 +1,101 @@
+package vigil.daemon;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import vigil.model.ResourceLimits;
+import vigil.os.Errno;
+import vigil.resources.CgroupMounts;
+import vigil.resources.CgroupResourceControl;
+import vigil.resources.LinuxDeviceNumbers;
+import vigil.resources.ResourceControl;
+import vigil.resources.ResourceUsage;
+import vigil.service.SpawnException;
+
+/**
+ * The services' resource control for the daemon, units and service directories alike: their limits made into
+ * cgroups ({@link ResourceControl}) before their processes start, what the host's cgroups cannot do said once per
+ * service, and an OOM kill counted for a unit's result. A service without limits costs nothing here.
+ */
+final class ServiceResources {
+    private final ResourceControl control;
+    private final Reporter reporter;
+    /** What was last said of each unit's limits, so a restart does not say it again. */
+    private final Map<String, List<String>> said = new HashMap<>();
+    /** Units down whose cgroups still hold processes. */
+    private final Set<String> releasing = new HashSet<>();
+
+    ServiceResources(ResourceControl control, Reporter reporter) {
+        this.control = control;
+        this.reporter = reporter;
+    }
+
+    /** On this host's cgroups; without usable ones, none (and says so once). */
+    static ServiceResources discover(Reporter reporter) {
+        try {
+            CgroupMounts mounts = CgroupMounts.current();
+            if (mounts.unified().isEmpty() && mounts.v1().isEmpty()) {
+                reporter.say("no cgroup hierarchy is mounted: resource limits (MemoryMax=...) are not applied");
+                return new ServiceResources(ResourceControl.NONE, reporter);
+            }
+            return new ServiceResources(new CgroupResourceControl(mounts, new LinuxDeviceNumbers()), reporter);
+        } catch (IOException e) {
+            reporter.say("cannot read this process's cgroups (" + e.getMessage()
+                    + "): resource limits (MemoryMax=...) are not applied");
+            return new ServiceResources(ResourceControl.NONE, reporter);
+        }
+    }
+
+    /** The directories a process of the service {@code name} joins; none for a service without limits. */
+    List<Path> prepare(String name, ResourceLimits limits) throws SpawnException {
+        if (!limits.limitsAnything()) return List.of();
+        releasing.remove(cgroupName(name)); // in use again
+        try {
+            ResourceControl.Placement placement = control.prepare(cgroupName(name), limits);
+            if (!placement.warnings().equals(said.get(name))) {
+                said.put(name, placement.warnings());
+                for (String w : placement.warnings()) reporter.say(name + ": " + w);
+            }
+            return placement.join();
+        } catch (ResourceControl.CgroupUnavailable e) {
+            // As systemd: a unit whose cgroup cannot be made does not start; the others go on.
+            throw new SpawnException("cannot set up its resource control: " + e.getMessage(), Errno.EPERM);
+        }
+    }
+
+    long oomKills(String unit) {
+        return control.oomKills(cgroupName(unit));
+    }
+
+    java.util.Optional<ResourceUsage> usage(String name) {
+        return control.usage(cgroupName(name));
+    }
+
+    /**
+     * A service's cgroup's own name: a unit's is its name ({@code web.service}); a service directory's gets the
+     * suffix too, and the {@code /} of a logger's {@code web/log} is escaped as {@code \x2f}.
+     */
+    static String cgroupName(String service) {
+        if (service.endsWith(".service")) return service;
+        return service.replace("\\", "\\x5c").replace("/", "\\x2f") + ".service";
+    }
+
+    /** Removes the unit's cgroups, or, while processes are left in them, at a later {@link #retryReleases}. */
+    void release(String name) {
+        if (!control.release(cgroupName(name))) releasing.add(cgroupName(name));
+        else releasing.remove(cgroupName(name));
+    }
+
+    /**
+     * Some processes ended (Vigil, as subreaper, reaped them): the cgroups they kept from going may go now. Only
+     * v2 says when a cgroup empties; v1 does not, and a service's last leftovers end up reaped by Vigil either way.
+     */
+    void retryReleases() {
+        if (releasing.isEmpty()) return;
+        releasing.removeIf(control::release);
+    }
+}
