@@ -62,6 +62,7 @@ import vigil.service.UnitEvent;
 import vigil.service.UnitListener;
 import vigil.service.UnitService;
 import vigil.service.Want;
+import vigil.socket.FdStore;
 import vigil.socket.SocketUnits;
 import vigil.supervise.AlreadySupervisedException;
 import vigil.supervise.ControlFifos;
@@ -134,6 +135,8 @@ public final class Daemon implements ServiceHost {
     private UnitNotifySockets unitSockets;
     /** The {@code .socket} units (socket activation). */
     private SocketUnits sockets;
+    /** The services' FDSTORE=1 fds, passed to their next main process after their sockets. */
+    private final FdStore fdStore = new FdStore();
     /** What is to end before {@link #resumed}: the first scan, and after a re-exec the units' first load too. */
     private int resumeSteps = 1;
 
@@ -252,7 +255,9 @@ public final class Daemon implements ServiceHost {
             daemon.unitSockets = unitSockets;
             daemon.sockets = new SocketUnits(loop, new DaemonSockets(daemon.supervisor, () -> daemon.units, reporter),
                     Accounts.system(), reporter::say, System::nanoTime);
-            processes.passSocketsFrom(daemon.sockets);
+            processes.passSocketsFrom(daemon.fdStore.after(daemon.sockets));
+            unitSockets.keepFdsIn(daemon.fdStore, unit -> daemon.supervisor.unit(unit)
+                    .map(u -> u.spec().fdStore()).orElse(UnitSpec.FdStore.NONE));
             daemon.units = new UnitTable(daemon.supervisor, reporter, unitDirs, loop, Accounts.system(),
                     () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file),
                     daemon::resumeUnit, target, daemon.new UnitJobs(), daemon.sockets, daemon.directoryNodes,
@@ -834,6 +839,9 @@ public final class Daemon implements ServiceHost {
             // The engine first: a job this change ends is over when the control socket's waiters look.
             units.unitChanged(unit.name());
             if (sockets != null) sockets.serviceChanged(unit.name(), DaemonSockets.down(unit));
+            if (DaemonSockets.down(unit)) {
+                fdStore.stopped(unit.name(), unit.spec().fdStore().preserve(), unit.startFollows());
+            }
             if (commands != null) commands.unitChanged(unit);
         }
 
@@ -846,6 +854,7 @@ public final class Daemon implements ServiceHost {
         @Override
         public void removed(UnitService unit) {
             if (unitPids != null) unitPids.removed(unit);
+            fdStore.release(unit.name());
             if (commands != null) commands.unitRemoved(unit);
             if (!stopping) units.nameFreed(unit.name());
         }

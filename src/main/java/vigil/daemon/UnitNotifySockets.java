@@ -4,11 +4,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.Function;
 import vigil.loop.EventLoop;
+import vigil.model.UnitSpec;
 import vigil.loop.ReportLimiter;
 import vigil.os.Epoll;
 import vigil.os.Fds;
@@ -16,6 +20,7 @@ import vigil.os.NotifySocket;
 import vigil.os.OsException;
 import vigil.service.NotifyMessage;
 import vigil.service.UnitOs.NotifyReceiver;
+import vigil.socket.FdStore;
 
 /**
  * The units' sd_notify sockets: one datagram socket per unit, named after it, so a message needs no pid-to-unit
@@ -43,6 +48,9 @@ final class UnitNotifySockets {
      */
     private final Map<String, Integer> handedOver = new HashMap<>();
     private final ReportLimiter drops;
+    /** Where FDSTORE=1 puts the fds that come with a message, and each unit's limits; unset, they are closed. */
+    private FdStore fdStore;
+    private Function<String, UnitSpec.FdStore> fdStoreLimits = unit -> UnitSpec.FdStore.NONE;
 
     /** One unit's socket. */
     private static final class Socket {
@@ -64,6 +72,12 @@ final class UnitNotifySockets {
         this.drops = new ReportLimiter(COMPLAINT_INTERVAL, COMPLAINTS_SAID, loop::schedule,
                 (unit, unsaid, interval) -> reporter.say(unit, unsaid + " more notifications dropped in the last "
                         + interval.toSeconds() + " s (too long, or from a sender its NotifyAccess= does not allow)"));
+    }
+
+    /** Keeps the fds sent with {@code FDSTORE=1} in {@code store}, up to each unit's {@code limits}. */
+    void keepFdsIn(FdStore store, Function<String, UnitSpec.FdStore> limits) {
+        fdStore = store;
+        fdStoreLimits = limits;
     }
 
     /** The old daemon's socket of {@code unit} is {@code fd}: the unit's {@link #open} takes it up. */
@@ -149,26 +163,49 @@ final class UnitNotifySockets {
     private void receive(String unit, Socket socket) {
         try {
             int turn = 0;
-            for (var d = NotifySocket.receive(socket.fd, buffers); d.isPresent();
-                 d = ++turn < DATAGRAMS_PER_TURN ? NotifySocket.receive(socket.fd, buffers) : Optional.empty()) {
-                if (d.get().truncated()) {
-                    if (drops.allow(unit)) {
-                        reporter.say(unit, "notification from pid " + d.get().pid() + " dropped: longer than "
-                                + NotifySocket.MAX_MESSAGE + " bytes");
-                    }
-                    continue;
-                }
-                NotifyMessage message = NotifyMessage.parse(d.get().text());
-                // A barrier needs no NotifyAccess= (systemd-notify sends it from its own pid after speaking for
-                // its parent).
-                if (message.isEmpty()) continue;
-                if (!socket.receiver.receive(d.get().pid(), d.get().uid(), message.fields()) && drops.allow(unit)) {
-                    reporter.say(unit, "notification from pid " + d.get().pid()
-                            + " dropped: its NotifyAccess= does not allow that sender");
+            for (var d = NotifySocket.receiveWithFds(socket.fd, buffers); d.isPresent();
+                 d = ++turn < DATAGRAMS_PER_TURN ? NotifySocket.receiveWithFds(socket.fd, buffers)
+                         : Optional.empty()) {
+                List<Integer> fds = new ArrayList<>(d.get().fds());
+                try {
+                    handle(unit, socket, d.get(), fds);
+                } finally {
+                    // Whatever the store did not take: a barrier's pipe, a refused sender's, a message without
+                    // FDSTORE=1.
+                    fds.forEach(Fds::close);
                 }
             }
         } catch (OsException e) {
             if (drops.allow(unit)) reporter.say(unit, "notify socket: " + e.getMessage());
         }
+    }
+
+    /** Acts on one datagram; the fds of {@code fds} it stores it removes from the list. */
+    private void handle(String unit, Socket socket, NotifySocket.Datagram d, List<Integer> fds) {
+        if (d.truncated()) {
+            if (drops.allow(unit)) {
+                reporter.say(unit, "notification from pid " + d.pid() + " dropped: longer than "
+                        + NotifySocket.MAX_MESSAGE + " bytes");
+            }
+            return;
+        }
+        NotifyMessage message = NotifyMessage.parse(d.text());
+        // A barrier needs no NotifyAccess= (systemd-notify sends it from its own pid after speaking for its parent).
+        if (message.isEmpty()) return;
+        if (!socket.receiver.receive(d.pid(), d.uid(), message.fields())) {
+            if (drops.allow(unit)) {
+                reporter.say(unit, "notification from pid " + d.pid()
+                        + " dropped: its NotifyAccess= does not allow that sender");
+            }
+            return;
+        }
+        Map<String, String> fields = message.fields();
+        String name = fields.get("FDNAME");
+        if (name != null && name.isEmpty()) name = null;
+        if ("1".equals(fields.get("FDSTOREREMOVE")) && name != null && fdStore != null) fdStore.remove(unit, name);
+        if (fdStore == null || !"1".equals(fields.get("FDSTORE")) || fds.isEmpty()) return;
+        String problem = fdStore.store(unit, fdStoreLimits.apply(unit), List.copyOf(fds), name);
+        fds.clear();
+        if (!problem.isEmpty()) reporter.say(unit, "FDSTORE=1 from pid " + d.pid() + ": " + problem);
     }
 }

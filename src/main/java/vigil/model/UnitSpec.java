@@ -60,7 +60,24 @@ public record UnitSpec(
         List<Condition> conditions,
         List<EnvironmentFile> environmentFiles,
         List<String> unsetEnvironment,
-        ResourceLimits resources) implements ServiceSpec {
+        ResourceLimits resources,
+        FdStore fdStore) implements ServiceSpec {
+
+    /**
+     * The unit's fd store (sd_notify(3) {@code FDSTORE=1}): at most {@code max} fds ({@code FileDescriptorStoreMax=},
+     * 0 refusing every one, as systemd), kept as {@code preserve} says ({@code FileDescriptorStorePreserve=}).
+     */
+    public record FdStore(int max, Preserve preserve) {
+        public static final FdStore NONE = new FdStore(0, Preserve.RESTART);
+
+        public FdStore {
+            Objects.requireNonNull(preserve, "preserve");
+            if (max < 0) throw new IllegalArgumentException("FileDescriptorStoreMax= below 0");
+        }
+
+        /** {@code no}: released at every stop; {@code restart}: kept while a start follows; {@code yes}: kept. */
+        public enum Preserve { NO, RESTART, YES }
+    }
 
     /**
      * One {@code Condition*=} that Vigil evaluates before a start; a unit whose conditions do not hold is skipped,
@@ -237,6 +254,7 @@ public record UnitSpec(
         environmentFiles = List.copyOf(environmentFiles);
         unsetEnvironment = List.copyOf(unsetEnvironment);
         Objects.requireNonNull(resources, "resources");
+        Objects.requireNonNull(fdStore, "fdStore");
         if (type != Type.ONESHOT && commands.getOrDefault(Phase.START, List.of()).size() != 1) {
             throw new IllegalArgumentException(name + ": only Type=oneshot may have other than one ExecStart=");
         }
@@ -288,6 +306,7 @@ public record UnitSpec(
         private List<EnvironmentFile> environmentFiles = List.of();
         private List<String> unsetEnvironment = List.of();
         private ResourceLimits resources = ResourceLimits.NONE;
+        private FdStore fdStore = FdStore.NONE;
 
         private Builder(String name, Path source) {
             this.name = name;
@@ -410,11 +429,16 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder fdStore(FdStore store) {
+            fdStore = Objects.requireNonNull(store);
+            return this;
+        }
+
         public UnitSpec build() {
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
-                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources);
+                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources, fdStore);
         }
     }
 }

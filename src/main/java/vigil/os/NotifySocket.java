@@ -7,13 +7,16 @@ import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * The server end of sd_notify (sd_notify(3)): an AF_UNIX datagram socket with SO_PASSCRED, so every message
  * carries the sender's pid, uid and gid as the kernel saw them (SCM_CREDENTIALS), whatever the sender claims.
- * Fds that come with a message (SCM_RIGHTS: BARRIER=1's pipe, FDSTORE=1) are closed once it is read: Vigil keeps
- * no fd store, and closing a barrier's fd after every earlier message was handled is exactly what it asks.
+ * Fds that come with a message (SCM_RIGHTS: BARRIER=1's pipe, FDSTORE=1) are closed once it is read by
+ * {@link #receive} (closing a barrier's fd after every earlier message was handled is exactly what it asks);
+ * {@link #receiveWithFds} hands them to a caller that keeps an fd store.
  */
 public final class NotifySocket {
     private NotifySocket() {}
@@ -31,8 +34,17 @@ public final class NotifySocket {
 
     private static final MethodHandle RECVMSG = Native.linkErrno("recvmsg", 3);
 
-    /** One message as received: who sent it, and its text (empty if it was truncated and must be ignored). */
-    public record Datagram(int pid, int uid, int gid, String text, boolean truncated, int fds) {}
+    /**
+     * One message as received: who sent it, and its text (empty if it was truncated and must be ignored).
+     *
+     * @param fds the fds that came with it: closed already by {@link #receive}, open (close-on-exec) and the
+     *            caller's to close from {@link #receiveWithFds}
+     */
+    public record Datagram(int pid, int uid, int gid, String text, boolean truncated, List<Integer> fds) {
+        public Datagram {
+            fds = List.copyOf(fds);
+        }
+    }
 
     /**
      * A non-blocking, close-on-exec datagram socket bound at {@code path} (a stale socket file there is replaced),
@@ -65,8 +77,17 @@ public final class NotifySocket {
         final MemorySegment header = arena.allocate(MSGHDR_SIZE, 8);
     }
 
-    /** The next datagram, or empty if none is waiting. */
+    /** The next datagram, or empty if none is waiting; the fds that came with it are closed. */
     public static Optional<Datagram> receive(int fd, Buffers b) throws OsException {
+        return receive(fd, b, false);
+    }
+
+    /** The next datagram, or empty if none is waiting, with the fds that came with it open: the caller closes them. */
+    public static Optional<Datagram> receiveWithFds(int fd, Buffers b) throws OsException {
+        return receive(fd, b, true);
+    }
+
+    private static Optional<Datagram> receive(int fd, Buffers b, boolean keepFds) throws OsException {
         b.iov.set(ValueLayout.ADDRESS, 0, b.data);
         b.iov.set(ValueLayout.JAVA_LONG, 8, b.data.byteSize());
         b.header.fill((byte) 0);
@@ -93,7 +114,8 @@ public final class NotifySocket {
         }
         int flags = b.header.get(ValueLayout.JAVA_INT, 48);
         long controlLength = b.header.get(ValueLayout.JAVA_LONG, 40);
-        int pid = 0, uid = -1, gid = -1, fds = 0;
+        int pid = 0, uid = -1, gid = -1;
+        List<Integer> fds = new ArrayList<>();
         for (long at = 0; at + CMSG_HEADER <= controlLength; ) {
             long length = b.control.get(ValueLayout.JAVA_LONG, at);
             int level = b.control.get(ValueLayout.JAVA_INT, at + 8);
@@ -105,8 +127,9 @@ public final class NotifySocket {
                 gid = b.control.get(ValueLayout.JAVA_INT, at + CMSG_HEADER + 8);
             } else if (level == UnixSocket.SOL_SOCKET && type == SCM_RIGHTS) {
                 for (long p = at + CMSG_HEADER; p + 4 <= at + length; p += 4) {
-                    Fds.close(b.control.get(ValueLayout.JAVA_INT, p));
-                    fds++;
+                    int received = b.control.get(ValueLayout.JAVA_INT, p);
+                    if (!keepFds) Fds.close(received);
+                    fds.add(received);
                 }
             }
             at += (length + 7) & ~7L;

@@ -300,6 +300,14 @@ public final class UnitService {
         stopNow();
     }
 
+    /**
+     * Whether a start follows the stop under way or just ended (an automatic restart, a {@code restart}, or a
+     * restart job's stop): what {@code FileDescriptorStorePreserve=restart} keeps the fd store for.
+     */
+    public boolean startFollows() {
+        return state == UnitState.AUTO_RESTART || startWhenStopped && want == Want.UP || stoppingForRestart;
+    }
+
     /** Stops the unit and starts it again (the stop uses RestartKillSignal= if set). */
     public void restart() {
         if (want == Want.EXIT) return;

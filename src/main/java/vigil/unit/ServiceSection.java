@@ -45,6 +45,7 @@ public record ServiceSection(
         int reloadSignal,
         List<String> sockets,
         int fileDescriptorStoreMax,
+        String fileDescriptorStorePreserve,
         ExecContext exec,
         KillContext kill,
         ResourceLimits resources) {
@@ -151,6 +152,7 @@ public record ServiceSection(
         private int reloadSignal = Signals.SIGHUP;
         private final List<String> sockets = new ArrayList<>();
         private int fileDescriptorStoreMax;
+        private String fileDescriptorStorePreserve = "restart";
         private final ExecContext.Builder exec = new ExecContext.Builder();
         private final KillContext.Builder kill = new KillContext.Builder();
         private final ResourceSettings resources = new ResourceSettings(ResourceSettings.Machine.current());
@@ -217,8 +219,16 @@ public record ServiceSection(
                     }
                 }
                 case "FileDescriptorStoreMax" -> fileDescriptorStoreMax = empty ? 0 : Values.unsigned(value);
+                case "FileDescriptorStorePreserve" -> fileDescriptorStorePreserve = empty ? "restart"
+                        : preserve(value);
                 default -> throw new IllegalArgumentException("[Service] " + key + " is not a typed directive");
             }
+        }
+
+        /** {@code no}, {@code yes} (or another boolean) or {@code restart}, as systemd reads it. */
+        private static String preserve(String value) throws InvalidValueException {
+            if (value.equals("restart")) return value;
+            return Values.bool(value) ? "yes" : "no";
         }
 
         /** The resource-control settings, which the compiler routes here itself: systemd ignores their bad values. */
@@ -253,7 +263,7 @@ public record ServiceSection(
             return new ServiceSection(t, exitType, remainAfterExit, guessMainPid, pidFile, busName, commands, restart,
                     restartSec, restartSteps, restartMaxDelay, start, stop, timeoutAbort.orElse(stop), runtimeMax,
                     watchdog, success, prevent, force, access, reloadSignal, sockets, fileDescriptorStoreMax,
-                    exec.build(), kill.build(), resources.build());
+                    fileDescriptorStorePreserve, exec.build(), kill.build(), resources.build());
         }
     }
 }

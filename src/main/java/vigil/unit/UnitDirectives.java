@@ -129,7 +129,7 @@ public final class UnitDirectives {
             FailureAction RebootArgument Type:T ExitType:T Restart:T RestartMode PermissionsStartOnly:B
             RootDirectoryStartOnly:B RemainAfterExit:T GuessMainPID:T RestartPreventExitStatus:T
             RestartForceExitStatus:T SuccessExitStatus:T SysVStartPriority NonBlocking:B BusName:T
-            FileDescriptorStoreMax:T FileDescriptorStorePreserve NotifyAccess:T Sockets:T BusPolicy
+            FileDescriptorStoreMax:T FileDescriptorStorePreserve:T NotifyAccess:T Sockets:T BusPolicy
             USBFunctionDescriptors USBFunctionStrings OOMPolicy:R OpenFile ReloadSignal:T
             """;
 

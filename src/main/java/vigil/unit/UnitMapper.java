@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -106,7 +107,7 @@ public final class UnitMapper {
                 .reloadSignal(service.reloadSignal())
                 .resources(service.resources());
         KillContext k = service.kill();
-        b.kill(new UnitSpec.Kill(UnitSpec.KillMode.valueOf(k.killMode().toUpperCase(java.util.Locale.ROOT)
+        b.kill(new UnitSpec.Kill(UnitSpec.KillMode.valueOf(k.killMode().toUpperCase(Locale.ROOT)
                 .replace('-', '_')), k.killSignal(), k.restartKillSignal().isPresent()
                 ? Optional.of(k.restartKillSignal().getAsInt()) : Optional.empty(), k.sendSighup(), k.sendSigkill(),
                 k.finalKillSignal(), k.watchdogSignal()));
@@ -122,7 +123,8 @@ public final class UnitMapper {
                 .filter(c -> UnitSpec.Condition.EVALUATED.contains(c.check()))
                 .map(c -> new UnitSpec.Condition(c.check(), c.trigger(), c.negate(), c.argument()))
                 .toList());
-        if (service.fileDescriptorStoreMax() > 0) notes.add("FileDescriptorStoreMax=: no fd store; ignored");
+        b.fdStore(new UnitSpec.FdStore(service.fileDescriptorStoreMax(), UnitSpec.FdStore.Preserve.valueOf(
+                service.fileDescriptorStorePreserve().toUpperCase(Locale.ROOT))));
         if (!service.runtimeMax().isInfinite()) notes.add("RuntimeMaxSec=: not enforced; ignored");
         if (service.exitType() == ServiceSection.ExitType.CGROUP) {
             notes.add("ExitType=cgroup: without cgroups the unit ends with its main process");

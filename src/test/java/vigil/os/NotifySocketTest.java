@@ -89,7 +89,7 @@ class NotifySocketTest {
             } catch (OsException e) {
                 throw new AssertionError(e);
             }
-            return got.stream().anyMatch(d -> d.fds() > 0) || !child.isAlive();
+            return got.stream().anyMatch(d -> !d.fds().isEmpty()) || !child.isAlive();
         });
         assertTrue(got.getFirst().text().contains("READY=1"), got.toString());
         assertTrue(got.getFirst().text().contains("STATUS=up and running"), got.toString());
