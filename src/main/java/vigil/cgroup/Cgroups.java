@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import vigil.loop.EventLoop;
 import vigil.os.Children;
 import vigil.os.Epoll;
@@ -20,16 +22,25 @@ import vigil.service.ControlGroup;
  * root, as PID 1), one per service, made on first use and removed once empty after the service went away. Their
  * {@code cgroup.events} files are watched with one inotify instance on the event loop, so an emptied cgroup is
  * seen the moment it empties, without polling.
+ *
+ * <p>Several daemons may start in one cgroup (a root daemon and a user's test daemon in one session; the test
+ * suite). Each must own its slice, or one would stop what another started ("leftovers" in a cgroup it thinks its
+ * own). A daemon claims a slice by moving into its leaf, PID 1 too (as systemd's is in init.scope):
+ * {@code vigil-daemon.scope} for {@code vigil.slice}, if no other process is in it, else
+ * {@code vigil-daemon-PID.scope} for {@code vigil-PID.slice}. A re-exec'd daemon, in its leaf already, keeps the
+ * slice that goes with it.
  */
 public final class Cgroups implements AutoCloseable {
     /** The directory under Vigil's own cgroup where the services' cgroups go. */
     static final String SLICE = "vigil.slice";
     /**
-     * Where Vigil moves itself when its own cgroup is not the root: a cgroup with processes in it cannot give its
-     * children controllers (cgroup v2's "no internal processes" rule), so Vigil leaves it for a leaf, as systemd
-     * does with init.scope.
+     * Where Vigil moves itself: a cgroup with processes in it cannot give its children
+     * controllers (cgroup v2's "no internal processes" rule), so Vigil leaves it for a leaf, as systemd does with
+     * init.scope; and being in it is how a daemon claims {@link #SLICE}.
      */
     static final String OWN_LEAF = "vigil-daemon.scope";
+    /** The leaf of a daemon that found {@link #OWN_LEAF} taken: {@code vigil-daemon-PID.scope}. */
+    private static final Pattern LEAF = Pattern.compile("vigil-daemon(-\\d+)?\\.scope");
 
     private final Hierarchy hierarchy;
     private final Path slice;
@@ -67,20 +78,29 @@ public final class Cgroups implements AutoCloseable {
         Optional<Hierarchy> found = Hierarchy.find();
         if (found.isEmpty()) return new Setup.Untracked("no cgroup v2 hierarchy is mounted");
         Hierarchy hierarchy = found.get();
+        Path own = hierarchy.own();
         // After a daemon-reexec Vigil is in its leaf already: the services' cgroups are beside it.
-        Path base = hierarchy.own().getFileName() != null && hierarchy.own().getFileName().toString().equals(OWN_LEAF)
-                ? hierarchy.own().getParent() : hierarchy.own();
+        Matcher inLeaf = own.getFileName() == null ? null : LEAF.matcher(own.getFileName().toString());
+        boolean reexeced = inLeaf != null && inLeaf.matches();
+        Path base = reexeced ? own.getParent() : own;
         if (!Files.isWritable(base) || !Files.isWritable(base.resolve("cgroup.procs"))) {
             return new Setup.Untracked("cgroup " + base + " is not writable by uid " + Children.getuid()
                     + " (not delegated to it, or read-only)");
         }
-        Path slice = base.resolve(SLICE);
+        String sliceName;
+        if (reexeced) {
+            sliceName = inLeaf.group(1) == null ? SLICE : "vigil" + inLeaf.group(1) + ".slice";
+        } else {
+            Optional<String> claimed = claim(base, say);
+            if (claimed.isEmpty()) return new Setup.Untracked("cannot move Vigil into a leaf cgroup under " + base);
+            sliceName = claimed.get();
+        }
+        Path slice = base.resolve(sliceName);
         try {
             Files.createDirectories(slice);
         } catch (IOException e) {
             return new Setup.Untracked("cannot make " + slice + ": " + e.getMessage());
         }
-        if (!base.equals(hierarchy.mount()) && base.equals(hierarchy.own())) leaveForLeaf(base, say);
         try {
             return new Setup.Tracked(new Cgroups(hierarchy, slice, loop, say, Inotify.create()));
         } catch (OsException e) {
@@ -88,16 +108,35 @@ public final class Cgroups implements AutoCloseable {
         }
     }
 
-    /** Moves Vigil into {@link #OWN_LEAF} under {@code base}; a failure costs only controllers for the children. */
-    private static void leaveForLeaf(Path base, Consumer<String> say) {
-        Path leaf = base.resolve(OWN_LEAF);
+    /**
+     * Moves Vigil into {@link #OWN_LEAF} under {@code base} and returns {@link #SLICE}, if no other process is in
+     * that leaf once Vigil is; else into a leaf and slice named for its pid. Two daemons that race both see the
+     * other and both take their own. Empty if Vigil cannot move at all.
+     */
+    private static Optional<String> claim(Path base, Consumer<String> say) {
+        String pid = Integer.toString(Children.getpid());
+        Path shared = base.resolve(OWN_LEAF);
         try {
-            Files.createDirectories(leaf);
-            Files.writeString(leaf.resolve("cgroup.procs"), Integer.toString(Children.getpid()));
+            Files.createDirectories(shared);
+            if (processesIn(shared).isEmpty()) {
+                Files.writeString(shared.resolve("cgroup.procs"), pid);
+                if (processesIn(shared).equals(List.of(pid))) return Optional.of(SLICE);
+            }
+            Path mine = base.resolve("vigil-daemon-" + pid + ".scope");
+            Files.createDirectories(mine);
+            Files.writeString(mine.resolve("cgroup.procs"), pid);
+            say.accept("another Vigil daemon owns " + base.resolve(SLICE) + ": this one's services go in "
+                    + base.resolve("vigil-" + pid + ".slice"));
+            return Optional.of("vigil-" + pid + ".slice");
         } catch (IOException e) {
-            say.accept("cannot move Vigil into " + leaf + ": " + e.getMessage()
-                    + "; its services' cgroups can have no controllers");
+            say.accept("cannot move Vigil into a leaf cgroup under " + base + ": " + e.getMessage());
+            return Optional.empty();
         }
+    }
+
+    private static List<String> processesIn(Path cgroup) throws IOException {
+        return Files.readAllLines(cgroup.resolve("cgroup.procs")).stream().map(String::strip)
+                .filter(line -> !line.isEmpty()).toList();
     }
 
     /** The v2 hierarchy. */

@@ -98,6 +98,10 @@ final class ActionCommands {
     static final class Restart extends WaitingAction {
     }
 
+    @Command(name = "try-restart", description = "Restart the services that are running; leave the others down.")
+    static final class TryRestart extends WaitingAction {
+    }
+
     @Command(name = "once",
             description = "Start the services if they are down, but do not restart them when they exit.")
     static final class Once extends WaitingAction {

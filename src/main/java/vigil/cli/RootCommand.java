@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
 final class RootCommand implements Runnable {
     /** Every subcommand's name, in the order help lists them. */
     private static final List<String> COMMANDS = List.of("daemon", "init", "run", "status", "start", "stop", "restart",
+            "try-restart",
             "once", "kill", "signal", "pause", "cont", "reload", "isolate", "reset-failed", "wait", "add", "remove",
             "rescan",
             "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version",
@@ -36,6 +37,7 @@ final class RootCommand implements Runnable {
             case "start" -> new ActionCommands.Start();
             case "stop" -> new ActionCommands.Stop();
             case "restart" -> new ActionCommands.Restart();
+            case "try-restart" -> new ActionCommands.TryRestart();
             case "once" -> new ActionCommands.Once();
             case "kill" -> new ActionCommands.Kill();
             case "signal" -> new ActionCommands.Signal();

@@ -264,7 +264,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
             return;
         }
         Service s = find(a.name());
-        String verb = a.action().name().toLowerCase(Locale.ROOT);
+        String verb = a.action().name().toLowerCase(Locale.ROOT).replace('_', '-');
         access.checkControl(client.peer(), s, verb);
         if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
             throw new Failure(Error.SHUTTING_DOWN, s.name() + ": the daemon is shutting down");
@@ -284,6 +284,10 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case RESTART -> {
                 if (!directoryJob(JobType.RESTART, s)) s.restart();
             }
+            // systemctl's try-restart: a restart of a service that runs; one that is down stays down.
+            case TRY_RESTART -> {
+                if (pidBefore > 0 && !directoryJob(JobType.RESTART, s)) s.restart();
+            }
             case ONCE -> s.once();
             case KILL -> signal(s, Signals.SIGKILL, a.whom());
             case SIGNAL -> signal(s, a.signal(), a.whom());
@@ -298,6 +302,14 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case START -> waits.await(client, id, s, "up", Service::ready, true, a.timeout(), pidBefore);
             case RESTART -> waits.await(client, id, s, "up", svc -> svc.ready() && svc.pid() != pidBefore, true,
                     a.timeout(), pidBefore);
+            case TRY_RESTART -> {
+                if (pidBefore > 0) {
+                    waits.await(client, id, s, "up", svc -> svc.ready() && svc.pid() != pidBefore, true,
+                            a.timeout(), pidBefore);
+                } else {
+                    client.send(okWith(id, s));
+                }
+            }
             case ONCE -> waits.await(client, id, s, "up", svc -> ServiceWaits.isUp(svc) || svc.pid() != pidBefore,
                     true, a.timeout(), pidBefore);
             case STOP -> waits.await(client, id, s, "down", ControlCommands::isDown, false, a.timeout(), s.pid());
@@ -307,7 +319,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
 
     /** Units are the daemon owner's; the reply comes at once, with the unit's state after the command. */
     private void actOnUnit(ControlServer.Client client, Object id, Request.Act a, UnitService u) throws Failure {
-        String verb = a.action().name().toLowerCase(Locale.ROOT);
+        String verb = a.action().name().toLowerCase(Locale.ROOT).replace('_', '-');
         access.checkOwner(client.peer(), verb + " " + u.name());
         if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
             throw new Failure(Error.SHUTTING_DOWN, u.name() + ": the daemon is shutting down");
@@ -326,6 +338,12 @@ public final class ControlCommands implements ControlServer.LineHandler {
             case RESTART -> {
                 jobs = unitJobs(JobType.RESTART, u);
                 goal = UnitWaits.Goal.ACTIVE;
+            }
+            case TRY_RESTART -> {
+                // A unit that is down is left down: the job is done at once, and there is nothing to wait for.
+                boolean up = host.engine().activity(u.name()).up();
+                jobs = unitJobs(JobType.TRY_RESTART, u);
+                if (up) goal = UnitWaits.Goal.ACTIVE;
             }
             case KILL, SIGNAL -> {
                 int signal = a.action() == Action.KILL ? Signals.SIGKILL : a.signal();

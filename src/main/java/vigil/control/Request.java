@@ -16,7 +16,7 @@ public sealed interface Request {
     record Status(List<String> names) implements Request {}
 
     /** What an operator can tell one service to do; {@code wait} holds the reply until it is done. */
-    enum Action { START, STOP, RESTART, ONCE, KILL, SIGNAL, PAUSE, CONT }
+    enum Action { START, STOP, RESTART, TRY_RESTART, ONCE, KILL, SIGNAL, PAUSE, CONT }
 
     /**
      * @param signal  the signal for {@link Action#SIGNAL}, else 0

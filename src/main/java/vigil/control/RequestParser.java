@@ -60,6 +60,7 @@ public final class RequestParser {
             case "start" -> f.act(Action.START, true);
             case "stop" -> f.act(Action.STOP, true);
             case "restart" -> f.act(Action.RESTART, true);
+            case "try-restart" -> f.act(Action.TRY_RESTART, true);
             case "once" -> f.act(Action.ONCE, true);
             case "kill" -> f.withWhom(f.act(Action.KILL, false));
             case "pause" -> f.act(Action.PAUSE, false);

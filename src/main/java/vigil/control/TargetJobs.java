@@ -51,13 +51,14 @@ final class TargetJobs {
     }
 
     void act(ControlServer.Client client, Object id, Request.Act a) throws Failure {
-        String verb = a.action().name().toLowerCase(Locale.ROOT);
+        String verb = a.action().name().toLowerCase(Locale.ROOT).replace('_', '-');
         access.checkOwner(client.peer(), verb + " " + a.name());
         if (host.stopping()) throw new Failure(Error.SHUTTING_DOWN, a.name() + ": the daemon is shutting down");
         JobType type = switch (a.action()) {
             case START -> JobType.START;
             case STOP -> JobType.STOP;
             case RESTART -> JobType.RESTART;
+            case TRY_RESTART -> JobType.TRY_RESTART;
             default -> throw new Failure(Error.BAD_REQUEST, verb + " is for services and units, not for targets");
         };
         List<Job> jobs = switch (host.unitJob(type, a.name())) {

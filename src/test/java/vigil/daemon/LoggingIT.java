@@ -28,6 +28,7 @@ import vigil.testing.Await;
 import vigil.testing.DaemonProcess;
 import vigil.testing.Procs;
 import vigil.testing.ServiceDirs;
+import vigil.testing.Tools;
 
 /** Vigil's built-in capture of service output, through a real daemon: nothing lost, nothing doubled, no one starved. */
 class LoggingIT {
@@ -227,12 +228,17 @@ class LoggingIT {
         script(svc.resolve("run"), "(read x < gate; echo from the orphan; head -c 10000 /dev/zero | tr '\\0' y;"
                 + " echo) & echo from the service; exit 0");
         script(svc.resolve("finish"), "exit 125");
-        daemon = DaemonProcess.daemon(sandbox, root);
+        // Without cgroups: with them, what a service leaves behind is stopped when it goes down (CgroupIT), and an
+        // orphan that outlives its service, which this test is about, is what a host without cgroups sees.
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--no-cgroups", "--log-dir",
+                DaemonProcess.logDir(sandbox).toString(), root.toString());
         Path log = DaemonProcess.logDir(sandbox).resolve("parent");
         Await.until("the service's line", WAIT, () -> texts(log).contains("from the service"));
         ServiceDirs.awaitDown(svc, WAIT);
 
-        Files.writeString(svc.resolve("gate"), "go\n");
+        // Through timeout(1): opening a FIFO with no reader left (the orphan killed) would block the test for ever.
+        assertEquals(0, Tools.run(sandbox, "timeout", "20", "sh", "-c", "echo go > '" + svc.resolve("gate") + "'")
+                .exit(), "the orphan reads the gate");
         Await.until("the orphan's lines", WAIT, () -> texts(log).size() == 5);
         List<String> lines = texts(log);
         assertEquals(List.of("from the service", "from the orphan"), lines.subList(0, 2));
