@@ -193,9 +193,26 @@ public final class JobEngine {
     private Outcome apply(String unit, Transaction.Plan plan) {
         plan.messages().forEach(m -> listener.say(unit, m));
         List<Job> installed = new ArrayList<>();
-        for (var entry : plan.jobs().entrySet()) installed.add(install(entry.getKey(), entry.getValue()));
+        for (var entry : plan.jobs().entrySet()) {
+            String u = entry.getKey();
+            // As systemd's transaction_drop_redundant: a job that would change nothing (the stop of shutdown.target
+            // that every start pulls in, the start of an active requirement) is left out, unless it is the anchor or
+            // must replace a job installed on its unit.
+            boolean anchor = installed.isEmpty();
+            if (!anchor && !jobs.containsKey(u) && redundant(entry.getValue(), activity(u))) continue;
+            installed.add(install(u, entry.getValue()));
+        }
         dispatch();
         return new Outcome.Queued(installed.getFirst(), installed);
+    }
+
+    /** systemd's job_type_is_redundant: a start of an active unit, a stop of one that is down. */
+    private static boolean redundant(JobType type, Activity now) {
+        return switch (type) {
+            case START -> now.active();
+            case STOP -> now.down();
+            case RESTART, RELOAD, TRY_RESTART -> false;
+        };
     }
 
     /** The job installed on {@code unit}, if any. */

@@ -75,6 +75,23 @@ class JobEngineTest {
     }
 
     @Test
+    void jobsThatWouldChangeNothingAreLeftOutOfTheTransactionButTheAnchorIsNot() {
+        unit("db.service");
+        unit("rescue.service");
+        unit("app.service", "Requires=db.service", "After=db.service", "Conflicts=rescue.service");
+        engine();
+        units.set("db.service", Activity.ACTIVE);
+        JobEngine.Outcome.Queued q = (JobEngine.Outcome.Queued) engine.enqueue(JobType.START, "app.service");
+        // db is active and rescue is down: systemd's transaction_drop_redundant leaves both jobs out.
+        assertEquals(List.of("app.service"), q.jobs().stream().map(Job::unit).toList());
+        assertEquals(List.of("start app.service"), units.calls);
+        units.set("app.service", Activity.ACTIVE);
+        JobEngine.Outcome.Queued again = (JobEngine.Outcome.Queued) engine.enqueue(JobType.START, "app.service");
+        assertEquals(List.of("app.service"), again.jobs().stream().map(Job::unit).toList(), "the anchor stays");
+        assertEquals(List.of("app.service/start done", "app.service/start done"), finished);
+    }
+
+    @Test
     void unorderedJobsAllRunInTheSameTurn() {
         unit("db.service");
         unit("cache.service");
