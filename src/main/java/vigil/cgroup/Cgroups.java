@@ -156,7 +156,10 @@ public final class Cgroups implements AutoCloseable {
      */
     public ControlGroup of(String name) throws IOException {
         ServiceCgroup known = byName.get(name);
-        if (known != null && Files.isDirectory(known.directory())) return known;
+        if (known != null && Files.isDirectory(known.directory())) {
+            known.reclaimed();
+            return known;
+        }
         Path directory = slice.resolve(name);
         Files.createDirectories(directory);
         ServiceCgroup made = new ServiceCgroup(this, directory, "/" + hierarchy.mount().relativize(directory));

@@ -127,6 +127,14 @@ final class ServiceCgroup implements ControlGroup {
         owner.recheckLater(this);
     }
 
+    /**
+     * A new service of the same name takes the cgroup (a transient service removed and a directory that takes its
+     * name): it is kept, not removed under the new service once the old one's processes are gone.
+     */
+    void reclaimed() {
+        released = false;
+    }
+
     /** cgroup.events changed (or may have): runs the waiter and removes a released directory once empty. */
     void eventsChanged() {
         if (populated()) return;

@@ -686,7 +686,10 @@ public final class UnitTable {
             return Outcome.UNCHANGED;
         }
         Optional<Path> directory = existing == null ? dirNodes.path(name) : Optional.empty();
-        if (directory.isPresent()) {
+        // Another user's transient service gives way to root's unit file (it is stopped and removed, and the unit
+        // waits for the name below); a service directory, or root's own transient service, keeps the name.
+        if (directory.isPresent()
+                && !(supervisor.get(name).isPresent() && giveWay.test(name, read.loaded().unit().file().fragment()))) {
             reporter.say(name, "not loaded: the service directory " + directory.get() + " is " + name
                     + " too; the unit file " + read.loaded().unit().file().fragment() + " is not loaded");
             return Outcome.FAILED;

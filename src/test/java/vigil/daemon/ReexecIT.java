@@ -81,8 +81,11 @@ class ReexecIT {
     private static List<String> java(String... args) {
         List<String> command = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                "vigil.cli.Main"));
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                // The test's class path has the staged jar (target/jar/), with no vigil-exec beside it: the daemon
+                // spawns every service in its cgroup through the helper, so it is named.
+                "-Dvigil.exec=" + Path.of(System.getProperty("vigil.launcher")).resolveSibling("target/vigil-exec"),
+                "-cp", System.getProperty("java.class.path"), "vigil.cli.Main"));
         command.addAll(List.of(args));
         return command;
     }
