@@ -191,4 +191,27 @@ class CgroupIT {
         assertEquals(0, Tools.run(sandbox, sv.toString(), "down", dir.toString()).exit());
         awaitGone(pids);
     }
+
+    @Test
+    void aSecondDaemonInTheSameCgroupTakesASliceOfItsOwnAndStopsNothingOfTheFirsts() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path first = ServiceDirs.service(root, "same", "exec sleep 1107");
+        startDaemon(root.toString());
+        long firstPid = ServiceDirs.awaitRunning(first, WAIT);
+
+        Path other = Files.createDirectories(sandbox.resolve("second"));
+        Path otherRoot = Files.createDirectories(other.resolve("sv"));
+        Path second = ServiceDirs.service(otherRoot, "same", "exec sleep 1108");
+        try (DaemonProcess two = DaemonProcess.start(other, Map.of(), cgroup.wrapper(), "daemon", "--log-dir",
+                DaemonProcess.logDir(other).toString(), otherRoot.toString())) {
+            two.awaitLine("another Vigil daemon owns .*vigil\\.slice: this one's services go in .*vigil-"
+                    + two.pid() + "\\.slice", WAIT);
+            long secondPid = ServiceDirs.awaitRunning(second, WAIT);
+            assertEquals(List.of(secondPid), TestCgroup.pids(cgroup.service("same.service").getParent()
+                    .resolveSibling("vigil-" + two.pid() + ".slice").resolve("same.service")));
+            assertEquals(List.of(firstPid), TestCgroup.pids(cgroup.service("same.service")),
+                    "the first daemon's service is where it was, untouched");
+        }
+        assertTrue(alive(firstPid), "the second daemon's exit leaves the first's service running");
+    }
 }
