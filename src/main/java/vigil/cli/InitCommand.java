@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vigil.init.Init;
@@ -19,12 +20,15 @@ import vigil.os.Namespaces;
 import vigil.reexec.Handover;
 import vigil.reexec.HandoverCodec;
 import vigil.reexec.Reexec;
+import vigil.watchdog.HardwareWatchdog;
 
 @Command(name = "init",
         description = {"Run as PID 1 (the system's init, or a container's): run the boot script, supervise as "
                 + "vigil daemon does, and on a signal stop every service, run the shutdown script, stop every "
                 + "process left and end the system.",
                 "TERM, USR2 and PWR power off; INT (Ctrl-Alt-Del) reboots; USR1 halts; vigil shutdown powers off.",
+                "A container's init exits with the exit code of the critical service whose end stopped it (or that "
+                        + "stopped last with it), else 0; see the critical file and X-Vigil-Critical=.",
                 "Refuses to run as any other process: it ends by signalling every process."})
 final class InitCommand implements Callable<Integer> {
     static final Path DEFAULT_BOOT = Path.of("/etc/vigil/boot"), DEFAULT_SHUTDOWN = Path.of("/etc/vigil/shutdown");
@@ -60,6 +64,9 @@ final class InitCommand implements Callable<Integer> {
             description = "directories of service directories (default: /etc/service)")
     List<Path> roots = new ArrayList<>();
 
+    @Mixin
+    WatchdogOptions watchdog = new WatchdogOptions();
+
     /** Set by an init that re-executed itself: the fd of the state it handed over. Not for people. */
     @Option(names = Reexec.OPTION, hidden = true, paramLabel = "FD")
     Integer reexecState;
@@ -69,6 +76,14 @@ final class InitCommand implements Callable<Integer> {
         if (Children.getpid() != 1) {
             System.err.println("vigil init: not PID 1; to supervise services as any other process, use vigil daemon");
             return 2;
+        }
+        Optional<HardwareWatchdog.Settings> watchdogSettings;
+        try {
+            watchdogSettings = watchdog.settings();
+        } catch (IllegalArgumentException e) {
+            // Refused before anything starts: the kernel's init= goes on without it rather than panic.
+            System.err.println("vigil init: " + e.getMessage() + "; no hardware watchdog");
+            watchdogSettings = Optional.empty();
         }
         List<Path> services = roots.isEmpty() && units.isEmpty() ? List.of(DEFAULT_SERVICES) : roots;
         Optional<Handover> handover = Optional.empty();
@@ -80,7 +95,7 @@ final class InitCommand implements Callable<Integer> {
         }
         new Init(script(boot, DEFAULT_BOOT), script(shutdown, DEFAULT_SHUTDOWN), services, units,
                 target != null ? Optional.of(target) : kernelTarget(), control, logDir != null ? logDir : LogLocation.defaultRoot(),
-                TimestampFormat.ISO, handover)
+                TimestampFormat.ISO, handover, watchdogSettings)
                 .run(System.err);
         throw new AssertionError("the init returned");
     }
