@@ -70,7 +70,7 @@ public final class ServiceDirectory {
 
     private static final Set<String> KNOWN = Set.of("run", "finish", "down", "check", "notification-fd", "notify",
             "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir", "dependencies.d",
-            "resources");
+            "resources", "critical");
 
     /**
      * Loads {@code dir} as the service {@code name}.

@@ -119,7 +119,7 @@ class HardwareWatchdogTest {
         clock.advance(Duration.ofSeconds(9));
         watchdog.shuttingDown();
 
-        assertEquals(4, pets(fifo), "at 0, 3, 6 and 9 seconds; then once more at the re-arm");
+        assertEquals(5, pets(fifo), "at 0, 3, 6 and 9 seconds, then once more at the re-arm");
         assertEquals(1, said.stream().filter(s -> s.contains("ENOTTY")).count(), said.toString());
     }
 
