@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -70,6 +71,49 @@ final class InitCommand implements Callable<Integer> {
     /** Set by an init that re-executed itself: the fd of the state it handed over. Not for people. */
     @Option(names = Reexec.OPTION, hidden = true, paramLabel = "FD")
     Integer reexecState;
+
+    /**
+     * The command for a plain {@code init} line parsed without picocli, whose start-up costs PID 1 about 150 ms of
+     * CPU before the first service starts; null if the line holds anything else (help, a typo), which picocli then
+     * handles. {@code --units} takes every word up to the next option, as picocli's arity does.
+     */
+    static InitCommand parsePlain(String[] args) {
+        InitCommand command = new InitCommand();
+        List<String> words = new ArrayList<>(List.of(args).subList(0, 1));
+        boolean units = false, noUnitYet = false;
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--units")) {
+                if (noUnitYet) return null;
+                units = noUnitYet = true;
+            } else if (units && !a.startsWith("-")) {
+                words.add("--units=" + a);
+                noUnitYet = false;
+            } else {
+                if (noUnitYet) return null; // --units with no directory: picocli says so
+                units = false;
+                words.add(a);
+            }
+        }
+        if (noUnitYet) return null;
+        try {
+            boolean plain = PlainArguments.parse(words.toArray(String[]::new), 1, Map.of(
+                            "--boot", v -> command.boot = Path.of(v),
+                            "--shutdown", v -> command.shutdown = Path.of(v),
+                            "--control", v -> command.control = Path.of(v),
+                            "--units", v -> command.units.add(Path.of(v)),
+                            "--target", v -> command.target = v,
+                            "--log-dir", v -> command.logDir = Path.of(v),
+                            "--watchdog-device", v -> command.watchdog.devices.add(Path.of(v)),
+                            "--watchdog-sec", v -> command.watchdog.runtimeSeconds = Integer.parseInt(v),
+                            "--watchdog-reboot-sec", v -> command.watchdog.rebootSeconds = Integer.parseInt(v),
+                            Reexec.OPTION, v -> command.reexecState = Integer.parseInt(v)),
+                    Map.of(), v -> command.roots.add(Path.of(v)));
+            return plain ? command : null;
+        } catch (IllegalArgumentException e) {
+            return null; // picocli says what is wrong with it
+        }
+    }
 
     @Override
     public Integer call() {
