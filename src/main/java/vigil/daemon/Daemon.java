@@ -34,6 +34,7 @@ import vigil.model.UnitSpec;
 import vigil.os.Children;
 import vigil.os.Ending;
 import vigil.os.Errno;
+import vigil.os.IoErrors;
 import vigil.os.NativeHeap;
 import vigil.os.OsException;
 import vigil.os.Rlimits;
@@ -239,7 +240,7 @@ public final class Daemon implements ServiceHost {
             try {
                 reporter.logTo(loop, logs.openOwn());
             } catch (IOException e) {
-                reporter.say("cannot open Vigil's own log, so its messages go to stderr only: " + e.getMessage());
+                reporter.say("cannot open Vigil's own log, so its messages go to stderr only: " + IoErrors.describe(e));
             }
             Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
             Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
@@ -292,11 +293,10 @@ public final class Daemon implements ServiceHost {
                     daemon.commands = commands;
                     daemon.reexec.controlSocket(server.listenFd());
                 } catch (IOException e) {
-                    if (control != null) {
-                        reporter.say("cannot listen on the control socket " + socket + ": " + e.getMessage());
-                        return 1;
-                    }
-                    reporter.say("no control socket: " + e.getMessage());
+                    // A daemon no command can reach could be stopped only by a signal: say why and exit instead.
+                    reporter.say("cannot listen on the control socket: " + IoErrors.describe(e)
+                            + "; no command could reach this daemon, so it exits");
+                    return 1;
                 }
             }
             if (runtime != null) daemon.transientRoot = runtime.resolve("transient");
