@@ -451,9 +451,12 @@ public final class Daemon implements ServiceHost {
 
     /** A critical service (or the one command) is over for good: everything stops, the daemon exits with its code. */
     private void criticalEnded(CriticalServices.Ended ended) {
-        if (stopping) return;
-        shutdown(ended.name() + " (critical) " + ended.how() + ", so the daemon exits " + ended.code(),
-                new StopCause.CriticalEnded(ended.name(), ended.code()));
+        // After the state change that told of it is done: the stop reaches that very service again.
+        loop.execute(() -> {
+            if (stopping) return;
+            shutdown(ended.name() + " (critical) " + ended.how() + ", so the daemon exits " + ended.code(),
+                    new StopCause.CriticalEnded(ended.name(), ended.code()));
+        });
     }
 
     private void startUnits() {
