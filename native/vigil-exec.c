@@ -16,7 +16,8 @@
  *   setsid=1           setsid()
  *   chroot=DIR         chroot(DIR), then chdir("/") at once
  *   nice=N             setpriority(PRIO_PROCESS, 0, N): absolute, not an increment
- *   oom=N              write N to /proc/self/oom_score_adj
+ *   oom=N              write N to /proc/self/oom_score_adj; EPERM or EACCES is no failure (systemd ignores it,
+ *                      assuming a container) but a line on the program's stderr
  *   rlimit=RES:SOFT:HARD  (repeatable) RES is a number or a name (nofile, core, nproc...); SOFT/HARD may be inf
  *   umask=OCTAL        umask()
  *   groups=G1,G2,...   setgroups(); "groups=" clears the list
@@ -301,10 +302,18 @@ int main(int argc, char **argv) {
         if (chdir("/") < 0) fail("chdir", "/", errno);
     }
     if (have_nice && setpriority(PRIO_PROCESS, 0, nice) < 0) fail("nice", nice_text, errno);
+    int oom_refused = 0;
     if (oom) {
+        /*
+         * As systemd: a refusal (no CAP_SYS_RESOURCE to lower the score, as for root in a container) is no reason
+         * not to run the service. It is said once the program's stderr is in place, below.
+         */
         int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, oom, strlen(oom)) < 0) fail("oom", oom, errno);
-        close(fd);
+        if (fd < 0 || write(fd, oom, strlen(oom)) < 0) {
+            if (errno != EPERM && errno != EACCES) fail("oom", oom, errno);
+            oom_refused = errno;
+        }
+        if (fd >= 0) close(fd);
     }
     for (int l = 0; l < nlimits; l++)
         if (setrlimit(limits[l].resource, &limits[l].value) < 0) fail("rlimit", limits[l].arg, errno);
@@ -343,6 +352,10 @@ int main(int argc, char **argv) {
     } else {
         close_between(above, ~0U);
     }
+
+    if (oom_refused)
+        dprintf(2, "vigil-exec: oom %s: %s; ignored, as systemd ignores it (no privilege to lower the score, "
+                "as in a container)\n", oom, strerror(oom_refused));
 
     if (listen_pid || npid_env) {
         char pid[24];

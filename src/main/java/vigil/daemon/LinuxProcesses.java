@@ -499,6 +499,17 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     @Override
+    public List<Integer> forkedOrphans(Optional<ControlGroup> group, long sinceTicks) {
+        List<Integer> orphans = new ArrayList<>();
+        for (int pid : group.isPresent() ? group.get().pids() : ForkedOrphans.allPids()) {
+            if (children.containsKey(pid) || !ForkedOrphans.liveChildOf(pid, self)) continue;
+            if (group.isEmpty() && startTicksOf(pid) < sinceTicks) continue;
+            orphans.add(pid);
+        }
+        return orphans;
+    }
+
+    @Override
     public Optional<UnitOs.PidFile> readPidFile(Path file) {
         return PidFiles.read(file);
     }

@@ -29,6 +29,8 @@ import vigil.os.ExitStatus;
  * @param unsetEnvironment {@code UnsetEnvironment=}: {@code VAR} or {@code VAR=VALUE}, removed from each command's
  *                         environment as the last step
  * @param resources        its cgroup's limits, slice and OOM policy (systemd.resource-control(5))
+ * @param guessMainPid     {@code GuessMainPID=}: for {@link Type#FORKING} without {@code pidFile}, take the one
+ *                         process the start left behind as the main process
  */
 public record UnitSpec(
         String name,
@@ -61,7 +63,8 @@ public record UnitSpec(
         List<EnvironmentFile> environmentFiles,
         List<String> unsetEnvironment,
         ResourceLimits resources,
-        FdStore fdStore) implements ServiceSpec {
+        FdStore fdStore,
+        boolean guessMainPid) implements ServiceSpec {
 
     /**
      * The unit's fd store (sd_notify(3) {@code FDSTORE=1}): at most {@code max} fds ({@code FileDescriptorStoreMax=},
@@ -298,6 +301,7 @@ public record UnitSpec(
         private NotifyAccess notifyAccess = NotifyAccess.NONE;
         private int reloadSignal = 1;
         private Kill kill = Kill.DEFAULT;
+        private boolean guessMainPid = true;
         private Stdio stdin = new Stdio.Null();
         private Stdio stdout = new Stdio.Log();
         private Stdio stderr = new Stdio.Log();
@@ -434,11 +438,17 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder guessMainPid(boolean on) {
+            guessMainPid = on;
+            return this;
+        }
+
         public UnitSpec build() {
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
-                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources, fdStore);
+                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources, fdStore,
+                    guessMainPid);
         }
     }
 }

@@ -74,6 +74,29 @@ public final class Rlimits {
         }
     }
 
+    /** The current limits of {@code resource} (an RLIMIT_* number) for Vigil, which its children inherit. */
+    public static Limit of(int resource) throws OsException {
+        return get(resource);
+    }
+
+    /**
+     * Whether Vigil may raise the hard limit of {@code resource} (CAP_SYS_RESOURCE in the initial user namespace:
+     * root in a container may not). Found by trying one above the current hard limit and putting it back at once,
+     * which lowering always allows; true for a limit that is infinite already.
+     */
+    public static boolean mayRaiseHard(int resource) throws OsException {
+        Limit now = get(resource);
+        if (now.hard() == INFINITY) return true;
+        try {
+            set(resource, new Limit(now.soft(), now.hard() + 1));
+        } catch (OsException e) {
+            if (e.errno() == Errno.EPERM) return false;
+            throw e;
+        }
+        set(resource, now);
+        return true;
+    }
+
     private static Limit get(int resource) throws OsException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment rlimit = arena.allocate(16, 8);
