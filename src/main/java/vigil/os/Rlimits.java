@@ -68,8 +68,9 @@ public final class Rlimits {
     /** fs.nr_open, the ceiling on RLIMIT_NOFILE even for root; the kernel's default if it cannot be read. */
     private static long nrOpen() {
         try {
-            return Long.parseLong(Files.readString(Path.of("/proc/sys/fs/nr_open")).strip());
-        } catch (IOException | NumberFormatException e) {
+            // By lines: some kernels (gVisor's) give a /proc/sys file a size of 1, and readString reads only that.
+            return Long.parseLong(Files.readAllLines(Path.of("/proc/sys/fs/nr_open")).getFirst().strip());
+        } catch (IOException | RuntimeException e) {
             return 1 << 20;
         }
     }

@@ -234,7 +234,8 @@ public final class UnitMapper {
             limits.add(new ExecOptions.Limit(r.number(), l.soft(), l.hard()));
         });
         return new ExecOptions(exec.rootDirectory().map(Path::of), OptionalInt.of(exec.umask()), exec.nice(),
-                exec.oomScoreAdjust(), limits, exec.noNewPrivileges());
+                exec.oomScoreAdjust(), limits, exec.noNewPrivileges(), new ExecOptions.CapabilitySets(
+                        exec.capabilityBoundingSet(), exec.ambientCapabilities(), exec.secureBits()));
     }
 
     private static String render(ResourceLimit l) {
