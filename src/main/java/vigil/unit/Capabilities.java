@@ -39,7 +39,7 @@ public final class Capabilities {
      *
      * @param initial the setting's value when unset: {@link #ALL} for the bounding set, 0 for the ambient one
      */
-    static long merge(long current, long initial, String value) throws InvalidValueException {
+    public static long merge(long current, long initial, String value) throws InvalidValueException {
         boolean invert = value.startsWith("~");
         long sum = 0;
         for (String word : Words.split(invert ? value.substring(1) : value)) {
@@ -60,7 +60,7 @@ public final class Capabilities {
     }
 
     /** {@code SecureBits=}: names separated by spaces; empty for none. */
-    static int secureBits(String value) throws InvalidValueException {
+    public static int secureBits(String value) throws InvalidValueException {
         int bits = 0;
         for (String word : Words.split(value)) {
             int n = SECURE_BITS.indexOf(word);

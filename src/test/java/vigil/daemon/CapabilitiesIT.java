@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import vigil.testing.Await;
 import vigil.testing.DaemonProcess;
+import vigil.testing.ServiceDirs;
 
 /**
  * CapabilityBoundingSet=, AmbientCapabilities= and SecureBits= as the service's process sees them: kresd's case
@@ -76,6 +77,26 @@ class CapabilitiesIT {
                 ExecStart=/bin/grep -E '^Cap(Eff|Bnd)' /proc/self/status
                 """.formatted(out), out);
         assertEquals(List.of("CapEff:\t0000000000000000", "CapBnd:\t0000000000000000"), lines,
+                String.join("\n", daemon.lines()));
+    }
+
+    @Test
+    void aServiceDirectorysSandboxFileGivesItsRunTheSameSettings() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root");
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path out = sandbox.resolve("out");
+        Path dir = ServiceDirs.service(root, "web", "grep -E '^Cap(Eff|Bnd)' /proc/self/status > " + out
+                + ".tmp; mv " + out + ".tmp " + out + "; exec sleep 1000");
+        Files.writeString(dir.resolve("sandbox"), """
+                # as in a unit file
+                CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_KILL
+                CapabilityBoundingSet=~CAP_KILL
+                NoNewPrivileges=yes
+                """);
+        daemon = DaemonProcess.daemon(sandbox, root);
+        Await.until("the output", WAIT, () -> Files.exists(out));
+        // Root keeps what is left of its bounding set: CAP_NET_BIND_SERVICE.
+        assertEquals(List.of("CapEff:\t" + NET_BIND, "CapBnd:\t" + NET_BIND), Files.readAllLines(out),
                 String.join("\n", daemon.lines()));
     }
 
