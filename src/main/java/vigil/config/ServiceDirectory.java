@@ -70,7 +70,7 @@ public final class ServiceDirectory {
 
     private static final Set<String> KNOWN = Set.of("run", "finish", "down", "check", "notification-fd", "notify",
             "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir", "dependencies.d",
-            "resources", "critical");
+            "resources", "critical", "sandbox");
 
     /**
      * Loads {@code dir} as the service {@code name}.
@@ -173,7 +173,7 @@ public final class ServiceDirectory {
                 throw e.under(listing.prefix());
             }
         }
-        Command run = command(listing, "run", environment);
+        Command run = sandboxed(listing, command(listing, "run", environment));
         Optional<Command> finish = listing.has("finish") && Files.isReadable(listing.path("finish"))
                 ? Optional.of(command(listing, "finish", environment))
                 : Optional.empty();
@@ -204,6 +204,26 @@ public final class ServiceDirectory {
             throw ConfigException.io(dir + ": cannot read the directory: ", e.getCause());
         }
         return List.copyOf(names);
+    }
+
+    /** {@code run} with the settings of the {@code sandbox} file ({@link SandboxFile}), if there is one. */
+    private static Command sandboxed(Listing listing, Command run) throws ConfigException {
+        if (!listing.has("sandbox")) return run;
+        Path file = listing.path("sandbox");
+        String label = listing.prefix() + "sandbox";
+        BasicFileAttributes attributes = ConfigFiles.attributes(file, label);
+        if (!attributes.isRegularFile()) {
+            throw new ConfigException(label + ": is " + ConfigFiles.kind(file) + ", need a regular file");
+        }
+        if (attributes.size() > RESOURCES_LIMIT) {
+            throw new ConfigException(label + ": larger than " + RESOURCES_LIMIT + " bytes");
+        }
+        try {
+            return new Command(run.executable(), run.argv(), run.workingDirectory(), run.environment(), run.user(),
+                    SandboxFile.parse(Files.readString(file), label));
+        } catch (IOException e) {
+            throw ConfigException.io(label + ": cannot read: ", e);
+        }
     }
 
     /** The {@code resources} file's limits ({@link ResourcesFile}); a bad line names the file and line. */

@@ -174,7 +174,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         // Only a script that exists goes to vigil-exec (which runs it if its owner may execute it): without one,
         // the spawn needs no helper, and restarts skip its exec.
         request.before().filter(Files::exists).ifPresent(spec::before);
-        applyOptions(spec, command.options());
+        applyOptions(spec, command.options(), command.user().map(Credentials::uid));
         spec.pidVariables(request.pidVariables());
         request.cgroups().forEach(spec::cgroup);
         ServiceLogs.Capture capture = capture(request);
@@ -499,6 +499,17 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     @Override
+    public List<Integer> forkedOrphans(Optional<ControlGroup> group, long sinceTicks) {
+        List<Integer> orphans = new ArrayList<>();
+        for (int pid : group.isPresent() ? group.get().pids() : ForkedOrphans.allPids()) {
+            if (children.containsKey(pid) || !ForkedOrphans.liveChildOf(pid, self)) continue;
+            if (group.isEmpty() && startTicksOf(pid) < sinceTicks) continue;
+            orphans.add(pid);
+        }
+        return orphans;
+    }
+
+    @Override
     public Optional<UnitOs.PidFile> readPidFile(Path file) {
         return PidFiles.read(file);
     }
@@ -586,13 +597,14 @@ final class LinuxProcesses implements Processes, UnitOs {
         spec.listenPid(true);
     }
 
-    private static void applyOptions(ExecSpec.Builder spec, ExecOptions options) {
+    private static void applyOptions(ExecSpec.Builder spec, ExecOptions options, Optional<Integer> uid) {
         options.rootDirectory().ifPresent(spec::chroot);
         options.umask().ifPresent(spec::umask);
         options.nice().ifPresent(spec::nice);
         options.oomScoreAdj().ifPresent(spec::oomScoreAdj);
         for (ExecOptions.Limit limit : options.rlimits()) spec.rlimit(limit.resource(), limit.soft(), limit.hard());
         spec.noNewPrivileges(options.noNewPrivileges());
+        spec.capabilities(KernelCapabilities.spec(options.capabilities(), uid.filter(u -> u != 0).isPresent()));
     }
 
     /** Maps one standard stream; a file is opened here and its fd, added to {@code opened}, closed after spawn. */

@@ -31,6 +31,8 @@ import vigil.os.ExitStatus;
  * @param resources        its cgroup's limits, slice and OOM policy (systemd.resource-control(5))
  * @param critical         {@code X-Vigil-Critical=yes}: when it goes down for good, the daemon stops everything
  *                         and exits with its main process's exit code (a container's end)
+ * @param guessMainPid     {@code GuessMainPID=}: for {@link Type#FORKING} without {@code pidFile}, take the one
+ *                         process the start left behind as the main process
  */
 public record UnitSpec(
         String name,
@@ -64,7 +66,8 @@ public record UnitSpec(
         List<String> unsetEnvironment,
         ResourceLimits resources,
         FdStore fdStore,
-        boolean critical) implements ServiceSpec {
+        boolean critical,
+        boolean guessMainPid) implements ServiceSpec {
 
     /**
      * The unit's fd store (sd_notify(3) {@code FDSTORE=1}): at most {@code max} fds ({@code FileDescriptorStoreMax=},
@@ -301,6 +304,7 @@ public record UnitSpec(
         private NotifyAccess notifyAccess = NotifyAccess.NONE;
         private int reloadSignal = 1;
         private Kill kill = Kill.DEFAULT;
+        private boolean guessMainPid = true;
         private Stdio stdin = new Stdio.Null();
         private Stdio stdout = new Stdio.Log();
         private Stdio stderr = new Stdio.Log();
@@ -443,11 +447,17 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder guessMainPid(boolean on) {
+            guessMainPid = on;
+            return this;
+        }
+
         public UnitSpec build() {
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
-                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources, fdStore, critical);
+                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources, fdStore,
+                    critical, guessMainPid);
         }
     }
 }

@@ -81,6 +81,8 @@ public final class UnitService {
     private int restarts;
     /** The unit's cgroup's OOM kill count when this run started: more at the main process's death is an OOM kill. */
     private long oomKillsAtStart;
+    /** When the control process of a forking start began (clock ticks since boot): its orphans come after. */
+    private long forkTicks;
     /** When the automatic restart is due ({@link Clock#nanoTime()}), in {@link UnitState#AUTO_RESTART}. */
     private long restartDue;
     private final Deque<Long> recentStarts = new ArrayDeque<>();
@@ -855,7 +857,10 @@ public final class UnitService {
             RunningProcess process = processes.start(request(command, phase, false), observer);
             observer.process = process;
             control = process;
-            if (phase == Phase.START) mainGroup = process.pid();
+            if (phase == Phase.START) {
+                mainGroup = process.pid();
+                forkTicks = os.startTicks(process).orElse(0);
+            }
             changed();
         } catch (SpawnException e) {
             say(new UnitEvent.ControlSpawnFailed(command.command().display(), e.getMessage()));
@@ -940,12 +945,19 @@ public final class UnitService {
     /** Forking: the first process exited 0; the daemon's pid is in PIDFile=, which may take a moment to appear. */
     private void findForkedMain() {
         if (spec.pidFile().isEmpty()) {
-            say(new UnitEvent.NoPidFile(group().isPresent()));
+            if (!spec.guessMainPid() || !guessMain()) say(new UnitEvent.NoPidFile(group().isPresent()));
             enterStartPost();
             return;
         }
         Path file = spec.pidFile().get();
         Optional<UnitOs.PidFile> read = os.readPidFile(file);
+        if (read.isEmpty() && !forkedAlive()) {
+            // systemd's rule: with nothing left to write it, the PID file will never come (a start that failed
+            // with ExecStart=-, which would otherwise wait for ever under TimeoutStartSec=0).
+            say(new UnitEvent.PidFileNeverWritten(file));
+            enterSignal(UnitState.STOP_SIGTERM, Result.PROTOCOL);
+            return;
+        }
         if (read.isEmpty()) {
             // Still in START with the start timeout armed: poll until the file appears or the timeout fires.
             stateTimer.cancel();
@@ -976,6 +988,28 @@ public final class UnitService {
         }
         say(new UnitEvent.MainFromPidFile(pid, file));
         enterStartPost();
+    }
+
+    /**
+     * GuessMainPID=: the one process the start left behind whose parent is gone is the daemon (systemd's
+     * service_search_main_pid()); none, or several, and the main process stays unknown. False if not found.
+     */
+    private boolean guessMain() {
+        List<Integer> orphans = os.forkedOrphans(group(), forkTicks);
+        if (orphans.size() != 1) return false;
+        int pid = orphans.getFirst();
+        // Found by Vigil itself, in the unit's cgroup or among its own orphans: vouched for.
+        if (adoptMain(pid, true).isPresent()) return false;
+        // Without a cgroup, a group signal goes to the daemon's own process group (setsid made it lead one).
+        if (group().isEmpty()) mainGroup = pid;
+        say(new UnitEvent.MainGuessed(pid));
+        return true;
+    }
+
+    /** Whether anything of a forking start is left: its cgroup, or without one its process group or an orphan. */
+    private boolean forkedAlive() {
+        if (group().isPresent()) return group().get().populated();
+        return mainGroupAlive() || !os.forkedOrphans(group(), forkTicks).isEmpty();
     }
 
     /**
