@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import vigil.http.HttpOptions;
 import picocli.CommandLine.Parameters;
 import vigil.init.Init;
 import vigil.init.KernelCommandLine;
@@ -64,6 +65,14 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = Reexec.OPTION, hidden = true, paramLabel = "FD")
     Integer reexecState;
 
+    @Option(names = "--http", paramLabel = "ADDR",
+            description = "serve metrics, health probes and a status page on 127.0.0.1:PORT, [::1]:PORT or unix:PATH")
+    String http;
+
+    @Option(names = "--http-token", paramLabel = "FILE",
+            description = "the bearer token that actions over HTTP (TCP) need; without it TCP is read-only")
+    Path httpToken;
+
     @Override
     public Integer call() {
         if (Children.getpid() != 1) {
@@ -81,8 +90,19 @@ final class InitCommand implements Callable<Integer> {
         new Init(script(boot, DEFAULT_BOOT), script(shutdown, DEFAULT_SHUTDOWN), services, units,
                 target != null ? Optional.of(target) : kernelTarget(), control, logDir != null ? logDir : LogLocation.defaultRoot(),
                 TimestampFormat.ISO, handover)
-                .run(System.err);
+                .run(System.err, httpOptions());
         throw new AssertionError("the init returned");
+    }
+
+    /** {@code --http}; PID 1 must not exit, so a bad one is said and left out. */
+    private Optional<HttpOptions> httpOptions() {
+        if (http == null) return Optional.empty();
+        try {
+            return Optional.of(HttpOptions.parse(http, httpToken));
+        } catch (IllegalArgumentException e) {
+            System.err.println("vigil init: " + e.getMessage() + "; not serving HTTP");
+            return Optional.empty();
+        }
     }
 
     /**

@@ -8,6 +8,8 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import vigil.control.ControlLimits;
 import vigil.daemon.Daemon;
+import vigil.http.HttpOptions;
+import vigil.daemon.TrackingOptions;
 import vigil.daemon.StopCause;
 import vigil.log.TimestampFormat;
 import vigil.os.Ending;
@@ -45,8 +47,14 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
     /** runit's exit code of stage 1 that means "skip stage 2". */
     static final int SKIP_TO_SHUTDOWN = 100;
 
+
     /** Runs the system to its end; never returns. */
     public void run(PrintStream console) {
+        run(console, Optional.empty());
+    }
+
+    /** As {@link #run(PrintStream)}, serving metrics, probes and the status page as {@code --http} asks. */
+    public void run(PrintStream console, Optional<HttpOptions> http) {
         Stages stages;
         try {
             stages = new Stages(new LinuxInitOs(), line -> console.println("vigil init: " + line));
@@ -63,7 +71,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
             } catch (OsException ignored) {
                 // Not the machine's init.
             }
-            supervise(stages, console);
+            supervise(stages, console, http);
         } catch (Throwable t) {
             console.println("vigil init: internal error: " + t);
             t.printStackTrace(console);
@@ -85,7 +93,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
     }
 
     /** Stages 1 and 2, until the ending is decided. */
-    private void supervise(Stages stages, PrintStream console) {
+    private void supervise(Stages stages, PrintStream console, Optional<HttpOptions> http) {
         if (boot.isPresent() && reexec.isEmpty()) {
             Path script = boot.get();
             Optional<ExitStatus> booted = stages.runScript(script, List.of(script.toString()), Optional.empty());
@@ -112,7 +120,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
                 cause -> requested.set(switch (cause) {
                     case StopCause.Signalled s -> EndingSignals.forSignal(s.signal()).orElse(Ending.POWER_OFF);
                     case StopCause.Requested r -> r.then().orElse(Ending.POWER_OFF);
-                }), reexec);
+                }), reexec, TrackingOptions.DEFAULT, http);
         // The daemon heard the signal that stopped it; the stages heard it too, and must not take it as news.
         stages.forgetSignals();
         stages.decide(code == 0 ? requested.get() : Ending.HALT);
