@@ -48,8 +48,16 @@ public final class HttpEndpoint implements AutoCloseable {
         return address;
     }
 
+    /** Stops serving; a unix socket's file goes too, so the next daemon finds the path free. */
     @Override
     public void close() {
         server.close();
+        if (address instanceof HttpAddress.Unix unix) {
+            try {
+                java.nio.file.Files.deleteIfExists(unix.path());
+            } catch (IOException e) {
+                // The next daemon replaces a socket nobody listens on.
+            }
+        }
     }
 }

@@ -90,7 +90,7 @@ class HttpEndpointsIT {
                     () -> metrics(port).contains("vigil_service_log_lines_total{service=\"web\"} 4\n"));
             String text = metrics(port);
             assertTrue(text.contains("vigil_service_restarts_total{service=\"web\"} 1\n"), text);
-            assertTrue(text.contains("vigil_service_log_bytes_total{service=\"web\"} 24\n"), text);
+            assertTrue(text.contains("vigil_service_log_bytes_total{service=\"web\"} 34\n"), text);
             assertTrue(text.contains("vigil_service_last_exit_signal{service=\"web\",signal=\"SIGKILL\"} 1\n"), text);
             assertTrue(text.contains("vigil_spawns_total 2\n"), text);
             assertTrue(Pattern.compile("vigil_open_fds \\d+\n").matcher(text).find(), text);
