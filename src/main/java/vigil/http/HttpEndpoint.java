@@ -2,7 +2,7 @@ package vigil.http;
 
 import java.io.IOException;
 import java.util.function.Consumer;
-import vigil.control.ControlServer;
+import vigil.control.ControlCommands;
 import vigil.loop.EventLoop;
 
 /**
@@ -26,13 +26,13 @@ public final class HttpEndpoint implements AutoCloseable {
      *
      * @throws IOException naming the address, if it cannot be listened on
      */
-    public static HttpEndpoint start(EventLoop loop, HttpOptions options, ControlServer.LineHandler commands,
+    public static HttpEndpoint start(EventLoop loop, HttpOptions options, ControlCommands commands,
                                      DaemonView view, DaemonCounters counters, int daemonUid, Consumer<String> say)
             throws IOException {
         int fd = HttpListener.open(options.address());
         HttpAddress bound = HttpListener.bound(options.address(), fd);
         boolean unix = options.address() instanceof HttpAddress.Unix;
-        LoopBridge bridge = new LoopBridge(loop, commands, view);
+        LoopBridge bridge = new LoopBridge(loop, commands, commands::statusSlice, view);
         String mode = unix ? "unix" : options.token().isPresent() ? "token" : "read-only";
         HttpServer[] server = new HttpServer[1];
         Endpoints endpoints = new Endpoints(bridge, new HttpAuth(options.token(), daemonUid),

@@ -1,9 +1,12 @@
 package vigil.http;
 
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import vigil.os.Fds;
 import vigil.os.OsException;
 import vigil.os.Sockets;
@@ -35,7 +38,7 @@ final class HttpListener {
     }
 
     private static int openTcp(HttpAddress.Tcp tcp) throws IOException {
-        int family = tcp.address() instanceof java.net.Inet6Address ? Sockets.AF_INET6 : Sockets.AF_INET;
+        int family = tcp.address() instanceof Inet6Address ? Sockets.AF_INET6 : Sockets.AF_INET;
         int fd = Sockets.open(family, Sockets.SOCK_STREAM, 0, false);
         try {
             Sockets.setOption(fd, Sockets.SOL_SOCKET, Sockets.SO_REUSEADDR, 1);
@@ -54,7 +57,7 @@ final class HttpListener {
         try {
             UnixSocket.bind(fd, path);
             // Anyone may connect; what each may do is decided by the uid the kernel reports (SO_PEERCRED).
-            Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-rw-rw-"));
             UnixSocket.listen(fd, BACKLOG);
             return fd;
         } catch (OsException e) {
@@ -67,7 +70,7 @@ final class HttpListener {
     private static void removeStale(Path path) throws IOException {
         BasicFileAttributes attributes;
         try {
-            attributes = Files.readAttributes(path, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             return;
         }

@@ -1,6 +1,9 @@
 package vigil.http;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
@@ -121,10 +124,9 @@ final class HttpServer implements AutoCloseable {
 
     /** A short 503, written without waiting: a fresh connection's send buffer takes it whole. */
     private static void turnAway(int fd) {
-        try (var arena = java.lang.foreign.Arena.ofConfined()) {
-            var buffer = arena.allocate(BUSY.length);
-            java.lang.foreign.MemorySegment.copy(BUSY, 0, buffer, java.lang.foreign.ValueLayout.JAVA_BYTE, 0,
-                    BUSY.length);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(BUSY.length);
+            MemorySegment.copy(BUSY, 0, buffer, ValueLayout.JAVA_BYTE, 0, BUSY.length);
             UnixSocket.send(fd, buffer, BUSY.length);
         } catch (OsException e) {
             // The client is gone already.
