@@ -58,7 +58,7 @@ final class LoopBridge {
         Map<Object, Map<String, Object>> byName = new LinkedHashMap<>();
         for (int from = 0; ; from += SLICE) {
             int start = from;
-            List<Map<String, Object>> slice = onLoop(() -> status.slice(start, SLICE), remaining(deadline));
+            List<Map<String, Object>> slice = onLoop(() -> status.slice(start, SLICE), remaining(deadline), true);
             for (Map<String, Object> e : slice) byName.put(e.get("name"), e);
             if (slice.size() < SLICE) break;
         }
@@ -100,14 +100,24 @@ final class LoopBridge {
 
     /** Runs {@code read} on the loop and returns what it gave; for reads of fields only. */
     <T> T onLoop(Supplier<T> read, Duration timeout) throws Busy {
+        return onLoop(read, timeout, false);
+    }
+
+    /**
+     * As {@link #onLoop(Supplier, Duration)}; {@code afterFds}: as a timer due now, which runs after the loop's next
+     * look at its fds. A task posted as soon as the one before it ended could otherwise run in the same pass of
+     * the loop's task queue, and a chain of slices would hold a restart up as one long task would.
+     */
+    private <T> T onLoop(Supplier<T> read, Duration timeout, boolean afterFds) throws Busy {
         CompletableFuture<T> result = new CompletableFuture<>();
-        loop.execute(() -> {
+        Runnable task = () -> {
             try {
                 result.complete(read.get());
             } catch (Throwable t) {
                 result.completeExceptionally(t);
             }
-        });
+        };
+        loop.execute(afterFds ? () -> loop.schedule(Duration.ZERO, task) : task);
         try {
             return result.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
