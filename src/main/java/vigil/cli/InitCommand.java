@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import vigil.http.HttpOptions;
 import vigil.init.Init;
 import vigil.init.KernelCommandLine;
 import vigil.log.LogLocation;
@@ -72,6 +73,14 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = Reexec.OPTION, hidden = true, paramLabel = "FD")
     Integer reexecState;
 
+    @Option(names = "--http", paramLabel = "ADDR",
+            description = "serve metrics, health probes and a status page on 127.0.0.1:PORT, [::1]:PORT or unix:PATH")
+    String http;
+
+    @Option(names = "--http-token", paramLabel = "FILE",
+            description = "the bearer token that actions over HTTP (TCP) need; without it TCP is read-only")
+    Path httpToken;
+
     /**
      * The command for a plain {@code init} line parsed without picocli, whose start-up costs PID 1 about 150 ms of
      * CPU before the first service starts; null if the line holds anything else (help, a typo), which picocli then
@@ -97,17 +106,19 @@ final class InitCommand implements Callable<Integer> {
         }
         if (noUnitYet) return null;
         try {
-            boolean plain = PlainArguments.parse(words.toArray(String[]::new), 1, Map.of(
-                            "--boot", v -> command.boot = Path.of(v),
-                            "--shutdown", v -> command.shutdown = Path.of(v),
-                            "--control", v -> command.control = Path.of(v),
-                            "--units", v -> command.units.add(Path.of(v)),
-                            "--target", v -> command.target = v,
-                            "--log-dir", v -> command.logDir = Path.of(v),
-                            "--watchdog-device", v -> command.watchdog.devices.add(Path.of(v)),
-                            "--watchdog-sec", v -> command.watchdog.runtimeSeconds = Integer.parseInt(v),
-                            "--watchdog-reboot-sec", v -> command.watchdog.rebootSeconds = Integer.parseInt(v),
-                            Reexec.OPTION, v -> command.reexecState = Integer.parseInt(v)),
+            boolean plain = PlainArguments.parse(words.toArray(String[]::new), 1, Map.ofEntries(
+                            Map.entry("--boot", v -> command.boot = Path.of(v)),
+                            Map.entry("--shutdown", v -> command.shutdown = Path.of(v)),
+                            Map.entry("--control", v -> command.control = Path.of(v)),
+                            Map.entry("--units", v -> command.units.add(Path.of(v))),
+                            Map.entry("--target", v -> command.target = v),
+                            Map.entry("--log-dir", v -> command.logDir = Path.of(v)),
+                            Map.entry("--watchdog-device", v -> command.watchdog.devices.add(Path.of(v))),
+                            Map.entry("--watchdog-sec", v -> command.watchdog.runtimeSeconds = Integer.parseInt(v)),
+                            Map.entry("--watchdog-reboot-sec", v -> command.watchdog.rebootSeconds = Integer.parseInt(v)),
+                            Map.entry("--http", v -> command.http = v),
+                            Map.entry("--http-token", v -> command.httpToken = Path.of(v)),
+                            Map.entry(Reexec.OPTION, v -> command.reexecState = Integer.parseInt(v))),
                     Map.of(), v -> command.roots.add(Path.of(v)));
             return plain ? command : null;
         } catch (IllegalArgumentException e) {
@@ -140,8 +151,19 @@ final class InitCommand implements Callable<Integer> {
         new Init(script(boot, DEFAULT_BOOT), script(shutdown, DEFAULT_SHUTDOWN), services, units,
                 target != null ? Optional.of(target) : kernelTarget(), control, logDir != null ? logDir : LogLocation.defaultRoot(),
                 TimestampFormat.ISO, handover, watchdogSettings)
-                .run(System.err);
+                .run(System.err, httpOptions());
         throw new AssertionError("the init returned");
+    }
+
+    /** {@code --http}; PID 1 must not exit, so a bad one is said and left out. */
+    private Optional<HttpOptions> httpOptions() {
+        if (http == null) return Optional.empty();
+        try {
+            return Optional.of(HttpOptions.parse(http, httpToken));
+        } catch (IllegalArgumentException e) {
+            System.err.println("vigil init: " + e.getMessage() + "; not serving HTTP");
+            return Optional.empty();
+        }
     }
 
     /**

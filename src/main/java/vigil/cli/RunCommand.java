@@ -74,7 +74,7 @@ final class RunCommand implements Callable<Integer> {
                 program, command, Path.of("").toAbsolutePath(), environment)));
         int code = Daemon.run(services, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
                 TimestampFormat.ISO, ControlLimits.DEFAULT, Optional.empty(), System.err, Set.of(), cause -> {},
-                Optional.empty(), TrackingOptions.DEFAULT, duties);
+                Optional.empty(), TrackingOptions.DEFAULT, duties, Optional.empty());
         return duties.critical().endedBy().isPresent() ? duties.critical().exitCode() : code;
     }
 }

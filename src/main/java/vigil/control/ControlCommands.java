@@ -254,6 +254,28 @@ public final class ControlCommands implements ControlServer.LineHandler {
         return reply;
     }
 
+    /**
+     * The status entries of every service and unit from position {@code from} (directories first), at most
+     * {@code count}: the listing of {@code status}, in slices, for a reader off the loop (the HTTP metrics) that
+     * must not hold the loop for the whole of a large one.
+     */
+    public List<Map<String, Object>> statusSlice(int from, int count) {
+        long now = System.nanoTime();
+        List<Map<String, Object>> entries = new ArrayList<>(Math.min(count, 256));
+        int at = 0;
+        for (Service s : host.services()) {
+            if (entries.size() == count) return entries;
+            if (at++ >= from) entries.add(describe(s, now));
+        }
+        for (UnitService u : host.units()) {
+            if (entries.size() == count) return entries;
+            if (at++ >= from) {
+                entries.add(UnitStatus.describe(u, now, host.logDirectory(u), host.resourceUsage(u)));
+            }
+        }
+        return entries;
+    }
+
     private void act(ControlServer.Client client, Object id, Request.Act a) throws Failure {
         if (host.service(a.name()).isEmpty() && targetJobs.isTarget(a.name())) {
             targetJobs.act(client, id, a);

@@ -23,6 +23,10 @@ import vigil.control.ControlPaths;
 import vigil.control.ControlServer;
 import vigil.control.Protocol;
 import vigil.control.Users;
+import vigil.http.DaemonCounters;
+import vigil.http.DaemonView;
+import vigil.http.HttpEndpoint;
+import vigil.http.HttpOptions;
 import vigil.log.LogLocation;
 import vigil.cgroup.Cgroups;
 import vigil.log.LogOptions;
@@ -149,6 +153,10 @@ public final class Daemon implements ServiceHost {
     private Duties duties = Duties.plain();
     /** {@code vigil run --services}'s command; null for a plain daemon. */
     private ForegroundCommand foreground;
+    /** The first scan (and the units' first load after a re-exec) is done: readiness may be judged. */
+    private boolean settled;
+    /** Spawns, failures and control requests, for the metrics. */
+    private final DaemonCounters counters = new DaemonCounters();
 
     private Daemon(EventLoop loop, LinuxProcesses processes, ServiceLogs logs, Reporter reporter,
                    Path runtimeDirectory, Consumer<StopCause> stoppedBy) {
@@ -214,17 +222,19 @@ public final class Daemon implements ServiceHost {
                           PrintStream err, Set<Integer> stopSignals, Consumer<StopCause> stoppedBy,
                           Optional<Handover> handover, TrackingOptions tracking) {
         return run(roots, unitDirectories, control, logDir, timestamps, controlLimits, target, err, stopSignals,
-                stoppedBy, handover, tracking, Duties.plain());
+                stoppedBy, handover, tracking, Duties.plain(), Optional.empty());
     }
 
     /**
      * As above, with {@code duties} beside supervising: the caller reads the exit code of a critical service (or of
-     * the one command) from them once this returned, and disarms the watchdog on a clean exit.
+     * the one command) from them once this returned, and disarms the watchdog on a clean exit; and serving metrics,
+     * probes and the status page over HTTP where {@code http} says ({@code --http}).
      */
     public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
                           TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
                           PrintStream err, Set<Integer> stopSignals, Consumer<StopCause> stoppedBy,
-                          Optional<Handover> handover, TrackingOptions tracking, Duties duties) {
+                          Optional<Handover> handover, TrackingOptions tracking, Duties duties,
+                          Optional<HttpOptions> http) {
         Reporter reporter = new Reporter(err);
         try {
             // Before anything is spawned: the handed-over fds came through the exec without close-on-exec.
@@ -314,14 +324,31 @@ public final class Daemon implements ServiceHost {
                     ControlLimits limits = controlLimits.within(Rlimits.openFiles().soft());
                     OptionalInt handedOver = handover.map(Handover::controlFd).orElse(OptionalInt.empty());
                     server = handedOver.isPresent()
-                            ? ControlServer.adopt(loop, socket, handedOver.getAsInt(), commands, reporter::say, limits)
-                            : ControlServer.open(loop, socket, commands, reporter::say, limits);
+                            ? ControlServer.adopt(loop, socket, handedOver.getAsInt(),
+                                    daemon.counters.counting(commands), reporter::say, limits)
+                            : ControlServer.open(loop, socket, daemon.counters.counting(commands), reporter::say,
+                                    limits);
                     daemon.commands = commands;
                     daemon.reexec.controlSocket(server.listenFd());
                 } catch (IOException e) {
                     // A daemon no command can reach could be stopped only by a signal: say why and exit instead.
                     reporter.say("cannot listen on the control socket: " + IoErrors.describe(e)
                             + "; no command could reach this daemon, so it exits");
+                    return 1;
+                }
+            }
+            HttpEndpoint httpEndpoint = null;
+            if (http.isPresent()) {
+                if (daemon.commands == null) {
+                    reporter.say("http: not served: it answers through the control socket, and there is none");
+                    return 1;
+                }
+                try {
+                    httpEndpoint = HttpEndpoint.start(loop, http.get(), daemon.commands,
+                            daemon.new HttpFacts(server), daemon.counters, uid, reporter::say);
+                } catch (IOException e) {
+                    reporter.say("http: " + e.getMessage());
+                    if (server != null) server.close();
                     return 1;
                 }
             }
@@ -355,6 +382,7 @@ public final class Daemon implements ServiceHost {
             loop.run();
             daemon.supervise.close();
             if (daemon.unitPids != null) daemon.unitPids.close();
+            if (httpEndpoint != null) httpEndpoint.close();
             if (server != null) server.close();
             watcher.close();
             processes.tracking().cgroups().ifPresent(Cgroups::close);
@@ -514,6 +542,7 @@ public final class Daemon implements ServiceHost {
      */
     private void resumed() {
         if (--resumeSteps > 0) return;
+        settled = true;
         for (Handover.Pair pair : resuming.values()) {
             reporter.say(pair.name(), "its directory " + pair.directory() + " is gone since the re-exec; stopping it");
             reexec.abandon(pair, true);
@@ -873,6 +902,7 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public void event(Service service, ServiceEvent event) {
+            counters.serviceEvent(event);
             reporter.event(service, event);
             if (commands != null) commands.event(service, event);
         }
@@ -921,6 +951,7 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public void event(UnitService unit, UnitEvent event) {
+            counters.unitEvent(event);
             reporter.say(unit.name(), event.describe());
             if (commands != null) commands.unitEvent(unit, event.describe());
         }
@@ -962,6 +993,47 @@ public final class Daemon implements ServiceHost {
         @Override
         public void reached(String target, EngineMeter.Reading engine) {
             reporter.say(target, "reached (the job engine so far: " + engine.describe() + ")");
+        }
+    }
+
+    /** What the HTTP endpoints read besides the status entries; on the loop thread, fields only. */
+    private final class HttpFacts implements DaemonView {
+        private final ControlServer server;
+
+        HttpFacts(ControlServer server) {
+            this.server = server;
+        }
+
+        @Override
+        public List<DaemonView.ServiceFacts> services() {
+            List<DaemonView.ServiceFacts> facts = new ArrayList<>();
+            for (Service s : supervisor.services()) {
+                ServiceLogs.Capture c = s.output() instanceof Stdio.Log l ? (ServiceLogs.Capture) l.log() : null;
+                facts.add(new DaemonView.ServiceFacts(s.name(), processes.tracking().directory(s.name()),
+                        c == null ? 0 : c.loggedBytes(), c == null ? 0 : c.loggedLines()));
+            }
+            for (UnitService u : supervisor.units()) {
+                ServiceLogs.Capture c = u.output() instanceof Stdio.Log l ? (ServiceLogs.Capture) l.log() : null;
+                // A unit's usage is in its status entry already (its cgroups are the resource control's).
+                facts.add(new DaemonView.ServiceFacts(u.name(), Optional.empty(), c == null ? 0 : c.loggedBytes(),
+                        c == null ? 0 : c.loggedLines()));
+            }
+            return facts;
+        }
+
+        @Override
+        public boolean settled() {
+            return settled;
+        }
+
+        @Override
+        public boolean stopping() {
+            return stopping;
+        }
+
+        @Override
+        public long droppedSubscribers() {
+            return server.droppedSubscribers();
         }
     }
 

@@ -6,13 +6,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
-import vigil.control.ControlLimits;
 import java.util.function.Consumer;
+import vigil.control.ControlLimits;
 import vigil.daemon.CriticalServices;
 import vigil.daemon.Daemon;
 import vigil.daemon.Duties;
-import vigil.daemon.TrackingOptions;
 import vigil.daemon.StopCause;
+import vigil.daemon.TrackingOptions;
+import vigil.http.HttpOptions;
 import vigil.log.TimestampFormat;
 import vigil.os.Ending;
 import vigil.os.ExitStatus;
@@ -55,6 +56,11 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
 
     /** Runs the system to its end; never returns. */
     public void run(PrintStream console) {
+        run(console, Optional.empty());
+    }
+
+    /** As {@link #run(PrintStream)}, serving metrics, probes and the status page as {@code --http} asks. */
+    public void run(PrintStream console, Optional<HttpOptions> http) {
         Stages stages;
         Duties duties;
         try {
@@ -75,7 +81,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
             } catch (OsException ignored) {
                 // Not the machine's init.
             }
-            supervise(stages, duties, console);
+            supervise(stages, duties, console, http);
         } catch (Throwable t) {
             console.println("vigil init: internal error: " + t);
             t.printStackTrace(console);
@@ -100,7 +106,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
     }
 
     /** Stages 1 and 2, until the ending is decided. */
-    private void supervise(Stages stages, Duties duties, PrintStream console) {
+    private void supervise(Stages stages, Duties duties, PrintStream console, Optional<HttpOptions> http) {
         if (boot.isPresent() && reexec.isEmpty()) {
             Path script = boot.get();
             Optional<ExitStatus> booted = stages.runScript(script, List.of(script.toString()), Optional.empty());
@@ -129,7 +135,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
                     case StopCause.Requested r -> r.then().orElse(Ending.POWER_OFF);
                     // A container ends with its critical service; a machine's init powers off.
                     case StopCause.CriticalEnded c -> Ending.POWER_OFF;
-                }), reexec, TrackingOptions.DEFAULT, duties);
+                }), reexec, TrackingOptions.DEFAULT, duties, http);
         // The daemon heard the signal that stopped it; the stages heard it too, and must not take it as news.
         stages.forgetSignals();
         stages.decide(code == 0 ? requested.get() : Ending.HALT);
