@@ -63,12 +63,14 @@ import vigil.service.UnitListener;
 import vigil.service.UnitService;
 import vigil.service.Want;
 import vigil.socket.FdStore;
+import vigil.socket.SocketExec;
 import vigil.socket.SocketUnits;
 import vigil.supervise.AlreadySupervisedException;
 import vigil.supervise.ControlFifos;
 import vigil.supervise.SuperviseDir;
 import vigil.supervise.SuperviseFiles;
 import vigil.unit.Accounts;
+import vigil.unit.Host;
 
 /**
  * {@code vigil daemon DIR...}: one event loop supervising every service directory in each DIR, until TERM or INT
@@ -242,7 +244,7 @@ public final class Daemon implements ServiceHost {
                 reporter.say("cannot open Vigil's own log, so its messages go to stderr only: " + e.getMessage());
             }
             Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
-            Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
+            Path notifyDirectory = NotifyDirectory.choose(runtime, uid, ProcessHandle.current().pid());
             UnitNotifySockets unitSockets = new UnitNotifySockets(loop, notifyDirectory, reporter);
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory, unitSockets,
                     logs);
@@ -254,6 +256,7 @@ public final class Daemon implements ServiceHost {
             daemon.serviceResources = serviceResources;
             daemon.unitSockets = unitSockets;
             daemon.sockets = new SocketUnits(loop, new DaemonSockets(daemon.supervisor, () -> daemon.units, reporter),
+                    new SocketExec(loop, processes, Accounts.system(), Host.current(), System.getenv(), reporter::say),
                     Accounts.system(), reporter::say, System::nanoTime);
             processes.passSocketsFrom(daemon.fdStore.after(daemon.sockets));
             unitSockets.keepFdsIn(daemon.fdStore, unit -> daemon.supervisor.unit(unit)
@@ -264,11 +267,14 @@ public final class Daemon implements ServiceHost {
                     daemon.fifos::down);
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, unitSockets, daemon::cannotHandOver,
-                    () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners());
+                    () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners(), daemon.sockets,
+                    daemon.fdStore);
             handover.ifPresent(h -> {
                 for (Handover.Pair pair : h.pairs()) daemon.resuming.put(pair.name(), pair);
                 for (Handover.Unit unit : h.units()) daemon.resumingUnits.put(unit.name(), unit);
                 daemon.resumingTransients = h.transients();
+                daemon.sockets.resume(h.sockets());
+                daemon.fdStore.adopt(h.fdStore());
                 daemon.reexecReply = h.reply();
                 daemon.reexecuted = true;
                 daemon.resumeSteps = 2;
@@ -325,6 +331,7 @@ public final class Daemon implements ServiceHost {
             if (server != null) server.close();
             watcher.close();
             processes.tracking().cgroups().ifPresent(Cgroups::close);
+            NotifyDirectory.removeIfEmpty(notifyDirectory);
             reporter.say("all services stopped; exiting");
             return 0;
         } catch (IOException e) {
@@ -425,9 +432,11 @@ public final class Daemon implements ServiceHost {
         for (Handover.Unit unit : resumingUnits.values()) {
             reporter.say(unit.name(), "its unit file is gone or no longer loads since the re-exec; stopping it");
             reexec.abandonUnit(unit);
+            fdStore.release(unit.name());
         }
         resumingUnits.clear();
         unitSockets.closeUntaken();
+        sockets.closeUntaken();
         resumed();
     }
 
@@ -482,6 +491,8 @@ public final class Daemon implements ServiceHost {
         if (!waitingForName.isEmpty()) {
             return Optional.of(waitingForName.keySet().iterator().next() + " is waiting for its name to be free");
         }
+        Optional<String> socketBusy = sockets.busy();
+        if (socketBusy.isPresent()) return socketBusy;
         if (!waitingForLeftovers.isEmpty()) {
             return Optional.of(waitingForLeftovers.keySet().iterator().next() + " is waiting for what a previous "
                     + "Vigil left of it to stop");
