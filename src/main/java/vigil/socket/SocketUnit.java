@@ -72,8 +72,12 @@ final class SocketUnit {
         return List.copyOf(listeners);
     }
 
-    /** Binds every address; on the first failure closes what was bound and rethrows. */
-    void open(OptionalInt uid, OptionalInt gid) throws BindFailure {
+    /**
+     * Binds every address; on the first failure closes what was bound and rethrows.
+     *
+     * @return the socket options the kernel refused, which the sockets listen without (as systemd, a warning each)
+     */
+    List<String> open(OptionalInt uid, OptionalInt gid) throws BindFailure {
         Binder binder = new Binder(section, uid, gid);
         try {
             for (Listen listen : section.listens()) listeners.add(binder.bind(listen));
@@ -82,6 +86,7 @@ final class SocketUnit {
             close();
             throw e;
         }
+        return binder.warnings();
     }
 
     /**

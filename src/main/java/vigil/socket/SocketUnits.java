@@ -214,7 +214,7 @@ public final class SocketUnits implements PassedFds.Source {
             return;
         }
         try {
-            unit.open(id(unit, true), id(unit, false));
+            for (String warning : unit.open(id(unit, true), id(unit, false))) say.accept(unit.name, warning);
         } catch (BindFailure e) {
             fail(unit, e.getMessage());
             return;

@@ -289,6 +289,43 @@ class SocketUnitsTest {
     }
 
     @Test
+    void aDatagramForADownServiceActivatesItAndOneNoServiceReadsCannotMakeTheSocketSpin() throws Exception {
+        int port;
+        try (var probe = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        Path unitDir = Files.createDirectories(dir.resolve("units"));
+        Files.writeString(unitDir.resolve("web.socket"), "[Socket]\nListenDatagram=127.0.0.1:" + port
+                + "\nTriggerLimitIntervalSec=10s\nTriggerLimitBurst=4\n");
+        SocketSection section = ((UnitResult.Loaded) UnitLoader.scan(List.of(unitDir), Host.current())
+                .load("web.socket")).unit().socket().orElseThrow();
+        onLoop(() -> {
+            units.put("web.socket", section);
+            units.start("web.socket");
+            return null;
+        });
+        awaitActivity(Activity.ACTIVE);
+        try (var client = new java.net.DatagramSocket()) {
+            byte[] ping = "ping".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            client.send(new java.net.DatagramPacket(ping, ping.length,
+                    new java.net.InetSocketAddress("127.0.0.1", port)));
+        }
+        Await.until("an activation by the datagram", WAIT, () -> services.activated.size() == 1);
+        settle();
+        assertEquals(1, services.activated.size(), "the datagram waits for the service, which runs");
+        // The service dies at every start without reading it: each death activates it again, up to the limit.
+        services.diesAtOnce.set(true);
+        services.down.set(true);
+        onLoop(() -> {
+            units.serviceChanged("web.service", true);
+            return null;
+        });
+        awaitActivity(Activity.FAILED);
+        settle();
+        assertEquals(4, services.activated.size(), "the burst, then nothing: no busy loop on the unread datagram");
+    }
+
+    @Test
     void theTriggerLimitCountsOnlyWithinItsInterval() throws Exception {
         Path path = socketUnit("TriggerLimitIntervalSec=10s\nTriggerLimitBurst=3\n");
         // Each activation comes 4 s after the one before (the clock moves before the service goes down): never
