@@ -68,12 +68,14 @@ import vigil.service.UnitListener;
 import vigil.service.UnitService;
 import vigil.service.Want;
 import vigil.socket.FdStore;
+import vigil.socket.SocketExec;
 import vigil.socket.SocketUnits;
 import vigil.supervise.AlreadySupervisedException;
 import vigil.supervise.ControlFifos;
 import vigil.supervise.SuperviseDir;
 import vigil.supervise.SuperviseFiles;
 import vigil.unit.Accounts;
+import vigil.unit.Host;
 import vigil.watchdog.HardwareWatchdog;
 
 /**
@@ -275,7 +277,7 @@ public final class Daemon implements ServiceHost {
                 reporter.say("cannot open Vigil's own log, so its messages go to stderr only: " + IoErrors.describe(e));
             }
             Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
-            Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
+            Path notifyDirectory = NotifyDirectory.choose(runtime, uid, ProcessHandle.current().pid());
             UnitNotifySockets unitSockets = new UnitNotifySockets(loop, notifyDirectory, reporter);
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory, unitSockets,
                     logs);
@@ -291,6 +293,7 @@ public final class Daemon implements ServiceHost {
             daemon.serviceResources = serviceResources;
             daemon.unitSockets = unitSockets;
             daemon.sockets = new SocketUnits(loop, new DaemonSockets(daemon.supervisor, () -> daemon.units, reporter),
+                    new SocketExec(loop, processes, Accounts.system(), Host.current(), System.getenv(), reporter::say),
                     Accounts.system(), reporter::say, System::nanoTime);
             processes.passSocketsFrom(daemon.fdStore.after(daemon.sockets));
             unitSockets.keepFdsIn(daemon.fdStore, unit -> daemon.supervisor.unit(unit)
@@ -301,11 +304,14 @@ public final class Daemon implements ServiceHost {
                     daemon.fifos::down);
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, unitSockets, daemon::cannotHandOver,
-                    () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners());
+                    () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners(), daemon.sockets,
+                    daemon.fdStore);
             handover.ifPresent(h -> {
                 for (Handover.Pair pair : h.pairs()) daemon.resuming.put(pair.name(), pair);
                 for (Handover.Unit unit : h.units()) daemon.resumingUnits.put(unit.name(), unit);
                 daemon.resumingTransients = h.transients();
+                daemon.sockets.resume(h.sockets());
+                daemon.fdStore.adopt(h.fdStore());
                 daemon.reexecReply = h.reply();
                 daemon.reexecuted = true;
                 daemon.resumeSteps = 2;
@@ -386,6 +392,7 @@ public final class Daemon implements ServiceHost {
             if (server != null) server.close();
             watcher.close();
             processes.tracking().cgroups().ifPresent(Cgroups::close);
+            NotifyDirectory.removeIfEmpty(notifyDirectory);
             reporter.say("all services stopped; exiting");
             return 0;
         } catch (IOException e) {
@@ -507,9 +514,11 @@ public final class Daemon implements ServiceHost {
         for (Handover.Unit unit : resumingUnits.values()) {
             reporter.say(unit.name(), "its unit file is gone or no longer loads since the re-exec; stopping it");
             reexec.abandonUnit(unit);
+            fdStore.release(unit.name());
         }
         resumingUnits.clear();
         unitSockets.closeUntaken();
+        sockets.closeUntaken();
         resumed();
     }
 
@@ -565,6 +574,8 @@ public final class Daemon implements ServiceHost {
         if (!waitingForName.isEmpty()) {
             return Optional.of(waitingForName.keySet().iterator().next() + " is waiting for its name to be free");
         }
+        Optional<String> socketBusy = sockets.busy();
+        if (socketBusy.isPresent()) return socketBusy;
         if (!waitingForLeftovers.isEmpty()) {
             return Optional.of(waitingForLeftovers.keySet().iterator().next() + " is waiting for what a previous "
                     + "Vigil left of it to stop");

@@ -610,7 +610,7 @@ final class LinuxProcesses implements Processes, UnitOs {
     /** Maps one standard stream; a file is opened here and its fd, added to {@code opened}, closed after spawn. */
     private static int openNotifySocket(Path path) throws OsException {
         try {
-            Files.createDirectories(path.getParent());
+            NotifyDirectory.make(path.getParent());
         } catch (IOException e) {
             throw new OsException("mkdir", path.getParent().toString(), Errno.EACCES);
         }

@@ -151,6 +151,32 @@ public final class UnitMapper {
         }
     }
 
+    /**
+     * A socket unit's {@code ExecStartPre=}/{@code ExecStartPost=}/{@code ExecStopPre=}/{@code ExecStopPost=}, with
+     * its own exec context ({@code User=}, {@code Group=}, {@code WorkingDirectory=}, {@code Environment=}, limits)
+     * applied as a service's is: systemd runs them through the same exec code as a service's commands.
+     *
+     * @throws CannotRun if its user or groups are unknown
+     */
+    public static Map<SocketSection.ExecKind, List<UnitCommand>> socketCommands(SocketSection socket, Host host,
+            Accounts accounts, Map<String, String> vigilEnvironment) throws CannotRun {
+        ExecContext exec = socket.exec();
+        Optional<Accounts.Account> account;
+        try {
+            account = exec.user().isPresent() ? Optional.of(accounts.user(exec.user().get())) : Optional.empty();
+        } catch (InvalidValueException e) {
+            throw new CannotRun("User=: " + e.getMessage());
+        }
+        Optional<Credentials> credentials = credentials(exec, account, accounts);
+        Map<String, String> env = environment(exec, account, host, vigilEnvironment);
+        Path cwd = workingDirectory(exec, account, new ArrayList<>());
+        ExecOptions options = options(exec);
+        var out = new java.util.EnumMap<SocketSection.ExecKind, List<UnitCommand>>(SocketSection.ExecKind.class);
+        socket.commands().forEach((kind, list) -> out.put(kind, list.stream()
+                .map(c -> command(c, cwd, env, credentials, options)).toList()));
+        return out;
+    }
+
     private static Phase phase(ServiceSection.ExecKind kind) {
         return switch (kind) {
             case CONDITION -> Phase.CONDITION;
