@@ -266,11 +266,13 @@ public final class ControlCommands implements ControlServer.LineHandler {
         Service s = find(a.name());
         String verb = a.action().name().toLowerCase(Locale.ROOT).replace('_', '-');
         access.checkControl(client.peer(), s, verb);
-        if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
+        // A service being removed, or stopped by the daemon's shutdown, may be stuck in its stop: kill, signal and
+        // a forced stop are how an operator ends it.
+        boolean ends = a.action() == Action.KILL || a.action() == Action.SIGNAL || a.force();
+        if (host.stopping() && !ends) {
             throw new Failure(Error.SHUTTING_DOWN, s.name() + ": the daemon is shutting down");
         }
-        // A service being removed may be stuck in its stop: kill and signal are how an operator ends it.
-        if (s.want() == Want.EXIT && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
+        if (s.want() == Want.EXIT && !ends) {
             throw new Failure(Error.FAILED, s.name() + ": is being removed");
         }
         int pidBefore = s.pid();
@@ -279,7 +281,8 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 if (!directoryJob(JobType.START, s)) s.start();
             }
             case STOP -> {
-                if (!directoryJob(JobType.STOP, s)) s.stop();
+                if (a.force() && s.stopping()) s.forceStop();
+                else if (!directoryJob(JobType.STOP, s)) s.stop();
             }
             case RESTART -> {
                 if (!directoryJob(JobType.RESTART, s)) s.restart();
@@ -321,7 +324,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     private void actOnUnit(ControlServer.Client client, Object id, Request.Act a, UnitService u) throws Failure {
         String verb = a.action().name().toLowerCase(Locale.ROOT).replace('_', '-');
         access.checkOwner(client.peer(), verb + " " + u.name());
-        if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
+        if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL && !a.force()) {
             throw new Failure(Error.SHUTTING_DOWN, u.name() + ": the daemon is shutting down");
         }
         UnitWaits.Goal goal = null;
@@ -332,7 +335,9 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 goal = UnitWaits.Goal.ACTIVE;
             }
             case STOP -> {
-                jobs = unitJobs(JobType.STOP, u);
+                // Stopping already (its stop job runs, or a removal or the shutdown stops it): kill it whole now.
+                if (a.force() && u.stopping()) u.forceStop();
+                else jobs = unitJobs(JobType.STOP, u);
                 goal = UnitWaits.Goal.INACTIVE;
             }
             case RESTART -> {

@@ -401,6 +401,52 @@ public final class UnitService {
         return sent;
     }
 
+    /** Whether the unit is deactivating: ExecStop=, a stop signal or ExecStopPost= under way. */
+    public boolean stopping() {
+        return state.stopping();
+    }
+
+    /**
+     * {@code vigil stop --force} of a unit {@link #stopping} already (a process ignores its stop signal, its
+     * removal hangs): SIGKILL to every process of its cgroup now (cgroup.kill, whatever KillMode= says; without a
+     * cgroup, to the main and control processes and their process groups), rather than after the rest of
+     * {@code TimeoutStopSec=}. The stop goes on from stop-sigkill (final-sigkill once past ExecStopPost=) as when
+     * that timeout passes, so it ends once the processes are gone. A unit not stopping is stopped as by
+     * {@link #stop}.
+     */
+    public void forceStop() {
+        if (!state.stopping()) {
+            stop();
+            return;
+        }
+        if (want != Want.EXIT) want = Want.DOWN;
+        forbidRestart = true;
+        startWhenStopped = false;
+        UnitState next = switch (state) {
+            case STOP_POST, FINAL_SIGTERM, FINAL_SIGKILL -> UnitState.FINAL_SIGKILL;
+            default -> UnitState.STOP_SIGKILL;
+        };
+        cancelWatchdog();
+        List<RunningProcess> tracked = alive();
+        for (RunningProcess p : tracked) send(p, Signals.SIGKILL);
+        waitingForGroup = false;
+        if (group().isPresent()) {
+            group().get().killAll();
+            waitingForGroup = group().get().populated();
+            if (waitingForGroup) group().get().onEmpty(this::groupEmptied);
+        } else {
+            for (int pgid : groups()) os.signalGroup(pgid, Signals.SIGKILL);
+        }
+        say(new UnitEvent.SentTo(Signals.SIGKILL, "every process: stop forced"));
+        enter(next);
+        if (main != null || control != null || waitingForGroup) {
+            armTimeout(spec.timeoutStop());
+            changed();
+            return;
+        }
+        signalledProcessesGone(Result.SUCCESS);
+    }
+
     /** Stop, then forget the unit: it was removed, or Vigil is exiting. */
     public void exit() {
         want = Want.EXIT;

@@ -130,6 +130,44 @@ class CgroupIT {
     }
 
     @Test
+    void aSecondStopWithForceKillsATermIgnoringUnitAtOnce() throws Exception {
+        startDaemon("--units", units("stubborn.service", """
+                ExecStart=/bin/sh -c 'trap "" TERM; setsid sleep 1109 & while :; do sleep 0.2; done'
+                TimeoutStopSec=600
+                """).toString());
+        assertEquals(0, vigil("start", "stubborn").exit());
+        // The ignored TERM is inherited: the setsid()'d sleep ignores it too.
+        List<Long> pids = Await.value("the shell and its setsid()'d sleep", WAIT, () -> {
+            List<Long> now = TestCgroup.pids(cgroup.service("stubborn.service"));
+            return now.size() >= 2 ? now : null;
+        });
+        assertEquals(0, vigil("stop", "--no-wait", "stubborn").exit());
+        daemon.awaitLine("stubborn\\.service: sent SIGTERM", WAIT);
+        long began = System.nanoTime();
+        Tools.Result forced = vigil("stop", "--force", "stubborn");
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
+        assertEquals(0, forced.exit(), forced.output() + "\n" + String.join("\n", daemon.lines()));
+        assertTrue(took.compareTo(Duration.ofSeconds(10)) < 0, "the forced stop took " + took);
+        awaitGone(pids);
+        assertEquals(List.of(), TestCgroup.pids(cgroup.service("stubborn.service")));
+    }
+
+    @Test
+    void aForcedStopEndsTheRemovalOfADirectoryThatIgnoresTerm() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path dir = ServiceDirs.service(root, "stuck", "trap '' TERM\nwhile :; do sleep 0.2; done");
+        Files.writeString(dir.resolve("timeout-kill"), "600000\n");
+        startDaemon(root.toString());
+        ServiceDirs.awaitRunning(dir, WAIT);
+        List<Long> pids = TestCgroup.pids(cgroup.service("stuck.service"));
+        Files.move(dir, sandbox.resolve("stuck-gone"));
+        daemon.awaitLine("stuck: .*stopping", WAIT);
+        Tools.Result forced = vigil("stop", "--force", "stuck");
+        assertEquals(0, forced.exit(), forced.output() + "\n" + String.join("\n", daemon.lines()));
+        awaitGone(pids);
+    }
+
+    @Test
     void aSecondTermEndsTheDaemonEvenWithAStuckService() throws Exception {
         startDaemon("--units", units("stuck.service", """
                 ExecStart=/bin/sh -c 'trap "" TERM; while :; do sleep 0.2; done'
