@@ -252,4 +252,17 @@ class CgroupIT {
         }
         assertTrue(alive(firstPid), "the second daemon's exit leaves the first's service running");
     }
+
+    @Test
+    void aDaemonRemovesTheEmptyCgroupsOfDaemonsThatAreGone() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        long dead = gone.pid();
+        Path base = cgroup.service("x.service").getParent().getParent();
+        Path leaf = Files.createDirectories(base.resolve("vigil-daemon-" + dead + ".scope"));
+        Path slice = Files.createDirectories(base.resolve("vigil-" + dead + ".slice").resolve("web.service"))
+                .getParent();
+        startDaemon(Files.createDirectories(sandbox.resolve("sv")).toString());
+        Await.until("the dead daemon's cgroups removed", WAIT, () -> Files.notExists(leaf) && Files.notExists(slice));
+    }
 }
