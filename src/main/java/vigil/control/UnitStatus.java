@@ -29,6 +29,7 @@ final class UnitStatus {
             r.tasks().ifPresent(v -> m.put("tasks", v));
             r.tasksMax().ifPresent(v -> m.put("tasks_max", v));
             m.put("oom_kills", r.oomKills());
+            m.put("oom_policy", u.spec().resources().oomPolicy().name().toLowerCase(Locale.ROOT));
         });
         return m;
     }

@@ -252,6 +252,9 @@ public final class Daemon implements ServiceHost {
             processes.limitResources(serviceResources);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.serviceResources = serviceResources;
+            // OOMPolicy= acts on an OOM kill of any process of a unit, seen as it happens.
+            serviceResources.watchOomKills(loop, (name, count) -> daemon.supervisor.unit(name)
+                    .ifPresent(unit -> unit.oomKilled(count)));
             daemon.unitSockets = unitSockets;
             daemon.sockets = new SocketUnits(loop, new DaemonSockets(daemon.supervisor, () -> daemon.units, reporter),
                     Accounts.system(), reporter::say, System::nanoTime);

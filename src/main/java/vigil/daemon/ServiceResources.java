@@ -28,6 +28,8 @@ final class ServiceResources {
     private final Map<String, List<String>> said = new HashMap<>();
     /** Units down whose cgroups still hold processes. */
     private final Set<String> releasing = new HashSet<>();
+    /** The running services' memory cgroups watched for OOM kills; none until {@link #watchOomKills}. */
+    private OomWatch oomWatch;
 
     ServiceResources(ResourceControl control, Reporter reporter) {
         this.control = control;
@@ -60,11 +62,20 @@ final class ServiceResources {
                 said.put(name, placement.warnings());
                 for (String w : placement.warnings()) reporter.say(name + ": " + w);
             }
+            if (oomWatch != null) {
+                String cgroup = cgroupName(name);
+                oomWatch.watch(name, control.oomEvents(cgroup), () -> control.oomKills(cgroup));
+            }
             return placement.join();
         } catch (ResourceControl.CgroupUnavailable e) {
             // As systemd: a unit whose cgroup cannot be made does not start; the others go on.
             throw new SpawnException("cannot set up its resource control: " + e.getMessage(), Errno.EPERM);
         }
+    }
+
+    /** From now on, an OOM kill in a running service's memory cgroup goes to {@code listener} as it happens. */
+    void watchOomKills(vigil.loop.EventLoop loop, OomWatch.Listener listener) {
+        oomWatch = new OomWatch(loop, reporter, listener);
     }
 
     long oomKills(String unit) {
@@ -86,6 +97,7 @@ final class ServiceResources {
 
     /** Removes the unit's cgroups, or, while processes are left in them, at a later {@link #retryReleases}. */
     void release(String name) {
+        if (oomWatch != null) oomWatch.unwatch(name);
         if (!control.release(cgroupName(name))) releasing.add(cgroupName(name));
         else releasing.remove(cgroupName(name));
     }

@@ -195,6 +195,15 @@ public final class CgroupResourceControl implements ResourceControl {
     }
 
     @Override
+    public Optional<OomEvents> oomEvents(String cgroupName) {
+        Made m = made.get(cgroupName);
+        Path memory = m == null ? null : m.byController.get("memory");
+        if (memory == null) return Optional.empty();
+        boolean v2 = mounts.isV2("memory");
+        return Optional.of(new OomEvents(memory.resolve(v2 ? "memory.events" : "memory.oom_control"), v2));
+    }
+
+    @Override
     public long oomKills(String cgroupName) {
         Made m = made.get(cgroupName);
         Path memory = m == null ? null : m.byController.get("memory");

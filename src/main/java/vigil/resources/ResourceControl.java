@@ -43,6 +43,18 @@ public interface ResourceControl {
     long oomKills(String cgroupName);
 
     /**
+     * The file whose changes announce an OOM event in the service's memory cgroup, if it has one: v2's
+     * {@code memory.events} (inotify sees the kernel's modification), or v1's {@code memory.oom_control} (an
+     * eventfd registered through the {@code cgroup.event_control} beside it).
+     */
+    default Optional<OomEvents> oomEvents(String cgroupName) {
+        return Optional.empty();
+    }
+
+    /** Where a service's OOM events are announced, and how ({@code v2}: inotify; else v1's eventfd). */
+    record OomEvents(Path file, boolean v2) {}
+
+    /**
      * Removes the service's cgroups once no process is left in them (rmdir), and the slices above them that are empty.
      * A cgroup still in use stays; the next {@link #prepare} takes it up again, or a later release removes it.
      *

@@ -89,7 +89,7 @@ class CgroupResourceControlTest {
                 new LimitFile("devices", "devices.deny", "a"),
                 new LimitFile("devices", "devices.allow", "b 8:0 r")), t.files());
         assertEquals(List.of("MemoryHigh=: cgroup v1 has no throttling limit; ignored",
-                "OOMPolicy=kill: cgroup v1 cannot kill a whole group at an OOM; the unit is stopped instead"),
+                "OOMPolicy=kill: cgroup v1 cannot kill a whole group at an OOM; Vigil kills the unit's cgroup once it sees the OOM kill"),
                 t.warnings().stream().map(LimitFile.Note::text).toList());
         var closed = V1Limits.of(read("DevicePolicy=closed"), DEVICES).files();
         assertEquals(new LimitFile("devices", "devices.deny", "a"), closed.getFirst());
