@@ -60,6 +60,7 @@ final class StatusText {
             for (Object arg : argv) command.append(command.isEmpty() ? "" : " ").append(arg);
             line(b, "command", command);
         }
+        resources(b, s);
         cgroup(b, s);
         return b.toString();
     }

@@ -235,7 +235,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         long now = System.nanoTime();
         List<Object> entries = new ArrayList<>();
         if (names.isEmpty()) {
-            for (Service s : host.services()) entries.add(describe(s, now));
+            for (Service s : host.services()) entries.add(withUsage(describe(s, now)));
             for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now, host.logDirectory(u), host.resourceUsage(u)));
         } else {
             for (String name : names) {
@@ -243,7 +243,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 Map<String, Object> entry = unit.isPresent()
                         ? UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get()),
                                 host.resourceUsage(unit.get()))
-                        : describe(find(name), now);
+                        : withUsage(describe(find(name), now));
                 // Asked for by name only: reading every process's command line is no job for a listing of all.
                 host.cgroupStatus(String.valueOf(entry.get("name"))).ifPresent(c -> entry.put("cgroup", c));
                 entries.add(entry);
@@ -252,6 +252,12 @@ public final class ControlCommands implements ControlServer.LineHandler {
         Map<String, Object> reply = Protocol.ok(id);
         reply.put("services", entries);
         return reply;
+    }
+
+    /** A service directory's entry with what its cgroups use, as a unit's has. */
+    private Map<String, Object> withUsage(Map<String, Object> entry) {
+        host.resourceUsage(String.valueOf(entry.get("name"))).ifPresent(r -> UnitStatus.putUsage(entry, r));
+        return entry;
     }
 
     private void act(ControlServer.Client client, Object id, Request.Act a) throws Failure {

@@ -1056,6 +1056,11 @@ public final class Daemon implements ServiceHost {
         }
 
         @Override
+        public Optional<vigil.resources.ResourceUsage> resourceUsage(String directoryService) {
+            return serviceResources.usage(directoryService);
+        }
+
+        @Override
         public Path rotateLog(String name) throws Protocol.Failure {
             Optional<Service> service = supervisor.get(name);
             if (service.isEmpty() && name.equals(LogLocation.OWN)) {

@@ -150,6 +150,12 @@ class ResourceLimitsIT {
         assertEquals("52428800", Files.readString(memory.resolve("memory.limit_in_bytes")).strip());
         assertEquals("7", Files.readString(pids.resolve("pids.max")).strip());
         assertTrue(Files.readAllLines(pids.resolve("cgroup.procs")).contains(Long.toString(pid)));
+        // Status shows what it uses, as for a unit: in the text and in --json.
+        String status = vigil("status", name).output();
+        assertTrue(Pattern.compile("Memory:\\s+[0-9.]+[BKMG] \\(max: 50\\.0M\\)").matcher(status).find(), status);
+        assertTrue(status.contains("Tasks:") && status.contains("(limit: 7)"), status);
+        String json = vigil("status", "--json", name).output();
+        assertTrue(json.contains("\"memory_bytes\"") && json.contains("\"tasks_max\":7"), json);
         assertEquals(0, vigil("stop", name).exit());
         vigil.testing.ServiceDirs.awaitDown(dir, WAIT);
         Await.until(memory + " removed", WAIT, () -> !Files.exists(memory) && !Files.exists(pids));
