@@ -248,7 +248,7 @@ public final class Daemon implements ServiceHost {
                     logs);
             processes.track(tracking.cgroups() ? tracking(loop, reporter) : ProcessTracking.NONE,
                     tracking.defaultStopTimeout());
-            ServiceResources serviceResources = ServiceResources.discover(reporter);
+            ServiceResources serviceResources = ServiceResources.discover(reporter, processes.tracking().cgroups());
             processes.limitResources(serviceResources);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.serviceResources = serviceResources;

@@ -37,12 +37,20 @@ final class ServiceResources {
     }
 
     /** On this host's cgroups; without usable ones, none (and says so once). */
-    static ServiceResources discover(Reporter reporter) {
+    static ServiceResources discover(Reporter reporter, java.util.Optional<vigil.cgroup.Cgroups> tracking) {
         try {
             CgroupMounts mounts = CgroupMounts.current();
             if (mounts.unified().isEmpty() && mounts.v1().isEmpty()) {
                 reporter.say("no cgroup hierarchy is mounted: resource limits (MemoryMax=...) are not applied");
                 return new ServiceResources(ResourceControl.NONE, reporter);
+            }
+            if (tracking.isPresent()) {
+                // One cgroup per service in v2: its limits go in the cgroup that tracks it, under the base Vigil
+                // found itself in (this process is in its leaf by now) and in the tracking's slice.
+                Path base = tracking.get().slice().getParent();
+                mounts = new CgroupMounts(java.util.Optional.of(base), CgroupMounts.controllersOf(base), mounts.v1());
+                return new ServiceResources(new CgroupResourceControl(mounts, new LinuxDeviceNumbers(),
+                        tracking.get().slice().getFileName().toString()), reporter);
             }
             return new ServiceResources(new CgroupResourceControl(mounts, new LinuxDeviceNumbers()), reporter);
         } catch (IOException e) {
@@ -54,10 +62,16 @@ final class ServiceResources {
 
     /** The directories a process of the service {@code name} joins; none for a service without limits. */
     List<Path> prepare(String name, ResourceLimits limits) throws SpawnException {
+        return prepare(name, limits, java.util.Optional.empty());
+    }
+
+    /** As {@link #prepare(String, ResourceLimits)}; with {@code Delegate=}, the cgroup goes to {@code owner}. */
+    List<Path> prepare(String name, ResourceLimits limits, java.util.Optional<vigil.model.Credentials> owner)
+            throws SpawnException {
         if (!limits.limitsAnything()) return List.of();
         releasing.remove(cgroupName(name)); // in use again
         try {
-            ResourceControl.Placement placement = control.prepare(cgroupName(name), limits);
+            ResourceControl.Placement placement = control.prepare(cgroupName(name), limits, owner);
             if (!placement.warnings().equals(said.get(name))) {
                 said.put(name, placement.warnings());
                 for (String w : placement.warnings()) reporter.say(name + ": " + w);
@@ -87,12 +101,11 @@ final class ServiceResources {
     }
 
     /**
-     * A service's cgroup's own name: a unit's is its name ({@code web.service}); a service directory's gets the
-     * suffix too, and the {@code /} of a logger's {@code web/log} is escaped as {@code \x2f}.
+     * A service's cgroup's own name, the tracking's: a unit's is its name ({@code web.service}); a service
+     * directory's gets the suffix too, and a logger's {@code web/log} is {@code web-log.service}.
      */
     static String cgroupName(String service) {
-        if (service.endsWith(".service")) return service;
-        return service.replace("\\", "\\x5c").replace("/", "\\x2f") + ".service";
+        return ProcessTracking.cgroupName(service);
     }
 
     /** Removes the unit's cgroups, or, while processes are left in them, at a later {@link #retryReleases}. */

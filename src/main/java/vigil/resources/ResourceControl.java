@@ -22,6 +22,15 @@ public interface ResourceControl {
     Placement prepare(String cgroupName, ResourceLimits limits) throws CgroupUnavailable;
 
     /**
+     * As {@link #prepare(String, ResourceLimits)}, for a service that runs as {@code owner}: with {@code Delegate=},
+     * its v2 cgroup is handed to that user.
+     */
+    default Placement prepare(String cgroupName, ResourceLimits limits, Optional<vigil.model.Credentials> owner)
+            throws CgroupUnavailable {
+        return prepare(cgroupName, limits);
+    }
+
+    /**
      * What {@link #prepare} made.
      *
      * @param join     the directories a new process of the service joins (writes itself into cgroup.procs), v2 first

@@ -265,4 +265,23 @@ class CgroupIT {
         startDaemon(Files.createDirectories(sandbox.resolve("sv")).toString());
         Await.until("the dead daemon's cgroups removed", WAIT, () -> Files.notExists(leaf) && Files.notExists(slice));
     }
+
+    @Test
+    void aDelegatedCgroupBelongsToTheServiceUserWhoCanMakeCgroupsBelowIt() throws Exception {
+        Path mount = vigil.cgroup.Hierarchy.find().orElseThrow().mount();
+        // Backquotes, not $(...): a unit file's $ is a variable of its own.
+        startDaemon("--units", units("deleg.service", """
+                WorkingDirectory=/
+                User=nobody
+                Delegate=yes
+                ExecStart=/bin/sh -c 'mkdir MOUNT`sed -n s/^0:://p /proc/self/cgroup`/child && exec sleep 1110'
+                """.replace("MOUNT", mount.toString())).toString());
+        Tools.Result start = vigil("start", "deleg");
+        assertEquals(0, start.exit(), start.output() + "\n" + String.join("\n", daemon.lines()));
+        Path group = cgroup.service("deleg.service");
+        Await.until("the service's own child cgroup", WAIT, () -> Files.isDirectory(group.resolve("child")));
+        assertEquals(65534, Files.getAttribute(group, "unix:uid"));
+        assertEquals(65534, Files.getAttribute(group.resolve("cgroup.procs"), "unix:uid"));
+        assertEquals(0, vigil("is-active", "deleg").exit(), "mkdir succeeded: the sleep runs");
+    }
 }

@@ -114,6 +114,18 @@ class CgroupResourceControlTest {
                 "pids", Path.of("/srv/my pids/inner")), m.v1());
     }
 
+    /** Where Vigil tracks services, their limits go in the tracking's cgroup: its slice, under its base. */
+    @Test
+    void aServiceWithoutSliceGoesInTheTrackingsSlice() throws Exception {
+        Path base = Files.createDirectories(root.resolve("unified/base"));
+        var mounts = new CgroupMounts(Optional.of(base), Set.of("memory"), Map.of());
+        var control = new CgroupResourceControl(mounts, DEVICES, "vigil-7.slice");
+        assertEquals(List.of(base.resolve("vigil-7.slice/web.service")),
+                control.prepare("web.service", read("MemoryMax=50M")).join());
+        assertEquals(List.of(base.resolve("a.slice/db.service")),
+                control.prepare("db.service", read("MemoryMax=50M", "Slice=a.slice")).join());
+    }
+
     /** A pure v2 host: one tree, the controllers handed down level by level, the limits in the leaf. */
     @Test
     void v2TreeGetsTheLimitFilesAndIsRemovedWhenReleased() throws Exception {
