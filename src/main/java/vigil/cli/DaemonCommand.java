@@ -14,7 +14,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vigil.control.ControlLimits;
+import vigil.daemon.CriticalServices;
 import vigil.daemon.Daemon;
+import vigil.daemon.Duties;
 import vigil.daemon.TrackingOptions;
 import vigil.log.LogLocation;
 import vigil.log.TimestampFormat;
@@ -24,6 +26,8 @@ import vigil.reexec.HandoverCodec;
 import vigil.reexec.Reexec;
 import vigil.unit.InvalidValueException;
 import vigil.unit.TimeSpan;
+import vigil.watchdog.HardwareWatchdog;
+import vigil.watchdog.WatchdogDevice;
 
 @Command(name = "daemon",
         description = {"Supervise every service directory in each DIR (as runsvdir does), and run the systemd "
@@ -76,6 +80,9 @@ final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--no-cgroups", description = "follow services' processes through process groups and sessions "
             + "only, without a cgroup per service")
     boolean noCgroups;
+
+    @picocli.CommandLine.Mixin
+    WatchdogOptions watchdog = new WatchdogOptions();
 
     /** Set by an old daemon that re-executed itself: the fd of the state it handed over. Not for people. */
     @Option(names = Reexec.OPTION, hidden = true, paramLabel = "FD")
@@ -143,6 +150,14 @@ final class DaemonCommand implements Callable<Integer> {
                     + "positive, and --user-services 0 or more");
             return 2;
         }
+        Duties duties;
+        try {
+            duties = new Duties(new CriticalServices(), watchdog.settings().map(settings -> new HardwareWatchdog(
+                    settings, WatchdogDevice.LINUX, line -> System.err.println("vigil: " + line))), Optional.empty());
+        } catch (IllegalArgumentException e) {
+            System.err.println("vigil daemon: " + e.getMessage());
+            return 2;
+        }
         Optional<Handover> handover;
         try {
             handover = readHandover(reexecState);
@@ -151,9 +166,12 @@ final class DaemonCommand implements Callable<Integer> {
                     + "are left running, unsupervised): " + e.getMessage());
             return 1;
         }
-        return Daemon.run(roots, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
+        int code = Daemon.run(roots, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
                 timestamps, limits, Optional.ofNullable(target), System.err, Set.of(Signals.SIGTERM, Signals.SIGINT),
-                cause -> {}, handover, new TrackingOptions(!noCgroups, defaultTimeoutStop));
+                cause -> {}, handover, new TrackingOptions(!noCgroups, defaultTimeoutStop), duties);
+        // A clean exit: the watchdog stops counting. The exit code is a critical service's, if one ended it.
+        duties.watchdog().ifPresent(HardwareWatchdog::disarm);
+        return code != 0 ? code : duties.critical().exitCode();
     }
 
     /** A systemd time span ("90", "2min", "1s 500ms"), positive and finite. */

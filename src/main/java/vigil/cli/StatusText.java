@@ -7,6 +7,9 @@ import java.util.Map;
 final class StatusText {
     private StatusText() {}
 
+    /** What a critical service's mark means, in status. */
+    static final String CRITICAL = "yes (its end for good stops the daemon, which exits with its code)";
+
     static final String HEADER = row("NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT");
 
     static String row(Map<String, Object> s) {
@@ -54,6 +57,7 @@ final class StatusText {
         line(b, "last exit", lastExit(s));
         line(b, "runs as", "uid " + s.get("uid"));
         if (Boolean.TRUE.equals(s.get("transient"))) line(b, "transient", "yes (added over the control socket)");
+        if (Boolean.TRUE.equals(s.get("critical"))) line(b, "critical", CRITICAL);
         if (s.get("directory") != null) line(b, "directory", s.get("directory"));
         if (s.get("command") instanceof List<?> argv) {
             StringBuilder command = new StringBuilder();
@@ -99,6 +103,7 @@ final class StatusText {
         StringBuilder b = new StringBuilder();
         b.append(s.get("name")).append('\n');
         line(b, "Loaded", "from " + s.get("loaded_from") + " (Type=" + s.get("type") + ")");
+        if (Boolean.TRUE.equals(s.get("critical"))) line(b, "Critical", CRITICAL);
         String since = s.get("elapsed_ms") != null ? " for " + duration(number(s, "elapsed_ms")) : "";
         String result = "success".equals(s.get("result")) ? "" : " (Result: " + s.get("result") + ")";
         line(b, "Active", s.get("state") + " (" + s.get("sub_state") + ")" + result + since);

@@ -35,6 +35,8 @@ import vigil.resources.ResourcesFile;
  *   <tr><td>{@code run}</td><td>started as {@code ./run} in the directory; must be a non-empty executable</td></tr>
  *   <tr><td>{@code finish}</td><td>if readable, run as {@code ./finish} after run exits</td></tr>
  *   <tr><td>{@code down}</td><td>if present, the service starts wanted down</td></tr>
+ *   <tr><td>{@code critical}</td><td>if present, its end for good (finish exits 125, {@code sv once} or
+ *       {@code sv down}) stops the daemon, which exits with run's exit code; not read in {@code log/}</td></tr>
  *   <tr><td>{@code notification-fd}</td><td>s6 readiness: run writes a newline to this fd (3 or more)</td></tr>
  *   <tr><td>{@code notify}</td><td>if present (and no notification-fd): sd_notify readiness; run gets a
  *       {@code NOTIFY_SOCKET} and is ready on {@code READY=1}</td></tr>
@@ -68,7 +70,7 @@ public final class ServiceDirectory {
 
     private static final Set<String> KNOWN = Set.of("run", "finish", "down", "check", "notification-fd", "notify",
             "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir", "dependencies.d",
-            "resources");
+            "resources", "critical");
 
     /**
      * Loads {@code dir} as the service {@code name}.
@@ -177,7 +179,8 @@ public final class ServiceDirectory {
                 : Optional.empty();
         return new DirectorySpec(name, listing.dir(), run, finish, listing.has("down"),
                 readiness(listing, environment), stopPolicy(listing), RestartPolicy.DEFAULT, logger,
-                logDirectory(listing), dependencies(listing), resources(listing));
+                logDirectory(listing), dependencies(listing), resources(listing),
+                listing.prefix().isEmpty() && listing.has("critical"));
     }
 
     /**

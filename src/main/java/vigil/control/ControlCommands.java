@@ -680,6 +680,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         boolean isTransient = transients.contains(s.name());
         m.put("transient", isTransient);
         if (!isTransient) m.put("directory", s.spec().directory().toString());
+        if (s.spec().critical()) m.put("critical", true);
         host.logDirectory(s).ifPresent(dir -> m.put("log", dir.toString()));
         m.put("command", s.spec().run().argv());
         return m;

@@ -53,6 +53,7 @@ final class UnitStatus {
         m.put("restarts", u.restarts());
         m.put("type", u.spec().type().name().toLowerCase(Locale.ROOT).replace('_', '-'));
         m.put("loaded_from", u.spec().source().toString());
+        if (u.spec().critical()) m.put("critical", true);
         m.put("status_text", u.statusText());
         u.errno().ifPresent(e -> m.put("errno", e));
         m.put("last_exit", u.lastMainExit().map(UnitStatus::exit).orElse(null));

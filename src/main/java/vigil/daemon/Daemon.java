@@ -70,6 +70,7 @@ import vigil.supervise.ControlFifos;
 import vigil.supervise.SuperviseDir;
 import vigil.supervise.SuperviseFiles;
 import vigil.unit.Accounts;
+import vigil.watchdog.HardwareWatchdog;
 
 /**
  * {@code vigil daemon DIR...}: one event loop supervising every service directory in each DIR, until TERM or INT
@@ -144,6 +145,10 @@ public final class Daemon implements ServiceHost {
     private final FdStore fdStore = new FdStore();
     /** What is to end before {@link #resumed}: the first scan, and after a re-exec the units' first load too. */
     private int resumeSteps = 1;
+    /** What the daemon's starter asked of it beside supervising: critical services, a watchdog, one command. */
+    private Duties duties = Duties.plain();
+    /** {@code vigil run --services}'s command; null for a plain daemon. */
+    private ForegroundCommand foreground;
 
     private Daemon(EventLoop loop, LinuxProcesses processes, ServiceLogs logs, Reporter reporter,
                    Path runtimeDirectory, Consumer<StopCause> stoppedBy) {
@@ -208,6 +213,18 @@ public final class Daemon implements ServiceHost {
                           TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
                           PrintStream err, Set<Integer> stopSignals, Consumer<StopCause> stoppedBy,
                           Optional<Handover> handover, TrackingOptions tracking) {
+        return run(roots, unitDirectories, control, logDir, timestamps, controlLimits, target, err, stopSignals,
+                stoppedBy, handover, tracking, Duties.plain());
+    }
+
+    /**
+     * As above, with {@code duties} beside supervising: the caller reads the exit code of a critical service (or of
+     * the one command) from them once this returned, and disarms the watchdog on a clean exit.
+     */
+    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
+                          TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
+                          PrintStream err, Set<Integer> stopSignals, Consumer<StopCause> stoppedBy,
+                          Optional<Handover> handover, TrackingOptions tracking, Duties duties) {
         Reporter reporter = new Reporter(err);
         try {
             // Before anything is spawned: the handed-over fds came through the exec without close-on-exec.
@@ -257,6 +274,10 @@ public final class Daemon implements ServiceHost {
             ServiceResources serviceResources = ServiceResources.discover(reporter, processes.tracking().cgroups());
             processes.limitResources(serviceResources);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
+            daemon.duties = duties;
+            duties.command().ifPresent(command -> daemon.foreground = new ForegroundCommand(command, processes,
+                    reporter, (code, how) -> daemon.criticalEnded(duties.critical().commandEnded(
+                            command.argv().getFirst(), code, how))));
             daemon.serviceResources = serviceResources;
             // OOMPolicy= acts on an OOM kill of any process of a unit, seen as it happens.
             serviceResources.watchOomKills(loop, (name, count) -> daemon.supervisor.unit(name)
@@ -316,8 +337,15 @@ public final class Daemon implements ServiceHost {
                 loop.onSignal(signal, () -> daemon.shutdown("got " + Signals.name(signal).substring(3),
                         new StopCause.Signalled(signal)));
             }
-            loop.onSignal(Signals.SIGHUP, daemon::rescan);
-            loop.onSignal(Signals.SIGALRM, daemon::rescan);
+            if (daemon.foreground == null) {
+                loop.onSignal(Signals.SIGHUP, daemon::rescan);
+                loop.onSignal(Signals.SIGALRM, daemon::rescan);
+            } else {
+                // tini's: what a terminal or a container runtime sends is the command's, and its end is the daemon's.
+                for (int signal : ForegroundCommand.FORWARDED) loop.onSignal(signal, () -> daemon.forward(signal));
+            }
+            // Petted from this loop from now on: if it hangs, the hardware resets the machine.
+            duties.watchdog().ifPresent(watchdog -> watchdog.arm(new LoopClock(loop)));
             DirectoryWatcher watcher = new DirectoryWatcher(loop);
             Map<String, String> environment = Map.copyOf(System.getenv());
             for (Path root : roots) {
@@ -377,6 +405,7 @@ public final class Daemon implements ServiceHost {
         if (trees.isEmpty()) {
             units.directoriesScanned(reexecuted);
             resumed();
+            startForeground();
             return;
         }
         int[] scanning = {trees.size()};
@@ -392,6 +421,7 @@ public final class Daemon implements ServiceHost {
                     + (heldBack == 0 ? "" : " (" + heldBack + " to start once what a previous Vigil left of them "
                     + "is gone)"));
             resumed();
+            startForeground();
             trimSoon();
         };
         for (ServiceTree tree : trees) {
@@ -403,6 +433,33 @@ public final class Daemon implements ServiceHost {
                 tree.rescan();
             }
         }
+    }
+
+    /** {@code vigil run --services}'s command starts once the first scan has started the tree. */
+    private void startForeground() {
+        if (foreground != null && !stopping) foreground.start();
+    }
+
+    /**
+     * A signal {@code vigil run --services} passes on to its command; once the command is over (or before it
+     * started), INT and TERM stop the daemon as they would stop any.
+     */
+    private void forward(int signal) {
+        if (foreground.running()) {
+            foreground.signal(signal);
+        } else if (signal == Signals.SIGTERM || signal == Signals.SIGINT) {
+            shutdown("got " + Signals.name(signal).substring(3), new StopCause.Signalled(signal));
+        }
+    }
+
+    /** A critical service (or the one command) is over for good: everything stops, the daemon exits with its code. */
+    private void criticalEnded(CriticalServices.Ended ended) {
+        // After the state change that told of it is done: the stop reaches that very service again.
+        loop.execute(() -> {
+            if (stopping) return;
+            shutdown(ended.name() + " (critical) " + ended.how() + ", so the daemon exits " + ended.code(),
+                    new StopCause.CriticalEnded(ended.name(), ended.code()));
+        });
     }
 
     private void startUnits() {
@@ -545,6 +602,8 @@ public final class Daemon implements ServiceHost {
         stopping = true;
         stoppedBy.accept(cause);
         reporter.say(why + "; stopping " + running());
+        duties.watchdog().ifPresent(HardwareWatchdog::shuttingDown);
+        if (foreground != null) foreground.stop();
         for (ServiceTree tree : trees) tree.close();
         waitingForName.clear();
         // They never started; their leftovers have had their signal, and whoever ends them now is not Vigil.
@@ -808,6 +867,7 @@ public final class Daemon implements ServiceHost {
         @Override
         public void stateChanged(Service service) {
             supervise.stateChanged(service);
+            duties.critical().changed(service).ifPresent(Daemon.this::criticalEnded);
             if (sockets != null) sockets.serviceChanged(service.name(), service.state() instanceof ServiceState.Down);
             // The engine first: a job this change ends is over when the control socket's waiters look.
             units.directoryChanged(service.name());
@@ -852,6 +912,7 @@ public final class Daemon implements ServiceHost {
         @Override
         public void stateChanged(UnitService unit) {
             if (unitPids != null) unitPids.changed(unit);
+            duties.critical().changed(unit).ifPresent(Daemon.this::criticalEnded);
             // The engine first: a job this change ends is over when the control socket's waiters look.
             units.unitChanged(unit.name());
             if (sockets != null) sockets.serviceChanged(unit.name(), DaemonSockets.down(unit));

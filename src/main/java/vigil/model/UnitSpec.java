@@ -29,6 +29,8 @@ import vigil.os.ExitStatus;
  * @param unsetEnvironment {@code UnsetEnvironment=}: {@code VAR} or {@code VAR=VALUE}, removed from each command's
  *                         environment as the last step
  * @param resources        its cgroup's limits, slice and OOM policy (systemd.resource-control(5))
+ * @param critical         {@code X-Vigil-Critical=yes}: when it goes down for good, the daemon stops everything
+ *                         and exits with its main process's exit code (a container's end)
  */
 public record UnitSpec(
         String name,
@@ -61,7 +63,8 @@ public record UnitSpec(
         List<EnvironmentFile> environmentFiles,
         List<String> unsetEnvironment,
         ResourceLimits resources,
-        FdStore fdStore) implements ServiceSpec {
+        FdStore fdStore,
+        boolean critical) implements ServiceSpec {
 
     /**
      * The unit's fd store (sd_notify(3) {@code FDSTORE=1}): at most {@code max} fds ({@code FileDescriptorStoreMax=},
@@ -307,6 +310,7 @@ public record UnitSpec(
         private List<String> unsetEnvironment = List.of();
         private ResourceLimits resources = ResourceLimits.NONE;
         private FdStore fdStore = FdStore.NONE;
+        private boolean critical;
 
         private Builder(String name, Path source) {
             this.name = name;
@@ -429,6 +433,11 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder critical(boolean on) {
+            critical = on;
+            return this;
+        }
+
         public Builder fdStore(FdStore store) {
             fdStore = Objects.requireNonNull(store);
             return this;
@@ -438,7 +447,7 @@ public record UnitSpec(
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
-                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources, fdStore);
+                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources, fdStore, critical);
         }
     }
 }

@@ -181,4 +181,16 @@ final class Native {
         /** ioctl is variadic in its argument. */
         static final MethodHandle IOCTL = linkVariadicErrno("ioctl", 3, 2);
     }
+
+    // ---- The hardware watchdog, for WatchdogFd ----
+    // vigil init and vigil daemon --watchdog-device set a watchdog's timeout with the WDIOC_SETTIMEOUT ioctl, as
+    // systemd's RuntimeWatchdogSec= does; the petting and the magic close are plain writes (Fds). Its own holder,
+    // linked on first use, so that a daemon without a watchdog links nothing for it.
+
+    static final class Watchdog {
+        private Watchdog() {}
+
+        /** ioctl is variadic in its argument. */
+        static final MethodHandle IOCTL = linkVariadicErrno("ioctl", 3, 2);
+    }
 }

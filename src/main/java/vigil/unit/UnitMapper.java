@@ -74,6 +74,11 @@ public final class UnitMapper {
             case DBUS -> throw new CannotRun("Type=dbus is not supported: Vigil does not watch the bus");
         });
         b.remainAfterExit(service.remainAfterExit());
+        try {
+            b.critical(VigilCritical.of(unit.file()));
+        } catch (InvalidValueException e) {
+            throw new CannotRun(VigilCritical.KEY + "=: " + e.getMessage()); // the compiler refused it already
+        }
         service.pidFile().ifPresent(p -> b.pidFile(Path.of(p)));
 
         Optional<Accounts.Account> account;

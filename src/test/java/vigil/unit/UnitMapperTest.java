@@ -1,6 +1,7 @@
 package vigil.unit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,6 +43,25 @@ class UnitMapperTest {
         UnitResult r = UnitLoader.scan(List.of(units), TestHosts.system()).load("web.service");
         Unit unit = assertInstanceOf(UnitResult.Loaded.class, r, () -> "got " + r).unit();
         return UnitMapper.map(unit, TestHosts.system(), accounts(), Map.of("TERM", "xterm", "SECRET", "s"));
+    }
+
+    @Test
+    void xVigilCriticalMarksTheServiceAndADropInsEmptyValueResetsIt() throws Exception {
+        assertTrue(map("[Service]\nExecStart=/usr/sbin/webd\nX-Vigil-Critical=yes\n").spec().critical());
+        assertFalse(map("[Service]\nExecStart=/usr/sbin/webd\nX-Vigil-Critical=yes\nX-Vigil-Critical=\n").spec()
+                .critical());
+        assertFalse(map("[Service]\nExecStart=/usr/sbin/webd\n").spec().critical());
+    }
+
+    @Test
+    void aBadXVigilCriticalIsAnErrorThatNamesTheLine() throws Exception {
+        Path units = Files.createDirectories(dir.resolve("units"));
+        Files.writeString(units.resolve("web.service"), "[Service]\nExecStart=/usr/sbin/webd\nX-Vigil-Critical=mostly\n");
+        UnitResult r = UnitLoader.scan(List.of(units), TestHosts.system()).load("web.service");
+        UnitResult.Failed failed = assertInstanceOf(UnitResult.Failed.class, r);
+        assertTrue(failed.diagnostics().stream().anyMatch(d -> d.isError() && d.format().contains("X-Vigil-Critical")
+                && d.format().contains("'mostly' is not a boolean") && d.format().contains(":3")),
+                failed.diagnostics().toString());
     }
 
     @Test
