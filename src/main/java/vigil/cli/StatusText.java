@@ -64,6 +64,7 @@ final class StatusText {
             for (Object arg : argv) command.append(command.isEmpty() ? "" : " ").append(arg);
             line(b, "command", command);
         }
+        resources(b, s);
         cgroup(b, s);
         return b.toString();
     }
@@ -131,7 +132,10 @@ final class StatusText {
                     : ""));
         }
         if (s.get("cpu_ns") != null) line(b, "CPU", cpuTime(number(s, "cpu_ns")));
-        if (s.get("oom_kills") != null && number(s, "oom_kills") > 0) line(b, "OOM kills", s.get("oom_kills"));
+        if (s.get("oom_kills") != null && number(s, "oom_kills") > 0) {
+            line(b, "OOM kills", s.get("oom_kills") + (s.get("oom_policy") != null ? " (OOMPolicy=" + s.get("oom_policy")
+                    + ")" : ""));
+        }
     }
 
     /** CPU time as systemctl status shows it: {@code 120ms}, {@code 1.234s}. */

@@ -23,14 +23,20 @@ final class UnitStatus {
         Map<String, Object> m = describe(u, nowNanos);
         log.ifPresent(dir -> m.put("log", dir.toString()));
         usage.ifPresent(r -> {
-            r.memoryBytes().ifPresent(v -> m.put("memory_bytes", v));
-            r.memoryMax().ifPresent(v -> m.put("memory_max", v));
-            r.cpuNanos().ifPresent(v -> m.put("cpu_ns", v));
-            r.tasks().ifPresent(v -> m.put("tasks", v));
-            r.tasksMax().ifPresent(v -> m.put("tasks_max", v));
-            m.put("oom_kills", r.oomKills());
+            putUsage(m, r);
+            m.put("oom_policy", u.spec().resources().oomPolicy().name().toLowerCase(Locale.ROOT));
         });
         return m;
+    }
+
+    /** What a service's cgroups use, into its status entry: the same fields for units and service directories. */
+    static void putUsage(Map<String, Object> m, ResourceUsage r) {
+        r.memoryBytes().ifPresent(v -> m.put("memory_bytes", v));
+        r.memoryMax().ifPresent(v -> m.put("memory_max", v));
+        r.cpuNanos().ifPresent(v -> m.put("cpu_ns", v));
+        r.tasks().ifPresent(v -> m.put("tasks", v));
+        r.tasksMax().ifPresent(v -> m.put("tasks_max", v));
+        m.put("oom_kills", r.oomKills());
     }
 
     static Map<String, Object> describe(UnitService u, long nowNanos) {

@@ -283,7 +283,7 @@ public final class Daemon implements ServiceHost {
                     logs);
             processes.track(tracking.cgroups() ? tracking(loop, reporter) : ProcessTracking.NONE,
                     tracking.defaultStopTimeout());
-            ServiceResources serviceResources = ServiceResources.discover(reporter);
+            ServiceResources serviceResources = ServiceResources.discover(reporter, processes.tracking().cgroups());
             processes.limitResources(serviceResources);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
             daemon.duties = duties;
@@ -291,6 +291,9 @@ public final class Daemon implements ServiceHost {
                     reporter, (code, how) -> daemon.criticalEnded(duties.critical().commandEnded(
                             command.argv().getFirst(), code, how))));
             daemon.serviceResources = serviceResources;
+            // OOMPolicy= acts on an OOM kill of any process of a unit, seen as it happens.
+            serviceResources.watchOomKills(loop, (name, count) -> daemon.supervisor.unit(name)
+                    .ifPresent(unit -> unit.oomKilled(count)));
             daemon.unitSockets = unitSockets;
             daemon.sockets = new SocketUnits(loop, new DaemonSockets(daemon.supervisor, () -> daemon.units, reporter),
                     new SocketExec(loop, processes, Accounts.system(), Host.current(), System.getenv(), reporter::say),
@@ -1207,6 +1210,11 @@ public final class Daemon implements ServiceHost {
         @Override
         public Optional<vigil.resources.ResourceUsage> resourceUsage(UnitService unit) {
             return serviceResources.usage(unit.name());
+        }
+
+        @Override
+        public Optional<vigil.resources.ResourceUsage> resourceUsage(String directoryService) {
+            return serviceResources.usage(directoryService);
         }
 
         @Override

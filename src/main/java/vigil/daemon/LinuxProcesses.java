@@ -144,7 +144,10 @@ final class LinuxProcesses implements Processes, UnitOs {
 
     @Override
     public List<Path> resourceCgroups(UnitSpec spec) throws SpawnException {
-        return resourceCgroups(spec.name(), spec.resources());
+        if (resources == null) return List.of();
+        // Delegate= hands the cgroup to the user the unit runs as (User=, on its commands).
+        return resources.prepare(spec.name(), spec.resources(), spec.commands(UnitSpec.Phase.START).stream()
+                .findFirst().flatMap(c -> c.command().user()));
     }
 
     @Override

@@ -170,7 +170,8 @@ public final class UnitMapper {
         Optional<Credentials> credentials = credentials(exec, account, accounts);
         Map<String, String> env = environment(exec, account, host, vigilEnvironment);
         Path cwd = workingDirectory(exec, account, new ArrayList<>());
-        ExecOptions options = options(exec);
+        // Limits as written: a socket unit's own commands are rare, and carry no LimitNOFILE= worth clamping.
+        ExecOptions options = options(exec, HardLimits.NONE, new ArrayList<>());
         var out = new java.util.EnumMap<SocketSection.ExecKind, List<UnitCommand>>(SocketSection.ExecKind.class);
         socket.commands().forEach((kind, list) -> out.put(kind, list.stream()
                 .map(c -> command(c, cwd, env, credentials, options)).toList()));
