@@ -49,9 +49,8 @@ final class Probes {
     }
 
     /**
-     * The hook for critical services (a {@code critical} file in a service directory, {@code X-Vigil-Critical=yes}
-     * in a unit): a status entry that says {@code "critical": true} is one. Until the status carries that, no
-     * service is critical, and readiness rests on every service that is not down being up and ready.
+     * A critical service (a {@code critical} file in a service directory, {@code X-Vigil-Critical=yes} in a unit),
+     * as its status entry says with {@code "critical": true}: one that failed makes the daemon unready.
      */
     static boolean isCritical(Map<String, Object> e) {
         return Boolean.TRUE.equals(e.get("critical"));

@@ -34,14 +34,18 @@ class NotifyAfterDroppingRootIT {
         if (daemon != null) daemon.close();
     }
 
+    /** The control socket, in a directory no one else may enter (DaemonProcess lets others search the sandbox). */
+    private Path control() {
+        return sandbox.resolve("private/run/control");
+    }
+
     private Tools.Result vigil(String... args) {
         List<String> command = new java.util.ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), "vigil.cli.Main"));
         command.addAll(List.of(args));
         try {
-            return Tools.run(sandbox, Map.of("VIGIL_CONTROL", sandbox.resolve("run/control").toString()), null,
-                    command);
+            return Tools.run(sandbox, Map.of("VIGIL_CONTROL", control().toString()), null, command);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -50,7 +54,8 @@ class NotifyAfterDroppingRootIT {
     @Test
     void aUnitRunningAsNobodyGetsReadyThoughTheControlSocketsDirectoryIsPrivate() throws Exception {
         Nobody.require();
-        Files.setPosixFilePermissions(sandbox, PosixFilePermissions.fromString("rwx------"));
+        Files.createDirectories(control().getParent());
+        Files.setPosixFilePermissions(control().getParent().getParent(), PosixFilePermissions.fromString("rwx------"));
         Path units = Files.createDirectories(sandbox.resolve("units"));
         Files.writeString(units.resolve("dropper.service"), """
                 [Service]
@@ -58,7 +63,8 @@ class NotifyAfterDroppingRootIT {
                 User=nobody
                 ExecStart=/usr/bin/python3 -c "import os, socket, time; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.connect(os.environ['NOTIFY_SOCKET']); s.send(b'READY=1'); time.sleep(1000)"
                 """);
-        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon = DaemonProcess.start(sandbox, Map.of("VIGIL_CONTROL", control().toString()), "daemon", "--units",
+                units.toString());
         Await.until("dropper.service active (daemon said: " + daemon.lines() + ")", WAIT,
                 () -> vigil("is-active", "--quiet", "dropper.service").exit() == 0);
         Path notify = Path.of("/run/vigil/notify-" + daemon.pid());
