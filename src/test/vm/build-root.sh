@@ -43,6 +43,9 @@ CFG
         './lib/modules/*/kernel/drivers/virtio/*' './lib/modules/*/kernel/drivers/block/*' \
         './lib/modules/*/kernel/fs/*' './lib/modules/*/kernel/lib/*' './lib/modules/*/kernel/crypto/*'
     rm -f ./*.deb
+    # modules.dep is the package's postinst's work (depmod), which the initramfs's modprobe needs.
+    release=$(ls boot | sed -n 's/^vmlinuz-//p' | head -n1)
+    depmod -b "$PWD" "$release"
 ) &
 kernel=$!
 
