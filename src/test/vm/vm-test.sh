@@ -15,7 +15,7 @@ checkout=$(cd "${1:?usage: vm-test.sh CHECKOUT CACHE_DIR}" && pwd)
 cache=$(mkdir -p "${2:?}" && cd "$2" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 jdk=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
-boot_timeout=${VIGIL_VM_BOOT_TIMEOUT:-600}
+boot_timeout=${VIGIL_VM_BOOT_TIMEOUT:-900}
 
 fail() {
     echo "VMTEST FAIL $*"
