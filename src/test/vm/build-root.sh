@@ -21,7 +21,13 @@ mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 [ -e "$cache/root.done" ] && exit 0
 
-rm -rf "$cache/root.tmp" "$cache/kernel.tmp"
+# A debootstrap killed half way (its build ended) leaves its mounts in the root: unmounted first, and rm stays on
+# this file system, so that nothing mounted there is ever deleted.
+if [ -d "$cache/root.tmp" ]; then
+    awk -v dir="$cache/root.tmp/" 'index($5, dir) == 1 { print $5 }' /proc/self/mountinfo | sort -r \
+        | while read -r mount; do umount -l "$mount"; done
+fi
+rm -rf --one-file-system "$cache/root.tmp" "$cache/kernel.tmp"
 mkdir -p "$cache/root.tmp/etc/dpkg/dpkg.cfg.d" "$cache/kernel.tmp"
 # debootstrap's second stage runs the root's own dpkg, which reads this.
 cat >"$cache/root.tmp/etc/dpkg/dpkg.cfg.d/01-vigil-vm" <<'CFG'

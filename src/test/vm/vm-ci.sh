@@ -19,8 +19,13 @@ case ${1:-} in
         for skip in "$@"; do
             [ "$skip" = true ] || [ "$skip" = skip ] && exit 0
         done
+        # Maven's JVM runs this script; only a build that goes as far as the integration tests wants the job (not
+        # test-compile, say), and Maven's own command line says which phases it was asked for.
+        maven=$PPID
+        phases=$(tr '\0' ' ' <"/proc/$maven/cmdline" 2>/dev/null || true)
+        [[ " $phases " =~ \ (integration-test|verify|install|deploy)\  ]] || exit 0
         [ "$(id -u)" = 0 ] || exit 0
-        for tool in qemu-system-x86_64 debootstrap busybox mkfs.ext4 e2fsck socat apt-get cpio; do
+        for tool in qemu-system-x86_64 debootstrap busybox mkfs.ext4 e2fsck socat apt-get cpio depmod; do
             command -v "$tool" >/dev/null || exit 0
         done
         mkdir -p "$cache"
@@ -29,8 +34,6 @@ case ${1:-} in
         exec 9>"$cache/job.lock"
         flock -n 9 || exit 0
         rm -f "$cache/job.pid" "$cache/job.rc" "$cache/job.go" "$cache/job.log"
-        # Maven's JVM, which runs this script.
-        maven=$PPID
         setsid "$0" run "$checkout" "$cache" "$maven" </dev/null >"$cache/job.log" 2>&1 &
         echo $! >"$cache/job.pid"
         ;;
