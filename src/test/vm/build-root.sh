@@ -42,7 +42,11 @@ CFG
 # The kernel's package, from the archive apt uses, while debootstrap runs: the one linux-image-amd64 points at.
 (
     cd "$cache/kernel.tmp"
-    package=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n1)
+    kernel_package() {
+        apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n1
+    }
+    package=$(kernel_package)
+    [ -n "$package" ] || { apt-get update -qq && package=$(kernel_package); }
     [ -n "$package" ] || { echo "build-root: no linux-image package known to apt (apt-get update?)" >&2; exit 1; }
     apt-get download -q "$package" >download.log 2>&1 || { cat download.log >&2; exit 1; }
     dpkg-deb --fsys-tarfile ./*.deb | tar -x --wildcards './boot/vmlinuz-*' './lib/modules/*/modules.*' \

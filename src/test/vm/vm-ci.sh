@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The VM test as a background job of the Maven build, so that its slow parts (debootstrap of the root, three boots
 # under TCG) overlap the rest of the suite instead of following it. The pom's vm-test profile calls:
-#   vm-ci.sh start CHECKOUT CACHE SKIP...   at the start of the build (initialize): starts the job and returns at
+#   vm-ci.sh start CHECKOUT CACHE SKIP...   at the start of the build (generate-sources): starts the job and returns at
 #                                           once. SKIP are the build's skipTests, skipITs, maven.test.skip and
 #                                           vigil.vm: no job when one is "true" (or vigil.vm is "skip"), nor when
 #                                           this machine cannot run the test (VmIT then says why).
