@@ -186,7 +186,8 @@ final class LogsCommand implements Callable<Integer> {
 
     /** The daemon's control socket, or null if there is none to talk to. */
     private ControlClient connect() {
-        Path socket = control != null ? control : ControlPaths.socket(System.getenv()).orElse(null);
+        Path given = control != null ? control : RootCommand.globalControl(spec);
+        Path socket = given != null ? given : ControlPaths.socket(System.getenv()).orElse(null);
         if (socket == null) return null;
         try {
             return ControlClient.connect(socket);
