@@ -25,7 +25,8 @@ final class RootCommand implements Runnable {
             "rescan",
             "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version",
             "list-units", "list-dependencies", "list-jobs", "list-sockets", "show", "is-active", "is-failed",
-            "is-enabled", "enable", "disable", "help");
+            "is-enabled", "enable", "disable", "mask", "unmask", "list-unit-files", "systemctl", "journalctl",
+            "help");
 
     /** A new command object; a switch rather than method references, whose first use costs start-up time. */
     private static Object command(String name) {
@@ -69,6 +70,11 @@ final class RootCommand implements Runnable {
             case "is-enabled" -> new IsEnabledCommand();
             case "enable" -> new EnableCommand();
             case "disable" -> new DisableCommand();
+            case "mask" -> new MaskCommands.Mask();
+            case "unmask" -> new MaskCommands.Unmask();
+            case "list-unit-files" -> new ListUnitFilesCommand();
+            case "systemctl" -> new SystemctlCommand();
+            case "journalctl" -> new JournalctlCommand();
             case "help" -> new CommandLine.HelpCommand();
             default -> throw new IllegalArgumentException("no command " + name);
         };
@@ -115,6 +121,11 @@ final class RootCommand implements Runnable {
             for (String name : COMMANDS) line.addSubcommand(name, command(name));
         }
         line.getSubcommands().values().forEach(RootCommand::addHelpOption);
+        // The personalities parse systemctl's and journalctl's options themselves.
+        for (String personality : List.of("systemctl", "journalctl")) {
+            CommandLine sub = line.getSubcommands().get(personality);
+            if (sub != null) sub.setUnmatchedOptionsArePositionalParams(true);
+        }
         return line;
     }
 
