@@ -37,6 +37,7 @@ import vigil.socket.UnitsAndSockets;
 import vigil.unit.Accounts;
 import vigil.unit.Dependency;
 import vigil.unit.Diagnostic;
+import vigil.unit.LoadWarnings;
 import vigil.unit.Host;
 import vigil.unit.SocketSection;
 import vigil.unit.UnitLoader;
@@ -719,7 +720,7 @@ public final class UnitTable {
         if (read.mapping() instanceof CannotRun(String why)) return refuse(name, "cannot run: " + why);
         UnitMapper.Mapped mapped = ((Runs) read.mapping()).mapped();
         if (existing == null) {
-            for (Diagnostic d : read.loaded().diagnostics()) reporter.say(name, d.format());
+            for (String line : LoadWarnings.lines(read.loaded().diagnostics())) reporter.say(name, line);
         }
         mapped.notes().forEach(n -> reporter.say(name, n));
         if (existing != null) {
