@@ -62,9 +62,10 @@ final class DaemonCommand implements Callable<Integer> {
             description = "how log lines are stamped: tai64n (as svlogd -t), iso (the default, UTC) or none")
     TimestampFormat timestamps = TimestampFormat.ISO;
 
-    @Option(names = "--user-services", paramLabel = "N",
-            description = "how many transient services (vigil add) each user other than root may have at once; 0: "
-                    + "none (default: " + ControlLimits.DEFAULT_SERVICES_PER_USER + ")")
+    @Option(names = "--user-services", paramLabel = "yes|no|N", converter = UserServicesConverter.class,
+            description = "whether users other than root may add transient services (vigil add), and how many "
+                    + "each may have at once: yes (" + ControlLimits.DEFAULT_SERVICES_PER_USER + ", the default), "
+                    + "no (none), or a number")
     int userServices = ControlLimits.DEFAULT_SERVICES_PER_USER;
 
     @Option(names = "--default-timeout-stop", paramLabel = "TIME", converter = StopTimeoutConverter.class,
@@ -111,7 +112,7 @@ final class DaemonCommand implements Callable<Integer> {
                             "--user-connections", v -> command.userConnections = Integer.parseInt(v),
                             "--user-requests", v -> command.userRequests = Integer.parseInt(v),
                             "--user-buffers", v -> command.userBuffers = Long.parseLong(v),
-                            "--user-services", v -> command.userServices = Integer.parseInt(v),
+                            "--user-services", v -> command.userServices = userServices(v),
                             Reexec.OPTION, v -> command.reexecState = parseFd(v),
                             "--default-timeout-stop", v -> command.defaultTimeoutStop = stopTimeout(v)),
                     Map.of("--no-cgroups", () -> command.noCgroups = true), v -> roots.add(Path.of(v)));
@@ -165,6 +166,36 @@ final class DaemonCommand implements Callable<Integer> {
             return Duration.ofNanos(span.micros() * 1000);
         } catch (InvalidValueException e) {
             throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
+    /** {@code yes} (the default cap), {@code no} (none) or the cap itself. */
+    static int userServices(String text) {
+        return switch (text) {
+            case "yes" -> ControlLimits.DEFAULT_SERVICES_PER_USER;
+            case "no" -> 0;
+            default -> {
+                int cap;
+                try {
+                    cap = Integer.parseInt(text);
+                } catch (NumberFormatException e) {
+                    cap = -1;
+                }
+                if (cap < 0) throw new IllegalArgumentException("--user-services takes yes, no or a number of "
+                        + "services (0 or more), not \"" + text + "\"");
+                yield cap;
+            }
+        };
+    }
+
+    static final class UserServicesConverter implements CommandLine.ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String text) {
+            try {
+                return userServices(text);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
         }
     }
 

@@ -3,8 +3,6 @@ package vigil.config;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -63,14 +61,6 @@ final class ConfigFiles {
         } catch (IOException | UnsupportedOperationException e) {
             return "unreadable (" + e.getMessage() + ")";
         }
-    }
-
-    /** The reason of an I/O error without the path Java puts in front of it: "Permission denied". */
-    static String describe(IOException e) {
-        if (e instanceof AccessDeniedException) return "Permission denied";
-        if (e instanceof NoSuchFileException) return "No such file or directory";
-        if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason();
-        return e.getMessage();
     }
 
     /** A found value in quotes, control characters escaped and cut short, so a message stays one sane line. */

@@ -5,6 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -175,11 +176,13 @@ public final class ControlServer implements AutoCloseable {
 
     private static void removeStaleSocket(Path path) throws IOException {
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) return;
-        if (!"socket".equals(kind(path))) throw new IOException(path + ": exists and is not a socket");
+        if (!"socket".equals(kind(path))) {
+            throw new FileSystemException(path.toString(), null, "exists and is not a socket");
+        }
         int probe = UnixSocket.open(UnixSocket.SOCK_STREAM);
         try {
             UnixSocket.connect(probe, path);
-            throw new IOException(path + ": another vigil daemon is listening there");
+            throw new FileSystemException(path.toString(), null, "another vigil daemon is listening there");
         } catch (OsException e) {
             if (e.errno() != Errno.ECONNREFUSED) throw e;
             Files.deleteIfExists(path);

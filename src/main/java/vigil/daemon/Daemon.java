@@ -34,6 +34,7 @@ import vigil.model.UnitSpec;
 import vigil.os.Children;
 import vigil.os.Ending;
 import vigil.os.Errno;
+import vigil.os.IoErrors;
 import vigil.os.NativeHeap;
 import vigil.os.OsException;
 import vigil.os.Rlimits;
@@ -87,6 +88,8 @@ public final class Daemon implements ServiceHost {
      */
     private static final List<Duration> TRIMS_AFTER_QUIET =
             List.of(Duration.ofMillis(250), Duration.ofSeconds(2), Duration.ofSeconds(6));
+    /** How long unit files in a scanned tree must stay still before they are read again: one read per burst. */
+    private static final Duration UNIT_FILES_SETTLE = Duration.ofMillis(100);
 
     private final EventLoop loop;
     private final LinuxProcesses processes;
@@ -115,6 +118,8 @@ public final class Daemon implements ServiceHost {
     private UnitPidFiles unitPids;
     /** The units wait until what a previous Vigil left of them is gone. */
     private boolean unitsHeldBack;
+    /** The pending re-read after a unit file in a scanned tree changed; null when none is pending. */
+    private EventLoop.Timer unitFilesSettling;
     private boolean stopping;
     /** Hears what began the stop. */
     private final Consumer<StopCause> stoppedBy;
@@ -226,7 +231,8 @@ public final class Daemon implements ServiceHost {
                 reporter.say(root + ": not a directory");
                 return 1;
             }
-            if (holdsServiceUnits(root)) unitDirs.add(root.toAbsolutePath().normalize());
+            // Unit files may be dropped in later: the tree's watch sees them, and they load then.
+            unitDirs.add(root.toAbsolutePath().normalize());
         }
         try (EventLoop loop = EventLoop.create()) {
             Rlimits.Limit childLimits = Rlimits.raiseOpenFilesLimit();
@@ -239,7 +245,7 @@ public final class Daemon implements ServiceHost {
             try {
                 reporter.logTo(loop, logs.openOwn());
             } catch (IOException e) {
-                reporter.say("cannot open Vigil's own log, so its messages go to stderr only: " + e.getMessage());
+                reporter.say("cannot open Vigil's own log, so its messages go to stderr only: " + IoErrors.describe(e));
             }
             Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
             Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
@@ -292,11 +298,10 @@ public final class Daemon implements ServiceHost {
                     daemon.commands = commands;
                     daemon.reexec.controlSocket(server.listenFd());
                 } catch (IOException e) {
-                    if (control != null) {
-                        reporter.say("cannot listen on the control socket " + socket + ": " + e.getMessage());
-                        return 1;
-                    }
-                    reporter.say("no control socket: " + e.getMessage());
+                    // A daemon no command can reach could be stopped only by a signal: say why and exit instead.
+                    reporter.say("cannot listen on the control socket: " + IoErrors.describe(e)
+                            + "; no command could reach this daemon, so it exits");
+                    return 1;
                 }
             }
             if (runtime != null) daemon.transientRoot = runtime.resolve("transient");
@@ -332,14 +337,6 @@ public final class Daemon implements ServiceHost {
             return 1;
         } finally {
             reporter.closeLog();
-        }
-    }
-
-    private static boolean holdsServiceUnits(Path dir) {
-        try (var entries = Files.list(dir)) {
-            return entries.anyMatch(p -> p.getFileName().toString().endsWith(".service"));
-        } catch (IOException e) {
-            return false;
         }
     }
 
@@ -561,7 +558,23 @@ public final class Daemon implements ServiceHost {
     }
 
     private void rescan() {
-        if (!stopping) trees.forEach(ServiceTree::rescan);
+        if (stopping) return;
+        trees.forEach(ServiceTree::rescan);
+        unitFilesChanged();
+    }
+
+    /**
+     * Reads the unit files again once a burst of changes is over (an editor's save, a package's unpack), as a
+     * daemon-reload would; not while an earlier Vigil's leftovers hold the units back, whose start reads them.
+     */
+    @Override
+    public void unitFilesChanged() {
+        if (unitFilesSettling != null || stopping) return;
+        unitFilesSettling = loop.schedule(UNIT_FILES_SETTLE, () -> {
+            unitFilesSettling = null;
+            if (stopping || unitsHeldBack) return;
+            units.reload(summary -> reporter.say("unit files changed: " + summary));
+        });
     }
 
     // ---- ServiceHost: what the trees ask for ----

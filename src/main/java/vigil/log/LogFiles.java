@@ -2,7 +2,6 @@ package vigil.log;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -12,6 +11,7 @@ import vigil.os.DirFd;
 import vigil.os.Errno;
 import vigil.os.Fds;
 import vigil.os.FileSystem;
+import vigil.os.IoErrors;
 import vigil.os.OsException;
 
 /**
@@ -158,7 +158,7 @@ final class LogFiles implements AutoCloseable {
             }
             DirFd.chmod(fd, COMPLETE);
         } catch (IOException e) {
-            events.accept(new LogEvent.RotationFailed(reason(e)));
+            events.accept(new LogEvent.RotationFailed(IoErrors.reason(e)));
             return false;
         }
         Fds.close(fd);
@@ -166,7 +166,7 @@ final class LogFiles implements AutoCloseable {
         try {
             files.rename(CURRENT, name);
         } catch (IOException e) {
-            events.accept(new LogEvent.RotationFailed(reason(e)));
+            events.accept(new LogEvent.RotationFailed(IoErrors.reason(e)));
             reopen();
             return false;
         }
@@ -305,13 +305,8 @@ final class LogFiles implements AutoCloseable {
         try {
             files.unlink(name);
         } catch (IOException e) {
-            events.accept(new LogEvent.CannotRemove(name, reason(e)));
+            events.accept(new LogEvent.CannotRemove(name, IoErrors.reason(e)));
         }
-    }
-
-    static String reason(IOException e) {
-        if (e instanceof FileSystemException fs && fs.getReason() != null) return fs.getReason();
-        return e.getMessage();
     }
 
     static String reason(int errno) {

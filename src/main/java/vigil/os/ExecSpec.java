@@ -153,9 +153,21 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
      * exec of the helper.
      */
     public boolean needsHelper() {
+        return needsHelperBesidesCgroups() || !cgroups.isEmpty();
+    }
+
+    /**
+     * Whether it is only its one cgroup (the v2 one; v1 controllers' directories, on a hybrid host, are more) that
+     * this spec needs vigil-exec for: posix_spawn can place the child there itself where libc can (see Spawn).
+     */
+    public boolean needsHelperOnlyForItsCgroup() {
+        return cgroups.size() == 1 && !needsHelperBesidesCgroups();
+    }
+
+    private boolean needsHelperBesidesCgroups() {
         return chroot.isPresent() || umask.isPresent() || nice.isPresent() || oomScoreAdj.isPresent()
                 || !rlimits.isEmpty() || groups.isPresent() || gid.isPresent() || uid.isPresent() || noNewPrivileges
-                || listenPid || !pidVariables.isEmpty() || before.isPresent() || !cgroups.isEmpty();
+                || listenPid || !pidVariables.isEmpty() || before.isPresent();
     }
 
     /** vigil-exec's arguments after its own argv[0], up to and including the program's argv. */

@@ -11,6 +11,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * The plumbing shared by every FFM binding in this package: the linker, libc's symbols, and errno capture.
@@ -96,6 +97,11 @@ final class Native {
         return segment.address();
     }
 
+    /** Like {@link #link}, for a function that older libcs lack: empty there. */
+    static Optional<MethodHandle> linkIfPresent(String name, int arity) {
+        return LIBC.find(name).map(symbol -> LINKER.downcallHandle(symbol, longs(arity)));
+    }
+
     private static MemorySegment symbol(String name) {
         return LIBC.find(name).orElseThrow(() -> new LinkageError("libc has no " + name));
     }
@@ -129,6 +135,19 @@ final class Native {
         static final MethodHandle FCHMOD = linkErrno("fchmod", 2);
         static final MethodHandle FCHOWN = linkErrno("fchown", 3);
         static final MethodHandle GETEUID = link("geteuid", 0);
+    }
+
+    // ---- Spawning straight into a cgroup, for Spawn ----
+    // glibc 2.39 added posix_spawnattr_setcgroup_np: posix_spawn then clones with clone3(CLONE_INTO_CGROUP), so a
+    // service's process is born in its cgroup. Without it vigil-exec must join the cgroup between fork and exec,
+    // which costs every start an exec of the helper and a cgroup migration (a write lock that may wait for an RCU
+    // grace period): most of what cgroup placement adds to a restart.
+
+    /** Linked on first use: empty where libc is older than 2.39. */
+    static final class IntoCgroup {
+        private IntoCgroup() {}
+
+        static final Optional<MethodHandle> SET_CGROUP = linkIfPresent("posix_spawnattr_setcgroup_np", 2);
     }
 
     // ---- Sockets of any family, for Sockets (socket activation) ----

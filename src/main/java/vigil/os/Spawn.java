@@ -40,7 +40,12 @@ public final class Spawn {
     private static final long FILE_ACTIONS_SIZE = 256, ATTR_SIZE = 1024;
     private static final ThreadLocal<MemorySegment> SCRATCH =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(64 * 1024, 16));
-    private static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
+    private static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80,
+            POSIX_SPAWN_SETCGROUP = 0x100;
+    private static final MethodHandle ATTR_SET_FLAGS = Native.link("posix_spawnattr_setflags", 2);
+    /** A spawn into a cgroup gets a copy of the shared attributes with the cgroup set: one buffer per thread. */
+    private static final ThreadLocal<MemorySegment> CGROUP_ATTRIBUTES =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(ATTR_SIZE, 16));
 
     /**
      * The same for every spawn and only read by posix_spawn, so made once: every signal back to its default and an
@@ -53,7 +58,6 @@ public final class Spawn {
 
     private static MemorySegment spawnAttributes(short extraFlags) {
         MethodHandle init = Native.link("posix_spawnattr_init", 1);
-        MethodHandle setFlags = Native.link("posix_spawnattr_setflags", 2);
         MethodHandle setMask = Native.link("posix_spawnattr_setsigmask", 2);
         MethodHandle setDefault = Native.link("posix_spawnattr_setsigdefault", 2);
         MethodHandle emptySet = Native.link("sigemptyset", 1);
@@ -69,7 +73,7 @@ public final class Spawn {
             rc |= (int) (long) setMask.invokeExact(attr.address(), none.address());
             rc |= (int) (long) setDefault.invokeExact(attr.address(), all.address());
             // The flags are a C short: sign-extended like an int, the callee reads the low 16 bits.
-            rc |= (int) (long) setFlags.invokeExact(attr.address(),
+            rc |= (int) (long) ATTR_SET_FLAGS.invokeExact(attr.address(),
                     (long) (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | extraFlags));
             if (rc != 0) throw new AssertionError("posix_spawnattr setup failed");
         } catch (Throwable t) {
@@ -105,7 +109,8 @@ public final class Spawn {
 
     /**
      * Starts the program of {@code spec}: directly when posix_spawn can apply the whole spec (one exec instead of
-     * two, which is most of a restart's cost), else through vigil-exec. Returns once the child exists; whether the
+     * two, which is most of a restart's cost), its cgroup included where libc can clone into it (glibc 2.39), else
+     * through vigil-exec. Returns once the child exists; whether the
      * program could be exec'd is known at once for a direct spawn, and learnt from the error pipe otherwise (see
      * {@link Spawned}).
      *
@@ -114,13 +119,16 @@ public final class Spawn {
      *                     (EACCES)
      */
     public static Spawned spawn(ExecSpec spec) throws OsException {
-        if (spec.needsHelper() || !canMapFdsDirectly(spec)) return spawnThroughHelper(spec);
+        boolean direct = !spec.needsHelper()
+                || spec.needsHelperOnlyForItsCgroup() && Native.IntoCgroup.SET_CGROUP.isPresent();
+        if (!direct || !canMapFdsDirectly(spec)) return spawnThroughHelper(spec);
         try {
             return spawnDirectly(spec);
         } catch (OsException e) {
             if (Errno.isShortage(e.errno())) throw e;
-            // The child could not chdir or exec. The helper fails the same way, but says which step failed and
-            // exits 111 as runsv's child does, so failures look alike whichever way a spawn went.
+            // The child could not chdir or exec, or not be cloned into its cgroup (gone, or one the kernel will not
+            // clone into). The helper fails the same way, but says which step failed and exits 111 as runsv's
+            // child does, so failures look alike whichever way a spawn went.
             return spawnThroughHelper(spec);
         }
     }
@@ -140,6 +148,37 @@ public final class Spawn {
 
     private static Spawned spawnDirectly(ExecSpec spec) throws OsException {
         MemorySegment attributes = spec.newSession() ? ATTRIBUTES_NEW_SESSION : ATTRIBUTES;
+        if (spec.cgroups().isEmpty()) return new Spawned(spawnDirectly(spec, attributes), OptionalInt.empty());
+        // Opened for each spawn: microseconds, and an fd kept per cgroup would go stale when its directory is
+        // removed and made again.
+        int cgroup = Fds.open(spec.cgroups().getFirst(), Fds.O_RDONLY | Fds.O_DIRECTORY, 0);
+        try {
+            return new Spawned(spawnDirectly(spec, intoCgroup(attributes, cgroup, spec.newSession())),
+                    OptionalInt.empty());
+        } finally {
+            Fds.close(cgroup);
+        }
+    }
+
+    /** A copy of {@code attributes} that also clones the child into the cgroup directory open at {@code fd}. */
+    private static MemorySegment intoCgroup(MemorySegment attributes, int fd, boolean newSession) {
+        MemorySegment copy = CGROUP_ATTRIBUTES.get();
+        // posix_spawnattr_t is plain data (flags, masks, ids): a byte copy is a whole attribute object.
+        copy.copyFrom(attributes);
+        short flags = (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETCGROUP
+                | (newSession ? POSIX_SPAWN_SETSID : 0));
+        int rc;
+        try {
+            rc = (int) (long) ATTR_SET_FLAGS.invokeExact(copy.address(), (long) flags);
+            rc |= (int) (long) Native.IntoCgroup.SET_CGROUP.orElseThrow().invokeExact(copy.address(), (long) fd);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (rc != 0) throw new AssertionError("posix_spawnattr setup failed");
+        return copy;
+    }
+
+    private static int spawnDirectly(ExecSpec spec, MemorySegment attributes) throws OsException {
         int pid = posixSpawn(spec.program().toString(), spec.argv(), spec.environment(), attributes,
                 (actions, memory) -> {
                     if (spec.workingDirectory().isPresent()) {
@@ -167,7 +206,7 @@ public final class Spawn {
                 });
         // glibc's child shares our memory until it execs, so posix_spawn has returned only once the exec succeeded
         // (a failed one is an error, its child already reaped).
-        return new Spawned(pid, OptionalInt.empty());
+        return pid;
     }
 
     private static boolean isTarget(ExecSpec spec, int fd) {

@@ -24,6 +24,12 @@ public interface ServiceHost {
      */
     void rename(String from, DirectorySpec renamed) throws CannotSupervise;
 
+    /**
+     * A unit file (or a unit's .wants/, .requires/ or drop-in directory) in the tree was made, changed or removed:
+     * the unit files are to be read again, as by daemon-reload.
+     */
+    void unitFilesChanged();
+
     /** Why a service could not be supervised; {@code retryable} when it is a passing shortage (fds, memory). */
     final class CannotSupervise extends Exception {
         private final boolean retryable;

@@ -23,6 +23,7 @@ import vigil.config.ServiceDirectory;
 import vigil.os.Inotify;
 import vigil.os.OsException;
 import vigil.service.Clock;
+import vigil.unit.UnitName;
 
 /**
  * runsvdir for one directory: every entry that is (or links to) a directory is a service, named after the entry.
@@ -32,9 +33,10 @@ import vigil.service.Clock;
  * starts the moment {@code run} is.
  */
 public final class ServiceTree implements AutoCloseable {
+    /** IN_CLOSE_WRITE for the unit files beside the service directories: an edited unit is read again. */
     private static final int ROOT_EVENTS = Inotify.IN_CREATE | Inotify.IN_DELETE | Inotify.IN_MOVED_FROM
-            | Inotify.IN_MOVED_TO | Inotify.IN_ATTRIB | Inotify.IN_DELETE_SELF | Inotify.IN_MOVE_SELF
-            | Inotify.IN_ONLYDIR;
+            | Inotify.IN_MOVED_TO | Inotify.IN_ATTRIB | Inotify.IN_CLOSE_WRITE | Inotify.IN_DELETE_SELF
+            | Inotify.IN_MOVE_SELF | Inotify.IN_ONLYDIR;
     /** Whatever can make an incomplete or invalid service directory good: files written, made executable. */
     private static final int SERVICE_DIR_EVENTS = Inotify.IN_CREATE | Inotify.IN_DELETE | Inotify.IN_MOVED_FROM
             | Inotify.IN_MOVED_TO | Inotify.IN_ATTRIB | Inotify.IN_CLOSE_WRITE | Inotify.IN_ONLYDIR;
@@ -164,6 +166,7 @@ public final class ServiceTree implements AutoCloseable {
             }
             if (!event.name().isEmpty()) names.add(event.name());
         }
+        if (names.stream().anyMatch(UnitName::isUnitEntry)) host.unitFilesChanged();
         reconcile(names);
     }
 

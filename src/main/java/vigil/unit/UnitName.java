@@ -46,6 +46,17 @@ public record UnitName(String prefix, Optional<String> instance, UnitType type) 
         return parse(name).isPresent();
     }
 
+    /**
+     * Whether an entry of a unit directory is part of what a daemon-reload reads: a unit file, or a unit's
+     * {@code .wants/}, {@code .requires/} or drop-in {@code .d/} directory.
+     */
+    public static boolean isUnitEntry(String entry) {
+        for (String suffix : new String[] {".wants", ".requires", ".d"}) {
+            if (entry.endsWith(suffix) && isValid(entry.substring(0, entry.length() - suffix.length()))) return true;
+        }
+        return isValid(entry);
+    }
+
     private static boolean validChars(String s, boolean allowAt) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -2,6 +2,8 @@ package vigil.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -49,5 +51,20 @@ class DaemonCommandTest {
         assertNull(plain("daemon", "--contrl", "/x", "/srv/a"), "a typo");
         assertNull(plain("daemon", "/srv/a", "--control"), "an option without its value");
         assertNull(plain("daemon", "--user-connections", "many", "/srv/a"), "not a number");
+        assertNull(plain("daemon", "--user-services", "maybe", "/srv/a"), "neither yes, no nor a number");
+    }
+
+    @Test
+    void userServicesAreAllowedRefusedOrCapped() {
+        for (String value : List.of("yes", "no", "0", "7")) {
+            String[] line = {"daemon", "--user-services", value, "/srv/a"};
+            assertEquals(picocli(line).userServices, plain(line).userServices, value);
+        }
+        assertEquals(64, plain("daemon", "--user-services", "yes", "/srv/a").userServices);
+        assertEquals(0, plain("daemon", "--user-services", "no", "/srv/a").userServices);
+        assertEquals(7, plain("daemon", "--user-services=7", "/srv/a").userServices);
+        var refused = assertThrows(CommandLine.ParameterException.class,
+                () -> picocli("daemon", "--user-services", "-1", "/srv/a"));
+        assertTrue(refused.getMessage().contains("--user-services takes yes, no or a number"), refused.getMessage());
     }
 }

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -378,6 +379,22 @@ class ControlSocketIT {
         assertError("shutting-down", connect().call("{\"v\":1,\"cmd\":\"daemon-reload\"}"));
         Children.sendSignal((int) pid, Signals.SIGKILL);
         assertEquals(0, daemon.awaitExit(WAIT));
+    }
+
+    @Test
+    void aSecondDaemonOnTheDefaultSocketExitsRatherThanRunUnreachable() throws Exception {
+        startDaemon();
+        // No --control: the socket comes from the environment, as for a daemon started by hand.
+        DaemonProcess second = DaemonProcess.start(sandbox, Map.of("VIGIL_CONTROL", socket.toString()), "daemon",
+                Files.createDirectories(sandbox.resolve("other")).toString());
+        try {
+            assertEquals(1, second.awaitExit(WAIT));
+            second.awaitLine("cannot listen on the control socket: " + Pattern.quote(socket.toString())
+                    + ": another vigil daemon is listening there; no command could reach this daemon", WAIT);
+        } finally {
+            second.close();
+        }
+        assertEquals(true, connect().call("{\"v\":1,\"cmd\":\"hello\"}").get("ok"), "the first one carries on");
     }
 
     @Test

@@ -259,6 +259,31 @@ class UnitsIT {
     }
 
     @Test
+    void aUnitFileDroppedIntoAScannedTreeLaterIsLoadedWithNoReload() throws Exception {
+        Path tree = Files.createDirectories(sandbox.resolve("tree"));
+        Path plain = ServiceDirs.service(tree, "plain", "exec sleep 1007");
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", tree.toString());
+        ServiceDirs.awaitRunning(plain, WAIT);
+        Tools.Result reload = vigil("daemon-reload");
+        assertEquals(0, reload.exit(), "a scanned tree is a unit directory even with no unit in it yet: " + reload);
+
+        Files.writeString(tree.resolve("late.service"), "[Service]\nExecStart=/bin/sleep 1008\n");
+        daemon.awaitLine("late.service: running", WAIT);
+        daemon.awaitLine("unit files changed: 1 added, 0 changed, 0 removed", WAIT);
+
+        Files.delete(tree.resolve("late.service"));
+        daemon.awaitLine("unit files changed: 0 added, 0 changed, 1 removed", WAIT);
+        Await.until("late.service gone", WAIT, () -> {
+            try {
+                return vigil("status", "late").exit() == 4;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertTrue(vigil("status", "plain").output().contains("run"), "the directory's service is undisturbed");
+    }
+
+    @Test
     void aUnitFileBackWhileItsOldInstanceStopsStartsOnceThatOneHasStopped() throws Exception {
         // Its stop lasts until the test creates "release".
         String slow = """

@@ -60,4 +60,23 @@ class UnprivilegedIT {
         assertTrue(daemon.alive());
         assertEquals(0, daemon.terminate(WAIT));
     }
+    @Test
+    void aHomeThatCannotBeMadeIsNamedWithWhatWentWrong() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root to make a user's tree");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "needs setpriv (util-linux)");
+        Files.setPosixFilePermissions(sandbox, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path root = Files.createDirectories(sandbox.resolve("home/sv"));
+        Path mine = service(root, "mine", "exec sleep 1000");
+        Path runtime = Files.createDirectories(sandbox.resolve("home/run"));
+        run("chown", "-R", NOBODY + ":" + NOBODY, sandbox.resolve("home").toString());
+        // nobody's HOME as Debian sets it: the default log directory lies below a directory no one may make.
+        daemon = DaemonProcess.start(sandbox, Map.of("XDG_RUNTIME_DIR", runtime.toString(), "HOME", "/nonexistent",
+                        "VIGIL_LOG_DIR", "", "VIGIL_CONTROL", runtime.resolve("vigil/control").toString()),
+                List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups"),
+                "daemon", root.toString());
+        daemon.awaitLine("cannot open Vigil's own log, so its messages go to stderr only: /nonexistent: "
+                + "Permission denied$", WAIT);
+        awaitRunning(mine, WAIT);
+        assertEquals(0, daemon.terminate(WAIT));
+    }
 }

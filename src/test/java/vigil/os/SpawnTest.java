@@ -13,6 +13,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import vigil.cgroup.Hierarchy;
+import vigil.testing.TestCgroup;
 
 class SpawnTest {
     private final StartedChildren children = new StartedChildren();
@@ -139,6 +141,30 @@ class SpawnTest {
         assertTrue(helped.errorPipeReadFd().isPresent(), "nice needs the helper");
         assertEquals(Optional.empty(), helped.awaitExec());
         assertEquals(ExitStatus.exited(0), children.reap(helped.pid()));
+    }
+
+    @Test
+    void aSpecThatJoinsOnlyItsCgroupIsClonedIntoItWithoutTheHelperWhereLibcCan() throws Exception {
+        Assumptions.assumeTrue(Native.IntoCgroup.SET_CGROUP.isPresent(),
+                "libc is older than 2.39: vigil-exec joins the cgroup");
+        try (TestCgroup cgroup = TestCgroup.create("spawn-into")) {
+            Path mount = Hierarchy.find().orElseThrow().mount();
+            int[] out = children.fdPair(Fds.pipe(0));
+            Spawned s = children.spawn(sh("grep '^0::' /proc/$$/cgroup").cgroup(cgroup.directory()).newSession(true)
+                    .fd(1, out[1]).build());
+            Fds.close(out[1]);
+            assertEquals(OptionalInt.empty(), s.errorPipeReadFd(), "cloned into its cgroup: no vigil-exec");
+            assertEquals("0::/" + mount.relativize(cgroup.directory()) + "\n", StartedChildren.readAll(out[0]));
+            assertEquals(ExitStatus.exited(0), children.reap(s.pid()));
+        }
+    }
+
+    @Test
+    void aCgroupThatIsGoneFailsTheSpawnAtItsStep(@TempDir Path dir) throws OsException {
+        Path gone = dir.resolve("web.service");
+        Spawned s = children.spawn(sh("exit 0").cgroup(gone).build());
+        assertEquals("cgroup " + gone + ": No such file or directory", s.awaitExec().orElseThrow().describe());
+        assertEquals(ExitStatus.exited(111), children.reap(s.pid()));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package vigil.scan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -23,6 +24,7 @@ import vigil.service.Clock;
 import vigil.testing.Await;
 import vigil.testing.LoopThread;
 import vigil.testing.ServiceDirs;
+import vigil.unit.UnitName;
 
 /** A tree on a real event loop and inotify, with a host that records what it is asked and can fail like a bug. */
 class ServiceTreeTest {
@@ -85,6 +87,11 @@ class ServiceTreeTest {
                 }
 
                 @Override
+                public void unitFilesChanged() {
+                    calls.add("unit files changed");
+                }
+
+                @Override
                 public void rename(String from, DirectorySpec renamed) throws CannotSupervise {
                     calls.add("rename " + from + " -> " + renamed.name());
                     if (running.containsKey(renamed.name())) {
@@ -122,6 +129,30 @@ class ServiceTreeTest {
         buggy = "";
         Files.writeString(root.resolve("b/down"), "");
         Await.until("b loaded after its directory changed", WAIT, () -> names().equals(List.of("b")));
+    }
+
+    @Test
+    void aUnitFileWrittenIntoTheTreeAsksForTheUnitsToBeReadAgain() throws Exception {
+        startTree().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        Files.writeString(root.resolve("notes.txt"), "not a unit\n");
+        Files.writeString(root.resolve("web.service"), "[Service]\nExecStart=/bin/sleep 100\n");
+        Await.until("the unit file seen", WAIT, () -> calls.contains("unit files changed"));
+        assertEquals(List.of(), names(), "a unit file is no service directory");
+
+        calls.clear();
+        Files.createDirectory(root.resolve("multi-user.target.wants"));
+        Await.until("a .wants directory seen", WAIT, () -> calls.contains("unit files changed"));
+    }
+
+    @Test
+    void otherFilesInTheTreeAreNoUnitFiles() {
+        for (String entry : List.of("web.service", "web@.service", "a.socket", "multi-user.target.wants",
+                "web.service.d", "web.service.requires")) {
+            assertTrue(UnitName.isUnitEntry(entry), entry);
+        }
+        for (String entry : List.of("web", "notes.txt", ".service", "web.wants", "web.service~", "x.d")) {
+            assertFalse(UnitName.isUnitEntry(entry), entry);
+        }
     }
 
     @Test

@@ -34,6 +34,11 @@ public final class TestCgroup implements AutoCloseable {
         return new TestCgroup(dir);
     }
 
+    /** The directory itself, for a process to be started in. */
+    public Path directory() {
+        return directory;
+    }
+
     /** The command that runs the rest of its command line in this cgroup: a wrapper for {@link DaemonProcess}. */
     public List<String> wrapper() {
         return List.of("/bin/sh", "-c", "echo $$ > '" + directory.resolve("cgroup.procs") + "' && exec \"$@\"", "sh");
