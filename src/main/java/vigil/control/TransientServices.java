@@ -245,7 +245,13 @@ final class TransientServices {
             // Answered once the first spawn's outcome is known: a command that cannot be executed fails the add
             // with the exec error, where an ok reply said "starting" and the error was only in the daemon's log.
             Service added = host.service(a.name()).orElseThrow();
-            waits.await(client, id, added, "up", ServiceWaits::isUp, true, FIRST_SPAWN_TIMEOUT, 0);
+            if (!ServiceWaits.isUp(added)) {
+                // The connection stays held until the waiter answers (it resumes it): a client that has sent its
+                // request and closed its side (socat) still gets the answer.
+                waits.await(client, id, added, "up", ServiceWaits::isUp, true, FIRST_SPAWN_TIMEOUT, 0);
+                return;
+            }
+            client.send(okWith.apply(id, added));
         } catch (Failure f) {
             if (prepared != null) deleteUnlessInUse(a.name(), () -> {});
             client.send(Protocol.error(id, f.error(), f.getMessage()));
