@@ -16,12 +16,21 @@
  *   setsid=1           setsid()
  *   chroot=DIR         chroot(DIR), then chdir("/") at once
  *   nice=N             setpriority(PRIO_PROCESS, 0, N): absolute, not an increment
- *   oom=N              write N to /proc/self/oom_score_adj
+ *   oom=N              write N to /proc/self/oom_score_adj; EPERM or EACCES is no failure (systemd ignores it,
+ *                      assuming a container) but a line on the program's stderr
  *   rlimit=RES:SOFT:HARD  (repeatable) RES is a number or a name (nofile, core, nproc...); SOFT/HARD may be inf
  *   umask=OCTAL        umask()
  *   groups=G1,G2,...   setgroups(); "groups=" clears the list
  *   gid=N, uid=N       setgid(), setuid()
  *   cwd=DIR            chdir(DIR), inside the chroot if any, with the program's own credentials
+ *   capbset-drop=HEX   every capability whose bit is set in HEX leaves the bounding set (PR_CAPBSET_DROP), while
+ *                      still root (it takes CAP_SETPCAP)
+ *   securebits=N       prctl(PR_SET_SECUREBITS, N), while still root (CAP_SETPCAP again); Vigil adds keep-caps
+ *                      when ambient= must outlive uid=
+ *   ambient=HEX        the capabilities whose bits are set join the inheritable set while still root, then the
+ *                      ambient set after uid= (a switch of user empties the ambient set), so a program run as
+ *                      another user has them: CapabilityBoundingSet=, SecureBits= and AmbientCapabilities= in
+ *                      systemd's order
  *   nonewprivs=1       prctl(PR_SET_NO_NEW_PRIVS)
  *   fd=T:S             (repeatable) the inherited fd S appears at fd T in the program; every fd >= 3 that is not a
  *                      target is closed; 0, 1 and 2 are left as inherited unless they are targets
@@ -43,8 +52,8 @@
  *
  * Failure report. On any failure the helper makes one write(2) to the err fd of
  *     ERRNO SP STEP SP SUBJECT
- * with ERRNO in decimal, STEP one word (usage cgroup setsid chroot chdir nice oom rlimit setgroups setgid setuid
- * nonewprivs fd close setenv exec) and SUBJECT what it was applied to, up to the end of the write (no newline;
+ * with ERRNO in decimal, STEP one word (usage cgroup setsid chroot chdir nice oom rlimit capbset securebits
+ * inheritable setgroups setgid setuid ambient nonewprivs fd close setenv exec) and SUBJECT what it was applied to, up to the end of the write (no newline;
  * it may be empty or contain spaces). Example: "2 exec ./run". The report is shorter than PIPE_BUF, so a reader
  * of a pipe gets it whole. Without err= the report goes to stderr as "vigil-exec: exec ./run: No such file or
  * directory". Either way the helper then exits 111, runit's code for a failed exec.
@@ -68,6 +77,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <linux/capability.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -184,6 +194,28 @@ static void join_cgroup(const char *dir) {
     close(fd);
 }
 
+/* A 64-bit mask in hex, as Java's Long.toHexString writes it, else a usage failure naming the argument. */
+static unsigned long long hex_mask(const char *text, const char *arg) {
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(text, &end, 16);
+    if (errno || end == text || *end || *text == '-') fail("usage", arg, EINVAL);
+    return n;
+}
+
+/*
+ * Adds the capabilities of MASK to the inheritable set: a capability must be in it (and permitted) to be raised in
+ * the ambient set. The raw system calls, with the 64-bit (version 3) layout, as glibc has no wrapper.
+ */
+static void raise_inheritable(unsigned long long add, const char *arg) {
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) < 0) fail("inheritable", arg, errno);
+    data[0].inheritable |= (unsigned) add;
+    data[1].inheritable |= (unsigned) (add >> 32);
+    if (syscall(SYS_capset, &header, data) < 0) fail("inheritable", arg, errno);
+}
+
 /* Closes [lo, hi]; a loop up to the fd limit where close_range(2) is missing (kernels before 5.9). */
 static void close_between(unsigned lo, unsigned hi) {
     if (lo > hi) return;
@@ -208,6 +240,9 @@ int main(int argc, char **argv) {
     const char *root = NULL, *cwd = NULL, *oom = NULL, *before = NULL;
     const char *nice_text = "", *uid_text = "", *gid_text = "";
     const char *groups_text = "";
+    const char *bounding_text = NULL, *ambient_text = NULL, *securebits_text = NULL;
+    unsigned long long drop_bounding = 0, ambient = 0;
+    long long securebits = 0;
     long long nice = 0, uid = -1, gid = -1;
     mode_t mask = 0;
     int i;
@@ -236,6 +271,9 @@ int main(int argc, char **argv) {
         else if (KEY("uid")) { uid = number(v, 10, 0, 4294967294LL, arg); uid_text = v; }
         else if (KEY("gid")) { gid = number(v, 10, 0, 4294967294LL, arg); gid_text = v; }
         else if (KEY("nonewprivs")) nonewprivs = number(v, 10, 0, 1, arg);
+        else if (KEY("capbset-drop")) { drop_bounding = hex_mask(v, arg); bounding_text = v; }
+        else if (KEY("ambient")) { ambient = hex_mask(v, arg); ambient_text = v; }
+        else if (KEY("securebits")) { securebits = number(v, 10, 0, 0xff, arg); securebits_text = v; }
         else if (KEY("listen-pid")) listen_pid = number(v, 10, 0, 1, arg);
         else if (KEY("early-mounts")) mount_early = number(v, 10, 0, 1, arg);
         else if (KEY("block")) sigaddset(&blocked, number(v, 10, 1, 64, arg));
@@ -301,17 +339,34 @@ int main(int argc, char **argv) {
         if (chdir("/") < 0) fail("chdir", "/", errno);
     }
     if (have_nice && setpriority(PRIO_PROCESS, 0, nice) < 0) fail("nice", nice_text, errno);
+    int oom_refused = 0;
     if (oom) {
+        /*
+         * As systemd: a refusal (no CAP_SYS_RESOURCE to lower the score, as for root in a container) is no reason
+         * not to run the service. It is said once the program's stderr is in place, below.
+         */
         int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, oom, strlen(oom)) < 0) fail("oom", oom, errno);
-        close(fd);
+        if (fd < 0 || write(fd, oom, strlen(oom)) < 0) {
+            if (errno != EPERM && errno != EACCES) fail("oom", oom, errno);
+            oom_refused = errno;
+        }
+        if (fd >= 0) close(fd);
     }
     for (int l = 0; l < nlimits; l++)
         if (setrlimit(limits[l].resource, &limits[l].value) < 0) fail("rlimit", limits[l].arg, errno);
     if (have_umask) umask(mask);
+    for (int cap = 0; cap < 64; cap++)
+        if ((drop_bounding >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) fail("capbset", bounding_text, errno);
+    if (securebits_text && prctl(PR_GET_SECUREBITS, 0, 0, 0, 0) != securebits
+            && prctl(PR_SET_SECUREBITS, (unsigned long) securebits, 0, 0, 0) < 0)
+        fail("securebits", securebits_text, errno);
+    if (ambient) raise_inheritable(ambient, ambient_text);
     if (ngroups >= 0 && setgroups(ngroups, groups) < 0) fail("setgroups", groups_text, errno);
     if (gid >= 0 && setgid(gid) < 0) fail("setgid", gid_text, errno);
     if (uid >= 0 && setuid(uid) < 0) fail("setuid", uid_text, errno);
+    for (int cap = 0; cap < 64; cap++)
+        if ((ambient >> cap & 1) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+            fail("ambient", ambient_text, errno);
     if (cwd && chdir(cwd) < 0) fail("chdir", cwd, errno);
     if (nonewprivs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("nonewprivs", "", errno);
 
@@ -343,6 +398,10 @@ int main(int argc, char **argv) {
     } else {
         close_between(above, ~0U);
     }
+
+    if (oom_refused)
+        dprintf(2, "vigil-exec: oom %s: %s; ignored, as systemd ignores it (no privilege to lower the score, "
+                "as in a container)\n", oom, strerror(oom_refused));
 
     if (listen_pid || npid_env) {
         char pid[24];

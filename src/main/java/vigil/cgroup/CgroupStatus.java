@@ -40,6 +40,19 @@ public final class CgroupStatus {
         return m;
     }
 
+    /** A cgroup's numbers for metrics; -1 where the hierarchy lacks the file. */
+    public record Usage(long tasks, long cpuUsec, long memoryBytes) {}
+
+    /**
+     * The numbers of {@link #of} without the process list, for a scrape of every service: three small reads, no
+     * walk of /proc. Off the event loop: it reads files.
+     */
+    public static Usage usage(Path directory) {
+        long tasks = number(directory.resolve("pids.current"));
+        if (tasks < 0) tasks = lines(directory.resolve("cgroup.threads"));
+        return new Usage(tasks, cpuUsec(directory.resolve("cpu.stat")), number(directory.resolve("memory.current")));
+    }
+
     /** {@code /proc/PID/cmdline} with spaces for NULs, or {@code [comm]} for a kernel thread or a zombie. */
     private static String commandLine(int pid) {
         try {

@@ -87,6 +87,9 @@ public final class Cgroups implements AutoCloseable {
             return new Setup.Untracked("cgroup " + base + " is not writable by uid " + Children.getuid()
                     + " (not delegated to it, or read-only)");
         }
+        // What daemons that are gone left behind (their leaves, their empty slices) would pile up otherwise.
+        int self = Children.getpid();
+        StaleCgroups.remove(base, pid -> pid == self || StaleCgroups.exists(pid));
         String sliceName;
         if (reexeced) {
             sliceName = inLeaf.group(1) == null ? SLICE : "vigil" + inLeaf.group(1) + ".slice";

@@ -92,6 +92,15 @@ final class ActionCommands {
 
     @Command(name = "stop", description = "Want the services down and stop them; wait until they are down.")
     static final class Stop extends WaitingAction {
+        @Option(names = "--force", description = "a service already stopping (or being removed) is killed whole "
+                + "at once (SIGKILL to its cgroup), without waiting out the rest of its stop timeout")
+        boolean force;
+
+        @Override
+        void addFields(Map<String, Object> request) {
+            super.addFields(request);
+            if (force) request.put("force", true);
+        }
     }
 
     @Command(name = "restart", description = "Stop the services and start them again at once; wait until they are up.")

@@ -4,18 +4,23 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import vigil.control.ControlLimits;
+import vigil.daemon.CriticalServices;
 import vigil.daemon.Daemon;
+import vigil.daemon.Duties;
 import vigil.daemon.TrackingOptions;
+import vigil.http.HttpOptions;
 import vigil.log.LogLocation;
 import vigil.log.TimestampFormat;
 import vigil.os.Signals;
@@ -24,6 +29,8 @@ import vigil.reexec.HandoverCodec;
 import vigil.reexec.Reexec;
 import vigil.unit.InvalidValueException;
 import vigil.unit.TimeSpan;
+import vigil.watchdog.HardwareWatchdog;
+import vigil.watchdog.WatchdogDevice;
 
 @Command(name = "daemon",
         description = {"Supervise every service directory in each DIR (as runsvdir does), and run the systemd "
@@ -77,6 +84,19 @@ final class DaemonCommand implements Callable<Integer> {
             + "only, without a cgroup per service")
     boolean noCgroups;
 
+    @picocli.CommandLine.Mixin
+    WatchdogOptions watchdog = new WatchdogOptions();
+
+    @Option(names = "--http", paramLabel = "ADDR",
+            description = "serve metrics (/metrics), health probes (/healthz, /readyz) and a live status page (/) on "
+                    + "127.0.0.1:PORT, [::1]:PORT or unix:PATH; off by default")
+    String http;
+
+    @Option(names = "--http-token", paramLabel = "FILE",
+            description = "the bearer token (read from FILE) that start, stop and restart over HTTP need on TCP; "
+                    + "without it TCP is read-only (over unix:PATH the caller's uid decides)")
+    Path httpToken;
+
     /** Set by an old daemon that re-executed itself: the fd of the state it handed over. Not for people. */
     @Option(names = Reexec.OPTION, hidden = true, paramLabel = "FD")
     Integer reexecState;
@@ -107,14 +127,18 @@ final class DaemonCommand implements Callable<Integer> {
         String[] stamps = {TimestampFormat.ISO.flag()};
         boolean plain;
         try {
-            plain = PlainArguments.parse(args, 1, Map.of("--control", v -> command.control = Path.of(v),
-                            "--log-dir", v -> command.logDir = Path.of(v), "--log-timestamps", v -> stamps[0] = v,
-                            "--user-connections", v -> command.userConnections = Integer.parseInt(v),
-                            "--user-requests", v -> command.userRequests = Integer.parseInt(v),
-                            "--user-buffers", v -> command.userBuffers = Long.parseLong(v),
-                            "--user-services", v -> command.userServices = userServices(v),
-                            Reexec.OPTION, v -> command.reexecState = parseFd(v),
-                            "--default-timeout-stop", v -> command.defaultTimeoutStop = stopTimeout(v)),
+            Map<String, Consumer<String>> valued = new HashMap<>(Map.of(
+                    "--control", v -> command.control = Path.of(v),
+                    "--log-dir", v -> command.logDir = Path.of(v), "--log-timestamps", v -> stamps[0] = v,
+                    "--user-connections", v -> command.userConnections = Integer.parseInt(v),
+                    "--user-requests", v -> command.userRequests = Integer.parseInt(v),
+                    "--user-buffers", v -> command.userBuffers = Long.parseLong(v),
+                    "--user-services", v -> command.userServices = userServices(v),
+                    Reexec.OPTION, v -> command.reexecState = parseFd(v),
+                    "--default-timeout-stop", v -> command.defaultTimeoutStop = stopTimeout(v)));
+            valued.put("--http", v -> command.http = v);
+            valued.put("--http-token", v -> command.httpToken = Path.of(v));
+            plain = PlainArguments.parse(args, 1, valued,
                     Map.of("--no-cgroups", () -> command.noCgroups = true), v -> roots.add(Path.of(v)));
         } catch (IllegalArgumentException e) {
             return null; // picocli says what is wrong with it
@@ -143,6 +167,27 @@ final class DaemonCommand implements Callable<Integer> {
                     + "positive, and --user-services 0 or more");
             return 2;
         }
+        Duties duties;
+        try {
+            duties = new Duties(new CriticalServices(), watchdog.settings().map(settings -> new HardwareWatchdog(
+                    settings, WatchdogDevice.LINUX, line -> System.err.println("vigil: " + line))), Optional.empty());
+        } catch (IllegalArgumentException e) {
+            System.err.println("vigil daemon: " + e.getMessage());
+            return 2;
+        }
+        Optional<HttpOptions> httpOptions = Optional.empty();
+        if (http != null || httpToken != null) {
+            if (http == null) {
+                System.err.println("vigil daemon: --http-token needs --http ADDR");
+                return 2;
+            }
+            try {
+                httpOptions = Optional.of(HttpOptions.parse(http, httpToken));
+            } catch (IllegalArgumentException e) {
+                System.err.println("vigil daemon: " + e.getMessage());
+                return 2;
+            }
+        }
         Optional<Handover> handover;
         try {
             handover = readHandover(reexecState);
@@ -151,9 +196,12 @@ final class DaemonCommand implements Callable<Integer> {
                     + "are left running, unsupervised): " + e.getMessage());
             return 1;
         }
-        return Daemon.run(roots, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
+        int code = Daemon.run(roots, units, control, logDir != null ? logDir : LogLocation.defaultRoot(),
                 timestamps, limits, Optional.ofNullable(target), System.err, Set.of(Signals.SIGTERM, Signals.SIGINT),
-                cause -> {}, handover, new TrackingOptions(!noCgroups, defaultTimeoutStop));
+                cause -> {}, handover, new TrackingOptions(!noCgroups, defaultTimeoutStop), duties, httpOptions);
+        // A clean exit: the watchdog stops counting. The exit code is a critical service's, if one ended it.
+        duties.watchdog().ifPresent(HardwareWatchdog::disarm);
+        return code != 0 ? code : duties.critical().exitCode();
     }
 
     /** A systemd time span ("90", "2min", "1s 500ms"), positive and finite. */

@@ -2,8 +2,8 @@ package vigil.cli;
 
 /**
  * The {@code vigil} binary's entry point. picocli takes ~150 ms to start (its classes are too old for the JVM's
- * AOT cache to hold), so the most frequent command, status, and the one whose start-up delays every service,
- * daemon, are parsed here when their arguments are plain; every other command line goes to picocli
+ * AOT cache to hold), so the most frequent command, status, and those whose start-up delays every service,
+ * daemon and init, are parsed here when their arguments are plain; every other command line goes to picocli
  * ({@link RootCommand}). This class refers to no picocli type, so the fast path
  * loads none.
  */
@@ -14,6 +14,10 @@ public final class Main {
         if (args.length > 0 && args[0].equals("status")) {
             StatusCommand status = StatusCommand.parsePlain(args);
             if (status != null) halt(status.call());
+        }
+        if (args.length > 0 && args[0].equals("init")) {
+            InitCommand init = InitCommand.parsePlain(args);
+            if (init != null) System.exit(init.call());
         }
         if (args.length > 0 && args[0].equals("daemon")) {
             DaemonCommand daemon = DaemonCommand.parsePlain(args);

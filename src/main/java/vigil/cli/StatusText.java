@@ -7,6 +7,9 @@ import java.util.Map;
 final class StatusText {
     private StatusText() {}
 
+    /** What a critical service's mark means, in status. */
+    static final String CRITICAL = "yes (its end for good stops the daemon, which exits with its code)";
+
     static final String HEADER = row("NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT");
 
     static String row(Map<String, Object> s) {
@@ -54,12 +57,14 @@ final class StatusText {
         line(b, "last exit", lastExit(s));
         line(b, "runs as", "uid " + s.get("uid"));
         if (Boolean.TRUE.equals(s.get("transient"))) line(b, "transient", "yes (added over the control socket)");
+        if (Boolean.TRUE.equals(s.get("critical"))) line(b, "critical", CRITICAL);
         if (s.get("directory") != null) line(b, "directory", s.get("directory"));
         if (s.get("command") instanceof List<?> argv) {
             StringBuilder command = new StringBuilder();
             for (Object arg : argv) command.append(command.isEmpty() ? "" : " ").append(arg);
             line(b, "command", command);
         }
+        resources(b, s);
         cgroup(b, s);
         return b.toString();
     }
@@ -98,6 +103,7 @@ final class StatusText {
         StringBuilder b = new StringBuilder();
         b.append(s.get("name")).append('\n');
         line(b, "Loaded", "from " + s.get("loaded_from") + " (Type=" + s.get("type") + ")");
+        if (Boolean.TRUE.equals(s.get("critical"))) line(b, "Critical", CRITICAL);
         String since = s.get("elapsed_ms") != null ? " for " + duration(number(s, "elapsed_ms")) : "";
         String result = "success".equals(s.get("result")) ? "" : " (Result: " + s.get("result") + ")";
         line(b, "Active", s.get("state") + " (" + s.get("sub_state") + ")" + result + since);
@@ -126,7 +132,10 @@ final class StatusText {
                     : ""));
         }
         if (s.get("cpu_ns") != null) line(b, "CPU", cpuTime(number(s, "cpu_ns")));
-        if (s.get("oom_kills") != null && number(s, "oom_kills") > 0) line(b, "OOM kills", s.get("oom_kills"));
+        if (s.get("oom_kills") != null && number(s, "oom_kills") > 0) {
+            line(b, "OOM kills", s.get("oom_kills") + (s.get("oom_policy") != null ? " (OOMPolicy=" + s.get("oom_policy")
+                    + ")" : ""));
+        }
     }
 
     /** CPU time as systemctl status shows it: {@code 120ms}, {@code 1.234s}. */

@@ -35,6 +35,8 @@ import vigil.resources.ResourcesFile;
  *   <tr><td>{@code run}</td><td>started as {@code ./run} in the directory; must be a non-empty executable</td></tr>
  *   <tr><td>{@code finish}</td><td>if readable, run as {@code ./finish} after run exits</td></tr>
  *   <tr><td>{@code down}</td><td>if present, the service starts wanted down</td></tr>
+ *   <tr><td>{@code critical}</td><td>if present, its end for good (finish exits 125, {@code sv once} or
+ *       {@code sv down}) stops the daemon, which exits with run's exit code; not read in {@code log/}</td></tr>
  *   <tr><td>{@code notification-fd}</td><td>s6 readiness: run writes a newline to this fd (3 or more)</td></tr>
  *   <tr><td>{@code notify}</td><td>if present (and no notification-fd): sd_notify readiness; run gets a
  *       {@code NOTIFY_SOCKET} and is ready on {@code READY=1}</td></tr>
@@ -68,7 +70,7 @@ public final class ServiceDirectory {
 
     private static final Set<String> KNOWN = Set.of("run", "finish", "down", "check", "notification-fd", "notify",
             "down-signal", "timeout-kill", "timeout-finish", "env", "log", "log-dir", "dependencies.d",
-            "resources");
+            "resources", "critical", "sandbox");
 
     /**
      * Loads {@code dir} as the service {@code name}.
@@ -171,13 +173,14 @@ public final class ServiceDirectory {
                 throw e.under(listing.prefix());
             }
         }
-        Command run = command(listing, "run", environment);
+        Command run = sandboxed(listing, command(listing, "run", environment));
         Optional<Command> finish = listing.has("finish") && Files.isReadable(listing.path("finish"))
                 ? Optional.of(command(listing, "finish", environment))
                 : Optional.empty();
         return new DirectorySpec(name, listing.dir(), run, finish, listing.has("down"),
                 readiness(listing, environment), stopPolicy(listing), RestartPolicy.DEFAULT, logger,
-                logDirectory(listing), dependencies(listing), resources(listing));
+                logDirectory(listing), dependencies(listing), resources(listing),
+                listing.prefix().isEmpty() && listing.has("critical"));
     }
 
     /**
@@ -201,6 +204,26 @@ public final class ServiceDirectory {
             throw ConfigException.io(dir + ": cannot read the directory: ", e.getCause());
         }
         return List.copyOf(names);
+    }
+
+    /** {@code run} with the settings of the {@code sandbox} file ({@link SandboxFile}), if there is one. */
+    private static Command sandboxed(Listing listing, Command run) throws ConfigException {
+        if (!listing.has("sandbox")) return run;
+        Path file = listing.path("sandbox");
+        String label = listing.prefix() + "sandbox";
+        BasicFileAttributes attributes = ConfigFiles.attributes(file, label);
+        if (!attributes.isRegularFile()) {
+            throw new ConfigException(label + ": is " + ConfigFiles.kind(file) + ", need a regular file");
+        }
+        if (attributes.size() > RESOURCES_LIMIT) {
+            throw new ConfigException(label + ": larger than " + RESOURCES_LIMIT + " bytes");
+        }
+        try {
+            return new Command(run.executable(), run.argv(), run.workingDirectory(), run.environment(), run.user(),
+                    SandboxFile.parse(Files.readString(file), label));
+        } catch (IOException e) {
+            throw ConfigException.io(label + ": cannot read: ", e);
+        }
     }
 
     /** The {@code resources} file's limits ({@link ResourcesFile}); a bad line names the file and line. */

@@ -235,7 +235,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         long now = System.nanoTime();
         List<Object> entries = new ArrayList<>();
         if (names.isEmpty()) {
-            for (Service s : host.services()) entries.add(describe(s, now));
+            for (Service s : host.services()) entries.add(withUsage(describe(s, now)));
             for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now, host.logDirectory(u), host.resourceUsage(u)));
         } else {
             for (String name : names) {
@@ -243,7 +243,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 Map<String, Object> entry = unit.isPresent()
                         ? UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get()),
                                 host.resourceUsage(unit.get()))
-                        : describe(find(name), now);
+                        : withUsage(describe(find(name), now));
                 // Asked for by name only: reading every process's command line is no job for a listing of all.
                 host.cgroupStatus(String.valueOf(entry.get("name"))).ifPresent(c -> entry.put("cgroup", c));
                 entries.add(entry);
@@ -252,6 +252,34 @@ public final class ControlCommands implements ControlServer.LineHandler {
         Map<String, Object> reply = Protocol.ok(id);
         reply.put("services", entries);
         return reply;
+    }
+
+    /**
+     * The status entries of every service and unit from position {@code from} (directories first), at most
+     * {@code count}: the listing of {@code status}, in slices, for a reader off the loop (the HTTP metrics) that
+     * must not hold the loop for the whole of a large one.
+     */
+    public List<Map<String, Object>> statusSlice(int from, int count) {
+        long now = System.nanoTime();
+        List<Map<String, Object>> entries = new ArrayList<>(Math.min(count, 256));
+        int at = 0;
+        for (Service s : host.services()) {
+            if (entries.size() == count) return entries;
+            if (at++ >= from) entries.add(describe(s, now));
+        }
+        for (UnitService u : host.units()) {
+            if (entries.size() == count) return entries;
+            if (at++ >= from) {
+                entries.add(UnitStatus.describe(u, now, host.logDirectory(u), host.resourceUsage(u)));
+            }
+        }
+        return entries;
+    }
+
+    /** A service directory's entry with what its cgroups use, as a unit's has. */
+    private Map<String, Object> withUsage(Map<String, Object> entry) {
+        host.resourceUsage(String.valueOf(entry.get("name"))).ifPresent(r -> UnitStatus.putUsage(entry, r));
+        return entry;
     }
 
     private void act(ControlServer.Client client, Object id, Request.Act a) throws Failure {
@@ -266,11 +294,13 @@ public final class ControlCommands implements ControlServer.LineHandler {
         Service s = find(a.name());
         String verb = a.action().name().toLowerCase(Locale.ROOT).replace('_', '-');
         access.checkControl(client.peer(), s, verb);
-        if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
+        // A service being removed, or stopped by the daemon's shutdown, may be stuck in its stop: kill, signal and
+        // a forced stop are how an operator ends it.
+        boolean ends = a.action() == Action.KILL || a.action() == Action.SIGNAL || a.force();
+        if (host.stopping() && !ends) {
             throw new Failure(Error.SHUTTING_DOWN, s.name() + ": the daemon is shutting down");
         }
-        // A service being removed may be stuck in its stop: kill and signal are how an operator ends it.
-        if (s.want() == Want.EXIT && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
+        if (s.want() == Want.EXIT && !ends) {
             throw new Failure(Error.FAILED, s.name() + ": is being removed");
         }
         int pidBefore = s.pid();
@@ -279,7 +309,8 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 if (!directoryJob(JobType.START, s)) s.start();
             }
             case STOP -> {
-                if (!directoryJob(JobType.STOP, s)) s.stop();
+                if (a.force() && s.stopping()) s.forceStop();
+                else if (!directoryJob(JobType.STOP, s)) s.stop();
             }
             case RESTART -> {
                 if (!directoryJob(JobType.RESTART, s)) s.restart();
@@ -321,7 +352,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     private void actOnUnit(ControlServer.Client client, Object id, Request.Act a, UnitService u) throws Failure {
         String verb = a.action().name().toLowerCase(Locale.ROOT).replace('_', '-');
         access.checkOwner(client.peer(), verb + " " + u.name());
-        if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL) {
+        if (host.stopping() && a.action() != Action.KILL && a.action() != Action.SIGNAL && !a.force()) {
             throw new Failure(Error.SHUTTING_DOWN, u.name() + ": the daemon is shutting down");
         }
         UnitWaits.Goal goal = null;
@@ -332,7 +363,9 @@ public final class ControlCommands implements ControlServer.LineHandler {
                 goal = UnitWaits.Goal.ACTIVE;
             }
             case STOP -> {
-                jobs = unitJobs(JobType.STOP, u);
+                // Stopping already (its stop job runs, or a removal or the shutdown stops it): kill it whole now.
+                if (a.force() && u.stopping()) u.forceStop();
+                else jobs = unitJobs(JobType.STOP, u);
                 goal = UnitWaits.Goal.INACTIVE;
             }
             case RESTART -> {
@@ -669,6 +702,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         boolean isTransient = transients.contains(s.name());
         m.put("transient", isTransient);
         if (!isTransient) m.put("directory", s.spec().directory().toString());
+        if (s.spec().critical()) m.put("critical", true);
         host.logDirectory(s).ifPresent(dir -> m.put("log", dir.toString()));
         m.put("command", s.spec().run().argv());
         return m;

@@ -102,6 +102,11 @@ public interface ControlHost {
         return Optional.empty();
     }
 
+    /** What a service directory's cgroups use now, if it has resource control (a {@code resources} file). */
+    default Optional<vigil.resources.ResourceUsage> resourceUsage(String directoryService) {
+        return Optional.empty();
+    }
+
     /**
      * What the cgroup of the service or unit {@code name} holds now (see {@link vigil.cgroup.CgroupStatus}); empty
      * where it has none.

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import vigil.loop.EventLoop;
 import vigil.loop.ReportLimiter;
@@ -87,6 +88,8 @@ public final class ControlServer implements AutoCloseable {
     private boolean acceptPaused;
     private EventLoop.Timer acceptPause;
     private boolean closed;
+    /** Subscribers dropped for leaving too many events unread, for the metrics; read from any thread. */
+    private final AtomicLong droppedSubscribers = new AtomicLong();
 
     /** What the server does with a line, and hears when a connection ends. */
     public interface LineHandler {
@@ -201,6 +204,11 @@ public final class ControlServer implements AutoCloseable {
     }
 
     /** How many clients are connected now. */
+    /** How many event subscribers were dropped for not reading; thread-safe. */
+    public long droppedSubscribers() {
+        return droppedSubscribers.get();
+    }
+
     public int connectionCount() {
         return connections.size();
     }
@@ -584,6 +592,7 @@ public final class ControlServer implements AutoCloseable {
             if (!open) return;
             byte[] bytes = (Json.write(message) + "\n").getBytes(StandardCharsets.UTF_8);
             if (subscriber && (outEnd - outStart) + bytes.length > SUBSCRIBER_BACKLOG) {
+                droppedSubscribers.incrementAndGet();
                 say.accept("control: dropped a subscriber (pid " + peer.pid() + ", uid " + peer.uid()
                         + ") that left " + (outEnd - outStart) + " bytes of events unread");
                 close();

@@ -22,11 +22,17 @@ public sealed interface Request {
      * @param signal  the signal for {@link Action#SIGNAL}, else 0
      * @param await   reply once the service is up (start, restart, once) or down (stop), or failed
      * @param timeout how long to wait at most
+     * @param force   for stop: a service already stopping (or being removed) is killed whole at once, without
+     *                waiting out the rest of its stop timeout
      */
-    record Act(Action action, String name, int signal, boolean await, Duration timeout, Whom whom)
+    record Act(Action action, String name, int signal, boolean await, Duration timeout, Whom whom, boolean force)
             implements Request {
         Act(Action action, String name, int signal, boolean await, Duration timeout) {
-            this(action, name, signal, await, timeout, Whom.ALL);
+            this(action, name, signal, await, timeout, Whom.ALL, false);
+        }
+
+        Act(Action action, String name, int signal, boolean await, Duration timeout, Whom whom) {
+            this(action, name, signal, await, timeout, whom, false);
         }
     }
 

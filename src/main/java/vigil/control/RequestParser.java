@@ -58,7 +58,7 @@ public final class RequestParser {
             case "hello" -> new Request.Hello();
             case "status" -> new Request.Status(f.names());
             case "start" -> f.act(Action.START, true);
-            case "stop" -> f.act(Action.STOP, true);
+            case "stop" -> f.withForce(f.act(Action.STOP, true));
             case "restart" -> f.act(Action.RESTART, true);
             case "try-restart" -> f.act(Action.TRY_RESTART, true);
             case "once" -> f.act(Action.ONCE, true);
@@ -190,6 +190,12 @@ public final class RequestParser {
                 default -> throw bad("\"whom\" must be main, control or all");
             };
             return new Request.Act(act.action(), act.name(), act.signal(), act.await(), act.timeout(), whom);
+        }
+
+        /** The stop with its optional "force": kill at once what is stopping already. */
+        Request.Act withForce(Request.Act act) throws Failure {
+            return new Request.Act(act.action(), act.name(), act.signal(), act.await(), act.timeout(), act.whom(),
+                    bool("force"));
         }
 
         Request.Act signal() throws Failure {

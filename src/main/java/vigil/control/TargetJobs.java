@@ -45,9 +45,13 @@ final class TargetJobs {
         this.access = access;
     }
 
-    /** Whether {@code name} is a target of the graph. */
+    /**
+     * Whether {@code name} is a target of the graph, or a socket unit: neither has a state machine of its own to
+     * watch, so a start or stop of either waits on its job ({@code vigil stop web.socket} runs its ExecStopPre=...).
+     */
     boolean isTarget(String name) {
-        return host.engine().graph().node(name).filter(n -> n.kind() == Node.Kind.TARGET).isPresent();
+        return host.engine().graph().node(name)
+                .filter(n -> n.kind() == Node.Kind.TARGET || n.kind() == Node.Kind.SOCKET).isPresent();
     }
 
     void act(ControlServer.Client client, Object id, Request.Act a) throws Failure {

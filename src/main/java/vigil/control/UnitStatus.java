@@ -23,14 +23,20 @@ final class UnitStatus {
         Map<String, Object> m = describe(u, nowNanos);
         log.ifPresent(dir -> m.put("log", dir.toString()));
         usage.ifPresent(r -> {
-            r.memoryBytes().ifPresent(v -> m.put("memory_bytes", v));
-            r.memoryMax().ifPresent(v -> m.put("memory_max", v));
-            r.cpuNanos().ifPresent(v -> m.put("cpu_ns", v));
-            r.tasks().ifPresent(v -> m.put("tasks", v));
-            r.tasksMax().ifPresent(v -> m.put("tasks_max", v));
-            m.put("oom_kills", r.oomKills());
+            putUsage(m, r);
+            m.put("oom_policy", u.spec().resources().oomPolicy().name().toLowerCase(Locale.ROOT));
         });
         return m;
+    }
+
+    /** What a service's cgroups use, into its status entry: the same fields for units and service directories. */
+    static void putUsage(Map<String, Object> m, ResourceUsage r) {
+        r.memoryBytes().ifPresent(v -> m.put("memory_bytes", v));
+        r.memoryMax().ifPresent(v -> m.put("memory_max", v));
+        r.cpuNanos().ifPresent(v -> m.put("cpu_ns", v));
+        r.tasks().ifPresent(v -> m.put("tasks", v));
+        r.tasksMax().ifPresent(v -> m.put("tasks_max", v));
+        m.put("oom_kills", r.oomKills());
     }
 
     static Map<String, Object> describe(UnitService u, long nowNanos) {
@@ -47,6 +53,7 @@ final class UnitStatus {
         m.put("restarts", u.restarts());
         m.put("type", u.spec().type().name().toLowerCase(Locale.ROOT).replace('_', '-'));
         m.put("loaded_from", u.spec().source().toString());
+        if (u.spec().critical()) m.put("critical", true);
         m.put("status_text", u.statusText());
         u.errno().ifPresent(e -> m.put("errno", e));
         m.put("last_exit", u.lastMainExit().map(UnitStatus::exit).orElse(null));

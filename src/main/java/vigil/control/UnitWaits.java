@@ -32,7 +32,8 @@ final class UnitWaits {
         Waiter(ControlServer.Client client, Object id, UnitService unit, Goal goal, List<Job> jobs) {
             super(client, id, unit);
             this.goal = goal;
-            this.job = jobs.getFirst();
+            // A forced stop of a unit stopping already queues no job: it waits for the unit to be down.
+            this.job = jobs.isEmpty() ? null : jobs.getFirst();
             this.jobs = jobs;
         }
     }
@@ -59,6 +60,10 @@ final class UnitWaits {
     /** The reply if the waiter's job is over, else null. */
     private static Map<String, Object> verdict(Waiter w) {
         UnitService u = w.subject;
+        if (w.job == null) {
+            String active = u.state().activeState();
+            return active.equals("inactive") || active.equals("failed") ? ok(w) : null;
+        }
         Optional<JobResult> ended = w.job.result();
         boolean failed = ended.equals(Optional.of(JobResult.FAILED))
                 || w.goal == Goal.ACTIVE && u.state() == UnitState.AUTO_RESTART;

@@ -23,6 +23,10 @@ import vigil.control.ControlPaths;
 import vigil.control.ControlServer;
 import vigil.control.Protocol;
 import vigil.control.Users;
+import vigil.http.DaemonCounters;
+import vigil.http.DaemonView;
+import vigil.http.HttpEndpoint;
+import vigil.http.HttpOptions;
 import vigil.log.LogLocation;
 import vigil.cgroup.Cgroups;
 import vigil.log.LogOptions;
@@ -64,12 +68,15 @@ import vigil.service.UnitListener;
 import vigil.service.UnitService;
 import vigil.service.Want;
 import vigil.socket.FdStore;
+import vigil.socket.SocketExec;
 import vigil.socket.SocketUnits;
 import vigil.supervise.AlreadySupervisedException;
 import vigil.supervise.ControlFifos;
 import vigil.supervise.SuperviseDir;
 import vigil.supervise.SuperviseFiles;
 import vigil.unit.Accounts;
+import vigil.unit.Host;
+import vigil.watchdog.HardwareWatchdog;
 
 /**
  * {@code vigil daemon DIR...}: one event loop supervising every service directory in each DIR, until TERM or INT
@@ -144,6 +151,14 @@ public final class Daemon implements ServiceHost {
     private final FdStore fdStore = new FdStore();
     /** What is to end before {@link #resumed}: the first scan, and after a re-exec the units' first load too. */
     private int resumeSteps = 1;
+    /** What the daemon's starter asked of it beside supervising: critical services, a watchdog, one command. */
+    private Duties duties = Duties.plain();
+    /** {@code vigil run --services}'s command; null for a plain daemon. */
+    private ForegroundCommand foreground;
+    /** The first scan (and the units' first load after a re-exec) is done: readiness may be judged. */
+    private boolean settled;
+    /** Spawns, failures and control requests, for the metrics. */
+    private final DaemonCounters counters = new DaemonCounters();
 
     private Daemon(EventLoop loop, LinuxProcesses processes, ServiceLogs logs, Reporter reporter,
                    Path runtimeDirectory, Consumer<StopCause> stoppedBy) {
@@ -208,6 +223,20 @@ public final class Daemon implements ServiceHost {
                           TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
                           PrintStream err, Set<Integer> stopSignals, Consumer<StopCause> stoppedBy,
                           Optional<Handover> handover, TrackingOptions tracking) {
+        return run(roots, unitDirectories, control, logDir, timestamps, controlLimits, target, err, stopSignals,
+                stoppedBy, handover, tracking, Duties.plain(), Optional.empty());
+    }
+
+    /**
+     * As above, with {@code duties} beside supervising: the caller reads the exit code of a critical service (or of
+     * the one command) from them once this returned, and disarms the watchdog on a clean exit; and serving metrics,
+     * probes and the status page over HTTP where {@code http} says ({@code --http}).
+     */
+    public static int run(List<Path> roots, List<Path> unitDirectories, Path control, Path logDir,
+                          TimestampFormat timestamps, ControlLimits controlLimits, Optional<String> target,
+                          PrintStream err, Set<Integer> stopSignals, Consumer<StopCause> stoppedBy,
+                          Optional<Handover> handover, TrackingOptions tracking, Duties duties,
+                          Optional<HttpOptions> http) {
         Reporter reporter = new Reporter(err);
         try {
             // Before anything is spawned: the handed-over fds came through the exec without close-on-exec.
@@ -248,18 +277,26 @@ public final class Daemon implements ServiceHost {
                 reporter.say("cannot open Vigil's own log, so its messages go to stderr only: " + IoErrors.describe(e));
             }
             Path runtime = socket == null ? null : ControlPaths.runtimeDirectory(socket);
-            Path notifyDirectory = (runtime != null ? runtime : Path.of("/run/vigil")).resolve("notify");
+            Path notifyDirectory = NotifyDirectory.choose(runtime, uid, ProcessHandle.current().pid());
             UnitNotifySockets unitSockets = new UnitNotifySockets(loop, notifyDirectory, reporter);
             LinuxProcesses processes = new LinuxProcesses(loop, spawner, childLimits, notifyDirectory, unitSockets,
                     logs);
             processes.track(tracking.cgroups() ? tracking(loop, reporter) : ProcessTracking.NONE,
                     tracking.defaultStopTimeout());
-            ServiceResources serviceResources = ServiceResources.discover(reporter);
+            ServiceResources serviceResources = ServiceResources.discover(reporter, processes.tracking().cgroups());
             processes.limitResources(serviceResources);
             Daemon daemon = new Daemon(loop, processes, logs, reporter, runtime, stoppedBy);
+            daemon.duties = duties;
+            duties.command().ifPresent(command -> daemon.foreground = new ForegroundCommand(command, processes,
+                    reporter, (code, how) -> daemon.criticalEnded(duties.critical().commandEnded(
+                            command.argv().getFirst(), code, how))));
             daemon.serviceResources = serviceResources;
+            // OOMPolicy= acts on an OOM kill of any process of a unit, seen as it happens.
+            serviceResources.watchOomKills(loop, (name, count) -> daemon.supervisor.unit(name)
+                    .ifPresent(unit -> unit.oomKilled(count)));
             daemon.unitSockets = unitSockets;
             daemon.sockets = new SocketUnits(loop, new DaemonSockets(daemon.supervisor, () -> daemon.units, reporter),
+                    new SocketExec(loop, processes, Accounts.system(), Host.current(), System.getenv(), reporter::say),
                     Accounts.system(), reporter::say, System::nanoTime);
             processes.passSocketsFrom(daemon.fdStore.after(daemon.sockets));
             unitSockets.keepFdsIn(daemon.fdStore, unit -> daemon.supervisor.unit(unit)
@@ -270,11 +307,14 @@ public final class Daemon implements ServiceHost {
                     daemon.fifos::down);
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, unitSockets, daemon::cannotHandOver,
-                    () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners());
+                    () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners(), daemon.sockets,
+                    daemon.fdStore);
             handover.ifPresent(h -> {
                 for (Handover.Pair pair : h.pairs()) daemon.resuming.put(pair.name(), pair);
                 for (Handover.Unit unit : h.units()) daemon.resumingUnits.put(unit.name(), unit);
                 daemon.resumingTransients = h.transients();
+                daemon.sockets.resume(h.sockets());
+                daemon.fdStore.adopt(h.fdStore());
                 daemon.reexecReply = h.reply();
                 daemon.reexecuted = true;
                 daemon.resumeSteps = 2;
@@ -293,14 +333,31 @@ public final class Daemon implements ServiceHost {
                     ControlLimits limits = controlLimits.within(Rlimits.openFiles().soft());
                     OptionalInt handedOver = handover.map(Handover::controlFd).orElse(OptionalInt.empty());
                     server = handedOver.isPresent()
-                            ? ControlServer.adopt(loop, socket, handedOver.getAsInt(), commands, reporter::say, limits)
-                            : ControlServer.open(loop, socket, commands, reporter::say, limits);
+                            ? ControlServer.adopt(loop, socket, handedOver.getAsInt(),
+                                    daemon.counters.counting(commands), reporter::say, limits)
+                            : ControlServer.open(loop, socket, daemon.counters.counting(commands), reporter::say,
+                                    limits);
                     daemon.commands = commands;
                     daemon.reexec.controlSocket(server.listenFd());
                 } catch (IOException e) {
                     // A daemon no command can reach could be stopped only by a signal: say why and exit instead.
                     reporter.say("cannot listen on the control socket: " + IoErrors.describe(e)
                             + "; no command could reach this daemon, so it exits");
+                    return 1;
+                }
+            }
+            HttpEndpoint httpEndpoint = null;
+            if (http.isPresent()) {
+                if (daemon.commands == null) {
+                    reporter.say("http: not served: it answers through the control socket, and there is none");
+                    return 1;
+                }
+                try {
+                    httpEndpoint = HttpEndpoint.start(loop, http.get(), daemon.commands,
+                            daemon.new HttpFacts(server), daemon.counters, uid, reporter::say);
+                } catch (IOException e) {
+                    reporter.say("http: " + e.getMessage());
+                    if (server != null) server.close();
                     return 1;
                 }
             }
@@ -313,8 +370,15 @@ public final class Daemon implements ServiceHost {
                 loop.onSignal(signal, () -> daemon.shutdown("got " + Signals.name(signal).substring(3),
                         new StopCause.Signalled(signal)));
             }
-            loop.onSignal(Signals.SIGHUP, daemon::rescan);
-            loop.onSignal(Signals.SIGALRM, daemon::rescan);
+            if (daemon.foreground == null) {
+                loop.onSignal(Signals.SIGHUP, daemon::rescan);
+                loop.onSignal(Signals.SIGALRM, daemon::rescan);
+            } else {
+                // tini's: what a terminal or a container runtime sends is the command's, and its end is the daemon's.
+                for (int signal : ForegroundCommand.FORWARDED) loop.onSignal(signal, () -> daemon.forward(signal));
+            }
+            // Petted from this loop from now on: if it hangs, the hardware resets the machine.
+            duties.watchdog().ifPresent(watchdog -> watchdog.arm(new LoopClock(loop)));
             DirectoryWatcher watcher = new DirectoryWatcher(loop);
             Map<String, String> environment = Map.copyOf(System.getenv());
             for (Path root : roots) {
@@ -327,9 +391,11 @@ public final class Daemon implements ServiceHost {
             loop.run();
             daemon.supervise.close();
             if (daemon.unitPids != null) daemon.unitPids.close();
+            if (httpEndpoint != null) httpEndpoint.close();
             if (server != null) server.close();
             watcher.close();
             processes.tracking().cgroups().ifPresent(Cgroups::close);
+            NotifyDirectory.removeIfEmpty(notifyDirectory);
             reporter.say("all services stopped; exiting");
             return 0;
         } catch (IOException e) {
@@ -374,6 +440,7 @@ public final class Daemon implements ServiceHost {
         if (trees.isEmpty()) {
             units.directoriesScanned(reexecuted);
             resumed();
+            startForeground();
             return;
         }
         int[] scanning = {trees.size()};
@@ -389,6 +456,7 @@ public final class Daemon implements ServiceHost {
                     + (heldBack == 0 ? "" : " (" + heldBack + " to start once what a previous Vigil left of them "
                     + "is gone)"));
             resumed();
+            startForeground();
             trimSoon();
         };
         for (ServiceTree tree : trees) {
@@ -400,6 +468,33 @@ public final class Daemon implements ServiceHost {
                 tree.rescan();
             }
         }
+    }
+
+    /** {@code vigil run --services}'s command starts once the first scan has started the tree. */
+    private void startForeground() {
+        if (foreground != null && !stopping) foreground.start();
+    }
+
+    /**
+     * A signal {@code vigil run --services} passes on to its command; once the command is over (or before it
+     * started), INT and TERM stop the daemon as they would stop any.
+     */
+    private void forward(int signal) {
+        if (foreground.running()) {
+            foreground.signal(signal);
+        } else if (signal == Signals.SIGTERM || signal == Signals.SIGINT) {
+            shutdown("got " + Signals.name(signal).substring(3), new StopCause.Signalled(signal));
+        }
+    }
+
+    /** A critical service (or the one command) is over for good: everything stops, the daemon exits with its code. */
+    private void criticalEnded(CriticalServices.Ended ended) {
+        // After the state change that told of it is done: the stop reaches that very service again.
+        loop.execute(() -> {
+            if (stopping) return;
+            shutdown(ended.name() + " (critical) " + ended.how() + ", so the daemon exits " + ended.code(),
+                    new StopCause.CriticalEnded(ended.name(), ended.code()));
+        });
     }
 
     private void startUnits() {
@@ -422,9 +517,11 @@ public final class Daemon implements ServiceHost {
         for (Handover.Unit unit : resumingUnits.values()) {
             reporter.say(unit.name(), "its unit file is gone or no longer loads since the re-exec; stopping it");
             reexec.abandonUnit(unit);
+            fdStore.release(unit.name());
         }
         resumingUnits.clear();
         unitSockets.closeUntaken();
+        sockets.closeUntaken();
         resumed();
     }
 
@@ -457,6 +554,7 @@ public final class Daemon implements ServiceHost {
      */
     private void resumed() {
         if (--resumeSteps > 0) return;
+        settled = true;
         for (Handover.Pair pair : resuming.values()) {
             reporter.say(pair.name(), "its directory " + pair.directory() + " is gone since the re-exec; stopping it");
             reexec.abandon(pair, true);
@@ -479,6 +577,8 @@ public final class Daemon implements ServiceHost {
         if (!waitingForName.isEmpty()) {
             return Optional.of(waitingForName.keySet().iterator().next() + " is waiting for its name to be free");
         }
+        Optional<String> socketBusy = sockets.busy();
+        if (socketBusy.isPresent()) return socketBusy;
         if (!waitingForLeftovers.isEmpty()) {
             return Optional.of(waitingForLeftovers.keySet().iterator().next() + " is waiting for what a previous "
                     + "Vigil left of it to stop");
@@ -542,6 +642,8 @@ public final class Daemon implements ServiceHost {
         stopping = true;
         stoppedBy.accept(cause);
         reporter.say(why + "; stopping " + running());
+        duties.watchdog().ifPresent(HardwareWatchdog::shuttingDown);
+        if (foreground != null) foreground.stop();
         for (ServiceTree tree : trees) tree.close();
         waitingForName.clear();
         // They never started; their leftovers have had their signal, and whoever ends them now is not Vigil.
@@ -805,6 +907,7 @@ public final class Daemon implements ServiceHost {
         @Override
         public void stateChanged(Service service) {
             supervise.stateChanged(service);
+            duties.critical().changed(service).ifPresent(Daemon.this::criticalEnded);
             if (sockets != null) sockets.serviceChanged(service.name(), service.state() instanceof ServiceState.Down);
             // The engine first: a job this change ends is over when the control socket's waiters look.
             units.directoryChanged(service.name());
@@ -813,6 +916,7 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public void event(Service service, ServiceEvent event) {
+            counters.serviceEvent(event);
             reporter.event(service, event);
             if (commands != null) commands.event(service, event);
         }
@@ -849,6 +953,7 @@ public final class Daemon implements ServiceHost {
         @Override
         public void stateChanged(UnitService unit) {
             if (unitPids != null) unitPids.changed(unit);
+            duties.critical().changed(unit).ifPresent(Daemon.this::criticalEnded);
             // The engine first: a job this change ends is over when the control socket's waiters look.
             units.unitChanged(unit.name());
             if (sockets != null) sockets.serviceChanged(unit.name(), DaemonSockets.down(unit));
@@ -860,6 +965,7 @@ public final class Daemon implements ServiceHost {
 
         @Override
         public void event(UnitService unit, UnitEvent event) {
+            counters.unitEvent(event);
             reporter.say(unit.name(), event.describe());
             if (commands != null) commands.unitEvent(unit, event.describe());
         }
@@ -901,6 +1007,47 @@ public final class Daemon implements ServiceHost {
         @Override
         public void reached(String target, EngineMeter.Reading engine) {
             reporter.say(target, "reached (the job engine so far: " + engine.describe() + ")");
+        }
+    }
+
+    /** What the HTTP endpoints read besides the status entries; on the loop thread, fields only. */
+    private final class HttpFacts implements DaemonView {
+        private final ControlServer server;
+
+        HttpFacts(ControlServer server) {
+            this.server = server;
+        }
+
+        @Override
+        public List<DaemonView.ServiceFacts> services() {
+            List<DaemonView.ServiceFacts> facts = new ArrayList<>();
+            for (Service s : supervisor.services()) {
+                ServiceLogs.Capture c = s.output() instanceof Stdio.Log l ? (ServiceLogs.Capture) l.log() : null;
+                facts.add(new DaemonView.ServiceFacts(s.name(), processes.tracking().directory(s.name()),
+                        c == null ? 0 : c.loggedBytes(), c == null ? 0 : c.loggedLines()));
+            }
+            for (UnitService u : supervisor.units()) {
+                ServiceLogs.Capture c = u.output() instanceof Stdio.Log l ? (ServiceLogs.Capture) l.log() : null;
+                // A unit's usage is in its status entry already (its cgroups are the resource control's).
+                facts.add(new DaemonView.ServiceFacts(u.name(), Optional.empty(), c == null ? 0 : c.loggedBytes(),
+                        c == null ? 0 : c.loggedLines()));
+            }
+            return facts;
+        }
+
+        @Override
+        public boolean settled() {
+            return settled;
+        }
+
+        @Override
+        public boolean stopping() {
+            return stopping;
+        }
+
+        @Override
+        public long droppedSubscribers() {
+            return server.droppedSubscribers();
         }
     }
 
@@ -1063,6 +1210,11 @@ public final class Daemon implements ServiceHost {
         @Override
         public Optional<vigil.resources.ResourceUsage> resourceUsage(UnitService unit) {
             return serviceResources.usage(unit.name());
+        }
+
+        @Override
+        public Optional<vigil.resources.ResourceUsage> resourceUsage(String directoryService) {
+            return serviceResources.usage(directoryService);
         }
 
         @Override

@@ -27,6 +27,8 @@ import vigil.os.Signals;
 import vigil.reexec.Handover;
 import vigil.reexec.Reexec;
 import vigil.service.Service;
+import vigil.socket.FdStore;
+import vigil.socket.SocketUnits;
 import vigil.service.ServiceSnapshot;
 import vigil.service.SpawnException;
 import vigil.service.Supervisor;
@@ -46,6 +48,9 @@ import vigil.supervise.SuperviseFiles;
  * service between two states is. The new daemon loads the unit files again (a changed file applies from the unit's
  * next start, as after systemd's daemon-reexec) and takes each unit up when its file is loaded. Transient services
  * are pairs like the others, with what made them (command, user, restart rule, owner) beside.
+ *
+ * <p>Socket units are handed over bound, with their fds (so a client waiting in a backlog is served by the service
+ * the new daemon watches for), and the services' fd stores with their names.
  *
  * <p>What is not handed over: the control connections other than the one that asked (their clients see the
  * connection end), pidfds and every fd that can be made again (epoll, inotify, signalfd, timers, log files). pidfds
@@ -71,12 +76,17 @@ final class DaemonHandover {
     private final Supplier<Optional<String>> daemonBusy;
     /** The transient services' names, with the uid that added each. */
     private final Supplier<Map<String, Integer>> transientOwners;
+    private final SocketUnits sockets;
+    private final FdStore fdStore;
     private OptionalInt controlFd = OptionalInt.empty();
     private boolean underWay;
 
     DaemonHandover(EventLoop loop, Supervisor supervisor, SuperviseFiles supervise, LinuxProcesses processes,
                    ServiceLogs logs, Reporter reporter, UnitNotifySockets unitSockets,
-                   Supplier<Optional<String>> daemonBusy, Supplier<Map<String, Integer>> transientOwners) {
+                   Supplier<Optional<String>> daemonBusy, Supplier<Map<String, Integer>> transientOwners,
+                   SocketUnits sockets, FdStore fdStore) {
+        this.sockets = sockets;
+        this.fdStore = fdStore;
         this.loop = loop;
         this.supervisor = supervisor;
         this.supervise = supervise;
@@ -176,7 +186,7 @@ final class DaemonHandover {
             transientOwners.get().forEach((name, owner) -> supervisor.get(name)
                     .ifPresent(service -> transients.add(transientService(service.spec(), owner))));
             Handover handover = new Handover(controlFd, Optional.of(new Handover.Reply(replyFd, id)), pairs, units,
-                    transients);
+                    transients, sockets.handOver(), fdStore.handOver());
             reporter.say("re-executing, handing over " + supervisor.services().size() + " services ("
                     + transients.size() + " transient) and " + units.size() + " units");
             reporter.closeLog();

@@ -144,7 +144,10 @@ final class LinuxProcesses implements Processes, UnitOs {
 
     @Override
     public List<Path> resourceCgroups(UnitSpec spec) throws SpawnException {
-        return resourceCgroups(spec.name(), spec.resources());
+        if (resources == null) return List.of();
+        // Delegate= hands the cgroup to the user the unit runs as (User=, on its commands).
+        return resources.prepare(spec.name(), spec.resources(), spec.commands(UnitSpec.Phase.START).stream()
+                .findFirst().flatMap(c -> c.command().user()));
     }
 
     @Override
@@ -174,7 +177,7 @@ final class LinuxProcesses implements Processes, UnitOs {
         // Only a script that exists goes to vigil-exec (which runs it if its owner may execute it): without one,
         // the spawn needs no helper, and restarts skip its exec.
         request.before().filter(Files::exists).ifPresent(spec::before);
-        applyOptions(spec, command.options());
+        applyOptions(spec, command.options(), command.user().map(Credentials::uid));
         spec.pidVariables(request.pidVariables());
         request.cgroups().forEach(spec::cgroup);
         ServiceLogs.Capture capture = capture(request);
@@ -499,6 +502,17 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     @Override
+    public List<Integer> forkedOrphans(Optional<ControlGroup> group, long sinceTicks) {
+        List<Integer> orphans = new ArrayList<>();
+        for (int pid : group.isPresent() ? group.get().pids() : ForkedOrphans.allPids()) {
+            if (children.containsKey(pid) || !ForkedOrphans.liveChildOf(pid, self)) continue;
+            if (group.isEmpty() && startTicksOf(pid) < sinceTicks) continue;
+            orphans.add(pid);
+        }
+        return orphans;
+    }
+
+    @Override
     public Optional<UnitOs.PidFile> readPidFile(Path file) {
         return PidFiles.read(file);
     }
@@ -586,19 +600,20 @@ final class LinuxProcesses implements Processes, UnitOs {
         spec.listenPid(true);
     }
 
-    private static void applyOptions(ExecSpec.Builder spec, ExecOptions options) {
+    private static void applyOptions(ExecSpec.Builder spec, ExecOptions options, Optional<Integer> uid) {
         options.rootDirectory().ifPresent(spec::chroot);
         options.umask().ifPresent(spec::umask);
         options.nice().ifPresent(spec::nice);
         options.oomScoreAdj().ifPresent(spec::oomScoreAdj);
         for (ExecOptions.Limit limit : options.rlimits()) spec.rlimit(limit.resource(), limit.soft(), limit.hard());
         spec.noNewPrivileges(options.noNewPrivileges());
+        spec.capabilities(KernelCapabilities.spec(options.capabilities(), uid.filter(u -> u != 0).isPresent()));
     }
 
     /** Maps one standard stream; a file is opened here and its fd, added to {@code opened}, closed after spawn. */
     private static int openNotifySocket(Path path) throws OsException {
         try {
-            Files.createDirectories(path.getParent());
+            NotifyDirectory.make(path.getParent());
         } catch (IOException e) {
             throw new OsException("mkdir", path.getParent().toString(), Errno.EACCES);
         }

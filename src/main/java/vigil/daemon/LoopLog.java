@@ -42,6 +42,11 @@ final class LoopLog implements AutoCloseable {
         reschedule();
     }
 
+    /** Lines its writer has ended so far. */
+    long lines() {
+        return writer.linesEnded();
+    }
+
     /** Ends a partial line: its writer has exited and its pipe was read empty. */
     void flushPartial() {
         if (closed) return;

@@ -67,6 +67,11 @@ final class ProcessTracking {
         return Optional.of(vigil.cgroup.CgroupStatus.of(path, directory));
     }
 
+    /** Where the service's cgroup is (or would be), for metrics read off the loop; empty without cgroups. */
+    Optional<Path> directory(String name) {
+        return cgroups.map(c -> c.slice().resolve(cgroupName(name)));
+    }
+
     /** Whether {@code pid} is in {@code group} now, from /proc/PID/cgroup. */
     boolean inGroup(int pid, ControlGroup group) {
         try {

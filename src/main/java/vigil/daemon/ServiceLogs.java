@@ -207,10 +207,22 @@ final class ServiceLogs {
         private String openFailure;
         private long retryOpenAt;
         private long dropped;
+        /** What was logged in all, for metrics: counted here, as the log itself may be closed and reopened. */
+        private long loggedBytes, loggedLines;
         /** Rotated files removed for room and not yet told; when that was last told. */
         private int removedUntold;
         private long removalToldAt;
         private boolean removalTold;
+
+        /** Bytes logged so far; on the loop thread. */
+        long loggedBytes() {
+            return loggedBytes;
+        }
+
+        /** Lines logged so far; on the loop thread. */
+        long loggedLines() {
+            return loggedLines;
+        }
 
         private Capture(String name, Path dir, int readFd, Spawner.Kept writeEnd) {
             this.name = name;
@@ -329,7 +341,10 @@ final class ServiceLogs {
             }
             if (n > 0) {
                 if (openLog()) {
+                    long linesBefore = log.lines();
                     log.append(buffer, n);
+                    loggedBytes += n;
+                    loggedLines += log.lines() - linesBefore;
                     lastWrite = ++writes;
                 } else {
                     dropped += n;

@@ -28,6 +28,8 @@ final class ServiceResources {
     private final Map<String, List<String>> said = new HashMap<>();
     /** Units down whose cgroups still hold processes. */
     private final Set<String> releasing = new HashSet<>();
+    /** The running services' memory cgroups watched for OOM kills; none until {@link #watchOomKills}. */
+    private OomWatch oomWatch;
 
     ServiceResources(ResourceControl control, Reporter reporter) {
         this.control = control;
@@ -35,12 +37,20 @@ final class ServiceResources {
     }
 
     /** On this host's cgroups; without usable ones, none (and says so once). */
-    static ServiceResources discover(Reporter reporter) {
+    static ServiceResources discover(Reporter reporter, java.util.Optional<vigil.cgroup.Cgroups> tracking) {
         try {
             CgroupMounts mounts = CgroupMounts.current();
             if (mounts.unified().isEmpty() && mounts.v1().isEmpty()) {
                 reporter.say("no cgroup hierarchy is mounted: resource limits (MemoryMax=...) are not applied");
                 return new ServiceResources(ResourceControl.NONE, reporter);
+            }
+            if (tracking.isPresent()) {
+                // One cgroup per service in v2: its limits go in the cgroup that tracks it, under the base Vigil
+                // found itself in (this process is in its leaf by now) and in the tracking's slice.
+                Path base = tracking.get().slice().getParent();
+                mounts = new CgroupMounts(java.util.Optional.of(base), CgroupMounts.controllersOf(base), mounts.v1());
+                return new ServiceResources(new CgroupResourceControl(mounts, new LinuxDeviceNumbers(),
+                        tracking.get().slice().getFileName().toString()), reporter);
             }
             return new ServiceResources(new CgroupResourceControl(mounts, new LinuxDeviceNumbers()), reporter);
         } catch (IOException e) {
@@ -52,19 +62,34 @@ final class ServiceResources {
 
     /** The directories a process of the service {@code name} joins; none for a service without limits. */
     List<Path> prepare(String name, ResourceLimits limits) throws SpawnException {
+        return prepare(name, limits, java.util.Optional.empty());
+    }
+
+    /** As {@link #prepare(String, ResourceLimits)}; with {@code Delegate=}, the cgroup goes to {@code owner}. */
+    List<Path> prepare(String name, ResourceLimits limits, java.util.Optional<vigil.model.Credentials> owner)
+            throws SpawnException {
         if (!limits.limitsAnything()) return List.of();
         releasing.remove(cgroupName(name)); // in use again
         try {
-            ResourceControl.Placement placement = control.prepare(cgroupName(name), limits);
+            ResourceControl.Placement placement = control.prepare(cgroupName(name), limits, owner);
             if (!placement.warnings().equals(said.get(name))) {
                 said.put(name, placement.warnings());
                 for (String w : placement.warnings()) reporter.say(name + ": " + w);
+            }
+            if (oomWatch != null) {
+                String cgroup = cgroupName(name);
+                oomWatch.watch(name, control.oomEvents(cgroup), () -> control.oomKills(cgroup));
             }
             return placement.join();
         } catch (ResourceControl.CgroupUnavailable e) {
             // As systemd: a unit whose cgroup cannot be made does not start; the others go on.
             throw new SpawnException("cannot set up its resource control: " + e.getMessage(), Errno.EPERM);
         }
+    }
+
+    /** From now on, an OOM kill in a running service's memory cgroup goes to {@code listener} as it happens. */
+    void watchOomKills(vigil.loop.EventLoop loop, OomWatch.Listener listener) {
+        oomWatch = new OomWatch(loop, reporter, listener);
     }
 
     long oomKills(String unit) {
@@ -76,16 +101,16 @@ final class ServiceResources {
     }
 
     /**
-     * A service's cgroup's own name: a unit's is its name ({@code web.service}); a service directory's gets the
-     * suffix too, and the {@code /} of a logger's {@code web/log} is escaped as {@code \x2f}.
+     * A service's cgroup's own name, the tracking's: a unit's is its name ({@code web.service}); a service
+     * directory's gets the suffix too, and a logger's {@code web/log} is {@code web-log.service}.
      */
     static String cgroupName(String service) {
-        if (service.endsWith(".service")) return service;
-        return service.replace("\\", "\\x5c").replace("/", "\\x2f") + ".service";
+        return ProcessTracking.cgroupName(service);
     }
 
     /** Removes the unit's cgroups, or, while processes are left in them, at a later {@link #retryReleases}. */
     void release(String name) {
+        if (oomWatch != null) oomWatch.unwatch(name);
         if (!control.release(cgroupName(name))) releasing.add(cgroupName(name));
         else releasing.remove(cgroupName(name));
     }

@@ -129,7 +129,7 @@ final class UnitNotifySockets {
         close(unit);
         Socket socket;
         try {
-            Files.createDirectories(directory);
+            NotifyDirectory.make(directory);
             socket = new Socket(NotifySocket.open(path), receiver);
         } catch (IOException e) {
             reporter.say(unit, "no notify socket, so sd_notify messages are lost: " + e.getMessage());

@@ -102,6 +102,8 @@ public final class UnitTable {
     private final EventLoop loop;
     private final BooleanSupplier stopping;
     private final Host host = Host.current();
+    /** Where a unit's Limit*= must be lowered to start at all. */
+    private final HostHardLimits hardLimits = new HostHardLimits();
     private final Accounts accounts;
     private final Map<String, String> environment = Map.copyOf(System.getenv());
     /** What each unit this table started was made from: what decides whether a daemon-reload changes it. */
@@ -430,7 +432,7 @@ public final class UnitTable {
             }
             Mapping mapping;
             try {
-                mapping = new Runs(UnitMapper.map(loaded.unit(), host, accounts, environment));
+                mapping = new Runs(UnitMapper.map(loaded.unit(), host, accounts, environment, hardLimits));
             } catch (UnitMapper.CannotRun e) {
                 mapping = new CannotRun(e.getMessage());
             }
@@ -618,7 +620,7 @@ public final class UnitTable {
             return false;
         }
         try {
-            UnitMapper.Mapped mapped = UnitMapper.map(loaded.unit(), host, accounts, environment);
+            UnitMapper.Mapped mapped = UnitMapper.map(loaded.unit(), host, accounts, environment, hardLimits);
             supervisor.add(mapped.spec());
         } catch (UnitMapper.CannotRun | SpawnException | IllegalArgumentException e) {
             reporter.say(name, "cannot run: " + e.getMessage());

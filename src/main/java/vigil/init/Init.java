@@ -6,15 +6,22 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import vigil.control.ControlLimits;
+import vigil.daemon.CriticalServices;
 import vigil.daemon.Daemon;
+import vigil.daemon.Duties;
 import vigil.daemon.StopCause;
+import vigil.daemon.TrackingOptions;
+import vigil.http.HttpOptions;
 import vigil.log.TimestampFormat;
 import vigil.os.Ending;
 import vigil.os.ExitStatus;
 import vigil.os.OsException;
 import vigil.os.Power;
 import vigil.reexec.Handover;
+import vigil.watchdog.HardwareWatchdog;
+import vigil.watchdog.WatchdogDevice;
 
 /**
  * {@code vigil init}: Vigil as PID 1, in runit's three stages. The boot script runs to its end, the daemon then
@@ -28,14 +35,16 @@ import vigil.reexec.Handover;
  * @param target   the target the units start with ({@code --target}); default.target if empty
  * @param reexec   what the init before this exec handed over ({@code daemon-reexec}): the boot is over, and
  *                 stage 2 goes on where it was
+ * @param watchdog the hardware watchdogs to pet from stage 2 on ({@code --watchdog-device})
  */
 public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> roots, List<Path> unitDirectories,
                    Optional<String> target, Path control, Path logDir, TimestampFormat timestamps,
-                   Optional<Handover> reexec) {
-    /** A fresh start, from stage 1. */
+                   Optional<Handover> reexec, Optional<HardwareWatchdog.Settings> watchdog) {
+    /** A fresh start, from stage 1, with no hardware watchdog. */
     public Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> roots, List<Path> unitDirectories,
                 Optional<String> target, Path control, Path logDir, TimestampFormat timestamps) {
-        this(boot, shutdown, roots, unitDirectories, target, control, logDir, timestamps, Optional.empty());
+        this(boot, shutdown, roots, unitDirectories, target, control, logDir, timestamps, Optional.empty(),
+                Optional.empty());
     }
 
     /** How long the shutdown script may take before the init goes on without it. */
@@ -47,9 +56,18 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
 
     /** Runs the system to its end; never returns. */
     public void run(PrintStream console) {
+        run(console, Optional.empty());
+    }
+
+    /** As {@link #run(PrintStream)}, serving metrics, probes and the status page as {@code --http} asks. */
+    public void run(PrintStream console, Optional<HttpOptions> http) {
         Stages stages;
+        Duties duties;
         try {
-            stages = new Stages(new LinuxInitOs(), line -> console.println("vigil init: " + line));
+            Consumer<String> say = line -> console.println("vigil init: " + line);
+            stages = new Stages(new LinuxInitOs(), say);
+            duties = new Duties(new CriticalServices(), watchdog.map(settings -> new HardwareWatchdog(settings,
+                    WatchdogDevice.LINUX, say)), Optional.empty());
         } catch (OsException | RuntimeException e) {
             console.println("vigil init: cannot set up: " + e);
             halt();
@@ -63,7 +81,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
             } catch (OsException ignored) {
                 // Not the machine's init.
             }
-            supervise(stages, console);
+            supervise(stages, duties, console, http);
         } catch (Throwable t) {
             console.println("vigil init: internal error: " + t);
             t.printStackTrace(console);
@@ -77,6 +95,9 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
             }
             stages.stopEverything(TERM_GRACE, KILL_GRACE);
             stages.releaseDisks();
+            // A container's init that exits leaves cleanly: its watchdog is disarmed. reboot(2) leaves it counting.
+            stages.exitWith(duties.critical().exitCode(),
+                    () -> duties.watchdog().ifPresent(HardwareWatchdog::disarm));
             stages.end();
         } catch (Throwable t) {
             console.println("vigil init: internal error while shutting down: " + t);
@@ -85,7 +106,7 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
     }
 
     /** Stages 1 and 2, until the ending is decided. */
-    private void supervise(Stages stages, PrintStream console) {
+    private void supervise(Stages stages, Duties duties, PrintStream console, Optional<HttpOptions> http) {
         if (boot.isPresent() && reexec.isEmpty()) {
             Path script = boot.get();
             Optional<ExitStatus> booted = stages.runScript(script, List.of(script.toString()), Optional.empty());
@@ -112,7 +133,9 @@ public record Init(Optional<Path> boot, Optional<Path> shutdown, List<Path> root
                 cause -> requested.set(switch (cause) {
                     case StopCause.Signalled s -> EndingSignals.forSignal(s.signal()).orElse(Ending.POWER_OFF);
                     case StopCause.Requested r -> r.then().orElse(Ending.POWER_OFF);
-                }), reexec);
+                    // A container ends with its critical service; a machine's init powers off.
+                    case StopCause.CriticalEnded c -> Ending.POWER_OFF;
+                }), reexec, TrackingOptions.DEFAULT, duties, http);
         // The daemon heard the signal that stopped it; the stages heard it too, and must not take it as news.
         stages.forgetSignals();
         stages.decide(code == 0 ? requested.get() : Ending.HALT);

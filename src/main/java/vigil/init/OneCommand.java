@@ -70,7 +70,7 @@ public final class OneCommand {
     }
 
     /** {@code name} itself if it has a slash, else the first executable of that name on {@code path}. */
-    static Path resolve(String name, String path) {
+    public static Path resolve(String name, String path) {
         if (name.contains("/")) return Path.of(name);
         for (String dir : path.split(":")) {
             Path candidate = Path.of(dir.isEmpty() ? "." : dir, name);

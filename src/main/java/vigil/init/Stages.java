@@ -21,6 +21,10 @@ public final class Stages {
     private final Consumer<String> say;
     /** How the system is to end, once a signal or the daemon said so; null until then. */
     private Ending ending;
+    /** What a container's init exits with: its critical service's exit code, else 0. */
+    private int exitCode;
+    /** Run just before a container's init exits (the watchdog's disarming). */
+    private Runnable beforeExit = () -> {};
 
     /** @param say receives one line per event for the console */
     public Stages(InitOs os, Consumer<String> say) {
@@ -113,6 +117,11 @@ public final class Stages {
         say.accept("no emergency shell (" + EMERGENCY_SHELLS.getLast() + " is missing); going on with the boot");
     }
 
+    private void exit() {
+        beforeExit.run();
+        os.exit(exitCode);
+    }
+
     /** Reaps until no child is left (true) or {@code timeout} has passed (false). */
     private boolean awaitNoChildren(Duration timeout) throws OsException {
         long deadline = os.nanoTime() + timeout.toNanos();
@@ -160,22 +169,35 @@ public final class Stages {
         if (ending == null) ending = decided;
     }
 
+    /** What a container's init is to exit with, and what to do just before. */
+    public void exitWith(int code, Runnable before) {
+        exitCode = code;
+        beforeExit = before;
+    }
+
     /**
-     * Syncs the disks and ends the system. Never returns. If reboot(2) fails, the machine's init says so and goes
-     * on reaping, since its exit would panic the kernel; a container's init (commonly without CAP_SYS_BOOT) exits,
-     * which ends the container.
+     * Syncs the disks and ends the system. Never returns. A container's init (PID 1 of a PID namespace but the
+     * first) powering off or halting exits with {@link #exitWith its exit code}, which its runtime reports as the
+     * container's, as tini's; its reboot is still reboot(2), which ends it with SIGHUP, the sign that runtimes
+     * (LXC's) take for a reboot. If reboot(2) fails, the machine's init says so and goes on reaping, since its exit
+     * would panic the kernel; a container's init (commonly without CAP_SYS_BOOT) exits, which ends the container.
      */
     public void end() {
         Ending ending = this.ending != null ? this.ending : Ending.HALT;
         say.accept("syncing disks; " + ending.word());
         os.sync();
+        if (!os.machineInit() && ending != Ending.REBOOT) {
+            say.accept("a container's init: exiting " + exitCode);
+            exit();
+        }
         try {
             os.reboot(ending);
             say.accept("reboot(2) returned without ending the system");
         } catch (OsException e) {
             if (!os.machineInit()) {
-                say.accept("cannot " + ending.word() + " (" + e.getMessage() + "); a container's init: exiting");
-                os.exit(0);
+                say.accept("cannot " + ending.word() + " (" + e.getMessage() + "); a container's init: exiting "
+                        + exitCode);
+                exit();
             }
             say.accept("cannot " + ending.word() + ": " + e.getMessage() + "; staying up, reaping orphans");
         }

@@ -29,6 +29,8 @@ public final class LogWriter implements AutoCloseable {
     /** Starts the text of each further piece of a split line. */
     public static final String CONTINUATION = "...";
 
+    private long linesEnded;
+
     private static final byte[] MARKER = CONTINUATION.getBytes(StandardCharsets.US_ASCII);
     private static final long RETRY_NANOS = 1_000_000_000L;
     private static final long REPORT_NANOS = 10_000_000_000L;
@@ -115,6 +117,11 @@ public final class LogWriter implements AutoCloseable {
         Objects.requireNonNull(events);
         long now = clock.epochNanos();
         return new LogWriter(LogFiles.open(dir, now, owner, events), options, clock, events, now);
+    }
+
+    /** Lines ended so far (a line split for length counts once per piece), for the metrics of its service. */
+    public long linesEnded() {
+        return linesEnded;
     }
 
     /** Logs the first {@code length} bytes of {@code chunk}: any bytes, not necessarily whole lines. */
@@ -308,6 +315,7 @@ public final class LogWriter implements AutoCloseable {
 
     /** The line at [complete, fill) has its newline: rotate first if it would take current past the size limit. */
     private void endLine(boolean split) {
+        linesEnded++;
         long maxSize = files.config().maxSize();
         if (maxSize > 0) {
             long fileEnd = files.size() + (complete - written);

@@ -61,6 +61,7 @@ public final class EventLoop implements AutoCloseable {
     private volatile Thread loopThread;
     private volatile boolean stopRequested;
     private volatile Consumer<Throwable> errorReporter = EventLoop::printError;
+    private final TurnMeter turns = new TurnMeter();
 
     private EventLoop(Epoll epoll, EventFd wakeup, TimerFd timerFd, SignalEvents signals) {
         this.epoll = epoll;
@@ -190,16 +191,20 @@ public final class EventLoop implements AutoCloseable {
         // Another thread takes the watched signals and forwards them to the loop through the eventfd.
         long previousMask = SignalEvents.blockInCurrentThread(signalHandlers.keySet());
         try {
+            long turnBegan = System.nanoTime();
             while (!stopRequested) {
                 runTasks();
                 if (stopRequested) break;
                 updateTimer();
+                // Two clock reads a turn: the cost of knowing whether anything holds the loop up.
+                turns.record(System.nanoTime() - turnBegan);
                 int ready;
                 try {
                     ready = epoll.wait(tasks.isEmpty() ? -1 : 0);
                 } catch (OsException e) {
                     throw new UncheckedIOException(e);
                 }
+                turnBegan = System.nanoTime();
                 dispatch(ready);
             }
         } finally {
@@ -213,6 +218,11 @@ public final class EventLoop implements AutoCloseable {
     public void stop() {
         stopRequested = true;
         if (!inLoopThread()) wake();
+    }
+
+    /** How long its turns take; thread-safe. */
+    public TurnMeter turns() {
+        return turns;
     }
 
     public boolean inLoopThread() {

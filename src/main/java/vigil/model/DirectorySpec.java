@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param dependencies the names in its {@code dependencies.d/} (s6-rc's format), as written: each a unit or another
  *                     directory it requires and starts after
  * @param resources its cgroup's limits, from its {@code resources} file
+ * @param critical  its {@code critical} file: when it goes down for good, the daemon stops everything and exits
+ *                  with its exit code (a container's end, as with tini's one child)
  */
 public record DirectorySpec(
         String name,
@@ -31,7 +33,8 @@ public record DirectorySpec(
         Optional<DirectorySpec> logger,
         Optional<Path> logDirectory,
         List<String> dependencies,
-        ResourceLimits resources) implements ServiceSpec {
+        ResourceLimits resources,
+        boolean critical) implements ServiceSpec {
 
     public DirectorySpec {
         Objects.requireNonNull(name, "name");
@@ -48,6 +51,14 @@ public record DirectorySpec(
         if (logger.flatMap(DirectorySpec::logger).isPresent()) {
             throw new IllegalArgumentException(name + ": a logger cannot have a logger of its own");
         }
+    }
+
+    /** A service that is not critical. */
+    public DirectorySpec(String name, Path directory, Command run, Optional<Command> finish, boolean startsDown,
+                         Readiness readiness, StopPolicy stop, RestartPolicy restart, Optional<DirectorySpec> logger,
+                         Optional<Path> logDirectory, List<String> dependencies, ResourceLimits resources) {
+        this(name, directory, run, finish, startsDown, readiness, stop, restart, logger, logDirectory, dependencies,
+                resources, false);
     }
 
     /** A service with no {@code dependencies.d/} and no resource limits. */

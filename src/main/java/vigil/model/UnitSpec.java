@@ -29,6 +29,10 @@ import vigil.os.ExitStatus;
  * @param unsetEnvironment {@code UnsetEnvironment=}: {@code VAR} or {@code VAR=VALUE}, removed from each command's
  *                         environment as the last step
  * @param resources        its cgroup's limits, slice and OOM policy (systemd.resource-control(5))
+ * @param critical         {@code X-Vigil-Critical=yes}: when it goes down for good, the daemon stops everything
+ *                         and exits with its main process's exit code (a container's end)
+ * @param guessMainPid     {@code GuessMainPID=}: for {@link Type#FORKING} without {@code pidFile}, take the one
+ *                         process the start left behind as the main process
  */
 public record UnitSpec(
         String name,
@@ -61,7 +65,9 @@ public record UnitSpec(
         List<EnvironmentFile> environmentFiles,
         List<String> unsetEnvironment,
         ResourceLimits resources,
-        FdStore fdStore) implements ServiceSpec {
+        FdStore fdStore,
+        boolean critical,
+        boolean guessMainPid) implements ServiceSpec {
 
     /**
      * The unit's fd store (sd_notify(3) {@code FDSTORE=1}): at most {@code max} fds ({@code FileDescriptorStoreMax=},
@@ -298,6 +304,7 @@ public record UnitSpec(
         private NotifyAccess notifyAccess = NotifyAccess.NONE;
         private int reloadSignal = 1;
         private Kill kill = Kill.DEFAULT;
+        private boolean guessMainPid = true;
         private Stdio stdin = new Stdio.Null();
         private Stdio stdout = new Stdio.Log();
         private Stdio stderr = new Stdio.Log();
@@ -307,6 +314,7 @@ public record UnitSpec(
         private List<String> unsetEnvironment = List.of();
         private ResourceLimits resources = ResourceLimits.NONE;
         private FdStore fdStore = FdStore.NONE;
+        private boolean critical;
 
         private Builder(String name, Path source) {
             this.name = name;
@@ -429,8 +437,18 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder critical(boolean on) {
+            critical = on;
+            return this;
+        }
+
         public Builder fdStore(FdStore store) {
             fdStore = Objects.requireNonNull(store);
+            return this;
+        }
+
+        public Builder guessMainPid(boolean on) {
+            guessMainPid = on;
             return this;
         }
 
@@ -438,7 +456,8 @@ public record UnitSpec(
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
-                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources, fdStore);
+                    stderr, directories, conditions, environmentFiles, unsetEnvironment, resources, fdStore,
+                    critical, guessMainPid);
         }
     }
 }

@@ -11,7 +11,7 @@ public final class Errno {
     public static final int EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, ENXIO = 6, E2BIG = 7,
             ENOEXEC = 8, EBADF = 9, ECHILD = 10, EAGAIN = 11, ENOMEM = 12, EACCES = 13, EEXIST = 17,
             ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ETXTBSY = 26, ENOSPC = 28,
-            EPIPE = 32, EROFS = 30, EWOULDBLOCK = EAGAIN, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40;
+            EPIPE = 32, EROFS = 30, EWOULDBLOCK = EAGAIN, ENOSYS = 38, ENOTEMPTY = 39, ELOOP = 40, ENOTTY = 25;
     /** Long paths and sockets. */
     public static final int ENAMETOOLONG = 36, EADDRINUSE = 98, ECONNABORTED = 103, ECONNRESET = 104,
             ENOTCONN = 107, ECONNREFUSED = 111;

@@ -40,13 +40,16 @@ import java.util.OptionalInt;
  *                         status is ignored (runsv's {@code control/u})
  * @param cgroups          cgroup directories the process joins before anything else (the v2 one first, then v1
  *                         controllers' on a hybrid host), so no code of the service ever runs outside them
+ * @param capabilities     the bounding set to drop, the securebits and the ambient set to raise
  */
 public record ExecSpec(Path program, List<String> argv, Map<String, String> environment, List<FdMapping> fds,
                        boolean newSession, Optional<Path> chroot, Optional<Path> workingDirectory, OptionalInt umask,
                        OptionalInt nice, OptionalInt oomScoreAdj, List<Rlimit> rlimits, Optional<List<Integer>> groups,
                        OptionalInt gid, OptionalInt uid, boolean noNewPrivileges, boolean listenPid,
-                       List<String> pidVariables, Optional<Path> before, List<Path> cgroups) {
+                       List<String> pidVariables, Optional<Path> before, List<Path> cgroups,
+                       Capabilities capabilities) {
     public ExecSpec {
+        Objects.requireNonNull(capabilities, "capabilities");
         Objects.requireNonNull(program, "program");
         argv = List.copyOf(argv);
         if (argv.isEmpty()) throw new IllegalArgumentException("argv must hold at least argv[0]");
@@ -133,12 +136,34 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         }
     }
 
+    /**
+     * The capability settings, each a mask with bit n for capability n; all zero changes nothing. vigil-exec applies
+     * them in systemd's order around the switch of user: the bounding set and the securebits (with keep-caps when
+     * the ambient set must outlive the switch) while still root, the ambient set after it.
+     *
+     * @param dropBounding capabilities to drop from the bounding set (PR_CAPBSET_DROP), within the kernel's
+     * @param secureBits   securebits(7) flags (PR_SET_SECUREBITS); 0 leaves them alone
+     * @param ambient      capabilities to raise in the ambient set (and first in the inheritable one)
+     */
+    public record Capabilities(long dropBounding, int secureBits, long ambient) {
+        public static final Capabilities NONE = new Capabilities(0, 0, 0);
+
+        public Capabilities {
+            requireRange(secureBits, 0, 0xff, "secureBits");
+        }
+
+        boolean any() {
+            return dropBounding != 0 || secureBits != 0 || ambient != 0;
+        }
+    }
+
     /** This spec with its fds taken from other sources: {@code source} gives each mapping's new source. */
     public ExecSpec withSources(java.util.function.ToIntFunction<FdMapping> source) {
         var moved = new ArrayList<FdMapping>(fds.size());
         for (FdMapping m : fds) moved.add(new FdMapping(m.target(), source.applyAsInt(m)));
         return new ExecSpec(program, argv, environment, moved, newSession, chroot, workingDirectory, umask, nice,
-                oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges, listenPid, pidVariables, before, cgroups);
+                oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges, listenPid, pidVariables, before, cgroups,
+                capabilities);
     }
 
     /** A spec that runs {@code program} with {@code argv} and changes nothing else (an empty environment). */
@@ -167,7 +192,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
     private boolean needsHelperBesidesCgroups() {
         return chroot.isPresent() || umask.isPresent() || nice.isPresent() || oomScoreAdj.isPresent()
                 || !rlimits.isEmpty() || groups.isPresent() || gid.isPresent() || uid.isPresent() || noNewPrivileges
-                || listenPid || !pidVariables.isEmpty() || before.isPresent();
+                || listenPid || !pidVariables.isEmpty() || before.isPresent() || capabilities.any();
     }
 
     /** vigil-exec's arguments after its own argv[0], up to and including the program's argv. */
@@ -192,6 +217,9 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         });
         gid.ifPresent(g -> args.add("gid=" + Integer.toUnsignedString(g)));
         uid.ifPresent(u -> args.add("uid=" + Integer.toUnsignedString(u)));
+        if (capabilities.dropBounding() != 0) args.add("capbset-drop=" + Long.toHexString(capabilities.dropBounding()));
+        if (capabilities.secureBits() != 0) args.add("securebits=" + capabilities.secureBits());
+        if (capabilities.ambient() != 0) args.add("ambient=" + Long.toHexString(capabilities.ambient()));
         if (noNewPrivileges) args.add("nonewprivs=1");
         if (listenPid) args.add("listen-pid=1");
         for (String name : pidVariables) args.add("pid-env=" + name);
@@ -243,6 +271,7 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
         private List<String> pidVariables = List.of();
         private Optional<Path> before = Optional.empty();
         private final List<Path> cgroups = new ArrayList<>();
+        private Capabilities capabilities = Capabilities.NONE;
 
         private Builder(Path program, List<String> argv) {
             this.program = program;
@@ -343,10 +372,15 @@ public record ExecSpec(Path program, List<String> argv, Map<String, String> envi
             return this;
         }
 
+        public Builder capabilities(Capabilities sets) {
+            capabilities = sets;
+            return this;
+        }
+
         public ExecSpec build() {
             return new ExecSpec(program, argv, environment, List.copyOf(fds.values()), newSession, chroot,
                     workingDirectory, umask, nice, oomScoreAdj, rlimits, groups, gid, uid, noNewPrivileges,
-                    listenPid, pidVariables, before, cgroups);
+                    listenPid, pidVariables, before, cgroups, capabilities);
         }
     }
 }

@@ -102,6 +102,43 @@ public final class Fds {
         return fcntl(fd, F_GETFL, 0, "fcntl(F_GETFL)");
     }
 
+    private static final long SYS_KCMP = AARCH64 ? 272 : 312;
+    private static final long SYS_GETTID = AARCH64 ? 178 : 186;
+    private static final long KCMP_FILE = 0;
+
+    /**
+     * Whether {@code a} and {@code b} are the same open file description (one is a dup of the other, or both came
+     * from the same sent fd), as systemd's same_fd() decides: kcmp(KCMP_FILE) in the calling thread's fd table
+     * (Vigil's threads may hold tables of their own); where the kernel has no kcmp, the same inode with the same
+     * status flags, which tells a pipe's two ends apart.
+     */
+    public static boolean sameOpenFile(int a, int b) throws OsException {
+        if (a == b) return true;
+        MemorySegment slot = Native.errnoSlot();
+        long rc;
+        try {
+            long tid = (long) Native.Kcmp.SYSCALL.invokeExact(slot, SYS_GETTID, 0L, 0L, 0L, 0L, 0L);
+            rc = (long) Native.Kcmp.SYSCALL.invokeExact(slot, SYS_KCMP, tid, tid, KCMP_FILE, (long) a, (long) b);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+        if (rc >= 0) return rc == 0;
+        int errno = Native.errno(slot);
+        if (errno != Errno.ENOSYS && errno != Errno.EPERM) throw new OsException("kcmp", errno);
+        return sameTarget(a, b) && statusFlags(a) == statusFlags(b);
+    }
+
+    /** What /proc says each fd of this thread's table is open on ("socket:[1234]", a path) is the same. */
+    private static boolean sameTarget(int a, int b) {
+        try {
+            Path dir = Path.of("/proc/thread-self/fd");
+            return java.nio.file.Files.readSymbolicLink(dir.resolve(Integer.toString(a)))
+                    .equals(java.nio.file.Files.readSymbolicLink(dir.resolve(Integer.toString(b))));
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     /** fcntl with an int argument (ignored by the get commands): what it returned. */
     private static int fcntl(int fd, int cmd, int arg, String call) throws OsException {
         MemorySegment slot = Native.errnoSlot();

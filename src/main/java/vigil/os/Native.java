@@ -167,6 +167,17 @@ final class Native {
         static final MethodHandle MKFIFO = linkErrno("mkfifo", 2);
     }
 
+    // ---- kcmp, for Fds.sameOpenFile (the fd store) ----
+    // systemd keeps one copy of an fd a service stores twice (service_add_fd_store's same_fd), comparing open file
+    // descriptions with kcmp(KCMP_FILE). glibc wraps neither kcmp nor, before 2.30, gettid: both go through
+    // syscall(2). Linked on first use: only a service that stores fds needs them.
+
+    static final class Kcmp {
+        private Kcmp() {}
+
+        static final MethodHandle SYSCALL = linkVariadicErrno("syscall", 6, 1);
+    }
+
     // ---- The end of the system, for Mounts ----
     // vigil init unmounts (or makes read-only) every file system and detaches swap and loop devices before
     // reboot(2), as systemd-shutdown does: a disk left mounted read-write needs journal recovery at the next boot.
@@ -178,6 +189,18 @@ final class Native {
         static final MethodHandle UMOUNT2 = linkErrno("umount2", 2);
         static final MethodHandle MOUNT = linkErrno("mount", 5);
         static final MethodHandle SWAPOFF = linkErrno("swapoff", 1);
+        /** ioctl is variadic in its argument. */
+        static final MethodHandle IOCTL = linkVariadicErrno("ioctl", 3, 2);
+    }
+
+    // ---- The hardware watchdog, for WatchdogFd ----
+    // vigil init and vigil daemon --watchdog-device set a watchdog's timeout with the WDIOC_SETTIMEOUT ioctl, as
+    // systemd's RuntimeWatchdogSec= does; the petting and the magic close are plain writes (Fds). Its own holder,
+    // linked on first use, so that a daemon without a watchdog links nothing for it.
+
+    static final class Watchdog {
+        private Watchdog() {}
+
         /** ioctl is variadic in its argument. */
         static final MethodHandle IOCTL = linkVariadicErrno("ioctl", 3, 2);
     }

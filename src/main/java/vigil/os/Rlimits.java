@@ -68,10 +68,34 @@ public final class Rlimits {
     /** fs.nr_open, the ceiling on RLIMIT_NOFILE even for root; the kernel's default if it cannot be read. */
     private static long nrOpen() {
         try {
-            return Long.parseLong(Files.readString(Path.of("/proc/sys/fs/nr_open")).strip());
-        } catch (IOException | NumberFormatException e) {
+            // By lines: some kernels (gVisor's) give a /proc/sys file a size of 1, and readString reads only that.
+            return Long.parseLong(Files.readAllLines(Path.of("/proc/sys/fs/nr_open")).getFirst().strip());
+        } catch (IOException | RuntimeException e) {
             return 1 << 20;
         }
+    }
+
+    /** The current limits of {@code resource} (an RLIMIT_* number) for Vigil, which its children inherit. */
+    public static Limit of(int resource) throws OsException {
+        return get(resource);
+    }
+
+    /**
+     * Whether Vigil may raise the hard limit of {@code resource} (CAP_SYS_RESOURCE in the initial user namespace:
+     * root in a container may not). Found by trying one above the current hard limit and putting it back at once,
+     * which lowering always allows; true for a limit that is infinite already.
+     */
+    public static boolean mayRaiseHard(int resource) throws OsException {
+        Limit now = get(resource);
+        if (now.hard() == INFINITY) return true;
+        try {
+            set(resource, new Limit(now.soft(), now.hard() + 1));
+        } catch (OsException e) {
+            if (e.errno() == Errno.EPERM) return false;
+            throw e;
+        }
+        set(resource, now);
+        return true;
     }
 
     private static Limit get(int resource) throws OsException {

@@ -18,6 +18,8 @@ public final class Sockets {
     public static final int AF_UNIX = 1, AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16, AF_VSOCK = 40;
     public static final int SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_SEQPACKET = 5;
     public static final int SOL_SOCKET = 1, IPPROTO_IP = 0, IPPROTO_TCP = 6, IPPROTO_IPV6 = 41;
+    /** The FORCE variants set a buffer beyond net.core.[rw]mem_max (CAP_NET_ADMIN). */
+    public static final int SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
     public static final int SO_REUSEADDR = 2, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_KEEPALIVE = 9, SO_REUSEPORT = 15,
             SO_PASSCRED = 16, SO_PASSSEC = 34, SO_MARK = 36;
     public static final int IP_TOS = 1, IP_TTL = 2, IP_FREEBIND = 15, IP_TRANSPARENT = 19;

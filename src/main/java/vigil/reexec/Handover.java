@@ -22,15 +22,40 @@ import vigil.service.UnitSnapshot;
  * @param pairs      every service directory, with its logger (transient services' included)
  * @param units      every systemd unit
  * @param transients what makes each transient service, whose pair is in {@code pairs}
+ * @param sockets    every socket unit that is bound, with its fds: a client queued in a backlog is not lost
+ * @param fdStore    every fd the services' stores hold (FDSTORE=1)
  */
 public record Handover(OptionalInt controlFd, Optional<Reply> reply, List<Pair> pairs, List<Unit> units,
-                       List<Transient> transients) {
+                       List<Transient> transients, List<Socket> sockets, List<StoredFd> fdStore) {
     public Handover {
         Objects.requireNonNull(controlFd);
         Objects.requireNonNull(reply);
         pairs = List.copyOf(pairs);
         units = List.copyOf(units);
         transients = List.copyOf(transients);
+        sockets = List.copyOf(sockets);
+        fdStore = List.copyOf(fdStore);
+    }
+
+    /**
+     * One bound socket unit: its fds in the order of its {@code Listen*=} lines.
+     *
+     * @param running  its service runs and has the fds to itself (Accept=no): the new daemon does not watch them
+     * @param accepted connections accepted (or activations) so far, for {@code list-sockets}
+     */
+    public record Socket(String unit, List<Integer> fds, boolean running, long accepted) {
+        public Socket {
+            Objects.requireNonNull(unit);
+            fds = List.copyOf(fds);
+        }
+    }
+
+    /** One fd of a service's store, under the name it is passed with. */
+    public record StoredFd(String unit, int fd, String name) {
+        public StoredFd {
+            Objects.requireNonNull(unit);
+            Objects.requireNonNull(name);
+        }
     }
 
     /**
@@ -159,6 +184,8 @@ public record Handover(OptionalInt controlFd, Optional<Reply> reply, List<Pair> 
             fds.add(u.log().writeFd());
             u.notifyFd().ifPresent(fds::add);
         }
+        for (Socket s : sockets) fds.addAll(s.fds());
+        for (StoredFd s : fdStore) fds.add(s.fd());
         return fds;
     }
 }

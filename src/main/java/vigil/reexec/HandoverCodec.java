@@ -26,7 +26,9 @@ import vigil.service.Want;
  */
 public final class HandoverCodec {
     /** Raised with every change of the format. */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
+    /** The format before socket units and fd stores were handed over: read as one with none of either. */
+    private static final int WITHOUT_SOCKETS = 2;
 
     private HandoverCodec() {}
 
@@ -56,6 +58,25 @@ public final class HandoverCodec {
         List<Object> transients = new ArrayList<>();
         for (Handover.Transient t : h.transients()) transients.add(transientService(t));
         out.put("transients", transients);
+        List<Object> sockets = new ArrayList<>();
+        for (Handover.Socket so : h.sockets()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("unit", so.unit());
+            m.put("fds", new ArrayList<Object>(so.fds().stream().map(fd -> (Object) (long) fd).toList()));
+            m.put("running", so.running());
+            m.put("accepted", so.accepted());
+            sockets.add(m);
+        }
+        out.put("sockets", sockets);
+        List<Object> stored = new ArrayList<>();
+        for (Handover.StoredFd fd : h.fdStore()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("unit", fd.unit());
+            m.put("fd", (long) fd.fd());
+            m.put("name", fd.name());
+            stored.add(m);
+        }
+        out.put("fd_store", stored);
         return Json.write(out);
     }
 
@@ -196,7 +217,7 @@ public final class HandoverCodec {
         }
         Fields top = Fields.of(parsed, "the state");
         long version = top.number("version");
-        if (version != VERSION) {
+        if (version != VERSION && version != WITHOUT_SOCKETS) {
             throw new MalformedException("format " + version + ", and this build reads format " + VERSION
                     + " only");
         }
@@ -212,7 +233,26 @@ public final class HandoverCodec {
         for (Object u : top.list("units")) units.add(unit(Fields.of(u, "a unit")));
         List<Handover.Transient> transients = new ArrayList<>();
         for (Object t : top.list("transients")) transients.add(transientService(Fields.of(t, "a transient service")));
-        return new Handover(control, reply, pairs, units, transients);
+        List<Handover.Socket> sockets = new ArrayList<>();
+        List<Handover.StoredFd> stored = new ArrayList<>();
+        if (version != WITHOUT_SOCKETS) {
+            for (Object so : top.list("sockets")) {
+                Fields f = Fields.of(so, "a socket unit");
+                List<Integer> fds = new ArrayList<>();
+                for (Object fd : f.list("fds")) {
+                    if (!(fd instanceof Long n) || n < 0 || n > Integer.MAX_VALUE) {
+                        throw new MalformedException("a socket unit: fds holds " + fd + ", not an fd");
+                    }
+                    fds.add((int) (long) n);
+                }
+                sockets.add(new Handover.Socket(f.string("unit"), fds, f.bool("running"), f.number("accepted")));
+            }
+            for (Object fd : top.list("fd_store")) {
+                Fields f = Fields.of(fd, "a stored fd");
+                stored.add(new Handover.StoredFd(f.string("unit"), f.fd("fd"), f.string("name")));
+            }
+        }
+        return new Handover(control, reply, pairs, units, transients, sockets, stored);
     }
 
     private static Handover.Unit unit(Fields u) throws MalformedException {

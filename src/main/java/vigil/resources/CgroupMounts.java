@@ -39,6 +39,16 @@ public record CgroupMounts(Optional<Path> unified, Set<String> v2Controllers, Ma
         return new CgroupMounts(m.unified, offered, m.v1);
     }
 
+    /** The controllers a v2 cgroup offers its children ({@code cgroup.controllers}); none if it cannot be read. */
+    public static Set<String> controllersOf(Path cgroup) {
+        try {
+            String text = Files.readString(cgroup.resolve("cgroup.controllers")).strip();
+            return text.isEmpty() ? Set.of() : Set.of(text.split("\\s+"));
+        } catch (IOException e) {
+            return Set.of();
+        }
+    }
+
     /** From the texts of /proc/self/mountinfo and /proc/self/cgroup; {@link #v2Controllers} is left empty. */
     static CgroupMounts parse(String mountinfo, String selfCgroup) {
         Map<String, String> v1Paths = new HashMap<>();

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import vigil.model.Credentials;
 import vigil.model.ResourceLimits;
 
 /**
@@ -40,22 +41,39 @@ public final class CgroupResourceControl implements ResourceControl {
     private record Made(ResourceLimits limits, String relative, Map<String, Path> byController,
                         Placement placement) {}
 
+    /** Where services without {@code Slice=} go: the tracking's slice, so that a service has one v2 cgroup. */
+    private final String defaultSlice;
+
     public CgroupResourceControl(CgroupMounts mounts, DeviceNumbers devices) {
+        this(mounts, devices, SlicePath.DEFAULT_SLICE);
+    }
+
+    /**
+     * @param mounts       with, where Vigil tracks services in cgroups, its v2 base: the cgroup it found itself in,
+     *                     not the leaf it then moved into (which holds a process, so can hand down no controller)
+     * @param defaultSlice the tracking's slice, {@code vigil.slice} or {@code vigil-PID.slice}
+     */
+    public CgroupResourceControl(CgroupMounts mounts, DeviceNumbers devices, String defaultSlice) {
         this.mounts = mounts;
         this.devices = devices;
+        this.defaultSlice = defaultSlice;
     }
 
     @Override
     public Placement prepare(String cgroupName, ResourceLimits limits) throws CgroupUnavailable {
+        return prepare(cgroupName, limits, Optional.empty());
+    }
+
+    @Override
+    public Placement prepare(String cgroupName, ResourceLimits limits, Optional<Credentials> owner)
+            throws CgroupUnavailable {
         Made existing = made.get(cgroupName);
         if (existing != null && existing.limits.equals(limits)
                 && existing.placement.join().stream().allMatch(Files::isDirectory)) {
             return existing.placement;
         }
-        if (existing != null && !existing.relative.equals(SlicePath.service(cgroupName, limits.slice()))) {
-            release(cgroupName);
-        }
-        String relative = SlicePath.service(cgroupName, limits.slice());
+        String relative = SlicePath.service(cgroupName, limits.slice(), defaultSlice);
+        if (existing != null && !existing.relative.equals(relative)) release(cgroupName);
         LimitFile.Translation v2 = V2Limits.of(limits, devices);
         LimitFile.Translation v1 = V1Limits.of(limits, devices);
         var writes = new ArrayList<LimitFile>();
@@ -90,10 +108,13 @@ public final class CgroupResourceControl implements ResourceControl {
 
         Map<String, Path> byController = new LinkedHashMap<>();
         var v2Controllers = controllers.stream().filter(mounts::isV2).toList();
-        if (!v2Controllers.isEmpty()) {
+        Path delegated = null;
+        if (!v2Controllers.isEmpty() || limits.delegate() && mounts.unified().isPresent()) {
             Path dir = makeV2(cgroupName, mounts.unified().orElseThrow(), relative, v2Controllers);
             v2Controllers.forEach(c -> byController.put(c, dir));
+            if (limits.delegate()) delegated = dir;
         }
+        if (delegated != null && owner.isPresent()) delegate(cgroupName, delegated, owner.get());
         for (String c : controllers) {
             if (mounts.isV2(c)) continue;
             Path base = mounts.v1().get(c);
@@ -109,10 +130,36 @@ public final class CgroupResourceControl implements ResourceControl {
                 warnings.add("cannot write " + f.value() + " to " + file + ": " + reason(e) + "; not limited");
             }
         }
-        var join = new ArrayList<Path>(new LinkedHashSet<>(byController.values()));
+        var joined = new LinkedHashSet<Path>();
+        if (delegated != null) joined.add(delegated);
+        joined.addAll(byController.values());
+        var join = new ArrayList<Path>(joined);
         Placement placement = new Placement(join, warnings);
         made.put(cgroupName, new Made(limits, relative, byController, placement));
         return placement;
+    }
+
+    /** The files systemd hands a delegated cgroup's user with the directory: what managing a subtree needs. */
+    private static final List<String> DELEGATED_FILES = List.of("cgroup.procs", "cgroup.subtree_control",
+            "cgroup.threads");
+
+    /**
+     * {@code Delegate=}: the service's user owns its v2 cgroup (the directory, to make cgroups below it, and the
+     * files that move processes and enable controllers there), as systemd's cg_chown() does.
+     */
+    private static void delegate(String service, Path dir, Credentials owner) throws CgroupUnavailable {
+        List<Path> paths = new ArrayList<>();
+        paths.add(dir);
+        DELEGATED_FILES.forEach(f -> paths.add(dir.resolve(f)));
+        for (Path p : paths) {
+            try {
+                Files.setAttribute(p, "unix:gid", owner.gid(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(p, "unix:uid", owner.uid(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            } catch (IOException e) {
+                throw new CgroupUnavailable(service + ": cannot delegate " + p + " to uid " + owner.uid() + ": "
+                        + reason(e));
+            }
+        }
     }
 
     /** The v2 directory, made with each level's {@code cgroup.subtree_control} handing {@code controllers} down. */
@@ -121,6 +168,11 @@ public final class CgroupResourceControl implements ResourceControl {
         String enable = String.join(" ", controllers.stream().map(c -> "+" + c).toList());
         Path dir = base;
         for (String part : relative.split("/")) {
+            if (controllers.isEmpty()) {
+                dir = dir.resolve(part);
+                mkdir(service, dir);
+                continue;
+            }
             try {
                 Files.writeString(dir.resolve("cgroup.subtree_control"), enable, StandardOpenOption.CREATE,
                         StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
@@ -192,6 +244,15 @@ public final class CgroupResourceControl implements ResourceControl {
         OptionalLong tasks = pids == null ? OptionalLong.empty() : number(pids.resolve("pids.current"));
         OptionalLong tasksMax = pids == null ? OptionalLong.empty() : limit(number(pids.resolve("pids.max")));
         return Optional.of(new ResourceUsage(memoryBytes, memoryMax, cpu, tasks, tasksMax, oomKills(cgroupName)));
+    }
+
+    @Override
+    public Optional<OomEvents> oomEvents(String cgroupName) {
+        Made m = made.get(cgroupName);
+        Path memory = m == null ? null : m.byController.get("memory");
+        if (memory == null) return Optional.empty();
+        boolean v2 = mounts.isV2("memory");
+        return Optional.of(new OomEvents(memory.resolve(v2 ? "memory.events" : "memory.oom_control"), v2));
     }
 
     @Override

@@ -22,6 +22,15 @@ public interface ResourceControl {
     Placement prepare(String cgroupName, ResourceLimits limits) throws CgroupUnavailable;
 
     /**
+     * As {@link #prepare(String, ResourceLimits)}, for a service that runs as {@code owner}: with {@code Delegate=},
+     * its v2 cgroup is handed to that user.
+     */
+    default Placement prepare(String cgroupName, ResourceLimits limits, Optional<vigil.model.Credentials> owner)
+            throws CgroupUnavailable {
+        return prepare(cgroupName, limits);
+    }
+
+    /**
      * What {@link #prepare} made.
      *
      * @param join     the directories a new process of the service joins (writes itself into cgroup.procs), v2 first
@@ -41,6 +50,18 @@ public interface ResourceControl {
 
     /** How many of the service's processes the OOM killer has killed since its cgroups were made; 0 without. */
     long oomKills(String cgroupName);
+
+    /**
+     * The file whose changes announce an OOM event in the service's memory cgroup, if it has one: v2's
+     * {@code memory.events} (inotify sees the kernel's modification), or v1's {@code memory.oom_control} (an
+     * eventfd registered through the {@code cgroup.event_control} beside it).
+     */
+    default Optional<OomEvents> oomEvents(String cgroupName) {
+        return Optional.empty();
+    }
+
+    /** Where a service's OOM events are announced, and how ({@code v2}: inotify; else v1's eventfd). */
+    record OomEvents(Path file, boolean v2) {}
 
     /**
      * Removes the service's cgroups once no process is left in them (rmdir), and the slices above them that are empty.

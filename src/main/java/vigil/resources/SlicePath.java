@@ -28,7 +28,16 @@ public final class SlicePath {
 
     /** The cgroup of {@code cgroupName} (a unit's {@code foo.service}) under its slice, relative to Vigil's own. */
     public static String service(String cgroupName, Optional<String> slice) {
-        String parent = of(slice.orElse(DEFAULT_SLICE));
+        return service(cgroupName, slice, DEFAULT_SLICE);
+    }
+
+    /**
+     * As {@link #service(String, Optional)}, where services without {@code Slice=} go in {@code defaultSlice}: the
+     * daemon's own ({@code vigil-PID.slice} for a second daemon in one cgroup), so that their limits are in the
+     * very cgroup that tracks them.
+     */
+    public static String service(String cgroupName, Optional<String> slice, String defaultSlice) {
+        String parent = slice.isPresent() ? of(slice.get()) : defaultSlice;
         return parent.isEmpty() ? cgroupName : parent + "/" + cgroupName;
     }
 }

@@ -45,7 +45,7 @@ public final class V1Limits {
         });
         if (limits.oomPolicy() == ResourceLimits.OomPolicy.KILL) {
             warnings.add(new LimitFile.Note("memory", "OOMPolicy=kill: cgroup v1 cannot kill a whole group at an OOM;"
-                    + " the unit is stopped instead"));
+                    + " Vigil kills the unit's cgroup once it sees the OOM kill"));
         }
         limits.cpuQuotaMicrosPerSecond().ifPresent(q -> {
             files.add(new LimitFile("cpu", "cpu.cfs_period_us", Long.toString(V2Limits.CPU_PERIOD_MICROS)));

@@ -291,6 +291,42 @@ public final class Service {
     }
 
     /**
+     * Whether a stop is under way: the down-signal was sent and run has not exited, {@code finish} runs after it,
+     * or what run left in the cgroup is being stopped.
+     */
+    public boolean stopping() {
+        return state instanceof Stopping || (state instanceof Finishing && want != Want.UP) || leftovers.isPresent();
+    }
+
+    /**
+     * {@code vigil stop --force} of a service {@link #stopping} already (its run ignores the down-signal, its
+     * removal hangs): SIGKILL to the whole cgroup now (to run or finish alone without one) rather than after the
+     * rest of timeout-kill. A service not stopping is stopped as by {@link #stop}.
+     */
+    public void forceStop() {
+        if (!stopping()) {
+            stop();
+            return;
+        }
+        if (want != Want.EXIT) want = Want.DOWN;
+        restartRequested = false;
+        RunningProcess running = switch (state) {
+            case Stopping s -> s.run();
+            case Finishing f -> f.finish();
+            default -> null;
+        };
+        leftovers.ifPresent(stop -> stop.killTimer.cancel());
+        leftovers = Optional.empty();
+        // The state's own KILL is sent now: its timer has nothing left to do.
+        stateTimer.cancel();
+        stateTimer = NO_TIMER;
+        boolean killed = group().isPresent() ? group().get().killAll() : running != null && send(running,
+                Signals.SIGKILL);
+        if (killed) emit(new ServiceEvent.Signalled(Signals.SIGKILL, "stop forced"));
+        listener.stateChanged(this);
+    }
+
+    /**
      * Want down but send nothing: runit's {@code d} when a {@code control/t} script has stopped the process its
      * own way. A pending restart is called off.
      */

@@ -112,6 +112,20 @@ public sealed interface UnitEvent {
         }
     }
 
+    /** GuessMainPID=: the one process a forking start left behind is taken as the main process. */
+    record MainGuessed(int pid) implements UnitEvent {
+        public String describe() {
+            return "main process is pid " + pid + " (guessed: the one process the start left behind)";
+        }
+    }
+
+    /** A forking start ended and nothing of it is left to write PIDFile=: the start failed. */
+    record PidFileNeverWritten(Path file) implements UnitEvent {
+        public String describe() {
+            return "the daemon never wrote its PID file " + file + " and nothing of it is left: failing";
+        }
+    }
+
     record MainFromPidFile(int pid, Path file) implements UnitEvent {
         public String describe() {
             return "main process is pid " + pid + " (from " + file + ")";

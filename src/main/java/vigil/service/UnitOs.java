@@ -109,6 +109,16 @@ public interface UnitOs {
     boolean signalGroup(int pgid, int signal);
 
     /**
+     * What a forking start left behind, as systemd's {@code service_search_main_pid()} looks for it: the live
+     * processes whose parent is gone (so Vigil, the subreaper, is their parent now) and that no unit has taken; in the
+     * unit's cgroup if it has one, else among all of Vigil's orphans started no earlier than {@code sinceTicks} (the
+     * start's control process, in {@link #startTicks} ticks).
+     */
+    default List<Integer> forkedOrphans(Optional<ControlGroup> group, long sinceTicks) {
+        return List.of();
+    }
+
+    /**
      * Opens the unit's notify socket, its processes' {@code NOTIFY_SOCKET}, which outlives each of them. Every
      * message that comes in goes to {@code receiver}, on the loop thread.
      *

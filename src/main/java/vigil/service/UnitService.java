@@ -80,7 +80,9 @@ public final class UnitService {
     private boolean stoppingForRestart;
     private int restarts;
     /** The unit's cgroup's OOM kill count when this run started: more at the main process's death is an OOM kill. */
-    private long oomKillsAtStart;
+    private long oomKillsSeen;
+    /** When the control process of a forking start began (clock ticks since boot): its orphans come after. */
+    private long forkTicks;
     /** When the automatic restart is due ({@link Clock#nanoTime()}), in {@link UnitState#AUTO_RESTART}. */
     private long restartDue;
     private final Deque<Long> recentStarts = new ArrayDeque<>();
@@ -401,6 +403,88 @@ public final class UnitService {
         return sent;
     }
 
+    /** Whether the unit is deactivating: ExecStop=, a stop signal or ExecStopPost= under way. */
+    public boolean stopping() {
+        return state.stopping();
+    }
+
+    /**
+     * {@code vigil stop --force} of a unit {@link #stopping} already (a process ignores its stop signal, its
+     * removal hangs): SIGKILL to every process of its cgroup now (cgroup.kill, whatever KillMode= says; without a
+     * cgroup, to the main and control processes and their process groups), rather than after the rest of
+     * {@code TimeoutStopSec=}. The stop goes on from stop-sigkill (final-sigkill once past ExecStopPost=) as when
+     * that timeout passes, so it ends once the processes are gone. A unit not stopping is stopped as by
+     * {@link #stop}.
+     */
+    public void forceStop() {
+        if (!state.stopping()) {
+            stop();
+            return;
+        }
+        if (want != Want.EXIT) want = Want.DOWN;
+        forbidRestart = true;
+        startWhenStopped = false;
+        UnitState next = switch (state) {
+            case STOP_POST, FINAL_SIGTERM, FINAL_SIGKILL -> UnitState.FINAL_SIGKILL;
+            default -> UnitState.STOP_SIGKILL;
+        };
+        cancelWatchdog();
+        List<RunningProcess> tracked = alive();
+        for (RunningProcess p : tracked) send(p, Signals.SIGKILL);
+        waitingForGroup = false;
+        if (group().isPresent()) {
+            group().get().killAll();
+            waitingForGroup = group().get().populated();
+            if (waitingForGroup) group().get().onEmpty(this::groupEmptied);
+        } else {
+            for (int pgid : groups()) os.signalGroup(pgid, Signals.SIGKILL);
+        }
+        say(new UnitEvent.SentTo(Signals.SIGKILL, "every process: stop forced"));
+        enter(next);
+        if (main != null || control != null || waitingForGroup) {
+            armTimeout(spec.timeoutStop());
+            changed();
+            return;
+        }
+        signalledProcessesGone(Result.SUCCESS);
+    }
+
+    /**
+     * The OOM killer has killed {@code count} processes in the unit's memory cgroup since it was made, seen as it
+     * happened: a process other than the main one too, while the main one runs. As systemd's
+     * service_notify_cgroup_oom_event(), {@code OOMPolicy=continue} only says it; {@code stop} stops the unit with
+     * result {@code oom-kill}; {@code kill} SIGKILLs the whole cgroup (v2's memory.oom.group has the kernel do it
+     * already; v1 has none) and goes on from stop-sigkill. A count already seen (at the main process's death) is
+     * ignored.
+     */
+    public void oomKilled(long count) {
+        if (count <= oomKillsSeen) return;
+        oomKillsSeen = count;
+        say(new UnitEvent.OomKilled());
+        ResourceLimits.OomPolicy policy = spec.resources().oomPolicy();
+        if (policy == ResourceLimits.OomPolicy.CONTINUE) {
+            changed();
+            return;
+        }
+        boolean kill = policy == ResourceLimits.OomPolicy.KILL;
+        if (kill) group().ifPresent(ControlGroup::killAll);
+        switch (state) {
+            case CONDITION, START_PRE, START, START_POST, STOP ->
+                    enterSignal(kill ? UnitState.STOP_SIGKILL : UnitState.STOP_SIGTERM, Result.OOM_KILL);
+            case RUNNING, EXITED -> {
+                if (kill) enterSignal(UnitState.STOP_SIGKILL, Result.OOM_KILL);
+                else enterStop(Result.OOM_KILL);
+            }
+            case STOP_WATCHDOG, STOP_SIGTERM -> enterSignal(UnitState.STOP_SIGKILL, Result.OOM_KILL);
+            case STOP_POST, FINAL_SIGTERM -> enterSignal(UnitState.FINAL_SIGKILL, Result.OOM_KILL);
+            case STOP_SIGKILL, FINAL_SIGKILL -> {
+                if (result == Result.SUCCESS) result = Result.OOM_KILL;
+                changed();
+            }
+            default -> changed();
+        }
+    }
+
     /** Stop, then forget the unit: it was removed, or Vigil is exiting. */
     public void exit() {
         want = Want.EXIT;
@@ -515,7 +599,7 @@ public final class UnitService {
 
     private void enterStart() {
         enter(UnitState.START);
-        oomKillsAtStart = os.oomKills(name());
+        oomKillsSeen = os.oomKills(name());
         armTimeout(spec.timeoutStart());
         List<UnitCommand> start = spec.commands(Phase.START);
         if (start.isEmpty()) {
@@ -855,7 +939,10 @@ public final class UnitService {
             RunningProcess process = processes.start(request(command, phase, false), observer);
             observer.process = process;
             control = process;
-            if (phase == Phase.START) mainGroup = process.pid();
+            if (phase == Phase.START) {
+                mainGroup = process.pid();
+                forkTicks = os.startTicks(process).orElse(0);
+            }
             changed();
         } catch (SpawnException e) {
             say(new UnitEvent.ControlSpawnFailed(command.command().display(), e.getMessage()));
@@ -940,12 +1027,19 @@ public final class UnitService {
     /** Forking: the first process exited 0; the daemon's pid is in PIDFile=, which may take a moment to appear. */
     private void findForkedMain() {
         if (spec.pidFile().isEmpty()) {
-            say(new UnitEvent.NoPidFile(group().isPresent()));
+            if (!spec.guessMainPid() || !guessMain()) say(new UnitEvent.NoPidFile(group().isPresent()));
             enterStartPost();
             return;
         }
         Path file = spec.pidFile().get();
         Optional<UnitOs.PidFile> read = os.readPidFile(file);
+        if (read.isEmpty() && !forkedAlive()) {
+            // systemd's rule: with nothing left to write it, the PID file will never come (a start that failed
+            // with ExecStart=-, which would otherwise wait for ever under TimeoutStartSec=0).
+            say(new UnitEvent.PidFileNeverWritten(file));
+            enterSignal(UnitState.STOP_SIGTERM, Result.PROTOCOL);
+            return;
+        }
         if (read.isEmpty()) {
             // Still in START with the start timeout armed: poll until the file appears or the timeout fires.
             stateTimer.cancel();
@@ -979,6 +1073,28 @@ public final class UnitService {
     }
 
     /**
+     * GuessMainPID=: the one process the start left behind whose parent is gone is the daemon (systemd's
+     * service_search_main_pid()); none, or several, and the main process stays unknown. False if not found.
+     */
+    private boolean guessMain() {
+        List<Integer> orphans = os.forkedOrphans(group(), forkTicks);
+        if (orphans.size() != 1) return false;
+        int pid = orphans.getFirst();
+        // Found by Vigil itself, in the unit's cgroup or among its own orphans: vouched for.
+        if (adoptMain(pid, true).isPresent()) return false;
+        // Without a cgroup, a group signal goes to the daemon's own process group (setsid made it lead one).
+        if (group().isEmpty()) mainGroup = pid;
+        say(new UnitEvent.MainGuessed(pid));
+        return true;
+    }
+
+    /** Whether anything of a forking start is left: its cgroup, or without one its process group or an orphan. */
+    private boolean forkedAlive() {
+        if (group().isPresent()) return group().get().populated();
+        return mainGroupAlive() || !os.forkedOrphans(group(), forkTicks).isEmpty();
+    }
+
+    /**
      * Makes {@code pid} the main process if it is the unit's, or if {@code vouched} for by root and neither the
      * control process nor the OS refuses it (systemd's service_is_suitable_main_pid()); returns why not, if not.
      */
@@ -1006,7 +1122,9 @@ public final class UnitService {
         mainExit = status;
         Result f = cleanExit(status) ? Result.SUCCESS : failure(status);
         // As systemd's OOMPolicy=: with continue the OOM kill is only said; otherwise it is the run's result.
-        if (f != Result.SUCCESS && os.oomKills(name()) > oomKillsAtStart) {
+        long oomKills = f == Result.SUCCESS ? oomKillsSeen : os.oomKills(name());
+        if (oomKills > oomKillsSeen) {
+            oomKillsSeen = oomKills;
             say(new UnitEvent.OomKilled());
             if (spec.resources().oomPolicy() != ResourceLimits.OomPolicy.CONTINUE) f = Result.OOM_KILL;
         }

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import vigil.os.Errno;
@@ -30,6 +32,7 @@ final class Binder {
     private final SocketSection section;
     private final OptionalInt uid;
     private final OptionalInt gid;
+    private final List<String> warnings = new ArrayList<>();
 
     /** {@code uid}/{@code gid}: the owner to give the files made, resolved from SocketUser=/SocketGroup=. */
     Binder(SocketSection section, OptionalInt uid, OptionalInt gid) {
@@ -109,7 +112,12 @@ final class Binder {
         }
     }
 
-    /** setsockopt for every option the unit sets; SO_REUSEADDR always on IP sockets, as systemd does. */
+    /**
+     * setsockopt for every option the unit sets, as systemd's socket_address_listen() and
+     * socket_apply_socket_options() do: SO_REUSEADDR (always, on IP sockets) and IPV6_V6ONLY must take, or the
+     * address fails; any other option the kernel refuses (SO_PASSSEC on a TCP socket, IP_TRANSPARENT without
+     * CAP_NET_ADMIN) is a warning, and the socket listens without it.
+     */
     private void options(int fd, Endpoint e) throws OsException {
         boolean ip = e.family() == Sockets.AF_INET || e.family() == Sockets.AF_INET6;
         boolean v6 = e.family() == Sockets.AF_INET6;
@@ -119,31 +127,63 @@ final class Binder {
             Sockets.setOption(fd, Sockets.IPPROTO_IPV6, Sockets.IPV6_V6ONLY,
                     section.bindIpv6Only().equals("ipv6-only") ? 1 : 0);
         }
-        if (section.reusePort()) Sockets.setOption(fd, Sockets.SOL_SOCKET, Sockets.SO_REUSEPORT, 1);
+        String on = e.text();
+        if (section.reusePort()) optional(on, "ReusePort=", fd, Sockets.SOL_SOCKET, Sockets.SO_REUSEPORT, 1);
         if (section.freeBind() && ip) {
-            Sockets.setOption(fd, v6 ? Sockets.IPPROTO_IPV6 : Sockets.IPPROTO_IP,
+            optional(on, "FreeBind=", fd, v6 ? Sockets.IPPROTO_IPV6 : Sockets.IPPROTO_IP,
                     v6 ? Sockets.IPV6_FREEBIND : Sockets.IP_FREEBIND, 1);
         }
         if (o.transparent() && ip) {
-            Sockets.setOption(fd, v6 ? Sockets.IPPROTO_IPV6 : Sockets.IPPROTO_IP,
+            optional(on, "Transparent=", fd, v6 ? Sockets.IPPROTO_IPV6 : Sockets.IPPROTO_IP,
                     v6 ? Sockets.IPV6_TRANSPARENT : Sockets.IP_TRANSPARENT, 1);
         }
-        if (section.passCredentials()) Sockets.setOption(fd, Sockets.SOL_SOCKET, Sockets.SO_PASSCRED, 1);
-        if (section.passSecurity()) Sockets.setOption(fd, Sockets.SOL_SOCKET, Sockets.SO_PASSSEC, 1);
-        if (o.keepAlive()) Sockets.setOption(fd, Sockets.SOL_SOCKET, Sockets.SO_KEEPALIVE, 1);
+        if (section.passCredentials()) optional(on, "PassCredentials=", fd, Sockets.SOL_SOCKET, Sockets.SO_PASSCRED, 1);
+        if (section.passSecurity()) optional(on, "PassSecurity=", fd, Sockets.SOL_SOCKET, Sockets.SO_PASSSEC, 1);
+        if (o.keepAlive()) optional(on, "KeepAlive=", fd, Sockets.SOL_SOCKET, Sockets.SO_KEEPALIVE, 1);
         if (o.noDelay() && ip && e.type() == Sockets.SOCK_STREAM) {
-            Sockets.setOption(fd, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
+            optional(on, "NoDelay=", fd, Sockets.IPPROTO_TCP, Sockets.TCP_NODELAY, 1);
         }
         if (o.receiveBuffer().isPresent()) {
-            Sockets.setOption(fd, Sockets.SOL_SOCKET, Sockets.SO_RCVBUF, o.receiveBuffer().get());
+            buffer(on, "ReceiveBuffer=", fd, Sockets.SO_RCVBUFFORCE, Sockets.SO_RCVBUF, o.receiveBuffer().get());
         }
-        if (o.sendBuffer().isPresent()) Sockets.setOption(fd, Sockets.SOL_SOCKET, Sockets.SO_SNDBUF, o.sendBuffer().get());
-        if (o.mark().isPresent()) Sockets.setOption(fd, Sockets.SOL_SOCKET, Sockets.SO_MARK, o.mark().get());
-        if (o.ipTos().isPresent() && ip && !v6) Sockets.setOption(fd, Sockets.IPPROTO_IP, Sockets.IP_TOS, o.ipTos().get());
+        if (o.sendBuffer().isPresent()) {
+            buffer(on, "SendBuffer=", fd, Sockets.SO_SNDBUFFORCE, Sockets.SO_SNDBUF, o.sendBuffer().get());
+        }
+        if (o.mark().isPresent()) optional(on, "Mark=", fd, Sockets.SOL_SOCKET, Sockets.SO_MARK, o.mark().get());
+        if (o.ipTos().isPresent() && ip && !v6) {
+            optional(on, "IPTOS=", fd, Sockets.IPPROTO_IP, Sockets.IP_TOS, o.ipTos().get());
+        }
         if (o.ipTtl().isPresent() && ip) {
-            Sockets.setOption(fd, v6 ? Sockets.IPPROTO_IPV6 : Sockets.IPPROTO_IP,
+            optional(on, "IPTTL=", fd, v6 ? Sockets.IPPROTO_IPV6 : Sockets.IPPROTO_IP,
                     v6 ? Sockets.IPV6_UNICAST_HOPS : Sockets.IP_TTL, o.ipTtl().get());
         }
+    }
+
+    /** One option the socket can listen without: a refusal is said (see {@link #warnings}), not fatal. */
+    private void optional(String on, String setting, int fd, int level, int option, int value) {
+        try {
+            Sockets.setOption(fd, level, option, value);
+        } catch (OsException x) {
+            warnings.add(setting + " not applied to " + on + ": " + x.getMessage());
+        }
+    }
+
+    /**
+     * ReceiveBuffer=/SendBuffer= as systemd's fd_set_rcvbuf(): the size asked for even beyond net.core.rmem_max (or
+     * wmem_max) where Vigil may (the FORCE option needs CAP_NET_ADMIN), else the plain option, which the kernel caps.
+     */
+    private void buffer(String on, String setting, int fd, int force, int plain, int size) {
+        try {
+            Sockets.setOption(fd, Sockets.SOL_SOCKET, force, size);
+        } catch (OsException x) {
+            if (x.errno() == Errno.EPERM) optional(on, setting, fd, Sockets.SOL_SOCKET, plain, size);
+            else warnings.add(setting + " not applied to " + on + ": " + x.getMessage());
+        }
+    }
+
+    /** What could not be applied to the sockets bound so far, one line each, for the unit's log. */
+    List<String> warnings() {
+        return List.copyOf(warnings);
     }
 
     private Listener fifo(Listen listen, String name, String text) throws BindFailure {

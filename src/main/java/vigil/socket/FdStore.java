@@ -8,6 +8,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import vigil.model.UnitSpec;
 import vigil.os.Fds;
+import vigil.os.OsException;
+import vigil.reexec.Handover;
 
 /**
  * The services' fd stores (sd_notify(3) {@code FDSTORE=1}): fds a service hands to Vigil to get them back, after
@@ -41,17 +43,33 @@ public final class FdStore {
         List<Stored> stored = byUnit.computeIfAbsent(unit, u -> new ArrayList<>());
         int refused = 0;
         for (int fd : fds) {
-            if (stored.size() < limits.max()) {
-                stored.add(new Stored(fd, name == null ? DEFAULT_NAME : name));
-            } else {
+            if (stored.size() >= limits.max()) {
                 Fds.close(fd);
                 refused++;
+            } else if (held(stored, fd)) {
+                // As systemd's service_add_fd_store: an open file stored already is kept once, under its first name.
+                Fds.close(fd);
+            } else {
+                stored.add(new Stored(fd, name == null ? DEFAULT_NAME : name));
             }
         }
         if (stored.isEmpty()) byUnit.remove(unit);
         if (refused == 0) return "";
         return refused + " fd(s) not stored: FileDescriptorStoreMax=" + limits.max()
                 + (limits.max() == 0 ? " (the store is off)" : " reached");
+    }
+
+    /** Whether the store holds {@code fd}'s open file already (the service sent the same fd twice, or a dup). */
+    private static boolean held(List<Stored> stored, int fd) {
+        for (Stored s : stored) {
+            try {
+                if (Fds.sameOpenFile(s.fd(), fd)) return true;
+            } catch (OsException e) {
+                // Cannot tell: kept as a new one, as the FileDescriptorStoreMax= bound still holds.
+                return false;
+            }
+        }
+        return false;
     }
 
     /** {@code FDSTOREREMOVE=1}: closes every stored fd of {@code name}. */
@@ -88,6 +106,20 @@ public final class FdStore {
     public void release(String unit) {
         List<Stored> stored = byUnit.remove(unit);
         if (stored != null) for (Stored s : stored) Fds.close(s.fd());
+    }
+
+    /** What an old daemon hands over on {@code daemon-reexec}: every stored fd, by unit, oldest first. */
+    public List<Handover.StoredFd> handOver() {
+        List<Handover.StoredFd> out = new ArrayList<>();
+        byUnit.forEach((unit, stored) -> stored.forEach(s -> out.add(new Handover.StoredFd(unit, s.fd(), s.name()))));
+        return out;
+    }
+
+    /** The new daemon takes the old one's store as it was. */
+    public void adopt(List<Handover.StoredFd> handedOver) {
+        for (Handover.StoredFd s : handedOver) {
+            byUnit.computeIfAbsent(s.unit(), u -> new ArrayList<>()).add(new Stored(s.fd(), s.name()));
+        }
     }
 
     /** How many fds the store holds in all. */

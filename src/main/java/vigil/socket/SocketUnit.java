@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import vigil.loop.EventLoop;
 import vigil.os.Epoll;
@@ -21,10 +22,16 @@ import vigil.unit.SocketSection;
 final class SocketUnit {
     /** systemd's socket states, reduced to what Vigil tells apart. */
     enum State {
-        INACTIVE, LISTENING, RUNNING, FAILED;
+        INACTIVE,
+        /** Running ExecStartPre= (nothing bound yet) or ExecStartPost= (bound, not yet watched). */
+        START_PRE, START_POST,
+        LISTENING, RUNNING,
+        /** Running ExecStopPre= (still bound, not watched) or ExecStopPost= (closed). */
+        STOP_PRE, STOP_POST,
+        FAILED;
 
         String word() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
         }
     }
 
@@ -36,6 +43,12 @@ final class SocketUnit {
     /** Accept=yes instances still running. */
     int connections;
     String lastError = "";
+    /** The Exec*= list running, if one is. */
+    SocketUnits.Run control;
+    /** Why the unit is to end failed once its stop has run (a failed ExecStartPost=, a bind, the trigger limit). */
+    String failure;
+    /** A stop came while a start's command ran: the start goes no further. */
+    boolean stopRequested;
     TriggerLimit trigger;
     private final List<Listener> listeners = new ArrayList<>();
     private final List<EventLoop.Registration> watches = new ArrayList<>();
@@ -59,8 +72,12 @@ final class SocketUnit {
         return List.copyOf(listeners);
     }
 
-    /** Binds every address; on the first failure closes what was bound and rethrows. */
-    void open(OptionalInt uid, OptionalInt gid) throws BindFailure {
+    /**
+     * Binds every address; on the first failure closes what was bound and rethrows.
+     *
+     * @return the socket options the kernel refused, which the sockets listen without (as systemd, a warning each)
+     */
+    List<String> open(OptionalInt uid, OptionalInt gid) throws BindFailure {
         Binder binder = new Binder(section, uid, gid);
         try {
             for (Listen listen : section.listens()) listeners.add(binder.bind(listen));
@@ -68,6 +85,20 @@ final class SocketUnit {
         } catch (BindFailure e) {
             close();
             throw e;
+        }
+        return binder.warnings();
+    }
+
+    /**
+     * After a re-exec: the fds the old daemon bound, one per {@code Listen*=} line in order (the caller checked the
+     * count), described as {@link Binder} would have.
+     */
+    void adopt(List<Integer> fds) {
+        for (int i = 0; i < fds.size(); i++) {
+            Listen listen = section.listens().get(i);
+            Optional<String> path = listen.kind() != Listen.Kind.SPECIAL
+                    && listen.address() instanceof Listen.PathAddress p ? Optional.of(p.path()) : Optional.empty();
+            listeners.add(new Listener(listen.kind(), fds.get(i), Binder.text(listen), path));
         }
     }
 

@@ -10,12 +10,14 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import vigil.deps.Activity;
 import vigil.loop.EventLoop;
 import vigil.os.Fds;
 import vigil.os.OsException;
 import vigil.os.UnixSocket;
+import vigil.reexec.Handover;
 import vigil.unit.Accounts;
 import vigil.unit.InvalidValueException;
 import vigil.unit.SocketSection;
@@ -61,12 +63,30 @@ public final class SocketUnits implements PassedFds.Source {
         void changed(String socketUnit);
     }
 
+    /** Runs a socket unit's own {@code Exec*=} lists. */
+    public interface Commands {
+        /**
+         * Starts {@code section}'s {@code kind} list; {@code ended} hears on the loop, never before this returns,
+         * empty if every command succeeded (or failed with a {@code -} prefix), else why the list failed.
+         */
+        Run run(String unit, SocketSection section, SocketSection.ExecKind kind, Consumer<Optional<String>> ended);
+    }
+
+    /** A list being run. */
+    public interface Run {
+        /** Asks the command running to end and the list to go no further; {@code ended} still follows. */
+        void stop();
+
+        boolean running();
+    }
+
     /** One line of {@code list-sockets}. */
     public record Row(String listen, String kind, String unit, String activates, String state, long accepted,
                       int connections) {}
 
     private final EventLoop loop;
     private final Services services;
+    private final Commands commands;
     private final Accounts accounts;
     private final BiConsumer<String, String> say;
     private final LongSupplier clock;
@@ -74,15 +94,18 @@ public final class SocketUnits implements PassedFds.Source {
     /** Each service unit's Sockets=: more socket units whose fds it gets. */
     private Map<String, List<String>> namedSockets = Map.of();
     private final Map<String, Connection> connections = new HashMap<>();
+    /** After a re-exec: the sockets the old daemon had bound, by unit, until each unit is read again. */
+    private final Map<String, Handover.Socket> resuming = new HashMap<>();
     private final Map<String, Integer> perSource = new HashMap<>();
     private long lastDropReport;
     private boolean droppedBefore;
     private long dropped;
 
-    public SocketUnits(EventLoop loop, Services services, Accounts accounts, BiConsumer<String, String> say,
-                       LongSupplier clock) {
+    public SocketUnits(EventLoop loop, Services services, Commands commands, Accounts accounts,
+                       BiConsumer<String, String> say, LongSupplier clock) {
         this.loop = loop;
         this.services = services;
+        this.commands = commands;
         this.accounts = accounts;
         this.say = say;
         this.clock = clock;
@@ -93,14 +116,22 @@ public final class SocketUnits implements PassedFds.Source {
     /** A socket unit read (again): a new one waits for its start; a changed one keeps its fds till restarted. */
     public void put(String name, SocketSection section) {
         SocketUnit unit = units.get(name);
-        if (unit == null) units.put(name, new SocketUnit(name, section));
-        else unit.respec(section);
+        if (unit != null) {
+            unit.respec(section);
+            return;
+        }
+        unit = new SocketUnit(name, section);
+        units.put(name, unit);
+        Handover.Socket handedOver = resuming.remove(name);
+        if (handedOver != null) adopt(unit, handedOver);
     }
 
     /** A socket unit whose file is gone: closed and forgotten. */
     public void remove(String name) {
         SocketUnit unit = units.remove(name);
-        if (unit != null) unit.close();
+        if (unit == null) return;
+        if (unit.control != null) unit.control.stop();
+        unit.close();
     }
 
     public boolean contains(String name) {
@@ -139,39 +170,144 @@ public final class SocketUnits implements PassedFds.Source {
         return switch (unit.state) {
             case INACTIVE -> Activity.INACTIVE;
             case FAILED -> Activity.FAILED;
+            case START_PRE, START_POST -> Activity.ACTIVATING;
             case LISTENING, RUNNING -> Activity.ACTIVE;
+            case STOP_PRE, STOP_POST -> Activity.DEACTIVATING;
         };
     }
 
-    /** Binds the unit's addresses; {@code failed} with a message naming the address if one cannot be bound. */
+    /** A socket unit running one of its Exec*= lists, if any: a re-exec waits for it (it carries no such process). */
+    public Optional<String> busy() {
+        for (SocketUnit unit : units.values()) {
+            if (unit.control != null) return Optional.of(unit.name + " is " + unit.state.word());
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Starts the unit as systemd's socket_enter_start_pre() does: {@code ExecStartPre=}, then its addresses bound,
+     * then {@code ExecStartPost=}, then listening. A failed {@code ExecStartPre=} leaves it {@code failed} with nothing
+     * bound; a failed bind or {@code ExecStartPost=} runs the stop ({@code ExecStopPre=}, fds closed,
+     * {@code ExecStopPost=}) and then leaves it {@code failed}, the message naming the command or the address.
+     */
     public void start(String name) {
         SocketUnit unit = units.get(name);
-        if (unit == null || unit.state == SocketUnit.State.LISTENING || unit.state == SocketUnit.State.RUNNING) {
+        if (unit == null || unit.state != SocketUnit.State.INACTIVE && unit.state != SocketUnit.State.FAILED) return;
+        List<String> problems = unit.section.problems();
+        unit.lastError = "";
+        unit.failure = null;
+        unit.stopRequested = false;
+        if (!problems.isEmpty()) {
+            unit.failure = String.join("; ", problems);
+            dead(unit);
+            return;
+        }
+        phase(unit, SocketSection.ExecKind.START_PRE, SocketUnit.State.START_PRE, () -> bind(unit), why -> {
+            unit.failure = why;
+            dead(unit);
+        });
+    }
+
+    private void bind(SocketUnit unit) {
+        if (unit.stopRequested) {
+            dead(unit);
             return;
         }
         try {
-            List<String> problems = unit.section.problems();
-            if (!problems.isEmpty()) throw new BindFailure(String.join("; ", problems));
-            unit.open(id(unit, true), id(unit, false));
+            for (String warning : unit.open(id(unit, true), id(unit, false))) say.accept(unit.name, warning);
         } catch (BindFailure e) {
             fail(unit, e.getMessage());
             return;
         }
-        unit.trigger.reset();
-        unit.lastError = "";
-        unit.state = SocketUnit.State.LISTENING;
-        follow(unit);
-        say.accept(name, "listening on " + String.join(", ", unit.listeners().stream().map(Listener::text)
-                .toList()));
-        services.changed(name);
+        phase(unit, SocketSection.ExecKind.START_POST, SocketUnit.State.START_POST, () -> listening(unit), why -> {
+            unit.failure = why;
+            stopPre(unit);
+        });
     }
 
+    private void listening(SocketUnit unit) {
+        if (unit.stopRequested) {
+            stopPre(unit);
+            return;
+        }
+        unit.trigger.reset();
+        unit.state = SocketUnit.State.LISTENING;
+        follow(unit);
+        if (unit.state != SocketUnit.State.LISTENING && unit.state != SocketUnit.State.RUNNING) return;
+        say.accept(unit.name, "listening on " + String.join(", ", unit.listeners().stream().map(Listener::text)
+                .toList()));
+        services.changed(unit.name);
+    }
+
+    /** Stops the unit as systemd does: {@code ExecStopPre=} while still bound, the fds closed, {@code ExecStopPost=}. */
     public void stop(String name) {
         SocketUnit unit = units.get(name);
         if (unit == null) return;
+        switch (unit.state) {
+            case START_PRE, START_POST -> {
+                unit.stopRequested = true;
+                unit.control.stop();
+            }
+            case LISTENING, RUNNING -> stopPre(unit);
+            case STOP_PRE, STOP_POST -> { }
+            case INACTIVE, FAILED -> {
+                unit.close();
+                unit.state = SocketUnit.State.INACTIVE;
+                services.changed(name);
+            }
+        }
+    }
+
+    private void stopPre(SocketUnit unit) {
+        unit.disarm();
+        phase(unit, SocketSection.ExecKind.STOP_PRE, SocketUnit.State.STOP_PRE, () -> stopPost(unit), why -> {
+            if (unit.failure == null) unit.failure = why;
+            stopPost(unit);
+        });
+    }
+
+    private void stopPost(SocketUnit unit) {
         unit.close();
-        unit.state = SocketUnit.State.INACTIVE;
-        services.changed(name);
+        phase(unit, SocketSection.ExecKind.STOP_POST, SocketUnit.State.STOP_POST, () -> dead(unit), why -> {
+            if (unit.failure == null) unit.failure = why;
+            dead(unit);
+        });
+    }
+
+    /** The end of a start or a stop: {@code failed} if something went wrong on the way, else {@code inactive}. */
+    private void dead(SocketUnit unit) {
+        unit.close();
+        unit.stopRequested = false;
+        if (unit.failure != null) {
+            unit.state = SocketUnit.State.FAILED;
+            unit.lastError = unit.failure;
+            unit.failure = null;
+            say.accept(unit.name, "failed: " + unit.lastError);
+        } else {
+            unit.state = SocketUnit.State.INACTIVE;
+        }
+        services.changed(unit.name);
+    }
+
+    /**
+     * Runs the unit's {@code kind} list in {@code state}, then {@code next}, or {@code failed} with why; at once
+     * {@code next} if it has none. A stop that came meanwhile is left to {@code next} and {@code failed} to see.
+     */
+    private void phase(SocketUnit unit, SocketSection.ExecKind kind, SocketUnit.State state, Runnable next,
+                       Consumer<String> failed) {
+        if (unit.section.commands().getOrDefault(kind, List.of()).isEmpty()) {
+            next.run();
+            return;
+        }
+        unit.state = state;
+        services.changed(unit.name);
+        unit.control = commands.run(unit.name, unit.section, kind, failure -> {
+            unit.control = null;
+            // A unit whose file went meanwhile is closed and forgotten already.
+            if (units.get(unit.name) != unit) return;
+            if (failure.isEmpty() || unit.stopRequested) next.run();
+            else failed.accept(failure.get());
+        });
     }
 
     /** reset-failed. */
@@ -190,12 +326,10 @@ public final class SocketUnits implements PassedFds.Source {
         }
     }
 
+    /** Ends the unit {@code failed} with {@code why}, through its stop (systemd's socket_enter_stop_pre). */
     private void fail(SocketUnit unit, String why) {
-        unit.close();
-        unit.state = SocketUnit.State.FAILED;
-        unit.lastError = why;
-        say.accept(unit.name, "failed: " + why);
-        services.changed(unit.name);
+        if (unit.failure == null) unit.failure = why;
+        stopPre(unit);
     }
 
     // ---- activation ----
@@ -365,6 +499,56 @@ public final class SocketUnits implements PassedFds.Source {
                 : Optional.of(new PassedFds(fds, names, OptionalInt.empty(), Map.of()));
     }
 
+    // ---- daemon-reexec ----
+
+    /**
+     * What the old daemon hands over: the fds of every unit that is bound, so that the new one binds nothing again
+     * and a client waiting in a backlog, or connecting meanwhile, is served. The fds stay this daemon's too, should
+     * the exec fail.
+     */
+    public List<Handover.Socket> handOver() {
+        List<Handover.Socket> out = new ArrayList<>();
+        for (SocketUnit unit : units.values()) {
+            if (unit.state != SocketUnit.State.LISTENING && unit.state != SocketUnit.State.RUNNING) continue;
+            out.add(new Handover.Socket(unit.name, unit.listeners().stream().map(Listener::fd).toList(),
+                    unit.state == SocketUnit.State.RUNNING, unit.accepted));
+        }
+        return out;
+    }
+
+    /** The new daemon: the old one's bound sockets, each taken up when its unit is read again. */
+    public void resume(List<Handover.Socket> handedOver) {
+        for (Handover.Socket s : handedOver) resuming.put(s.unit(), s);
+    }
+
+    /**
+     * A unit handed over takes its fds in the state it was in: listening (watched again), or running (its service
+     * has them; watched again once the service is down, as before the exec).
+     */
+    private void adopt(SocketUnit unit, Handover.Socket handedOver) {
+        if (handedOver.fds().size() != unit.section.listens().size()) {
+            handedOver.fds().forEach(Fds::close);
+            say.accept(unit.name, "its Listen*= lines changed since the re-exec; its sockets are closed and bound "
+                    + "again at its next start");
+            return;
+        }
+        unit.adopt(handedOver.fds());
+        unit.accepted = handedOver.accepted();
+        if (handedOver.running()) {
+            // Its service is not taken up yet (the units are being read): it runs, as the old daemon left it.
+            unit.state = SocketUnit.State.RUNNING;
+            return;
+        }
+        unit.state = SocketUnit.State.LISTENING;
+        follow(unit);
+    }
+
+    /** After a re-exec, once the units are read: the sockets of units whose file is gone are closed. */
+    public void closeUntaken() {
+        for (Handover.Socket s : resuming.values()) s.fds().forEach(Fds::close);
+        resuming.clear();
+    }
+
     // ---- listing ----
 
     public List<Row> rows() {
@@ -383,7 +567,10 @@ public final class SocketUnits implements PassedFds.Source {
 
     /** Closes everything (the daemon's end). */
     public void closeAll() {
-        for (SocketUnit unit : units.values()) unit.close();
+        for (SocketUnit unit : units.values()) {
+            if (unit.control != null) unit.control.stop();
+            unit.close();
+        }
         for (Connection c : connections.values()) Fds.close(c.fd());
         connections.clear();
     }

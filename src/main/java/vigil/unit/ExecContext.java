@@ -17,6 +17,9 @@ import java.util.OptionalInt;
  * @param directories    {@code RuntimeDirectory=} and the like: relative paths under the matching root
  * @param directoryModes the {@code *DirectoryMode=} of each kind (0755 unless set)
  * @param standardError  {@link Stdio.Inherit} means "where stdout goes"
+ * @param capabilityBoundingSet {@code CapabilityBoundingSet=} as a mask, {@link Capabilities#ALL} when unset
+ * @param ambientCapabilities   {@code AmbientCapabilities=} as a mask, 0 when unset
+ * @param secureBits            {@code SecureBits=}: securebits(7) flags, 0 when unset
  */
 public record ExecContext(
         Optional<WorkingDirectory> workingDirectory,
@@ -38,7 +41,10 @@ public record ExecContext(
         Stdio standardInput,
         Stdio standardOutput,
         Stdio standardError,
-        boolean noNewPrivileges) {
+        boolean noNewPrivileges,
+        long capabilityBoundingSet,
+        long ambientCapabilities,
+        int secureBits) {
 
     public ExecContext {
         supplementaryGroups = List.copyOf(supplementaryGroups);
@@ -126,6 +132,9 @@ public record ExecContext(
         private Optional<Stdio> standardOutput = Optional.empty();
         private Optional<Stdio> standardError = Optional.empty();
         private boolean noNewPrivileges;
+        private long capabilityBoundingSet = Capabilities.ALL;
+        private long ambientCapabilities;
+        private int secureBits;
 
         /** Applies {@code key=value} if it is an exec setting; returns false if it is not one. */
         boolean set(String key, String value, Specifiers sp) throws InvalidValueException {
@@ -211,6 +220,10 @@ public record ExecContext(
                 case "StandardError" -> standardError = empty ? Optional.empty()
                         : Optional.of(Stdio.output(value, sp, "stderr"));
                 case "NoNewPrivileges" -> noNewPrivileges = !empty && Values.bool(value);
+                case "CapabilityBoundingSet" -> capabilityBoundingSet = Capabilities.merge(capabilityBoundingSet,
+                        Capabilities.ALL, value);
+                case "AmbientCapabilities" -> ambientCapabilities = Capabilities.merge(ambientCapabilities, 0, value);
+                case "SecureBits" -> secureBits = empty ? 0 : secureBits | Capabilities.secureBits(value);
                 default -> {
                     return false;
                 }
@@ -240,7 +253,8 @@ public record ExecContext(
             return new ExecContext(workingDirectory, rootDirectory, user, group, supplementaryGroups, umask, nice,
                     oomScoreAdjust, limits, environment, environmentFiles, passEnvironment, unsetEnvironment,
                     directories, directoryModes, runtimeDirectoryPreserve, input, output,
-                    standardError.orElse(new Stdio.Inherit()), noNewPrivileges);
+                    standardError.orElse(new Stdio.Inherit()), noNewPrivileges, capabilityBoundingSet,
+                    ambientCapabilities, secureBits);
         }
     }
 }

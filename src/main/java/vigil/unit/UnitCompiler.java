@@ -11,7 +11,8 @@ import vigil.resources.ResourceSettings;
  * Interprets a {@link UnitFile}'s entries into a typed {@link Unit}, checking each against {@link UnitDirectives}:
  * <ul>
  *   <li>an unknown section or directive is a warning, as is a directive Vigil does not act on;</li>
- *   <li>sections and keys starting with {@code X-} are skipped silently;</li>
+ *   <li>sections and keys starting with {@code X-} are skipped silently, but for Vigil's own
+ *       {@link VigilCritical X-Vigil-Critical=}, whose value is checked;</li>
  *   <li>a value that does not parse is an error, and so is what systemd's own verification refuses (a service
  *       without ExecStart=, say): the unit then fails to load;</li>
  *   <li>except a bad resource-control value, which systemd ignores with a warning, and so does Vigil.</li>
@@ -50,6 +51,15 @@ public final class UnitCompiler {
 
         for (Parser.Entry e : file.entries()) {
             String section = e.section();
+            if (VigilCritical.is(e) && type == UnitType.SERVICE && !e.value().isEmpty()) {
+                try {
+                    Values.bool(e.value());
+                } catch (InvalidValueException ex) {
+                    diagnostics.add(Diagnostic.error(Diagnostic.Kind.INVALID_VALUE, e.source(), e.key(), e.value(),
+                            ex.getMessage()));
+                }
+                continue;
+            }
             if (section.startsWith("X-") || e.key().startsWith("X-") || !UnitDirectives.hasSection(type, section)) {
                 continue;
             }

@@ -21,7 +21,7 @@ import vigil.model.UnitSpec;
  * timeouts, exit status sets, the kill settings, sd_notify (NotifyAccess=, WatchdogSec=, ReloadSignal=), and the
  * exec context (User=, Group=, SupplementaryGroups=, WorkingDirectory=, RootDirectory=, UMask=, Nice=,
  * OOMScoreAdjust=, Limit*=, the environment settings, the five *Directory= settings and their modes,
- * Standard*=, NoNewPrivileges=); plus what needs no runtime at all: Description=, Documentation=, SourcePath=,
+ * Standard*=, NoNewPrivileges=, CapabilityBoundingSet=, AmbientCapabilities=, SecureBits=); plus what needs no runtime at all: Description=, Documentation=, SourcePath=,
  * the start limit, and [Install], which only enabling reads.
  */
 public final class UnitDirectives {
@@ -66,8 +66,8 @@ public final class UnitDirectives {
             PassEnvironment:T UnsetEnvironment:T DynamicUser:B RemoveIPC:B StandardInput:T StandardOutput:T
             StandardError:T StandardInputText StandardInputData TTYPath TTYReset:B TTYVHangup:B TTYVTDisallocate:B
             TTYRows TTYColumns SyslogIdentifier SyslogFacility SyslogLevel SyslogLevelPrefix:B LogLevelMax
-            LogRateLimitIntervalSec:S LogRateLimitBurst:U LogExtraFields LogFilterPatterns Capabilities SecureBits
-            CapabilityBoundingSet AmbientCapabilities TimerSlackNSec NoNewPrivileges:T KeyringMode ProtectProc
+            LogRateLimitIntervalSec:S LogRateLimitBurst:U LogExtraFields LogFilterPatterns Capabilities SecureBits:T
+            CapabilityBoundingSet:T AmbientCapabilities:T TimerSlackNSec NoNewPrivileges:T KeyringMode ProtectProc
             ProcSubset PrivateBPF BPFDelegateCommands BPFDelegateMaps BPFDelegatePrograms BPFDelegateAttachments
             SystemCallFilter SystemCallArchitectures SystemCallErrorNumber SystemCallLog MemoryDenyWriteExecute:B
             RestrictNamespaces RestrictRealtime:B RestrictSUIDSGID:B RestrictAddressFamilies LockPersonality:B
@@ -197,6 +197,8 @@ public final class UnitDirectives {
             "RuntimeDirectoryMode", "StateDirectoryMode", "LogsDirectoryMode", "CacheDirectoryMode",
             "ConfigurationDirectoryMode", "StandardInput", "StandardOutput", "StandardError", "NoNewPrivileges",
             "RestartKillSignal", "WatchdogSignal", "TimeoutAbortSec", "RuntimeDirectoryPreserve",
+            // Capabilities (vigil-exec applies them around the switch of user), and the forking main pid's guess.
+            "CapabilityBoundingSet", "AmbientCapabilities", "SecureBits", "GuessMainPID",
             // Resource control (vigil.resources), applied through the service's cgroup.
             "MemoryMin", "MemoryLow", "MemoryHigh", "MemoryMax", "MemorySwapMax", "CPUQuota", "CPUWeight",
             "AllowedCPUs", "TasksMax", "IOWeight", "IOReadBandwidthMax", "IOWriteBandwidthMax", "DeviceAllow",

@@ -54,6 +54,15 @@ public final class UnitMapper {
      */
     public static Mapped map(Unit unit, Host host, Accounts accounts, Map<String, String> vigilEnvironment)
             throws CannotRun {
+        return map(unit, host, accounts, vigilEnvironment, HardLimits.NONE);
+    }
+
+    /**
+     * @param vigilEnvironment Vigil's own environment, for {@code PassEnvironment=}
+     * @param hardLimits       the host's ceilings: a {@code Limit*=} above one is lowered to it, with a note
+     */
+    public static Mapped map(Unit unit, Host host, Accounts accounts, Map<String, String> vigilEnvironment,
+                             HardLimits hardLimits) throws CannotRun {
         ServiceSection service = unit.service().orElseThrow(() -> new CannotRun(unit.name()
                 + " is not a service unit"));
         ExecContext exec = service.exec();
@@ -74,7 +83,13 @@ public final class UnitMapper {
             case DBUS -> throw new CannotRun("Type=dbus is not supported: Vigil does not watch the bus");
         });
         b.remainAfterExit(service.remainAfterExit());
+        try {
+            b.critical(VigilCritical.of(unit.file()));
+        } catch (InvalidValueException e) {
+            throw new CannotRun(VigilCritical.KEY + "=: " + e.getMessage()); // the compiler refused it already
+        }
         service.pidFile().ifPresent(p -> b.pidFile(Path.of(p)));
+        b.guessMainPid(service.guessMainPid());
 
         Optional<Accounts.Account> account;
         try {
@@ -85,7 +100,7 @@ public final class UnitMapper {
         Optional<Credentials> credentials = credentials(exec, account, accounts);
         Map<String, String> env = environment(exec, account, host, vigilEnvironment);
         Path cwd = workingDirectory(exec, account, notes);
-        ExecOptions options = options(exec);
+        ExecOptions options = options(exec, hardLimits, notes);
 
         for (ServiceSection.ExecKind kind : ServiceSection.ExecKind.values()) {
             List<UnitCommand> list = new ArrayList<>();
@@ -134,6 +149,33 @@ public final class UnitMapper {
         } catch (IllegalArgumentException e) {
             throw new CannotRun(e.getMessage());
         }
+    }
+
+    /**
+     * A socket unit's {@code ExecStartPre=}/{@code ExecStartPost=}/{@code ExecStopPre=}/{@code ExecStopPost=}, with
+     * its own exec context ({@code User=}, {@code Group=}, {@code WorkingDirectory=}, {@code Environment=}, limits)
+     * applied as a service's is: systemd runs them through the same exec code as a service's commands.
+     *
+     * @throws CannotRun if its user or groups are unknown
+     */
+    public static Map<SocketSection.ExecKind, List<UnitCommand>> socketCommands(SocketSection socket, Host host,
+            Accounts accounts, Map<String, String> vigilEnvironment) throws CannotRun {
+        ExecContext exec = socket.exec();
+        Optional<Accounts.Account> account;
+        try {
+            account = exec.user().isPresent() ? Optional.of(accounts.user(exec.user().get())) : Optional.empty();
+        } catch (InvalidValueException e) {
+            throw new CannotRun("User=: " + e.getMessage());
+        }
+        Optional<Credentials> credentials = credentials(exec, account, accounts);
+        Map<String, String> env = environment(exec, account, host, vigilEnvironment);
+        Path cwd = workingDirectory(exec, account, new ArrayList<>());
+        // Limits as written: a socket unit's own commands are rare, and carry no LimitNOFILE= worth clamping.
+        ExecOptions options = options(exec, HardLimits.NONE, new ArrayList<>());
+        var out = new java.util.EnumMap<SocketSection.ExecKind, List<UnitCommand>>(SocketSection.ExecKind.class);
+        socket.commands().forEach((kind, list) -> out.put(kind, list.stream()
+                .map(c -> command(c, cwd, env, credentials, options)).toList()));
+        return out;
     }
 
     private static Phase phase(ServiceSection.ExecKind kind) {
@@ -212,11 +254,28 @@ public final class UnitMapper {
         return dir;
     }
 
-    private static ExecOptions options(ExecContext exec) {
+    private static ExecOptions options(ExecContext exec, HardLimits hardLimits, List<String> notes) {
         List<ExecOptions.Limit> limits = new ArrayList<>();
-        exec.limits().forEach((r, l) -> limits.add(new ExecOptions.Limit(r.number(), l.soft(), l.hard())));
+        exec.limits().forEach((r, asked) -> {
+            ResourceLimit l = hardLimits.closest(r, asked);
+            if (!l.equals(asked)) {
+                notes.add(r.directive() + "=" + render(asked) + " is above the hard limit this host allows ("
+                        + render(hardLimits.ceiling(r).getAsLong()) + "): lowered to " + render(l)
+                        + ", as systemd does");
+            }
+            limits.add(new ExecOptions.Limit(r.number(), l.soft(), l.hard()));
+        });
         return new ExecOptions(exec.rootDirectory().map(Path::of), OptionalInt.of(exec.umask()), exec.nice(),
-                exec.oomScoreAdjust(), limits, exec.noNewPrivileges());
+                exec.oomScoreAdjust(), limits, exec.noNewPrivileges(), new ExecOptions.CapabilitySets(
+                        exec.capabilityBoundingSet(), exec.ambientCapabilities(), exec.secureBits()));
+    }
+
+    private static String render(ResourceLimit l) {
+        return render(l.soft()) + ":" + render(l.hard());
+    }
+
+    private static String render(long limit) {
+        return limit == ResourceLimit.INFINITY ? "infinity" : Long.toUnsignedString(limit);
     }
 
     private static UnitCommand command(ExecCommand c, Path cwd, Map<String, String> env,

@@ -130,6 +130,44 @@ class CgroupIT {
     }
 
     @Test
+    void aSecondStopWithForceKillsATermIgnoringUnitAtOnce() throws Exception {
+        startDaemon("--units", units("stubborn.service", """
+                ExecStart=/bin/sh -c 'trap "" TERM; setsid sleep 1109 & while :; do sleep 0.2; done'
+                TimeoutStopSec=600
+                """).toString());
+        assertEquals(0, vigil("start", "stubborn").exit());
+        // The ignored TERM is inherited: the setsid()'d sleep ignores it too.
+        List<Long> pids = Await.value("the shell and its setsid()'d sleep", WAIT, () -> {
+            List<Long> now = TestCgroup.pids(cgroup.service("stubborn.service"));
+            return now.size() >= 2 ? now : null;
+        });
+        assertEquals(0, vigil("stop", "--no-wait", "stubborn").exit());
+        daemon.awaitLine("stubborn\\.service: sent SIGTERM", WAIT);
+        long began = System.nanoTime();
+        Tools.Result forced = vigil("stop", "--force", "stubborn");
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
+        assertEquals(0, forced.exit(), forced.output() + "\n" + String.join("\n", daemon.lines()));
+        assertTrue(took.compareTo(Duration.ofSeconds(10)) < 0, "the forced stop took " + took);
+        awaitGone(pids);
+        assertEquals(List.of(), TestCgroup.pids(cgroup.service("stubborn.service")));
+    }
+
+    @Test
+    void aForcedStopEndsTheRemovalOfADirectoryThatIgnoresTerm() throws Exception {
+        Path root = Files.createDirectories(sandbox.resolve("sv"));
+        Path dir = ServiceDirs.service(root, "stuck", "trap '' TERM\nwhile :; do sleep 0.2; done");
+        Files.writeString(dir.resolve("timeout-kill"), "600000\n");
+        startDaemon(root.toString());
+        ServiceDirs.awaitRunning(dir, WAIT);
+        List<Long> pids = TestCgroup.pids(cgroup.service("stuck.service"));
+        Files.move(dir, sandbox.resolve("stuck-gone"));
+        daemon.awaitLine("stuck: .*stopping", WAIT);
+        Tools.Result forced = vigil("stop", "--force", "stuck");
+        assertEquals(0, forced.exit(), forced.output() + "\n" + String.join("\n", daemon.lines()));
+        awaitGone(pids);
+    }
+
+    @Test
     void aSecondTermEndsTheDaemonEvenWithAStuckService() throws Exception {
         startDaemon("--units", units("stuck.service", """
                 ExecStart=/bin/sh -c 'trap "" TERM; while :; do sleep 0.2; done'
@@ -213,5 +251,37 @@ class CgroupIT {
                     "the first daemon's service is where it was, untouched");
         }
         assertTrue(alive(firstPid), "the second daemon's exit leaves the first's service running");
+    }
+
+    @Test
+    void aDaemonRemovesTheEmptyCgroupsOfDaemonsThatAreGone() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        long dead = gone.pid();
+        Path base = cgroup.service("x.service").getParent().getParent();
+        Path leaf = Files.createDirectories(base.resolve("vigil-daemon-" + dead + ".scope"));
+        Path slice = Files.createDirectories(base.resolve("vigil-" + dead + ".slice").resolve("web.service"))
+                .getParent();
+        startDaemon(Files.createDirectories(sandbox.resolve("sv")).toString());
+        Await.until("the dead daemon's cgroups removed", WAIT, () -> Files.notExists(leaf) && Files.notExists(slice));
+    }
+
+    @Test
+    void aDelegatedCgroupBelongsToTheServiceUserWhoCanMakeCgroupsBelowIt() throws Exception {
+        Path mount = vigil.cgroup.Hierarchy.find().orElseThrow().mount();
+        // Backquotes, not $(...): a unit file's $ is a variable of its own.
+        startDaemon("--units", units("deleg.service", """
+                WorkingDirectory=/
+                User=nobody
+                Delegate=yes
+                ExecStart=/bin/sh -c 'mkdir MOUNT`sed -n s/^0:://p /proc/self/cgroup`/child && exec sleep 1110'
+                """.replace("MOUNT", mount.toString())).toString());
+        Tools.Result start = vigil("start", "deleg");
+        assertEquals(0, start.exit(), start.output() + "\n" + String.join("\n", daemon.lines()));
+        Path group = cgroup.service("deleg.service");
+        Await.until("the service's own child cgroup", WAIT, () -> Files.isDirectory(group.resolve("child")));
+        assertEquals(65534, Files.getAttribute(group, "unix:uid"));
+        assertEquals(65534, Files.getAttribute(group.resolve("cgroup.procs"), "unix:uid"));
+        assertEquals(0, vigil("is-active", "deleg").exit(), "mkdir succeeded: the sleep runs");
     }
 }

@@ -70,4 +70,51 @@ class ExecContextIT {
                         + "/nonexistent"), lines, String.join("\n", daemon.lines()));
         daemon.awaitLine("ctx.service: stopped", WAIT);
     }
+
+    /**
+     * redis, dovecot, mariadb, tor and kresd ask for LimitNOFILE=65535 where the host's hard limit is lower and may
+     * not be raised (no CAP_SYS_RESOURCE, as in a container); dbus and postgresql for an OOMScoreAdjust= below 0
+     * there. systemd lowers the limit to the closest allowed and ignores the refused OOM score: so does Vigil, saying
+     * each once.
+     */
+    @Test
+    void aLimitAboveTheHardLimitIsLoweredAndARefusedOomScoreIgnored() throws Exception {
+        long hard = openFilesHardLimit();
+        assumeTrue(hard < 65535 && !mayLowerOomScore(), "the host lets Vigil raise its limits: nothing to lower");
+        Path units = Files.createDirectories(sandbox.resolve("units"));
+        Path out = sandbox.resolve("out");
+        Files.writeString(units.resolve("big.service"), """
+                [Service]
+                Type=oneshot
+                LimitNOFILE=65535:65535
+                OOMScoreAdjust=-900
+                StandardOutput=truncate:%s
+                StandardError=truncate:%s
+                ExecStart=/bin/sh -c 'ulimit -Sn; ulimit -Hn; cat /proc/self/oom_score_adj'
+                """.formatted(out, sandbox.resolve("err")));
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("big.service: (stopped|failed)", WAIT);
+        String log = String.join("\n", daemon.lines());
+        assertEquals(List.of(Long.toString(hard), Long.toString(hard), "0"), Files.readAllLines(out), log);
+        assertEquals(List.of("vigil-exec: oom -900: Permission denied; ignored, as systemd ignores it (no privilege "
+                + "to lower the score, as in a container)"), Files.readAllLines(sandbox.resolve("err")));
+        daemon.awaitLine("big.service: stopped", WAIT);
+        assertEquals(1, daemon.countLines("big.service: LimitNOFILE=65535:65535 is above the hard limit this host "
+                + "allows \\(" + hard + "\\): lowered to " + hard + ":" + hard), log);
+    }
+
+    private static long openFilesHardLimit() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+            if (line.startsWith("Max open files")) return Long.parseLong(line.substring(25).trim().split("\\s+")[1]);
+        }
+        throw new AssertionError("no open files line in /proc/self/limits");
+    }
+
+    /** Whether this process may lower its OOM score (CAP_SYS_RESOURCE, bit 24 of CapEff). */
+    private static boolean mayLowerOomScore() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("CapEff:")) return (Long.parseLong(line.substring(7).trim(), 16) >> 24 & 1) == 1;
+        }
+        return false;
+    }
 }

@@ -59,7 +59,7 @@ class UnitTableTest {
 
                         @Override
                         public void say(String unit, String message) {}
-                    }, new SocketUnits(thread.loop(), null, null, (unit, message) -> {}, System::nanoTime),
+                    }, new SocketUnits(thread.loop(), null, null, null, (unit, message) -> {}, System::nanoTime),
                     new DirectoryNodes(), Service::stop);
             var summary = new CompletableFuture<String>();
             var timerRan = new CountDownLatch(1);

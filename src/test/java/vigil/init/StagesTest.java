@@ -150,16 +150,42 @@ class StagesTest {
     }
 
     @Test
-    void aContainersInitThatMayNotRebootExits() {
+    void aContainersInitThatMayNotRebootExitsWithItsCode() {
         os.rebootFailure = new OsException("reboot", Errno.EPERM);
         os.machineInit = false;
-        stages.decide(Ending.POWER_OFF);
+        stages.decide(Ending.REBOOT);
+        stages.exitWith(3, () -> os.calls.add("disarm"));
 
         FakeInitOs.Exited exited = assertThrows(FakeInitOs.Exited.class, stages::end);
 
-        assertEquals(0, exited.code);
-        assertEquals(List.of("sync", "reboot poweroff", "exit 0"), os.calls);
-        assertTrue(said.get(1).endsWith("; a container's init: exiting"), said.toString());
+        assertEquals(3, exited.code);
+        assertEquals(List.of("sync", "reboot reboot", "disarm", "exit 3"), os.calls);
+        assertTrue(said.get(1).endsWith("; a container's init: exiting 3"), said.toString());
+    }
+
+    /** tini's: the container's exit code is its critical service's, not the SIGINT that reboot(2) would give. */
+    @Test
+    void aContainersInitThatPowersOffExitsWithTheCriticalServicesCodeWithoutReboot() {
+        os.machineInit = false;
+        stages.decide(Ending.POWER_OFF);
+        stages.exitWith(3, () -> os.calls.add("disarm"));
+
+        FakeInitOs.Exited exited = assertThrows(FakeInitOs.Exited.class, stages::end);
+
+        assertEquals(3, exited.code);
+        assertEquals(List.of("sync", "disarm", "exit 3"), os.calls);
+        assertEquals(List.of("syncing disks; poweroff", "a container's init: exiting 3"), said);
+    }
+
+    @Test
+    void aContainersInitRebootsThroughTheKernelSoThatItsRuntimeSeesAReboot() {
+        os.machineInit = false;
+        stages.decide(Ending.REBOOT);
+        stages.exitWith(3, () -> os.calls.add("disarm"));
+
+        assertThrows(FakeInitOs.BlockedForever.class, stages::end);
+
+        assertEquals(List.of("sync", "reboot reboot"), os.calls);
     }
 
     @Test

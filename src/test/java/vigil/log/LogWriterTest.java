@@ -51,6 +51,19 @@ class LogWriterTest {
     }
 
     @Test
+    void countsTheLinesItEndsForTheMetrics() throws IOException {
+        try (LogWriter writer = open(NO_STAMPS)) {
+            append(writer, "one\ntwo\nthr");
+            assertEquals(2, writer.linesEnded());
+            append(writer, "ee\n");
+            assertEquals(3, writer.linesEnded());
+            append(writer, "last words");
+            writer.flushPartial();
+            assertEquals(4, writer.linesEnded());
+        }
+    }
+
+    @Test
     void stampsEachLineWithTheTimeOfTheChunkItsFirstByteCameIn() throws IOException {
         try (LogWriter writer = open(LogOptions.DEFAULT)) {
             append(writer, "one\ntw");

@@ -64,6 +64,7 @@ class ExecSpecTest {
         ExecSpec ok = run().build();
         assertThrows(IllegalArgumentException.class, () -> new ExecSpec(ok.program(), ok.argv(), ok.environment(),
                 twice, false, ok.chroot(), ok.workingDirectory(), ok.umask(), ok.nice(), ok.oomScoreAdj(),
-                ok.rlimits(), ok.groups(), ok.gid(), ok.uid(), false, false, List.of(), Optional.empty(), List.of()));
+                ok.rlimits(), ok.groups(), ok.gid(), ok.uid(), false, false, List.of(), Optional.empty(), List.of(),
+                ExecSpec.Capabilities.NONE));
     }
 }

@@ -173,6 +173,31 @@ class VigilExecTest {
     }
 
     @Test
+    void raisesAmbientCapabilitiesAcrossTheSwitchOfUserAndDropsTheBoundingSet() throws Exception {
+        Assumptions.assumeTrue(Children.getuid() == 0, "needs root");
+        // CAP_NET_BIND_SERVICE (10) ambient as uid 65534, keep-caps (16) set by the caller, every other bit of
+        // CAP_CHOWN..CAP_SETFCAP (0..31) out of the bounding set.
+        Result r = sh("exec $HELPER capbset-drop=fffffbff securebits=16 ambient=400 groups=65534 gid=65534 uid=65534 "
+                + "-- /bin/grep grep -E '^Cap(Eff|Amb)' /proc/self/status");
+        assertEquals(new Result(0, "CapEff:\t0000000000000400\nCapAmb:\t0000000000000400\n", ""), r);
+        Result bounding = sh("exec $HELPER capbset-drop=fffffbff -- /bin/grep grep CapBnd /proc/self/status");
+        assertTrue(bounding.out().matches("CapBnd:\t[0-9a-f]{8}00000400\n"), bounding.toString());
+        assertEquals(new Result(111, "", "vigil-exec: usage ambient=zz: Invalid argument\n"),
+                sh("exec $HELPER ambient=zz -- /bin/true true"));
+    }
+
+    @Test
+    void aRefusedOomScoreIsSaidOnTheProgramsStderrAndIgnored() throws Exception {
+        // Lowering the score takes CAP_SYS_RESOURCE: uid 65534 (as root in a container) is refused, as dbus and
+        // postgresql were; systemd runs the service all the same.
+        Result r = sh("exec setpriv --reuid=65534 --regid=65534 --clear-groups $HELPER oom=-900 -- /bin/cat cat "
+                + "/proc/self/oom_score_adj");
+        Assumptions.assumeTrue(!r.out().equals("-900\n"), "this process may lower its OOM score");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.err().startsWith("vigil-exec: oom -900: Permission denied; ignored"), r.toString());
+    }
+
+    @Test
     void entersTheWorkingDirectoryWithTheProgramsCredentials() throws Exception {
         Assumptions.assumeTrue(Children.getuid() == 0, "needs root");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));

@@ -55,7 +55,10 @@ class HandoverCodecTest {
         Handover.Transient asDaemon = new Handover.Transient("plain", 0, "/usr/bin/env", List.of("env"), "/",
                 Map.of(), Optional.empty(), RestartPolicy.When.NEVER);
         return new Handover(OptionalInt.of(5), Optional.of(new Handover.Reply(9, 17L)), List.of(withLogger, lone),
-                List.of(running, restarting), List.of(job, asDaemon));
+                List.of(running, restarting), List.of(job, asDaemon),
+                List.of(new Handover.Socket("web.socket", List.of(50, 51), true, 12),
+                        new Handover.Socket("idle.socket", List.of(52), false, 0)),
+                List.of(new Handover.StoredFd("web.service", 60, "conn")));
     }
 
     /** Running with a main pid adopted from MAINPID=, and every optional field set. */
@@ -80,21 +83,33 @@ class HandoverCodecTest {
 
     @Test
     void aDaemonWithoutSocketNorRequestComesBackSo() throws Exception {
-        Handover h = new Handover(OptionalInt.empty(), Optional.empty(), List.of(), List.of(), List.of());
+        Handover h = new Handover(OptionalInt.empty(), Optional.empty(), List.of(), List.of(), List.of(), List.of(),
+                List.of());
         assertEquals(h, HandoverCodec.decode(HandoverCodec.encode(h)));
         Handover stringId = new Handover(OptionalInt.empty(), Optional.of(new Handover.Reply(3, "abc")), List.of(),
-                List.of(), List.of());
+                List.of(), List.of(), List.of(), List.of());
         assertEquals(stringId, HandoverCodec.decode(HandoverCodec.encode(stringId)));
     }
 
     @Test
     void theFdsAreExactlyTheOnesNamed() {
-        assertEquals(List.of(5, 9, 20, 21, 22, 23, 24, 25, 26, 27, 30, 31, 40, 41, 42, 43, 44), sample().fds());
+        assertEquals(List.of(5, 9, 20, 21, 22, 23, 24, 25, 26, 27, 30, 31, 40, 41, 42, 43, 44, 50, 51, 52, 60),
+                sample().fds());
+    }
+
+    @Test
+    void theFormatBeforeSocketsReadsAsNoneHandedOver() throws Exception {
+        Handover h = sample();
+        String old = HandoverCodec.encode(h).replace("\"version\":3", "\"version\":2");
+        Handover back = HandoverCodec.decode(old);
+        assertEquals(List.of(), back.sockets());
+        assertEquals(List.of(), back.fdStore());
+        assertEquals(h.units(), back.units());
     }
 
     @Test
     void anotherFormatIsRefusedWithItsVersion() {
-        String other = HandoverCodec.encode(sample()).replace("\"version\":2", "\"version\":1");
+        String other = HandoverCodec.encode(sample()).replace("\"version\":3", "\"version\":1");
         var e = assertThrows(HandoverCodec.MalformedException.class, () -> HandoverCodec.decode(other));
         assertTrue(e.getMessage().contains("format 1"), e.getMessage());
     }
@@ -123,7 +138,7 @@ class HandoverCodecTest {
     @Test
     void theStateIsPlainJson() {
         String json = HandoverCodec.encode(sample());
-        assertTrue(json.startsWith("{\"version\":2,"), json);
+        assertTrue(json.startsWith("{\"version\":3,"), json);
         assertEquals(json, new String(json.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8));
     }
 }

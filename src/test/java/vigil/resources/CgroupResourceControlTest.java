@@ -89,7 +89,7 @@ class CgroupResourceControlTest {
                 new LimitFile("devices", "devices.deny", "a"),
                 new LimitFile("devices", "devices.allow", "b 8:0 r")), t.files());
         assertEquals(List.of("MemoryHigh=: cgroup v1 has no throttling limit; ignored",
-                "OOMPolicy=kill: cgroup v1 cannot kill a whole group at an OOM; the unit is stopped instead"),
+                "OOMPolicy=kill: cgroup v1 cannot kill a whole group at an OOM; Vigil kills the unit's cgroup once it sees the OOM kill"),
                 t.warnings().stream().map(LimitFile.Note::text).toList());
         var closed = V1Limits.of(read("DevicePolicy=closed"), DEVICES).files();
         assertEquals(new LimitFile("devices", "devices.deny", "a"), closed.getFirst());
@@ -112,6 +112,18 @@ class CgroupResourceControlTest {
         assertEquals(Map.of("cpu", Path.of("/sys/fs/cgroup/cpu"),
                 "memory", Path.of("/sys/fs/cgroup/memory/process_api/abc"),
                 "pids", Path.of("/srv/my pids/inner")), m.v1());
+    }
+
+    /** Where Vigil tracks services, their limits go in the tracking's cgroup: its slice, under its base. */
+    @Test
+    void aServiceWithoutSliceGoesInTheTrackingsSlice() throws Exception {
+        Path base = Files.createDirectories(root.resolve("unified/base"));
+        var mounts = new CgroupMounts(Optional.of(base), Set.of("memory"), Map.of());
+        var control = new CgroupResourceControl(mounts, DEVICES, "vigil-7.slice");
+        assertEquals(List.of(base.resolve("vigil-7.slice/web.service")),
+                control.prepare("web.service", read("MemoryMax=50M")).join());
+        assertEquals(List.of(base.resolve("a.slice/db.service")),
+                control.prepare("db.service", read("MemoryMax=50M", "Slice=a.slice")).join());
     }
 
     /** A pure v2 host: one tree, the controllers handed down level by level, the limits in the leaf. */

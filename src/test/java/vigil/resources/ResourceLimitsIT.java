@@ -114,6 +114,30 @@ class ResourceLimitsIT {
     }
 
     @Test
+    void anOomKillOfAChildWhileTheMainProcessRunsStopsTheUnitWithOomPolicyStop() throws Exception {
+        String unit = "kid-" + suffix + ".service";
+        // The main process stays small and runs on; only its child goes past the limit.
+        Files.writeString(sandbox.resolve("child-hog.sh"), """
+                /usr/bin/python3 -c 'b = bytearray(200 * 1024 * 1024)'
+                echo "child ended: $?"
+                exec sleep 600
+                """);
+        Path units = units(unit, """
+                ExecStart=/bin/sh child-hog.sh
+                MemoryMax=50M
+                MemorySwapMax=0
+                OOMPolicy=stop
+                """);
+        Path memory = cgroupOf("memory", unit);
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine(Pattern.quote(unit) + ": a process of the unit was killed by the OOM killer", WAIT);
+        daemon.awaitLine(Pattern.quote(unit) + ": failed with result 'oom-kill'", WAIT);
+        String status = vigil("status", unit).output();
+        assertTrue(status.contains("(Result: oom-kill)"), status);
+        Await.until(memory + " removed", WAIT, () -> !Files.exists(memory));
+    }
+
+    @Test
     void aServiceDirectoryTakesItsLimitsFromItsResourcesFile() throws Exception {
         String name = "dir-" + suffix;
         Path root = Files.createDirectories(sandbox.resolve("services"));
@@ -126,6 +150,12 @@ class ResourceLimitsIT {
         assertEquals("52428800", Files.readString(memory.resolve("memory.limit_in_bytes")).strip());
         assertEquals("7", Files.readString(pids.resolve("pids.max")).strip());
         assertTrue(Files.readAllLines(pids.resolve("cgroup.procs")).contains(Long.toString(pid)));
+        // Status shows what it uses, as for a unit: in the text and in --json.
+        String status = vigil("status", name).output();
+        assertTrue(Pattern.compile("Memory:\\s+[0-9.]+[BKMG] \\(max: 50\\.0M\\)").matcher(status).find(), status);
+        assertTrue(status.contains("Tasks:") && status.contains("(limit: 7)"), status);
+        String json = vigil("status", "--json", name).output();
+        assertTrue(json.contains("\"memory_bytes\"") && json.contains("\"tasks_max\":7"), json);
         assertEquals(0, vigil("stop", name).exit());
         vigil.testing.ServiceDirs.awaitDown(dir, WAIT);
         Await.until(memory + " removed", WAIT, () -> !Files.exists(memory) && !Files.exists(pids));

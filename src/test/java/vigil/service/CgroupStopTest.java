@@ -227,6 +227,60 @@ class CgroupStopTest {
         assertEquals(UnitState.DEAD, web.state());
     }
 
+    @Test
+    void aForcedStopOfAStoppingUnitKillsItsWholeCgroupAtOnce() {
+        UnitService web = started(unit(KillMode.CONTROL_GROUP));
+        FakeProcess main = os.last("/bin/web");
+        group().leftovers.add(ESCAPED);
+        web.stop();
+        assertEquals(UnitState.STOP_SIGTERM, web.state(), "the main process ignores TERM");
+        advance(1);
+        web.forceStop();
+        assertEquals("kill", group().calls.getLast(), "one cgroup.kill, not 9 s more of waiting");
+        assertEquals(Signals.SIGKILL, main.signals.getLast());
+        assertEquals(UnitState.STOP_SIGKILL, web.state());
+        main.killedBy(Signals.SIGKILL);
+        group().deliver();
+        assertTrue(web.state().inactive(), "the stop ended with no more time passing: " + web.state());
+    }
+
+    @Test
+    void aForcedStopKillsTheWholeCgroupWhateverKillModeSays() {
+        UnitService web = started(unit(KillMode.PROCESS));
+        FakeProcess main = os.last("/bin/web");
+        group().leftovers.add(ESCAPED);
+        web.stop();
+        web.forceStop();
+        assertEquals(List.of("kill"), group().calls, "KillMode=process left the rest alone; a forced stop does not");
+        main.killedBy(Signals.SIGKILL);
+        assertEquals(UnitState.STOP_SIGKILL, web.state(), "it waits for the cgroup to empty");
+        group().deliver();
+        assertTrue(web.state().inactive(), web.state().toString());
+    }
+
+    @Test
+    void aForcedStopOfAUnitInExecStopPostEndsIt() {
+        UnitService web = started(unit(KillMode.CONTROL_GROUP).commands(Phase.STOP_POST, List.of(cmd("/bin/post"))));
+        web.stop();
+        os.last("/bin/web").killedBy(Signals.SIGTERM);
+        FakeProcess post = os.last("/bin/post");
+        assertEquals(UnitState.STOP_POST, web.state(), "ExecStopPost= hangs");
+        web.forceStop();
+        assertEquals(UnitState.FINAL_SIGKILL, web.state());
+        assertEquals(Signals.SIGKILL, post.signals.getLast());
+        post.killedBy(Signals.SIGKILL);
+        group().deliver();
+        assertTrue(web.state().inactive(), web.state().toString());
+    }
+
+    @Test
+    void aForcedStopOfARunningUnitIsAnOrdinaryStop() {
+        UnitService web = started(unit(KillMode.CONTROL_GROUP));
+        web.forceStop();
+        assertEquals(UnitState.STOP_SIGTERM, web.state());
+        assertEquals(List.of("15", "18"), group().calls, "TERM first, as any stop");
+    }
+
     // ---- service directories ----
 
     @Test
@@ -290,5 +344,34 @@ class CgroupStopTest {
         int calls = group.calls.size();
         advance(30);
         assertEquals(calls, group.calls.size(), "and the old stop's timer does not kill the new run");
+    }
+
+    @Test
+    void aForcedStopOfAStoppingDirectoryKillsItsCgroupAtOnce() throws Exception {
+        Service web = directory(new StopPolicy(Signals.SIGTERM, Duration.ofSeconds(600), Duration.ofSeconds(5)));
+        FakeControlGroup group = os.group("web");
+        group.leftovers.add(ESCAPED);
+        web.stop();
+        assertTrue(web.stopping(), "run ignores the down-signal");
+        web.forceStop();
+        assertEquals("kill", group.calls.getLast(), "KILL to the whole cgroup now, not after 600 s");
+        int calls = group.calls.size();
+        group.deliver();
+        os.last("./run").killedBy(Signals.SIGKILL);
+        assertInstanceOf(ServiceState.Down.class, web.state());
+        advance(600);
+        assertEquals(calls, group.calls.size(), "nothing is left for the old timer to do");
+    }
+
+    @Test
+    void aForcedStopEndsWhatADirectoryLeftInItsCgroupAtOnce() throws Exception {
+        Service web = directory(new StopPolicy(Signals.SIGTERM, Duration.ofSeconds(600), Duration.ofSeconds(5)));
+        FakeControlGroup group = os.group("web");
+        group.leftovers.add(ESCAPED);
+        web.exit();
+        os.last("./run").killedBy(Signals.SIGTERM);
+        assertTrue(web.stopping(), "the setsid()'d grandchild ignores the down-signal");
+        web.forceStop();
+        assertEquals("kill", group.calls.getLast());
     }
 }

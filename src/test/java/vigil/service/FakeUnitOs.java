@@ -22,6 +22,8 @@ final class FakeUnitOs implements UnitOs {
     /** The parent of each pid that has one worth knowing: what tells a unit's descendants from other processes. */
     final Map<Integer, Integer> parents = new HashMap<>();
     final Map<Integer, Adopted> adopted = new HashMap<>();
+    /** What a forking start left behind, reparented to Vigil (GuessMainPID=), as a test sets it. */
+    final List<Integer> orphans = new ArrayList<>();
     /** Process groups with processes in them. */
     final Set<Integer> liveGroups = new HashSet<>();
     /** "pgid:signal" for every group signal sent to a live group. */
@@ -173,6 +175,11 @@ final class FakeUnitOs implements UnitOs {
     @Override
     public void releaseResourceCgroups(String unit) {
         resourceLog.add("released " + unit);
+    }
+
+    @Override
+    public List<Integer> forkedOrphans(Optional<ControlGroup> group, long sinceTicks) {
+        return List.copyOf(orphans);
     }
 
     @Override

@@ -102,4 +102,57 @@ class UnitResourcesTest {
         assertEquals(Result.RESOURCES, unit.result());
         assertTrue(lines.stream().anyMatch(l -> l.contains("cannot make cgroup /x: Read-only")), lines.toString());
     }
+
+    // ---- an OOM kill seen while the unit runs (the daemon's watch of its memory cgroup) ----
+
+    @Test
+    void anOomKillOfAnotherProcessWhileTheMainOneRunsStopsTheUnitWithOomKill() throws Exception {
+        UnitService unit = started(limits("MemoryMax=50M"), Restart.NO);
+        FakeProcess main = os.last();
+        assertEquals(UnitState.RUNNING, unit.state());
+        unitOs.oomKills = 1;
+        unit.oomKilled(1);
+        assertEquals(UnitState.STOP_SIGTERM, unit.state(), "OOMPolicy=stop, the default: the unit is stopped");
+        assertEquals(List.of(Signals.SIGTERM, Signals.SIGCONT), main.signals);
+        main.killedBy(Signals.SIGTERM);
+        assertEquals(UnitState.FAILED, unit.state());
+        assertEquals(Result.OOM_KILL, unit.result());
+        assertEquals(1, lines.stream().filter(l -> l.equals("a process of the unit was killed by the OOM killer"))
+                .count(), "said once: " + lines);
+    }
+
+    @Test
+    void withOomPolicyContinueAnOomKillWhileRunningIsOnlySaid() throws Exception {
+        UnitService unit = started(limits("MemoryMax=50M", "OOMPolicy=continue"), Restart.NO);
+        unitOs.oomKills = 1;
+        unit.oomKilled(1);
+        assertEquals(UnitState.RUNNING, unit.state());
+        assertTrue(lines.contains("a process of the unit was killed by the OOM killer"), lines.toString());
+    }
+
+    @Test
+    void withOomPolicyKillTheWholeCgroupIsKilledAtOnce() throws Exception {
+        os.trackInCgroups();
+        UnitService unit = started(limits("MemoryMax=50M", "OOMPolicy=kill"), Restart.NO);
+        unitOs.oomKills = 1;
+        unit.oomKilled(1);
+        assertEquals("kill", os.group("web.service").calls.getFirst());
+        assertEquals(UnitState.STOP_SIGKILL, unit.state());
+        os.last().killedBy(Signals.SIGKILL);
+        os.group("web.service").deliver();
+        assertEquals(Result.OOM_KILL, unit.result());
+    }
+
+    @Test
+    void anOomKillSeenAtTheMainProcessDeathIsNotActedOnAgain() throws Exception {
+        UnitService unit = started(limits("MemoryMax=50M"), Restart.ALWAYS);
+        unitOs.oomKills = 1;
+        os.last().killedBy(Signals.SIGKILL);
+        assertEquals(Result.OOM_KILL, unit.result());
+        UnitState after = unit.state();
+        unit.oomKilled(1);
+        assertEquals(after, unit.state());
+        assertEquals(1, lines.stream().filter(l -> l.equals("a process of the unit was killed by the OOM killer"))
+                .count(), lines.toString());
+    }
 }

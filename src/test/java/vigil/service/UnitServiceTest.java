@@ -129,6 +129,7 @@ class UnitServiceTest {
         assertEquals(UnitState.START, web.state());
         assertEquals(launcher.pid, web.controlPid());
         unitOs.existing.add(4242);
+        unitOs.orphans.add(4242);
         launcher.exit(0);
         assertEquals(UnitState.START, web.state(), "the PID file is not there yet: keep waiting");
         unitOs.pidFiles.put(pidFile, 4242);
@@ -144,12 +145,61 @@ class UnitServiceTest {
     void forkingThatNeverWritesItsPidFileTimesOut() {
         UnitService web = started(unit("/usr/sbin/webd").type(Type.FORKING).pidFile(Path.of("/run/web.pid"))
                 .timeouts(Optional.of(Duration.ofSeconds(2)), Optional.of(Duration.ofSeconds(1)), Optional.empty()));
+        unitOs.liveGroups.add(os.last().pid);
         os.last().exit(0);
         advance(1999);
         assertEquals(UnitState.START, web.state());
         advance(1);
         assertEquals(UnitState.FAILED, web.state());
         assertEquals(Result.TIMEOUT, web.result());
+    }
+
+    @Test
+    void forkingWhoseIgnoredStartFailedLeavingNothingFailsInsteadOfWaitingForItsPidFile() {
+        // postgresql@.service: ExecStart=-pg_ctlcluster ... start, PIDFile=, TimeoutStartSec=0.
+        UnitService web = started(UnitSpec.builder("web.service", SOURCE).type(Type.FORKING)
+                .commands(Phase.START, List.of(cmd("-/usr/bin/pg_ctlcluster start")))
+                .pidFile(Path.of("/run/web.pid"))
+                .timeouts(Optional.empty(), Optional.of(Duration.ofSeconds(1)), Optional.empty()));
+        os.last().exit(1);
+        assertEquals(UnitState.FAILED, web.state(), String.join("\n", lines));
+        assertEquals(Result.PROTOCOL, web.result());
+        assertTrue(lines.contains("the daemon never wrote its PID file /run/web.pid and nothing of it is left: "
+                + "failing"), lines.toString());
+    }
+
+    @Test
+    void forkingWithoutPidFileGuessesTheOneProcessLeftBehindAndStopsIt() {
+        UnitService web = started(unit("/usr/sbin/apache2").type(Type.FORKING));
+        FakeProcess launcher = os.last();
+        unitOs.existing.add(4242);
+        unitOs.orphans.add(4242);
+        launcher.exit(0);
+        assertEquals(UnitState.RUNNING, web.state());
+        assertEquals(4242, web.mainPid());
+        assertTrue(lines.contains("main process is pid 4242 (guessed: the one process the start left behind)"),
+                lines.toString());
+        web.stop();
+        assertEquals(List.of(Signals.SIGTERM, Signals.SIGCONT), unitOs.adopted.get(4242).signals);
+        unitOs.adopted.get(4242).exit(ExitStatus.killed(Signals.SIGTERM));
+        assertEquals(UnitState.DEAD, web.state());
+    }
+
+    @Test
+    void forkingGuessesNothingAmongSeveralOrphansOrWithGuessMainPidOff() {
+        UnitService two = started(unit("/usr/sbin/webd").type(Type.FORKING));
+        unitOs.existing.addAll(List.of(4242, 4243));
+        unitOs.orphans.addAll(List.of(4242, 4243));
+        unitOs.liveGroups.add(os.last().pid);
+        os.last().exit(0);
+        assertEquals(0, two.mainPid());
+        UnitService off = started(UnitSpec.builder("off.service", SOURCE).type(Type.FORKING).guessMainPid(false)
+                .commands(Phase.START, List.of(cmd("/usr/sbin/offd"))));
+        unitOs.orphans.remove(Integer.valueOf(4243));
+        unitOs.liveGroups.add(os.last().pid);
+        os.last().exit(0);
+        assertEquals(UnitState.RUNNING, off.state());
+        assertEquals(0, off.mainPid());
     }
 
     @Test

@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.PriorityQueue;
 
 /** A clock that moves only when a test advances it, running due timers in deadline order. */
-final class VirtualClock implements Clock {
+public final class VirtualClock implements Clock {
     private long now = 1_000_000_000L;
     private long sequence;
     private final PriorityQueue<Scheduled> queue = new PriorityQueue<>();
@@ -44,7 +44,7 @@ final class VirtualClock implements Clock {
     }
 
     /** Moves time forward, running every timer that falls due on the way, each at its own deadline. */
-    void advance(Duration by) {
+    public void advance(Duration by) {
         long target = now + by.toNanos();
         while (!queue.isEmpty() && queue.peek().deadline <= target) {
             Scheduled next = queue.poll();
@@ -56,7 +56,7 @@ final class VirtualClock implements Clock {
     }
 
     /** Timers not yet fired nor cancelled. */
-    long pendingTimers() {
+    public long pendingTimers() {
         return queue.stream().filter(s -> !s.cancelled).count();
     }
 }

@@ -108,6 +108,74 @@ class FdStoreIT {
                 () -> fds(daemon.pid()) == baseline);
     }
 
+    /**
+     * A python service: without a stored connection it accepts one, stores it three times (twice as sent, once as a
+     * dup) and a pipe, then a second pipe that FileDescriptorStoreMax=2 refuses, and says "first". With one, it
+     * says "again FDS NAMES", and on "drop" removes it from the store (FDSTOREREMOVE=1), says "dropped" and closes
+     * its own copy.
+     */
+    private Path dedupingService() throws IOException {
+        Path script = sandbox.resolve("dedup.py");
+        Files.writeString(script, """
+                import os, signal, socket
+                n = int(os.environ["LISTEN_FDS"])
+                names = os.environ["LISTEN_FDNAMES"].split(":")
+                notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                notify.connect(os.environ["NOTIFY_SOCKET"])
+                kept = [socket.socket(fileno=3 + i) for i in range(n) if names[i] == "conn"]
+                if kept:
+                    c = kept[0]
+                    c.sendall(f"again {n} {':'.join(names)}\\n".encode())
+                    if c.makefile().readline().strip() == "drop":
+                        notify.send(b"FDSTOREREMOVE=1\\nFDNAME=conn")
+                        c.sendall(b"dropped\\n")
+                        c.close()
+                else:
+                    c, _ = socket.socket(fileno=3).accept()
+                    for fd in (c.fileno(), c.fileno(), os.dup(c.fileno())):
+                        socket.send_fds(notify, [b"FDSTORE=1\\nFDNAME=conn"], [fd])
+                    for name in ("extra", "refused"):
+                        r, w = os.pipe()
+                        socket.send_fds(notify, [b"FDSTORE=1\\nFDNAME=" + name.encode()], [r])
+                    c.sendall(b"first\\n")
+                while True:
+                    signal.pause()
+                """);
+        return script;
+    }
+
+    @Test
+    void theSameConnectionStoredThriceIsKeptOncePreservedAcrossAStopAndRemovedByName() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Path units = Files.createDirectories(sandbox.resolve("units"));
+        Files.writeString(units.resolve("dedup.socket"), "[Socket]\nListenStream=127.0.0.1:" + port + "\n");
+        Files.writeString(units.resolve("dedup.service"), "[Service]\nFileDescriptorStoreMax=2\n"
+                + "FileDescriptorStorePreserve=yes\nExecStart=/usr/bin/python3 " + dedupingService() + "\n");
+        daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--units", units.toString());
+        daemon.awaitLine("dedup.socket: listening", WAIT);
+        try (Socket client = new Socket("127.0.0.1", port);
+             RawControl control = new RawControl(sandbox.resolve("run/control"))) {
+            client.setSoTimeout(20_000);
+            var in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("first", in.readLine());
+            daemon.awaitLine("dedup.service: FDSTORE=1 from pid \\d+: 1 fd\\(s\\) not stored: "
+                    + "FileDescriptorStoreMax=2 reached", WAIT);
+            // A stop, not a restart: FileDescriptorStorePreserve=yes keeps the store till the unit goes.
+            for (String cmd : new String[] {"stop", "start"}) {
+                Map<String, Object> reply = control.call("{\"v\":1,\"cmd\":\"" + cmd + "\",\"name\":"
+                        + "\"dedup.service\",\"wait\":true,\"timeout\":20}");
+                assertEquals(Boolean.TRUE, reply.get("ok"), reply.toString());
+            }
+            assertEquals("again 3 dedup.socket:conn:extra", in.readLine(), "the connection once, and the pipe");
+            client.getOutputStream().write("drop\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals("dropped", in.readLine());
+            assertEquals(-1, client.getInputStream().read(), "the store closed its copy on FDSTOREREMOVE=1");
+        }
+    }
+
     private static long fds(long pid) {
         try (var list = Files.list(Path.of("/proc/" + pid + "/fd"))) {
             return list.count();

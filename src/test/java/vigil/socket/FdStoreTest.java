@@ -70,6 +70,27 @@ class FdStoreTest {
     }
 
     @Test
+    void theSameOpenFileStoredTwiceIsKeptOnceAndItsCopyClosedButAPipesTwoEndsAreTwo() throws Exception {
+        int a = pipeEnd();
+        int pidfd = vigil.os.Children.pidfdOpen((int) ProcessHandle.current().pid());
+        int copy;
+        try {
+            copy = vigil.os.Children.pidfdGetfd(pidfd, a);
+        } finally {
+            Fds.close(pidfd);
+        }
+        opened.add(copy);
+        int[] p = Fds.pipe(0);
+        opened.add(p[0]);
+        opened.add(p[1]);
+        assertEquals("", store.store("a.service", max(5), List.of(a), "conn"));
+        assertEquals("", store.store("a.service", max(5), List.of(copy, p[0], p[1]), "again"));
+        assertFalse(open(copy), "the copy is closed");
+        assertEquals(List.of(new FdStore.Stored(a, "conn"), new FdStore.Stored(p[0], "again"),
+                new FdStore.Stored(p[1], "again")), store.of("a.service"));
+    }
+
+    @Test
     void preserveSaysWhichStopsReleaseTheStore() throws Exception {
         int a = pipeEnd();
         store.store("a.service", max(5), List.of(a), null);

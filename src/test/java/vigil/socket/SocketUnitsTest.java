@@ -10,6 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -81,12 +85,47 @@ class SocketUnitsTest {
         public void changed(String socketUnit) {}
     }
 
+    /**
+     * The socket units' Exec*= lists, run by nothing: each records when it ran (with whether the socket took
+     * connections then) and ends on the loop's next turn, failing if a test said so.
+     */
+    private final class FakeCommands implements SocketUnits.Commands {
+        final List<String> ran = new CopyOnWriteArrayList<>();
+        final Map<SocketSection.ExecKind, String> failing = new ConcurrentHashMap<>();
+
+        @Override
+        public SocketUnits.Run run(String unit, SocketSection section, SocketSection.ExecKind kind,
+                                   Consumer<Optional<String>> ended) {
+            ran.add(kind.directive() + (accepts(dir.resolve("web.sock")) ? " bound" : " unbound"));
+            loop.execute(() -> ended.accept(Optional.ofNullable(failing.get(kind))));
+            return new SocketUnits.Run() {
+                @Override
+                public void stop() {}
+
+                @Override
+                public boolean running() {
+                    return true;
+                }
+            };
+        }
+    }
+
+    private final FakeCommands commands = new FakeCommands();
+
+    private static boolean accepts(Path path) {
+        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     @BeforeEach
     void startLoop() throws Exception {
         loop = EventLoop.create();
         loop.setErrorReporter(loopFailure::set);
-        units = new SocketUnits(loop, services, Accounts.system(), (unit, text) -> said.add(unit + ": " + text),
-                now::get);
+        units = new SocketUnits(loop, services, commands, Accounts.system(),
+                (unit, text) -> said.add(unit + ": " + text), now::get);
         loopThread = Thread.ofPlatform().name("socket-units").start(loop::run);
     }
 
@@ -122,6 +161,11 @@ class SocketUnitsTest {
     }
 
     private Path socketUnit(String extra) throws Exception {
+        return socketUnit(extra, Activity.ACTIVE);
+    }
+
+    /** Loads and starts web.socket with {@code extra} lines; waits until its activity is {@code expected}. */
+    private Path socketUnit(String extra, Activity expected) throws Exception {
         Path path = dir.resolve("web.sock");
         Path units = Files.createDirectories(dir.resolve("units"));
         Files.writeString(units.resolve("web.socket"), "[Socket]\nListenStream=" + path + "\n" + extra);
@@ -132,8 +176,53 @@ class SocketUnitsTest {
             this.units.start("web.socket");
             return null;
         });
-        assertEquals(Activity.ACTIVE, onLoop(() -> this.units.activity("web.socket")), said.toString());
+        awaitActivity(expected);
         return path;
+    }
+
+    private void awaitActivity(Activity expected) {
+        Await.until("web.socket " + expected + " (said: " + said + ")", WAIT, () -> {
+            try {
+                return onLoop(() -> units.activity("web.socket")) == expected;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+    }
+
+    private static final String ALL_FOUR = "ExecStartPre=/bin/true\nExecStartPost=/bin/true\n"
+            + "ExecStopPre=/bin/true\nExecStopPost=/bin/true\n";
+
+    @Test
+    void theExecListsRunAroundTheBindAndTheCloseInSystemdsOrder() throws Exception {
+        socketUnit(ALL_FOUR);
+        assertEquals(List.of("ExecStartPre unbound", "ExecStartPost bound"), commands.ran);
+        onLoop(() -> {
+            units.stop("web.socket");
+            return null;
+        });
+        awaitActivity(Activity.INACTIVE);
+        assertEquals(List.of("ExecStartPre unbound", "ExecStartPost bound", "ExecStopPre bound",
+                "ExecStopPost unbound"), commands.ran);
+    }
+
+    @Test
+    void aFailedExecStartPreLeavesTheUnitFailedWithNothingBound() throws Exception {
+        commands.failing.put(SocketSection.ExecKind.START_PRE, "ExecStartPre=/bin/false failed: exited 1");
+        socketUnit(ALL_FOUR, Activity.FAILED);
+        assertEquals(List.of("ExecStartPre unbound"), commands.ran, "no bind, no stop commands");
+        assertTrue(said.contains("web.socket: failed: ExecStartPre=/bin/false failed: exited 1"), said.toString());
+        assertTrue(onLoop(() -> units.rows()).getFirst().state().contains("ExecStartPre=/bin/false failed"));
+    }
+
+    @Test
+    void aFailedExecStartPostRunsTheStopAndLeavesTheUnitFailedAndClosed() throws Exception {
+        commands.failing.put(SocketSection.ExecKind.START_POST, "ExecStartPost=/bin/false failed: exited 1");
+        Path path = socketUnit(ALL_FOUR, Activity.FAILED);
+        assertEquals(List.of("ExecStartPre unbound", "ExecStartPost bound", "ExecStopPre bound",
+                "ExecStopPost unbound"), commands.ran);
+        assertTrue(said.contains("web.socket: failed: ExecStartPost=/bin/false failed: exited 1"), said.toString());
+        assertTrue(!accepts(path), "closed");
     }
 
     /** A client whose connection waits in the backlog: nothing accepts it in these tests. */
@@ -197,6 +286,43 @@ class SocketUnitsTest {
         settle();
         assertEquals(3, services.activated.size(), "no busy loop once failed");
         assertTrue(onLoop(() -> units.rows()).getFirst().state().startsWith("failed"));
+    }
+
+    @Test
+    void aDatagramForADownServiceActivatesItAndOneNoServiceReadsCannotMakeTheSocketSpin() throws Exception {
+        int port;
+        try (var probe = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        Path unitDir = Files.createDirectories(dir.resolve("units"));
+        Files.writeString(unitDir.resolve("web.socket"), "[Socket]\nListenDatagram=127.0.0.1:" + port
+                + "\nTriggerLimitIntervalSec=10s\nTriggerLimitBurst=4\n");
+        SocketSection section = ((UnitResult.Loaded) UnitLoader.scan(List.of(unitDir), Host.current())
+                .load("web.socket")).unit().socket().orElseThrow();
+        onLoop(() -> {
+            units.put("web.socket", section);
+            units.start("web.socket");
+            return null;
+        });
+        awaitActivity(Activity.ACTIVE);
+        try (var client = new java.net.DatagramSocket()) {
+            byte[] ping = "ping".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            client.send(new java.net.DatagramPacket(ping, ping.length,
+                    new java.net.InetSocketAddress("127.0.0.1", port)));
+        }
+        Await.until("an activation by the datagram", WAIT, () -> services.activated.size() == 1);
+        settle();
+        assertEquals(1, services.activated.size(), "the datagram waits for the service, which runs");
+        // The service dies at every start without reading it: each death activates it again, up to the limit.
+        services.diesAtOnce.set(true);
+        services.down.set(true);
+        onLoop(() -> {
+            units.serviceChanged("web.service", true);
+            return null;
+        });
+        awaitActivity(Activity.FAILED);
+        settle();
+        assertEquals(4, services.activated.size(), "the burst, then nothing: no busy loop on the unread datagram");
     }
 
     @Test

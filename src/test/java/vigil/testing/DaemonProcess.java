@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -68,6 +69,12 @@ public final class DaemonProcess implements AutoCloseable {
 
     private static DaemonProcess start(Path sandbox, Map<String, String> env, List<String> command)
             throws IOException {
+        // JUnit makes the sandbox 0700. A root daemon whose control socket's directory others may not walk to puts
+        // its services' notify sockets in /run/vigil (for units that drop root): searchable, not listable, they
+        // stay beside the control socket, in the sandbox.
+        if (Files.getPosixFilePermissions(sandbox).equals(PosixFilePermissions.fromString("rwx------"))) {
+            Files.setPosixFilePermissions(sandbox, PosixFilePermissions.fromString("rwx--x--x"));
+        }
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectInput(ProcessBuilder.Redirect.PIPE);
         // The control socket, runtime state and logs stay in the sandbox, not in /run/vigil and /var/log/vigil,

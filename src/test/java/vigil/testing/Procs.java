@@ -32,6 +32,11 @@ public final class Procs {
         return stat(pid).map(f -> !f[0].equals("Z") && !f[0].equals("X")).orElse(false);
     }
 
+    /** Stopped by a signal (SIGSTOP): state T. */
+    public static boolean stopped(long pid) {
+        return stat(pid).map(f -> f[0].equals("T")).orElse(false);
+    }
+
     public static boolean zombie(long pid) {
         return stat(pid).map(f -> f[0].equals("Z")).orElse(false);
     }

@@ -1,6 +1,7 @@
 package vigil.unit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,6 +43,51 @@ class UnitMapperTest {
         UnitResult r = UnitLoader.scan(List.of(units), TestHosts.system()).load("web.service");
         Unit unit = assertInstanceOf(UnitResult.Loaded.class, r, () -> "got " + r).unit();
         return UnitMapper.map(unit, TestHosts.system(), accounts(), Map.of("TERM", "xterm", "SECRET", "s"));
+    }
+
+    private ExecOptions.CapabilitySets capabilities(String lines) throws Exception {
+        UnitSpec spec = map("[Service]\nExecStart=/usr/sbin/webd\n" + lines).spec();
+        return spec.commands(UnitSpec.Phase.START).getFirst().command().options().capabilities();
+    }
+
+    @Test
+    void capabilityLinesMergeAsInSystemd() throws Exception {
+        long chown = 1, kill = 1 << 5, netBind = 1 << 10, sysAdmin = 1L << 21;
+        assertEquals(ExecOptions.CapabilitySets.NONE, capabilities(""));
+        // A first line replaces the full set; later ones add, or with ~ take away.
+        assertEquals(chown | netBind, capabilities("""
+                CapabilityBoundingSet=CAP_NET_BIND_SERVICE cap_chown kill
+                CapabilityBoundingSet=~CAP_KILL
+                """).boundingSet());
+        assertEquals(~(sysAdmin | kill), capabilities("CapabilityBoundingSet=~CAP_SYS_ADMIN CAP_KILL\n").boundingSet());
+        assertEquals(0, capabilities("CapabilityBoundingSet=CAP_SYS_ADMIN\nCapabilityBoundingSet=\n").boundingSet());
+        assertEquals(-1L, capabilities("CapabilityBoundingSet=CAP_SYS_ADMIN\nCapabilityBoundingSet=~\n")
+                .boundingSet());
+        assertEquals(netBind | kill, capabilities("""
+                AmbientCapabilities=CAP_NET_BIND_SERVICE
+                AmbientCapabilities=5 CAP_NOT_YET_INVENTED
+                """).ambient());
+        assertEquals(1 | 2 | 16, capabilities("SecureBits=noroot noroot-locked\nSecureBits=keep-caps\n").secureBits());
+        assertEquals(0, capabilities("SecureBits=noroot\nSecureBits=\n").secureBits());
+    }
+
+    @Test
+    void xVigilCriticalMarksTheServiceAndADropInsEmptyValueResetsIt() throws Exception {
+        assertTrue(map("[Service]\nExecStart=/usr/sbin/webd\nX-Vigil-Critical=yes\n").spec().critical());
+        assertFalse(map("[Service]\nExecStart=/usr/sbin/webd\nX-Vigil-Critical=yes\nX-Vigil-Critical=\n").spec()
+                .critical());
+        assertFalse(map("[Service]\nExecStart=/usr/sbin/webd\n").spec().critical());
+    }
+
+    @Test
+    void aBadXVigilCriticalIsAnErrorThatNamesTheLine() throws Exception {
+        Path units = Files.createDirectories(dir.resolve("units"));
+        Files.writeString(units.resolve("web.service"), "[Service]\nExecStart=/usr/sbin/webd\nX-Vigil-Critical=mostly\n");
+        UnitResult r = UnitLoader.scan(List.of(units), TestHosts.system()).load("web.service");
+        UnitResult.Failed failed = assertInstanceOf(UnitResult.Failed.class, r);
+        assertTrue(failed.diagnostics().stream().anyMatch(d -> d.isError() && d.format().contains("X-Vigil-Critical")
+                && d.format().contains("'mostly' is not a boolean") && d.format().contains(":3")),
+                failed.diagnostics().toString());
     }
 
     @Test
