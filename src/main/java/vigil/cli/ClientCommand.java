@@ -25,6 +25,10 @@ abstract class ClientCommand implements Callable<Integer> {
                     + "and $XDG_RUNTIME_DIR/vigil/control for others)")
     Path control;
 
+    /** This command's place in the command line, for the options given before it; null on the fast path. */
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec commandSpec;
+
     final PrintStream out = System.out;
     final PrintStream err = System.err;
 
@@ -68,6 +72,8 @@ abstract class ClientCommand implements Callable<Integer> {
 
     private Path socket() {
         if (control != null) return control;
+        Path global = RootCommand.globalControl(commandSpec);
+        if (global != null) return global;
         return ControlPaths.socket(System.getenv()).orElse(null);
     }
 

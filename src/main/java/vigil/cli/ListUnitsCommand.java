@@ -35,13 +35,20 @@ final class ListUnitsCommand extends ClientCommand {
     int run(ControlClient client) throws IOException, Failed {
         List<String> wanted = new ArrayList<>(states);
         if (failed) wanted.add("failed");
-        format(UnitEntries.fetch(client, List.of()), all, types, wanted, !noLegend).forEach(out::println);
+        format(UnitEntries.fetch(client, List.of()), all, types, wanted, !noLegend,
+                Colours.forOutput(System.getenv())).forEach(out::println);
         return OK;
     }
 
     /** The lines systemctl would print for these entries and filters. */
     static List<String> format(List<Map<String, Object>> units, boolean all, List<String> types, List<String> states,
                                boolean legend) {
+        return format(units, all, types, states, legend, Colours.NONE);
+    }
+
+    /** As systemctl on a terminal, a failed or broken unit's line is red. */
+    static List<String> format(List<Map<String, Object>> units, boolean all, List<String> types, List<String> states,
+                               boolean legend, Colours colours) {
         List<Map<String, Object>> shown = new ArrayList<>();
         for (Map<String, Object> u : units) if (shows(u, all, types, states)) shown.add(u);
         // systemctl's unit_info_compare: by type, then by name.
@@ -53,12 +60,13 @@ final class ListUnitsCommand extends ClientCommand {
         for (Map<String, Object> u : shown) {
             String name = UnitEntries.text(u, "name");
             String description = UnitEntries.text(u, "description");
-            boolean bad = !UnitEntries.text(u, "load").equals("loaded") || UnitEntries.text(u, "active").equals("failed");
-            rows.add(row(jobs, (bad ? "\u25cf " : "  ") + name, UnitEntries.text(u, "load"),
+            rows.add(row(jobs, (bad(u) ? "\u25cf " : "  ") + name, UnitEntries.text(u, "load"),
                     UnitEntries.text(u, "active"), UnitEntries.text(u, "sub"), UnitEntries.text(u, "job"),
                     description.isEmpty() ? name : description));
         }
         List<String> out = new ArrayList<>(UnitEntries.table(rows, false));
+        int first = legend ? 1 : 0;
+        for (int i = 0; i < shown.size(); i++) if (bad(shown.get(i))) out.set(first + i, colours.failed(out.get(first + i)));
         if (!legend) return out;
         out.add("");
         out.add("LOAD   = Reflects whether the unit definition was properly loaded.");
@@ -68,6 +76,10 @@ final class ListUnitsCommand extends ClientCommand {
         out.add(shown.size() + " loaded units listed." + (all || !states.isEmpty() ? ""
                 : " Pass --all to see loaded but inactive units, too."));
         return out;
+    }
+
+    private static boolean bad(Map<String, Object> u) {
+        return !UnitEntries.text(u, "load").equals("loaded") || UnitEntries.text(u, "active").equals("failed");
     }
 
     private static List<String> row(boolean jobs, String unit, String load, String active, String sub, String job,

@@ -20,6 +20,7 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
@@ -59,8 +60,13 @@ final class LogsCommand implements Callable<Integer> {
 
     @Option(names = "--since", paramLabel = "TIME", converter = SinceConverter.class,
             description = {"only lines stamped at TIME or later: 2026-11-21T13:00:00Z, 2026-11-21 13:00 (local),",
-                    "2026-11-21, a TAI64N label @4000…, or an age: 30s, 10m, 2h, 3d"})
+                    "2026-11-21, a TAI64N label @4000…, an age: 30s, 10m, 2h, 3d, '2 hours ago' (journalctl's),",
+                    "now, today, yesterday"})
     Long since;
+
+    @Option(names = "--until", paramLabel = "TIME", converter = SinceConverter.class,
+            description = "only lines stamped at TIME or earlier (the forms of --since)")
+    Long until;
 
     @Option(names = "--log-dir", paramLabel = "DIR",
             description = {"where log directories are (default: where the running daemon logs, else /var/log/vigil",
@@ -77,6 +83,9 @@ final class LogsCommand implements Callable<Integer> {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** How the lines are written out: as they are, or in journalctl's -o forms (see JournalctlCommand). */
+    UnaryOperator<OutputStream> format = UnaryOperator.identity();
 
     @Override
     public Integer call() {
@@ -96,6 +105,8 @@ final class LogsCommand implements Callable<Integer> {
             return rotate(dir);
         }
         OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024);
+        if (until != null) out = new UntilFilter(out, until);
+        out = format.apply(out);
         LogQuery query = new LogQuery(lines == null ? -1 : lines, since == null ? Long.MIN_VALUE : since);
         try {
             if (follow) {
@@ -186,7 +197,8 @@ final class LogsCommand implements Callable<Integer> {
 
     /** The daemon's control socket, or null if there is none to talk to. */
     private ControlClient connect() {
-        Path socket = control != null ? control : ControlPaths.socket(System.getenv()).orElse(null);
+        Path given = control != null ? control : RootCommand.globalControl(spec);
+        Path socket = given != null ? given : ControlPaths.socket(System.getenv()).orElse(null);
         if (socket == null) return null;
         try {
             return ControlClient.connect(socket);
@@ -223,6 +235,9 @@ final class LogsCommand implements Callable<Integer> {
     /** TIME for --since, as nanoseconds since the epoch. */
     static final class SinceConverter implements CommandLine.ITypeConverter<Long> {
         private static final Pattern AGE = Pattern.compile("-?(\\d+)([smhd])");
+        /** journalctl's relative times: "2 hours ago", "30 min ago", "1 day ago". */
+        private static final Pattern AGO = Pattern.compile(
+                "(\\d+)\\s*(secs?|seconds?|mins?|minutes?|hours?|h|days?|d|weeks?)\\s+ago");
 
         @Override
         public Long convert(String text) {
@@ -230,6 +245,29 @@ final class LogsCommand implements Callable<Integer> {
         }
 
         static long parse(String text, Instant now, ZoneId zone) {
+            switch (text) {
+                case "now" -> { return nanos(now); }
+                case "today" -> { return nanos(LocalDate.ofInstant(now, zone).atStartOfDay(zone).toInstant()); }
+                case "yesterday" -> {
+                    return nanos(LocalDate.ofInstant(now, zone).minusDays(1).atStartOfDay(zone).toInstant());
+                }
+                case "tomorrow" -> {
+                    return nanos(LocalDate.ofInstant(now, zone).plusDays(1).atStartOfDay(zone).toInstant());
+                }
+                default -> { }
+            }
+            Matcher relative = AGO.matcher(text.trim());
+            if (relative.matches()) {
+                long amount = Long.parseLong(relative.group(1));
+                Duration d = switch (relative.group(2).replaceAll("s$", "")) {
+                    case "sec", "second" -> Duration.ofSeconds(amount);
+                    case "min", "minute" -> Duration.ofMinutes(amount);
+                    case "hour", "h" -> Duration.ofHours(amount);
+                    case "day", "d" -> Duration.ofDays(amount);
+                    default -> Duration.ofDays(7 * amount);
+                };
+                return nanos(now.minus(d));
+            }
             Matcher age = AGE.matcher(text);
             if (age.matches()) {
                 long amount = Long.parseLong(age.group(1));

@@ -25,7 +25,8 @@ final class RootCommand implements Runnable {
             "rescan",
             "daemon-reload", "daemon-reexec", "shutdown", "events", "logs", "verify", "cat", "demo", "version",
             "list-units", "list-dependencies", "list-jobs", "list-sockets", "show", "is-active", "is-failed",
-            "is-enabled", "enable", "disable");
+            "is-enabled", "enable", "disable", "mask", "unmask", "list-unit-files", "systemctl", "journalctl",
+            "help");
 
     /** A new command object; a switch rather than method references, whose first use costs start-up time. */
     private static Object command(String name) {
@@ -69,12 +70,37 @@ final class RootCommand implements Runnable {
             case "is-enabled" -> new IsEnabledCommand();
             case "enable" -> new EnableCommand();
             case "disable" -> new DisableCommand();
+            case "mask" -> new MaskCommands.Mask();
+            case "unmask" -> new MaskCommands.Unmask();
+            case "list-unit-files" -> new ListUnitFilesCommand();
+            case "systemctl" -> new SystemctlCommand();
+            case "journalctl" -> new JournalctlCommand();
+            case "help" -> new CommandLine.HelpCommand();
             default -> throw new IllegalArgumentException("no command " + name);
         };
     }
 
+    /** Every subcommand's name. */
+    static List<String> commandNames() {
+        return COMMANDS;
+    }
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /**
+     * The control socket, given before the subcommand ({@code vigil --control PATH status}); a subcommand's own
+     * {@code --control} wins. Not an inherited option: the daemon's and init's --control (where to listen) are
+     * options of their own.
+     */
+    @CommandLine.Option(names = "--control", paramLabel = "PATH",
+            description = "the daemon's control socket, for every command that talks to it (default: "
+                    + "$VIGIL_CONTROL, else /run/vigil/control for root and $XDG_RUNTIME_DIR/vigil/control for "
+                    + "others)")
+    java.nio.file.Path control;
+
+    /** The global options, each with whether it takes a value: what comes before the subcommand's name. */
+    private static final java.util.Map<String, Boolean> GLOBAL_OPTIONS = java.util.Map.of("--control", true);
 
     /** Parses and runs the arguments; returns the exit code. */
     static int execute(String[] args) {
@@ -87,13 +113,48 @@ final class RootCommand implements Runnable {
      */
     static CommandLine commandLine(String[] args) {
         CommandLine line = new CommandLine(new RootCommand());
-        String first = args.length > 0 && !args[0].startsWith("-") ? args[0] : null;
-        if (first != null && COMMANDS.contains(first)) {
+        String first = subcommand(args);
+        // help names other commands: it needs them all, as does a line whose subcommand is unclear.
+        if (first != null && COMMANDS.contains(first) && !first.equals("help")) {
             line.addSubcommand(first, command(first));
         } else {
             for (String name : COMMANDS) line.addSubcommand(name, command(name));
         }
+        line.getSubcommands().values().forEach(RootCommand::addHelpOption);
+        // The personalities parse systemctl's and journalctl's options themselves.
+        for (String personality : List.of("systemctl", "journalctl")) {
+            CommandLine sub = line.getSubcommands().get(personality);
+            if (sub != null) sub.setUnmatchedOptionsArePositionalParams(true);
+        }
         return line;
+    }
+
+    /** The subcommand's name: the first argument after the global options; null if there is none. */
+    private static String subcommand(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("-")) return a;
+            if (GLOBAL_OPTIONS.getOrDefault(a, false)) {
+                i++;
+            } else if (!GLOBAL_OPTIONS.containsKey(a.contains("=") ? a.substring(0, a.indexOf('=')) : a)) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** -h and --help on every subcommand, asked for here rather than on each of forty classes. */
+    private static void addHelpOption(CommandLine sub) {
+        CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+        if (spec.userObject() instanceof CommandLine.HelpCommand || spec.findOption("--help") != null) return;
+        var names = spec.findOption("-h") == null ? new String[] {"-h", "--help"} : new String[] {"--help"};
+        spec.addOption(CommandLine.Model.OptionSpec.builder(names).usageHelp(true)
+                .description("Show this help and exit.").build());
+    }
+
+    /** The control socket the command line named before the subcommand, if any. */
+    static java.nio.file.Path globalControl(CommandLine.Model.CommandSpec spec) {
+        return spec != null && spec.root().userObject() instanceof RootCommand root ? root.control : null;
     }
 
     @Override

@@ -91,15 +91,32 @@ final class StatusCommand extends ClientCommand {
         List<Map<String, Object>> services = (List<Map<String, Object>>) reply.get("services");
         if (json) {
             out.println(Json.write(services));
-        } else if (names.size() == 1) {
+            return exitCode(services);
+        }
+        Colours colours = Colours.forOutput(System.getenv());
+        if (names.size() == 1) {
             Map<String, Object> s = services.getFirst();
-            out.print(StatusText.detail(s));
+            out.print(StatusText.detail(s, colours));
             if (Boolean.TRUE.equals(s.get("unit")) && s.get("log") instanceof String dir) printLastLines(Path.of(dir));
         } else {
-            StringBuilder table = new StringBuilder(StatusText.HEADER).append('\n');
-            for (Map<String, Object> s : services) table.append(StatusText.row(s)).append('\n');
+            List<Map<String, Object>> shown = new ArrayList<>(services);
+            if (reply.get("refused") instanceof List<?> refused) {
+                for (Object r : refused) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> entry = (Map<String, Object>) r;
+                    shown.add(entry);
+                }
+            }
+            StringBuilder table = new StringBuilder();
+            if (names.isEmpty()) table.append(StatusText.summary(shown)).append('\n');
+            table.append(StatusText.HEADER).append('\n');
+            for (Map<String, Object> s : shown) table.append(StatusText.row(s, colours)).append('\n');
             out.print(table);
         }
+        return exitCode(services);
+    }
+
+    private int exitCode(List<Map<String, Object>> services) {
         if (names.isEmpty()) return OK;
         for (Map<String, Object> s : services) {
             if (!StatusText.running(s)) return NOT_RUNNING;

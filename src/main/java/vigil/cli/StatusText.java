@@ -13,15 +13,34 @@ final class StatusText {
     static final String HEADER = row("NAME", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT");
 
     static String row(Map<String, Object> s) {
-        return row(String.valueOf(s.get("name")), state(s), pid(s), uptime(s), String.valueOf(s.get("restarts")),
-                lastExit(s));
+        return row(s, Colours.NONE);
+    }
+
+    /**
+     * One service's line: a crash loop shows as such in STATE; the last column has the last exit and, when there
+     * is one, the last error in words (or why it was refused).
+     */
+    static String row(Map<String, Object> s, Colours colours) {
+        if (refused(s)) return row(String.valueOf(s.get("name")), "refused", "-", "-", "-", String.valueOf(s.get("reason")), colours);
+        String restarts = String.valueOf(s.get("restarts"));
+        if (number(s, "recent_restarts") > 0) restarts += " (" + s.get("recent_restarts") + "/min)";
+        String last = lastExit(s);
+        if (s.get("last_error") instanceof String error) last = last.equals("-") ? error : last + "; " + error;
+        return row(String.valueOf(s.get("name")), shownState(s), pid(s), uptime(s), restarts, last, colours);
+    }
+
+    private static String row(String name, String state, String pid, String uptime, String restarts, String last) {
+        return row(name, state, pid, uptime, restarts, last, Colours.NONE);
     }
 
     /** Padded by hand: String.format's parser costs start-up time the rest of the command does not. */
-    private static String row(String name, String state, String pid, String uptime, String restarts, String last) {
+    private static String row(String name, String state, String pid, String uptime, String restarts, String last,
+                              Colours colours) {
         StringBuilder b = new StringBuilder(96);
         left(b, name, 24).append(' ');
-        left(b, state, 10).append(' ');
+        b.append(colours.state(state, state));
+        for (int i = state.length(); i < 10; i++) b.append(' ');
+        b.append(' ');
         right(b, pid, 8).append(' ');
         right(b, uptime, 9).append(' ');
         right(b, restarts, 8).append("  ");
@@ -39,11 +58,49 @@ final class StatusText {
         return b.append(text);
     }
 
-    /** Everything about one service, the first line like sv's; a unit's like systemctl status. */
+    /**
+     * The line above the table: how many run, failed (a failed unit, a service wanted up that does not run),
+     * are refused, and loop.
+     */
+    static String summary(List<Map<String, Object>> entries) {
+        int running = 0, failed = 0, refused = 0, looping = 0;
+        for (Map<String, Object> s : entries) {
+            if (refused(s)) refused++;
+            else if (running(s)) running++;
+            else if (failed(s)) failed++;
+            if (Boolean.TRUE.equals(s.get("crash_loop"))) looping++;
+        }
+        return running + " running, " + failed + " failed, " + refused + " refused"
+                + (looping > 0 ? ", " + looping + " in a crash loop" : "");
+    }
+
+    private static boolean failed(Map<String, Object> s) {
+        if (Boolean.TRUE.equals(s.get("unit"))) return state(s).equals("failed");
+        return "up".equals(s.get("want")) && number(s, "pid") == 0;
+    }
+
+    static boolean refused(Map<String, Object> s) {
+        return Boolean.TRUE.equals(s.get("refused"));
+    }
+
+    /** The state, or {@code crash-loop} for one that restarted too often in the last minute. */
+    private static String shownState(Map<String, Object> s) {
+        return Boolean.TRUE.equals(s.get("crash_loop")) ? "crash-loop" : state(s);
+    }
+
     static String detail(Map<String, Object> s) {
-        if (Boolean.TRUE.equals(s.get("unit"))) return unitDetail(s);
+        return detail(s, Colours.NONE);
+    }
+
+    /** Everything about one service, the first line like sv's; a unit's like systemctl status. */
+    static String detail(Map<String, Object> s, Colours colours) {
+        if (refused(s)) {
+            return s.get("name") + ": " + colours.state("refused", "refused") + "\n  reason:    " + s.get("reason")
+                    + "\n";
+        }
+        if (Boolean.TRUE.equals(s.get("unit"))) return unitDetail(s, colours);
         StringBuilder b = new StringBuilder();
-        b.append(s.get("name")).append(": ").append(state(s));
+        b.append(s.get("name")).append(": ").append(colours.state(shownState(s), shownState(s)));
         if (number(s, "pid") != 0) b.append(" (pid ").append(s.get("pid")).append(")");
         if (s.get("elapsed_ms") != null) b.append(" for ").append(duration(number(s, "elapsed_ms")));
         if (s.get("restart_in_ms") != null) {
@@ -53,8 +110,9 @@ final class StatusText {
         if (Boolean.TRUE.equals(s.get("got_term"))) b.append(", got TERM");
         b.append('\n');
         line(b, "wanted", s.get("want"));
-        line(b, "restarts", s.get("restarts"));
+        line(b, "restarts", restarts(s));
         line(b, "last exit", lastExit(s));
+        lastError(b, "last error", s);
         line(b, "runs as", "uid " + s.get("uid"));
         if (Boolean.TRUE.equals(s.get("transient"))) line(b, "transient", "yes (added over the control socket)");
         if (Boolean.TRUE.equals(s.get("critical"))) line(b, "critical", CRITICAL);
@@ -99,20 +157,37 @@ final class StatusText {
         }
     }
 
-    private static String unitDetail(Map<String, Object> s) {
+    /** The restarts, and how many were in the last minute. */
+    private static String restarts(Map<String, Object> s) {
+        long recent = number(s, "recent_restarts");
+        if (recent == 0) return String.valueOf(s.get("restarts"));
+        return s.get("restarts") + " (" + recent + " in the last minute"
+                + (Boolean.TRUE.equals(s.get("crash_loop")) ? ": a crash loop)" : ")");
+    }
+
+    private static void lastError(StringBuilder b, String label, Map<String, Object> s) {
+        if (!(s.get("last_error") instanceof String error)) return;
+        String ago = s.get("last_error_ms") instanceof Number at
+                ? " (" + duration(Math.max(0, System.currentTimeMillis() - at.longValue())) + " ago)" : "";
+        line(b, label, error + ago);
+    }
+
+    private static String unitDetail(Map<String, Object> s, Colours colours) {
         StringBuilder b = new StringBuilder();
         b.append(s.get("name")).append('\n');
         line(b, "Loaded", "from " + s.get("loaded_from") + " (Type=" + s.get("type") + ")");
         if (Boolean.TRUE.equals(s.get("critical"))) line(b, "Critical", CRITICAL);
         String since = s.get("elapsed_ms") != null ? " for " + duration(number(s, "elapsed_ms")) : "";
         String result = "success".equals(s.get("result")) ? "" : " (Result: " + s.get("result") + ")";
-        line(b, "Active", s.get("state") + " (" + s.get("sub_state") + ")" + result + since);
+        line(b, "Active", colours.state(shownState(s), shownState(s) + " (" + s.get("sub_state") + ")") + result
+                + since);
         if (number(s, "pid") != 0) line(b, "Main PID", s.get("pid"));
         if (number(s, "control_pid") != 0) line(b, "Control", s.get("control_pid"));
         if (s.get("status_text") instanceof String text && !text.isEmpty()) line(b, "Status", "\"" + text + "\"");
         if (s.get("errno") != null) line(b, "Errno", s.get("errno"));
         line(b, "Last exit", lastExit(s));
-        line(b, "Restarts", s.get("restarts"));
+        lastError(b, "Error", s);
+        line(b, "Restarts", restarts(s));
         resources(b, s);
         if (s.get("command") instanceof List<?> commands) {
             for (Object c : commands) line(b, "ExecStart", c);
@@ -169,9 +244,12 @@ final class StatusText {
         return pid == 0 ? "-" : Long.toString(pid);
     }
 
+    /** How long it has run; a unit's elapsed time is its time in its state, so only while active or on its way. */
     private static String uptime(Map<String, Object> s) {
-        String state = state(s);
-        boolean running = state.equals("up") || state.equals("starting") || state.equals("stopping");
+        boolean running = switch (state(s)) {
+            case "up", "starting", "stopping", "active", "reloading", "deactivating" -> true;
+            default -> false;
+        };
         return running && s.get("elapsed_ms") != null ? duration(number(s, "elapsed_ms")) : "-";
     }
 

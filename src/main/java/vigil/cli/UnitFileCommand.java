@@ -15,8 +15,9 @@ import vigil.control.ControlClient;
  * with {@code --units} (then no daemon is needed, as {@code systemctl --root}) or else the running daemon's.
  */
 abstract class UnitFileCommand extends ClientCommand {
-    @Option(names = "--units", arity = "1..*", paramLabel = "DIR",
-            description = "the directories of unit files (default: the running daemon's)")
+    @Option(names = "--units", arity = "1..*", paramLabel = "DIR", parameterConsumer = DirectoryValues.class,
+            description = "the directories of unit files (default: the running daemon's); repeatable, or several "
+                    + "directories after one --units")
     List<Path> units = new ArrayList<>();
 
     @Parameters(paramLabel = "UNIT", arity = "1..*", description = "the units")
@@ -49,7 +50,7 @@ abstract class UnitFileCommand extends ClientCommand {
         return exit == OK ? afterwards(client) : exit;
     }
 
-    private static List<Path> daemonDirectories(ControlClient client) throws IOException, Failed {
+    static List<Path> daemonDirectories(ControlClient client) throws IOException, Failed {
         Map<String, Object> hello = expectOk(client, client.request("hello"));
         List<Path> out = new ArrayList<>();
         if (hello.get("unit_dirs") instanceof List<?> dirs) for (Object d : dirs) out.add(Path.of(String.valueOf(d)));

@@ -30,6 +30,7 @@ import vigil.os.UnixSocket.PeerCredentials;
 import vigil.service.Service;
 import vigil.service.ServiceEvent;
 import vigil.service.ServiceState;
+import vigil.service.UnitEvent;
 import vigil.service.UnitService;
 import vigil.service.Want;
 
@@ -50,6 +51,8 @@ public final class ControlCommands implements ControlServer.LineHandler {
     private final Map<Service, ServiceState> lastState = new IdentityHashMap<>();
     private final UnitWaits unitWaits;
     private final TargetJobs targetJobs;
+    /** The last error and the recent restarts of each service and unit, for status. */
+    private final Troubles troubles = new Troubles();
 
     /**
      * @param runtimeDirectory where transient services keep their {@code supervise/} state
@@ -234,16 +237,28 @@ public final class ControlCommands implements ControlServer.LineHandler {
     private Map<String, Object> status(Object id, List<String> names) throws Failure {
         long now = System.nanoTime();
         List<Object> entries = new ArrayList<>();
+        Map<String, String> refused = host.refused();
         if (names.isEmpty()) {
             for (Service s : host.services()) entries.add(withUsage(describe(s, now)));
-            for (UnitService u : host.units()) entries.add(UnitStatus.describe(u, now, host.logDirectory(u), host.resourceUsage(u)));
+            for (UnitService u : host.units()) {
+                Map<String, Object> entry = UnitStatus.describe(u, now, host.logDirectory(u), host.resourceUsage(u));
+                troubles.describe(u.name(), entry, now);
+                entries.add(entry);
+            }
         } else {
             for (String name : names) {
                 Optional<UnitService> unit = host.service(name).isPresent() ? Optional.empty() : host.unit(name);
+                Optional<String> refusal = Optional.ofNullable(refused.get(name))
+                        .or(() -> Optional.ofNullable(refused.get(name + ".service")));
+                if (unit.isEmpty() && host.service(name).isEmpty() && refusal.isPresent()) {
+                    entries.add(refusedEntry(refused.containsKey(name) ? name : name + ".service", refusal.get()));
+                    continue;
+                }
                 Map<String, Object> entry = unit.isPresent()
                         ? UnitStatus.describe(unit.get(), now, host.logDirectory(unit.get()),
                                 host.resourceUsage(unit.get()))
                         : withUsage(describe(find(name), now));
+                if (unit.isPresent()) troubles.describe(unit.get().name(), entry, now);
                 // Asked for by name only: reading every process's command line is no job for a listing of all.
                 host.cgroupStatus(String.valueOf(entry.get("name"))).ifPresent(c -> entry.put("cgroup", c));
                 entries.add(entry);
@@ -251,7 +266,24 @@ public final class ControlCommands implements ControlServer.LineHandler {
         }
         Map<String, Object> reply = Protocol.ok(id);
         reply.put("services", entries);
+        if (names.isEmpty()) {
+            List<Object> refusals = new ArrayList<>();
+            refused.forEach((name, why) -> refusals.add(refusedEntry(name, why)));
+            reply.put("refused", refusals);
+        }
         return reply;
+    }
+
+    /** A service directory or unit the daemon would not load, and why: status lists it rather than not know it. */
+    private static Map<String, Object> refusedEntry(String name, String why) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", name);
+        m.put("state", "refused");
+        m.put("refused", true);
+        m.put("reason", why);
+        m.put("pid", 0);
+        m.put("restarts", 0);
+        return m;
     }
 
     /**
@@ -446,11 +478,14 @@ public final class ControlCommands implements ControlServer.LineHandler {
 
     public void unitRemoved(UnitService unit) {
         unitWaits.removed(unit);
+        troubles.forget(unit.name());
     }
 
-    /** One line of what a unit did, with its state after it, for subscribers. */
-    public void unitEvent(UnitService unit, String message) {
+    /** One line of what a unit did, with its state after it, for subscribers; its errors are kept for status. */
+    public void unitEvent(UnitService unit, UnitEvent what) {
+        troubles.event(unit.name(), what, System.nanoTime());
         if (subscribers.isEmpty()) return;
+        String message = what.describe();
         Map<String, Object> event = new LinkedHashMap<>();
         event.put("v", Protocol.VERSION);
         event.put("event", "unit");
@@ -525,6 +560,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
     }
 
     public void event(Service service, ServiceEvent e) {
+        troubles.event(service.name(), e, System.nanoTime());
         List<Map<String, Object>> events = describe(service, e);
         for (Map<String, Object> ev : events) publish(service, ev);
         waits.event(service, e);
@@ -532,6 +568,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
 
     public void removed(Service service) {
         lastState.remove(service);
+        troubles.forget(service.name());
         publish(service, event(service, "removed"));
         waits.removed(service, transients.removed(service));
     }
@@ -705,6 +742,7 @@ public final class ControlCommands implements ControlServer.LineHandler {
         if (s.spec().critical()) m.put("critical", true);
         host.logDirectory(s).ifPresent(dir -> m.put("log", dir.toString()));
         m.put("command", s.spec().run().argv());
+        troubles.describe(s.name(), m, nowNanos);
         return m;
     }
 

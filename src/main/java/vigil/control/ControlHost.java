@@ -3,6 +3,7 @@ package vigil.control;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import vigil.deps.JobEngine;
@@ -128,4 +129,12 @@ public interface ControlHost {
      * connection once it is up; {@code failed} hears why, if the old daemon goes on instead.
      */
     void daemonReexec(ControlServer.Client client, Object id, java.util.function.Consumer<String> failed);
+
+    /**
+     * The service directories and units the daemon would not load (a missing or non-executable run, a bad
+     * down-signal, a broken unit file...), each with why, by name: status lists them.
+     */
+    default Map<String, String> refused() {
+        return Map.of();
+    }
 }

@@ -226,6 +226,9 @@ final class TransientServices {
         }
     }
 
+    /** How long an add waits for the command to be executed before it answers with a timeout. */
+    private static final java.time.Duration FIRST_SPAWN_TIMEOUT = java.time.Duration.ofSeconds(10);
+
     /** Back on the loop: supervise it, unless the name was taken or the daemon began to stop meanwhile. */
     private void finishAdd(ControlServer.Client client, Object id, PeerCredentials caller, Request.Add a,
                            Prepared prepared, Failure failed) {
@@ -239,7 +242,16 @@ final class TransientServices {
             host.add(spec(a.name(), prepared.run(), a.restart()));
             byName.put(a.name(), caller.uid());
             say.accept(a.name() + ": added by uid " + caller.uid() + ": " + prepared.run().display());
-            client.send(okWith.apply(id, host.service(a.name()).orElseThrow()));
+            // Answered once the first spawn's outcome is known: a command that cannot be executed fails the add
+            // with the exec error, where an ok reply said "starting" and the error was only in the daemon's log.
+            Service added = host.service(a.name()).orElseThrow();
+            if (!ServiceWaits.isUp(added)) {
+                // The connection stays held until the waiter answers (it resumes it): a client that has sent its
+                // request and closed its side (socat) still gets the answer.
+                waits.await(client, id, added, "up", ServiceWaits::isUp, true, FIRST_SPAWN_TIMEOUT, 0);
+                return;
+            }
+            client.send(okWith.apply(id, added));
         } catch (Failure f) {
             if (prepared != null) deleteUnlessInUse(a.name(), () -> {});
             client.send(Protocol.error(id, f.error(), f.getMessage()));

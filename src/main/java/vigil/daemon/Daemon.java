@@ -967,7 +967,7 @@ public final class Daemon implements ServiceHost {
         public void event(UnitService unit, UnitEvent event) {
             counters.unitEvent(event);
             reporter.say(unit.name(), event.describe());
-            if (commands != null) commands.unitEvent(unit, event.describe());
+            if (commands != null) commands.unitEvent(unit, event);
         }
 
         @Override
@@ -1053,6 +1053,13 @@ public final class Daemon implements ServiceHost {
 
     /** What the control socket's commands may do to this daemon. */
     private final class Control implements ControlHost {
+        @Override
+        public Map<String, String> refused() {
+            Map<String, String> all = new java.util.TreeMap<>(units.refused());
+            for (ServiceTree tree : trees) all.putAll(tree.refused());
+            return all;
+        }
+
         @Override
         public List<Map<String, Object>> sockets() {
             List<Map<String, Object>> rows = new ArrayList<>();

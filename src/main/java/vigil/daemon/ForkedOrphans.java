@@ -29,19 +29,34 @@ final class ForkedOrphans {
         return pids;
     }
 
-    /** Whether {@code pid} is alive (no zombie) and its parent is {@code parent}; false if it is gone. */
-    static boolean liveChildOf(int pid, int parent) {
+    /** The process group of {@code pid}, or 0 if it is gone. */
+    static int processGroupOf(int pid) {
+        String[] fields = statFields(pid);
+        try {
+            return fields.length >= 4 ? Integer.parseInt(fields[2]) : 0;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** The fields of /proc/PID/stat after "PID (COMM) ", or none if it is gone. */
+    private static String[] statFields(int pid) {
         String stat;
         try {
             stat = new String(Files.readAllBytes(Path.of("/proc", Integer.toString(pid), "stat")),
                     StandardCharsets.ISO_8859_1);
         } catch (IOException e) {
-            return false;
+            return new String[0];
         }
-        // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so the fields follow the last ')'.
+        // "PID (COMM) STATE PPID PGRP ...": COMM may hold spaces and parentheses, so the fields follow the last ')'.
         int close = stat.lastIndexOf(')');
-        if (close < 0 || close + 2 >= stat.length()) return false;
-        String[] fields = stat.substring(close + 2).split(" ", 3);
+        if (close < 0 || close + 2 >= stat.length()) return new String[0];
+        return stat.substring(close + 2).split(" ", 5);
+    }
+
+    /** Whether {@code pid} is alive (no zombie) and its parent is {@code parent}; false if it is gone. */
+    static boolean liveChildOf(int pid, int parent) {
+        String[] fields = statFields(pid);
         try {
             return fields.length >= 2 && !fields[0].equals("Z") && !fields[0].equals("X")
                     && Integer.parseInt(fields[1]) == parent;

@@ -502,6 +502,11 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     @Override
+    public int processGroupOf(int pid) {
+        return ForkedOrphans.processGroupOf(pid);
+    }
+
+    @Override
     public List<Integer> forkedOrphans(Optional<ControlGroup> group, long sinceTicks) {
         List<Integer> orphans = new ArrayList<>();
         for (int pid : group.isPresent() ? group.get().pids() : ForkedOrphans.allPids()) {

@@ -3,6 +3,7 @@ package vigil.daemon;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.BiPredicate;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -35,6 +37,7 @@ import vigil.socket.UnitsAndSockets;
 import vigil.unit.Accounts;
 import vigil.unit.Dependency;
 import vigil.unit.Diagnostic;
+import vigil.unit.LoadWarnings;
 import vigil.unit.Host;
 import vigil.unit.SocketSection;
 import vigil.unit.UnitLoader;
@@ -108,6 +111,8 @@ public final class UnitTable {
     private final Map<String, String> environment = Map.copyOf(System.getenv());
     /** What each unit this table started was made from: what decides whether a daemon-reload changes it. */
     private final Map<String, String> fingerprints = new LinkedHashMap<>();
+    /** The units refused for what is in their files, with why: status lists them. */
+    private final Map<String, String> refused = new TreeMap<>();
     /** Units whose file came back while the instance removed with the old file was still stopping. */
     private final Map<String, Waiting> waitingForName = new LinkedHashMap<>();
     /** True while a read of the unit files is under way. */
@@ -466,6 +471,8 @@ public final class UnitTable {
         int added = 0, changed = 0, failed = 0;
         for (ReadUnit unit : units) {
             seen.add(unit.name());
+            // Refused again below if it still is.
+            refused.remove(unit.name());
             switch (apply(unit)) {
                 case ADDED -> {
                     added++;
@@ -482,6 +489,7 @@ public final class UnitTable {
         for (ReadUnit unit : units) if (unit instanceof Target) targets.add(unit.name());
         nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET && !targets.contains(n.name()));
         about.keySet().retainAll(seen);
+        refused.keySet().retainAll(seen);
         int removed = 0;
         for (String name : List.copyOf(socketUnits)) {
             if (!seen.contains(name)) {
@@ -672,10 +680,26 @@ public final class UnitTable {
 
     private Outcome notLoaded(String name, UnitResult result) {
         waitingForName.remove(name);
-        for (Diagnostic d : result.diagnostics()) if (d.isError()) reporter.say(name, d.format());
+        List<String> errors = new ArrayList<>();
+        for (Diagnostic d : result.diagnostics()) if (d.isError()) errors.add(d.format());
+        errors.forEach(e -> reporter.say(name, e));
         if (result instanceof UnitResult.Masked) reporter.say(name, "masked; not started");
         if (result instanceof UnitResult.NotFound nf) reporter.say(name, "not loaded: " + nf.reason());
-        return fingerprints.containsKey(name) ? Outcome.UNCHANGED : Outcome.FAILED;
+        if (fingerprints.containsKey(name)) return Outcome.UNCHANGED;
+        if (!errors.isEmpty()) refused.put(name, String.join("; ", errors));
+        return Outcome.FAILED;
+    }
+
+    /** Says why the unit is not loaded, and keeps it for status. */
+    private Outcome refuse(String name, String why) {
+        reporter.say(name, why);
+        refused.put(name, why);
+        return Outcome.FAILED;
+    }
+
+    /** The units not loaded because of what is in their files, each with why: for status. */
+    public Map<String, String> refused() {
+        return Collections.unmodifiableMap(refused);
     }
 
     private Outcome loaded(Loaded read) {
@@ -692,17 +716,13 @@ public final class UnitTable {
         // waits for the name below); a service directory, or root's own transient service, keeps the name.
         if (directory.isPresent()
                 && !(supervisor.get(name).isPresent() && giveWay.test(name, read.loaded().unit().file().fragment()))) {
-            reporter.say(name, "not loaded: the service directory " + directory.get() + " is " + name
+            return refuse(name, "not loaded: the service directory " + directory.get() + " is " + name
                     + " too; the unit file " + read.loaded().unit().file().fragment() + " is not loaded");
-            return Outcome.FAILED;
         }
-        if (read.mapping() instanceof CannotRun(String why)) {
-            reporter.say(name, "cannot run: " + why);
-            return Outcome.FAILED;
-        }
+        if (read.mapping() instanceof CannotRun(String why)) return refuse(name, "cannot run: " + why);
         UnitMapper.Mapped mapped = ((Runs) read.mapping()).mapped();
         if (existing == null) {
-            for (Diagnostic d : read.loaded().diagnostics()) reporter.say(name, d.format());
+            for (String line : LoadWarnings.lines(read.loaded().diagnostics())) reporter.say(name, line);
         }
         mapped.notes().forEach(n -> reporter.say(name, n));
         if (existing != null) {
@@ -749,10 +769,10 @@ public final class UnitTable {
                 supervisor.add(spec);
             }
         } catch (SpawnException e) {
-            reporter.say(spec.name(), "cannot start: " + e.getMessage());
+            refuse(spec.name(), "cannot start: " + e.getMessage());
             return false;
         } catch (IllegalArgumentException nameTaken) {
-            reporter.say(spec.name(), "ignored: " + nameTaken.getMessage());
+            refuse(spec.name(), "ignored: " + nameTaken.getMessage());
             return false;
         }
         fingerprints.put(spec.name(), fingerprint);

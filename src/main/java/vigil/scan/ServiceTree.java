@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BiConsumer;
 import vigil.config.LoadResult;
@@ -132,6 +133,15 @@ public final class ServiceTree implements AutoCloseable {
         if (entry == null || entry.supervised || toLoad.contains(entry)) return;
         stopWaiting(entry);
         loadIsolated(entry);
+    }
+
+    /** The entries not supervised, each with what is wrong with it (a missing run, a bad down-signal...). */
+    public Map<String, String> refused() {
+        Map<String, String> out = new TreeMap<>();
+        for (Entry entry : byName.values()) {
+            if (!entry.supervised && entry.lastProblem != null) out.put(entry.name, entry.lastProblem);
+        }
+        return out;
     }
 
     /** Stops watching; the services themselves stay until the daemon stops them. */

@@ -118,6 +118,9 @@ public interface UnitOs {
         return List.of();
     }
 
+    /** The process group {@code pid} is in, or 0 if it is gone. */
+    int processGroupOf(int pid);
+
     /**
      * Opens the unit's notify socket, its processes' {@code NOTIFY_SOCKET}, which outlives each of them. Every
      * message that comes in goes to {@code receiver}, on the loop thread.

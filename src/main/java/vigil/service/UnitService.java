@@ -81,6 +81,8 @@ public final class UnitService {
     private int restarts;
     /** The unit's cgroup's OOM kill count when this run started: more at the main process's death is an OOM kill. */
     private long oomKillsSeen;
+    /** The process group a forking daemon named by its PID file leads (it called setsid); 0 if none. */
+    private int daemonGroup;
     /** When the control process of a forking start began (clock ticks since boot): its orphans come after. */
     private long forkTicks;
     /** When the automatic restart is due ({@link Clock#nanoTime()}), in {@link UnitState#AUTO_RESTART}. */
@@ -850,10 +852,11 @@ public final class UnitService {
     }
 
     private List<Integer> groups() {
-        if (control != null && control.pid() != mainGroup && mainGroup != 0) return List.of(mainGroup, control.pid());
-        if (mainGroup != 0) return List.of(mainGroup);
-        if (control != null) return List.of(control.pid());
-        return List.of();
+        List<Integer> groups = new ArrayList<>(3);
+        if (mainGroup != 0) groups.add(mainGroup);
+        if (daemonGroup != 0 && daemonGroup != mainGroup) groups.add(daemonGroup);
+        if (control != null && !groups.contains(control.pid())) groups.add(control.pid());
+        return groups;
     }
 
     private void enterStopPost(Result f) {
@@ -872,6 +875,7 @@ public final class UnitService {
         main = null;
         control = null;
         mainGroup = 0;
+        daemonGroup = 0;
         boolean failed = result != Result.SUCCESS && result != Result.SKIP_CONDITION;
         enter(failed ? UnitState.FAILED : UnitState.DEAD);
         say(new UnitEvent.Ended(result));
@@ -1068,6 +1072,9 @@ public final class UnitService {
             enterSignal(UnitState.STOP_SIGTERM, Result.PROTOCOL);
             return;
         }
+        // Without a cgroup, the group signals must reach the daemon's own process group too: a daemon that called
+        // setsid (nginx's master) leads one, where its workers outlive it when it is killed.
+        if (group().isEmpty() && os.processGroupOf(pid) == pid) daemonGroup = pid;
         say(new UnitEvent.MainFromPidFile(pid, file));
         enterStartPost();
     }

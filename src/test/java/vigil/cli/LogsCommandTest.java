@@ -155,6 +155,11 @@ class LogsCommandTest {
         assertEquals(base - 14 * 3600 * SECOND, LogsCommand.SinceConverter.parse("2026-11-21", now, zone));
         assertEquals(base, LogsCommand.SinceConverter.parse("@400000006b0195da00000000", now, zone));
         assertThrows(CommandLine.TypeConversionException.class,
-                () -> LogsCommand.SinceConverter.parse("yesterday", now, zone));
+                () -> LogsCommand.SinceConverter.parse("someday", now, zone));
+        // journalctl's forms.
+        assertEquals(base - (14 + 24) * 3600 * SECOND, LogsCommand.SinceConverter.parse("yesterday", now, zone));
+        assertEquals(base - 14 * 3600 * SECOND, LogsCommand.SinceConverter.parse("today", now, zone));
+        assertEquals(base - 2 * 3600 * SECOND, LogsCommand.SinceConverter.parse("2 hours ago", now, zone));
+        assertEquals(base - 30 * 60 * SECOND, LogsCommand.SinceConverter.parse("30 min ago", now, zone));
     }
 }

@@ -26,6 +26,8 @@ final class FakeUnitOs implements UnitOs {
     final List<Integer> orphans = new ArrayList<>();
     /** Process groups with processes in them. */
     final Set<Integer> liveGroups = new HashSet<>();
+    /** The process group of each pid that leads one of its own (a daemon after setsid); others have none here. */
+    final Map<Integer, Integer> processGroups = new HashMap<>();
     /** "pgid:signal" for every group signal sent to a live group. */
     final List<String> groupSignals = new ArrayList<>();
     final Set<Path> made = new HashSet<>();
@@ -180,6 +182,11 @@ final class FakeUnitOs implements UnitOs {
     @Override
     public List<Integer> forkedOrphans(Optional<ControlGroup> group, long sinceTicks) {
         return List.copyOf(orphans);
+    }
+
+    @Override
+    public int processGroupOf(int pid) {
+        return processGroups.getOrDefault(pid, 0);
     }
 
     @Override

@@ -142,6 +142,31 @@ class UnitServiceTest {
     }
 
     @Test
+    void aKilledForkingDaemonThatCalledSetsidTakesItsWorkersWithItWithoutACgroup() {
+        // nginx: the master (from its PID file) leads a session and group of its own, where its workers live.
+        Path pidFile = Path.of("/run/nginx.pid");
+        UnitService nginx = started(unit("/usr/sbin/nginx").type(Type.FORKING).pidFile(pidFile));
+        FakeProcess launcher = os.last("/usr/sbin/nginx");
+        unitOs.liveGroups.add(launcher.pid);
+        unitOs.existing.add(4242);
+        unitOs.processGroups.put(4242, 4242);
+        unitOs.liveGroups.add(4242);
+        unitOs.pidFiles.put(pidFile, 4242);
+        launcher.exit(0);
+        unitOs.liveGroups.remove(launcher.pid);
+        advance(50);
+        assertEquals(UnitState.RUNNING, nginx.state());
+
+        unitOs.adopted.get(4242).exit(ExitStatus.killed(Signals.SIGKILL));
+        assertTrue(unitOs.groupSignals.contains("4242:" + Signals.SIGTERM),
+                "the workers in the master's own group are stopped too: " + unitOs.groupSignals);
+        unitOs.liveGroups.remove(4242);
+        advance(1);
+        assertEquals(UnitState.FAILED, nginx.state());
+        assertEquals(Result.SIGNAL, nginx.result());
+    }
+
+    @Test
     void forkingThatNeverWritesItsPidFileTimesOut() {
         UnitService web = started(unit("/usr/sbin/webd").type(Type.FORKING).pidFile(Path.of("/run/web.pid"))
                 .timeouts(Optional.of(Duration.ofSeconds(2)), Optional.of(Duration.ofSeconds(1)), Optional.empty()));
