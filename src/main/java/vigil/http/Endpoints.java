@@ -57,7 +57,7 @@ final class Endpoints implements HttpServer.Handler {
             case "readyz" -> Optional.of(readyz());
             case "readyz/" -> Optional.of(readyz(String.join("/", path.subList(1, path.size()))));
             case "metrics" -> Optional.of(metrics(request));
-            case "" -> Optional.of(page());
+            case "" -> Optional.of(page(HttpAuth.reader(connection).uid()));
             case "app.js" -> Optional.of(HttpResponse.of(200, "text/javascript; charset=utf-8", StatusPage.SCRIPT));
             case "app.css" -> Optional.of(HttpResponse.of(200, "text/css; charset=utf-8", StatusPage.STYLE));
             case "events" -> events.serve(connection, HttpAuth.reader(connection));
@@ -118,11 +118,12 @@ final class Endpoints implements HttpServer.Handler {
         }
     }
 
-    private HttpResponse page() {
+    /** The page, with the last log lines the reader ({@code readerUid}, -1 over TCP) may read. */
+    private HttpResponse page(int readerUid) {
         try {
             DaemonSnapshot snapshot = bridge.snapshot(LOOP_TIMEOUT);
             return HttpResponse.of(200, "text/html; charset=utf-8",
-                    StatusPage.render(snapshot, Probes.daemon(snapshot), pageMode))
+                    StatusPage.render(snapshot, Probes.daemon(snapshot), pageMode, readerUid))
                     .with("Content-Security-Policy", CSP).with("Referrer-Policy", "no-referrer");
         } catch (LoopBridge.Busy e) {
             return HttpResponse.text(503, e.getMessage());

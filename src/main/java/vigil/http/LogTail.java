@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -17,6 +19,22 @@ final class LogTail {
     static final int MAX_BYTES = 2048;
 
     private LogTail() {}
+
+    /**
+     * Whether {@code readerUid} may see a service's log on the page: root, or the user whose log it is. The daemon
+     * reads every log as root, so the page must not hand a root service's output (passwords, tokens) to another
+     * local user, who could not read the file himself. Over TCP the reader is unknown (-1) and sees none.
+     */
+    static boolean mayRead(Path logDirectory, int readerUid) {
+        if (readerUid == 0) return true;
+        if (readerUid < 0) return false;
+        try {
+            return (Integer) Files.getAttribute(logDirectory.resolve("current"), "unix:uid",
+                    LinkOption.NOFOLLOW_LINKS) == readerUid;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
 
     static List<String> last(Path logDirectory, int lines) {
         try (FileChannel file = FileChannel.open(logDirectory.resolve("current"), StandardOpenOption.READ)) {

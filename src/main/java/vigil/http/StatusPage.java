@@ -23,7 +23,7 @@ final class StatusPage {
     private StatusPage() {}
 
     /** {@code actionsNeedToken}: over TCP with a token, the page asks for it; over unix the uid decides. */
-    static String render(DaemonSnapshot snapshot, Probes.Verdict verdict, String mode) {
+    static String render(DaemonSnapshot snapshot, Probes.Verdict verdict, String mode, int readerUid) {
         StringBuilder b = new StringBuilder(8192 + snapshot.entries().size() * 600);
         b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
                 .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
@@ -40,13 +40,13 @@ final class StatusPage {
         b.append("<p id=\"message\" role=\"status\"></p>\n");
         b.append("<table id=\"services\"><thead><tr><th>Service</th><th>State</th><th>PID</th><th>Up for</th>"
                 + "<th>Restarts</th><th>Last exit</th><th>Ready</th><th></th></tr></thead><tbody>\n");
-        for (Map<String, Object> e : snapshot.entries()) row(b, e);
+        for (Map<String, Object> e : snapshot.entries()) row(b, e, readerUid);
         b.append("</tbody></table>\n<h2>Events</h2><ol id=\"events\"></ol>\n")
                 .append("<script src=\"/app.js\"></script>\n</body></html>\n");
         return b.toString();
     }
 
-    private static void row(StringBuilder b, Map<String, Object> e) {
+    private static void row(StringBuilder b, Map<String, Object> e, int readerUid) {
         String name = String.valueOf(e.get("name"));
         String state = String.valueOf(e.get("state"));
         boolean crashLoop = crashLoop(e);
@@ -67,7 +67,7 @@ final class StatusPage {
                     .append(escape(name)).append("\">").append(action).append("</button>");
         }
         b.append("</td></tr>\n");
-        if (e.get("log") instanceof String log) {
+        if (e.get("log") instanceof String log && LogTail.mayRead(Path.of(log), readerUid)) {
             List<String> lines = LogTail.last(Path.of(log), LOG_LINES);
             if (!lines.isEmpty()) {
                 b.append("<tr class=\"log\" data-log-of=\"").append(escape(name)).append("\"><td colspan=\"8\"><pre>");

@@ -53,4 +53,32 @@ class HttpActionFromAnotherUidIT {
             ServiceDirs.awaitDown(web, WAIT);
         }
     }
+
+    @Test
+    void anotherUidSeesNoLineOfRootsServiceLogOnThePage() throws Exception {
+        Nobody.require();
+        Path curl = Tools.require("curl", "curl");
+        Nobody.letIn(sandbox);
+        Path root = sandbox.resolve("sv");
+        Path secret = ServiceDirs.service(root, "secret", "echo password=hunter2; exec sleep 1000");
+        Path socket = sandbox.resolve("http.sock");
+        try (DaemonProcess daemon = DaemonProcess.start(sandbox, Map.of(), "daemon", "--log-dir",
+                DaemonProcess.logDir(sandbox).toString(), "--http", "unix:" + socket, root.toString())) {
+            daemon.awaitLine(".*http: serving .* on unix:.*", WAIT);
+            ServiceDirs.awaitRunning(secret, WAIT);
+            // Root's page shows the line, so it is in the log by then.
+            vigil.testing.Await.until("root's page shows the service's log", WAIT, () -> {
+                try {
+                    return Tools.run(sandbox, Map.of(), null, List.of(curl.toString(), "-s", "--unix-socket",
+                            socket.toString(), "http://localhost/")).output().contains("password=hunter2");
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            Tools.Result page = Nobody.run(sandbox, null, curl.toString(), "-s", "--unix-socket", socket.toString(),
+                    "http://localhost/");
+            assertTrue(page.output().contains("secret"), "the service is listed: " + page);
+            assertTrue(!page.output().contains("hunter2"), "uid 65534 read root's service log: " + page);
+        }
+    }
 }
