@@ -18,7 +18,8 @@ import vigil.testing.Tools;
 
 /**
  * #18's Type=dbus: Debian's dbus-daemon on a bus of the test's own, and a unit whose python3-dbus script takes its
- * BusName= only when the test says so. The unit is activating until then, active after, and stops cleanly.
+ * BusName= only when the test says so. The unit is activating until then, active after, and stops cleanly; when
+ * the bus itself is restarted, the daemon reconnects and a new start is ready on the name again.
  */
 class BusNameReadinessIT {
     private static final Duration WAIT = Duration.ofSeconds(30);
@@ -119,5 +120,12 @@ class BusNameReadinessIT {
 
         assertEquals(0, vigil("stop", "owner.service").exit());
         assertEquals("inactive", state("owner.service"));
+
+        // The bus goes away (its unit stopped) and comes back: the daemon reconnects and watches again.
+        assertEquals(0, vigil("stop", "testbus.service").exit());
+        daemon.awaitLine("the system bus at " + bus + " closed the connection|cannot watch the system bus", WAIT);
+        assertEquals(0, vigil("start", "owner.service").exit(), "pulls the bus in again, and waits for the name");
+        assertEquals("active", state("owner.service"));
+        daemon.awaitLine("the system bus at " + bus + " is back", WAIT);
     }
 }
