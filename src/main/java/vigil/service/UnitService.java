@@ -243,6 +243,9 @@ public final class UnitService {
         recentStarts.addAll(s.recentStarts());
         statusText = s.statusText();
         errno = s.errno();
+        // A running dbus unit had its name when the old daemon handed over: the watch the daemon starts at the
+        // change() below says otherwise if it has gone, and a reload meanwhile does not take it for lost.
+        busNameOwned = state == UnitState.RUNNING;
         if (s.main().isPresent()) {
             MainObserver observer = new MainObserver();
             try {

@@ -89,6 +89,25 @@ class UnitBusNameTest {
     }
 
     @Test
+    void aUnitTakenOverByANewDaemonKeepsRunningThroughAReloadBeforeTheBusAnswers() {
+        List<String> words = List.of("/bin/reload");
+        UnitCommand reload = new UnitCommand(new Command(Path.of("/bin/reload"), words, Path.of("/"), Map.of()),
+                env -> words, false);
+        UnitService before = started(Type.DBUS, spec().commands(Phase.RELOAD, List.of(reload)));
+        before.busNameOwner(true);
+        int pid = before.mainPid();
+        UnitSnapshot snapshot = ((Service.Result.Ready<UnitSnapshot>) before.snapshot()).value();
+        FakeUnitOs newOs = new FakeUnitOs();
+        newOs.existing.add(pid);
+        UnitService after = UnitService.create(before.spec(), os, newOs, clock, listener, Optional.empty());
+        after.resume(snapshot);
+        assertEquals(UnitState.RUNNING, after.state());
+        after.reload();
+        os.last("/bin/reload").exit(0);
+        assertEquals(UnitState.RUNNING, after.state(), "its name was owned when it was handed over");
+    }
+
+    @Test
     void otherTypesDoNotWaitForTheirBusName() {
         UnitService unit = started(Type.SIMPLE, spec());
         assertEquals(UnitState.RUNNING, unit.state());
