@@ -122,7 +122,7 @@ class CgroupResourceControlTest {
         var control = new CgroupResourceControl(mounts, DEVICES, "vigil-7.slice");
         assertEquals(List.of(base.resolve("vigil-7.slice/web.service")),
                 control.prepare("web.service", read("MemoryMax=50M")).join());
-        assertEquals(List.of(base.resolve("a.slice/db.service")),
+        assertEquals(List.of(base.resolve("vigil-7.slice/a.slice/db.service")),
                 control.prepare("db.service", read("MemoryMax=50M", "Slice=a.slice")).join());
     }
 
@@ -134,13 +134,14 @@ class CgroupResourceControlTest {
         var control = new CgroupResourceControl(mounts, DEVICES);
         var placement = control.prepare("web.service", read("MemoryMax=50M", "TasksMax=16", "CPUQuota=20%",
                 "Slice=a-b.slice"));
-        Path leaf = vigil.resolve("a.slice/a-b.slice/web.service");
+        Path leaf = vigil.resolve("vigil.slice/a.slice/a-b.slice/web.service");
         assertEquals(List.of(leaf), placement.join());
         assertEquals("52428800", Files.readString(leaf.resolve("memory.max")));
         assertEquals("16", Files.readString(leaf.resolve("pids.max")));
         assertEquals("20000 100000", Files.readString(leaf.resolve("cpu.max")));
         assertEquals("+memory +cpu +pids", Files.readString(vigil.resolve("cgroup.subtree_control")));
-        assertEquals("+memory +cpu +pids", Files.readString(vigil.resolve("a.slice/a-b.slice/cgroup.subtree_control")));
+        assertEquals("+memory +cpu +pids",
+                Files.readString(vigil.resolve("vigil.slice/a.slice/a-b.slice/cgroup.subtree_control")));
         assertFalse(Files.exists(leaf.resolve("cgroup.subtree_control")));
 
         Files.writeString(leaf.resolve("memory.events"), "low 0\nhigh 3\nmax 9\noom 2\noom_kill 2\n");
