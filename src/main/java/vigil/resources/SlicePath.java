@@ -28,6 +28,16 @@ public final class SlicePath {
         return path.append(slice).toString();
     }
 
+    /** The slice {@code slice} and those it is in, outermost first: {@code a.slice}, {@code a-b.slice}. */
+    public static java.util.List<String> chain(Optional<String> slice) {
+        if (slice.isEmpty()) return java.util.List.of();
+        var chain = new java.util.ArrayList<String>();
+        for (String level : of(slice.get()).split("/")) {
+            if (!level.isEmpty()) chain.add(level);
+        }
+        return chain;
+    }
+
     /** The cgroup of {@code cgroupName} (a unit's {@code foo.service}) under its slice, relative to Vigil's own. */
     public static String service(String cgroupName, Optional<String> slice) {
         return service(cgroupName, slice, DEFAULT_SLICE);

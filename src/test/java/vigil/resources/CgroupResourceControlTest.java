@@ -184,6 +184,30 @@ class CgroupResourceControlTest {
         assertFalse(Files.exists(unified.resolve("vigil.slice")));
     }
 
+    /**
+     * A .slice unit's limits on a hybrid host: in the v1 hierarchies at the slice's own level, and a service of the
+     * slice, even one without limits of its own, joins each controller the slice limits, below it.
+     */
+    @Test
+    void aSlicesLimitsGoInItsV1CgroupsAndItsServicesJoinBelow() throws Exception {
+        Map<String, Path> v1 = new java.util.HashMap<>();
+        for (String c : List.of("memory", "cpu", "pids")) {
+            v1.put(c, Files.createDirectories(root.resolve(c + "/x")));
+        }
+        var control = new CgroupResourceControl(new CgroupMounts(Optional.of(root.resolve("unified")), Set.of(),
+                v1), DEVICES, "vigil-7.slice");
+        control.prepareSlice("test-web.slice", read("TasksMax=5", "CPUQuota=50%"));
+        Path slice = v1.get("pids").resolve("vigil-7.slice/test.slice/test-web.slice");
+        assertEquals("5", Files.readString(slice.resolve("pids.max")));
+        assertEquals("50000", Files.readString(v1.get("cpu").resolve("vigil-7.slice/test.slice/test-web.slice")
+                .resolve("cpu.cfs_quota_us")));
+        var placement = control.prepare("web.service", read("Slice=test-web.slice"));
+        assertTrue(placement.join().contains(slice.resolve("web.service")), placement.join().toString());
+        assertTrue(placement.join().contains(v1.get("cpu").resolve("vigil-7.slice/test.slice/test-web.slice/"
+                + "web.service")), placement.join().toString());
+        assertFalse(Files.exists(v1.get("pids").resolve("vigil-7.slice/web.service")));
+    }
+
     @Test
     void aCgroupThatCannotBeMadeNamesTheServiceAndWhy() throws Exception {
         Path readOnly = Files.createDirectories(root.resolve("ro"));
