@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,20 +69,9 @@ class SliceUnitsIT {
         assertEquals("5", Files.readString(slice.resolve("pids.max")).strip());
         assertTrue(Files.readAllLines(slice.resolve(unit).resolve("cgroup.procs")).contains(pid));
 
-        // Stopped, the unit's cgroups go, and the slices above them that nothing else is in.
+        // Stopped, the unit's resource-control cgroups go, and the slices above them that nothing else is in.
         assertEquals(0, vigil("stop", unit).exit());
         Await.until(slice + " removed", WAIT, () -> !Files.exists(slice));
-        Path v2Slice = Path.of(hierarchy() + v2).getParent();
-        Await.until(v2Slice + " removed with its last unit", WAIT, () -> !Files.exists(v2Slice));
-    }
-
-    /** Where the v2 hierarchy is mounted, to make a path of /proc/PID/cgroup's "0::" line. */
-    private static String hierarchy() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String[] f = line.split(" ");
-            if (line.contains(" - cgroup2 ")) return f[4];
-        }
-        throw new IOException("no cgroup2 mount");
     }
 
     private Tools.Result vigil(String... args) throws Exception {
