@@ -196,12 +196,7 @@ public final class Cgroups implements AutoCloseable {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "cgroup"))) {
                 if (!line.startsWith("0::")) continue;
-                Path in = hierarchy.mount().resolve(line.substring(3).strip().replaceFirst("^/", ""));
-                if (!in.startsWith(slice) || in.equals(slice)) return Optional.empty();
-                for (Path level : slice.relativize(in)) {
-                    if (!level.toString().endsWith(".slice")) return Optional.of(level.toString());
-                }
-                return Optional.empty(); // in a sub-slice itself: no service's
+                return serviceIn(slice, hierarchy.mount().resolve(line.substring(3).strip().replaceFirst("^/", "")));
             }
         } catch (IOException e) {
             return Optional.empty();
@@ -209,7 +204,16 @@ public final class Cgroups implements AutoCloseable {
         return Optional.empty();
     }
 
-    void say(String line) {
+    /** The service cgroup of {@link #serviceOf} for a process in the cgroup {@code in}, below {@code slice}. */
+    static Optional<String> serviceIn(Path slice, Path in) {
+        if (!in.startsWith(slice) || in.equals(slice)) return Optional.empty();
+        for (Path level : slice.relativize(in)) {
+            if (!level.toString().endsWith(".slice")) return Optional.of(level.toString());
+        }
+        return Optional.empty(); // in a sub-slice itself: no service's
+    }
+
+        void say(String line) {
         say.accept(line);
     }
 
