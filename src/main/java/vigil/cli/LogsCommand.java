@@ -37,6 +37,8 @@ import vigil.log.LogOwner;
 import vigil.log.LogQuery;
 import vigil.log.LogReader;
 import vigil.log.LogWriter;
+import vigil.log.LoggerScript;
+import vigil.log.Tai64nDecoding;
 import vigil.log.Timestamps;
 import vigil.log.WallClock;
 import vigil.loop.EventLoop;
@@ -87,6 +89,9 @@ final class LogsCommand implements Callable<Integer> {
     /** How the lines are written out: as they are, or in journalctl's -o forms (see JournalctlCommand). */
     UnaryOperator<OutputStream> format = UnaryOperator.identity();
 
+    /** Whether the directory read is a logger's own (svlogd's...), whose TAI64N stamps are printed as dates. */
+    private boolean loggerDirectory;
+
     @Override
     public Integer call() {
         if (lines != null && lines < 0) {
@@ -97,6 +102,8 @@ final class LogsCommand implements Callable<Integer> {
             dir = directory();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        } catch (LoggedElsewhere e) {
+            return fail(e.getMessage());
         }
         if (rotate) {
             if (follow || lines != null || since != null) {
@@ -107,6 +114,7 @@ final class LogsCommand implements Callable<Integer> {
         OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024);
         if (until != null) out = new UntilFilter(out, until);
         out = format.apply(out);
+        if (loggerDirectory) out = new Tai64nDecoding(out);
         LogQuery query = new LogQuery(lines == null ? -1 : lines, since == null ? Long.MIN_VALUE : since);
         try {
             if (follow) {
@@ -180,10 +188,16 @@ final class LogsCommand implements Callable<Integer> {
                 Map<String, Object> status = client.request("status");
                 status.put("names", List.of(service));
                 Map<String, Object> reply = client.call(status);
-                if (Boolean.TRUE.equals(reply.get("ok")) && reply.get("services") instanceof List<?> entries
-                        && entries.size() == 1 && entries.getFirst() instanceof Map<?, ?> entry
+                List<?> entries = Boolean.TRUE.equals(reply.get("ok")) && reply.get("services") instanceof List<?> l
+                        ? l : null;
+                if (entries != null && entries.size() == 1 && entries.getFirst() instanceof Map<?, ?> entry
                         && entry.get("log") instanceof String dir) {
                     return Path.of(dir);
+                }
+                if (entries != null && entries.size() == 1 && entries.getFirst() instanceof Map<?, ?> entry
+                        && entry.get("directory") instanceof String serviceDir
+                        && Files.exists(Path.of(serviceDir, "log", "run"))) {
+                    return loggersDirectory(Path.of(serviceDir, "log"));
                 }
                 if (client.call(client.request("hello")).get("log_dir") instanceof String root) {
                     return LogLocation.directoryOf(Path.of(root), name);
@@ -193,6 +207,34 @@ final class LogsCommand implements Callable<Integer> {
             // No daemon to ask (or it went away): the default place.
         }
         return LogLocation.directoryOf(LogLocation.defaultRoot(), name);
+    }
+
+    /**
+     * The directory of the logger {@code logDir/run} runs, for a service whose output goes to its own logger (svlogd,
+     * s6-log, multilog), not to Vigil.
+     *
+     * @throws LoggedElsewhere if the script does not say plainly where it writes
+     */
+    private Path loggersDirectory(Path logDir) {
+        Path run = logDir.resolve("run");
+        try {
+            var found = LoggerScript.directory(logDir);
+            if (found.isPresent()) {
+                loggerDirectory = true;
+                return found.get();
+            }
+        } catch (IOException e) {
+            throw new LoggedElsewhere(name + "'s logger is " + run + " (unreadable: " + e.getMessage()
+                    + "); its output is wherever that writes");
+        }
+        throw new LoggedElsewhere(name + "'s logger is " + run + "; its output is wherever that writes");
+    }
+
+    /** NAME's output goes to a logger of its own, which says where it writes in a way this cannot read. */
+    private static final class LoggedElsewhere extends RuntimeException {
+        LoggedElsewhere(String message) {
+            super(message);
+        }
     }
 
     /** The daemon's control socket, or null if there is none to talk to. */
