@@ -40,6 +40,7 @@ final class JournalctlCommand implements Callable<Integer> {
         Integer lines = null;
         Long since = null, until = null;
         String output = "short";
+        boolean quiet = false;
         try {
             for (int i = 0; i < args.size(); i++) {
                 String a = args.get(i);
@@ -56,7 +57,8 @@ final class JournalctlCommand implements Callable<Integer> {
                     case "-p", "--priority" -> {
                         if (value == null) i++;
                     }
-                    case "--no-pager", "-q", "--quiet", "-b", "--boot", "--system", "-x", "--catalog", "--no-hostname",
+                    case "-q", "--quiet" -> quiet = true;
+                    case "--no-pager", "-b", "--boot", "--system", "-x", "--catalog", "--no-hostname",
                          "-a", "--all", "-l", "--full" -> { }
                     default -> {
                         if (a.startsWith("-n") && a.length() > 2) {
@@ -94,6 +96,11 @@ final class JournalctlCommand implements Callable<Integer> {
                 case "cat" -> new Lines(out, unit, false);
                 case "json" -> new Lines(out, unit, true);
                 default -> out;
+            };
+            // journalctl says so on stdout, where scripts that call it look for it (and -q silences it).
+            boolean silent = quiet;
+            logs.whenEmpty = dir -> {
+                if (!silent) System.out.println("-- No entries --");
             };
             int e = logs.call();
             if (exit == 0) exit = e;

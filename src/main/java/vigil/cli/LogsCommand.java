@@ -20,6 +20,7 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -89,6 +90,13 @@ final class LogsCommand implements Callable<Integer> {
     /** How the lines are written out: as they are, or in journalctl's -o forms (see JournalctlCommand). */
     UnaryOperator<OutputStream> format = UnaryOperator.identity();
 
+    /**
+     * What is said when nothing was printed (the log is empty, or nothing in it matched): by default a line on
+     * stderr, so that stdout stays the log's lines alone; journalctl's {@code -- No entries --} on stdout for
+     * {@code vigil journalctl}.
+     */
+    Consumer<Path> whenEmpty = dir -> System.err.println("vigil: logs: " + name + ": no entries in " + dir);
+
     /** Whether the directory read is a logger's own (svlogd's...), whose TAI64N stamps are printed as dates. */
     private boolean loggerDirectory;
 
@@ -111,7 +119,9 @@ final class LogsCommand implements Callable<Integer> {
             }
             return rotate(dir);
         }
-        OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024);
+        CountingOutput printed = new CountingOutput(
+                new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024));
+        OutputStream out = printed;
         if (until != null) out = new UntilFilter(out, until);
         out = format.apply(out);
         if (loggerDirectory) out = new Tai64nDecoding(out);
@@ -121,6 +131,7 @@ final class LogsCommand implements Callable<Integer> {
                 follow(dir, query, out);
             } else {
                 LogReader.print(dir, query, out);
+                if (printed.count() == 0 && (lines == null || lines > 0)) whenEmpty.accept(dir);
             }
             return 0;
         } catch (NoSuchFileException e) {

@@ -89,6 +89,44 @@ class LogsCommandTest {
     }
 
     @Test
+    void anEmptyLogOrOneWithNothingSelectedSaysSoOnStderrAndSucceeds() throws Exception {
+        try (LogWriter writer = writer("web")) {
+            assertEquals(new Result(0, "", "vigil: logs: web: no entries in " + root.resolve("web") + "\n"),
+                    run("web"));
+        }
+        try (LogWriter stamped = LogWriter.open(root.resolve("db"), LogOptions.DEFAULT, WallClock.SYSTEM, e -> {})) {
+            append(stamped, "old\n");
+        }
+        assertEquals(new Result(0, "", "vigil: logs: db: no entries in " + root.resolve("db") + "\n"),
+                run("--since", "2200-01-01", "db"));
+        assertEquals(new Result(0, "", ""), run("-n", "0", "db"));
+    }
+
+    @Test
+    void journalctlSaysNoEntriesOnStdoutAsJournalctlDoesAndQuietSilencesIt() throws Exception {
+        Files.createDirectories(root.resolve("web"));
+        assertEquals(new Result(0, "-- No entries --\n", ""), journalctl("-u", "web", "--no-pager"));
+        assertEquals(new Result(0, "", ""), journalctl("-q", "-u", "web"));
+    }
+
+    private Result journalctl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "vigil.cli.Main", "journalctl"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("VIGIL_LOG_DIR", root.toString());
+        builder.environment().put("VIGIL_CONTROL", root.resolve("no-daemon").toString());
+        Process p = builder.start();
+        processes.add(p);
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "vigil journalctl finished");
+        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void saysWhenThereIsNoSuchLog() throws Exception {
         Result result = run("nosuch");
         assertEquals(1, result.exit());
