@@ -22,7 +22,7 @@ import vigil.log.Timestamps;
  * {@code vigil journalctl ...}, and {@code vigil} invoked as {@code journalctl}: journalctl's options for reading
  * a unit's log, mapped onto {@code vigil logs}.
  */
-@Command(name = "journalctl", description = {"Take a journalctl command line: -u UNIT (repeatable), -f, -n LINES, "
+@Command(name = "journalctl", description = {"Take a journalctl command line: -u UNIT (repeatable; several are merged by time), -f, -n LINES, "
         + "--since, --until (journalctl's forms: yesterday, '2 hours ago', 2026-11-21 13:00), -o short|cat|json, "
         + "--no-pager; -p is accepted, but lines carry no priority yet, so nothing is filtered out.",
         "Without -u: Vigil's own log. Invoked through a symlink named journalctl, vigil is this command."})
@@ -82,30 +82,39 @@ final class JournalctlCommand implements Callable<Integer> {
         if (lines != null && lines < 0) return usage("-n wants 0 or more lines");
         if (units.isEmpty()) units.add(vigil.log.LogLocation.OWN);
         if (follow && units.size() > 1) return usage("-f follows one unit at a time");
+        if (units.size() > 1 && !output.equals("cat") && !output.equals("json")) {
+            // Several units in journalctl's short form: one stream, merged by time, each line tagged with its unit.
+            return logs(units, follow, lines, since, until, quiet).call();
+        }
         int exit = 0;
         for (String unit : units) {
-            LogsCommand logs = new LogsCommand();
-            logs.spec = spec;
-            logs.name = unit;
-            logs.follow = follow;
-            logs.lines = lines;
-            logs.since = since;
-            logs.until = until;
+            LogsCommand logs = logs(List.of(unit), follow, lines, since, until, quiet);
             String format = output;
             logs.format = out -> switch (format) {
                 case "cat" -> new Lines(out, unit, false);
                 case "json" -> new Lines(out, unit, true);
                 default -> out;
             };
-            // journalctl says so on stdout, where scripts that call it look for it (and -q silences it).
-            boolean silent = quiet;
-            logs.whenEmpty = dir -> {
-                if (!silent) System.out.println("-- No entries --");
-            };
             int e = logs.call();
             if (exit == 0) exit = e;
         }
         return exit;
+    }
+
+    private LogsCommand logs(List<String> units, boolean follow, Integer lines, Long since, Long until,
+                             boolean quiet) {
+        LogsCommand logs = new LogsCommand();
+        logs.spec = spec;
+        logs.names = units;
+        logs.follow = follow;
+        logs.lines = lines;
+        logs.since = since;
+        logs.until = until;
+        // journalctl says so on stdout, where scripts that call it look for it (and -q silences it).
+        logs.whenEmpty = where -> {
+            if (!quiet) System.out.println("-- No entries --");
+        };
+        return logs;
     }
 
     private String next(int i) {

@@ -1,6 +1,7 @@
 package vigil.cli;
 
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -51,9 +53,13 @@ import vigil.os.OsException;
         description = {"Print a service's log: its rotated files, oldest first, then current.",
                 "Works on any svlogd-style log directory (svlogd, multilog, s6-log write the same layout)."})
 final class LogsCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "NAME", description = {"a service name (NAME.log for the output of the logger NAME/log,",
-            "vigil for Vigil's own messages), or the path of a log directory (anything with a /)"})
-    String name;
+    @Parameters(paramLabel = "NAME", arity = "0..*", description = {"a service name (NAME.log for the output of the "
+            + "logger NAME/log,", "vigil for Vigil's own messages), or the path of a log directory (anything with a /);",
+            "several, or none for every service's and Vigil's, are merged by time, each line tagged with its NAME"})
+    List<String> names = new ArrayList<>();
+
+    /** The one log read now. */
+    private String name;
 
     @Option(names = {"-f", "--follow"}, description = "then print what is written, through rotations, until killed")
     boolean follow;
@@ -95,7 +101,7 @@ final class LogsCommand implements Callable<Integer> {
      * stderr, so that stdout stays the log's lines alone; journalctl's {@code -- No entries --} on stdout for
      * {@code vigil journalctl}.
      */
-    Consumer<Path> whenEmpty = dir -> System.err.println("vigil: logs: " + name + ": no entries in " + dir);
+    Consumer<String> whenEmpty = where -> System.err.println("vigil: logs: no entries in " + where);
 
     /** Whether the directory read is a logger's own (svlogd's...), whose TAI64N stamps are printed as dates. */
     private boolean loggerDirectory;
@@ -105,6 +111,8 @@ final class LogsCommand implements Callable<Integer> {
         if (lines != null && lines < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "LINES must be 0 or more");
         }
+        if (names.size() != 1) return merged();
+        name = names.getFirst();
         Path dir;
         try {
             dir = directory();
@@ -131,7 +139,7 @@ final class LogsCommand implements Callable<Integer> {
                 follow(dir, query, out);
             } else {
                 LogReader.print(dir, query, out);
-                if (printed.count() == 0 && (lines == null || lines > 0)) whenEmpty.accept(dir);
+                if (printed.count() == 0 && (lines == null || lines > 0)) whenEmpty.accept(name + "'s log " + dir);
             }
             return 0;
         } catch (NoSuchFileException e) {
@@ -145,6 +153,88 @@ final class LogsCommand implements Callable<Integer> {
             }
             return fail(dir + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Several logs (or every one: each service's the daemon knows, else each under the log root, and Vigil's own),
+     * merged by time. Each log's selected lines are read whole first: the merge needs every log's next line at once.
+     */
+    private Integer merged() {
+        if (follow || rotate) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "-f and --rotate take a single NAME");
+        }
+        boolean every = names.isEmpty();
+        List<String> all = every ? everyName() : names;
+        List<MergedLogs.Log> logs = new ArrayList<>();
+        int exit = 0;
+        LogQuery query = new LogQuery(lines == null ? -1 : lines, since == null ? Long.MIN_VALUE : since);
+        for (String each : all) {
+            name = each;
+            loggerDirectory = false;
+            try {
+                Path dir = directory();
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                OutputStream read = loggerDirectory ? new Tai64nDecoding(bytes) : bytes;
+                LogReader.print(dir, query, read);
+                read.flush();
+                logs.add(new MergedLogs.Log(each, bytes.toByteArray()));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            } catch (LoggedElsewhere e) {
+                if (!every) exit = fail(e.getMessage());
+            } catch (NoSuchFileException e) {
+                // Every service: one that has written nothing yet has no directory, and nothing to show.
+                if (!every) exit = fail("no log directory " + e.getFile());
+            } catch (IOException e) {
+                // Every service, as a user: the others' logs are not his to read, and are left out.
+                if (!every || !permissionDenied(e)) exit = fail(each + ": " + e.getMessage());
+            }
+        }
+        CountingOutput printed = new CountingOutput(
+                new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024));
+        OutputStream out = until != null ? new UntilFilter(printed, until) : printed;
+        out = format.apply(out);
+        try {
+            MergedLogs.write(logs, lines == null ? -1 : lines, out);
+        } catch (IOException e) {
+            if ("Broken pipe".equals(e.getMessage())) return exit;
+            return fail(e.getMessage());
+        }
+        if (printed.count() == 0 && (lines == null || lines > 0)) {
+            whenEmpty.accept("the logs of " + String.join(", ", all));
+        }
+        return exit;
+    }
+
+    /** Every service's name the daemon knows (a logger's as NAME.log), else every log under the root; and Vigil's. */
+    private List<String> everyName() {
+        List<String> all = new ArrayList<>();
+        try (ControlClient client = logDir == null ? connect() : null) {
+            if (client != null) {
+                Map<String, Object> reply = client.call(client.request("status"));
+                if (reply.get("services") instanceof List<?> entries) {
+                    for (Object entry : entries) {
+                        if (entry instanceof Map<?, ?> m && m.get("name") instanceof String service) {
+                            all.add(service.endsWith("/log") ? service.substring(0, service.length() - 4) + ".log"
+                                    : service);
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // No daemon to ask (or it went away): the directories under the root.
+        }
+        if (all.isEmpty()) {
+            Path root = logDir != null ? logDir : LogLocation.defaultRoot();
+            try (var dirs = Files.list(root)) {
+                dirs.map(dir -> dir.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted()
+                        .forEach(all::add);
+            } catch (IOException e) {
+                // No root yet: Vigil's own log only.
+            }
+        }
+        all.add(LogLocation.OWN);
+        return all;
     }
 
     private static boolean permissionDenied(IOException e) {

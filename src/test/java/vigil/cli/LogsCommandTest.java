@@ -91,13 +91,13 @@ class LogsCommandTest {
     @Test
     void anEmptyLogOrOneWithNothingSelectedSaysSoOnStderrAndSucceeds() throws Exception {
         try (LogWriter writer = writer("web")) {
-            assertEquals(new Result(0, "", "vigil: logs: web: no entries in " + root.resolve("web") + "\n"),
+            assertEquals(new Result(0, "", "vigil: logs: no entries in web's log " + root.resolve("web") + "\n"),
                     run("web"));
         }
         try (LogWriter stamped = LogWriter.open(root.resolve("db"), LogOptions.DEFAULT, WallClock.SYSTEM, e -> {})) {
             append(stamped, "old\n");
         }
-        assertEquals(new Result(0, "", "vigil: logs: db: no entries in " + root.resolve("db") + "\n"),
+        assertEquals(new Result(0, "", "vigil: logs: no entries in db's log " + root.resolve("db") + "\n"),
                 run("--since", "2200-01-01", "db"));
         assertEquals(new Result(0, "", ""), run("-n", "0", "db"));
     }
@@ -107,6 +107,24 @@ class LogsCommandTest {
         Files.createDirectories(root.resolve("web"));
         assertEquals(new Result(0, "-- No entries --\n", ""), journalctl("-u", "web", "--no-pager"));
         assertEquals(new Result(0, "", ""), journalctl("-q", "-u", "web"));
+    }
+
+    @Test
+    void severalLogsOrEveryOneAreMergedByTimeEachLineTaggedWithItsName() throws Exception {
+        Files.createDirectories(root.resolve("web"));
+        Files.createDirectories(root.resolve("db"));
+        Files.writeString(root.resolve("web/current"), "2026-01-01T00:00:01.000000Z a1\n"
+                + "2026-01-01T00:00:03.000000Z a3\n...a3's second piece\n");
+        Files.writeString(root.resolve("db/current"), "@400000006955b90c00000000 b2\n2026-01-01T00:00:04.000000Z b4\n");
+        String merged = "2026-01-01T00:00:01.000000Z web: a1\n@400000006955b90c00000000 db: b2\n"
+                + "2026-01-01T00:00:03.000000Z web: a3\nweb: ...a3's second piece\n2026-01-01T00:00:04.000000Z db: b4\n";
+        assertEquals(new Result(0, merged, ""), run("web", "db"));
+        assertEquals(new Result(0, merged, ""), run());
+        assertEquals(new Result(0, "web: ...a3's second piece\n2026-01-01T00:00:04.000000Z db: b4\n", ""),
+                run("-n", "2", "db", "web"));
+        assertEquals(new Result(0, "2026-01-01T00:00:01.000000Z web: a1\n@400000006955b90c00000000 db: b2\n", ""),
+                run("--until", "2026-01-01T00:00:02Z", "db", "web"));
+        assertEquals(new Result(0, merged, ""), journalctl("-u", "web", "-u", "db"));
     }
 
     private Result journalctl(String... args) throws Exception {
