@@ -130,7 +130,8 @@ class UnitCommandsIT {
         daemon.awaitLine("bad.service: failed with result 'exit-code'", WAIT);
         assertEquals(new Tools.Result(0, "active\nactive"), vigil("is-active", "app", "db.service"));
         assertEquals(new Tools.Result(0, "failed\nactive"), vigil("is-active", "bad", "app"), "one is enough");
-        assertEquals(new Tools.Result(3, "inactive"), vigil("is-active", "ghost.service"));
+        // As systemctl's check_unit_generic: LSB's 4, "status unknown", when no unit of the name exists.
+        assertEquals(new Tools.Result(4, "inactive"), vigil("is-active", "ghost.service"));
         assertEquals(new Tools.Result(3, ""), vigil("is-active", "--quiet", "bad"));
         assertEquals(new Tools.Result(0, "failed"), vigil("is-failed", "bad"));
         assertEquals(new Tools.Result(1, ""), vigil("is-failed", "-q", "app"));
