@@ -22,9 +22,9 @@ import vigil.log.Timestamps;
  * {@code vigil journalctl ...}, and {@code vigil} invoked as {@code journalctl}: journalctl's options for reading
  * a unit's log, mapped onto {@code vigil logs}.
  */
-@Command(name = "journalctl", description = {"Take a journalctl command line: -u UNIT (repeatable; several are merged by time), -f, -n LINES, "
-        + "--since, --until (journalctl's forms: yesterday, '2 hours ago', 2026-11-21 13:00), -o short|cat|json, "
-        + "--no-pager; -p is accepted, but lines carry no priority yet, so nothing is filtered out.",
+@Command(name = "journalctl", description = {"Take a journalctl command line: -u UNIT (repeatable; several are "
+        + "merged by time), -f, -n LINES, --since, --until (journalctl's forms: yesterday, '2 hours ago', 2026-11-21 13:00), -o short|cat|json, "
+        + "--no-pager, -p PRIORITY (a line with no stored <PRI> counts as info).",
         "Without -u: Vigil's own log. Invoked through a symlink named journalctl, vigil is this command."})
 final class JournalctlCommand implements Callable<Integer> {
     @Spec
@@ -41,6 +41,7 @@ final class JournalctlCommand implements Callable<Integer> {
         Long since = null, until = null;
         String output = "short";
         boolean quiet = false;
+        String priority = null;
         try {
             for (int i = 0; i < args.size(); i++) {
                 String a = args.get(i);
@@ -54,9 +55,7 @@ final class JournalctlCommand implements Callable<Integer> {
                     case "-S", "--since" -> since = time(value != null ? value : next(i++));
                     case "-U", "--until" -> until = time(value != null ? value : next(i++));
                     case "-o", "--output" -> output = value != null ? value : next(i++);
-                    case "-p", "--priority" -> {
-                        if (value == null) i++;
-                    }
+                    case "-p", "--priority" -> priority = value != null ? value : next(i++);
                     case "-q", "--quiet" -> quiet = true;
                     case "--no-pager", "-b", "--boot", "--system", "-x", "--catalog", "--no-hostname",
                          "-a", "--all", "-l", "--full" -> { }
@@ -84,11 +83,14 @@ final class JournalctlCommand implements Callable<Integer> {
         if (follow && units.size() > 1) return usage("-f follows one unit at a time");
         if (units.size() > 1 && !output.equals("cat") && !output.equals("json")) {
             // Several units in journalctl's short form: one stream, merged by time, each line tagged with its unit.
-            return logs(units, follow, lines, since, until, quiet).call();
+            LogsCommand logs = logs(units, follow, lines, since, until, quiet);
+            logs.priority = priority;
+            return logs.call();
         }
         int exit = 0;
         for (String unit : units) {
             LogsCommand logs = logs(List.of(unit), follow, lines, since, until, quiet);
+            logs.priority = priority;
             String format = output;
             logs.format = out -> switch (format) {
                 case "cat" -> new Lines(out, unit, false);

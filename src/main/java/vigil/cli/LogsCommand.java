@@ -77,6 +77,11 @@ final class LogsCommand implements Callable<Integer> {
             description = "only lines stamped at TIME or earlier (the forms of --since)")
     Long until;
 
+    @Option(names = {"-p", "--priority"}, paramLabel = "PRIORITY",
+            description = {"only lines of that syslog priority or more urgent (emerg alert crit err warning notice info",
+                    "debug, or 0-7), or in a range FROM..TO; a line with no <PRI> stored (stdout) counts as info"})
+    String priority;
+
     @Option(names = "--log-dir", paramLabel = "DIR",
             description = {"where log directories are (default: where the running daemon logs, else /var/log/vigil",
                     "as root and $XDG_STATE_HOME/vigil/log for others)"})
@@ -131,6 +136,7 @@ final class LogsCommand implements Callable<Integer> {
                 new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024));
         OutputStream out = printed;
         if (until != null) out = new UntilFilter(out, until);
+        out = byPriority(out);
         out = format.apply(out);
         if (loggerDirectory) out = new Tai64nDecoding(out);
         LogQuery query = new LogQuery(lines == null ? -1 : lines, since == null ? Long.MIN_VALUE : since);
@@ -193,6 +199,7 @@ final class LogsCommand implements Callable<Integer> {
         CountingOutput printed = new CountingOutput(
                 new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024));
         OutputStream out = until != null ? new UntilFilter(printed, until) : printed;
+        out = byPriority(out);
         out = format.apply(out);
         try {
             MergedLogs.write(logs, lines == null ? -1 : lines, out);
@@ -235,6 +242,15 @@ final class LogsCommand implements Callable<Integer> {
         }
         all.add(LogLocation.OWN);
         return all;
+    }
+
+    private OutputStream byPriority(OutputStream out) {
+        if (priority == null) return out;
+        try {
+            return PriorityFilter.parse(out, priority);
+        } catch (CommandLine.TypeConversionException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     private static boolean permissionDenied(IOException e) {

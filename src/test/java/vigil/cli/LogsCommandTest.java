@@ -127,6 +127,21 @@ class LogsCommandTest {
         assertEquals(new Result(0, merged, ""), journalctl("-u", "web", "-u", "db"));
     }
 
+    @Test
+    void priorityKeepsTheLinesOfThatSeverityOrMoreUrgentAndCountsLinesWithoutOneAsInfo() throws Exception {
+        Files.createDirectories(root.resolve("ssh"));
+        Files.writeString(root.resolve("ssh/current"), "2026-01-01T00:00:01.000000Z <38>sshd: accepted\n"
+                + "2026-01-01T00:00:02.000000Z <35>sshd: failed password\n"
+                + "2026-01-01T00:00:03.000000Z plain stdout\n<0>panic\n");
+        assertEquals(new Result(0, "2026-01-01T00:00:02.000000Z <35>sshd: failed password\n<0>panic\n", ""),
+                run("-p", "err", "ssh"));
+        assertEquals(new Result(0, "<0>panic\n", ""), run("-p", "emerg", "ssh"));
+        assertEquals(new Result(0, "2026-01-01T00:00:01.000000Z <38>sshd: accepted\n"
+                + "2026-01-01T00:00:03.000000Z plain stdout\n", ""), run("-p", "info..warning", "ssh"));
+        assertEquals(new Result(0, "<0>panic\n", ""), journalctl("-p", "0", "-u", "ssh"));
+        assertEquals(2, run("-p", "loud", "ssh").exit());
+    }
+
     private Result journalctl(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
