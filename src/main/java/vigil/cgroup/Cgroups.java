@@ -15,6 +15,7 @@ import vigil.os.Children;
 import vigil.os.Epoll;
 import vigil.os.Inotify;
 import vigil.os.OsException;
+import vigil.resources.SlicePath;
 import vigil.service.ControlGroup;
 
 /**
@@ -153,31 +154,49 @@ public final class Cgroups implements AutoCloseable {
     }
 
     /**
-     * The cgroup of the service {@code name} ({@code web.service}, {@code web-log.service}), made if missing.
+     * The cgroup of the service {@code name} ({@code web.service}, {@code web-log.service}) in the daemon's slice,
+     * made if missing.
      *
      * @throws IOException if it cannot be made
      */
     public ControlGroup of(String name) throws IOException {
+        return of(name, Optional.empty());
+    }
+
+    /**
+     * As {@link #of(String)}, in the sub-slice of the daemon's slice that {@code Slice=} names ({@code a-b.slice}:
+     * {@code vigil.slice/a.slice/a-b.slice/NAME.service}), made with it.
+     */
+    public ControlGroup of(String name, Optional<String> sliceUnit) throws IOException {
+        Path directory = slice.getParent().resolve(SlicePath.service(name, sliceUnit,
+                slice.getFileName().toString()));
         ServiceCgroup known = byName.get(name);
-        if (known != null && Files.isDirectory(known.directory())) {
+        if (known != null && known.directory().equals(directory) && Files.isDirectory(directory)) {
             known.reclaimed();
             return known;
         }
-        Path directory = slice.resolve(name);
         Files.createDirectories(directory);
         ServiceCgroup made = new ServiceCgroup(this, directory, "/" + hierarchy.mount().relativize(directory));
         byName.put(name, made);
         return made;
     }
 
-    /** The service whose cgroup {@code pid} is in, from /proc/PID/cgroup; empty if none of Vigil's. */
+    /** Where the service {@code name}'s cgroup is: where it was made, else where it would be without a slice. */
+    public Path directoryOf(String name) {
+        ServiceCgroup known = byName.get(name);
+        return known != null ? known.directory() : slice.resolve(name);
+    }
+
+    /**
+     * The service whose cgroup {@code pid} is in, from /proc/PID/cgroup; empty if none of Vigil's. Its cgroup is
+     * the first level below the daemon's slice that is no sub-slice ({@code Slice=}); anything deeper is a cgroup
+     * of the service's own making ({@code Delegate=}).
+     */
     public Optional<String> serviceOf(int pid) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "cgroup"))) {
                 if (!line.startsWith("0::")) continue;
-                Path in = hierarchy.mount().resolve(line.substring(3).strip().replaceFirst("^/", ""));
-                if (!in.startsWith(slice) || in.equals(slice)) return Optional.empty();
-                return Optional.of(slice.relativize(in).getName(0).toString());
+                return serviceIn(slice, hierarchy.mount().resolve(line.substring(3).strip().replaceFirst("^/", "")));
             }
         } catch (IOException e) {
             return Optional.empty();
@@ -185,7 +204,16 @@ public final class Cgroups implements AutoCloseable {
         return Optional.empty();
     }
 
-    void say(String line) {
+    /** The service cgroup of {@link #serviceOf} for a process in the cgroup {@code in}, below {@code slice}. */
+    static Optional<String> serviceIn(Path slice, Path in) {
+        if (!in.startsWith(slice) || in.equals(slice)) return Optional.empty();
+        for (Path level : slice.relativize(in)) {
+            if (!level.toString().endsWith(".slice")) return Optional.of(level.toString());
+        }
+        return Optional.empty(); // in a sub-slice itself: no service's
+    }
+
+        void say(String line) {
         say.accept(line);
     }
 
@@ -215,6 +243,15 @@ public final class Cgroups implements AutoCloseable {
         }
         byName.remove(group.name().substring(group.name().lastIndexOf('/') + 1), group);
         group.removeDirectory();
+        // The sub-slices it was in, once empty: a slice of no running service is not kept, as systemd's are not.
+        for (Path p = group.directory().getParent(); p != null && !p.equals(slice) && p.startsWith(slice);
+                p = p.getParent()) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException e) {
+                break; // another service's cgroup is still in it
+            }
+        }
     }
 
     private void dispatch() throws OsException {
@@ -239,10 +276,7 @@ public final class Cgroups implements AutoCloseable {
         for (ServiceCgroup group : List.copyOf(byName.values())) {
             if (!group.populated()) group.removeDirectory();
         }
-        try {
-            Files.deleteIfExists(slice);
-        } catch (IOException e) {
-            // Not empty: a service's processes outlived the daemon, or another daemon shares the slice.
-        }
+        // With the sub-slices that are empty; what is not (a service's processes outlived the daemon) stays.
+        StaleCgroups.removeEmpty(slice);
     }
 }

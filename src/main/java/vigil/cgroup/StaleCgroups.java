@@ -45,15 +45,17 @@ final class StaleCgroups {
         return Files.exists(Path.of("/proc", Integer.toString(pid)));
     }
 
-    /** rmdir of the tree, deepest first; false as soon as a cgroup in it is not empty. */
-    private static boolean removeEmpty(Path dir) {
+    /** rmdir of the tree, deepest first, as much of it as is empty; false if a cgroup in it is not. */
+    static boolean removeEmpty(Path dir) {
+        boolean empty = true;
         try (DirectoryStream<Path> children = Files.newDirectoryStream(dir, Files::isDirectory)) {
             for (Path child : children) {
-                if (!removeEmpty(child)) return false;
+                empty &= removeEmpty(child);
             }
         } catch (IOException e) {
             return false;
         }
+        if (!empty) return false;
         try {
             Files.delete(dir);
             return true;

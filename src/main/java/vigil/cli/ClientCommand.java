@@ -72,7 +72,9 @@ abstract class ClientCommand implements Callable<Integer> {
 
     private Path socket() {
         if (control != null) return control;
-        Path global = RootCommand.globalControl(commandSpec);
+        // Only where picocli parsed the line: the plain status path must load no picocli class (nor RootCommand,
+        // whose verification loads some), or it leaves the AOT cache.
+        Path global = commandSpec == null ? null : RootCommand.globalControl(commandSpec);
         if (global != null) return global;
         return ControlPaths.socket(System.getenv()).orElse(null);
     }

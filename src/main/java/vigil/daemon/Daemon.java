@@ -305,6 +305,7 @@ public final class Daemon implements ServiceHost {
                     () -> daemon.stopping, (name, file) -> daemon.giveWay(name, "the unit file " + file),
                     daemon::resumeUnit, target, daemon.new UnitJobs(), daemon.sockets, daemon.directoryNodes,
                     daemon.fifos::down);
+            serviceResources.slicesFrom(slice -> daemon.units.sliceLimits(slice));
             daemon.reexec = new DaemonHandover(loop, daemon.supervisor, daemon.supervise, processes, logs,
                     reporter, unitSockets, daemon::cannotHandOver,
                     () -> daemon.commands == null ? Map.of() : daemon.commands.transientOwners(), daemon.sockets,

@@ -133,6 +133,11 @@ final class LinuxProcesses implements Processes, UnitOs {
     }
 
     @Override
+    public Optional<ControlGroup> controlGroup(String name, Optional<String> slice) {
+        return tracking.groupOf(name, slice);
+    }
+
+    @Override
     public Duration defaultStopTimeout() {
         return defaultStopTimeout;
     }

@@ -35,10 +35,15 @@ final class ProcessTracking {
 
     /** The cgroup of the service {@code name}, made if missing; empty without tracking or if it cannot be made. */
     Optional<ControlGroup> groupOf(String name) {
+        return groupOf(name, Optional.empty());
+    }
+
+    /** As {@link #groupOf(String)}, in the sub-slice {@code slice} ({@code Slice=}) of the daemon's slice. */
+    Optional<ControlGroup> groupOf(String name, Optional<String> slice) {
         if (cgroups.isEmpty()) return Optional.empty();
         String cgroup = cgroupName(name);
         try {
-            ControlGroup group = cgroups.get().of(cgroup);
+            ControlGroup group = cgroups.get().of(cgroup, slice);
             saidCannotMake.remove(cgroup);
             return Optional.of(group);
         } catch (IOException e) {
@@ -61,7 +66,7 @@ final class ProcessTracking {
      */
     Optional<java.util.Map<String, Object>> status(String name) {
         if (cgroups.isEmpty()) return Optional.empty();
-        Path directory = cgroups.get().slice().resolve(cgroupName(name));
+        Path directory = cgroups.get().directoryOf(cgroupName(name));
         if (!Files.isDirectory(directory)) return Optional.empty();
         String path = "/" + cgroups.get().hierarchy().mount().relativize(directory);
         return Optional.of(vigil.cgroup.CgroupStatus.of(path, directory));
@@ -69,7 +74,7 @@ final class ProcessTracking {
 
     /** Where the service's cgroup is (or would be), for metrics read off the loop; empty without cgroups. */
     Optional<Path> directory(String name) {
-        return cgroups.map(c -> c.slice().resolve(cgroupName(name)));
+        return cgroups.map(c -> c.directoryOf(cgroupName(name)));
     }
 
     /** Whether {@code pid} is in {@code group} now, from /proc/PID/cgroup. */

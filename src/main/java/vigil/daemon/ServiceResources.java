@@ -14,6 +14,7 @@ import vigil.resources.CgroupResourceControl;
 import vigil.resources.LinuxDeviceNumbers;
 import vigil.resources.ResourceControl;
 import vigil.resources.ResourceUsage;
+import vigil.resources.SlicePath;
 import vigil.service.SpawnException;
 
 /**
@@ -30,6 +31,9 @@ final class ServiceResources {
     private final Set<String> releasing = new HashSet<>();
     /** The running services' memory cgroups watched for OOM kills; none until {@link #watchOomKills}. */
     private OomWatch oomWatch;
+    /** The limits of the {@code .slice} units loaded, by name; none until {@link #slicesFrom}. */
+    private java.util.function.Function<String, java.util.Optional<ResourceLimits>> sliceUnits =
+            slice -> java.util.Optional.empty();
 
     ServiceResources(ResourceControl control, Reporter reporter) {
         this.control = control;
@@ -68,9 +72,19 @@ final class ServiceResources {
     /** As {@link #prepare(String, ResourceLimits)}; with {@code Delegate=}, the cgroup goes to {@code owner}. */
     List<Path> prepare(String name, ResourceLimits limits, java.util.Optional<vigil.model.Credentials> owner)
             throws SpawnException {
-        if (!limits.limitsAnything()) return List.of();
+        // The slices it is in whose unit files limit something: theirs go in their cgroups first.
+        List<String> limitedSlices = SlicePath.chain(limits.slice()).stream()
+                .filter(s -> sliceUnits.apply(s).filter(ResourceLimits::limitsAnything).isPresent()).toList();
+        if (!limits.limitsAnything() && limitedSlices.isEmpty()) return List.of();
         releasing.remove(cgroupName(name)); // in use again
         try {
+            for (String slice : limitedSlices) {
+                ResourceControl.Placement made = control.prepareSlice(slice, sliceUnits.apply(slice).orElseThrow());
+                if (!made.warnings().equals(said.get(slice))) {
+                    said.put(slice, made.warnings());
+                    for (String w : made.warnings()) reporter.say(slice + ": " + w);
+                }
+            }
             ResourceControl.Placement placement = control.prepare(cgroupName(name), limits, owner);
             if (!placement.warnings().equals(said.get(name))) {
                 said.put(name, placement.warnings());
@@ -85,6 +99,11 @@ final class ServiceResources {
             // As systemd: a unit whose cgroup cannot be made does not start; the others go on.
             throw new SpawnException("cannot set up its resource control: " + e.getMessage(), Errno.EPERM);
         }
+    }
+
+    /** Where the limits of {@code .slice} units come from: the unit files loaded now. */
+    void slicesFrom(java.util.function.Function<String, java.util.Optional<ResourceLimits>> sliceUnits) {
+        this.sliceUnits = sliceUnits;
     }
 
     /** From now on, an OOM kill in a running service's memory cgroup goes to {@code listener} as it happens. */

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -26,6 +27,7 @@ import vigil.deps.JobType;
 import vigil.deps.Node;
 import vigil.deps.SupervisedUnits;
 import vigil.loop.EventLoop;
+import vigil.model.ResourceLimits;
 import vigil.model.UnitSpec;
 import vigil.service.Service;
 import vigil.service.ServiceState;
@@ -122,6 +124,8 @@ public final class UnitTable {
     private final SocketUnits sockets;
     /** The loader of the last read: Accept=yes instances are loaded through it from their template. */
     private UnitLoader loader;
+    /** The {@code .slice} files loaded: each one's limits. A slice named by {@code Slice=} alone has none. */
+    private final Map<String, ResourceLimits> slices = new HashMap<>();
 
     /** A unit's {@code Description=} and the file it was loaded from. */
     public record About(String description, Path file) {
@@ -171,6 +175,9 @@ public final class UnitTable {
 
     /** A {@code .socket} file: a node of the graph, and the sockets it binds. */
     private record Socket(String name, Node node, SocketSection section, About about) implements ReadUnit {}
+
+    /** A {@code .slice} file: the limits of its cgroup, applied when a service in the slice starts. */
+    private record SliceFile(String name, ResourceLimits limits, About about) implements ReadUnit {}
 
     /** What a loaded unit maps to. */
     private sealed interface Mapping {}
@@ -421,6 +428,13 @@ public final class UnitTable {
                 }
                 continue;
             }
+            if (parsed.get().type() == UnitType.SLICE) {
+                UnitResult result = loader.load(name);
+                units.add(result instanceof UnitResult.Loaded loaded && loaded.unit().slice().isPresent()
+                        ? new SliceFile(name, loaded.unit().slice().get(), About.of(loaded.unit()))
+                        : new NotLoaded(name, result));
+                continue;
+            }
             if (parsed.get().type() == UnitType.SOCKET) {
                 UnitResult result = loader.load(name);
                 units.add(result instanceof UnitResult.Loaded loaded && loaded.unit().socket().isPresent()
@@ -489,6 +503,7 @@ public final class UnitTable {
         for (ReadUnit unit : units) if (unit instanceof Target) targets.add(unit.name());
         nodes.values().removeIf(n -> n.kind() == Node.Kind.TARGET && !targets.contains(n.name()));
         about.keySet().retainAll(seen);
+        slices.keySet().retainAll(seen);
         refused.keySet().retainAll(seen);
         int removed = 0;
         for (String name : List.copyOf(socketUnits)) {
@@ -616,6 +631,11 @@ public final class UnitTable {
         return new Graph(DefaultDependencies.apply(all));
     }
 
+    /** The limits of the {@code .slice} unit {@code slice}, if its file was loaded. */
+    public Optional<ResourceLimits> sliceLimits(String slice) {
+        return Optional.ofNullable(slices.get(slice));
+    }
+
     /**
      * Accept=yes: loads the instance {@code name} from its template and starts it, outside the job engine (it is
      * no node of the graph). False, having said why, if it cannot be loaded or started.
@@ -667,6 +687,12 @@ public final class UnitTable {
                 nodes.put(t.name(), t.node());
                 about.put(t.name(), t.about());
                 yield Outcome.UNCHANGED;
+            }
+            case SliceFile sl -> {
+                boolean added = !slices.containsKey(sl.name());
+                slices.put(sl.name(), sl.limits());
+                about.put(sl.name(), sl.about());
+                yield added ? Outcome.ADDED : Outcome.UNCHANGED;
             }
             case Socket so -> {
                 boolean added = socketUnits.add(so.name());

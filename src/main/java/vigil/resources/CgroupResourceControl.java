@@ -37,9 +37,12 @@ public final class CgroupResourceControl implements ResourceControl {
     /** The cgroups made per service, until released. */
     private final Map<String, Made> made = new HashMap<>();
 
-    /** What was made for one service: its directories (v2 first) and the limits written into them. */
+    /**
+     * What was made for one service or slice: its directories (v2 first), the limits written into them, and the
+     * controllers it joins for its slices' limits.
+     */
     private record Made(ResourceLimits limits, String relative, Map<String, Path> byController,
-                        Placement placement) {}
+                        Placement placement, Set<String> forSlices) {}
 
     /** Where services without {@code Slice=} go: the tracking's slice, so that a service has one v2 cgroup. */
     private final String defaultSlice;
@@ -67,12 +70,34 @@ public final class CgroupResourceControl implements ResourceControl {
     @Override
     public Placement prepare(String cgroupName, ResourceLimits limits, Optional<Credentials> owner)
             throws CgroupUnavailable {
+        // A process is held by the limits of a v1 cgroup above it only if it is in that controller's hierarchy
+        // below it: a service joins every controller its slices limit.
+        var forSlices = new LinkedHashSet<String>();
+        for (String slice : SlicePath.chain(limits.slice())) {
+            Made m = made.get(slice);
+            if (m != null) forSlices.addAll(m.byController.keySet());
+        }
+        return place(cgroupName, SlicePath.service(cgroupName, limits.slice(), defaultSlice), limits, owner,
+                forSlices);
+    }
+
+    /**
+     * A {@code .slice} unit's limits, written into its cgroups ({@code vigil.slice/a.slice/a-b.slice} in v2 and in
+     * each v1 controller's hierarchy) before a service of the slice is {@link #prepare prepared}.
+     */
+    @Override
+    public Placement prepareSlice(String slice, ResourceLimits limits) throws CgroupUnavailable {
+        return place(slice, SlicePath.slice(Optional.of(slice), defaultSlice), limits, Optional.empty(), Set.of());
+    }
+
+    private Placement place(String cgroupName, String relative, ResourceLimits limits, Optional<Credentials> owner,
+                            Set<String> forSlices) throws CgroupUnavailable {
         Made existing = made.get(cgroupName);
-        if (existing != null && existing.limits.equals(limits)
+        if (existing != null && existing.limits.equals(limits) && existing.forSlices.equals(forSlices)
+                && existing.relative.equals(relative)
                 && existing.placement.join().stream().allMatch(Files::isDirectory)) {
             return existing.placement;
         }
-        String relative = SlicePath.service(cgroupName, limits.slice(), defaultSlice);
         if (existing != null && !existing.relative.equals(relative)) release(cgroupName);
         LimitFile.Translation v2 = V2Limits.of(limits, devices);
         LimitFile.Translation v1 = V1Limits.of(limits, devices);
@@ -104,6 +129,7 @@ public final class CgroupResourceControl implements ResourceControl {
         for (String c : ACCOUNTING) {
             if (mounts.isV2(c) || mounts.v1().containsKey(c)) controllers.add(c);
         }
+        controllers.addAll(forSlices);
         if (limits.delegate() && mounts.unified().isPresent()) controllers.addAll(mounts.v2Controllers());
 
         Map<String, Path> byController = new LinkedHashMap<>();
@@ -135,7 +161,7 @@ public final class CgroupResourceControl implements ResourceControl {
         joined.addAll(byController.values());
         var join = new ArrayList<Path>(joined);
         Placement placement = new Placement(join, warnings);
-        made.put(cgroupName, new Made(limits, relative, byController, placement));
+        made.put(cgroupName, new Made(limits, relative, byController, placement, Set.copyOf(forSlices)));
         return placement;
     }
 

@@ -31,6 +31,14 @@ public interface ResourceControl {
     }
 
     /**
+     * Makes the cgroups of the {@code .slice} unit {@code slice} ({@code a-b.slice}) and writes its limits into
+     * them; called before a service in it is {@link #prepare prepared}, which then joins what the slice limits.
+     */
+    default Placement prepareSlice(String slice, ResourceLimits limits) throws CgroupUnavailable {
+        return Placement.NONE;
+    }
+
+    /**
      * What {@link #prepare} made.
      *
      * @param join     the directories a new process of the service joins (writes itself into cgroup.procs), v2 first

@@ -60,6 +60,11 @@ public interface Processes {
         return Optional.empty();
     }
 
+    /** As {@link #controlGroup(String)}, for a unit with {@code Slice=}: in that sub-slice of the daemon's slice. */
+    default Optional<ControlGroup> controlGroup(String name, Optional<String> slice) {
+        return controlGroup(name);
+    }
+
     /** How long a stop waits before the final SIGKILL where the service sets no time of its own. */
     default java.time.Duration defaultStopTimeout() {
         return java.time.Duration.ofSeconds(90);

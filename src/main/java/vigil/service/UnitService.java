@@ -760,7 +760,7 @@ public final class UnitService {
 
     /** The cgroup, asked for once. */
     private Optional<ControlGroup> group() {
-        if (group == null) group = processes.controlGroup(spec.name());
+        if (group == null) group = processes.controlGroup(spec.name(), spec.resources().slice());
         return group;
     }
 

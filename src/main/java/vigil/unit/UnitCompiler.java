@@ -35,7 +35,11 @@ public final class UnitCompiler {
                 ? Optional.of(new ServiceSection.Builder(host)) : Optional.empty();
         Optional<SocketSection.Builder> socket = type == UnitType.SOCKET
                 ? Optional.of(new SocketSection.Builder()) : Optional.empty();
-        boolean runs = type == UnitType.SERVICE || type == UnitType.SOCKET || type == UnitType.TARGET;
+        // A slice's limits: unlike a service's, a bad one is an error, as a slice has no other purpose.
+        Optional<ResourceSettings> slice = type == UnitType.SLICE
+                ? Optional.of(new ResourceSettings(ResourceSettings.Machine.current())) : Optional.empty();
+        boolean runs = type == UnitType.SERVICE || type == UnitType.SOCKET || type == UnitType.TARGET
+                || type == UnitType.SLICE;
         if (!runs) {
             diagnostics.add(Diagnostic.warning(Diagnostic.Kind.UNIT, Source.of(file.fragment()), "", "",
                     "Vigil does not run ." + type.suffix() + " units"
@@ -98,6 +102,14 @@ public final class UnitCompiler {
                         if (!value.isEmpty()) Values.unsigned(value);
                     }
                     case RESOURCE -> {
+                        if (slice.isPresent() && section.equals("Slice")) {
+                            try {
+                                slice.get().set(e.key(), value);
+                            } catch (BadResourceValue ex) {
+                                throw new InvalidValueException(ex.getMessage());
+                            }
+                            continue;
+                        }
                         try {
                             (service.isPresent() ? service.get().resources()
                                     : new ResourceSettings(ResourceSettings.Machine.current())).set(e.key(), value);
@@ -128,7 +140,7 @@ public final class UnitCompiler {
             }
             if (problems.isEmpty()) {
                 return new UnitResult.Loaded(requested, new Unit(file, unitSection, install.build(), serviceSection,
-                        socketSection), sorted(diagnostics));
+                        socketSection, slice.map(ResourceSettings::build)), sorted(diagnostics));
             }
         }
         return new UnitResult.Failed(requested, Optional.of(file), sorted(diagnostics));

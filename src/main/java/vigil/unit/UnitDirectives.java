@@ -223,7 +223,11 @@ public final class UnitDirectives {
         section("Automount", Set.of(), AUTOMOUNT);
         section("Timer", Set.of(), TIMER);
         section("Path", Set.of(), PATH);
-        section("Slice", Set.of(), SLICE, CGROUP);
+        // A slice's limits go in its cgroup (vigil.resources); what places a unit (Slice=, Delegate=) or acts on
+        // its processes (OOMPolicy=) means nothing for a slice.
+        var sliceLimits = new HashSet<>(vigil.resources.ResourceSettings.DIRECTIVES);
+        sliceLimits.removeAll(Set.of("Slice", "Delegate", "OOMPolicy"));
+        section("Slice", sliceLimits, SLICE, CGROUP);
         section("Scope", Set.of(), SCOPE, CGROUP, KILL);
         for (UnitType t : UnitType.values()) t.section().ifPresent(s -> TYPE_SECTION.put(t, s));
     }

@@ -122,7 +122,7 @@ class CgroupResourceControlTest {
         var control = new CgroupResourceControl(mounts, DEVICES, "vigil-7.slice");
         assertEquals(List.of(base.resolve("vigil-7.slice/web.service")),
                 control.prepare("web.service", read("MemoryMax=50M")).join());
-        assertEquals(List.of(base.resolve("a.slice/db.service")),
+        assertEquals(List.of(base.resolve("vigil-7.slice/a.slice/db.service")),
                 control.prepare("db.service", read("MemoryMax=50M", "Slice=a.slice")).join());
     }
 
@@ -134,13 +134,14 @@ class CgroupResourceControlTest {
         var control = new CgroupResourceControl(mounts, DEVICES);
         var placement = control.prepare("web.service", read("MemoryMax=50M", "TasksMax=16", "CPUQuota=20%",
                 "Slice=a-b.slice"));
-        Path leaf = vigil.resolve("a.slice/a-b.slice/web.service");
+        Path leaf = vigil.resolve("vigil.slice/a.slice/a-b.slice/web.service");
         assertEquals(List.of(leaf), placement.join());
         assertEquals("52428800", Files.readString(leaf.resolve("memory.max")));
         assertEquals("16", Files.readString(leaf.resolve("pids.max")));
         assertEquals("20000 100000", Files.readString(leaf.resolve("cpu.max")));
         assertEquals("+memory +cpu +pids", Files.readString(vigil.resolve("cgroup.subtree_control")));
-        assertEquals("+memory +cpu +pids", Files.readString(vigil.resolve("a.slice/a-b.slice/cgroup.subtree_control")));
+        assertEquals("+memory +cpu +pids",
+                Files.readString(vigil.resolve("vigil.slice/a.slice/a-b.slice/cgroup.subtree_control")));
         assertFalse(Files.exists(leaf.resolve("cgroup.subtree_control")));
 
         Files.writeString(leaf.resolve("memory.events"), "low 0\nhigh 3\nmax 9\noom 2\noom_kill 2\n");
@@ -181,6 +182,30 @@ class CgroupResourceControlTest {
         assertEquals(List.of("MemoryHigh=: cgroup v1 has no throttling limit; ignored",
                 "io.weight: no io controller on this host; not limited"), placement.warnings());
         assertFalse(Files.exists(unified.resolve("vigil.slice")));
+    }
+
+    /**
+     * A .slice unit's limits on a hybrid host: in the v1 hierarchies at the slice's own level, and a service of the
+     * slice, even one without limits of its own, joins each controller the slice limits, below it.
+     */
+    @Test
+    void aSlicesLimitsGoInItsV1CgroupsAndItsServicesJoinBelow() throws Exception {
+        Map<String, Path> v1 = new java.util.HashMap<>();
+        for (String c : List.of("memory", "cpu", "pids")) {
+            v1.put(c, Files.createDirectories(root.resolve(c + "/x")));
+        }
+        var control = new CgroupResourceControl(new CgroupMounts(Optional.of(root.resolve("unified")), Set.of(),
+                v1), DEVICES, "vigil-7.slice");
+        control.prepareSlice("test-web.slice", read("TasksMax=5", "CPUQuota=50%"));
+        Path slice = v1.get("pids").resolve("vigil-7.slice/test.slice/test-web.slice");
+        assertEquals("5", Files.readString(slice.resolve("pids.max")));
+        assertEquals("50000", Files.readString(v1.get("cpu").resolve("vigil-7.slice/test.slice/test-web.slice")
+                .resolve("cpu.cfs_quota_us")));
+        var placement = control.prepare("web.service", read("Slice=test-web.slice"));
+        assertTrue(placement.join().contains(slice.resolve("web.service")), placement.join().toString());
+        assertTrue(placement.join().contains(v1.get("cpu").resolve("vigil-7.slice/test.slice/test-web.slice/"
+                + "web.service")), placement.join().toString());
+        assertFalse(Files.exists(v1.get("pids").resolve("vigil-7.slice/web.service")));
     }
 
     @Test

@@ -111,9 +111,13 @@ class ResourceSettingsTest {
     @Test
     void slicesNestByTheirDashesAsSystemdDoes() {
         assertEquals("vigil.slice/web.service", SlicePath.service("web.service", Optional.empty()));
-        assertEquals("web.service", SlicePath.service("web.service", Optional.of("-.slice")));
-        assertEquals("system.slice/web.service", SlicePath.service("web.service", Optional.of("system.slice")));
-        assertEquals("a.slice/a-b.slice/a-b-c.slice/web.service",
+        assertEquals("vigil.slice/web.service", SlicePath.service("web.service", Optional.of("-.slice")));
+        assertEquals("vigil.slice/system.slice/web.service",
+                SlicePath.service("web.service", Optional.of("system.slice")));
+        assertEquals("vigil.slice/a.slice/a-b.slice/a-b-c.slice/web.service",
                 SlicePath.service("web.service", Optional.of("a-b-c.slice")));
+        assertEquals("vigil-7.slice/a.slice/a-b.slice/web.service",
+                SlicePath.service("web.service", Optional.of("a-b.slice"), "vigil-7.slice"));
+        assertEquals("vigil-7.slice/a.slice/a-b.slice", SlicePath.slice(Optional.of("a-b.slice"), "vigil-7.slice"));
     }
 }

@@ -341,6 +341,26 @@ class UnitCompilerTest {
                 + "ignored"), formatted(r));
     }
 
+    /** A .slice unit: its [Slice] limits read, a bad one an error naming file and line (#13). */
+    @Test
+    void sliceUnitsCarryTheirLimits() throws IOException {
+        Unit slice = loaded("test-web.slice", "[Unit]\nDescription=web things\n[Slice]\nTasksMax=5\n"
+                + "MemoryMax=64M\nCPUQuota=50%\n");
+        assertEquals("web things", slice.unit().description());
+        vigil.model.ResourceLimits limits = slice.slice().orElseThrow();
+        assertEquals(java.util.OptionalLong.of(5), limits.tasksMax());
+        assertEquals(java.util.OptionalLong.of(64L << 20), limits.memoryMax());
+        assertEquals(List.of(), formatted(load("test-web.slice", "[Slice]\nTasksMax=5\n")));
+
+        UnitResult bad = load("bad.slice", "[Slice]\nCPUWeight=7\nMemoryMax=lots\n");
+        assertInstanceOf(UnitResult.Failed.class, bad);
+        assertEquals(1, formatted(bad).size(), () -> formatted(bad).toString());
+        assertTrue(formatted(bad).getFirst().startsWith(dir.resolve("bad.slice") + ":3: MemoryMax=lots: "),
+                () -> formatted(bad).toString());
+        assertTrue(formatted(load("d.slice", "[Slice]\nDelegate=yes\n")).getFirst()
+                .endsWith("Delegate=yes: not supported by Vigil; ignored"));
+    }
+
     @Test
     void everyTypedDirectiveHasAParser() throws IOException {
         // An empty value is valid for every directive (it resets), so this reaches each builder's switch.
