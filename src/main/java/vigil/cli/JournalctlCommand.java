@@ -22,9 +22,9 @@ import vigil.log.Timestamps;
  * {@code vigil journalctl ...}, and {@code vigil} invoked as {@code journalctl}: journalctl's options for reading
  * a unit's log, mapped onto {@code vigil logs}.
  */
-@Command(name = "journalctl", description = {"Take a journalctl command line: -u UNIT (repeatable), -f, -n LINES, "
-        + "--since, --until (journalctl's forms: yesterday, '2 hours ago', 2026-11-21 13:00), -o short|cat|json, "
-        + "--no-pager; -p is accepted, but lines carry no priority yet, so nothing is filtered out.",
+@Command(name = "journalctl", description = {"Take a journalctl command line: -u UNIT (repeatable; several are "
+        + "merged by time), -f, -n LINES, --since, --until (journalctl's forms: yesterday, '2 hours ago', 2026-11-21 13:00), -o short|cat|json, "
+        + "--no-pager, -p PRIORITY (a line with no stored <PRI> counts as info).",
         "Without -u: Vigil's own log. Invoked through a symlink named journalctl, vigil is this command."})
 final class JournalctlCommand implements Callable<Integer> {
     @Spec
@@ -40,6 +40,8 @@ final class JournalctlCommand implements Callable<Integer> {
         Integer lines = null;
         Long since = null, until = null;
         String output = "short";
+        boolean quiet = false;
+        String priority = null;
         try {
             for (int i = 0; i < args.size(); i++) {
                 String a = args.get(i);
@@ -53,10 +55,9 @@ final class JournalctlCommand implements Callable<Integer> {
                     case "-S", "--since" -> since = time(value != null ? value : next(i++));
                     case "-U", "--until" -> until = time(value != null ? value : next(i++));
                     case "-o", "--output" -> output = value != null ? value : next(i++);
-                    case "-p", "--priority" -> {
-                        if (value == null) i++;
-                    }
-                    case "--no-pager", "-q", "--quiet", "-b", "--boot", "--system", "-x", "--catalog", "--no-hostname",
+                    case "-p", "--priority" -> priority = value != null ? value : next(i++);
+                    case "-q", "--quiet" -> quiet = true;
+                    case "--no-pager", "-b", "--boot", "--system", "-x", "--catalog", "--no-hostname",
                          "-a", "--all", "-l", "--full" -> { }
                     default -> {
                         if (a.startsWith("-n") && a.length() > 2) {
@@ -80,15 +81,16 @@ final class JournalctlCommand implements Callable<Integer> {
         if (lines != null && lines < 0) return usage("-n wants 0 or more lines");
         if (units.isEmpty()) units.add(vigil.log.LogLocation.OWN);
         if (follow && units.size() > 1) return usage("-f follows one unit at a time");
+        if (units.size() > 1 && !output.equals("cat") && !output.equals("json")) {
+            // Several units in journalctl's short form: one stream, merged by time, each line tagged with its unit.
+            LogsCommand logs = logs(units, follow, lines, since, until, quiet);
+            logs.priority = priority;
+            return logs.call();
+        }
         int exit = 0;
         for (String unit : units) {
-            LogsCommand logs = new LogsCommand();
-            logs.spec = spec;
-            logs.name = unit;
-            logs.follow = follow;
-            logs.lines = lines;
-            logs.since = since;
-            logs.until = until;
+            LogsCommand logs = logs(List.of(unit), follow, lines, since, until, quiet);
+            logs.priority = priority;
             String format = output;
             logs.format = out -> switch (format) {
                 case "cat" -> new Lines(out, unit, false);
@@ -99,6 +101,22 @@ final class JournalctlCommand implements Callable<Integer> {
             if (exit == 0) exit = e;
         }
         return exit;
+    }
+
+    private LogsCommand logs(List<String> units, boolean follow, Integer lines, Long since, Long until,
+                             boolean quiet) {
+        LogsCommand logs = new LogsCommand();
+        logs.spec = spec;
+        logs.names = units;
+        logs.follow = follow;
+        logs.lines = lines;
+        logs.since = since;
+        logs.until = until;
+        // journalctl says so on stdout, where scripts that call it look for it (and -q silences it).
+        logs.whenEmpty = where -> {
+            if (!quiet) System.out.println("-- No entries --");
+        };
+        return logs;
     }
 
     private String next(int i) {

@@ -1,6 +1,7 @@
 package vigil.cli;
 
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -17,9 +18,11 @@ import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,6 +40,8 @@ import vigil.log.LogOwner;
 import vigil.log.LogQuery;
 import vigil.log.LogReader;
 import vigil.log.LogWriter;
+import vigil.log.LoggerScript;
+import vigil.log.Tai64nDecoding;
 import vigil.log.Timestamps;
 import vigil.log.WallClock;
 import vigil.loop.EventLoop;
@@ -48,9 +53,13 @@ import vigil.os.OsException;
         description = {"Print a service's log: its rotated files, oldest first, then current.",
                 "Works on any svlogd-style log directory (svlogd, multilog, s6-log write the same layout)."})
 final class LogsCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "NAME", description = {"a service name (NAME.log for the output of the logger NAME/log,",
-            "vigil for Vigil's own messages), or the path of a log directory (anything with a /)"})
-    String name;
+    @Parameters(paramLabel = "NAME", arity = "0..*", description = {"a service name (NAME.log for the output of the "
+            + "logger NAME/log,", "vigil for Vigil's own messages), or the path of a log directory (anything with a /);",
+            "several, or none for every service's and Vigil's, are merged by time, each line tagged with its NAME"})
+    List<String> names = new ArrayList<>();
+
+    /** The one log read now. */
+    private String name;
 
     @Option(names = {"-f", "--follow"}, description = "then print what is written, through rotations, until killed")
     boolean follow;
@@ -67,6 +76,11 @@ final class LogsCommand implements Callable<Integer> {
     @Option(names = "--until", paramLabel = "TIME", converter = SinceConverter.class,
             description = "only lines stamped at TIME or earlier (the forms of --since)")
     Long until;
+
+    @Option(names = {"-p", "--priority"}, paramLabel = "PRIORITY",
+            description = {"only lines of that syslog priority or more urgent (emerg alert crit err warning notice info",
+                    "debug, or 0-7), or in a range FROM..TO; a line with no <PRI> stored (stdout) counts as info"})
+    String priority;
 
     @Option(names = "--log-dir", paramLabel = "DIR",
             description = {"where log directories are (default: where the running daemon logs, else /var/log/vigil",
@@ -87,16 +101,30 @@ final class LogsCommand implements Callable<Integer> {
     /** How the lines are written out: as they are, or in journalctl's -o forms (see JournalctlCommand). */
     UnaryOperator<OutputStream> format = UnaryOperator.identity();
 
+    /**
+     * What is said when nothing was printed (the log is empty, or nothing in it matched): by default a line on
+     * stderr, so that stdout stays the log's lines alone; journalctl's {@code -- No entries --} on stdout for
+     * {@code vigil journalctl}.
+     */
+    Consumer<String> whenEmpty = where -> System.err.println("vigil: logs: no entries in " + where);
+
+    /** Whether the directory read is a logger's own (svlogd's...), whose TAI64N stamps are printed as dates. */
+    private boolean loggerDirectory;
+
     @Override
     public Integer call() {
         if (lines != null && lines < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "LINES must be 0 or more");
         }
+        if (names.size() != 1) return merged();
+        name = names.getFirst();
         Path dir;
         try {
             dir = directory();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        } catch (LoggedElsewhere e) {
+            return fail(e.getMessage());
         }
         if (rotate) {
             if (follow || lines != null || since != null) {
@@ -104,15 +132,20 @@ final class LogsCommand implements Callable<Integer> {
             }
             return rotate(dir);
         }
-        OutputStream out = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024);
+        CountingOutput printed = new CountingOutput(
+                new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024));
+        OutputStream out = printed;
         if (until != null) out = new UntilFilter(out, until);
+        out = byPriority(out);
         out = format.apply(out);
+        if (loggerDirectory) out = new Tai64nDecoding(out);
         LogQuery query = new LogQuery(lines == null ? -1 : lines, since == null ? Long.MIN_VALUE : since);
         try {
             if (follow) {
                 follow(dir, query, out);
             } else {
                 LogReader.print(dir, query, out);
+                if (printed.count() == 0 && (lines == null || lines > 0)) whenEmpty.accept(name + "'s log " + dir);
             }
             return 0;
         } catch (NoSuchFileException e) {
@@ -125,6 +158,98 @@ final class LogsCommand implements Callable<Integer> {
                         + "root, group " + LogOwner.READERS + " and the user the service runs as");
             }
             return fail(dir + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Several logs (or every one: each service's the daemon knows, else each under the log root, and Vigil's own),
+     * merged by time. Each log's selected lines are read whole first: the merge needs every log's next line at once.
+     */
+    private Integer merged() {
+        if (follow || rotate) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "-f and --rotate take a single NAME");
+        }
+        boolean every = names.isEmpty();
+        List<String> all = every ? everyName() : names;
+        List<MergedLogs.Log> logs = new ArrayList<>();
+        int exit = 0;
+        LogQuery query = new LogQuery(lines == null ? -1 : lines, since == null ? Long.MIN_VALUE : since);
+        for (String each : all) {
+            name = each;
+            loggerDirectory = false;
+            try {
+                Path dir = directory();
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                OutputStream read = loggerDirectory ? new Tai64nDecoding(bytes) : bytes;
+                LogReader.print(dir, query, read);
+                read.flush();
+                logs.add(new MergedLogs.Log(each, bytes.toByteArray()));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            } catch (LoggedElsewhere e) {
+                if (!every) exit = fail(e.getMessage());
+            } catch (NoSuchFileException e) {
+                // Every service: one that has written nothing yet has no directory, and nothing to show.
+                if (!every) exit = fail("no log directory " + e.getFile());
+            } catch (IOException e) {
+                // Every service, as a user: the others' logs are not his to read, and are left out.
+                if (!every || !permissionDenied(e)) exit = fail(each + ": " + e.getMessage());
+            }
+        }
+        CountingOutput printed = new CountingOutput(
+                new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024));
+        OutputStream out = until != null ? new UntilFilter(printed, until) : printed;
+        out = byPriority(out);
+        out = format.apply(out);
+        try {
+            MergedLogs.write(logs, lines == null ? -1 : lines, out);
+        } catch (IOException e) {
+            if ("Broken pipe".equals(e.getMessage())) return exit;
+            return fail(e.getMessage());
+        }
+        if (printed.count() == 0 && (lines == null || lines > 0)) {
+            whenEmpty.accept("the logs of " + String.join(", ", all));
+        }
+        return exit;
+    }
+
+    /** Every service's name the daemon knows (a logger's as NAME.log), else every log under the root; and Vigil's. */
+    private List<String> everyName() {
+        List<String> all = new ArrayList<>();
+        try (ControlClient client = logDir == null ? connect() : null) {
+            if (client != null) {
+                Map<String, Object> reply = client.call(client.request("status"));
+                if (reply.get("services") instanceof List<?> entries) {
+                    for (Object entry : entries) {
+                        if (entry instanceof Map<?, ?> m && m.get("name") instanceof String service) {
+                            all.add(service.endsWith("/log") ? service.substring(0, service.length() - 4) + ".log"
+                                    : service);
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // No daemon to ask (or it went away): the directories under the root.
+        }
+        if (all.isEmpty()) {
+            Path root = logDir != null ? logDir : LogLocation.defaultRoot();
+            try (var dirs = Files.list(root)) {
+                dirs.map(dir -> dir.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted()
+                        .forEach(all::add);
+            } catch (IOException e) {
+                // No root yet: Vigil's own log only.
+            }
+        }
+        all.add(LogLocation.OWN);
+        return all;
+    }
+
+    private OutputStream byPriority(OutputStream out) {
+        if (priority == null) return out;
+        try {
+            return PriorityFilter.parse(out, priority);
+        } catch (CommandLine.TypeConversionException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
     }
 
@@ -180,10 +305,16 @@ final class LogsCommand implements Callable<Integer> {
                 Map<String, Object> status = client.request("status");
                 status.put("names", List.of(service));
                 Map<String, Object> reply = client.call(status);
-                if (Boolean.TRUE.equals(reply.get("ok")) && reply.get("services") instanceof List<?> entries
-                        && entries.size() == 1 && entries.getFirst() instanceof Map<?, ?> entry
+                List<?> entries = Boolean.TRUE.equals(reply.get("ok")) && reply.get("services") instanceof List<?> l
+                        ? l : null;
+                if (entries != null && entries.size() == 1 && entries.getFirst() instanceof Map<?, ?> entry
                         && entry.get("log") instanceof String dir) {
                     return Path.of(dir);
+                }
+                if (entries != null && entries.size() == 1 && entries.getFirst() instanceof Map<?, ?> entry
+                        && entry.get("directory") instanceof String serviceDir
+                        && Files.exists(Path.of(serviceDir, "log", "run"))) {
+                    return loggersDirectory(Path.of(serviceDir, "log"));
                 }
                 if (client.call(client.request("hello")).get("log_dir") instanceof String root) {
                     return LogLocation.directoryOf(Path.of(root), name);
@@ -193,6 +324,34 @@ final class LogsCommand implements Callable<Integer> {
             // No daemon to ask (or it went away): the default place.
         }
         return LogLocation.directoryOf(LogLocation.defaultRoot(), name);
+    }
+
+    /**
+     * The directory of the logger {@code logDir/run} runs, for a service whose output goes to its own logger (svlogd,
+     * s6-log, multilog), not to Vigil.
+     *
+     * @throws LoggedElsewhere if the script does not say plainly where it writes
+     */
+    private Path loggersDirectory(Path logDir) {
+        Path run = logDir.resolve("run");
+        try {
+            var found = LoggerScript.directory(logDir);
+            if (found.isPresent()) {
+                loggerDirectory = true;
+                return found.get();
+            }
+        } catch (IOException e) {
+            throw new LoggedElsewhere(name + "'s logger is " + run + " (unreadable: " + e.getMessage()
+                    + "); its output is wherever that writes");
+        }
+        throw new LoggedElsewhere(name + "'s logger is " + run + "; its output is wherever that writes");
+    }
+
+    /** NAME's output goes to a logger of its own, which says where it writes in a way this cannot read. */
+    private static final class LoggedElsewhere extends RuntimeException {
+        LoggedElsewhere(String message) {
+            super(message);
+        }
     }
 
     /** The daemon's control socket, or null if there is none to talk to. */

@@ -89,6 +89,77 @@ class LogsCommandTest {
     }
 
     @Test
+    void anEmptyLogOrOneWithNothingSelectedSaysSoOnStderrAndSucceeds() throws Exception {
+        try (LogWriter writer = writer("web")) {
+            assertEquals(new Result(0, "", "vigil: logs: no entries in web's log " + root.resolve("web") + "\n"),
+                    run("web"));
+        }
+        try (LogWriter stamped = LogWriter.open(root.resolve("db"), LogOptions.DEFAULT, WallClock.SYSTEM, e -> {})) {
+            append(stamped, "old\n");
+        }
+        assertEquals(new Result(0, "", "vigil: logs: no entries in db's log " + root.resolve("db") + "\n"),
+                run("--since", "2200-01-01", "db"));
+        assertEquals(new Result(0, "", ""), run("-n", "0", "db"));
+    }
+
+    @Test
+    void journalctlSaysNoEntriesOnStdoutAsJournalctlDoesAndQuietSilencesIt() throws Exception {
+        Files.createDirectories(root.resolve("web"));
+        assertEquals(new Result(0, "-- No entries --\n", ""), journalctl("-u", "web", "--no-pager"));
+        assertEquals(new Result(0, "", ""), journalctl("-q", "-u", "web"));
+    }
+
+    @Test
+    void severalLogsOrEveryOneAreMergedByTimeEachLineTaggedWithItsName() throws Exception {
+        Files.createDirectories(root.resolve("web"));
+        Files.createDirectories(root.resolve("db"));
+        Files.writeString(root.resolve("web/current"), "2026-01-01T00:00:01.000000Z a1\n"
+                + "2026-01-01T00:00:03.000000Z a3\n...a3's second piece\n");
+        Files.writeString(root.resolve("db/current"), "@400000006955b90c00000000 b2\n2026-01-01T00:00:04.000000Z b4\n");
+        String merged = "2026-01-01T00:00:01.000000Z web: a1\n@400000006955b90c00000000 db: b2\n"
+                + "2026-01-01T00:00:03.000000Z web: a3\nweb: ...a3's second piece\n2026-01-01T00:00:04.000000Z db: b4\n";
+        assertEquals(new Result(0, merged, ""), run("web", "db"));
+        assertEquals(new Result(0, merged, ""), run());
+        assertEquals(new Result(0, "web: ...a3's second piece\n2026-01-01T00:00:04.000000Z db: b4\n", ""),
+                run("-n", "2", "db", "web"));
+        assertEquals(new Result(0, "2026-01-01T00:00:01.000000Z web: a1\n@400000006955b90c00000000 db: b2\n", ""),
+                run("--until", "2026-01-01T00:00:02Z", "db", "web"));
+        assertEquals(new Result(0, merged, ""), journalctl("-u", "web", "-u", "db"));
+    }
+
+    @Test
+    void priorityKeepsTheLinesOfThatSeverityOrMoreUrgentAndCountsLinesWithoutOneAsInfo() throws Exception {
+        Files.createDirectories(root.resolve("ssh"));
+        Files.writeString(root.resolve("ssh/current"), "2026-01-01T00:00:01.000000Z <38>sshd: accepted\n"
+                + "2026-01-01T00:00:02.000000Z <35>sshd: failed password\n"
+                + "2026-01-01T00:00:03.000000Z plain stdout\n<0>panic\n");
+        assertEquals(new Result(0, "2026-01-01T00:00:02.000000Z <35>sshd: failed password\n<0>panic\n", ""),
+                run("-p", "err", "ssh"));
+        assertEquals(new Result(0, "<0>panic\n", ""), run("-p", "emerg", "ssh"));
+        assertEquals(new Result(0, "2026-01-01T00:00:01.000000Z <38>sshd: accepted\n"
+                + "2026-01-01T00:00:03.000000Z plain stdout\n", ""), run("-p", "info..warning", "ssh"));
+        assertEquals(new Result(0, "<0>panic\n", ""), journalctl("-p", "0", "-u", "ssh"));
+        assertEquals(2, run("-p", "loud", "ssh").exit());
+    }
+
+    private Result journalctl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+                "vigil.cli.Main", "journalctl"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("VIGIL_LOG_DIR", root.toString());
+        builder.environment().put("VIGIL_CONTROL", root.resolve("no-daemon").toString());
+        Process p = builder.start();
+        processes.add(p);
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "vigil journalctl finished");
+        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void saysWhenThereIsNoSuchLog() throws Exception {
         Result result = run("nosuch");
         assertEquals(1, result.exit());
