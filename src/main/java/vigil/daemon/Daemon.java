@@ -101,6 +101,8 @@ public final class Daemon implements ServiceHost {
     private final EventLoop loop;
     private final LinuxProcesses processes;
     private final Supervisor supervisor;
+    /** Type=dbus units' BusName= on the system bus. */
+    private final BusNames busNames;
     private final SuperviseFiles supervise;
     private final ControlFifos fifos;
     private final Reporter reporter;
@@ -175,6 +177,7 @@ public final class Daemon implements ServiceHost {
         fifos.route((service, up) -> units.directoryJob(up ? JobType.START : JobType.STOP, service.name())
                 .isPresent());
         this.supervisor = new Supervisor(processes, processes, new LoopClock(loop), new Listener(), new UnitControl());
+        this.busNames = new BusNames(loop, supervisor, reporter, System.getenv());
         this.leftovers = new Leftovers(loop, reporter);
     }
 
@@ -954,6 +957,7 @@ public final class Daemon implements ServiceHost {
         @Override
         public void stateChanged(UnitService unit) {
             if (unitPids != null) unitPids.changed(unit);
+            busNames.unitChanged(unit);
             duties.critical().changed(unit).ifPresent(Daemon.this::criticalEnded);
             // The engine first: a job this change ends is over when the control socket's waiters look.
             units.unitChanged(unit.name());

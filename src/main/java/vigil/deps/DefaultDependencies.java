@@ -29,6 +29,7 @@ public final class DefaultDependencies {
     public static final String SYSINIT = "sysinit.target";
     public static final String BASIC = "basic.target";
     public static final String SHUTDOWN = "shutdown.target";
+    public static final String DBUS_SOCKET = "dbus.socket";
 
     private static final List<Dependency> PULLS = List.of(Dependency.WANTS, Dependency.REQUIRES,
             Dependency.REQUISITE, Dependency.BINDS_TO, Dependency.UPHOLDS);
@@ -43,8 +44,7 @@ public final class DefaultDependencies {
         for (Node n : nodes) {
             byName.put(n.name(), n);
             if (!n.traits().defaultDependencies()) continue;
-            var e = new EnumMap<Dependency, Set<String>>(Dependency.class);
-            n.edges().forEach((k, v) -> e.put(k, new LinkedHashSet<>(v)));
+            var e = copy(n.edges());
             edges.put(n.name(), e);
             if (n.kind() == Node.Kind.SERVICE) {
                 add(e, Dependency.REQUIRES, SYSINIT);
@@ -75,6 +75,14 @@ public final class DefaultDependencies {
                 }
             }
         }
+        if (byName.containsKey(DBUS_SOCKET)) {
+            for (Node n : nodes) {
+                if (!n.traits().busClient()) continue;
+                var e = edges.computeIfAbsent(n.name(), k -> copy(n.edges()));
+                add(e, Dependency.REQUIRES, DBUS_SOCKET);
+                add(e, Dependency.AFTER, DBUS_SOCKET);
+            }
+        }
         List<Node> out = new ArrayList<>();
         for (Node n : nodes) {
             var e = edges.get(n.name());
@@ -90,6 +98,12 @@ public final class DefaultDependencies {
     private static boolean orderedBefore(String target, String other, Map<String, Map<Dependency, Set<String>>> edges) {
         return edges.get(target).getOrDefault(Dependency.BEFORE, Set.of()).contains(other)
                 || edges.get(other).getOrDefault(Dependency.AFTER, Set.of()).contains(target);
+    }
+
+    private static Map<Dependency, Set<String>> copy(Map<Dependency, Set<String>> edges) {
+        var e = new EnumMap<Dependency, Set<String>>(Dependency.class);
+        edges.forEach((k, v) -> e.put(k, new LinkedHashSet<>(v)));
+        return e;
     }
 
     private static void add(Map<Dependency, Set<String>> edges, Dependency kind, String name) {

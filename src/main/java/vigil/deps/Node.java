@@ -53,7 +53,7 @@ public record Node(String name, Kind kind, Map<Dependency, Set<String>> edges, T
             case SOCKET -> Kind.SOCKET;
             default -> Kind.SERVICE;
         };
-        return new Node(unit.name().toString(), kind, edges, Traits.of(unit.unit()));
+        return new Node(unit.name().toString(), kind, edges, Traits.of(unit));
     }
 
     public Set<String> get(Dependency kind) {

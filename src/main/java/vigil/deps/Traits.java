@@ -1,5 +1,7 @@
 package vigil.deps;
 
+import vigil.unit.ServiceSection;
+import vigil.unit.Unit;
 import vigil.unit.UnitSection;
 
 /**
@@ -13,16 +15,19 @@ import vigil.unit.UnitSection;
  * @param ignoreOnIsolate     an isolate leaves it as it is
  * @param onFailureIsolates   {@code OnFailureJobMode=isolate}: the first {@code OnFailure=} unit is isolated to
  *                            instead of started beside what runs (every other mode is taken as {@code replace})
+ * @param busClient           a {@code Type=dbus} service: it needs the system bus, so {@link DefaultDependencies}
+ *                            orders it after {@code dbus.socket} and requires it, as systemd's service.c does
  */
 public record Traits(boolean defaultDependencies, boolean stopWhenUnneeded, boolean refuseManualStart,
                      boolean refuseManualStop, boolean allowIsolate, boolean ignoreOnIsolate,
-                     boolean onFailureIsolates) {
+                     boolean onFailureIsolates, boolean busClient) {
     /** A node no unit file describes (a stand-in target, a service directory): none of the switches. */
-    public static final Traits NONE = new Traits(false, false, false, false, false, false, false);
+    public static final Traits NONE = new Traits(false, false, false, false, false, false, false, false);
 
-    public static Traits of(UnitSection unit) {
-        return new Traits(unit.defaultDependencies(), unit.stopWhenUnneeded(), unit.refuseManualStart(),
-                unit.refuseManualStop(), unit.allowIsolate(), unit.ignoreOnIsolate(),
-                unit.onFailureJobMode().equals("isolate"));
+    public static Traits of(Unit unit) {
+        UnitSection u = unit.unit();
+        return new Traits(u.defaultDependencies(), u.stopWhenUnneeded(), u.refuseManualStart(),
+                u.refuseManualStop(), u.allowIsolate(), u.ignoreOnIsolate(), u.onFailureJobMode().equals("isolate"),
+                unit.service().map(s -> s.type() == ServiceSection.Type.DBUS).orElse(false));
     }
 }

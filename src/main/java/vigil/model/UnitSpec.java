@@ -33,6 +33,7 @@ import vigil.os.ExitStatus;
  *                         and exits with its main process's exit code (a container's end)
  * @param guessMainPid     {@code GuessMainPID=}: for {@link Type#FORKING} without {@code pidFile}, take the one
  *                         process the start left behind as the main process
+ * @param busName          {@code BusName=}: for {@link Type#DBUS}, the name whose owner makes the unit ready
  */
 public record UnitSpec(
         String name,
@@ -67,7 +68,8 @@ public record UnitSpec(
         ResourceLimits resources,
         FdStore fdStore,
         boolean critical,
-        boolean guessMainPid) implements ServiceSpec {
+        boolean guessMainPid,
+        Optional<String> busName) implements ServiceSpec {
 
     /**
      * The unit's fd store (sd_notify(3) {@code FDSTORE=1}): at most {@code max} fds ({@code FileDescriptorStoreMax=},
@@ -110,7 +112,7 @@ public record UnitSpec(
     }
 
     /** {@code Type=}; idle runs as simple. */
-    public enum Type { SIMPLE, EXEC, FORKING, ONESHOT, NOTIFY, NOTIFY_RELOAD }
+    public enum Type { SIMPLE, EXEC, FORKING, ONESHOT, NOTIFY, NOTIFY_RELOAD, DBUS }
 
     /** {@code Restart=}. */
     public enum Restart { NO, ON_SUCCESS, ON_FAILURE, ON_ABNORMAL, ON_WATCHDOG, ON_ABORT, ALWAYS }
@@ -261,6 +263,10 @@ public record UnitSpec(
         unsetEnvironment = List.copyOf(unsetEnvironment);
         Objects.requireNonNull(resources, "resources");
         Objects.requireNonNull(fdStore, "fdStore");
+        Objects.requireNonNull(busName, "busName");
+        if (type == Type.DBUS && busName.isEmpty()) {
+            throw new IllegalArgumentException(name + ": Type=dbus needs BusName=");
+        }
         if (type != Type.ONESHOT && commands.getOrDefault(Phase.START, List.of()).size() != 1) {
             throw new IllegalArgumentException(name + ": only Type=oneshot may have other than one ExecStart=");
         }
@@ -315,6 +321,7 @@ public record UnitSpec(
         private ResourceLimits resources = ResourceLimits.NONE;
         private FdStore fdStore = FdStore.NONE;
         private boolean critical;
+        private Optional<String> busName = Optional.empty();
 
         private Builder(String name, Path source) {
             this.name = name;
@@ -452,12 +459,17 @@ public record UnitSpec(
             return this;
         }
 
+        public Builder busName(String name) {
+            busName = Optional.of(name);
+            return this;
+        }
+
         public UnitSpec build() {
             return new UnitSpec(name, source, type, remainAfterExit, pidFile, commands, restart, restartSec,
                     restartSteps, restartMaxDelay, success, prevent, force, startLimitInterval, startLimitBurst,
                     timeoutStart, timeoutStop, timeoutAbort, watchdog, notifyAccess, reloadSignal, kill, stdin, stdout,
                     stderr, directories, conditions, environmentFiles, unsetEnvironment, resources, fdStore,
-                    critical, guessMainPid);
+                    critical, guessMainPid, busName);
         }
     }
 }

@@ -75,6 +75,20 @@ public sealed interface UnitEvent {
         }
     }
 
+    /** A {@code Type=dbus} unit's {@code BusName=} got an owner during the start: it is ready. */
+    record BusNameOwned(String busName) implements UnitEvent {
+        public String describe() {
+            return "ready: " + busName + " is on the bus";
+        }
+    }
+
+    /** A running {@code Type=dbus} unit's {@code BusName=} lost its owner: systemd stops the unit. */
+    record BusNameLost(String busName) implements UnitEvent {
+        public String describe() {
+            return busName + " left the bus";
+        }
+    }
+
     record Reloaded() implements UnitEvent {
         public String describe() {
             return "reloaded";

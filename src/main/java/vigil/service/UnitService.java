@@ -97,6 +97,8 @@ public final class UnitService {
     private boolean waitingForGroup;
     /** A refused MAINPID= was reported this run: a hostile service may send them in a loop, so one line is all. */
     private boolean saidRefusedMainPid;
+    /** For {@link Type#DBUS}: its {@code BusName=} has an owner, as the bus last said (systemd's bus_name_good). */
+    private boolean busNameOwned;
 
     UnitService(UnitSpec spec, Processes processes, UnitOs os, Clock clock, UnitListener listener,
                 Optional<Path> notifySocket, Stdio stdout) {
@@ -241,6 +243,9 @@ public final class UnitService {
         recentStarts.addAll(s.recentStarts());
         statusText = s.statusText();
         errno = s.errno();
+        // A running dbus unit had its name when the old daemon handed over: the watch the daemon starts at the
+        // change() below says otherwise if it has gone, and a reload meanwhile does not take it for lost.
+        busNameOwned = state == UnitState.RUNNING;
         if (s.main().isPresent()) {
             MainObserver observer = new MainObserver();
             try {
@@ -652,7 +657,8 @@ public final class UnitService {
         if (result == Result.SUCCESS) result = f;
         if (result != Result.SUCCESS) {
             enterSignal(UnitState.STOP_SIGTERM, f);
-        } else if (main != null || (spec.type() == Type.FORKING && mainGroupAlive())) {
+        } else if ((main != null || (spec.type() == Type.FORKING && mainGroupAlive()))
+                && (spec.type() != Type.DBUS || busNameOwned)) {
             boolean backFromReload = state == UnitState.RELOAD;
             enter(UnitState.RUNNING);
             if (!backFromReload) say(new UnitEvent.Running(spec.type() == Type.ONESHOT));
@@ -1264,6 +1270,25 @@ public final class UnitService {
         }
         if (visible) changed();
         return true;
+    }
+
+    // ---- the bus ----
+
+    /**
+     * The bus says whether the unit's {@code BusName=} has an owner, as systemd's service_bus_name_owner_change():
+     * for {@link Type#DBUS}, an owner while starting is readiness, and the name gone while running stops the unit
+     * (as a dead main process would: with success, or into {@code exited} with {@code RemainAfterExit=yes}).
+     */
+    public void busNameOwner(boolean owned) {
+        busNameOwned = owned;
+        if (spec.type() != Type.DBUS) return;
+        if (state == UnitState.START && owned) {
+            say(new UnitEvent.BusNameOwned(spec.busName().orElseThrow()));
+            enterStartPost();
+        } else if (state == UnitState.RUNNING && !owned) {
+            say(new UnitEvent.BusNameLost(spec.busName().orElseThrow()));
+            enterRunning(Result.SUCCESS);
+        }
     }
 
     private boolean isNotifyType() {

@@ -42,7 +42,7 @@ public final class UnitMapper {
         }
     }
 
-    /** The unit cannot run under Vigil at all (Type=dbus, an unknown user...). */
+    /** The unit cannot run under Vigil at all (an unknown user...). */
     public static final class CannotRun extends Exception {
         public CannotRun(String message) {
             super(message);
@@ -80,7 +80,7 @@ public final class UnitMapper {
             case ONESHOT -> UnitSpec.Type.ONESHOT;
             case NOTIFY -> UnitSpec.Type.NOTIFY;
             case NOTIFY_RELOAD -> UnitSpec.Type.NOTIFY_RELOAD;
-            case DBUS -> throw new CannotRun("Type=dbus is not supported: Vigil does not watch the bus");
+            case DBUS -> UnitSpec.Type.DBUS;
         });
         b.remainAfterExit(service.remainAfterExit());
         try {
@@ -89,6 +89,7 @@ public final class UnitMapper {
             throw new CannotRun(VigilCritical.KEY + "=: " + e.getMessage()); // the compiler refused it already
         }
         service.pidFile().ifPresent(p -> b.pidFile(Path.of(p)));
+        service.busName().ifPresent(b::busName);
         b.guessMainPid(service.guessMainPid());
 
         Optional<Accounts.Account> account;

@@ -59,7 +59,7 @@ class UnitSemanticsTest {
         var traits = new Traits(switches.remove("DefaultDependencies"), switches.remove("StopWhenUnneeded"),
                 switches.remove("RefuseManualStart"), switches.remove("RefuseManualStop"),
                 switches.remove("AllowIsolate"), switches.remove("IgnoreOnIsolate"),
-                switches.remove("OnFailureIsolate"));
+                switches.remove("OnFailureIsolate"), switches.remove("BusClient"));
         assertTrue(switches.isEmpty(), "unknown settings " + switches);
         Node.Kind kind = name.endsWith(".target") ? Node.Kind.TARGET : Node.Kind.SERVICE;
         nodes.add(new Node(name, kind, edges, traits));

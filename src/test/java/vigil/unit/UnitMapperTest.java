@@ -223,12 +223,19 @@ class UnitMapperTest {
                 + "RuntimeMaxSec=5\n");
         assertEquals(UnitSpec.Type.SIMPLE, idle.spec().type());
         assertEquals(3, idle.notes().size(), idle.notes().toString());
-        assertThrows(UnitMapper.CannotRun.class, () -> map("[Service]\nType=dbus\nBusName=org.x.Y\n"
-                + "ExecStart=/bin/x\n"));
         assertThrows(UnitMapper.CannotRun.class, () -> map("[Service]\nExecStart=/bin/x\nUser=nosuchuser\n"));
         assertEquals(List.of(new UnitSpec.EnvironmentFile(Path.of("/nope"), false)),
                 map("[Service]\nExecStart=/bin/x\nEnvironmentFile=/nope\n").spec().environmentFiles(),
                 "a missing file fails the start that reads it, not the load");
+    }
+
+    @Test
+    void typeDbusRunsWaitingForItsBusName() throws Exception {
+        UnitSpec spec = map("[Service]\nType=dbus\nBusName=org.x.Y\nExecStart=/bin/x\n").spec();
+        assertEquals(UnitSpec.Type.DBUS, spec.type());
+        assertEquals(Optional.of("org.x.Y"), spec.busName());
+        assertEquals(UnitSpec.Type.DBUS, map("[Service]\nBusName=org.x.Y\nExecStart=/bin/x\n").spec().type(),
+                "BusName= without Type= makes it dbus, as in systemd");
     }
 
     @Test
