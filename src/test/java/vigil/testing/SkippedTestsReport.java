@@ -25,7 +25,7 @@ public final class SkippedTestsReport implements TestExecutionListener {
      * The install that would enable the test, in the ways the suite's reasons name a package: "(Debian package
      * runit)", "apt-get install runit", "svlogd (runit) is not installed", "sshd is not installed (openssh-server)".
      */
-    private static final Pattern PACKAGE = Pattern.compile("Debian package ([a-z0-9.+-]+)|apt-get install ([a-z0-9.+ -]+)"
+    private static final Pattern PACKAGE = Pattern.compile("\\(Debian package ([a-z0-9.+-]+)\\)|apt-get install ([a-z0-9.+ -]+)"
             + "|\\(([a-z0-9.+-]+)\\) is not installed|is not installed \\(([a-z0-9.+-]+)\\)");
 
     private final List<String> lines = new ArrayList<>();
@@ -83,6 +83,12 @@ public final class SkippedTestsReport implements TestExecutionListener {
             String pkg = java.util.stream.IntStream.rangeClosed(1, m.groupCount())
                     .mapToObj(m::group).filter(java.util.Objects::nonNull).findFirst().orElseThrow().trim();
             return "apt-get install " + pkg + "   (or run the suite as root: build/test-deps installs it)";
+        }
+        // A reason that names its own command (the VM test's, the package's) says best how to run it.
+        int command = reason.indexOf("./mvnw ");
+        if (command >= 0) return reason.substring(command).replaceFirst(" [(].*", "");
+        if (reason.startsWith("root read")) {
+            return "run the suite as a user other than root: the test checks an error root never gets";
         }
         return "run the suite as root on a machine with cgroups and namespaces (sudo ./mvnw verify)";
     }

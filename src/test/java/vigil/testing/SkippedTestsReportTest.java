@@ -66,6 +66,9 @@ class SkippedTestsReportTest {
         assertTrue(SkippedTestsReport.enablingCommand("run: apt-get install postgresql-15")
                 .startsWith("apt-get install postgresql-15 "));
         assertTrue(SkippedTestsReport.enablingCommand("svlogd (runit) is not installed").startsWith("apt-get install runit "));
+        assertEquals("./mvnw verify -Pdeb builds it",
+                SkippedTestsReport.enablingCommand("no Debian package in target/: ./mvnw verify -Pdeb builds it"));
+        assertTrue(SkippedTestsReport.enablingCommand("root reads any file").contains("other than root"));
         assertTrue(SkippedTestsReport.enablingCommand("sshd is not installed (openssh-server)")
                 .startsWith("apt-get install openssh-server "));
     }
